@@ -1,0 +1,2 @@
+from .limits import RateLimit
+from .errors import *

@@ -1,0 +1,144 @@
+"""The exception hierarchy: every error the SDK raises is a :class:`ShipStationError`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ShipStationError(Exception):
+    """Base class of every error raised by shipstation-async."""
+
+
+class ConfigurationError(ShipStationError):
+    """The client or sandbox was configured wrongly (missing credentials, bad limits)."""
+
+
+class InvalidRequestError(ShipStationError, ValueError):
+    """Bad input caught before any request was sent; ``field`` names the offending argument."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class APIError(ShipStationError):
+    """ShipStation answered with an error status.
+
+    ``status`` is the HTTP status, ``message`` ShipStation's message (``Message`` and
+    ``ExceptionMessage`` joined), ``details`` the validation ``ModelState`` when given, and
+    ``method``/``path`` the request that failed (never its credentials).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        details: Mapping[str, Any] | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(f"{method} {path} -> {status}: {message}")
+        self.status = status
+        self.message = message
+        self.details = dict(details) if details else {}
+        self.method = method
+        self.path = path
+        self.body = body
+
+
+class BadRequestError(APIError):
+    """400: ShipStation rejected the parameters or body; ``details`` holds its ModelState."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key or secret was refused. Check SHIPSTATION_API_KEY/SECRET."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the credentials are valid but may not do this."""
+
+
+class NotFoundError(APIError):
+    """404: the resource does not exist (or was soft-deleted and is not visible)."""
+
+
+class RateLimitError(APIError):
+    """429 after the retry budget ran out, or no slot could be granted within ``max_wait``.
+
+    ``retry_after`` is the number of seconds after which a slot is expected (None if unknown).
+    When raised before sending, ``status`` is 429 and ``sent`` is False.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
+        sent: bool = True,
+        status: int = 429,
+        details: Mapping[str, Any] | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, method=method, path=path, details=details, body=body
+        )
+        self.retry_after = retry_after
+        self.sent = sent
+
+
+class ServerError(APIError):
+    """5xx: ShipStation (or a gateway in front of it) failed."""
+
+
+class TransportError(ShipStationError):
+    """The connection failed or timed out; ``sent`` says whether the request had gone out."""
+
+    def __init__(self, message: str, *, method: str, path: str, sent: bool) -> None:
+        super().__init__(f"{method} {path}: {message}")
+        self.method = method
+        self.path = path
+        self.sent = sent
+
+
+class DecodeError(ShipStationError):
+    """The response was not the JSON shape the SDK expected (malformed or unexpected)."""
+
+
+class AmbiguousRequestError(ShipStationError):
+    """A non-idempotent request may or may not have taken effect, so it was not retried.
+
+    Raised when, for example, a label purchase timed out after it was sent or met a 5xx. The
+    request may have succeeded on ShipStation: check (for labels, ``ss.shipments.find_labels``;
+    for orders, look them up by orderKey) before sending it again. ``cause`` is the underlying
+    error (a :class:`TransportError` or :class:`ServerError`).
+    """
+
+    def __init__(
+        self, message: str, *, method: str, path: str, cause: ShipStationError
+    ) -> None:
+        super().__init__(f"{method} {path}: {message}")
+        self.method = method
+        self.path = path
+        self.cause = cause
+
+
+__all__ = [
+    "APIError",
+    "AmbiguousRequestError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "DecodeError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "ShipStationError",
+    "TransportError",
+]

@@ -1,0 +1,61 @@
+"""The rate-limit plan a client schedules against (and the sandbox enforces)."""
+
+from __future__ import annotations
+
+import attrs
+
+from .errors import ConfigurationError
+
+
+def _positive(_: object, attribute: attrs.Attribute[object], value: float) -> None:
+    if value <= 0:
+        raise ConfigurationError(f"RateLimit.{attribute.name} must be positive, got {value!r}")
+
+
+@attrs.frozen
+class RateLimit:
+    """A request budget: at most ``requests`` sends in any ``period`` seconds per API key.
+
+    ShipStation V1 allows 40 requests per 60 s, the default. ``margin`` (seconds) widens the
+    window the client keeps its sends inside, so that network jitter between our send time and
+    the server's arrival time can never squeeze L + 1 requests into one server window; it
+    defaults to ``max(0.25, 0.01 * period)``. ``reserve`` is the number of slots per window the
+    ``bulk`` lane leaves free for ``interactive`` calls; it defaults to ``max(1, requests // 10)``
+    and may be 0 for a process that only runs bulk work.
+    """
+
+    requests: int = attrs.field(default=40, validator=_positive)
+    period: float = attrs.field(default=60.0, validator=_positive)
+    margin: float | None = None
+    reserve: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.margin is not None and self.margin < 0:
+            raise ConfigurationError(f"RateLimit.margin must be >= 0, got {self.margin!r}")
+        if self.reserve is not None and not 0 <= self.reserve < self.requests:
+            raise ConfigurationError(
+                f"RateLimit.reserve must be in 0..{self.requests - 1}, got {self.reserve!r}"
+            )
+
+    @property
+    def effective_margin(self) -> float:
+        """The margin in seconds actually used (the default when none was given)."""
+        return self.margin if self.margin is not None else max(0.25, 0.01 * self.period)
+
+    @property
+    def effective_reserve(self) -> int:
+        """The interactive reserve actually used (the default when none was given)."""
+        if self.reserve is not None:
+            return self.reserve
+        return min(max(1, self.requests // 10), self.requests - 1)
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse ``"40/60"`` (requests per seconds) as used on the command line."""
+        try:
+            requests, period = text.split("/", 1)
+            return cls(requests=int(requests), period=float(period))
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                f"rate limit must look like REQUESTS/SECONDS (for example 40/60), got {text!r}"
+            ) from exc
