@@ -1,0 +1,28 @@
+"""Capped exponential backoff with full jitter, for retries of failed attempts."""
+
+from __future__ import annotations
+
+import random
+
+import attrs
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How failed attempts are retried.
+
+    ``max_attempts`` counts every attempt, the first included. Waits are drawn uniformly from
+    ``[0, min(cap, base * 2**n)]`` (full jitter) for the n-th retry; a server-given delay
+    (Retry-After) wins when present. ``base=0`` removes the waits, which tests use.
+    """
+
+    max_attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, retry_number: int, *, server_delay: float | None = None) -> float:
+        """Seconds to wait before retry number ``retry_number`` (1 for the first retry)."""
+        if server_delay is not None:
+            return max(0.0, server_delay)
+        ceiling = min(self.cap, self.base * (2 ** max(0, retry_number - 1)))
+        return random.uniform(0.0, ceiling) if ceiling > 0 else 0.0

@@ -1,0 +1,149 @@
+"""The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
+
+The only place that touches aiohttp. Two trace hooks tie the wire to the scheduler: the moment
+the request headers go out is the send's timestamp, and just before that (a connection has been
+obtained) a request granted before a 429 pause is held back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+
+from ._sansio import PreparedRequest
+from .errors import TransportError
+
+
+@attrs.define(eq=False)
+class AttemptContext:
+    """State of one attempt, shared with the trace hooks through ``trace_request_ctx``."""
+
+    on_sent: Callable[[float], None]
+    """Called once, with the monotonic time the request headers went out."""
+    before_send: Callable[[], Awaitable[None]] | None = None
+    """Awaited once a connection is ready and before the headers are written."""
+    sent: bool = False
+    traced: bool = True
+    """False when the session carries no trace hooks, so ``sent`` cannot be observed."""
+
+    def mark_sent(self) -> None:
+        """Record that the headers went out (idempotent)."""
+        if not self.sent:
+            self.sent = True
+            self.on_sent(time.monotonic())
+
+
+@attrs.frozen
+class RawResponse:
+    """Status, headers and body bytes of a response, with its monotonic receipt time."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    received_at: float
+
+
+class _PresetAuth(aiohttp.BasicAuth):
+    """Carries the Authorization value built by the sans-I/O layer into aiohttp.
+
+    Passing it as ``auth`` (rather than a header) makes aiohttp ignore a user session's own
+    default auth and netrc, and keeps the credential out of the header dict we might log.
+    """
+
+    _header: str
+
+    def __new__(cls, header: str) -> _PresetAuth:
+        obj = super().__new__(cls, "shipstation-async", "", "latin1")
+        obj._header = header
+        return obj
+
+    def encode(self) -> str:
+        """The prepared header value."""
+        return self._header
+
+    def __repr__(self) -> str:
+        return "<credentials hidden>"
+
+
+async def _before_send(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
+    ctx = trace.trace_request_ctx
+    if isinstance(ctx, AttemptContext) and ctx.before_send is not None:
+        hook, ctx.before_send = ctx.before_send, None
+        await hook()
+
+
+async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
+    ctx = trace.trace_request_ctx
+    if isinstance(ctx, AttemptContext):
+        ctx.mark_sent()
+
+
+def make_trace_config() -> aiohttp.TraceConfig:
+    """The trace hooks the scheduler relies on (frozen, ready to add to a session)."""
+    config = aiohttp.TraceConfig()
+    config.on_connection_create_end.append(_before_send)
+    config.on_connection_reuseconn.append(_before_send)
+    config.on_request_headers_sent.append(_headers_sent)
+    config.freeze()
+    return config
+
+
+_NOT_SENT_ERRORS = (aiohttp.ClientConnectorError,)
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    request: PreparedRequest,
+    ctx: AttemptContext,
+    timeout: aiohttp.ClientTimeout,
+) -> RawResponse:
+    """Send ``request`` and read the whole response; failures become :class:`TransportError`.
+
+    ``TransportError.sent`` tells whether the request may have reached the server: False only
+    when that is certain (the connection could not be made, or the headers never went out).
+    """
+    headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
+    auth = _PresetAuth(request.headers["Authorization"])
+    try:
+        async with session.request(
+            request.method,
+            request.url,
+            headers=headers,
+            data=request.body,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=False,
+            raise_for_status=False,
+            trace_request_ctx=ctx,
+        ) as response:
+            body = await response.read()
+            return RawResponse(response.status, response.headers, body, time.monotonic())
+    except asyncio.CancelledError:
+        raise
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise TransportError(
+            _describe(exc), method=request.method, path=request.path, sent=_maybe_sent(exc, ctx)
+        ) from None
+
+
+def _maybe_sent(exc: BaseException, ctx: AttemptContext) -> bool:
+    if isinstance(exc, _NOT_SENT_ERRORS):
+        return False
+    # Without trace hooks we cannot see the headers go out: assume they did.
+    return ctx.sent or not ctx.traced
+
+
+def _describe(exc: BaseException) -> str:
+    # aiohttp's exceptions can carry request_info (with headers) in their repr, so build the
+    # message from the type and str() only; the original is not chained for the same reason.
+    text = str(exc) or "no detail"
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return f"timed out ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {text}"

@@ -1,0 +1,321 @@
+"""The pure core of the request pipeline: build requests, decode responses. No I/O, no clock.
+
+Everything here is a function of its arguments, so it is tested without a network. The I/O
+around it lives in :mod:`._http`; the retry and budget decisions in :mod:`.scheduler` and
+:mod:`.client`.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import attrs
+
+from ._version import __version__
+from .errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    DecodeError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+
+Lane = Literal["interactive", "bulk"]
+"""Scheduling lane: ``interactive`` calls go ahead of ``bulk`` work (streams, backfills)."""
+
+USER_AGENT = f"shipstation-async/{__version__}"
+
+
+class Safety(enum.Enum):
+    """Whether repeating an operation can change the outcome, which decides how it is retried."""
+
+    IDEMPOTENT = "idempotent"
+    """Repeating it leaves the same state (GET, PUT, DELETE, state setters): retried freely."""
+    NON_IDEMPOTENT = "non_idempotent"
+    """Repeating it acts twice (buying a label): retried only when provably not processed."""
+
+
+QueryValue = str | int | bool | Decimal | datetime | date | None
+
+
+@attrs.frozen
+class Operation:
+    """One API call described as data: what resources hand to ``client.request``.
+
+    ``recover`` is consulted only when an earlier attempt of this operation had an ambiguous
+    outcome and a retry then failed with an :class:`APIError`: it may turn that error into a
+    success result (a 404 on a retried DELETE means the first attempt deleted it) by returning a
+    value, or return None to let the error stand.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, QueryValue] | None = None
+    body: Any = None
+    safety: Safety = Safety.IDEMPOTENT
+    lane: Lane | None = None
+    recover: Callable[[APIError], Any] | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Credentials:
+    """An API key and secret. The secret never appears in repr or str."""
+
+    api_key: str
+    api_secret: str = attrs.field(repr=False)
+
+    @property
+    def authorization(self) -> str:
+        """The ``Authorization`` header value (HTTP Basic: key as user, secret as password)."""
+        raw = f"{self.api_key}:{self.api_secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@attrs.frozen
+class PreparedRequest:
+    """A request ready for the wire. Its repr omits the headers, which hold credentials."""
+
+    method: str
+    url: str
+    path: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes | None = attrs.field(repr=False)
+
+
+@attrs.frozen
+class RateLimitHeaders:
+    """What a response said about the budget.
+
+    ``reset`` is seconds until the server's next window; ``reset_floored`` is True when it came
+    as a whole number (the real API floors it, so the true value may be up to 1 s later).
+    ``retry_after`` is seconds from the response, when the server sent Retry-After.
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+    reset_floored: bool
+    retry_after: float | None
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, Decimal):
+        # JSON numbers carry no precision; float's shortest repr gives back the same digits for
+        # any amount with up to 15 significant digits, which covers money.
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode_json(body: Any) -> bytes:
+    """Encode a request body as compact JSON; Decimals keep their exact digits."""
+    return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
+
+
+def decode_json(data: bytes) -> Any:
+    """Decode a JSON body, reading every non-integer number as Decimal (money stays exact)."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"response is not valid JSON: {exc}") from None
+
+
+def encode_query_value(value: QueryValue, name: str) -> str | None:
+    """Render one query value as ShipStation expects it; dates go out in Pacific time."""
+    from ._time import format_query_datetime
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return format_query_datetime(value, name)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, int | str):
+        return str(value)
+    raise InvalidRequestError(
+        f"{name}: cannot send a {type(value).__name__} as a query parameter", field=name
+    )
+
+
+def encode_query(query: Mapping[str, QueryValue] | None) -> str:
+    """Build a query string (without ``?``), dropping None values, in the given key order."""
+    if not query:
+        return ""
+    parts = []
+    for name, value in query.items():
+        text = encode_query_value(value, name)
+        if text is not None:
+            parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def build_request(
+    operation: Operation, *, base_url: str, credentials: Credentials, user_agent: str = USER_AGENT
+) -> PreparedRequest:
+    """Turn an :class:`Operation` into the exact method, URL, headers and body bytes to send."""
+    if not operation.path.startswith("/"):
+        raise InvalidRequestError(f"path must start with '/': {operation.path!r}", field="path")
+    query = encode_query(operation.query)
+    url = base_url.rstrip("/") + operation.path + (f"?{query}" if query else "")
+    headers = {
+        "Authorization": credentials.authorization,
+        "User-Agent": user_agent,
+        "Accept": "application/json",
+    }
+    body = None
+    if operation.body is not None:
+        body = encode_json(operation.body)
+        headers["Content-Type"] = "application/json"
+    return PreparedRequest(
+        method=operation.method.upper(),
+        url=url,
+        path=operation.path,
+        headers=headers,
+        body=body,
+    )
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value and value >= 0 else None  # drop NaN and negatives
+
+
+def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds, or an HTTP date relative to Date."""
+    if value is None:
+        return None
+    seconds = _number(value)
+    if seconds is not None:
+        return seconds
+    try:
+        when = parsedate_to_datetime(value)
+        now = parsedate_to_datetime(date_header) if date_header else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if now is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
+    """Read ``X-Rate-Limit-{Limit,Remaining,Reset}`` and ``Retry-After``; None when all absent.
+
+    ``headers`` must be case-insensitive (aiohttp's CIMultiDict is). Malformed values are
+    treated as absent rather than trusted.
+    """
+    limit_text = headers.get("X-Rate-Limit-Limit")
+    remaining_text = headers.get("X-Rate-Limit-Remaining")
+    reset_text = headers.get("X-Rate-Limit-Reset")
+    retry_text = headers.get("Retry-After")
+    if limit_text is None and remaining_text is None and reset_text is None and retry_text is None:
+        return None
+    limit = _number(limit_text)
+    remaining = _number(remaining_text)
+    reset = _number(reset_text)
+    floored = reset is not None and reset_text is not None and "." not in reset_text
+    return RateLimitHeaders(
+        limit=int(limit) if limit is not None and limit >= 1 else None,
+        remaining=int(remaining) if remaining is not None else None,
+        reset=reset,
+        reset_floored=floored,
+        retry_after=parse_retry_after(retry_text, headers.get("Date")),
+    )
+
+
+_ERROR_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def _error_message(payload: Any, text: str, status: int) -> tuple[str, dict[str, Any]]:
+    if isinstance(payload, Mapping):
+        lowered = {str(k).lower(): v for k, v in payload.items()}
+        parts = [
+            str(lowered[key])
+            for key in ("message", "exceptionmessage")
+            if lowered.get(key) not in (None, "")
+        ]
+        details = lowered.get("modelstate")
+        detail_map = dict(details) if isinstance(details, Mapping) else {}
+        if detail_map:
+            parts.append(
+                "; ".join(f"{field}: {_join(reasons)}" for field, reasons in detail_map.items())
+            )
+        if parts:
+            return " - ".join(parts), detail_map
+    cleaned = " ".join(text.split())
+    if len(cleaned) > 300:
+        cleaned = cleaned[:300] + "..."
+    return cleaned or f"HTTP {status}", {}
+
+
+def _join(reasons: Any) -> str:
+    if isinstance(reasons, list):
+        return ", ".join(str(r) for r in reasons)
+    return str(reasons)
+
+
+def error_for_status(
+    status: int,
+    body: bytes,
+    *,
+    method: str,
+    path: str,
+    retry_after: float | None = None,
+) -> APIError:
+    """Map an error response (status >= 400) to the matching :class:`APIError` subclass.
+
+    Understands ShipStation's ASP.NET bodies (``Message``, ``ExceptionMessage``, ``ModelState``),
+    the 429 body (``{"message": "Too Many Requests"}``) and plain-text bodies (a 401 may be text).
+    """
+    text = body.decode("utf-8", errors="replace")
+    try:
+        payload: Any = json.loads(text, parse_float=Decimal) if text.strip() else None
+    except ValueError:
+        payload = None
+    message, details = _error_message(payload, text, status)
+    if status == 429:
+        return RateLimitError(
+            message,
+            method=method,
+            path=path,
+            retry_after=retry_after,
+            details=details,
+            body=text,
+        )
+    cls = _ERROR_CLASSES.get(status, ServerError if status >= 500 else APIError)
+    return cls(message, status=status, method=method, path=path, details=details, body=text)
+
+
+def decode_response(status: int, body: bytes, *, method: str, path: str) -> Any:
+    """Decode a successful response's body; raise the typed error for an error status.
+
+    An empty body (204, or the 200 with no content that unsubscribe returns) decodes to None.
+    """
+    if status >= 400:
+        raise error_for_status(status, body, method=method, path=path)
+    if not body.strip():
+        return None
+    return decode_json(body)

@@ -1,0 +1,115 @@
+"""Pure conversions between aware datetimes and ShipStation's Pacific wall-clock strings.
+
+ShipStation sends and expects Pacific time (PST/PDT) with no UTC offset. Wall-clock times in the
+autumn fall-back hour occur twice; a string in that hour is read as its first occurrence
+(``fold=0``), since the API gives no way to tell them apart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .errors import DecodeError, InvalidRequestError
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+# "2015-06-29T08:46:27.0000000", "2015-07-16T14:00:34.823", "2016-11-29 23:59:59", "2015-07-02",
+# optionally with an offset or Z (tolerated, converted to Pacific).
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+# The refresh-status example uses month-day-year: "8-13-2014".
+_US_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse a ShipStation timestamp into an aware datetime in America/Los_Angeles.
+
+    Accepts 0 to 9 fractional digits (truncated to microseconds), a date alone (midnight),
+    ``M-D-YYYY`` dates, and strings with an explicit offset. Raises :class:`DecodeError`.
+    """
+    match = _TIMESTAMP.fullmatch(text.strip())
+    if match is None:
+        us = _US_DATE.fullmatch(text.strip())
+        if us is None:
+            raise DecodeError(f"not a ShipStation timestamp: {text!r}")
+        month, day, year = (int(part) for part in us.groups())
+        return _build(year, month, day, 0, 0, 0, 0, None, text)
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micros = int((fraction or "0")[:6].ljust(6, "0"))
+    return _build(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        micros,
+        offset,
+        text,
+    )
+
+
+def _build(
+    year: int,
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    second: int,
+    micros: int,
+    offset: str | None,
+    text: str,
+) -> datetime:
+    try:
+        if offset is None:
+            return datetime(year, month, day, hour, minute, second, micros, tzinfo=PACIFIC)
+        tz = UTC if offset == "Z" else _offset(offset)
+        return datetime(year, month, day, hour, minute, second, micros, tzinfo=tz).astimezone(
+            PACIFIC
+        )
+    except ValueError as exc:
+        raise DecodeError(f"not a valid ShipStation timestamp: {text!r} ({exc})") from None
+
+
+def _offset(text: str) -> timezone:
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def parse_date(text: str) -> date:
+    """Parse a ShipStation date ("2015-07-02", or a timestamp whose date part is taken)."""
+    return parse_timestamp(text).date()
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    """Return ``value`` converted to Pacific time; a naive datetime is an InvalidRequestError."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidRequestError(
+            f"{field} is a naive datetime; pass an aware one (for example "
+            f"datetime(..., tzinfo=ZoneInfo('America/Los_Angeles')) or datetime.now(timezone.utc))",
+            field=field,
+        )
+    return value.astimezone(PACIFIC)
+
+
+def format_query_datetime(value: datetime | date, field: str) -> str:
+    """Format a filter value the way ShipStation's list endpoints take it: Pacific ``yyyy-mm-dd hh:mm:ss``.
+
+    A ``date`` means midnight Pacific of that day. Sub-second precision is dropped (the API's
+    filters are second-precision).
+    """
+    if not isinstance(value, datetime):
+        return f"{value.isoformat()} 00:00:00"
+    return require_aware(value, field).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_body_datetime(value: datetime, field: str) -> str:
+    """Format a datetime for a request body: Pacific wall-clock ``yyyy-mm-ddThh:mm:ss.ffffff``."""
+    local = require_aware(value, field)
+    return local.replace(tzinfo=None).isoformat(timespec="microseconds")

@@ -1,0 +1,78 @@
+"""What every model shares: API key names, unknown keys kept, and which keys the server sent.
+
+Models are frozen, slotted attrs classes whose attribute names are the snake_case of the API's
+camelCase keys. Two bookkeeping fields make them safe for ShipStation's full-replacement
+updates (PUT /products, /stores, /warehouses):
+
+- ``extra``: keys the SDK does not know yet, kept exactly as received and sent back;
+- ``present_keys``: the keys the server sent, so a null it sent goes back as null while a field
+  the caller left unset is left out.
+
+So ``get -> attrs.evolve(model, field=...) -> update`` changes only that field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+_CAMEL_BOUNDARY = re.compile(r"_([a-z0-9])")
+
+
+def api_name(attribute: str) -> str:
+    """The API's camelCase key for a snake_case attribute name (``ship_to`` -> ``shipTo``)."""
+    return _CAMEL_BOUNDARY.sub(lambda m: m.group(1).upper(), attribute)
+
+
+def api_key(name: str) -> dict[str, Any]:
+    """Field metadata naming an API key that the camelCase rule would get wrong."""
+    return {"api_key": name}
+
+
+def model(cls: type[T]) -> type[T]:
+    """Decorator for models: frozen, slotted, keyword-only attrs classes."""
+    return attrs.frozen(kw_only=True)(cls)
+
+
+def extra_field() -> Any:
+    """The ``extra`` field: unknown keys as received (an empty dict when none)."""
+    return attrs.field(factory=dict, repr=False, hash=False)
+
+
+def present_keys_field() -> Any:
+    """The ``present_keys`` field: keys the server sent (None for a model built in code)."""
+    return attrs.field(default=None, eq=False, repr=False, hash=False)
+
+
+@attrs.frozen(kw_only=True)
+class Page(Generic[T]):
+    """One page of a list endpoint: ``items`` with the envelope's ``total``, ``page``, ``pages``."""
+
+    items: list[T]
+    total: int
+    page: int
+    pages: int
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@attrs.frozen(kw_only=True)
+class SuccessResult:
+    """The ``{success, message}`` answer of many write endpoints.
+
+    ``success`` is a bool even when the server sends the string "true" (stores/deactivate).
+    """
+
+    success: bool | None = None
+    message: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()

@@ -1,0 +1,224 @@
+"""The one cattrs converter: API JSON in, models out, and back to exactly what the API accepts.
+
+``converter.structure(api_json, Order)`` reads what ShipStation sends; ``converter.unstructure``
+gives camelCase JSON-ready data. Timestamps become aware datetimes in America/Los_Angeles (see
+:mod:`shipstation_async._time` for the accepted forms and the fall-back-hour rule), money
+becomes Decimal, unknown enumerated strings are accepted as plain strings, and unknown keys are
+kept in ``extra``. :func:`make_converter` with ``strict=True`` (for tests) rejects unknown keys
+and unknown enumerated values instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+
+from .._time import format_body_datetime, parse_date, parse_timestamp
+from ..errors import DecodeError
+from ._base import api_name
+
+T = TypeVar("T")
+_log = logging.getLogger("shipstation_async.models")
+
+_BOOKKEEPING = ("extra", "present_keys")
+
+
+def _strip_optional(tp: Any) -> Any:
+    args = get_args(tp)
+    if get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType")) and type(
+        None
+    ) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+        return typing.Union[tuple(rest)]  # noqa: UP007
+    return tp
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and attrs.has(tp) and "present_keys" in attrs.fields_dict(tp)
+
+
+def make_converter(*, strict: bool = False) -> cattrs.Converter:
+    """Build a converter; ``strict=True`` turns unknown keys and enum values into DecodeError."""
+    conv = cattrs.Converter()
+
+    def structure_datetime(value: Any, _: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        if not isinstance(value, str):
+            raise DecodeError(f"expected a timestamp string, got {value!r}")
+        return parse_timestamp(value)
+
+    def structure_date(value: Any, _: Any) -> date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if not isinstance(value, str):
+            raise DecodeError(f"expected a date string, got {value!r}")
+        return parse_date(value)
+
+    def structure_decimal(value: Any, _: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        if isinstance(value, bool):
+            raise DecodeError(f"expected a number, got {value!r}")
+        try:
+            return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        except (InvalidOperation, TypeError, ValueError):
+            raise DecodeError(f"expected a number, got {value!r}") from None
+
+    def structure_bool(value: Any, _: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"  # stores/deactivate sends "true"
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise DecodeError(f"expected a boolean, got {value!r}")
+
+    def structure_int(value: Any, _: Any) -> int:
+        if isinstance(value, bool):
+            raise DecodeError(f"expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise DecodeError(f"expected an integer, got {value!r}")
+
+    def structure_str(value: Any, _: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            return str(value)  # e.g. an id the server sends as a number
+        raise DecodeError(f"expected a string, got {value!r}")
+
+    def structure_any(value: Any, _: Any) -> Any:
+        return value
+
+    conv.register_structure_hook(datetime, structure_datetime)
+    conv.register_structure_hook(date, structure_date)
+    conv.register_structure_hook(Decimal, structure_decimal)
+    conv.register_structure_hook(bool, structure_bool)
+    conv.register_structure_hook(int, structure_int)
+    conv.register_structure_hook(str, structure_str)
+    conv.register_structure_hook(Any, structure_any)
+
+    def literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
+        allowed = frozenset(get_args(tp))
+
+        def structure_literal(value: Any, _: Any) -> Any:
+            if value in allowed:
+                return value
+            if strict:
+                raise DecodeError(f"unexpected value {value!r}; expected one of {sorted(allowed)}")
+            if not isinstance(value, str | int):
+                raise DecodeError(f"unexpected value {value!r}")
+            _log.debug("accepting an unknown enumerated value %r", value)
+            return value
+
+        return structure_literal
+
+    conv.register_structure_hook_factory(_is_literal, literal_hook)
+
+    def unstructure_datetime(value: datetime) -> str:
+        return format_body_datetime(value, "datetime")
+
+    conv.register_unstructure_hook(datetime, unstructure_datetime)
+    conv.register_unstructure_hook(date, lambda value: value.isoformat())
+    conv.register_unstructure_hook(Decimal, lambda value: value)
+
+    def model_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        attrs.resolve_types(cls)
+        specs: list[tuple[str, str, Callable[[Any, Any], Any], Any]] = []
+        for field in attrs.fields(cls):
+            if field.name in _BOOKKEEPING:
+                continue
+            key = field.metadata.get("api_key") or api_name(field.name)
+            inner = _strip_optional(field.type)
+            specs.append((field.name, key, conv.get_structure_hook(inner), inner))
+        known = frozenset(key for _, key, _, _ in specs)
+        name = cls.__name__
+
+        def structure_model(data: Any, _: Any) -> Any:
+            if isinstance(data, cls):
+                return data
+            if not isinstance(data, Mapping):
+                raise DecodeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+            kwargs: dict[str, Any] = {}
+            for attr, key, hook, inner in specs:
+                value = data.get(key)
+                if value is not None:
+                    try:
+                        kwargs[attr] = hook(value, inner)
+                    except DecodeError as exc:
+                        raise DecodeError(f"{name}.{key}: {exc}") from None
+                    except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
+                        raise DecodeError(f"{name}.{key}: cannot read {value!r} ({exc})") from None
+            extra = {k: v for k, v in data.items() if k not in known}
+            if extra and strict:
+                raise DecodeError(f"{name}: unknown keys {sorted(extra)}")
+            return cls(**kwargs, extra=extra, present_keys=frozenset(data))
+
+        return structure_model
+
+    def model_unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
+        attrs.resolve_types(cls)
+        specs = [
+            (field.name, field.metadata.get("api_key") or api_name(field.name))
+            for field in attrs.fields(cls)
+            if field.name not in _BOOKKEEPING
+        ]
+
+        def unstructure_model(obj: Any) -> dict[str, Any]:
+            present: frozenset[str] | None = obj.present_keys
+            out: dict[str, Any] = {}
+            for attr, key in specs:
+                value = getattr(obj, attr)
+                if value is None:
+                    if present is not None and key in present:
+                        out[key] = None  # the server sent null: a full replacement keeps it
+                    continue
+                try:
+                    out[key] = conv.unstructure(value)
+                except Exception as exc:
+                    from ..errors import InvalidRequestError
+
+                    if isinstance(exc, InvalidRequestError):
+                        raise InvalidRequestError(
+                            f"{cls.__name__}.{attr}: {exc}", field=attr
+                        ) from None
+                    raise
+            for key, value in obj.extra.items():
+                out.setdefault(key, value)
+            return out
+
+        return unstructure_model
+
+    conv.register_structure_hook_factory(_is_model, model_structure_hook)
+    conv.register_unstructure_hook_factory(_is_model, model_unstructure_hook)
+    return conv
+
+
+converter: cattrs.Converter = make_converter()
+"""The converter every part of the SDK uses; public for users who structure payloads themselves."""
+
+strict_converter: cattrs.Converter = make_converter(strict=True)
+"""Like :data:`converter`, but unknown keys and enumerated values raise DecodeError (for tests)."""
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure ``data`` into ``cls`` with the default converter."""
+    return converter.structure(data, cls)

@@ -1,0 +1,682 @@
+"""The shared request budget: one window ledger per API key, one waiting room per event loop.
+
+The :class:`Ledger` is pure bookkeeping behind a thread lock with an injectable clock: it grants
+slots, records when sends went out, follows the server's rate-limit headers and pauses on 429.
+It never sleeps and never touches asyncio, so it is unit-tested with a fake clock. It is shared
+process-wide per (API, key), so clients on other threads and other event loops, and clients made
+one per request or one per ``asyncio.run()``, all spend one budget.
+
+The :class:`LoopScheduler` is the asyncio side, one per (ledger, event loop): it queues waiters
+in two lanes, hands out slots as the ledger allows, wakes itself with a timer when the window
+will next have room, and enforces ``max_wait`` and cancellation.
+
+Rules (see the project's issue on the core engine for the reasoning):
+1. at most L sends in any interval of W + margin, stamped when the request headers go out;
+2. the whole budget is usable at once, except that at cold start, after a long idle spell and
+   after a 429 pause one request (the probe) goes alone and the rest wait for its headers;
+3. the server's headers only ever reduce room; 4. a 429 pauses everyone until the window resets;
+6. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import math
+import re
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+import attrs
+import yarl
+
+from ._sansio import Lane, RateLimitHeaders
+from .errors import RateLimitError
+from .limits import RateLimit
+
+_log = logging.getLogger("shipstation_async.scheduler")
+
+LANES: tuple[Lane, ...] = ("interactive", "bulk")
+
+
+@attrs.define(eq=False)
+class Grant:
+    """A slot handed to one attempt: reserved, then sent, then done."""
+
+    lane: Lane
+    epoch: int
+    probe: bool
+    state: Literal["reserved", "sent", "done"] = "reserved"
+    sent_at: float | None = None
+
+
+@attrs.define
+class _Room:
+    """What one response's headers allow: ``room`` more sends until ``until``."""
+
+    room: int
+    until: float
+
+
+@attrs.frozen
+class RateLimitStatus:
+    """A snapshot of one API key's budget as this process sees it.
+
+    ``remaining`` is how many sends an interactive call could make right now, ``next_slot_in``
+    the seconds until the next slot frees when none is left (None when waiting on a response),
+    ``sent_in_window`` the sends in the last ``period + margin`` seconds. ``queued`` counts
+    waiters per lane on the calling event loop; ``rate_limited`` counts 429s seen since start.
+    """
+
+    limit: int
+    period: float
+    margin: float
+    reserve: int
+    remaining: int
+    next_slot_in: float | None
+    sent_in_window: int
+    in_flight: int
+    reserved: int
+    queued: dict[str, int]
+    rate_limited: int
+    paused_for: float
+    probing: bool
+    total_sent: int
+    server_remaining: int | None
+    server_reset_in: float | None
+
+
+class Ledger:
+    """Process-wide, thread-safe window accounting for one (API, key) budget."""
+
+    def __init__(
+        self, rate_limit: RateLimit, *, name: str = "", clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.name = name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stamps: list[float] = []  # send times within the last W + margin, sorted
+        self._reserved = 0
+        self._in_flight = 0
+        self._rooms: list[_Room] = []
+        self._paused_until = -math.inf
+        self._needs_probe = True
+        self._probe_out = False
+        self._epoch = 0
+        self._last_seen = -math.inf
+        self._server_remaining: int | None = None
+        self._server_reset_at: float | None = None
+        self.rate_limited = 0
+        self.total_sent = 0
+        self._listeners: list[weakref.ref[LoopScheduler]] = []
+        self.configure(rate_limit)
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def configure(self, rate_limit: RateLimit) -> None:
+        """Adopt a (new) plan. Sends already stamped stay counted."""
+        with self._lock:
+            self.rate_limit = rate_limit
+            self.limit = rate_limit.requests
+            self.period = rate_limit.period
+            self.margin = rate_limit.effective_margin
+            self._reserve_override = rate_limit.reserve
+            self.reserve = rate_limit.effective_reserve
+
+    @property
+    def span(self) -> float:
+        """The interval in which at most ``limit`` sends may fall: period + margin."""
+        return self.period + self.margin
+
+    @property
+    def epoch(self) -> int:
+        """Increases with every 429 pause; a grant from an older epoch must be re-queued."""
+        return self._epoch
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock the ledger reads."""
+        return self._clock
+
+    # -- internals (lock held) ---------------------------------------------------------------
+
+    def _purge(self, now: float) -> None:
+        horizon = now - self.span
+        if self._stamps and self._stamps[0] <= horizon:
+            del self._stamps[: bisect.bisect_right(self._stamps, horizon)]
+        if self._rooms:
+            self._rooms = [r for r in self._rooms if r.until > now]
+        if (
+            not self._needs_probe
+            and not self._in_flight
+            and not self._reserved
+            and now - self._last_seen > 2 * self.span
+        ):
+            # Idle for two windows: another process may have spent the budget meanwhile.
+            self._needs_probe = True
+
+    def _free(self) -> int:
+        local = self.limit - len(self._stamps) - self._reserved
+        if self._rooms:
+            return min(local, min(r.room for r in self._rooms))
+        return local
+
+    def _need(self, lane: Lane) -> int:
+        return 1 if lane == "interactive" else 1 + self.reserve
+
+    # -- granting ----------------------------------------------------------------------------
+
+    def try_grant(self, lane: Lane, now: float | None = None) -> Grant | None:
+        """Reserve a slot for ``lane`` now, or return None if the budget has none to give."""
+        with self._lock:
+            now = self._clock() if now is None else now
+            self._purge(now)
+            if now < self._paused_until or (self._needs_probe and self._probe_out):
+                return None
+            if self._free() < self._need(lane):
+                return None
+            probe = self._needs_probe
+            if probe:
+                self._probe_out = True
+            self._reserved += 1
+            for room in self._rooms:
+                room.room -= 1
+            return Grant(lane=lane, epoch=self._epoch, probe=probe)
+
+    def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
+        """Earliest clock time at which ``try_grant(lane)`` may succeed.
+
+        None means no time-based change will help: the ledger is waiting on a response (a probe
+        or sends in flight) and will be notified by it.
+        """
+        with self._lock:
+            now = self._clock() if now is None else now
+            self._purge(now)
+            if now < self._paused_until:
+                return self._paused_until
+            if self._needs_probe and self._probe_out:
+                return None
+            need = self._need(lane)
+            when = now
+            deficit = need - (self.limit - len(self._stamps) - self._reserved)
+            if deficit > 0:
+                if deficit > len(self._stamps):
+                    return None
+                when = max(when, self._stamps[deficit - 1] + self.span)
+            for room in self._rooms:
+                if room.room < need:
+                    when = max(when, room.until)
+            return when
+
+    def release(self, grant: Grant) -> None:
+        """Give back a slot that was granted but never sent (the caller was cancelled)."""
+        with self._lock:
+            if grant.state != "reserved":
+                return
+            grant.state = "done"
+            self._reserved -= 1
+            for room in self._rooms:
+                room.room += 1
+            if grant.probe:
+                self._probe_out = False
+        self._notify()
+
+    def mark_sent(self, grant: Grant, at: float | None = None) -> None:
+        """Stamp the moment the request headers went out: from now on the send is counted."""
+        with self._lock:
+            if grant.state != "reserved":
+                return
+            at = self._clock() if at is None else at
+            grant.state = "sent"
+            grant.sent_at = at
+            self._reserved -= 1
+            self._in_flight += 1
+            self.total_sent += 1
+            bisect.insort(self._stamps, at)
+
+    def complete(
+        self,
+        grant: Grant,
+        status: int,
+        headers: RateLimitHeaders | None,
+        at: float | None = None,
+    ) -> None:
+        """Account for a response: follow its rate-limit headers, and pause on a 429."""
+        with self._lock:
+            at = self._clock() if at is None else at
+            if grant.state == "reserved":
+                # No trace hook saw the send (a user's own session): stamp it now, the latest
+                # it can have happened, which keeps the window accounting on the safe side.
+                self._stamp_late(grant, at)
+            if grant.state == "sent":
+                self._in_flight -= 1
+            grant.state = "done"
+            self._last_seen = at
+            if headers is not None:
+                self._follow_headers(headers, at)
+            if status == 429:
+                self._pause(headers, at)
+            elif grant.probe:
+                self._needs_probe = False
+                self._probe_out = False
+        self._notify()
+
+    def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
+        """Account for an attempt that got no response. ``sent`` says whether it may have gone out."""
+        with self._lock:
+            at = self._clock() if at is None else at
+            if grant.state == "reserved":
+                if sent:
+                    self._stamp_late(grant, at)
+                else:
+                    self._reserved -= 1
+                    for room in self._rooms:
+                        room.room += 1
+            if grant.state == "sent":
+                self._in_flight -= 1
+            grant.state = "done"
+            if grant.probe:
+                self._probe_out = False  # the next queued request probes instead
+        self._notify()
+
+    def _stamp_late(self, grant: Grant, at: float) -> None:
+        grant.state = "sent"
+        grant.sent_at = at
+        self._reserved -= 1
+        self._in_flight += 1
+        self.total_sent += 1
+        bisect.insort(self._stamps, at)
+
+    def _follow_headers(self, headers: RateLimitHeaders, at: float) -> None:
+        if headers.limit is not None and headers.limit != self.limit:
+            _log.warning(
+                "budget %s: server reports a limit of %d requests (configured %d); adopting it",
+                self.name,
+                headers.limit,
+                self.limit,
+            )
+            self.limit = headers.limit
+            self.reserve = (
+                min(self._reserve_override, self.limit - 1)
+                if self._reserve_override is not None
+                else min(max(1, self.limit // 10), self.limit - 1)
+            )
+        if headers.remaining is None:
+            return
+        reset = headers.reset if headers.reset is not None else self.period
+        # A floored Reset may be up to a second short; the margin covers clock skew.
+        until = at + reset + (1.0 if headers.reset_floored else 0.0) + self.margin
+        # Our other requests in flight or about to go may not be counted in Remaining yet.
+        room = max(0, headers.remaining - self._in_flight - self._reserved)
+        self._server_remaining = headers.remaining
+        self._server_reset_at = at + reset
+        for existing in self._rooms:
+            if existing.room <= room and existing.until >= until:
+                return  # an older, stricter answer already covers this one
+        self._rooms = [r for r in self._rooms if not (r.room >= room and r.until <= until)]
+        self._rooms.append(_Room(room=room, until=until))
+
+    def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
+        self.rate_limited += 1
+        if headers is not None and headers.retry_after is not None:
+            delay = headers.retry_after
+        elif headers is not None and headers.reset is not None:
+            delay = headers.reset + (1.0 if headers.reset_floored else 0.0)
+        else:
+            delay = self.period
+        until = at + delay + self.margin
+        if until > self._paused_until:
+            self._paused_until = until
+        self._needs_probe = True
+        self._probe_out = False
+        self._epoch += 1
+        _log.warning(
+            "budget %s: 429 Too Many Requests; holding every request for %.2f s, then one probe",
+            self.name,
+            until - at,
+        )
+
+    # -- listeners ---------------------------------------------------------------------------
+
+    def add_listener(self, scheduler: LoopScheduler) -> None:
+        """Register a loop's scheduler to be woken when the budget may have room again."""
+        with self._lock:
+            self._listeners = [ref for ref in self._listeners if ref() is not None]
+            self._listeners.append(weakref.ref(scheduler))
+
+    def _notify(self) -> None:
+        for ref in list(self._listeners):
+            scheduler = ref()
+            if scheduler is not None and scheduler.has_waiters:
+                scheduler.wake_threadsafe()
+
+    # -- observation -------------------------------------------------------------------------
+
+    def paused_until(self) -> float:
+        """Clock time until which a 429 pause holds every request (-inf when not paused)."""
+        return self._paused_until
+
+    def snapshot(self, queued: dict[str, int], now: float | None = None) -> RateLimitStatus:
+        """A :class:`RateLimitStatus` for this budget; ``queued`` comes from a loop scheduler."""
+        with self._lock:
+            now = self._clock() if now is None else now
+            self._purge(now)
+            free = max(0, self._free())
+            if now < self._paused_until or (self._needs_probe and self._probe_out):
+                free = 0
+        next_at = None if free else self.next_opportunity("interactive", now)
+        return RateLimitStatus(
+            limit=self.limit,
+            period=self.period,
+            margin=self.margin,
+            reserve=self.reserve,
+            remaining=free,
+            next_slot_in=None if next_at is None else max(0.0, next_at - now),
+            sent_in_window=len(self._stamps),
+            in_flight=self._in_flight,
+            reserved=self._reserved,
+            queued=queued,
+            rate_limited=self.rate_limited,
+            paused_for=max(0.0, self._paused_until - now),
+            probing=self._needs_probe,
+            total_sent=self.total_sent,
+            server_remaining=self._server_remaining,
+            server_reset_in=(
+                None if self._server_reset_at is None else max(0.0, self._server_reset_at - now)
+            ),
+        )
+
+
+class InFlightLimit:
+    """A client's cap on concurrent requests; ``bulk`` leaves the last slot to ``interactive``."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.count = 0
+        self._bulk_maximum = maximum - 1 if maximum > 1 else maximum
+
+    def has_room(self, lane: Lane) -> bool:
+        """Whether one more request of ``lane`` may start."""
+        return self.count < (self.maximum if lane == "interactive" else self._bulk_maximum)
+
+
+@attrs.define(eq=False)
+class _Waiter:
+    future: asyncio.Future[Grant]
+    lane: Lane
+    owner: InFlightLimit | None
+    deadline: float | None
+    timer: asyncio.TimerHandle | None = None
+
+
+class LoopScheduler:
+    """The waiting room of one budget on one event loop: lanes, timers, max_wait, cancellation."""
+
+    def __init__(self, ledger: Ledger, loop: asyncio.AbstractEventLoop) -> None:
+        self.ledger = ledger
+        self._loop_ref = weakref.ref(loop)
+        self._queues: dict[Lane, deque[_Waiter]] = {lane: deque() for lane in LANES}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+        self._wake_pending = False
+        ledger.add_listener(self)
+
+    @property
+    def has_waiters(self) -> bool:
+        """Whether any request on this loop waits for a slot."""
+        return bool(self._queues["interactive"] or self._queues["bulk"])
+
+    def queued(self) -> dict[str, int]:
+        """Waiting requests per lane."""
+        return {lane: sum(1 for w in q if not w.future.done()) for lane, q in self._queues.items()}
+
+    async def acquire(
+        self,
+        lane: Lane,
+        *,
+        owner: InFlightLimit | None,
+        deadline: float | None,
+        front: bool = False,
+        method: str = "",
+        path: str = "",
+    ) -> Grant:
+        """Wait for a slot in ``lane`` (and room under ``owner``'s in-flight cap).
+
+        ``front`` puts the request ahead of its lane (retries). Raises :class:`RateLimitError`
+        (``sent=False``) at once when the budget cannot have room before ``deadline``, or when
+        the deadline passes while waiting. On cancellation a slot already granted is returned.
+        """
+        loop = asyncio.get_running_loop()
+        ledger = self.ledger
+        if (
+            not self._queues[lane]
+            and (lane == "interactive" or not self._queues["interactive"])
+            and (owner is None or owner.has_room(lane))
+        ):
+            grant = ledger.try_grant(lane)
+            if grant is not None:
+                if owner is not None:
+                    owner.count += 1
+                return grant
+        now = ledger.clock()
+        if deadline is not None:
+            when = ledger.next_opportunity(lane, now)
+            if when is not None and when > deadline:
+                raise RateLimitError(
+                    f"no request slot can be granted within max_wait (next in {when - now:.2f} s)",
+                    method=method,
+                    path=path,
+                    retry_after=when - now,
+                    sent=False,
+                )
+        waiter = _Waiter(loop.create_future(), lane, owner, deadline)
+        if front:
+            self._queues[lane].appendleft(waiter)
+        else:
+            self._queues[lane].append(waiter)
+        if deadline is not None:
+            waiter.timer = loop.call_at(
+                _loop_time(loop, deadline, ledger.clock), self._expire, waiter, method, path
+            )
+        self._dispatch()
+        try:
+            return await waiter.future
+        except asyncio.CancelledError:
+            future = waiter.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._give_back(future.result(), owner)
+            else:
+                self._discard(waiter)
+            raise
+        finally:
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+
+    def _give_back(self, grant: Grant, owner: InFlightLimit | None) -> None:
+        if owner is not None:
+            owner.count -= 1
+        self.ledger.release(grant)
+        self.wake()
+
+    def owner_released(self, owner: InFlightLimit) -> None:
+        """An in-flight request of ``owner`` finished: waiters it blocked may go."""
+        owner.count -= 1
+        if self.has_waiters:
+            self.wake()
+
+    def _discard(self, waiter: _Waiter) -> None:
+        try:
+            self._queues[waiter.lane].remove(waiter)
+        except ValueError:
+            pass
+
+    def _expire(self, waiter: _Waiter, method: str, path: str) -> None:
+        if waiter.future.done():
+            return
+        self._discard(waiter)
+        now = self.ledger.clock()
+        when = self.ledger.next_opportunity(waiter.lane, now)
+        waiter.future.set_exception(
+            RateLimitError(
+                "no request slot was granted within max_wait",
+                method=method,
+                path=path,
+                retry_after=None if when is None else max(0.0, when - now),
+                sent=False,
+            )
+        )
+
+    def wake(self) -> None:
+        """Run a dispatch soon on this loop (call from the loop's own thread)."""
+        loop = self._loop_ref()
+        if loop is None or self._wake_pending:
+            return
+        self._wake_pending = True
+        loop.call_soon(self._dispatch)
+
+    def wake_threadsafe(self) -> None:
+        """Run a dispatch soon on this loop, from any thread."""
+        loop = self._loop_ref()
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.wake()
+        else:
+            try:
+                loop.call_soon_threadsafe(self.wake)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+    def _dispatch(self) -> None:
+        self._wake_pending = False
+        ledger = self.ledger
+        now = ledger.clock()
+        for lane in LANES:
+            queue = self._queues[lane]
+            blocked_owners: set[int] = set()
+            budget_exhausted = False
+            index = 0
+            while index < len(queue):
+                waiter = queue[index]
+                if waiter.future.done():
+                    del queue[index]
+                    continue
+                owner = waiter.owner
+                if owner is not None and not owner.has_room(lane):
+                    blocked_owners.add(id(owner))
+                    index += 1
+                    if len(blocked_owners) > 8 and index > 64:
+                        break  # many distinct full clients: the rest wait for a release
+                    continue
+                grant = ledger.try_grant(lane, now)
+                if grant is None:
+                    budget_exhausted = True
+                    break
+                del queue[index]
+                if owner is not None:
+                    owner.count += 1
+                waiter.future.set_result(grant)
+            if budget_exhausted:
+                break
+        self._arm_timer(now)
+
+    def _arm_timer(self, now: float) -> None:
+        loop = self._loop_ref()
+        if loop is None:
+            return
+        when = math.inf
+        for lane in LANES:
+            if self._queues[lane]:
+                at = self.ledger.next_opportunity(lane, now)
+                if at is not None:
+                    when = min(when, max(at, now + 0.001))
+        if when == math.inf:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer, self._timer_at = None, math.inf
+            return
+        if self._timer is not None and self._timer_at <= when and self._timer_at > now:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = loop.call_at(_loop_time(loop, when, self.ledger.clock), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        self._dispatch()
+
+    def status(self) -> RateLimitStatus:
+        """A snapshot of the budget with this loop's queue lengths."""
+        return self.ledger.snapshot(self.queued())
+
+
+def _loop_time(loop: asyncio.AbstractEventLoop, at: float, clock: Callable[[], float]) -> float:
+    # asyncio's clock is time.monotonic, like the ledger's by default; convert anyway so an
+    # injected clock keeps working.
+    if clock is time.monotonic:
+        return at
+    return loop.time() + (at - clock())
+
+
+# -- the process-wide registry ---------------------------------------------------------------
+
+_SHIPSTATION_HOST = re.compile(r"ssapi\d*\.shipstation\.com", re.IGNORECASE)
+_registry: dict[tuple[str, str], Ledger] = {}
+_registry_lock = threading.Lock()
+_loop_schedulers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, LoopScheduler]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def budget_key(base_url: str, api_key: str) -> tuple[str, str]:
+    """The (API, key) a request is budgeted under.
+
+    Every ``ssapi*.shipstation.com`` host (webhooks point at numbered ``ssapiN`` hosts) is one
+    API; any other base URL (the sandbox) is keyed by its host and port.
+    """
+    url = yarl.URL(base_url)
+    host = (url.host or "").lower()
+    api = "shipstation" if _SHIPSTATION_HOST.fullmatch(host) else f"{host}:{url.port}"
+    return api, api_key
+
+
+def ledger_for(key: tuple[str, str], rate_limit: RateLimit) -> Ledger:
+    """The process-wide ledger of ``key``, created on first use.
+
+    A later client that asks for a different plan on the same key reconfigures the shared
+    ledger (one key has one plan), with a log line.
+    """
+    with _registry_lock:
+        ledger = _registry.get(key)
+        if ledger is None:
+            ledger = Ledger(rate_limit, name=key[0])
+            _registry[key] = ledger
+            return ledger
+    if ledger.rate_limit != rate_limit:
+        _log.info("budget %s: rate limit reconfigured to %s", key[0], rate_limit)
+        ledger.configure(rate_limit)
+    return ledger
+
+
+def loop_scheduler_for(ledger: Ledger, loop: asyncio.AbstractEventLoop) -> LoopScheduler:
+    """The waiting room of ``ledger`` on ``loop``, created on first use (per loop, per ledger)."""
+    with _registry_lock:
+        per_loop = _loop_schedulers.get(loop)
+        if per_loop is None:
+            per_loop = {}
+            _loop_schedulers[loop] = per_loop
+        scheduler = per_loop.get(id(ledger))
+        if scheduler is None:
+            scheduler = LoopScheduler(ledger, loop)
+            per_loop[id(ledger)] = scheduler
+        return scheduler
