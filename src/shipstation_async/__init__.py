@@ -1,2 +1,54 @@
+"""shipstation-async: an asyncio SDK for the ShipStation V1 API.
+
+``ShipStation`` is the client; ``RateLimit`` describes the budget it paces requests by; every
+error is a ``ShipStationError``.
+"""
+
+from ._backoff import RetryPolicy
+from ._sansio import Lane, Operation, Safety
+from ._version import __version__
+from .client import ShipStation
+from .errors import (
+    AmbiguousRequestError,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    DecodeError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ShipStationError,
+    TransportError,
+)
 from .limits import RateLimit
-from .errors import *
+from .models import Order, Page
+from .scheduler import RateLimitStatus
+
+__all__ = [
+    "APIError",
+    "AmbiguousRequestError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "DecodeError",
+    "InvalidRequestError",
+    "Lane",
+    "NotFoundError",
+    "Operation",
+    "Order",
+    "Page",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "RateLimitStatus",
+    "RetryPolicy",
+    "Safety",
+    "ServerError",
+    "ShipStation",
+    "ShipStationError",
+    "TransportError",
+    "__version__",
+]

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import attrs
@@ -60,7 +60,7 @@ class _PresetAuth(aiohttp.BasicAuth):
     _header: str
 
     def __new__(cls, header: str) -> _PresetAuth:
-        obj = super().__new__(cls, "shipstation-async", "", "latin1")
+        obj = cast(_PresetAuth, super().__new__(cls, "shipstation-async", "", "latin1"))
         obj._header = header
         return obj
 
@@ -102,7 +102,7 @@ async def send(
     session: aiohttp.ClientSession,
     request: PreparedRequest,
     ctx: AttemptContext,
-    timeout: aiohttp.ClientTimeout,
+    limits: aiohttp.ClientTimeout,
 ) -> RawResponse:
     """Send ``request`` and read the whole response; failures become :class:`TransportError`.
 
@@ -118,7 +118,7 @@ async def send(
             headers=headers,
             data=request.body,
             auth=auth,
-            timeout=timeout,
+            timeout=limits,
             allow_redirects=False,
             raise_for_status=False,
             trace_request_ctx=ctx,

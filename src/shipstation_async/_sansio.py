@@ -199,7 +199,7 @@ def _number(text: str | None) -> float | None:
 
 
 def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds, or an HTTP date relative to Date."""
+    """Seconds to wait from Retry-After: delta-seconds, or an HTTP date relative to Date."""
     if value is None:
         return None
     seconds = _number(value)

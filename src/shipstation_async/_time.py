@@ -37,8 +37,8 @@ def parse_timestamp(text: str) -> datetime:
         us = _US_DATE.fullmatch(text.strip())
         if us is None:
             raise DecodeError(f"not a ShipStation timestamp: {text!r}")
-        month, day, year = (int(part) for part in us.groups())
-        return _build(year, month, day, 0, 0, 0, 0, None, text)
+        month_s, day_s, year_s = us.groups()
+        return _build(int(year_s), int(month_s), int(day_s), 0, 0, 0, 0, None, text)
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micros = int((fraction or "0")[:6].ljust(6, "0"))
     return _build(
@@ -99,7 +99,7 @@ def require_aware(value: datetime, field: str) -> datetime:
 
 
 def format_query_datetime(value: datetime | date, field: str) -> str:
-    """Format a filter value the way ShipStation's list endpoints take it: Pacific ``yyyy-mm-dd hh:mm:ss``.
+    """Format a filter value as the list endpoints take it: Pacific ``yyyy-mm-dd hh:mm:ss``.
 
     A ``date`` means midnight Pacific of that day. Sub-second precision is dropped (the API's
     filters are second-precision).

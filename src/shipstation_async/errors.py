@@ -118,9 +118,7 @@ class AmbiguousRequestError(ShipStationError):
     error (a :class:`TransportError` or :class:`ServerError`).
     """
 
-    def __init__(
-        self, message: str, *, method: str, path: str, cause: ShipStationError
-    ) -> None:
+    def __init__(self, message: str, *, method: str, path: str, cause: ShipStationError) -> None:
         super().__init__(f"{method} {path}: {message}")
         self.method = method
         self.path = path

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from .errors import ConfigurationError
 
 
-def _positive(_: object, attribute: attrs.Attribute[object], value: float) -> None:
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
         raise ConfigurationError(f"RateLimit.{attribute.name} must be positive, got {value!r}")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import logging
 import math
 import re
@@ -267,7 +268,7 @@ class Ledger:
         self._notify()
 
     def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
-        """Account for an attempt that got no response. ``sent`` says whether it may have gone out."""
+        """Account for an attempt with no response; ``sent``: it may have gone out."""
         with self._lock:
             at = self._clock() if at is None else at
             if grant.state == "reserved":
@@ -510,10 +511,8 @@ class LoopScheduler:
             self.wake()
 
     def _discard(self, waiter: _Waiter) -> None:
-        try:
+        with contextlib.suppress(ValueError):
             self._queues[waiter.lane].remove(waiter)
-        except ValueError:
-            pass
 
     def _expire(self, waiter: _Waiter, method: str, path: str) -> None:
         if waiter.future.done():
@@ -551,10 +550,8 @@ class LoopScheduler:
         if running is loop:
             self.wake()
         else:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self.wake)
-            except RuntimeError:  # the loop closed meanwhile
-                pass
 
     def _dispatch(self) -> None:
         self._wake_pending = False

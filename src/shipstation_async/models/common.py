@@ -20,7 +20,7 @@ from .types import (
 
 @model
 class Address:
-    """A postal address; ``country`` is an ISO 3166-1 alpha-2 code, ``address_verified`` read-only."""
+    """A postal address; ``country`` is ISO 3166-1 alpha-2; ``address_verified`` is read-only."""
 
     name: str | None = None
     company: str | None = None

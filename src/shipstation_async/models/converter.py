@@ -32,9 +32,7 @@ _BOOKKEEPING = ("extra", "present_keys")
 
 def _strip_optional(tp: Any) -> Any:
     args = get_args(tp)
-    if get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType")) and type(
-        None
-    ) in args:
+    if get_origin(tp) in (typing.Union, __import__("types").UnionType) and type(None) in args:
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return rest[0]

@@ -9,8 +9,8 @@ from typing import Any
 
 from ._base import extra_field, model, present_keys_field
 from .common import (
-    AdvancedOptions,
     Address,
+    AdvancedOptions,
     Dimensions,
     InsuranceOptions,
     InternationalOptions,

@@ -1,0 +1,464 @@
+"""The client: configuration, the aiohttp session, the resources and the one request pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from . import _http
+from ._backoff import RetryPolicy
+from ._sansio import (
+    USER_AGENT,
+    Credentials,
+    Lane,
+    Operation,
+    PreparedRequest,
+    RateLimitHeaders,
+    Safety,
+    build_request,
+    decode_response,
+    error_for_status,
+    parse_rate_limit,
+)
+from .errors import (
+    AmbiguousRequestError,
+    APIError,
+    ConfigurationError,
+    RateLimitError,
+    ShipStationError,
+    TransportError,
+)
+from .events import (
+    CompletedAfterCancel,
+    Event,
+    Hook,
+    RequestSent,
+    ResponseReceived,
+    RetryScheduled,
+    Throttled,
+)
+from .limits import RateLimit
+from .resources._base import UNSET
+from .resources.orders import Orders
+from .scheduler import (
+    Grant,
+    InFlightLimit,
+    Ledger,
+    LoopScheduler,
+    RateLimitStatus,
+    budget_key,
+    ledger_for,
+    loop_scheduler_for,
+)
+
+_log = logging.getLogger("shipstation_async")
+
+DEFAULT_BASE_URL = "https://ssapi.shipstation.com"
+
+
+class ShipStation:
+    """An asyncio client for the ShipStation V1 API.
+
+    Use it as ``async with ShipStation(key, secret) as ss:``, or open it once at start-up and
+    ``await ss.aclose()`` at shutdown. Credentials default to the ``SHIPSTATION_API_KEY`` and
+    ``SHIPSTATION_API_SECRET`` environment variables.
+
+    Every request of every client on the same API key in this process, on any thread or event
+    loop, is paced by one shared budget (``rate_limit``, 40 per 60 s by default) so that the
+    server never needs to answer 429; when it does anyway (another process on the same key),
+    every request is held until the window resets. Calls default to the ``interactive`` lane,
+    which goes ahead of ``bulk`` work.
+
+    ``timeout`` bounds one attempt (seconds); ``max_wait`` bounds how long a call may wait for a
+    budget slot before :class:`RateLimitError` (None waits indefinitely); ``max_in_flight``
+    caps concurrent requests (default: the limit's request count). A ``session`` passed in is
+    used but not closed; its own auth is ignored. ``hooks`` receive the events of
+    :mod:`shipstation_async.events`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        rate_limit: RateLimit | None = None,
+        timeout: float = 30.0,
+        max_in_flight: int | None = None,
+        max_wait: float | None = 120.0,
+        retry: RetryPolicy | None = None,
+        session: aiohttp.ClientSession | None = None,
+        hooks: Sequence[Hook] = (),
+        user_agent: str | None = None,
+    ) -> None:
+        api_key = api_key if api_key is not None else os.environ.get("SHIPSTATION_API_KEY")
+        api_secret = (
+            api_secret if api_secret is not None else os.environ.get("SHIPSTATION_API_SECRET")
+        )
+        if not api_key or not api_secret:
+            missing = " and ".join(
+                name
+                for name, value in (("api_key", api_key), ("api_secret", api_secret))
+                if not value
+            )
+            raise ConfigurationError(
+                f"missing {missing}: pass ShipStation(api_key=..., api_secret=...) or set the "
+                "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET environment variables"
+            )
+        if timeout <= 0:
+            raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+        if max_wait is not None and max_wait < 0:
+            raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
+        self._credentials = Credentials(api_key, api_secret)
+        self._base_url = base_url.rstrip("/")
+        self._rate_limit = rate_limit or RateLimit()
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(10.0, timeout))
+        self._max_wait = max_wait
+        self._retry = retry or RetryPolicy()
+        self._hooks = tuple(hooks)
+        self._user_agent = user_agent or USER_AGENT
+        max_in_flight = max_in_flight or self._rate_limit.requests
+        if max_in_flight < 1:
+            raise ConfigurationError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
+        self._in_flight = InFlightLimit(max_in_flight)
+        self._ledger: Ledger = ledger_for(budget_key(self._base_url, api_key), self._rate_limit)
+        self._session = session
+        self._owns_session = session is None
+        self._trace_config: aiohttp.TraceConfig | None = None
+        self._traced = session is None
+        self._closed = False
+        self._loop_scheduler: LoopScheduler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if session is not None:
+            # A user's session has no hooks of ours: add them so sends are stamped exactly
+            # (removed again on close). Without them, sends would be stamped at response time.
+            self._trace_config = _http.make_trace_config()
+            session.trace_configs.append(self._trace_config)
+            self._traced = True
+
+        self.orders = Orders(self)
+        """Orders: list and get (more endpoints arrive with the full API)."""
+
+    def __repr__(self) -> str:
+        key = self._credentials.api_key
+        shown = key[:4] + "…" if len(key) > 4 else "…"
+        return f"ShipStation(api_key={shown!r}, base_url={self._base_url!r})"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ShipStation:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Create the HTTP session now (otherwise the first request does it)."""
+        self._ensure_session()
+
+    async def aclose(self) -> None:
+        """Close the session this client created (a session passed in is left open)."""
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        elif self._session is not None and self._trace_config is not None:
+            with contextlib.suppress(ValueError):
+                self._session.trace_configs.remove(self._trace_config)
+        self._session = None
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL."""
+        return self._base_url
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The configured plan."""
+        return self._rate_limit
+
+    def rate_limit_status(self) -> RateLimitStatus:
+        """The shared budget as seen now: remaining slots, in flight, queues, 429s, pauses."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._ledger.snapshot({"interactive": 0, "bulk": 0})
+        return loop_scheduler_for(self._ledger, loop).status()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ConfigurationError("this ShipStation client is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                trace_configs=[_http.make_trace_config()],
+                connector=aiohttp.TCPConnector(limit=max(100, self._in_flight.maximum)),
+            )
+        return self._session
+
+    def _scheduler(self) -> LoopScheduler:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._loop_scheduler is None:
+            self._loop_scheduler = loop_scheduler_for(self._ledger, loop)
+            self._loop = loop
+        return self._loop_scheduler
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    async def request(
+        self,
+        operation: Operation,
+        *,
+        max_wait: float | None = UNSET,
+        lane: Lane | None = None,
+    ) -> Any:
+        """Send ``operation`` through the shared budget and return its decoded JSON.
+
+        Retries follow the operation's safety: idempotent operations retry on 5xx, timeouts and
+        connection errors with capped full-jitter backoff; non-idempotent ones only when the
+        request provably did not take effect (429, or no connection), and otherwise raise
+        :class:`AmbiguousRequestError`. A 429 holds every request on the key until the window
+        resets, then this one goes first. Raises the typed :class:`APIError` for error answers.
+        """
+        lane = lane or operation.lane or "interactive"
+        wait_budget = self._max_wait if max_wait is UNSET else max_wait
+        prepared = build_request(
+            operation,
+            base_url=self._base_url,
+            credentials=self._credentials,
+            user_agent=self._user_agent,
+        )
+        session = self._ensure_session()
+        scheduler = self._scheduler()
+        clock = self._ledger.clock
+        deadline = None if wait_budget is None else clock() + wait_budget
+        method, path = prepared.method, prepared.path
+        idempotent = operation.safety is Safety.IDEMPOTENT
+        ambiguous = False  # an earlier attempt may have taken effect
+        front = False
+        attempt = 0
+        while True:
+            attempt += 1
+            grant = await scheduler.acquire(
+                lane,
+                owner=self._in_flight,
+                deadline=deadline,
+                front=front,
+                method=method,
+                path=path,
+            )
+            front = True  # any retry goes ahead of its lane
+            attempt_ = _Attempt(self, session, scheduler, prepared, grant, lane, deadline, attempt)
+            try:
+                raw, headers = await attempt_.run(shielded=not idempotent)
+            except TransportError as exc:
+                if exc.sent and not idempotent:
+                    raise AmbiguousRequestError(
+                        "the request was sent but no answer came back (" + str(exc) + "); it may "
+                        "have taken effect, so it was not retried. Check before sending it again.",
+                        method=method,
+                        path=path,
+                        cause=exc,
+                    ) from None
+                ambiguous = ambiguous or exc.sent
+                await self._backoff(attempt, deadline, exc, None, f"transport: {exc}")
+                continue
+
+            status = raw.status
+            if status == 429:
+                self._emit(Throttled(method, path, max(0.0, self._ledger.paused_until() - clock())))
+                if attempt >= self._retry.max_attempts:
+                    raise RateLimitError(
+                        f"still rate limited after {attempt} attempts",
+                        method=method,
+                        path=path,
+                        retry_after=None if headers is None else headers.retry_after,
+                    )
+                self._emit(RetryScheduled(method, path, attempt + 1, 0.0, "429 Too Many Requests"))
+                continue  # the ledger holds everyone until the window resets
+            if status >= 500:
+                error = error_for_status(status, raw.body, method=method, path=path)
+                if not idempotent:
+                    raise AmbiguousRequestError(
+                        f"ShipStation answered {status}; the request may have taken effect, so it "
+                        "was not retried. Check before sending it again.",
+                        method=method,
+                        path=path,
+                        cause=error,
+                    ) from None
+                ambiguous = True
+                server_delay = headers.retry_after if headers is not None else None
+                await self._backoff(attempt, deadline, error, server_delay, f"HTTP {status}")
+                continue
+            try:
+                return decode_response(status, raw.body, method=method, path=path)
+            except APIError as error:
+                if ambiguous and operation.recover is not None:
+                    recovered = operation.recover(error)
+                    if recovered is not None:
+                        _log.info(
+                            "%s %s: %d after an ambiguous attempt counts as success",
+                            method,
+                            path,
+                            error.status,
+                        )
+                        return recovered
+                raise
+
+    async def _backoff(
+        self,
+        attempt: int,
+        deadline: float | None,
+        error: ShipStationError,
+        server_delay: float | None,
+        reason: str,
+    ) -> None:
+        method = getattr(error, "method", "")
+        path = getattr(error, "path", "")
+        if attempt >= self._retry.max_attempts:
+            raise error
+        delay = self._retry.delay(attempt, server_delay=server_delay)
+        if deadline is not None and self._ledger.clock() + delay > deadline:
+            raise error
+        self._emit(RetryScheduled(method, path, attempt + 1, delay, reason))
+        _log.info("%s %s: retrying in %.2f s after %s", method, path, delay, reason)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _emit(self, event: Event) -> None:
+        for hook in self._hooks:
+            try:
+                hook(event)
+            except Exception:
+                _log.exception("a shipstation_async hook raised; ignoring it")
+
+
+class _Attempt:
+    """One attempt: the send, its accounting in the ledger, and its in-flight slot."""
+
+    def __init__(
+        self,
+        client: ShipStation,
+        session: aiohttp.ClientSession,
+        scheduler: LoopScheduler,
+        prepared: PreparedRequest,
+        grant: Grant,
+        lane: Lane,
+        deadline: float | None,
+        number: int,
+    ) -> None:
+        self.client = client
+        self.session = session
+        self.scheduler = scheduler
+        self.prepared = prepared
+        self.grant = grant
+        self.lane = lane
+        self.deadline = deadline
+        self.number = number
+        self.sent_at: float | None = None
+        self.ctx = _http.AttemptContext(
+            on_sent=self._on_sent, before_send=self._hold_if_paused, traced=client._traced
+        )
+
+    def _on_sent(self, at: float) -> None:
+        self.sent_at = at
+        self.scheduler.ledger.mark_sent(self.grant, at)
+        self.client._emit(
+            RequestSent(self.prepared.method, self.prepared.path, self.lane, self.number)
+        )
+
+    async def _hold_if_paused(self) -> None:
+        # A 429 arrived between this attempt's grant and its send: give the slot back and
+        # queue again at the front, so nothing reaches the server during the pause.
+        ledger = self.scheduler.ledger
+        if self.grant.epoch == ledger.epoch or self.grant.state != "reserved":
+            return
+        ledger.release(self.grant)
+        self.grant = await self.scheduler.acquire(
+            self.lane,
+            owner=None,
+            deadline=self.deadline,
+            front=True,
+            method=self.prepared.method,
+            path=self.prepared.path,
+        )
+
+    async def run(self, *, shielded: bool) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
+        """Send; for a non-idempotent request, keep going if the caller is cancelled mid-air."""
+        if not shielded:
+            return await self._send()
+        task = asyncio.ensure_future(self._send())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.done():
+                if self.ctx.sent or not self.ctx.traced:
+                    task.add_done_callback(self._report_after_cancel)
+                else:
+                    task.cancel()  # not on the wire yet: safe to drop
+            raise
+
+    async def _send(self) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
+        ledger = self.scheduler.ledger
+        try:
+            raw = await _http.send(self.session, self.prepared, self.ctx, self.client._timeout)
+        except TransportError as exc:
+            ledger.fail(self.grant, sent=exc.sent)
+            raise
+        except BaseException:
+            ledger.fail(self.grant, sent=self.ctx.sent or not self.ctx.traced)
+            raise
+        finally:
+            self.scheduler.owner_released(self.client._in_flight)
+        headers = parse_rate_limit(raw.headers)
+        ledger.complete(self.grant, raw.status, headers, at=raw.received_at)
+        elapsed = raw.received_at - (self.sent_at if self.sent_at is not None else raw.received_at)
+        self.client._emit(
+            ResponseReceived(
+                self.prepared.method,
+                self.prepared.path,
+                self.lane,
+                self.number,
+                raw.status,
+                elapsed,
+                headers,
+            )
+        )
+        _log.debug(
+            "%s %s -> %d in %.3f s (attempt %d)",
+            self.prepared.method,
+            self.prepared.path,
+            raw.status,
+            elapsed,
+            self.number,
+        )
+        return raw, headers
+
+    def _report_after_cancel(
+        self, task: asyncio.Future[tuple[_http.RawResponse, RateLimitHeaders | None]]
+    ) -> None:
+        method, path = self.prepared.method, self.prepared.path
+        if task.cancelled():
+            status, error = None, "cancelled"
+        elif task.exception() is not None:
+            status, error = None, str(task.exception())
+        else:
+            status, error = task.result()[0].status, None
+        _log.warning(
+            "%s %s ran to completion after its caller was cancelled: %s",
+            method,
+            path,
+            f"HTTP {status}" if status is not None else error,
+        )
+        self.client._emit(CompletedAfterCancel(method, path, status, error))

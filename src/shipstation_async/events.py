@@ -1,0 +1,73 @@
+"""Events passed to the client's hooks, for metrics and tracing. None carries a credential."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from ._sansio import Lane, RateLimitHeaders
+
+
+@attrs.frozen
+class RequestSent:
+    """An attempt's request headers went out (every attempt counts against the budget)."""
+
+    method: str
+    path: str
+    lane: Lane
+    attempt: int
+
+
+@attrs.frozen
+class ResponseReceived:
+    """A response arrived; ``elapsed`` is seconds from send to the end of the body."""
+
+    method: str
+    path: str
+    lane: Lane
+    attempt: int
+    status: int
+    elapsed: float
+    rate_limit: RateLimitHeaders | None
+
+
+@attrs.frozen
+class RetryScheduled:
+    """A failed attempt will be retried after ``delay`` seconds (plus any budget wait)."""
+
+    method: str
+    path: str
+    attempt: int
+    delay: float
+    reason: str
+
+
+@attrs.frozen
+class Throttled:
+    """The server answered 429: every request on this key is held for ``paused_for`` seconds."""
+
+    method: str
+    path: str
+    paused_for: float
+
+
+@attrs.frozen
+class CompletedAfterCancel:
+    """A non-idempotent request whose caller was cancelled ran to completion anyway.
+
+    ``status`` is the response status, or None with ``error`` describing a failure. Check the
+    outcome (for example whether a label was bought) before trying the operation again.
+    """
+
+    method: str
+    path: str
+    status: int | None
+    error: str | None
+
+
+Event = RequestSent | ResponseReceived | RetryScheduled | Throttled | CompletedAfterCancel
+"""Any event a hook may receive."""
+
+Hook = Callable[[Event], None]
+"""A synchronous callable that receives events. Exceptions it raises are logged and ignored."""

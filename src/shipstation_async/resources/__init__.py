@@ -1,0 +1,1 @@
+"""Resource bindings: one module per ShipStation resource."""
