@@ -1,0 +1,102 @@
+"""A loopback HTTP server that records requests and answers from a script (wire-format tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@attrs.frozen
+class Recorded:
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@attrs.define
+class Reply:
+    status: int = 200
+    body: Any = attrs.field(factory=dict)
+    headers: dict[str, str] = attrs.field(factory=dict)
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+    raw: bytes | None = None
+
+    def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        return json.dumps(self.body).encode()
+
+
+class RecordingServer:
+    """Answers each request with the next scripted Reply (or ``default``) and records it."""
+
+    def __init__(self, default: Reply | Callable[[web.Request], Reply] | None = None) -> None:
+        self.requests: list[Recorded] = []
+        self.script: deque[Reply] = deque()
+        self.default = default or Reply(
+            headers={
+                "X-Rate-Limit-Limit": "40",
+                "X-Rate-Limit-Remaining": "39",
+                "X-Rate-Limit-Reset": "59",
+            }
+        )
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._server = TestServer(app, host="127.0.0.1")
+
+    async def __aenter__(self) -> RecordingServer:
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._server.close()
+
+    @property
+    def url(self) -> str:
+        return str(self._server.make_url("")).rstrip("/")
+
+    def reply(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.requests.append(
+            Recorded(
+                request.method,
+                request.path,
+                request.query_string,
+                dict(request.headers),
+                body,
+            )
+        )
+        if self.script:
+            reply = self.script.popleft()
+        elif callable(self.default):
+            reply = self.default(request)
+        else:
+            reply = self.default
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.drop:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        return web.Response(
+            status=reply.status,
+            body=reply.encoded(),
+            headers={"Content-Type": "application/json", **reply.headers},
+        )

@@ -1,0 +1,266 @@
+"""The window ledger with a controllable clock: every rule that is pure bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shipstation_async import RateLimit
+from shipstation_async._sansio import RateLimitHeaders
+from shipstation_async.scheduler import Grant, Ledger, budget_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def headers(remaining: int, reset: float, *, floored: bool = False, limit: int = 10,
+            retry_after: float | None = None) -> RateLimitHeaders:
+    return RateLimitHeaders(limit, remaining, reset, floored, retry_after)
+
+
+def make(limit: int = 10, period: float = 10.0, margin: float = 0.5, reserve: int | None = 0):
+    clock = Clock()
+    return Ledger(RateLimit(limit, period, margin=margin, reserve=reserve), clock=clock), clock
+
+
+def grant_and_send(ledger: Ledger, lane: str = "interactive") -> Grant | None:
+    grant = ledger.try_grant(lane)  # type: ignore[arg-type]
+    if grant is not None:
+        ledger.mark_sent(grant)
+    return grant
+
+
+def warm(ledger: Ledger, clock: Clock, limit: int = 10) -> None:
+    """Send the cold-start probe and answer it as a fresh window would."""
+    probe = grant_and_send(ledger)
+    assert probe is not None and probe.probe
+    ledger.complete(probe, 200, headers(limit - 1, 9.99), at=clock.now)
+
+
+def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
+    ledger, clock = make()
+    probe = ledger.try_grant("interactive")
+    assert probe is not None and probe.probe
+    assert ledger.try_grant("interactive") is None
+    assert ledger.next_opportunity("interactive") is None  # waiting on a response, not time
+    ledger.mark_sent(probe)
+    ledger.complete(probe, 200, headers(9, 9.99))
+    granted = [ledger.try_grant("interactive") for _ in range(12)]
+    assert sum(g is not None for g in granted) == 9  # the whole rest of the budget, at once
+    assert not any(g.probe for g in granted if g is not None)
+
+
+def test_a_probe_that_fails_without_answer_hands_the_probe_to_the_next() -> None:
+    ledger, clock = make()
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.fail(probe, sent=True)
+    second = ledger.try_grant("interactive")
+    assert second is not None and second.probe
+    assert ledger.try_grant("interactive") is None
+
+
+def test_slots_free_one_span_after_each_send() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    for _ in range(9):
+        assert grant_and_send(ledger) is not None
+    assert ledger.try_grant("interactive") is None
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 10.5)
+    clock.now = 1010.49
+    assert ledger.try_grant("interactive") is None
+    clock.now = 1010.51
+    # the headers said the server window resets at 1000 + 9.99: room is local again
+    assert sum(grant_and_send(ledger) is not None for _ in range(12)) == 10
+
+
+def test_header_room_lowers_the_budget() -> None:
+    ledger, clock = make()
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    # Another process has used most of the window.
+    ledger.complete(probe, 200, headers(3, 8.0, floored=True))
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 3
+    # The room lasts until receipt + Reset + 1 s (floored) + margin.
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 8 + 1 + 0.5)
+
+
+def test_fractional_reset_gets_no_extra_second() -> None:
+    ledger, clock = make()
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(0, 2.5))
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 2.5 + 0.5)
+
+
+def test_room_subtracts_our_other_requests_in_flight() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    in_flight = [grant_and_send(ledger) for _ in range(4)]
+    reserved = ledger.try_grant("interactive")
+    assert reserved is not None
+    # One answer says 5 remain, but three other sends and one reservation may not be counted yet.
+    first = in_flight[0]
+    assert first is not None
+    ledger.complete(first, 200, headers(5, 9.0))
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 1
+
+
+def test_a_stale_header_cannot_raise_room() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    a = grant_and_send(ledger)
+    b = grant_and_send(ledger)
+    assert a is not None and b is not None
+    # The later request's answer arrives first: 2 remain, minus ``a`` still in flight.
+    ledger.complete(b, 200, headers(2, 9.0))
+    ledger.complete(a, 200, headers(7, 9.0))  # then the older one, with more room
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 1
+
+
+def test_429_pauses_everyone_then_probes() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    granted_before = ledger.try_grant("interactive")  # granted, not yet sent
+    rejected = grant_and_send(ledger)
+    assert granted_before is not None and rejected is not None
+    epoch = ledger.epoch
+    ledger.complete(rejected, 429, headers(0, 4.0, floored=True))
+    assert ledger.epoch == epoch + 1  # the unsent grant can tell it is stale
+    assert granted_before.epoch != ledger.epoch
+    assert ledger.rate_limited == 1
+    assert ledger.try_grant("interactive") is None
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 4 + 1 + 0.5)
+    ledger.release(granted_before)
+    clock.now = 1005.6
+    probe = ledger.try_grant("interactive")
+    assert probe is not None and probe.probe
+    assert ledger.try_grant("interactive") is None
+    ledger.mark_sent(probe)
+    ledger.complete(probe, 200, headers(9, 9.9))
+    assert ledger.try_grant("interactive") is not None
+
+
+def test_retry_after_wins_over_reset() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    rejected = grant_and_send(ledger)
+    assert rejected is not None
+    ledger.complete(rejected, 429, headers(0, 4.0, retry_after=7.0))
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 7 + 0.5)
+
+
+def test_429_without_headers_pauses_a_whole_period() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    rejected = grant_and_send(ledger)
+    assert rejected is not None
+    ledger.complete(rejected, 429, None)
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 10 + 0.5)
+
+
+def test_bulk_leaves_the_reserve_to_interactive() -> None:
+    ledger, clock = make(reserve=2)
+    warm(ledger, clock)
+    bulk = [grant_and_send(ledger, "bulk") for _ in range(10)]
+    assert sum(g is not None for g in bulk) == 10 - 1 - 2  # probe + reserve left over
+    assert ledger.try_grant("interactive") is not None
+    assert ledger.try_grant("interactive") is not None
+    assert ledger.try_grant("interactive") is None
+
+
+def test_default_reserve_is_a_tenth() -> None:
+    assert RateLimit(40, 60).effective_reserve == 4
+    assert RateLimit(5, 1).effective_reserve == 1
+    assert RateLimit(40, 60).effective_margin == 0.6
+    assert RateLimit(40, 4).effective_margin == 0.25
+
+
+def test_release_and_unsent_failure_give_the_slot_back() -> None:
+    ledger, clock = make(limit=3)
+    warm(ledger, clock, limit=3)
+    a = ledger.try_grant("interactive")
+    b = ledger.try_grant("interactive")
+    assert a is not None and b is not None
+    assert ledger.try_grant("interactive") is None
+    ledger.release(a)
+    c = ledger.try_grant("interactive")
+    assert c is not None
+    ledger.fail(b, sent=False)
+    assert ledger.try_grant("interactive") is not None
+    ledger.fail(c, sent=True)  # may have gone out: counted
+    assert ledger.try_grant("interactive") is None
+
+
+def test_a_changed_limit_is_adopted() -> None:
+    ledger, clock = make(limit=10)
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(19, 9.0, limit=20))
+    assert ledger.limit == 20
+    assert sum(grant_and_send(ledger) is not None for _ in range(30)) == 19
+
+
+def test_idle_for_two_windows_probes_again() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    clock.now += 2 * 10.5 + 1
+    first = ledger.try_grant("interactive")
+    assert first is not None and first.probe
+    assert ledger.try_grant("interactive") is None
+
+
+def test_budget_key_groups_shipstation_hosts() -> None:
+    assert budget_key("https://ssapi.shipstation.com", "k") == ("shipstation", "k")
+    assert budget_key("https://ssapi6.shipstation.com/", "k") == ("shipstation", "k")
+    assert budget_key("http://127.0.0.1:8080", "k") == ("127.0.0.1:8080", "k")
+    assert budget_key("http://127.0.0.1:8081", "k") != budget_key("http://127.0.0.1:8080", "k")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["grant", "grant_bulk", "send", "answer", "fail", "release", "tick"]),
+            st.floats(min_value=0.0, max_value=3.0),
+            st.integers(min_value=0, max_value=10),
+        ),
+        max_size=200,
+    )
+)
+def test_never_more_than_limit_sends_in_any_span(ops: list[tuple[str, float, int]]) -> None:
+    """Whatever the interleaving, sends stamped by the ledger respect rule 1."""
+    ledger, clock = make(limit=5, period=4.0, margin=0.25)
+    reserved: list[Grant] = []
+    sent: list[Grant] = []
+    stamps: list[float] = []
+    for op, dt, n in ops:
+        if op == "tick":
+            clock.now += dt
+        elif op in ("grant", "grant_bulk"):
+            grant = ledger.try_grant("interactive" if op == "grant" else "bulk")
+            if grant is not None:
+                reserved.append(grant)
+        elif op == "send" and reserved:
+            grant = reserved.pop(n % len(reserved))
+            clock.now += dt / 10
+            ledger.mark_sent(grant)
+            stamps.append(clock.now)
+            sent.append(grant)
+        elif op == "answer" and sent:
+            grant = sent.pop(n % len(sent))
+            ledger.complete(grant, 429 if n == 0 else 200, headers(n % 5, dt * 2, limit=5))
+        elif op == "fail" and sent:
+            ledger.fail(sent.pop(n % len(sent)), sent=True)
+        elif op == "release" and reserved:
+            ledger.release(reserved.pop(n % len(reserved)))
+    span = 4.25
+    for i, start in enumerate(stamps):
+        inside = [t for t in stamps[i:] if t - start < span]
+        assert len(inside) <= 5

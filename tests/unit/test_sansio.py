@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from multidict import CIMultiDict
+
+from shipstation_async import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    DecodeError,
+    InvalidRequestError,
+    NotFoundError,
+    Operation,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from shipstation_async._sansio import (
+    Credentials,
+    build_request,
+    decode_response,
+    encode_query,
+    error_for_status,
+    parse_rate_limit,
+    parse_retry_after,
+)
+
+CREDS = Credentials("ShipStation", "Rocks")
+
+
+def test_authorization_header_matches_the_documented_example() -> None:
+    assert CREDS.authorization == "Basic U2hpcFN0YXRpb246Um9ja3M="
+
+
+def test_secret_is_not_in_reprs() -> None:
+    request = build_request(
+        Operation("POST", "/orders/createorder", body={"a": 1}),
+        base_url="https://ssapi.shipstation.com",
+        credentials=CREDS,
+    )
+    for text in (repr(CREDS), str(CREDS), repr(request), str(request)):
+        assert "Rocks" not in text
+        assert "U2hpcFN0YXRpb246Um9ja3M=" not in text
+
+
+def test_build_get_request_with_query_in_given_order() -> None:
+    start = datetime(2024, 1, 2, 8, 30, 15, 999999, tzinfo=UTC)  # 00:30:15 PST
+    request = build_request(
+        Operation(
+            "get",
+            "/orders",
+            query={"orderStatus": "shipped", "createDateStart": start, "storeId": None, "page": 2},
+        ),
+        base_url="https://ssapi.shipstation.com/",
+        credentials=CREDS,
+    )
+    assert request.method == "GET"
+    assert request.url == (
+        "https://ssapi.shipstation.com/orders?orderStatus=shipped"
+        "&createDateStart=2024-01-02%2000%3A30%3A15&page=2"
+    )
+    assert request.body is None
+    assert "Content-Type" not in request.headers
+    assert request.headers["User-Agent"].startswith("shipstation-async/")
+
+
+def test_query_booleans_and_dates() -> None:
+    assert encode_query({"showInactive": True, "x": False}) == "showInactive=true&x=false"
+    assert encode_query({"d": datetime(2024, 7, 1).date()}) == "d=2024-07-01%2000%3A00%3A00"
+
+
+def test_naive_datetime_in_query_is_rejected_with_field_name() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        encode_query({"createDateStart": datetime(2024, 1, 1)})
+    assert info.value.field == "createDateStart"
+    assert "aware" in str(info.value)
+
+
+def test_summer_time_converts_to_pdt() -> None:
+    value = datetime(2024, 7, 1, 19, 0, tzinfo=UTC)
+    assert encode_query({"d": value}) == "d=2024-07-01%2012%3A00%3A00"
+    tokyo = datetime(2024, 7, 2, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert encode_query({"d": tokyo}) == "d=2024-07-01%2012%3A00%3A00"
+
+
+def test_body_is_compact_json_with_exact_money() -> None:
+    request = build_request(
+        Operation("POST", "/carriers/addfunds", body={"carrierCode": "ups", "amount": Decimal("10.25")}),
+        base_url="https://ssapi.shipstation.com",
+        credentials=CREDS,
+    )
+    assert request.body == b'{"carrierCode":"ups","amount":10.25}'
+    assert request.headers["Content-Type"] == "application/json"
+
+
+def test_path_must_be_absolute() -> None:
+    with pytest.raises(InvalidRequestError):
+        build_request(Operation("GET", "orders"), base_url="http://x", credentials=CREDS)
+
+
+def test_decode_reads_money_as_decimal_and_empty_as_none() -> None:
+    data = decode_response(200, b'{"orderTotal": 194.43, "n": 3}', method="GET", path="/x")
+    assert data == {"orderTotal": Decimal("194.43"), "n": 3}
+    assert isinstance(data["orderTotal"], Decimal)
+    assert decode_response(200, b"", method="DELETE", path="/webhooks/1") is None
+    assert decode_response(204, b"  ", method="DELETE", path="/webhooks/1") is None
+
+
+def test_malformed_json_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError):
+        decode_response(200, b"{not json", method="GET", path="/orders")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (405, APIError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (504, ServerError),
+    ],
+)
+def test_status_maps_to_error_class(status: int, cls: type[APIError]) -> None:
+    error = error_for_status(status, b"", method="GET", path="/orders")
+    assert type(error) is cls
+    assert error.status == status
+    assert error.method == "GET" and error.path == "/orders"
+
+
+def test_aspnet_500_body() -> None:
+    body = json.dumps(
+        {
+            "Message": "An error has occurred.",
+            "ExceptionMessage": "Object reference not set to an instance of an object.",
+            "ExceptionType": "System.NullReferenceException",
+        }
+    ).encode()
+    error = error_for_status(500, body, method="POST", path="/orders/createorder")
+    assert isinstance(error, ServerError)
+    assert error.message == (
+        "An error has occurred. - Object reference not set to an instance of an object."
+    )
+
+
+def test_model_state_becomes_details() -> None:
+    body = json.dumps(
+        {
+            "Message": "The request is invalid.",
+            "ModelState": {"apiOrders.orderNumber": ["The orderNumber field is required."]},
+        }
+    ).encode()
+    error = error_for_status(400, body, method="POST", path="/orders/createorders")
+    assert isinstance(error, BadRequestError)
+    assert error.details == {"apiOrders.orderNumber": ["The orderNumber field is required."]}
+    assert "orderNumber field is required" in str(error)
+
+
+def test_plain_text_401() -> None:
+    error = error_for_status(401, b"401 Unauthorized", method="GET", path="/orders")
+    assert isinstance(error, AuthenticationError)
+    assert error.message == "401 Unauthorized"
+
+
+def test_429_body() -> None:
+    error = error_for_status(
+        429, b'{"message": "Too Many Requests"}', method="GET", path="/orders", retry_after=3.0
+    )
+    assert isinstance(error, RateLimitError)
+    assert error.message == "Too Many Requests"
+    assert error.retry_after == 3.0
+
+
+def test_rate_limit_headers_integer_reset_is_floored() -> None:
+    headers = CIMultiDict(
+        {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "28", "X-Rate-Limit-Reset": "20"}
+    )
+    info = parse_rate_limit(headers)
+    assert info is not None
+    assert (info.limit, info.remaining, info.reset, info.reset_floored) == (40, 28, 20.0, True)
+    assert info.retry_after is None
+
+
+def test_rate_limit_headers_fractional_and_lowercase() -> None:
+    headers = CIMultiDict(
+        {"x-rate-limit-limit": "40", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "1.250"}
+    )
+    info = parse_rate_limit(headers)
+    assert info is not None
+    assert info.reset == 1.25 and not info.reset_floored and info.remaining == 0
+
+
+def test_rate_limit_headers_absent_or_garbage() -> None:
+    assert parse_rate_limit(CIMultiDict()) is None
+    info = parse_rate_limit(CIMultiDict({"X-Rate-Limit-Remaining": "lots", "X-Rate-Limit-Reset": "-3"}))
+    assert info is not None and info.remaining is None and info.reset is None
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("1.5") == 1.5
+    assert (
+        parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT") == 30.0
+    )
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", None) is None
+    assert parse_retry_after("soon") is None
+    headers = CIMultiDict({"Retry-After": "12"})
+    info = parse_rate_limit(headers)
+    assert info is not None and info.retry_after == 12.0

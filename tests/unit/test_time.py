@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shipstation_async import DecodeError, InvalidRequestError
+from shipstation_async._time import (
+    PACIFIC,
+    format_body_datetime,
+    format_query_datetime,
+    parse_date,
+    parse_timestamp,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "micro"),
+    [
+        ("2015-06-29T08:46:27.0000000", 0),
+        ("2015-06-29T08:46:27.1234567", 123456),
+        ("2015-06-29T08:46:27.823", 823000),
+        ("2015-06-29T08:46:27.82", 820000),
+        ("2015-06-29T08:46:27", 0),
+        ("2015-06-29 08:46:27", 0),
+    ],
+)
+def test_fraction_lengths(text: str, micro: int) -> None:
+    value = parse_timestamp(text)
+    assert value.tzinfo is PACIFIC
+    assert (value.year, value.month, value.day, value.hour, value.minute, value.second) == (
+        2015,
+        6,
+        29,
+        8,
+        46,
+        27,
+    )
+    assert value.microsecond == micro
+    assert value.utcoffset() == timedelta(hours=-7)  # PDT
+
+
+def test_date_only_and_us_style() -> None:
+    assert parse_timestamp("2015-07-02") == datetime(2015, 7, 2, tzinfo=PACIFIC)
+    assert parse_timestamp("8-13-2014") == datetime(2014, 8, 13, tzinfo=PACIFIC)
+    assert parse_date("2015-07-05T00:00:00.0000000") == date(2015, 7, 5)
+
+
+def test_offset_is_converted_to_pacific() -> None:
+    value = parse_timestamp("2024-01-01T08:00:00Z")
+    assert value.tzinfo is PACIFIC and value.hour == 0
+
+
+def test_fall_back_hour_reads_as_first_occurrence() -> None:
+    value = parse_timestamp("2024-11-03T01:30:00.0000000")
+    assert value.fold == 0
+    assert value.utcoffset() == timedelta(hours=-7)  # still PDT
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2015-13-01", "2015-02-30T00:00:00"])
+def test_bad_timestamps(text: str) -> None:
+    with pytest.raises(DecodeError):
+        parse_timestamp(text)
+
+
+def test_naive_datetime_is_refused_for_sending() -> None:
+    with pytest.raises(InvalidRequestError):
+        format_query_datetime(datetime(2024, 1, 1), "createDateStart")
+    with pytest.raises(InvalidRequestError):
+        format_body_datetime(datetime(2024, 1, 1), "orderDate")
+
+
+def test_body_format_matches_documented_example() -> None:
+    value = datetime(2015, 6, 29, 8, 46, 27, tzinfo=PACIFIC)
+    assert format_body_datetime(value, "orderDate") == "2015-06-29T08:46:27.000000"
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2040, 1, 1),
+        timezones=st.just(UTC),
+    )
+)
+def test_body_format_round_trips_as_an_instant(value: datetime) -> None:
+    parsed = parse_timestamp(format_body_datetime(value, "x"))
+    local = value.astimezone(PACIFIC)
+    if local.fold == 1:
+        # The second pass through the fall-back hour cannot be written without an offset: it
+        # reads back as the first, exactly one hour earlier.
+        assert value.timestamp() - parsed.timestamp() == 3600
+    else:
+        assert parsed.timestamp() == value.timestamp()
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)))
+def test_any_7_digit_timestamp_parses(value: datetime) -> None:
+    text = value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0"
+    parsed = parse_timestamp(text)
+    assert parsed.replace(tzinfo=None) == value
