@@ -78,7 +78,7 @@ class RecordingServer:
             Recorded(
                 request.method,
                 request.path,
-                request.query_string,
+                request.raw_path.partition("?")[2],
                 dict(request.headers),
                 body,
             )

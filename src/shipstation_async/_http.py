@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import attrs
+import yarl
 from multidict import CIMultiDictProxy
 
 from ._sansio import PreparedRequest
@@ -28,7 +29,9 @@ class AttemptContext:
     on_sent: Callable[[float], None]
     """Called once, with the monotonic time the request headers went out."""
     before_send: Callable[[], Awaitable[None]] | None = None
-    """Awaited once a connection is ready and before the headers are written."""
+    """Awaited each time a connection is ready, before the headers are written. aiohttp
+    itself re-sends an idempotent request once when the server drops the connection, so this
+    can run again after ``sent``: the hook must then get the re-send a slot of its own."""
     sent: bool = False
     traced: bool = True
     """False when the session carries no trace hooks, so ``sent`` cannot be observed."""
@@ -50,33 +53,26 @@ class RawResponse:
     received_at: float
 
 
-class _PresetAuth(aiohttp.BasicAuth):
-    """Carries the Authorization value built by the sans-I/O layer into aiohttp.
+def _replace_authorization(value: str) -> aiohttp.ClientMiddlewareType:
+    """A per-request middleware that puts our credential in place of a session's own auth.
 
-    Passing it as ``auth`` (rather than a header) makes aiohttp ignore a user session's own
-    default auth and netrc, and keeps the credential out of the header dict we might log.
+    Used only for a user's session that carries default auth: aiohttp refuses an explicit
+    Authorization header next to it, and a middleware runs after the session's auth is applied.
     """
 
-    _header: str
+    async def middleware(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        request.headers["Authorization"] = value
+        return await handler(request)
 
-    def __new__(cls, header: str) -> _PresetAuth:
-        obj = cast(_PresetAuth, super().__new__(cls, "shipstation-async", "", "latin1"))
-        obj._header = header
-        return obj
-
-    def encode(self) -> str:
-        """The prepared header value."""
-        return self._header
-
-    def __repr__(self) -> str:
-        return "<credentials hidden>"
+    return middleware
 
 
 async def _before_send(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
     ctx = trace.trace_request_ctx
     if isinstance(ctx, AttemptContext) and ctx.before_send is not None:
-        hook, ctx.before_send = ctx.before_send, None
-        await hook()
+        await ctx.before_send()
 
 
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
@@ -109,19 +105,22 @@ async def send(
     ``TransportError.sent`` tells whether the request may have reached the server: False only
     when that is certain (the connection could not be made, or the headers never went out).
     """
-    headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
-    auth = _PresetAuth(request.headers["Authorization"])
+    headers: Mapping[str, str] = request.headers
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
+    if session.auth is not None:
+        headers = {k: v for k, v in headers.items() if k != "Authorization"}
+        middlewares = (_replace_authorization(request.headers["Authorization"]),)
     try:
         async with session.request(
             request.method,
-            request.url,
+            yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
             headers=headers,
             data=request.body,
-            auth=auth,
             timeout=limits,
             allow_redirects=False,
             raise_for_status=False,
             trace_request_ctx=ctx,
+            middlewares=middlewares,
         ) as response:
             body = await response.read()
             return RawResponse(response.status, response.headers, body, time.monotonic())

@@ -262,6 +262,7 @@ class ShipStation:
             attempt_ = _Attempt(self, session, scheduler, prepared, grant, lane, deadline, attempt)
             try:
                 raw, headers = await attempt_.run(shielded=not idempotent)
+                ambiguous = ambiguous or attempt_.resent
             except TransportError as exc:
                 if exc.sent and not idempotent:
                     raise AmbiguousRequestError(
@@ -367,8 +368,9 @@ class _Attempt:
         self.deadline = deadline
         self.number = number
         self.sent_at: float | None = None
+        self.resent = False
         self.ctx = _http.AttemptContext(
-            on_sent=self._on_sent, before_send=self._hold_if_paused, traced=client._traced
+            on_sent=self._on_sent, before_send=self._before_send, traced=client._traced
         )
 
     def _on_sent(self, at: float) -> None:
@@ -378,13 +380,20 @@ class _Attempt:
             RequestSent(self.prepared.method, self.prepared.path, self.lane, self.number)
         )
 
-    async def _hold_if_paused(self) -> None:
-        # A 429 arrived between this attempt's grant and its send: give the slot back and
-        # queue again at the front, so nothing reaches the server during the pause.
+    async def _before_send(self) -> None:
         ledger = self.scheduler.ledger
-        if self.grant.epoch == ledger.epoch or self.grant.state != "reserved":
+        if self.ctx.sent:
+            # aiohttp re-sends GET/PUT/DELETE once on a new connection when the server dropped
+            # the first: that first send stays counted, and the re-send waits for a slot too.
+            self.resent = True
+            ledger.fail(self.grant, sent=True)
+            self.ctx.sent = False
+        elif self.grant.epoch == ledger.epoch or self.grant.state != "reserved":
             return
-        ledger.release(self.grant)
+        else:
+            # A 429 arrived between this attempt's grant and its send: give the slot back and
+            # queue again at the front, so nothing reaches the server during the pause.
+            ledger.release(self.grant)
         self.grant = await self.scheduler.acquire(
             self.lane,
             owner=None,

@@ -1,0 +1,444 @@
+"""The request pipeline against a loopback recording server: wire format, errors, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shipstation_async import (
+    AmbiguousRequestError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    Operation,
+    RateLimit,
+    RateLimitError,
+    RetryPolicy,
+    Safety,
+    ServerError,
+    ShipStation,
+    TransportError,
+)
+from shipstation_async.events import (
+    CompletedAfterCancel,
+    Event,
+    RequestSent,
+    ResponseReceived,
+    RetryScheduled,
+    Throttled,
+)
+
+from ..conftest import NO_WAIT, unique_key
+from ..recording import RecordingServer, Reply
+
+SECRET = "s3cr3t-value"
+LABEL = Operation("POST", "/shipments/createlabel", body={"carrierCode": "ups"},
+                  safety=Safety.NON_IDEMPOTENT)
+
+
+def rl(remaining: int = 39, reset: str = "59", limit: int = 40) -> dict[str, str]:
+    return {
+        "X-Rate-Limit-Limit": str(limit),
+        "X-Rate-Limit-Remaining": str(remaining),
+        "X-Rate-Limit-Reset": reset,
+    }
+
+
+def make_client(server: RecordingServer, **kwargs: Any) -> ShipStation:
+    options: dict[str, Any] = {
+        "base_url": server.url,
+        "rate_limit": RateLimit(1000, 60.0),
+        "retry": NO_WAIT,
+        "max_wait": 10,
+    }
+    options.update(kwargs)
+    return ShipStation(unique_key(), SECRET, **options)
+
+
+async def test_missing_credentials_name_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHIPSTATION_API_KEY", raising=False)
+    monkeypatch.delenv("SHIPSTATION_API_SECRET", raising=False)
+    with pytest.raises(ConfigurationError) as info:
+        ShipStation()
+    text = str(info.value)
+    assert "api_key" in text and "SHIPSTATION_API_KEY" in text and "SHIPSTATION_API_SECRET" in text
+
+
+async def test_credentials_from_environment(
+    monkeypatch: pytest.MonkeyPatch, recorder: RecordingServer
+) -> None:
+    monkeypatch.setenv("SHIPSTATION_API_KEY", "ShipStation")
+    monkeypatch.setenv("SHIPSTATION_API_SECRET", "Rocks")
+    recorder.default = Reply(body={"orders": [], "total": 0, "page": 1, "pages": 0})
+    async with ShipStation(base_url=recorder.url) as ss:
+        await ss.orders.list()
+    assert recorder.requests[0].headers["Authorization"] == "Basic U2hpcFN0YXRpb246Um9ja3M="
+
+
+async def test_orders_list_wire_format(client: ShipStation, recorder: RecordingServer) -> None:
+    from datetime import UTC, datetime
+
+    recorder.default = Reply(
+        body={"orders": [{"orderId": 1, "orderTotal": 1.5}], "total": 1, "page": 2, "pages": 1},
+        headers=rl(),
+    )
+    page = await client.orders.list(
+        page=2,
+        page_size=250,
+        order_status="awaiting_shipment",
+        create_date_start=datetime(2024, 1, 1, 8, 0, tzinfo=UTC),
+        create_date_end=datetime(2024, 3, 1, 8, 0, tzinfo=UTC),
+        sort_by="CreateDate",
+        sort_dir="ASC",
+    )
+    (request,) = recorder.requests
+    assert request.method == "GET"
+    assert request.path == "/orders"
+    assert request.query_string == (
+        "createDateStart=2024-01-01%2000%3A00%3A00&createDateEnd=2024-03-01%2000%3A00%3A00"
+        "&orderStatus=awaiting_shipment&sortBy=CreateDate&sortDir=ASC&page=2&pageSize=250"
+    )
+    assert request.body == b""
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("shipstation-async/")
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert page.total == 1 and page.page == 2 and page.pages == 1
+    assert page.items[0].order_id == 1
+    assert str(page.items[0].order_total) == "1.5"
+
+
+async def test_get_order_path(client: ShipStation, recorder: RecordingServer) -> None:
+    recorder.default = Reply(body={"orderId": 94113592, "orderNumber": "X"})
+    order = await client.orders.get(94113592)
+    assert recorder.requests[0].path == "/orders/94113592"
+    assert order.order_number == "X"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"page_size": 501}, "page_size"),
+        ({"page_size": 0}, "page_size"),
+        ({"page": 0}, "page"),
+        ({"order_status": "lost"}, "order_status"),
+        ({"sort_by": "Name"}, "sort_by"),
+    ],
+)
+async def test_bad_list_arguments_send_nothing(
+    client: ShipStation, recorder: RecordingServer, kwargs: dict[str, Any], field: str
+) -> None:
+    from shipstation_async import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError) as info:
+        await client.orders.list(**kwargs)
+    assert info.value.field == field
+    assert recorder.requests == []
+
+
+async def test_reversed_or_naive_range_sends_nothing(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from shipstation_async import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError) as info:
+        await client.orders.list(
+            modify_date_start=datetime(2024, 2, 1, tzinfo=UTC),
+            modify_date_end=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+    assert info.value.field == "modify_date_end"
+    with pytest.raises(InvalidRequestError):
+        await client.orders.list(create_date_start=datetime(2024, 2, 1))
+    assert recorder.requests == []
+
+
+async def test_error_statuses_raise_typed_errors_without_retry(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(
+        Reply(400, {"Message": "The request is invalid.", "ModelState": {"pageSize": ["bad"]}}),
+        Reply(401, raw=b"401 Unauthorized"),
+        Reply(404, {"Message": "Not found"}),
+    )
+    with pytest.raises(BadRequestError) as bad:
+        await client.orders.list()
+    assert bad.value.details == {"pageSize": ["bad"]}
+    with pytest.raises(AuthenticationError):
+        await client.orders.list()
+    with pytest.raises(NotFoundError):
+        await client.orders.get(5)
+    assert len(recorder.requests) == 3
+
+
+async def test_idempotent_get_retries_5xx_and_drops(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(Reply(500, {"Message": "An error has occurred."}), Reply(drop=True))
+    recorder.default = Reply(body={"orderId": 7})
+    order = await client.orders.get(7)
+    assert order.order_id == 7
+    assert len(recorder.requests) == 3
+    # aiohttp re-sends a dropped GET by itself; that re-send is counted like any other
+    assert client.rate_limit_status().total_sent == 3
+
+
+async def test_idempotent_retries_stop_at_the_cap(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(503, raw=b"<html>Service Unavailable</html>")
+    with pytest.raises(ServerError) as info:
+        await client.orders.get(7)
+    assert info.value.status == 503
+    assert len(recorder.requests) == NO_WAIT.max_attempts
+
+
+async def test_non_idempotent_5xx_is_ambiguous_and_sent_once(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(500, {"Message": "An error has occurred."})
+    with pytest.raises(AmbiguousRequestError) as info:
+        await client.request(LABEL)
+    assert isinstance(info.value.cause, ServerError)
+    assert "not retried" in str(info.value)
+    assert len(recorder.requests) == 1
+
+
+async def test_non_idempotent_drop_after_send_is_ambiguous_and_sent_once(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(drop=True)
+    with pytest.raises(AmbiguousRequestError) as info:
+        await client.request(LABEL)
+    assert isinstance(info.value.cause, TransportError) and info.value.cause.sent
+    assert len(recorder.requests) == 1
+
+
+async def test_non_idempotent_timeout_is_ambiguous_and_sent_once(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = Reply(delay=1.0)
+    async with make_client(recorder, timeout=0.2) as ss:
+        with pytest.raises(AmbiguousRequestError):
+            await ss.request(LABEL)
+    await asyncio.sleep(0)
+    assert len(recorder.requests) == 1
+
+
+async def test_non_idempotent_is_retried_after_429(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(Reply(429, {"message": "Too Many Requests"}, headers=rl(0, "0.2")))
+    recorder.default = Reply(body={"shipmentId": 1}, headers=rl())
+    events: list[Event] = []
+    client._hooks = (events.append,)
+    started = time.monotonic()
+    result = await client.request(LABEL)
+    assert result == {"shipmentId": 1}
+    assert len(recorder.requests) == 2
+    # held until the window reset (0.2 s) plus the margin
+    assert time.monotonic() - started >= 0.2
+    assert any(isinstance(e, Throttled) for e in events)
+    assert client.rate_limit_status().rate_limited >= 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_connection_refused_is_retried_even_when_not_idempotent() -> None:
+    events: list[Event] = []
+    async with ShipStation(
+        unique_key(),
+        SECRET,
+        base_url=f"http://127.0.0.1:{_closed_port()}",
+        retry=NO_WAIT,
+        hooks=[events.append],
+    ) as ss:
+        with pytest.raises(TransportError) as info:
+            await ss.request(LABEL)
+    assert info.value.sent is False
+    retries = [e for e in events if isinstance(e, RetryScheduled)]
+    assert len(retries) == NO_WAIT.max_attempts - 1
+    assert not any(isinstance(e, RequestSent) for e in events)
+    assert ss.rate_limit_status().total_sent == 0
+
+
+async def test_delete_404_after_ambiguous_attempt_counts_as_success(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(Reply(drop=True), Reply(404, {"Message": "not found"}))
+    op = Operation(
+        "DELETE",
+        "/orders/5",
+        recover=lambda error: {"success": True, "message": "already deleted"}
+        if error.status == 404
+        else None,
+    )
+    assert await client.request(op) == {"success": True, "message": "already deleted"}
+    # Without an ambiguous first attempt the 404 stands.
+    recorder.reply(Reply(404, {"Message": "not found"}))
+    with pytest.raises(NotFoundError):
+        await client.request(op)
+
+
+async def test_max_wait_fails_fast_before_sending(recorder: RecordingServer) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(1, "30", limit=2))
+    async with make_client(recorder, rate_limit=RateLimit(2, 30.0)) as ss:
+        await ss.orders.get(1)
+        await ss.orders.get(1)
+        started = time.monotonic()
+        with pytest.raises(RateLimitError) as info:
+            await ss.orders.get(1, max_wait=1.0)
+        assert time.monotonic() - started < 0.5
+        assert info.value.sent is False
+        assert info.value.retry_after is not None and info.value.retry_after > 25
+    assert len(recorder.requests) == 2
+
+
+async def test_cancelled_waiter_leaves_the_queue(recorder: RecordingServer) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(1, "30", limit=2))
+    async with make_client(recorder, rate_limit=RateLimit(2, 30.0), max_wait=None) as ss:
+        await ss.orders.get(1)
+        await ss.orders.get(1)
+        waiting = asyncio.ensure_future(ss.orders.get(1))
+        await asyncio.sleep(0.05)
+        assert ss.rate_limit_status().queued["interactive"] == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        status = ss.rate_limit_status()
+        assert status.queued["interactive"] == 0 and status.reserved == 0
+    assert len(recorder.requests) == 2
+
+
+async def test_cancelled_label_purchase_on_the_wire_runs_to_completion(
+    recorder: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder.default = Reply(body={"shipmentId": 9}, delay=0.3, headers=rl())
+    events: list[Event] = []
+    async with make_client(recorder, hooks=[events.append]) as ss:
+        task = asyncio.ensure_future(ss.request(LABEL))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.4)
+        done = [e for e in events if isinstance(e, CompletedAfterCancel)]
+        assert done == [CompletedAfterCancel("POST", "/shipments/createlabel", 200, None)]
+        assert ss.rate_limit_status().in_flight == 0
+    assert len(recorder.requests) == 1
+    assert "ran to completion after its caller was cancelled" in caplog.text
+
+
+async def test_cancelled_get_is_abandoned(recorder: RecordingServer) -> None:
+    recorder.default = Reply(body={"orderId": 1}, delay=0.5, headers=rl())
+    events: list[Event] = []
+    async with make_client(recorder, hooks=[events.append]) as ss:
+        task = asyncio.ensure_future(ss.orders.get(1))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        status = ss.rate_limit_status()
+        assert status.in_flight == 0 and status.total_sent == 1  # the send stays counted
+    assert not any(isinstance(e, ResponseReceived) for e in events)
+
+
+async def test_hooks_see_every_step_and_a_failing_hook_is_ignored(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    events: list[Event] = []
+
+    def broken(_: Event) -> None:
+        raise RuntimeError("boom")
+
+    client._hooks = (broken, events.append)
+    recorder.reply(Reply(500, {"Message": "x"}, headers=rl()))
+    recorder.default = Reply(body={"orderId": 3}, headers=rl(38))
+    await client.orders.get(3)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == [
+        "RequestSent",
+        "ResponseReceived",
+        "RetryScheduled",
+        "RequestSent",
+        "ResponseReceived",
+    ]
+    last = events[-1]
+    assert isinstance(last, ResponseReceived) and last.rate_limit is not None
+    assert last.rate_limit.remaining == 38 and last.attempt == 2
+
+
+async def test_secret_never_appears_in_repr_errors_logs_or_hooks(
+    recorder: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    events: list[Event] = []
+    recorder.reply(
+        Reply(500, {"Message": "x"}),
+        Reply(401, raw=b"401 Unauthorized"),
+        Reply(drop=True),
+    )
+    async with make_client(recorder, hooks=[events.append]) as ss:
+        authorization = ss._credentials.authorization
+        texts = [repr(ss), str(ss)]
+        with pytest.raises(AuthenticationError) as auth:
+            await ss.orders.get(1)
+        with pytest.raises(AmbiguousRequestError) as ambiguous:
+            await ss.request(LABEL)
+        texts += [str(auth.value), repr(auth.value), str(ambiguous.value), repr(ambiguous.value)]
+        texts += [str(ambiguous.value.cause), repr(ambiguous.value.cause)]
+        texts += [repr(e) for e in events]
+        texts.append(repr(ss.rate_limit_status()))
+    texts.append(caplog.text)
+    for text in texts:
+        assert SECRET not in text
+        assert authorization not in text
+        assert authorization.split()[1] not in text
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_user_session_auth_is_ignored_and_session_left_open(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl())
+    async with aiohttp.ClientSession(
+        auth=aiohttp.BasicAuth("someone", "else"), raise_for_status=True
+    ) as session:
+        before = list(session.trace_configs)
+        ss = make_client(recorder, session=session)
+        recorder.reply(Reply(404, {"Message": "nope"}))
+        with pytest.raises(NotFoundError):  # our error, not aiohttp's raise_for_status
+            await ss.orders.get(1)
+        await ss.orders.get(1)
+        assert ss.rate_limit_status().total_sent == 2
+        await ss.aclose()
+        assert not session.closed
+        assert session.trace_configs == before
+    assert recorder.requests[0].headers["Authorization"] == ss._credentials.authorization
+
+
+async def test_closed_client_refuses_requests(recorder: RecordingServer) -> None:
+    ss = make_client(recorder)
+    await ss.aclose()
+    with pytest.raises(ConfigurationError):
+        await ss.orders.get(1)
+
+
+async def test_retry_policy_backoff_is_capped_full_jitter() -> None:
+    policy = RetryPolicy(max_attempts=10, base=1.0, cap=4.0)
+    samples = [policy.delay(n) for n in range(1, 8) for _ in range(50)]
+    assert all(0 <= s <= 4.0 for s in samples)
+    assert max(policy.delay(1) for _ in range(200)) <= 1.0
+    assert policy.delay(3, server_delay=9.0) == 9.0
+    assert RetryPolicy(base=0).delay(5) == 0.0
