@@ -1,0 +1,94 @@
+"""Pacific wall-clock time as ShipStation writes and reads it.
+
+The sandbox keeps every timestamp as an integer count of milliseconds of *Pacific wall-clock
+time* (America/Los_Angeles, no offset) since 2000-01-01 00:00. ShipStation stores and compares
+naive Pacific times, so the sandbox does too: this keeps order, filtering and sorting exactly
+as consistent as the wire format (which carries no offset) allows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+_EPOCH = datetime(2000, 1, 1)
+MS_PER_SECOND = 1000
+MS_PER_MINUTE = 60 * MS_PER_SECOND
+MS_PER_HOUR = 60 * MS_PER_MINUTE
+MS_PER_DAY = 24 * MS_PER_HOUR
+
+_QUERY_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+def naive_to_ms(dt: datetime) -> int:
+    """Milliseconds of wall-clock time since the sandbox epoch for a naive Pacific datetime."""
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * MS_PER_SECOND + delta.microseconds // 1000
+
+
+def ms_to_naive(ms: int) -> datetime:
+    """The naive Pacific datetime for a wall-clock millisecond count."""
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def now_ms() -> int:
+    """The present as Pacific wall-clock milliseconds."""
+    return naive_to_ms(datetime.now(PACIFIC).replace(tzinfo=None))
+
+
+def format_order_ts(ms: int) -> str:
+    """Format as orders do: ``2015-06-29T08:46:27.8230000`` (7 fractional digits)."""
+    d = ms_to_naive(ms)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+        f".{ms % 1000:03d}0000"
+    )
+
+
+def format_item_ts(ms: int) -> str:
+    """Format as order items do: ``2015-07-16T14:00:34.823`` (3 fractional digits)."""
+    d = ms_to_naive(ms)
+    return (
+        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+        f".{ms % 1000:03d}"
+    )
+
+
+def format_date(ms: int) -> str:
+    """Format a plain date as shipDate does: ``2015-07-02``."""
+    d = ms_to_naive(ms)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+def parse_ts(text: str) -> int:
+    """Parse a query or wire timestamp into Pacific wall-clock milliseconds.
+
+    Accepts ``yyyy-mm-dd hh:mm:ss`` (ShipStation's documented query format), ``yyyy-mm-dd``
+    (midnight), ``yyyy-mm-dd hh:mm`` and ISO ``yyyy-mm-ddThh:mm:ss[.fffffff]``. A trailing
+    ``Z`` or UTC offset is honoured by converting to Pacific wall-clock time; without one the
+    value is taken as Pacific wall-clock time. Raises ValueError when the text is not a date.
+    """
+    m = _QUERY_RE.match(text)
+    if m is None:
+        raise ValueError(f"not a date: {text!r}")
+    year, month, day, hour, minute, second, frac, offset = m.groups()
+    micro = int((frac or "0").ljust(7, "0")[:6])
+    dt = datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro
+    )
+    if offset is not None:
+        if offset == "Z":
+            aware = dt.replace(tzinfo=UTC)
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            aware = dt.replace(tzinfo=UTC) - sign * delta
+        dt = aware.astimezone(PACIFIC).replace(tzinfo=None)
+    return naive_to_ms(dt)

@@ -1,0 +1,969 @@
+"""The sandbox's data: a world of orders generated on demand from (seed, index).
+
+Order ``i`` (``0 <= i < count``) is a pure function of the world's seed and ``i``: nothing is
+stored for it until something changes it. Changes and new orders live in an overlay
+(``dict[int, dict]``) on top. That keeps a world of 1,000,000 orders as cheap as one of 100:
+listing materialises at most a page, createDate filters binary-search the index (createDate
+rises strictly with ``i``), and other filters evaluate cheap per-field derivations without
+building JSON for orders that do not match.
+
+All times are Pacific wall-clock (see :mod:`._time`), written in ShipStation's formats.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import itertools
+import math
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+import attrs
+
+from . import _data
+from ._time import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_SECOND,
+    PACIFIC,
+    format_date,
+    format_item_ts,
+    format_order_ts,
+    naive_to_ms,
+    now_ms,
+    parse_ts,
+)
+
+JSON = dict[str, Any]
+
+ORDER_ID_BASE = 100_000_000
+"""orderId of index ``i`` is ``ORDER_ID_BASE + 5 * i + (a seeded offset in 0..4)``."""
+_ID_STRIDE = 5
+_ORDER_ITEM_ID_BASE = 300_000_000
+_CUSTOMER_ID_BASE = 30_000_000
+_DEFAULT_SPAN_DAYS = 3 * 365
+
+ORDER_STATUSES: tuple[str, ...] = (
+    "awaiting_payment",
+    "awaiting_shipment",
+    "pending_fulfillment",
+    "shipped",
+    "on_hold",
+    "cancelled",
+    "rejected_fulfillment",
+)
+"""The values the orderStatus filter accepts (reference §2)."""
+
+_STATUS_WEIGHTS = (
+    ("shipped", 55),
+    ("awaiting_shipment", 20),
+    ("cancelled", 8),
+    ("awaiting_payment", 5),
+    ("on_hold", 5),
+    ("pending_fulfillment", 4),
+    ("rejected_fulfillment", 3),
+)
+_STATUS_TABLE: tuple[str, ...] = tuple(s for s, w in _STATUS_WEIGHTS for _ in range(w))
+_STORE_TABLE = (0, 1, 1, 1, 1, 2, 2, 2, 3, 3)  # store kinds weighted: mostly the webstore
+
+_M64 = (1 << 64) - 1
+
+SortBy = Literal["OrderDate", "ModifyDate", "CreateDate"]
+
+
+def _mix(x: int) -> int:
+    """A 64-bit bijective mixer (splitmix64's finaliser): cheap, well-spread hashes."""
+    x = (x + 0x9E3779B97F4A7C15) & _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def _money(cents: int) -> int | float:
+    """A money value as ShipStation writes it: an integer when whole, else 2 decimals."""
+    if cents % 100 == 0:
+        return cents // 100
+    return round(cents / 100, 2)
+
+
+def _guid(value: int) -> str:
+    return str(uuid.UUID(int=value & ((1 << 128) - 1)))
+
+
+@attrs.frozen
+class OrderQuery:
+    """The parsed parameters of ``GET /orders``; times are Pacific wall-clock milliseconds.
+
+    Every bound is inclusive. ``customer_name`` and ``item_keyword`` are case-insensitive
+    "contains" matches, ``order_number`` a case-insensitive "starts with" match. ``sort_by``
+    None orders by orderId.
+    """
+
+    customer_name: str | None = None
+    item_keyword: str | None = None
+    create_start: int | None = None
+    create_end: int | None = None
+    modify_start: int | None = None
+    modify_end: int | None = None
+    order_start: int | None = None
+    order_end: int | None = None
+    payment_start: int | None = None
+    payment_end: int | None = None
+    order_number: str | None = None
+    order_status: str | None = None
+    store_id: int | None = None
+    sort_by: SortBy | None = None
+    sort_desc: bool = False
+    page: int = 1
+    page_size: int = 100
+
+
+@attrs.frozen
+class _Customer:
+    customer_id: int
+    first: str
+    last: str
+    email: str
+    phone: str
+    street1: str
+    street2: str | None
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    company: str | None
+    residential: bool
+    verified: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+_PRODUCT_FIELDS: tuple[tuple[str, ...], ...] = tuple(
+    (sku.lower(), name.lower(), *(f"{k} {v}".lower() for k, v in opts))
+    for sku, name, _w, _p, opts, _loc, _pid in _data.PRODUCTS
+)
+_DISCOUNT_FIELDS: tuple[str, ...] = ("discount code", "10% off")
+
+
+class OrderStore:
+    """The world's orders: generated from (seed, index) with an overlay of changes.
+
+    ``get(order_id)`` returns a fresh dict (mutating it changes nothing: use :meth:`put`).
+    ``put(order)`` updates an existing order (found by orderId, else orderKey), keeping its
+    orderId and createDate and setting modifyDate to now; keys not given keep their current
+    values. An order with neither a known orderId nor a known orderKey is added: it gets the
+    next orderId and, when missing, createDate = modifyDate = now. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        seed: int,
+        stores: list[JSON],
+        warehouse_ids: list[int],
+        tag_ids: list[int],
+        user_ids: list[str],
+        end_ms: int,
+        span_days: int = _DEFAULT_SPAN_DAYS,
+    ) -> None:
+        if count < 0:
+            raise ValueError(f"count must be >= 0, got {count!r}")
+        self.count = count
+        self.seed = seed
+        self._key = _mix(seed & _M64 ^ 0x5EED5EED)
+        self._key_mask = _mix(self._key ^ 0x0DE4_4E75)
+        self._stores = stores
+        self._warehouse_ids = warehouse_ids
+        self._tag_ids = tag_ids
+        self._user_ids = user_ids
+        self.end_ms = end_ms
+        span = span_days * MS_PER_DAY
+        self._step = max(1, span // max(1, count))
+        self.start_ms = end_ms - self._step * max(1, count)
+        self._customer_pool = max(25, count // 3)
+        self._overlay: dict[int, JSON] = {}
+        self._overlay_create: dict[int, int] = {}
+        self._overlay_keys: dict[str, int] = {}
+        self._next_index = count
+        self._lock = threading.RLock()
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """How many orders exist (generated plus added)."""
+        return self._next_index
+
+    def _h(self, i: int, salt: int) -> int:
+        return _mix((self._key + (i << 3) + salt) & _M64)
+
+    def order_id(self, i: int) -> int:
+        """The orderId of index ``i``."""
+        if i >= self.count:
+            return ORDER_ID_BASE + _ID_STRIDE * i
+        return ORDER_ID_BASE + _ID_STRIDE * i + (self._h(i, 0) >> 56) % _ID_STRIDE
+
+    def index_of(self, order_id: int) -> int | None:
+        """The index of an orderId, or None if no such order exists."""
+        q, r = divmod(order_id - ORDER_ID_BASE, _ID_STRIDE)
+        if q < 0 or q >= self._next_index:
+            return None
+        if q < self.count:
+            return q if self.order_id(q) == order_id else None
+        return q if r == 0 and q in self._overlay else None
+
+    def _generated_key(self, i: int) -> str:
+        return _guid((self._h(i, 0) << 64) | (i ^ self._key_mask))
+
+    def find_by_key(self, order_key: str) -> JSON | None:
+        """The order with this orderKey, or None (O(1) for generated orders)."""
+        with self._lock:
+            i = self._overlay_keys.get(order_key)
+            if i is not None:
+                return copy.deepcopy(self._overlay[i])
+            try:
+                value = uuid.UUID(order_key).int
+            except ValueError:
+                return None
+            i = (value & _M64) ^ self._key_mask
+            if i >= self.count or self._generated_key(i) != order_key or i in self._overlay:
+                return None
+            return self._build(i)
+
+    def get(self, order_id: int) -> JSON | None:
+        """The order with this orderId as a fresh dict, or None."""
+        with self._lock:
+            i = self.index_of(order_id)
+            return None if i is None else self.at(i)
+
+    def at(self, i: int) -> JSON:
+        """The order at index ``i`` as a fresh dict."""
+        with self._lock:
+            o = self._overlay.get(i)
+            if o is not None:
+                return copy.deepcopy(o)
+        if not 0 <= i < self.count:
+            raise IndexError(i)
+        return self._build(i)
+
+    def put(self, order: Mapping[str, Any]) -> JSON:
+        """Update or add an order (see the class docstring); return the stored order."""
+        new = copy.deepcopy(dict(order))
+        with self._lock:
+            i: int | None = None
+            if new.get("orderId") is not None:
+                i = self.index_of(int(new["orderId"]))
+                if i is None:
+                    raise KeyError(f"no order with orderId {new['orderId']!r}")
+            elif new.get("orderKey") is not None:
+                found = self.find_by_key(str(new["orderKey"]))
+                if found is not None:
+                    i = self.index_of(int(found["orderId"]))
+            now = format_order_ts(max(now_ms(), self.end_ms + 1))
+            if i is not None:
+                current = self.at(i)
+                new.pop("createDate", None)
+                new.pop("orderId", None)
+                stored = {**current, **new}
+                stored["modifyDate"] = now
+                old_key = current.get("orderKey")
+                if old_key is not None and self._overlay_keys.get(old_key) == i:
+                    del self._overlay_keys[old_key]
+            else:
+                i = self._next_index
+                self._next_index += 1
+                stored = _order_template()
+                stored.update(new)
+                stored["orderId"] = self.order_id(i)
+                stored["createDate"] = stored.get("createDate") or now
+                stored["modifyDate"] = stored.get("modifyDate") or stored["createDate"]
+                stored["orderDate"] = stored.get("orderDate") or stored["createDate"]
+                stored["orderKey"] = stored.get("orderKey") or str(uuid.uuid4())
+                stored["orderNumber"] = stored.get("orderNumber") or f"SANDBOX-{i}"
+            self._overlay[i] = stored
+            self._overlay_create[i] = parse_ts(str(stored["createDate"]))
+            if stored.get("orderKey") is not None:
+                self._overlay_keys[str(stored["orderKey"])] = i
+            return copy.deepcopy(stored)
+
+    # -- cheap per-field derivations (used by filters; honour the overlay) --------------------
+
+    def create_ms(self, i: int) -> int:
+        """The createDate of index ``i`` as wall-clock milliseconds."""
+        if i >= self.count:
+            return self._overlay_create[i]
+        return self.start_ms + i * self._step + self._h(i, 0) % self._step
+
+    def _dates(self, i: int) -> tuple[int, int, int | None]:
+        """(orderDate, modifyDate, paymentDate) of generated index ``i``."""
+        create = self.create_ms(i)
+        hd = self._h(i, 3)
+        u = (hd & 0xFFFF) / 65536.0
+        if u < 0.25:
+            modify = create
+        else:
+            lag = int(-math.log(1.0 - (u - 0.25) / 0.75 * 0.999) * 3 * MS_PER_DAY)
+            modify = min(create + 1 + lag, self.end_ms)
+            modify = max(modify, create)
+        order = (create - ((hd >> 16) & 0xFFFFFFFF) % (36 * MS_PER_HOUR)) // 1000 * 1000
+        if self._status_generated(i) == "awaiting_payment":
+            payment = None
+        else:
+            payment = min(order + ((hd >> 48) % 600) * MS_PER_SECOND, create)
+        return order, modify, payment
+
+    def _status_generated(self, i: int) -> str:
+        return _STATUS_TABLE[(self._h(i, 0) >> 40) % len(_STATUS_TABLE)]
+
+    def _store_index(self, i: int) -> int:
+        return _STORE_TABLE[(self._h(i, 0) >> 48) % len(_STORE_TABLE)] % len(self._stores)
+
+    def _order_number(self, i: int) -> str:
+        return f"{self._stores[self._store_index(i)]['_prefix']}{100001 + i}"
+
+    def _customer(self, c: int) -> _Customer:
+        hc = _mix(self._key ^ (0xC057 << 40) ^ c)
+        first = _data.FIRST_NAMES[hc % len(_data.FIRST_NAMES)]
+        last = _data.LAST_NAMES[(hc >> 10) % len(_data.LAST_NAMES)]
+        street = (
+            f"{(hc >> 20) % 9900 + 100} {_data.STREET_NAMES[(hc >> 34) % len(_data.STREET_NAMES)]}"
+        )
+        street2 = f"Apt {(hc >> 40) % 400 + 1}" if (hc >> 50) % 5 == 0 else None
+        local = f"{first}.{last}".lower().replace("'", "")
+        email = f"{local}{c % 1000}@example.com"
+        if (hc >> 53) % 12 == 0:
+            city, state, postal, country = _data.INTL_CITIES[(hc >> 20) % len(_data.INTL_CITIES)]
+            phone = f"+{(hc >> 8) % 90 + 10} {(hc >> 16) % 9000 + 1000} {(hc >> 24) % 900000:06d}"
+        else:
+            city, state, prefix, area = _data.US_CITIES[(hc >> 20) % len(_data.US_CITIES)]
+            postal = f"{prefix}{(hc >> 30) % 100:02d}"
+            country = "US"
+            phone = f"{area}-555-{(hc >> 12) % 10000:04d}"
+        company = _data.COMPANIES[(hc >> 57) % len(_data.COMPANIES)] if hc % 10 == 0 else None
+        return _Customer(
+            customer_id=_CUSTOMER_ID_BASE + c * 7 + (hc >> 61),
+            first=first,
+            last=last,
+            email=email,
+            phone=phone,
+            street1=street,
+            street2=street2,
+            city=city,
+            state=state,
+            postal_code=postal,
+            country=country,
+            company=company,
+            residential=company is None,
+            verified=_data.ADDRESS_VERIFIED[(hc >> 4) % len(_data.ADDRESS_VERIFIED)],
+        )
+
+    def _people(self, i: int) -> tuple[_Customer, _Customer | None, int]:
+        """(customer, gift recipient or None, h1) of generated index ``i``."""
+        h1 = self._h(i, 1)
+        customer = self._customer(h1 % self._customer_pool)
+        recipient = None
+        if (h1 >> 16) % 12 == 0:
+            recipient = self._customer((h1 >> 24) % self._customer_pool + self._customer_pool)
+        return customer, recipient, h1
+
+    def _lines(self, h1: int) -> tuple[list[tuple[int, int]], bool]:
+        """([(product index, quantity)], has a discount line) from the order's h1 hash."""
+        roll = (h1 >> 20) % 10
+        n = 1 if roll < 6 else 2 if roll < 9 else 3
+        lines: list[tuple[int, int]] = []
+        seen: set[int] = set()
+        for k in range(n):
+            p = (h1 >> (24 + 7 * k)) % len(_data.PRODUCTS)
+            while p in seen:
+                p = (p + 1) % len(_data.PRODUCTS)
+            seen.add(p)
+            q = (h1 >> (45 + 3 * k)) % 8
+            lines.append((p, 1 if q < 5 else 2 if q < 7 else 3))
+        return lines, (h1 >> 58) % 16 == 0
+
+    def _names(self, i: int) -> tuple[str, ...]:
+        o = self._overlay.get(i)
+        if o is not None:
+            return tuple(
+                str(a.get("name") or "").lower()
+                for a in (o.get("billTo"), o.get("shipTo"))
+                if isinstance(a, dict)
+            )
+        customer, recipient, _ = self._people(i)
+        if recipient is None:
+            return (customer.name.lower(),)
+        return customer.name.lower(), recipient.name.lower()
+
+    def _item_fields(self, i: int) -> Iterable[str]:
+        o = self._overlay.get(i)
+        if o is not None:
+            for item in o.get("items") or ():
+                yield str(item.get("sku") or "").lower()
+                yield str(item.get("name") or "").lower()
+                for opt in item.get("options") or ():
+                    yield f"{opt.get('name') or ''} {opt.get('value') or ''}".lower()
+            return
+        lines, discount = self._lines(self._h(i, 1))
+        for p, _q in lines:
+            yield from _PRODUCT_FIELDS[p]
+        if discount:
+            yield from _DISCOUNT_FIELDS
+
+    def _overlay_ts(self, i: int, key: str) -> int | None:
+        value = self._overlay[i].get(key)
+        return None if value is None else parse_ts(str(value))
+
+    def status(self, i: int) -> str:
+        """The orderStatus of index ``i``."""
+        o = self._overlay.get(i)
+        return str(o.get("orderStatus")) if o is not None else self._status_generated(i)
+
+    def store_id(self, i: int) -> int | None:
+        """advancedOptions.storeId of index ``i``."""
+        o = self._overlay.get(i)
+        if o is not None:
+            adv = o.get("advancedOptions") or {}
+            value = adv.get("storeId")
+            return None if value is None else int(value)
+        return int(self._stores[self._store_index(i)]["storeId"])
+
+    def order_number(self, i: int) -> str:
+        """The orderNumber of index ``i``."""
+        o = self._overlay.get(i)
+        return str(o.get("orderNumber") or "") if o is not None else self._order_number(i)
+
+    def modify_ms(self, i: int) -> int | None:
+        """The modifyDate of index ``i`` in wall-clock milliseconds."""
+        if i in self._overlay:
+            return self._overlay_ts(i, "modifyDate")
+        return self._dates(i)[1]
+
+    def order_ms(self, i: int) -> int | None:
+        """The orderDate of index ``i`` in wall-clock milliseconds."""
+        if i in self._overlay:
+            return self._overlay_ts(i, "orderDate")
+        return self._dates(i)[0]
+
+    def payment_ms(self, i: int) -> int | None:
+        """The paymentDate of index ``i`` in wall-clock milliseconds (None when unpaid)."""
+        if i in self._overlay:
+            return self._overlay_ts(i, "paymentDate")
+        return self._dates(i)[2]
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def query(self, q: OrderQuery) -> tuple[list[JSON], int]:
+        """The page of orders matching ``q`` and the total number that match."""
+        with self._lock:
+            indices, total = self._select(q)
+            return [self.at(i) for i in indices], total
+
+    def _create_bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
+        lo = (
+            0 if start is None else bisect.bisect_left(range(self.count), start, key=self.create_ms)
+        )
+        hi = (
+            self.count
+            if end is None
+            else bisect.bisect_right(range(self.count), end, key=self.create_ms)
+        )
+        return lo, max(lo, hi)
+
+    def _predicates(self, q: OrderQuery) -> list[Callable[[int], bool]]:
+        preds: list[Callable[[int], bool]] = []
+        if q.order_status is not None:
+            status = q.order_status
+            preds.append(lambda i: self.status(i) == status)
+        if q.store_id is not None:
+            store_id = q.store_id
+            preds.append(lambda i: self.store_id(i) == store_id)
+        if q.order_number is not None:
+            prefix = q.order_number.lower()
+            preds.append(lambda i: self.order_number(i).lower().startswith(prefix))
+        if q.customer_name is not None:
+            needle = q.customer_name.lower()
+            preds.append(lambda i: any(needle in n for n in self._names(i)))
+        if q.item_keyword is not None:
+            keyword = q.item_keyword.lower()
+            preds.append(lambda i: any(keyword in f for f in self._item_fields(i)))
+        for getter, lo, hi in (
+            (self.modify_ms, q.modify_start, q.modify_end),
+            (self.order_ms, q.order_start, q.order_end),
+            (self.payment_ms, q.payment_start, q.payment_end),
+        ):
+            if lo is not None or hi is not None:
+                preds.append(_in_range(getter, lo, hi))
+        return preds
+
+    def _select(self, q: OrderQuery) -> tuple[list[int], int]:
+        lo, hi = self._create_bounds(q.create_start, q.create_end)
+        added = [
+            j
+            for j in range(self.count, self._next_index)
+            if (q.create_start is None or self._overlay_create[j] >= q.create_start)
+            and (q.create_end is None or self._overlay_create[j] <= q.create_end)
+        ]
+        preds = self._predicates(q)
+        first = (q.page - 1) * q.page_size
+        fast = q.sort_by is None or (
+            q.sort_by == "CreateDate"
+            and all(self._overlay_create[j] > self.end_ms for j in added)
+            and _sorted_by(added, self._overlay_create)
+        )
+        if not preds and fast:
+            # Index order is orderId order and (for generated orders) createDate order:
+            # page arithmetic, no scan.
+            total = (hi - lo) + len(added)
+            positions = range(first, min(first + q.page_size, total))
+            if q.sort_desc:
+                positions = range(total - 1 - first, max(total - 1 - first - q.page_size, -1), -1)
+            n_gen = hi - lo
+            return [lo + p if p < n_gen else added[p - n_gen] for p in positions], total
+        matched = [i for i in range(lo, hi) if all(p(i) for p in preds)]
+        matched += [j for j in added if all(p(j) for p in preds)]
+        if q.sort_by is not None:
+            key = {
+                "CreateDate": self.create_ms,
+                "ModifyDate": self.modify_ms,
+                "OrderDate": self.order_ms,
+            }[q.sort_by]
+            matched.sort(key=lambda i: (_none_first(key(i)), i))
+        if q.sort_desc:
+            matched.reverse()
+        return matched[first : first + q.page_size], len(matched)
+
+    # -- materialising one order --------------------------------------------------------------
+
+    def _address(self, person: _Customer, *, name: str | None = None) -> JSON:
+        return {
+            "name": name or person.name,
+            "company": person.company,
+            "street1": person.street1,
+            "street2": person.street2,
+            "street3": None,
+            "city": person.city,
+            "state": person.state,
+            "postalCode": person.postal_code,
+            "country": person.country,
+            "phone": person.phone,
+            "residential": person.residential,
+            "addressVerified": person.verified,
+        }
+
+    def _build(self, i: int) -> JSON:
+        h0 = self._h(i, 0)
+        create = self.create_ms(i)
+        order_date, modify, payment = self._dates(i)
+        status = self._status_generated(i)
+        store = self._stores[self._store_index(i)]
+        customer, recipient, h1 = self._people(i)
+        lines, discount = self._lines(h1)
+        rnd = random.Random(self._h(i, 2))
+        item_ts = format_item_ts(create)
+
+        items: list[JSON] = []
+        subtotal = 0
+        weight_oz = 0
+        for k, (p, qty) in enumerate(lines):
+            sku, name, oz, price, opts, location, product_id = _data.PRODUCTS[p]
+            subtotal += price * qty
+            weight_oz += oz * qty
+            items.append(
+                {
+                    "orderItemId": _ORDER_ITEM_ID_BASE + 4 * i + k,
+                    "lineItemKey": f"{rnd.getrandbits(40):010x}" if rnd.random() < 0.6 else None,
+                    "sku": sku,
+                    "name": name,
+                    "imageUrl": (
+                        f"https://cdn.example.com/products/{sku.lower()}.jpg"
+                        if rnd.random() < 0.5
+                        else None
+                    ),
+                    "weight": {"value": oz, "units": "ounces"},
+                    "quantity": qty,
+                    "unitPrice": _money(price),
+                    "taxAmount": None,
+                    "shippingAmount": None,
+                    "warehouseLocation": location,
+                    "options": [{"name": n, "value": v} for n, v in opts],
+                    "productId": product_id,
+                    "fulfillmentSku": sku if rnd.random() < 0.2 else None,
+                    "adjustment": False,
+                    "upc": f"{rnd.randrange(10**11, 10**12)}" if rnd.random() < 0.3 else None,
+                    "createDate": item_ts,
+                    "modifyDate": item_ts,
+                }
+            )
+        if discount:
+            off = -(subtotal // 10)
+            subtotal += off
+            items.append(
+                {
+                    "orderItemId": _ORDER_ITEM_ID_BASE + 4 * i + 3,
+                    "lineItemKey": None,
+                    "sku": "DISCOUNT CODE",
+                    "name": "10% OFF",
+                    "imageUrl": None,
+                    "weight": {"value": 0, "units": "ounces"},
+                    "quantity": 1,
+                    "unitPrice": _money(off),
+                    "taxAmount": None,
+                    "shippingAmount": None,
+                    "warehouseLocation": None,
+                    "options": [],
+                    "productId": None,
+                    "fulfillmentSku": None,
+                    "adjustment": True,
+                    "upc": None,
+                    "createDate": item_ts,
+                    "modifyDate": item_ts,
+                }
+            )
+        tax = subtotal * rnd.choice((0, 0, 600, 725, 825, 950)) // 10000
+        shipping = rnd.choice((0, 0, 499, 599, 895, 1000, 1295))
+        total = subtotal + tax + shipping
+        international = (recipient or customer).country != "US"
+
+        if international:
+            service = _data.INTL_SERVICES[rnd.randrange(len(_data.INTL_SERVICES))]
+        else:
+            service = _data.SERVICES[rnd.randrange(len(_data.SERVICES))]
+        carrier_code, service_code, requested, package_code = service
+        has_service = status == "shipped" or (
+            status in ("awaiting_shipment", "on_hold") and rnd.random() < 0.5
+        )
+        ship_date = None
+        if status == "shipped":
+            ship_date = format_date(min(create + rnd.randrange(3 * MS_PER_DAY), self.end_ms))
+        hold_until = None
+        if status == "on_hold":
+            hold_until = format_date(create + rnd.randrange(2, 21) * MS_PER_DAY)
+        ship_by = None
+        if rnd.random() < 0.7:
+            ship_by = format_order_ts((order_date // MS_PER_DAY + rnd.randrange(3, 8)) * MS_PER_DAY)
+        fulfilled = status in ("pending_fulfillment", "rejected_fulfillment")
+        provider = _data.FULFILLMENT_PROVIDERS[rnd.randrange(len(_data.FULFILLMENT_PROVIDERS))]
+        gift = recipient is not None
+        insured = rnd.random() < 0.15
+
+        bill_to: JSON
+        if rnd.random() < 0.6:
+            bill_to = dict.fromkeys(
+                (
+                    "company",
+                    "street1",
+                    "street2",
+                    "street3",
+                    "city",
+                    "state",
+                    "postalCode",
+                    "country",
+                    "phone",
+                    "residential",
+                    "addressVerified",
+                )
+            )
+            bill_to = {"name": customer.name, **bill_to}
+        else:
+            bill_to = self._address(customer)
+            bill_to["addressVerified"] = None
+        ship_to = self._address(recipient or customer)
+
+        customs: JSON = {"contents": None, "customsItems": None, "nonDelivery": None}
+        if international:
+            customs = {
+                "contents": "merchandise",
+                "customsItems": [
+                    {
+                        "customsItemId": 11_000_000 + 4 * i + k,
+                        "description": item["name"],
+                        "quantity": item["quantity"],
+                        "value": item["unitPrice"],
+                        "harmonizedTariffCode": None,
+                        "countryOfOrigin": "US",
+                    }
+                    for k, item in enumerate(items)
+                    if not item["adjustment"]
+                ],
+                "nonDelivery": "return_to_sender",
+            }
+        dims = None
+        if rnd.random() < 0.6:
+            dims = {
+                "units": "inches",
+                "length": rnd.randrange(6, 25),
+                "width": rnd.randrange(4, 16),
+                "height": rnd.randrange(2, 12),
+            }
+        custom1 = None
+        if rnd.random() < 0.3:
+            custom1 = ", ".join(f"SKU: {it['sku']} x {it['quantity']}" for it in items[:2])
+        tag_ids = None
+        if rnd.random() < 0.2 and self._tag_ids:
+            tag_ids = sorted(rnd.sample(self._tag_ids, rnd.randrange(1, 3)))
+
+        return {
+            "orderId": ORDER_ID_BASE + _ID_STRIDE * i + (h0 >> 56) % _ID_STRIDE,
+            "orderNumber": f"{store['_prefix']}{100001 + i}",
+            "orderKey": _guid((h0 << 64) | (i ^ self._key_mask)),
+            "orderDate": format_order_ts(order_date),
+            "createDate": format_order_ts(create),
+            "modifyDate": format_order_ts(modify),
+            "paymentDate": None if payment is None else format_order_ts(payment),
+            "shipByDate": ship_by,
+            "orderStatus": status,
+            "customerId": customer.customer_id,
+            "customerUsername": customer.email,
+            "customerEmail": customer.email,
+            "billTo": bill_to,
+            "shipTo": ship_to,
+            "items": items,
+            "orderTotal": _money(total),
+            "amountPaid": 0 if status == "awaiting_payment" else _money(total),
+            "taxAmount": _money(tax),
+            "shippingAmount": _money(shipping),
+            "customerNotes": (rnd.choice(_data.CUSTOMER_NOTES) if rnd.random() < 0.2 else None),
+            "internalNotes": (rnd.choice(_data.INTERNAL_NOTES) if rnd.random() < 0.1 else None),
+            "gift": gift,
+            "giftMessage": rnd.choice(_data.GIFT_MESSAGES) if gift else None,
+            "paymentMethod": (
+                None if status == "awaiting_payment" else rnd.choice(_data.PAYMENT_METHODS)
+            ),
+            "requestedShippingService": requested,
+            "carrierCode": carrier_code if has_service else None,
+            "serviceCode": service_code if has_service else None,
+            "packageCode": package_code if has_service else None,
+            "confirmation": rnd.choice(("none", "none", "none", "delivery", "signature")),
+            "shipDate": ship_date,
+            "holdUntilDate": hold_until,
+            "weight": {"value": weight_oz, "units": "ounces"},
+            "dimensions": dims,
+            "insuranceOptions": {
+                "provider": "carrier" if insured else None,
+                "insureShipment": insured,
+                "insuredValue": _money(total) if insured else 0,
+            },
+            "internationalOptions": customs,
+            "advancedOptions": {
+                "warehouseId": None if fulfilled else store["_warehouseId"],
+                "nonMachinable": False,
+                "saturdayDelivery": False,
+                "containsAlcohol": False,
+                "mergedOrSplit": False,
+                "mergedIds": [],
+                "parentId": None,
+                "storeId": store["storeId"],
+                "customField1": custom1,
+                "customField2": None,
+                "customField3": None,
+                "source": store["_source"],
+                "billToParty": None,
+                "billToAccount": None,
+                "billToPostalCode": None,
+                "billToCountryCode": None,
+            },
+            "tagIds": tag_ids,
+            "userId": rnd.choice(self._user_ids) if rnd.random() < 0.15 else None,
+            "externallyFulfilled": fulfilled,
+            "externallyFulfilledBy": provider[1] if fulfilled else None,
+            "externallyFulfilledById": provider[0] if fulfilled else None,
+            "externallyFulfilledByName": provider[1] if fulfilled else None,
+        }
+
+
+def _in_range(
+    getter: Callable[[int], int | None], lo: int | None, hi: int | None
+) -> Callable[[int], bool]:
+    def pred(i: int) -> bool:
+        value = getter(i)
+        if value is None:
+            return False
+        return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+    return pred
+
+
+def _none_first(value: int | None) -> int:
+    return -(1 << 62) if value is None else value
+
+
+def _sorted_by(indices: list[int], keys: Mapping[int, int]) -> bool:
+    return all(keys[a] < keys[b] for a, b in itertools.pairwise(indices))
+
+
+def _order_template() -> JSON:
+    """Every documented Order key, empty: the base for orders added with partial data."""
+    address = dict.fromkeys(
+        (
+            "name",
+            "company",
+            "street1",
+            "street2",
+            "street3",
+            "city",
+            "state",
+            "postalCode",
+            "country",
+            "phone",
+            "residential",
+            "addressVerified",
+        )
+    )
+    order: JSON = dict.fromkeys(ORDER_KEYS)
+    order.update(
+        orderStatus="awaiting_shipment",
+        billTo=dict(address),
+        shipTo=dict(address),
+        items=[],
+        orderTotal=0,
+        amountPaid=0,
+        taxAmount=0,
+        shippingAmount=0,
+        gift=False,
+        confirmation="none",
+        weight={"value": 0, "units": "ounces"},
+        insuranceOptions={"provider": None, "insureShipment": False, "insuredValue": 0},
+        internationalOptions={"contents": None, "customsItems": None, "nonDelivery": None},
+        advancedOptions={
+            "warehouseId": None,
+            "nonMachinable": False,
+            "saturdayDelivery": False,
+            "containsAlcohol": False,
+            "mergedOrSplit": False,
+            "mergedIds": [],
+            "parentId": None,
+            "storeId": None,
+            "customField1": None,
+            "customField2": None,
+            "customField3": None,
+            "source": None,
+            "billToParty": None,
+            "billToAccount": None,
+            "billToPostalCode": None,
+            "billToCountryCode": None,
+        },
+        externallyFulfilled=False,
+    )
+    return order
+
+
+ORDER_KEYS: tuple[str, ...] = (
+    "orderId",
+    "orderNumber",
+    "orderKey",
+    "orderDate",
+    "createDate",
+    "modifyDate",
+    "paymentDate",
+    "shipByDate",
+    "orderStatus",
+    "customerId",
+    "customerUsername",
+    "customerEmail",
+    "billTo",
+    "shipTo",
+    "items",
+    "orderTotal",
+    "amountPaid",
+    "taxAmount",
+    "shippingAmount",
+    "customerNotes",
+    "internalNotes",
+    "gift",
+    "giftMessage",
+    "paymentMethod",
+    "requestedShippingService",
+    "carrierCode",
+    "serviceCode",
+    "packageCode",
+    "confirmation",
+    "shipDate",
+    "holdUntilDate",
+    "weight",
+    "dimensions",
+    "insuranceOptions",
+    "internationalOptions",
+    "advancedOptions",
+    "tagIds",
+    "userId",
+    "externallyFulfilled",
+    "externallyFulfilledBy",
+    "externallyFulfilledById",
+    "externallyFulfilledByName",
+)
+"""The documented Order keys, in the order of the docs' GetOrderResponse example."""
+
+
+class World:
+    """Everything the sandbox serves: stores, warehouses, tags, users and the orders.
+
+    ``orders`` generated orders are derived from ``seed``; their createDates rise strictly
+    with the index and span ``span_days`` (default 3 years) ending at ``end`` (a naive
+    Pacific or aware datetime; default: the start of the current hour, Pacific). Two worlds
+    with the same ``orders``, ``seed`` and ``end`` are identical.
+    """
+
+    def __init__(
+        self,
+        *,
+        orders: int = 1000,
+        seed: int = 0,
+        end: datetime | None = None,
+        span_days: int = _DEFAULT_SPAN_DAYS,
+    ) -> None:
+        self.seed = seed
+        if end is None:
+            end_ms = now_ms() // MS_PER_HOUR * MS_PER_HOUR
+        else:
+            if end.tzinfo is not None:
+                end = end.astimezone(PACIFIC).replace(tzinfo=None)
+            end_ms = naive_to_ms(end)
+        key = _mix(seed & _M64 ^ 0x0A11CE)
+        self.warehouses: list[JSON] = []
+        warehouse_ids: list[int] = []
+        for k in range(2):
+            wid = 20_000 + (_mix(key + 100 + k) % 70_000)
+            while wid in warehouse_ids:
+                wid += 1
+            warehouse_ids.append(wid)
+        self.stores: list[JSON] = []
+        used: set[int] = set()
+        for k, (name, marketplace, prefix, source) in enumerate(_data.STORE_KINDS):
+            sid = 10_000 + (_mix(key + k) % 90_000)
+            while sid in used:
+                sid += 1
+            used.add(sid)
+            self.stores.append(
+                {
+                    "storeId": sid,
+                    "storeName": name,
+                    "marketplaceName": marketplace,
+                    "_prefix": prefix,
+                    "_source": source,
+                    "_warehouseId": warehouse_ids[k % len(warehouse_ids)],
+                }
+            )
+        self.tag_ids = [1001 + k for k in range(5)]
+        self.user_ids = [_guid(_mix(key + 200 + k) << 64 | _mix(key + 300 + k)) for k in range(3)]
+        self.orders = OrderStore(
+            count=orders,
+            seed=seed,
+            stores=self.stores,
+            warehouse_ids=warehouse_ids,
+            tag_ids=self.tag_ids,
+            user_ids=self.user_ids,
+            end_ms=end_ms,
+            span_days=span_days,
+        )
+
+    @property
+    def store_ids(self) -> list[int]:
+        """The ids of the world's stores."""
+        return [int(s["storeId"]) for s in self.stores]
