@@ -105,7 +105,7 @@ class RateWindow:
             admitted=admitted,
             limit=self.limit,
             remaining=max(0, self.limit - self._count),
-            reset=self._start + self.period - now,
+            reset=self._clamp(self.period - (now - self._start)),
         )
 
     def peek(self, now: float) -> Decision:
@@ -127,8 +127,11 @@ class RateWindow:
             admitted=count < self.limit,
             limit=self.limit,
             remaining=max(0, self.limit - count),
-            reset=reset,
+            reset=self._clamp(reset),
         )
+
+    def _clamp(self, reset: float) -> float:
+        return min(self.period, max(0.0, reset))
 
     def _evict(self, now: float) -> None:
         log, horizon = self._log, now - self.period
@@ -141,12 +144,12 @@ class RateWindow:
         admitted = len(log) < self.limit
         if admitted or self.count_rejected:
             log.append(now)
-        reset = log[0] + self.period - now if log else self.period
+        reset = self.period - (now - log[0]) if log else self.period
         return Decision(
             admitted=admitted,
             limit=self.limit,
             remaining=max(0, self.limit - len(log)),
-            reset=reset,
+            reset=self._clamp(reset),
         )
 
 
