@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -57,7 +58,7 @@ def test_every_order_has_every_documented_key(orders: list[dict[str, Any]]) -> N
 
 def test_create_date_rises_strictly_and_dates_are_consistent(orders: list[dict[str, Any]]) -> None:
     creates = [ts(o["createDate"]) for o in orders]
-    assert all(a < b for a, b in zip(creates, creates[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(creates))
     # Spread over about three years ending at `end`.
     assert creates[-1] <= FIXED_END
     assert (FIXED_END - creates[0]).days >= 3 * 365 - 2
@@ -79,7 +80,7 @@ def test_ids_numbers_and_keys_are_unique_and_invertible(
         assert world.orders.index_of(o["orderId"]) == i
         assert world.orders.get(o["orderId"]) == o
         assert world.orders.find_by_key(o["orderKey"]) == o
-    gaps = {b - a for a, b in zip(ids, ids[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(ids)}
     assert len(gaps) > 1  # not a contiguous range: clients must not assume one
     missing = next(x for x in range(ids[0], ids[-1]) if x not in set(ids))
     assert world.orders.get(missing) is None
@@ -126,7 +127,7 @@ def test_put_updates_keep_create_date_and_bump_modify_date() -> None:
     assert stored["orderKey"] == before["orderKey"]
     assert ts(stored["modifyDate"]) > FIXED_END
     assert w.orders.get(before["orderId"]) == stored
-    page, total = w.orders.query(OrderQuery(order_status="on_hold", page_size=500))
+    page, _total = w.orders.query(OrderQuery(order_status="on_hold", page_size=500))
     assert before["orderId"] in [o["orderId"] for o in page]
     # The returned dict is a copy: mutating it changes nothing.
     stored["orderStatus"] = "shipped"

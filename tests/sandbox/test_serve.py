@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import aiohttp
+import pytest
+
+from shipstation_async.limits import RateLimit
+from shipstation_async.sandbox import Sandbox, serve
+from shipstation_async.sandbox.serve import build_parser
+
+from .helpers import auth_headers
+
+
+async def test_serve_runs_until_cancelled(caplog: pytest.LogCaptureFixture) -> None:
+    started: asyncio.Future[Sandbox] = asyncio.get_running_loop().create_future()
+    caplog.set_level(logging.INFO, logger="shipstation_async.sandbox")
+    task = asyncio.create_task(
+        serve(port=0, orders=12, rate_limit=RateLimit(5, 10.0), ready=started.set_result)
+    )
+    sb = await asyncio.wait_for(started, 5)
+    async with (
+        aiohttp.ClientSession(headers=auth_headers(sb)) as s,
+        s.get(f"{sb.url}/orders") as r,
+    ):
+        assert r.status == 200 and (await r.json())["total"] == 12
+        assert r.headers["X-Rate-Limit-Limit"] == "5"
+    assert any(sb.url in m and "sandbox-secret" in m for m in caplog.messages)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(aiohttp.ClientConnectionError):
+        async with aiohttp.ClientSession() as s, s.get(f"{sb.url}/orders"):
+            pass
+
+
+def test_parser_defaults_and_options() -> None:
+    args = build_parser().parse_args([])
+    assert (args.port, args.orders, args.rate_limit, args.window) == (8080, 1000, "40/60", "fixed")
+    args = build_parser().parse_args(
+        ["--port", "0", "--orders", "5", "--window", "rolling", "--rate-limit", "40/2"]
+    )
+    assert (args.port, args.orders, args.window, args.rate_limit) == (0, 5, "rolling", "40/2")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_python_dash_m_serves_and_stops_on_ctrl_c() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shipstation_async.sandbox", "--port", "0", "--orders", "10"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "error::ResourceWarning"},
+    )
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 15
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            url = m.group(1) if m else None
+        assert url is not None, "the server did not log its URL"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
