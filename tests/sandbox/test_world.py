@@ -174,3 +174,26 @@ def test_a_million_orders_page_and_date_filter_fast() -> None:
         w.orders.order_id(i) for i in (999_999, 999_998, 999_997)
     ]
     assert time.perf_counter() - t0 < 1.5
+
+
+@pytest.mark.parametrize("needle", ["smith", "an", "LIAM", "zz"])
+def test_customer_name_filter_paths_agree_with_the_orders(
+    world: World, orders: list[dict[str, Any]], needle: str
+) -> None:
+    def expected(subset: list[dict[str, Any]]) -> list[int]:
+        return [
+            o["orderId"]
+            for o in subset
+            if any(needle.lower() in (a["name"] or "").lower() for a in (o["billTo"], o["shipTo"]))
+        ]
+
+    # The whole world: matching customers are precomputed.
+    page, total = world.orders.query(OrderQuery(customer_name=needle, page_size=500))
+    assert [o["orderId"] for o in page] == expected(orders)[:500]
+    assert total == len(expected(orders))
+    # A narrow createDate range: names are derived per order.
+    lo, hi = world.orders.create_ms(100), world.orders.create_ms(400)
+    page, total = world.orders.query(
+        OrderQuery(customer_name=needle, create_start=lo, create_end=hi, page_size=500)
+    )
+    assert [o["orderId"] for o in page] == expected(orders[100:401])

@@ -65,7 +65,8 @@ class RateWindow:
     comes from) or ``"rolling"`` (a request is admitted while fewer than L counted requests
     arrived in ``(now - W, now]``). With ``count_rejected`` a refused request also counts
     against the window (in rolling mode it joins the sliding log and so delays recovery);
-    without it only admitted requests count.
+    without it only admitted requests count. (In fixed and aligned mode the difference does
+    not show in admissions or headers: a full window refuses and says Remaining 0 either way.)
     """
 
     def __init__(

@@ -244,14 +244,14 @@ class Sandbox:
         self.port = int(address[1])
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self._url = f"http://{host}:{self.port}"
-        log.info("ShipStation sandbox serving at %s", self._url)
+        log.debug("ShipStation sandbox serving at %s", self._url)
 
     async def close(self) -> None:
         """Stop serving and close every connection (idempotent)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-            log.info("ShipStation sandbox at %s stopped", self._url)
+            log.debug("ShipStation sandbox at %s stopped", self._url)
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -328,8 +328,16 @@ class OrderStore:
     def _order_number(self, i: int) -> str:
         return f"{self._stores[self._store_index(i)]['_prefix']}{100001 + i}"
 
+    def _customer_hash(self, c: int) -> int:
+        return _mix(self._key ^ (0xC057 << 40) ^ c)
+
+    def _customer_name(self, c: int) -> str:
+        hc = self._customer_hash(c)
+        first = _data.FIRST_NAMES[hc % len(_data.FIRST_NAMES)]
+        return f"{first} {_data.LAST_NAMES[(hc >> 10) % len(_data.LAST_NAMES)]}"
+
     def _customer(self, c: int) -> _Customer:
-        hc = _mix(self._key ^ (0xC057 << 40) ^ c)
+        hc = self._customer_hash(c)
         first = _data.FIRST_NAMES[hc % len(_data.FIRST_NAMES)]
         last = _data.LAST_NAMES[(hc >> 10) % len(_data.LAST_NAMES)]
         street = (
@@ -476,7 +484,25 @@ class OrderStore:
         )
         return lo, max(lo, hi)
 
-    def _predicates(self, q: OrderQuery) -> list[Callable[[int], bool]]:
+    def _name_predicate(self, needle: str, scan_size: int) -> Callable[[int], bool]:
+        """Match billTo/shipTo names; precomputes matching customers for large scans."""
+        if scan_size < 2 * self._customer_pool:
+            return lambda i: any(needle in n for n in self._names(i))
+        pool = self._customer_pool
+        matching = {c for c in range(2 * pool) if needle in self._customer_name(c).lower()}
+        overlay = self._overlay
+
+        def pred(i: int) -> bool:
+            if i in overlay:
+                return any(needle in n for n in self._names(i))
+            h1 = self._h(i, 1)
+            if h1 % pool in matching:
+                return True
+            return (h1 >> 16) % 12 == 0 and (h1 >> 24) % pool + pool in matching
+
+        return pred
+
+    def _predicates(self, q: OrderQuery, scan_size: int) -> list[Callable[[int], bool]]:
         preds: list[Callable[[int], bool]] = []
         if q.order_status is not None:
             status = q.order_status
@@ -488,8 +514,7 @@ class OrderStore:
             prefix = q.order_number.lower()
             preds.append(lambda i: self.order_number(i).lower().startswith(prefix))
         if q.customer_name is not None:
-            needle = q.customer_name.lower()
-            preds.append(lambda i: any(needle in n for n in self._names(i)))
+            preds.append(self._name_predicate(q.customer_name.lower(), scan_size))
         if q.item_keyword is not None:
             keyword = q.item_keyword.lower()
             preds.append(lambda i: any(keyword in f for f in self._item_fields(i)))
@@ -510,7 +535,7 @@ class OrderStore:
             if (q.create_start is None or self._overlay_create[j] >= q.create_start)
             and (q.create_end is None or self._overlay_create[j] <= q.create_end)
         ]
-        preds = self._predicates(q)
+        preds = self._predicates(q, hi - lo)
         first = (q.page - 1) * q.page_size
         fast = q.sort_by is None or (
             q.sort_by == "CreateDate"
