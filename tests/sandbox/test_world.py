@@ -135,8 +135,20 @@ def test_put_updates_keep_create_date_and_bump_modify_date() -> None:
     # Upsert by orderKey.
     again = w.orders.put({"orderKey": before["orderKey"], "internalNotes": "by key"})
     assert again["orderId"] == before["orderId"] and again["internalNotes"] == "by key"
-    with pytest.raises(KeyError):
-        w.orders.put({"orderId": 12345, "orderStatus": "shipped"})
+
+
+def test_put_with_an_unknown_order_id_adds_that_order() -> None:
+    w = World(orders=20, seed=1, end=FIXED_END)
+    low = w.orders.put({"orderId": 12345, "orderNumber": "LOW"})
+    assert low["orderId"] == 12345 and w.orders.get(12345) == low
+    auto = w.orders.put({"orderNumber": "AUTO"})
+    assert auto["orderId"] > w.orders.at(19)["orderId"]
+    page, total = w.orders.query(OrderQuery())
+    assert total == 22
+    ids = [o["orderId"] for o in page]
+    assert ids == sorted(ids) and ids[0] == 12345 and ids[-1] == auto["orderId"]
+    page, _ = w.orders.query(OrderQuery(sort_desc=True, page_size=2))
+    assert [o["orderNumber"] for o in page] == ["AUTO", w.orders.at(19)["orderNumber"]]
 
 
 def test_put_adds_new_orders_at_the_end() -> None:

@@ -158,8 +158,9 @@ class OrderStore:
     ``get(order_id)`` returns a fresh dict (mutating it changes nothing: use :meth:`put`).
     ``put(order)`` updates an existing order (found by orderId, else orderKey), keeping its
     orderId and createDate and setting modifyDate to now; keys not given keep their current
-    values. An order with neither a known orderId nor a known orderKey is added: it gets the
-    next orderId and, when missing, createDate = modifyDate = now. Thread-safe.
+    values. An order with neither a known orderId nor a known orderKey is added: it keeps the
+    orderId it was given or gets the next one, and, when missing, createDate = modifyDate =
+    now. Thread-safe.
     """
 
     def __init__(
@@ -193,6 +194,9 @@ class OrderStore:
         self._overlay_create: dict[int, int] = {}
         self._overlay_keys: dict[str, int] = {}
         self._next_index = count
+        self._added_ids: dict[int, int] = {}  # orderId -> index, for added orders
+        self._max_id = ORDER_ID_BASE + _ID_STRIDE * count  # above every generated orderId
+        self._added_in_id_order = True
         self._lock = threading.RLock()
 
     # -- identity ---------------------------------------------------------------------------
@@ -207,17 +211,15 @@ class OrderStore:
     def order_id(self, i: int) -> int:
         """The orderId of index ``i``."""
         if i >= self.count:
-            return ORDER_ID_BASE + _ID_STRIDE * i
+            return int(self._overlay[i]["orderId"])
         return ORDER_ID_BASE + _ID_STRIDE * i + (self._h(i, 0) >> 56) % _ID_STRIDE
 
     def index_of(self, order_id: int) -> int | None:
         """The index of an orderId, or None if no such order exists."""
-        q, r = divmod(order_id - ORDER_ID_BASE, _ID_STRIDE)
-        if q < 0 or q >= self._next_index:
-            return None
-        if q < self.count:
-            return q if self.order_id(q) == order_id else None
-        return q if r == 0 and q in self._overlay else None
+        q = (order_id - ORDER_ID_BASE) // _ID_STRIDE
+        if 0 <= q < self.count and self.order_id(q) == order_id:
+            return q
+        return self._added_ids.get(order_id)
 
     def _generated_key(self, i: int) -> str:
         return _guid((self._h(i, 0) << 64) | (i ^ self._key_mask))
@@ -260,8 +262,6 @@ class OrderStore:
             i: int | None = None
             if new.get("orderId") is not None:
                 i = self.index_of(int(new["orderId"]))
-                if i is None:
-                    raise KeyError(f"no order with orderId {new['orderId']!r}")
             elif new.get("orderKey") is not None:
                 found = self.find_by_key(str(new["orderKey"]))
                 if found is not None:
@@ -281,7 +281,15 @@ class OrderStore:
                 self._next_index += 1
                 stored = _order_template()
                 stored.update(new)
-                stored["orderId"] = self.order_id(i)
+                if new.get("orderId") is not None:
+                    order_id = int(new["orderId"])
+                    if order_id <= self._max_id:
+                        self._added_in_id_order = False
+                else:
+                    order_id = max(ORDER_ID_BASE + _ID_STRIDE * i, self._max_id + 1)
+                self._max_id = max(self._max_id, order_id)
+                self._added_ids[order_id] = i
+                stored["orderId"] = order_id
                 stored["createDate"] = stored.get("createDate") or now
                 stored["modifyDate"] = stored.get("modifyDate") or stored["createDate"]
                 stored["orderDate"] = stored.get("orderDate") or stored["createDate"]
@@ -537,7 +545,7 @@ class OrderStore:
         ]
         preds = self._predicates(q, hi - lo)
         first = (q.page - 1) * q.page_size
-        fast = q.sort_by is None or (
+        fast = (q.sort_by is None and self._added_in_id_order) or (
             q.sort_by == "CreateDate"
             and all(self._overlay_create[j] > self.end_ms for j in added)
             and _sorted_by(added, self._overlay_create)
@@ -553,7 +561,9 @@ class OrderStore:
             return [lo + p if p < n_gen else added[p - n_gen] for p in positions], total
         matched = [i for i in range(lo, hi) if all(p(i) for p in preds)]
         matched += [j for j in added if all(p(j) for p in preds)]
-        if q.sort_by is not None:
+        if q.sort_by is None and not self._added_in_id_order:
+            matched.sort(key=self.order_id)
+        elif q.sort_by is not None:
             key = {
                 "CreateDate": self.create_ms,
                 "ModifyDate": self.modify_ms,
