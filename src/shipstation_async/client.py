@@ -377,7 +377,9 @@ class _Attempt:
         self.sent_at = at
         self.scheduler.ledger.mark_sent(self.grant, at)
         self.client._emit(
-            RequestSent(self.prepared.method, self.prepared.path, self.lane, self.number)
+            RequestSent(
+                self.prepared.method, self.prepared.path, self.lane, self.number, self.grant.probe
+            )
         )
 
     async def _before_send(self) -> None:
@@ -442,6 +444,7 @@ class _Attempt:
                 raw.status,
                 elapsed,
                 headers,
+                self.grant.probe,
             )
         )
         _log.debug(

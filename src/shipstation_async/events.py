@@ -11,12 +11,16 @@ from ._sansio import Lane, RateLimitHeaders
 
 @attrs.frozen
 class RequestSent:
-    """An attempt's request headers went out (every attempt counts against the budget)."""
+    """An attempt's request headers went out (every attempt counts against the budget).
+
+    ``probe`` is True for the request that goes alone at cold start or after a 429 pause.
+    """
 
     method: str
     path: str
     lane: Lane
     attempt: int
+    probe: bool = False
 
 
 @attrs.frozen
@@ -30,6 +34,7 @@ class ResponseReceived:
     status: int
     elapsed: float
     rate_limit: RateLimitHeaders | None
+    probe: bool = False
 
 
 @attrs.frozen

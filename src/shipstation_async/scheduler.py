@@ -14,7 +14,8 @@ Rules (see the project's issue on the core engine for the reasoning):
 1. at most L sends in any interval of W + margin, stamped when the request headers go out;
 2. the whole budget is usable at once, except that at cold start, after a long idle spell and
    after a 429 pause one request (the probe) goes alone and the rest wait for its headers;
-3. the server's headers only ever reduce room; 4. a 429 pauses everyone until the window resets;
+3. the server's headers only ever reduce room, until its window resets; 4. a 429 pauses
+   everyone until the window resets;
 6. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
 """
 
@@ -58,10 +59,16 @@ class Grant:
 
 @attrs.define
 class _Room:
-    """What one response's headers allow: ``room`` more sends until ``until``."""
+    """What the server's headers allow: ``room`` more sends until its window resets.
+
+    The reset instant is known only within ``[earliest, latest)``: the server computed Reset
+    somewhere between our send and our receipt, and may have floored it. Answers from the same
+    server window narrow the interval, so a floored Reset costs far less than a whole second.
+    """
 
     room: int
-    until: float
+    earliest: float
+    latest: float
 
 
 @attrs.frozen
@@ -151,7 +158,7 @@ class Ledger:
         if self._stamps and self._stamps[0] <= horizon:
             del self._stamps[: bisect.bisect_right(self._stamps, horizon)]
         if self._rooms:
-            self._rooms = [r for r in self._rooms if r.until > now]
+            self._rooms = [r for r in self._rooms if r.latest + self.margin > now]
         if (
             not self._needs_probe
             and not self._in_flight
@@ -211,7 +218,7 @@ class Ledger:
                 when = max(when, self._stamps[deficit - 1] + self.span)
             for room in self._rooms:
                 if room.room < need:
-                    when = max(when, room.until)
+                    when = max(when, room.latest + self.margin)
             return when
 
     def release(self, grant: Grant) -> None:
@@ -259,7 +266,7 @@ class Ledger:
             grant.state = "done"
             self._last_seen = at
             if headers is not None:
-                self._follow_headers(headers, at)
+                self._follow_headers(grant, headers, at)
             if status == 429:
                 self._pause(headers, at)
             elif grant.probe:
@@ -293,7 +300,7 @@ class Ledger:
         self.total_sent += 1
         bisect.insort(self._stamps, at)
 
-    def _follow_headers(self, headers: RateLimitHeaders, at: float) -> None:
+    def _follow_headers(self, grant: Grant, headers: RateLimitHeaders, at: float) -> None:
         if headers.limit is not None and headers.limit != self.limit:
             _log.warning(
                 "budget %s: server reports a limit of %d requests (configured %d); adopting it",
@@ -310,17 +317,23 @@ class Ledger:
         if headers.remaining is None:
             return
         reset = headers.reset if headers.reset is not None else self.period
-        # A floored Reset may be up to a second short; the margin covers clock skew.
-        until = at + reset + (1.0 if headers.reset_floored else 0.0) + self.margin
+        sent_at = grant.sent_at if grant.sent_at is not None else at
+        earliest = sent_at + reset
+        # A floored Reset may be up to a second short.
+        latest = at + reset + (1.0 if headers.reset_floored else 0.0)
         # Our other requests in flight or about to go may not be counted in Remaining yet.
         room = max(0, headers.remaining - self._in_flight - self._reserved)
         self._server_remaining = headers.remaining
         self._server_reset_at = at + reset
         for existing in self._rooms:
-            if existing.room <= room and existing.until >= until:
-                return  # an older, stricter answer already covers this one
-        self._rooms = [r for r in self._rooms if not (r.room >= room and r.until <= until)]
-        self._rooms.append(_Room(room=room, until=until))
+            if existing.earliest <= latest and earliest <= existing.latest:
+                # The same server window: narrow its reset instant; room only ever shrinks,
+                # so an answer that arrives late with more room changes nothing.
+                existing.earliest = max(existing.earliest, earliest)
+                existing.latest = min(existing.latest, latest)
+                existing.room = min(existing.room, room)
+                return
+        self._rooms.append(_Room(room=room, earliest=earliest, latest=latest))
 
     def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
         self.rate_limited += 1

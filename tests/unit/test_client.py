@@ -39,8 +39,9 @@ from ..conftest import NO_WAIT, unique_key
 from ..recording import RecordingServer, Reply
 
 SECRET = "s3cr3t-value"
-LABEL = Operation("POST", "/shipments/createlabel", body={"carrierCode": "ups"},
-                  safety=Safety.NON_IDEMPOTENT)
+LABEL = Operation(
+    "POST", "/shipments/createlabel", body={"carrierCode": "ups"}, safety=Safety.NON_IDEMPOTENT
+)
 
 
 def rl(remaining: int = 39, reset: str = "59", limit: int = 40) -> dict[str, str]:
@@ -280,9 +281,9 @@ async def test_delete_404_after_ambiguous_attempt_counts_as_success(
     op = Operation(
         "DELETE",
         "/orders/5",
-        recover=lambda error: {"success": True, "message": "already deleted"}
-        if error.status == 404
-        else None,
+        recover=lambda error: (
+            {"success": True, "message": "already deleted"} if error.status == 404 else None
+        ),
     )
     assert await client.request(op) == {"success": True, "message": "already deleted"}
     # Without an ambiguous first attempt the 404 stands.

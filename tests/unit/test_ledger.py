@@ -19,8 +19,14 @@ class Clock:
         return self.now
 
 
-def headers(remaining: int, reset: float, *, floored: bool = False, limit: int = 10,
-            retry_after: float | None = None) -> RateLimitHeaders:
+def headers(
+    remaining: int,
+    reset: float,
+    *,
+    floored: bool = False,
+    limit: int = 10,
+    retry_after: float | None = None,
+) -> RateLimitHeaders:
     return RateLimitHeaders(limit, remaining, reset, floored, retry_after)
 
 
@@ -44,7 +50,7 @@ def warm(ledger: Ledger, clock: Clock, limit: int = 10) -> None:
 
 
 def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
-    ledger, clock = make()
+    ledger, _clock = make()
     probe = ledger.try_grant("interactive")
     assert probe is not None and probe.probe
     assert ledger.try_grant("interactive") is None
@@ -57,7 +63,7 @@ def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
 
 
 def test_a_probe_that_fails_without_answer_hands_the_probe_to_the_next() -> None:
-    ledger, clock = make()
+    ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
     ledger.fail(probe, sent=True)
@@ -81,7 +87,7 @@ def test_slots_free_one_span_after_each_send() -> None:
 
 
 def test_header_room_lowers_the_budget() -> None:
-    ledger, clock = make()
+    ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
     # Another process has used most of the window.
@@ -92,7 +98,7 @@ def test_header_room_lowers_the_budget() -> None:
 
 
 def test_fractional_reset_gets_no_extra_second() -> None:
-    ledger, clock = make()
+    ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
     ledger.complete(probe, 200, headers(0, 2.5))
@@ -199,7 +205,7 @@ def test_release_and_unsent_failure_give_the_slot_back() -> None:
 
 
 def test_a_changed_limit_is_adopted() -> None:
-    ledger, clock = make(limit=10)
+    ledger, _clock = make(limit=10)
     probe = grant_and_send(ledger)
     assert probe is not None
     ledger.complete(probe, 200, headers(19, 9.0, limit=20))
@@ -264,3 +270,20 @@ def test_never_more_than_limit_sends_in_any_span(ops: list[tuple[str, float, int
     for i, start in enumerate(stamps):
         inside = [t for t in stamps[i:] if t - start < span]
         assert len(inside) <= 5
+
+
+def test_answers_from_one_server_window_narrow_a_floored_reset() -> None:
+    ledger, clock = make()
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    clock.now += 0.01
+    # Computed on arrival, the probe's Reset is a whole period: floored, the window may end
+    # anywhere in [send + 10, receipt + 11).
+    ledger.complete(probe, 200, headers(9, 10.0, floored=True))
+    burst = [grant_and_send(ledger) for _ in range(9)]
+    clock.now += 0.01
+    for n, grant in enumerate(burst):
+        assert grant is not None
+        ledger.complete(grant, 200, headers(8 - n, 9.0, floored=True))
+    # The later answers put the reset in [1010.0, 1010.02): wait for that, not a second more.
+    assert ledger.next_opportunity("interactive") == pytest.approx(1010.02 + 0.5)

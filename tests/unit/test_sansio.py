@@ -90,7 +90,9 @@ def test_summer_time_converts_to_pdt() -> None:
 
 def test_body_is_compact_json_with_exact_money() -> None:
     request = build_request(
-        Operation("POST", "/carriers/addfunds", body={"carrierCode": "ups", "amount": Decimal("10.25")}),
+        Operation(
+            "POST", "/carriers/addfunds", body={"carrierCode": "ups", "amount": Decimal("10.25")}
+        ),
         base_url="https://ssapi.shipstation.com",
         credentials=CREDS,
     )
@@ -202,7 +204,9 @@ def test_rate_limit_headers_fractional_and_lowercase() -> None:
 
 def test_rate_limit_headers_absent_or_garbage() -> None:
     assert parse_rate_limit(CIMultiDict()) is None
-    info = parse_rate_limit(CIMultiDict({"X-Rate-Limit-Remaining": "lots", "X-Rate-Limit-Reset": "-3"}))
+    info = parse_rate_limit(
+        CIMultiDict({"X-Rate-Limit-Remaining": "lots", "X-Rate-Limit-Reset": "-3"})
+    )
     assert info is not None and info.remaining is None and info.reset is None
 
 

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+from shipstation_async import RateLimit, RetryPolicy, ShipStation
+from shipstation_async.sandbox import ThreadedSandbox
+
+LIMIT = RateLimit(10, 1.0, margin=0.05)
+MODES = [(w, r) for w in ("fixed", "aligned", "rolling") for r in ("int", "float")]
+NO_WAIT = RetryPolicy(max_attempts=6, base=0.0)
+
+
+def client_for(sandbox: ThreadedSandbox, **kwargs: Any) -> ShipStation:
+    options: dict[str, Any] = {
+        "base_url": sandbox.url,
+        "rate_limit": LIMIT,
+        "retry": NO_WAIT,
+        "max_wait": 30.0,
+    }
+    options.update(kwargs)
+    return ShipStation(sandbox.api_key, sandbox.api_secret, **options)
+
+
+def window_counts(times: list[float], period: float) -> int:
+    """Most arrivals within any half-open interval of ``period`` seconds."""
+    times = sorted(times)
+    best = 0
+    j = 0
+    for i, start in enumerate(times):
+        while j < len(times) and times[j] < start + period:
+            j += 1
+        best = max(best, j - i)
+    return best

@@ -1,0 +1,272 @@
+"""The shared scheduler against the sandbox over real loopback HTTP, in every window mode.
+
+The sandbox enforces LIMIT (10 per 1 s). Its ``max_in_window`` counts the most requests it
+accepted within any 1 s interval, whatever its own window mode: rule 1 says it never exceeds 10.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shipstation_async import RateLimit, RateLimitError
+from shipstation_async._sansio import Credentials
+from shipstation_async.events import Event, Throttled
+from shipstation_async.sandbox import Faults, ThreadedSandbox
+
+from ._helpers import LIMIT, MODES, client_for
+from ._worker import probe_discipline
+
+pytestmark = pytest.mark.timing
+
+Factory = Callable[..., ThreadedSandbox]
+
+
+def fresh(factory: Factory, **kwargs: Any) -> ThreadedSandbox:
+    options: dict[str, Any] = {
+        "orders": 60,
+        "rate_limit": LIMIT,
+        "api_key": f"key-{uuid.uuid4().hex[:10]}",
+    }
+    options.update(kwargs)
+    return factory(**options)
+
+
+@pytest.fixture(params=MODES, ids=[f"{w}-{r}" for w, r in MODES])
+def sandbox(
+    request: pytest.FixtureRequest, shipstation_sandbox_factory: Factory
+) -> ThreadedSandbox:
+    window, reset_format = request.param
+    return fresh(shipstation_sandbox_factory, window=window, reset_format=reset_format)
+
+
+def assert_clean(sandbox: ThreadedSandbox, expected_requests: int | None = None) -> None:
+    stats = sandbox.stats()
+    assert stats.rate_limited == 0
+    assert stats.max_in_window <= LIMIT.requests
+    if expected_requests is not None:
+        assert stats.requests == expected_requests
+
+
+async def test_concurrent_callers_use_the_whole_budget_and_never_exceed_it(
+    sandbox: ThreadedSandbox,
+) -> None:
+    async with client_for(sandbox) as ss:
+        pages = await asyncio.gather(
+            *(ss.orders.list(page=1 + i % 6, page_size=10) for i in range(30))
+        )
+    assert all(len(page.items) == 10 for page in pages)
+    assert_clean(sandbox, 30)
+    arrivals = sorted(a[0] for a in sandbox.arrivals())
+    # Rule 2: after the cold-start probe the rest of the first window goes out at once,
+    # not spaced period/limit apart.
+    assert arrivals[9] - arrivals[1] < 0.25
+    # And the window is reused as soon as it allows: three windows for 30 requests.
+    assert arrivals[-1] - arrivals[0] < 2 * (LIMIT.period + 0.05) + 0.4
+
+
+async def test_two_clients_on_one_key_share_the_budget(sandbox: ThreadedSandbox) -> None:
+    async with client_for(sandbox) as first, client_for(sandbox) as second:
+        await asyncio.gather(
+            *(first.orders.list(page_size=5) for _ in range(12)),
+            *(second.orders.list(page_size=5) for _ in range(12)),
+        )
+    assert_clean(sandbox, 24)
+
+
+async def test_a_client_per_request_still_shares_the_budget(sandbox: ThreadedSandbox) -> None:
+    async def handle_one_web_request() -> int:
+        async with client_for(sandbox) as ss:
+            return len((await ss.orders.list(page_size=3)).items)
+
+    assert await asyncio.gather(*(handle_one_web_request() for _ in range(22))) == [3] * 22
+    assert_clean(sandbox, 22)
+
+
+@pytest.mark.parametrize("mode", [("fixed", "int"), ("rolling", "float"), ("aligned", "int")])
+def test_threads_with_their_own_loops_share_the_budget(
+    shipstation_sandbox_factory: Factory, mode: tuple[str, str]
+) -> None:
+    sandbox = fresh(shipstation_sandbox_factory, window=mode[0], reset_format=mode[1])
+    errors: list[BaseException] = []
+
+    async def work() -> None:
+        async with client_for(sandbox) as ss:
+            await asyncio.gather(*(ss.orders.list(page_size=2) for _ in range(11)))
+
+    def thread_main() -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=thread_main) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert_clean(sandbox, 22)
+
+
+@pytest.mark.parametrize("mode", [("fixed", "int"), ("rolling", "float")])
+def test_asyncio_run_twice_keeps_the_window(
+    shipstation_sandbox_factory: Factory, mode: tuple[str, str]
+) -> None:
+    sandbox = fresh(shipstation_sandbox_factory, window=mode[0], reset_format=mode[1])
+
+    async def job() -> None:
+        async with client_for(sandbox) as ss:
+            await asyncio.gather(*(ss.orders.list(page_size=2) for _ in range(8)))
+
+    started = time.monotonic()
+    asyncio.run(job())
+    asyncio.run(job())  # a worker's next job: the first job's sends are still in the window
+    assert time.monotonic() - started >= LIMIT.period
+    assert_clean(sandbox, 16)
+
+
+@pytest.mark.parametrize("count_rejected", [True, False])
+@pytest.mark.parametrize("mode", MODES, ids=[f"{w}-{r}" for w, r in MODES])
+async def test_cold_start_into_a_spent_window_costs_one_429(
+    shipstation_sandbox_factory: Factory, mode: tuple[str, str], count_rejected: bool
+) -> None:
+    sandbox = fresh(
+        shipstation_sandbox_factory,
+        window=mode[0],
+        reset_format=mode[1],
+        count_rejected=count_rejected,
+    )
+    # Another process spends the whole window on this key just before we start.
+    auth = Credentials(sandbox.api_key, sandbox.api_secret).authorization
+    async with aiohttp.ClientSession() as raw:
+        for _ in range(LIMIT.requests):
+            async with raw.get(sandbox.url + "/orders", headers={"Authorization": auth}) as r:
+                assert r.status == 200
+    events: list[Event] = []
+    async with client_for(sandbox, hooks=[events.append]) as ss:
+        pages = await asyncio.gather(*(ss.orders.list(page_size=2) for _ in range(15)))
+        status = ss.rate_limit_status()
+    assert len(pages) == 15
+    # The probe met the 429; everyone else waited for the window instead of hammering it.
+    assert status.rate_limited == 1
+    assert sandbox.stats().rate_limited == 1
+    assert probe_discipline(events)
+
+
+async def test_a_429_mid_burst_holds_everyone_then_probes(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    faults = Faults()
+    sandbox = fresh(shipstation_sandbox_factory, faults=faults, latency=0.05)
+    events: list[Event] = []
+    async with client_for(sandbox, hooks=[events.append]) as ss:
+        await ss.orders.list(page_size=1)  # warm: the probe is done
+        faults.script("rate_limit", times=1, retry_after=0.6)
+        await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(12)))
+    arrivals = sorted(sandbox.arrivals())
+    rejected = [a for a in arrivals if a[3] == 429]
+    assert len(rejected) == 1
+    t429 = rejected[0][0]
+    # Requests already on the wire when the 429 was sent may still arrive just after it;
+    # after its answer (latency 0.05 s) nothing arrives until Retry-After has passed.
+    held = [a for a in arrivals if t429 + 0.06 < a[0] < t429 + 0.6]
+    assert held == []
+    after = [a for a in arrivals if a[0] >= t429 + 0.6]
+    # The first request after the pause goes alone: the next waits for its answer.
+    assert after[1][0] - after[0][0] >= 0.045
+    assert any(isinstance(e, Throttled) for e in events)
+    assert probe_discipline(events)
+    assert sandbox.stats().max_in_window <= LIMIT.requests
+
+
+async def test_interactive_calls_use_the_reserve_and_jump_the_bulk_queue(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    sandbox = fresh(shipstation_sandbox_factory)
+    done: dict[str, list[float]] = {"bulk": [], "interactive": []}
+
+    async with client_for(sandbox) as ss:
+        start = time.monotonic()
+
+        async def call(lane: str) -> None:
+            await ss.orders.list(page_size=1, lane=lane)  # type: ignore[arg-type]
+            done[lane].append(time.monotonic() - start)
+
+        bulk = [asyncio.ensure_future(call("bulk")) for _ in range(25)]
+        await asyncio.sleep(0.2)  # bulk has taken all but the reserve of the first window
+        assert ss.rate_limit_status().queued["bulk"] > 0
+        interactive = [asyncio.ensure_future(call("interactive")) for _ in range(4)]
+        await asyncio.gather(*bulk, *interactive)
+    first_interactive = min(done["interactive"])
+    assert first_interactive < 0.45  # the reserve slot, no wait for the next window
+    # The other three were queued behind 15 bulk requests, and went first in window two.
+    assert max(done["interactive"]) < sorted(done["bulk"])[-5]
+    assert_clean(sandbox, 29)
+
+
+async def test_max_wait_fails_fast_and_sends_nothing(shipstation_sandbox_factory: Factory) -> None:
+    sandbox = fresh(shipstation_sandbox_factory, rate_limit=RateLimit(3, 2.0))
+    async with client_for(sandbox, rate_limit=RateLimit(3, 2.0, margin=0.05)) as ss:
+        await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(3)))
+        started = time.monotonic()
+        with pytest.raises(RateLimitError) as info:
+            await ss.orders.list(page_size=1, max_wait=0.2)
+        assert time.monotonic() - started < 0.3
+        assert info.value.sent is False
+    assert sandbox.stats().requests == 3
+
+
+async def test_every_attempt_is_counted_under_faults(shipstation_sandbox_factory: Factory) -> None:
+    faults = Faults(error_rate=0.25, drop_before_rate=0.1, drop_after_rate=0.1, seed=7)
+    sandbox = fresh(shipstation_sandbox_factory, faults=faults)
+    async with client_for(sandbox) as ss:
+        pages = await asyncio.gather(*(ss.orders.list(page_size=2) for _ in range(20)))
+        sent = ss.rate_limit_status().total_sent
+    assert len(pages) == 20
+    stats = sandbox.stats()
+    assert stats.requests == sent > 20  # retries happened, and each one was counted
+    assert stats.rate_limited == 0
+    assert stats.max_in_window <= LIMIT.requests
+
+
+def test_two_processes_on_one_key_complete_and_recover_by_probe(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    sandbox = fresh(shipstation_sandbox_factory, orders=20)
+    root = Path(__file__).resolve().parents[2]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.behaviour._worker",
+        sandbox.url,
+        sandbox.api_key,
+        sandbox.api_secret,
+        "25",
+    ]
+    processes = [
+        subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    reports = []
+    for process in processes:
+        out, _ = process.communicate(timeout=120)
+        assert process.returncode == 0
+        reports.append(json.loads(out))
+    for report in reports:
+        assert report["ok"] == 25, report["errors"]
+        assert report["probe_discipline"]
+    # Without a shared budget the two collide, and each recovers through its own probes.
+    stats = sandbox.stats()
+    assert stats.requests == sum(r["sent"] for r in reports)
+    assert stats.accepted == 50
