@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 import attrs
 
+from ._time import format_query_datetime
 from ._version import __version__
 from .errors import (
     APIError,
@@ -71,14 +73,18 @@ class Operation:
 
 @attrs.frozen
 class Credentials:
-    """An API key and secret. The secret never appears in repr or str."""
+    """An API key and secret. The secret never appears in repr or str.
+
+    ``authorization`` is the ``Authorization`` header value (HTTP Basic: the key as user, the
+    secret as password), computed once.
+    """
 
     api_key: str
     api_secret: str = attrs.field(repr=False)
+    authorization: str = attrs.field(init=False, repr=False, eq=False)
 
-    @property
-    def authorization(self) -> str:
-        """The ``Authorization`` header value (HTTP Basic: key as user, secret as password)."""
+    @authorization.default
+    def _basic(self) -> str:
         raw = f"{self.api_key}:{self.api_secret}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
@@ -123,20 +129,26 @@ def encode_json(body: Any) -> bytes:
     return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def decode_json(data: bytes) -> Any:
     """Decode a JSON body, reading every non-integer number as Decimal (money stays exact)."""
     try:
-        return json.loads(data, parse_float=Decimal)
+        return _DECODER.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError(f"response is not valid JSON: {exc}") from None
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
+
+
 def encode_query_value(value: QueryValue, name: str) -> str | None:
     """Render one query value as ShipStation expects it; dates go out in Pacific time."""
-    from ._time import format_query_datetime
-
     if value is None:
         return None
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime | date):
@@ -158,8 +170,12 @@ def encode_query(query: Mapping[str, QueryValue] | None) -> str:
     for name, value in query.items():
         text = encode_query_value(value, name)
         if text is not None:
-            parts.append(f"{quote(name, safe='')}={quote(text, safe='')}")
+            parts.append(f"{_quote(name)}={_quote(text)}")
     return "&".join(parts)
+
+
+def _quote(text: str) -> str:
+    return text if _URL_SAFE.fullmatch(text) else quote(text, safe="")
 
 
 def build_request(
@@ -236,7 +252,9 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
         remaining=int(remaining) if remaining is not None else None,
         reset=reset,
         reset_floored=floored,
-        retry_after=parse_retry_after(retry_text, headers.get("Date")),
+        retry_after=None
+        if retry_text is None
+        else parse_retry_after(retry_text, headers.get("Date")),
     )
 
 
@@ -316,6 +334,6 @@ def decode_response(status: int, body: bytes, *, method: str, path: str) -> Any:
     """
     if status >= 400:
         raise error_for_status(status, body, method=method, path=path)
-    if not body.strip():
+    if not body or body.isspace():
         return None
     return decode_json(body)

@@ -36,13 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="page through an embedded sandbox's orders concurrently and report the figures",
     )
-    demo.add_argument("--orders", type=int, default=5000, help="orders in the sandbox")
+    demo.add_argument("--orders", type=int, default=12000, help="orders in the sandbox")
     demo.add_argument("--page-size", type=int, default=100, help="orders per page (1..500)")
     demo.add_argument(
         "--rate-limit",
         type=_rate_limit,
-        default=RateLimit(40, 60.0),
-        help="REQUESTS/SECONDS enforced by the sandbox and paced by the client (default 40/60)",
+        default=RateLimit(40, 5.0),
+        help="REQUESTS/SECONDS enforced by the sandbox and paced by the client (default 40/5, "
+        "ShipStation's 40/60 scaled down so the demo takes seconds; 40/60 is the real one)",
     )
     demo.add_argument("--seed", type=int, default=1, help="sandbox data seed")
 

@@ -202,7 +202,7 @@ class ShipStation:
             raise ConfigurationError("this ShipStation client is closed; create a new one")
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                trace_configs=[_http.make_trace_config()],
+                request_class=_http.ScheduledRequest,
                 connector=aiohttp.TCPConnector(limit=max(100, self._in_flight.maximum)),
             )
         return self._session
@@ -261,7 +261,10 @@ class ShipStation:
             front = True  # any retry goes ahead of its lane
             attempt_ = _Attempt(self, session, scheduler, prepared, grant, lane, deadline, attempt)
             try:
-                raw, headers = await attempt_.run(shielded=not idempotent)
+                if idempotent:
+                    raw, headers = await attempt_.send()
+                else:
+                    raw, headers = await attempt_.run_shielded()
                 ambiguous = ambiguous or attempt_.resent
             except TransportError as exc:
                 if exc.sent and not idempotent:
@@ -376,11 +379,16 @@ class _Attempt:
     def _on_sent(self, at: float) -> None:
         self.sent_at = at
         self.scheduler.ledger.mark_sent(self.grant, at)
-        self.client._emit(
-            RequestSent(
-                self.prepared.method, self.prepared.path, self.lane, self.number, self.grant.probe
+        if self.client._hooks:
+            self.client._emit(
+                RequestSent(
+                    self.prepared.method,
+                    self.prepared.path,
+                    self.lane,
+                    self.number,
+                    self.grant.probe,
+                )
             )
-        )
 
     async def _before_send(self) -> None:
         ledger = self.scheduler.ledger
@@ -405,11 +413,13 @@ class _Attempt:
             path=self.prepared.path,
         )
 
-    async def run(self, *, shielded: bool) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
-        """Send; for a non-idempotent request, keep going if the caller is cancelled mid-air."""
-        if not shielded:
-            return await self._send()
-        task = asyncio.ensure_future(self._send())
+    async def run_shielded(self) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
+        """Send a non-idempotent request that, once on the wire, outlives its caller.
+
+        If the caller is cancelled after the request went out, it runs to completion and its
+        outcome is logged and passed to the hooks; before that, it is simply dropped.
+        """
+        task = asyncio.ensure_future(self.send())
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -420,7 +430,8 @@ class _Attempt:
                     task.cancel()  # not on the wire yet: safe to drop
             raise
 
-    async def _send(self) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
+    async def send(self) -> tuple[_http.RawResponse, RateLimitHeaders | None]:
+        """Send once; account for the attempt in the ledger whatever happens."""
         ledger = self.scheduler.ledger
         try:
             raw = await _http.send(self.session, self.prepared, self.ctx, self.client._timeout)
@@ -435,18 +446,19 @@ class _Attempt:
         headers = parse_rate_limit(raw.headers)
         ledger.complete(self.grant, raw.status, headers, at=raw.received_at)
         elapsed = raw.received_at - (self.sent_at if self.sent_at is not None else raw.received_at)
-        self.client._emit(
-            ResponseReceived(
-                self.prepared.method,
-                self.prepared.path,
-                self.lane,
-                self.number,
-                raw.status,
-                elapsed,
-                headers,
-                self.grant.probe,
+        if self.client._hooks:
+            self.client._emit(
+                ResponseReceived(
+                    self.prepared.method,
+                    self.prepared.path,
+                    self.lane,
+                    self.number,
+                    raw.status,
+                    elapsed,
+                    headers,
+                    self.grant.probe,
+                )
             )
-        )
         _log.debug(
             "%s %s -> %d in %.3f s (attempt %d)",
             self.prepared.method,

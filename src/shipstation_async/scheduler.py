@@ -121,7 +121,7 @@ class Ledger:
         self._server_reset_at: float | None = None
         self.rate_limited = 0
         self.total_sent = 0
-        self._listeners: list[weakref.ref[LoopScheduler]] = []
+        self._listeners: tuple[weakref.ref[LoopScheduler], ...] = ()
         self.configure(rate_limit)
 
     # -- configuration ---------------------------------------------------------------------
@@ -157,7 +157,7 @@ class Ledger:
         horizon = now - self.span
         if self._stamps and self._stamps[0] <= horizon:
             del self._stamps[: bisect.bisect_right(self._stamps, horizon)]
-        if self._rooms:
+        if self._rooms and any(r.latest + self.margin <= now for r in self._rooms):
             self._rooms = [r for r in self._rooms if r.latest + self.margin > now]
         if (
             not self._needs_probe
@@ -245,6 +245,12 @@ class Ledger:
             self._reserved -= 1
             self._in_flight += 1
             self.total_sent += 1
+            self._stamp(at)
+
+    def _stamp(self, at: float) -> None:
+        if not self._stamps or at >= self._stamps[-1]:
+            self._stamps.append(at)
+        else:
             bisect.insort(self._stamps, at)
 
     def complete(
@@ -298,7 +304,7 @@ class Ledger:
         self._reserved -= 1
         self._in_flight += 1
         self.total_sent += 1
-        bisect.insort(self._stamps, at)
+        self._stamp(at)
 
     def _follow_headers(self, grant: Grant, headers: RateLimitHeaders, at: float) -> None:
         if headers.limit is not None and headers.limit != self.limit:
@@ -360,11 +366,11 @@ class Ledger:
     def add_listener(self, scheduler: LoopScheduler) -> None:
         """Register a loop's scheduler to be woken when the budget may have room again."""
         with self._lock:
-            self._listeners = [ref for ref in self._listeners if ref() is not None]
-            self._listeners.append(weakref.ref(scheduler))
+            alive = tuple(ref for ref in self._listeners if ref() is not None)
+            self._listeners = (*alive, weakref.ref(scheduler))
 
     def _notify(self) -> None:
-        for ref in list(self._listeners):
+        for ref in self._listeners:
             scheduler = ref()
             if scheduler is not None and scheduler.has_waiters:
                 scheduler.wake_threadsafe()

@@ -1,0 +1,312 @@
+"""The benchmarks: budget utilization, a naive client, lane latency, overhead, decoding.
+
+Each coroutine runs once and returns its figures; ``__main__`` repeats and summarises them.
+Timing is measured from the first send to the last response, with hooks on the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from shipstation_async import Operation, RateLimit, ShipStation
+from shipstation_async._sansio import Credentials, decode_json, parse_rate_limit
+from shipstation_async.events import Event, RequestSent, ResponseReceived
+from shipstation_async.models import Order, converter
+from shipstation_async.sandbox import ThreadedSandbox
+from shipstation_async.sandbox.world import World
+
+L, W, MARGIN = 40, 4.0, 0.05
+Figures = dict[str, float]
+
+
+class Timeline:
+    """Collects send and response times from the client's hooks."""
+
+    def __init__(self) -> None:
+        self.first_send: float | None = None
+        self.last_response = 0.0
+        self.latencies: list[float] = []
+        self.rejected = 0
+
+    def __call__(self, event: Event) -> None:
+        now = time.monotonic()
+        if isinstance(event, RequestSent) and self.first_send is None:
+            self.first_send = now
+        elif isinstance(event, ResponseReceived):
+            self.last_response = now
+            self.latencies.append(event.elapsed)
+            self.rejected += event.status == 429
+
+    @property
+    def elapsed(self) -> float:
+        assert self.first_send is not None
+        return self.last_response - self.first_send
+
+
+def ideal_time(requests: int, latency: float) -> float:
+    return (math.ceil(requests / L) - 1) * W + latency
+
+
+def sandbox(window: str, reset_format: str) -> ThreadedSandbox:
+    return ThreadedSandbox(
+        orders=200,
+        rate_limit=RateLimit(L, W),
+        window=window,  # type: ignore[arg-type]
+        reset_format=reset_format,  # type: ignore[arg-type]
+        api_key=f"bench-{uuid.uuid4().hex[:8]}",
+    )
+
+
+def client(sb: ThreadedSandbox, **kwargs: Any) -> ShipStation:
+    return ShipStation(
+        sb.api_key,
+        sb.api_secret,
+        base_url=sb.url,
+        rate_limit=RateLimit(L, W, margin=MARGIN),
+        max_wait=None,
+        **kwargs,
+    )
+
+
+async def _utilization(window: str, reset_format: str, quick: bool) -> Figures:
+    n = 3 * L if quick else 10 * L
+    with sandbox(window, reset_format) as sb:
+        timeline = Timeline()
+        async with client(sb, hooks=[timeline]) as ss:
+            await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(n)))
+        stats = sb.stats()
+    latency = statistics.median(timeline.latencies)
+    ideal = ideal_time(n, latency)
+    return {
+        "requests": n,
+        "utilization": ideal / timeline.elapsed,
+        "achieved_s": timeline.elapsed,
+        "ideal_s": ideal,
+        "429s": stats.rate_limited,
+        "max_in_window": stats.max_in_window,
+        "margin_s": MARGIN,
+    }
+
+
+async def utilization_fixed_int(quick: bool) -> Figures:
+    """SDK through the scheduler, fixed server windows, Reset floored to whole seconds."""
+    return await _utilization("fixed", "int", quick)
+
+
+async def utilization_rolling_float(quick: bool) -> Figures:
+    """SDK through the scheduler, a sliding server window, fractional Reset."""
+    return await _utilization("rolling", "float", quick)
+
+
+async def utilization_aligned_int(quick: bool) -> Figures:
+    """SDK through the scheduler, windows aligned to the server clock, floored Reset."""
+    return await _utilization("aligned", "int", quick)
+
+
+async def naive_limiter(quick: bool) -> Figures:
+    """What people write: aiohttp + AsyncLimiter(L, W), sleeping Reset seconds on a 429."""
+    n = 3 * L if quick else 10 * L
+    with sandbox("fixed", "int") as sb:
+        limiter = AsyncLimiter(L, W)
+        auth = Credentials(sb.api_key, sb.api_secret).authorization
+        latencies: list[float] = []
+        rejected = 0
+        first: list[float] = []
+        last = 0.0
+        async with aiohttp.ClientSession(headers={"Authorization": auth}) as session:
+
+            async def one() -> None:
+                nonlocal rejected, last
+                while True:
+                    async with limiter:
+                        sent = time.monotonic()
+                        if not first:
+                            first.append(sent)
+                        async with session.get(sb.url + "/orders?pageSize=1") as response:
+                            await response.read()
+                            last = time.monotonic()
+                            latencies.append(last - sent)
+                            if response.status != 429:
+                                return
+                            rejected += 1
+                            info = parse_rate_limit(response.headers)
+                            reset = info.reset if info and info.reset is not None else W
+                    await asyncio.sleep(reset)
+
+            await asyncio.gather(*(one() for _ in range(n)))
+        stats = sb.stats()
+    elapsed = last - first[0]
+    ideal = ideal_time(n, statistics.median(latencies))
+    return {
+        "requests": n,
+        "utilization": ideal / elapsed,
+        "achieved_s": elapsed,
+        "429s": rejected,
+        "max_in_window": stats.max_in_window,
+    }
+
+
+async def _interactive_latency(lanes: bool, quick: bool) -> Figures:
+    bulk_n = 3 * L if quick else 6 * L
+    with sandbox("fixed", "int") as sb:
+        async with client(sb) as ss:
+            waits: list[float] = []
+            bulk = asyncio.gather(*(ss.orders.list(page_size=1, lane="bulk") for _ in range(bulk_n)))
+            await asyncio.sleep(0.3)
+            while not bulk.done():
+                started = time.monotonic()
+                await ss.orders.list(page_size=1, lane="interactive" if lanes else "bulk")
+                waits.append(time.monotonic() - started)
+                await asyncio.sleep(0.37)
+            await bulk
+        stats = sb.stats()
+    waits.sort()
+    return {
+        "calls": len(waits),
+        "p50_s": statistics.median(waits),
+        "p99_s": waits[min(len(waits) - 1, math.ceil(0.99 * len(waits)) - 1)],
+        "max_s": waits[-1],
+        "429s": stats.rate_limited,
+    }
+
+
+async def interactive_latency_with_lanes(quick: bool) -> Figures:
+    """Wait of an interactive call while bulk work saturates the budget, lanes on."""
+    return await _interactive_latency(True, quick)
+
+
+async def interactive_latency_without_lanes(quick: bool) -> Figures:
+    """The same calls queued in the bulk lane: first come, first served."""
+    return await _interactive_latency(False, quick)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_for_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise RuntimeError("the canned server did not start")
+
+
+async def _timed(run: Callable[[], Awaitable[None]], n: int) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    await run()
+    return n / (time.perf_counter() - wall), (time.process_time() - cpu) / n
+
+
+async def overhead(quick: bool) -> Figures:
+    """SDK vs raw aiohttp against a canned server in another process, limit set very high."""
+    n, workers = (600, 20) if quick else (3000, 20)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.canned_server", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        await _wait_for_port(port)
+        url = f"http://127.0.0.1:{port}"
+        auth = Credentials("bench", "secret").authorization
+        async with (
+            aiohttp.ClientSession(headers={"Authorization": auth}) as session,
+            ShipStation(
+                f"bench-{uuid.uuid4().hex[:8]}",
+                "secret",
+                base_url=url,
+                rate_limit=RateLimit(10**6, 60.0),
+                max_in_flight=workers,
+                max_wait=None,
+            ) as ss,
+        ):
+            operation = Operation("GET", "/orders", query={"page": 1, "pageSize": 1})
+
+            async def raw() -> None:
+                async def worker() -> None:
+                    for _ in range(n // workers):
+                        async with session.get(url + "/orders?page=1&pageSize=1") as response:
+                            data = await response.json()
+                            assert isinstance(data, dict)
+
+                await asyncio.gather(*(worker() for _ in range(workers)))
+
+            async def sdk() -> None:
+                async def worker() -> None:
+                    for _ in range(n // workers):
+                        data = await ss.request(operation)
+                        assert isinstance(data, dict)
+
+                await asyncio.gather(*(worker() for _ in range(workers)))
+
+            await raw()  # warm both paths: connections, imports
+            await sdk()
+            raw_rps, raw_cpu, sdk_rps, sdk_cpu = [], [], [], []
+            for _ in range(3):  # interleaved, so drift on a shared machine hits both
+                rps, cpu = await _timed(raw, n)
+                raw_rps.append(rps)
+                raw_cpu.append(cpu)
+                rps, cpu = await _timed(sdk, n)
+                sdk_rps.append(rps)
+                sdk_cpu.append(cpu)
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {
+        "raw_rps": statistics.median(raw_rps),
+        "sdk_rps": statistics.median(sdk_rps),
+        "rps_ratio": statistics.median(sdk_rps) / statistics.median(raw_rps),
+        "raw_cpu_us": statistics.median(raw_cpu) * 1e6,
+        "sdk_cpu_us": statistics.median(sdk_cpu) * 1e6,
+        "cpu_ratio": statistics.median(raw_cpu) / statistics.median(sdk_cpu),
+    }
+
+
+async def decode_models(quick: bool) -> Figures:
+    """Orders per second from a 500-order page's JSON bytes to typed Order models."""
+    world = World(orders=500, seed=3)
+    page = json.dumps({"orders": [world.orders.at(i) for i in range(500)]}).encode()
+    rounds = 4 if quick else 20
+    started = time.process_time()
+    for _ in range(rounds):
+        data = decode_json(page)
+        orders = [converter.structure(item, Order) for item in data["orders"]]
+    elapsed = time.process_time() - started
+    assert isinstance(orders[0].order_total, Decimal)
+    per_page = elapsed / rounds
+    return {"orders_per_s": 500 / per_page, "page_of_500_ms": per_page * 1000}
+
+
+BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
+    "utilization_fixed_int": utilization_fixed_int,
+    "utilization_rolling_float": utilization_rolling_float,
+    "utilization_aligned_int": utilization_aligned_int,
+    "naive_limiter": naive_limiter,
+    "interactive_latency_with_lanes": interactive_latency_with_lanes,
+    "interactive_latency_without_lanes": interactive_latency_without_lanes,
+    "overhead": overhead,
+    "decode_models": decode_models,
+}
