@@ -148,7 +148,10 @@ async def test_cold_start_into_a_spent_window_costs_one_429(
         reset_format=mode[1],
         count_rejected=count_rejected,
     )
-    # Another process spends the whole window on this key just before we start.
+    # Another process spends the whole window on this key just before we start. Start just
+    # after a whole second, so that in "aligned" mode the spent window (aligned to the
+    # sandbox's wall clock) is still the current one when our first request arrives.
+    await asyncio.sleep(1.02 - time.time() % 1.0)
     auth = Credentials(sandbox.api_key, sandbox.api_secret).authorization
     async with aiohttp.ClientSession() as raw:
         for _ in range(LIMIT.requests):
