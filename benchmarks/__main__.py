@@ -43,8 +43,10 @@ def main() -> None:
         samples: list[dict[str, float]] = []
         for run in range(runs):
             sample = asyncio.run(bench(quick=args.quick))
-            print(f"   run {run + 1}: " + ", ".join(f"{k}={v:.4g}" for k, v in sample.items()),
-                  flush=True)
+            print(
+                f"   run {run + 1}: " + ", ".join(f"{k}={v:.4g}" for k, v in sample.items()),
+                flush=True,
+            )
             samples.append(sample)
         results[name] = {key: summarise([s[key] for s in samples]) for key in samples[0]}
     out = Path(__file__).with_name("results.json")
@@ -56,8 +58,10 @@ def main() -> None:
         if name == "machine":
             continue
         for key, stats in figures.items():
-            print(f"| {name} | {key} | {stats['median']:.4g} | {stats['min']:.4g} | "
-                  f"{stats['max']:.4g} |")
+            print(
+                f"| {name} | {key} | {stats['median']:.4g} | {stats['min']:.4g} | "
+                f"{stats['max']:.4g} |"
+            )
     print(f"\nmachine: {results['machine']}; results in {out}")
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared/reference/examples/Order/GetOrderResponse.json"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+EXAMPLE = SHARED / "reference/examples/Order/GetOrderResponse.json"
 
 
 def body() -> bytes:

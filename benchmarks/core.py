@@ -166,7 +166,9 @@ async def _interactive_latency(lanes: bool, quick: bool) -> Figures:
     with sandbox("fixed", "int") as sb:
         async with client(sb) as ss:
             waits: list[float] = []
-            bulk = asyncio.gather(*(ss.orders.list(page_size=1, lane="bulk") for _ in range(bulk_n)))
+            bulk = asyncio.gather(
+                *(ss.orders.list(page_size=1, lane="bulk") for _ in range(bulk_n))
+            )
             await asyncio.sleep(0.3)
             while not bulk.done():
                 started = time.monotonic()
@@ -214,6 +216,13 @@ async def _wait_for_port(port: int) -> None:
     raise RuntimeError("the canned server did not start")
 
 
+def _start_canned_server(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.canned_server", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
 async def _timed(run: Callable[[], Awaitable[None]], n: int) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     await run()
@@ -224,10 +233,7 @@ async def overhead(quick: bool) -> Figures:
     """SDK vs raw aiohttp against a canned server in another process, limit set very high."""
     n, workers = (600, 20) if quick else (3000, 20)
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.canned_server", str(port)],
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    server = _start_canned_server(port)
     try:
         await _wait_for_port(port)
         url = f"http://127.0.0.1:{port}"
