@@ -56,10 +56,11 @@ QueryValue = str | int | bool | Decimal | datetime | date | None
 class Operation:
     """One API call described as data: what resources hand to ``client.request``.
 
-    ``recover`` is consulted only when an earlier attempt of this operation had an ambiguous
-    outcome and a retry then failed with an :class:`APIError`: it may turn that error into a
-    success result (a 404 on a retried DELETE means the first attempt deleted it) by returning a
-    value, or return None to let the error stand.
+    ``safety`` decides how failures are retried. ``recover`` is consulted only when an earlier
+    attempt of this operation had an ambiguous outcome and a retry then failed with an
+    :class:`APIError`: it may turn that error into a success result (a 404 on a retried DELETE
+    means the first attempt deleted it) by returning a value, or return None to let the error
+    stand.
     """
 
     method: str
@@ -69,6 +70,9 @@ class Operation:
     safety: Safety = Safety.IDEMPOTENT
     lane: Lane | None = None
     recover: Callable[[APIError], Any] | None = attrs.field(default=None, eq=False)
+    recover_answer: Callable[[Any], Any] | None = attrs.field(default=None, eq=False)
+    """Like ``recover``, for a successful answer after an ambiguous attempt (a retried
+    voidlabel that says "already voided" means the first attempt voided it)."""
 
 
 @attrs.frozen

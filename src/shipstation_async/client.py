@@ -46,7 +46,17 @@ from .events import (
 )
 from .limits import RateLimit
 from .resources._base import UNSET
+from .resources.accounts import Accounts
+from .resources.carriers import Carriers
+from .resources.customers import Customers
+from .resources.fulfillments import Fulfillments
 from .resources.orders import Orders
+from .resources.products import Products
+from .resources.shipments import Shipments
+from .resources.stores import Stores
+from .resources.users import Users
+from .resources.warehouses import Warehouses
+from .resources.webhooks import Webhooks
 from .scheduler import (
     Grant,
     InFlightLimit,
@@ -144,7 +154,27 @@ class ShipStation:
             self._traced = True
 
         self.orders = Orders(self)
-        """Orders: list and get (more endpoints arrive with the full API)."""
+        """Orders: list, get, create/update, hold, tag, assign, mark shipped, buy labels."""
+        self.shipments = Shipments(self)
+        """Shipments: list, rates, labels, voids, and ``find_labels`` to reconcile purchases."""
+        self.products = Products(self)
+        """Products: list, get, replace."""
+        self.warehouses = Warehouses(self)
+        """Warehouses: list, get, create, replace, delete."""
+        self.carriers = Carriers(self)
+        """Carriers: accounts, services, packages, funding."""
+        self.customers = Customers(self)
+        """Customers: list, get."""
+        self.fulfillments = Fulfillments(self)
+        """Fulfillments: list."""
+        self.stores = Stores(self)
+        """Stores: list, get, replace, refresh, marketplaces, (de)activate."""
+        self.users = Users(self)
+        """Users: list."""
+        self.accounts = Accounts(self)
+        """Account: tags, partner account registration."""
+        self.webhooks = Webhooks(self)
+        """Webhooks: list, subscribe, unsubscribe."""
 
     def __repr__(self) -> str:
         key = self._credentials.api_key
@@ -306,7 +336,7 @@ class ShipStation:
                 await self._backoff(attempt, deadline, error, server_delay, f"HTTP {status}")
                 continue
             try:
-                return decode_response(status, raw.body, method=method, path=path)
+                answer = decode_response(status, raw.body, method=method, path=path)
             except APIError as error:
                 if ambiguous and operation.recover is not None:
                     recovered = operation.recover(error)
@@ -319,6 +349,9 @@ class ShipStation:
                         )
                         return recovered
                 raise
+            if ambiguous and operation.recover_answer is not None:
+                return operation.recover_answer(answer)
+            return answer
 
     async def _backoff(
         self,

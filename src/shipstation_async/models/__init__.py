@@ -1,6 +1,8 @@
 """Typed models of ShipStation's objects and the converter that reads and writes them."""
 
 from ._base import Page, SuccessResult
+from .accounts import RegisterAccountResult, Tag, User
+from .carriers import Carrier, Package, Service
 from .common import (
     Address,
     AdvancedOptions,
@@ -11,20 +13,63 @@ from .common import (
     Weight,
 )
 from .converter import converter, make_converter, strict_converter
-from .orders import ItemOption, Order, OrderItem
+from .customers import Customer, CustomerTag, MarketplaceUsername
+from .fulfillments import Fulfillment
+from .orders import (
+    CreateOrdersResult,
+    ItemOption,
+    MarkAsShippedResult,
+    Order,
+    OrderItem,
+    OrderResult,
+)
+from .products import Product, ProductCategory, ProductTag, ProductType
+from .shipments import Label, Rate, Shipment, VoidResult
+from .stores import Marketplace, RefreshStatus, StatusMapping, Store
+from .warehouses import Warehouse
+from .webhooks import SubscribeResult, Webhook, WebhookEvent
 
 __all__ = [
     "Address",
     "AdvancedOptions",
+    "Carrier",
+    "CreateOrdersResult",
+    "Customer",
+    "CustomerTag",
     "CustomsItem",
     "Dimensions",
+    "Fulfillment",
     "InsuranceOptions",
     "InternationalOptions",
     "ItemOption",
+    "Label",
+    "MarkAsShippedResult",
+    "Marketplace",
+    "MarketplaceUsername",
     "Order",
     "OrderItem",
+    "OrderResult",
+    "Package",
     "Page",
+    "Product",
+    "ProductCategory",
+    "ProductTag",
+    "ProductType",
+    "Rate",
+    "RefreshStatus",
+    "RegisterAccountResult",
+    "Service",
+    "Shipment",
+    "StatusMapping",
+    "Store",
+    "SubscribeResult",
     "SuccessResult",
+    "Tag",
+    "User",
+    "VoidResult",
+    "Warehouse",
+    "Webhook",
+    "WebhookEvent",
     "Weight",
     "converter",
     "make_converter",

@@ -109,3 +109,44 @@ class Order:
     label_messages: Any = None
     extra: Mapping[str, Any] = extra_field()
     present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class OrderResult:
+    """One order's outcome in a createorders call; ``error_message`` when it failed."""
+
+    order_id: int | None = None
+    order_number: str | None = None
+    order_key: str | None = None
+    success: bool | None = None
+    error_message: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class CreateOrdersResult:
+    """The answer of createorders: per-order ``results``; ``has_errors`` if any failed.
+
+    Check every result: a failed order is reported here, not raised.
+    """
+
+    has_errors: bool | None = None
+    results: list[OrderResult] | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+    @property
+    def failed(self) -> list[OrderResult]:
+        """The results whose ``success`` is not True."""
+        return [r for r in self.results or [] if r.success is not True]
+
+
+@model
+class MarkAsShippedResult:
+    """The answer of markasshipped: the order that was marked."""
+
+    order_id: int | None = None
+    order_number: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()

@@ -1,15 +1,18 @@
-"""What resource modules share: the call helper, argument checks and page decoding."""
+"""What resource modules share: the call helper, argument checks, bodies and page decoding."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+
+import attrs
 
 from .._sansio import Lane, Operation
-from .._time import require_aware
+from .._time import PACIFIC, require_aware
 from ..errors import DecodeError, InvalidRequestError
-from ..models import Page
+from ..models import Page, SuccessResult
 from ..models.converter import converter
 
 if TYPE_CHECKING:
@@ -24,7 +27,18 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
-"""Marker for "use the client's default" in per-call options such as ``max_wait``."""
+"""Marker for "use the client's default" (``max_wait``)."""
+
+
+class CallOptions(TypedDict, total=False):
+    """Per-call scheduling options accepted by every resource method.
+
+    ``max_wait``: seconds this call may wait for a budget slot (None: no limit), overriding the
+    client's default; ``lane``: ``"interactive"`` (default for single calls) or ``"bulk"``.
+    """
+
+    max_wait: float | None
+    lane: Lane
 
 
 class Resource:
@@ -33,10 +47,40 @@ class Resource:
     def __init__(self, client: ShipStation) -> None:
         self._client = client
 
-    async def _call(
-        self, operation: Operation, *, max_wait: float | None = UNSET, lane: Lane | None = None
-    ) -> Any:
-        return await self._client.request(operation, max_wait=max_wait, lane=lane)
+    async def _call(self, operation: Operation, options: CallOptions) -> Any:
+        return await self._client.request(operation, **options)
+
+    async def _model(self, operation: Operation, cls: type[T], options: CallOptions) -> T:
+        return structure(await self._call(operation, options), cls)
+
+    async def _models(self, operation: Operation, cls: type[T], options: CallOptions) -> list[T]:
+        return structure_list(await self._call(operation, options), cls)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Read one object of ``cls`` from an answer."""
+    return converter.structure(data, cls)
+
+
+def structure_list(data: Any, cls: type[T], *, key: str | None = None) -> list[T]:
+    """Read a bare array (or, when ``key`` is given, ``{key: [...]}`` too) of ``cls``."""
+    if key is not None and isinstance(data, Mapping) and isinstance(data.get(key), list):
+        data = data[key]
+    if data is None:
+        return []
+    if isinstance(data, Mapping):
+        # The users doc example shows a single object where a list is expected.
+        return [converter.structure(data, cls)]
+    if not isinstance(data, list):
+        raise DecodeError(f"expected a JSON array of {cls.__name__}, got {type(data).__name__}")
+    return [converter.structure(item, cls) for item in data]
+
+
+def success(data: Any) -> SuccessResult:
+    """Read a ``{success, message}`` answer (an empty body counts as success)."""
+    if data is None:
+        return SuccessResult(success=True, message=None)
+    return converter.structure(data, SuccessResult)
 
 
 def check_page(page: int, page_size: int) -> None:
@@ -57,23 +101,120 @@ def check_range(
     for value, name in ((start, start_name), (end, end_name)):
         if isinstance(value, datetime):
             require_aware(value, name)
+        elif value is not None and not isinstance(value, date):
+            raise InvalidRequestError(
+                f"{name} must be an aware datetime or a date, got {type(value).__name__}",
+                field=name,
+            )
     if start is None or end is None:
         return
-    a = _as_instant(start)
-    b = _as_instant(end)
-    if b < a:
+    if _as_instant(end) < _as_instant(start):
         raise InvalidRequestError(
             f"{end_name} ({end.isoformat()}) precedes {start_name} ({start.isoformat()})",
             field=end_name,
         )
 
 
-def _as_instant(value: datetime | date) -> datetime:
-    from .._time import PACIFIC
+def check_ranges(**bounds: datetime | date | None) -> None:
+    """Check every ``<name>_start``/``<name>_end`` pair among the keyword arguments."""
+    for name, value in bounds.items():
+        if name.endswith("_start"):
+            stem = name[: -len("_start")]
+            check_range(value, bounds.get(f"{stem}_end"), name, f"{stem}_end")
+        elif name.endswith("_end") and f"{name[: -len('_end')]}_start" not in bounds:
+            check_range(None, value, name, name)
 
+
+def _as_instant(value: datetime | date) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime(value.year, value.month, value.day, tzinfo=PACIFIC)
+
+
+def check_choice(value: str | None, allowed: frozenset[str], field: str) -> None:
+    """Reject a value outside a documented set of strings."""
+    if value is not None and value not in allowed:
+        raise InvalidRequestError(
+            f"{field} must be one of {sorted(allowed)}, got {value!r}", field=field
+        )
+
+
+def check_id(value: Any, field: str) -> int:
+    """A positive integer id, or InvalidRequestError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidRequestError(f"{field} must be a positive integer, got {value!r}", field=field)
+    return value
+
+
+def check_text(value: Any, field: str) -> str:
+    """A non-empty string, or InvalidRequestError."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{field} must be a non-empty string, got {value!r}", field=field)
+    return value
+
+
+def to_body(value: Any, cls: type[Any], field: str) -> dict[str, Any]:
+    """A request body from a model of ``cls`` or a plain mapping with the API's camelCase keys.
+
+    Aware datetimes become Pacific wall-clock strings; a naive one is an InvalidRequestError.
+    Negative weights and dimensions are refused here, before anything is sent.
+    """
+    body: dict[str, Any]
+    if isinstance(value, cls):
+        body = converter.unstructure(value)
+    elif isinstance(value, Mapping):
+        body = {str(k): _plain(v, f"{field}.{k}") for k, v in value.items()}
+    else:
+        raise InvalidRequestError(
+            f"{field} must be a {cls.__name__} or a mapping with the API's keys, "
+            f"got {type(value).__name__}",
+            field=field,
+        )
+    check_no_negative_measures(body, field)
+    return body
+
+
+def _plain(value: Any, field: str) -> Any:
+    if attrs.has(type(value)):
+        return converter.unstructure(value)
+    if isinstance(value, datetime):
+        return converter.unstructure(value) if value.tzinfo else _naive(field)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, f"{field}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{field}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _naive(field: str) -> Any:
+    raise InvalidRequestError(
+        f"{field} is a naive datetime; pass an aware one (for example with "
+        "tzinfo=ZoneInfo('America/Los_Angeles'))",
+        field=field,
+    )
+
+
+_MEASURES = {"weight": ("value",), "dimensions": ("length", "width", "height")}
+
+
+def check_no_negative_measures(body: Any, field: str) -> None:
+    """Refuse negative weights or dimensions anywhere in a body."""
+    if isinstance(body, Mapping):
+        for key, value in body.items():
+            path = f"{field}.{key}"
+            if key in _MEASURES and isinstance(value, Mapping):
+                for part in _MEASURES[key]:
+                    number = value.get(part)
+                    if isinstance(number, int | float | Decimal) and number < 0:
+                        raise InvalidRequestError(
+                            f"{path}.{part} must not be negative, got {number}", field=path
+                        )
+            check_no_negative_measures(value, path)
+    elif isinstance(body, list):
+        for index, item in enumerate(body):
+            check_no_negative_measures(item, f"{field}[{index}]")
 
 
 def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int) -> Page[T]:
@@ -84,6 +225,24 @@ def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int)
     total = _int(data.get("total"), len(items))
     pages = _int(data.get("pages"), -(-total // page_size) if total else 0)
     return Page(items=items, total=total, page=_int(data.get("page"), page), pages=pages)
+
+
+def paged_query(page: int, page_size: int, **filters: Any) -> dict[str, Any]:
+    """Check paging and date ranges, and build the query in the API's camelCase."""
+    check_page(page, page_size)
+    check_ranges(
+        **{k: v for k, v in filters.items() if k.endswith(("_start", "_end"))},
+    )
+    query = {camel(name): value for name, value in filters.items()}
+    query["page"] = page
+    query["pageSize"] = page_size
+    return query
+
+
+def camel(name: str) -> str:
+    """snake_case to the API's camelCase (``create_date_start`` -> ``createDateStart``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _int(value: Any, default: int) -> int:
@@ -99,3 +258,10 @@ def _shape(data: Any) -> str:
     if isinstance(data, Mapping):
         return f"an object with keys {sorted(data)[:8]}"
     return type(data).__name__
+
+
+def id_list(values: Sequence[int], field: str) -> list[int]:
+    """A non-empty list of positive integer ids."""
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
+        raise InvalidRequestError(f"{field} must be a non-empty list of ids", field=field)
+    return [check_id(v, f"{field}[{i}]") for i, v in enumerate(values)]

@@ -1,19 +1,50 @@
-"""``ss.orders``: list and read orders."""
+"""``ss.orders``: list, read, create/update, hold, tag, assign, ship and label orders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, Unpack
 
-from .._sansio import Lane, Operation
-from ..errors import InvalidRequestError
-from ..models import Order, Page
+from .._sansio import Operation, Safety
+from .._time import require_aware
+from ..errors import APIError, InvalidRequestError
+from ..models import (
+    AdvancedOptions,
+    CreateOrdersResult,
+    Dimensions,
+    InsuranceOptions,
+    InternationalOptions,
+    Label,
+    MarkAsShippedResult,
+    Order,
+    Page,
+    SuccessResult,
+    Weight,
+)
 from ..models.converter import converter
-from ..models.types import OrderSortBy, OrderStatus, SortDir
-from ._base import UNSET, Resource, check_page, check_range, decode_page
+from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
+from ._base import (
+    CallOptions,
+    Resource,
+    check_choice,
+    check_id,
+    check_no_negative_measures,
+    check_text,
+    decode_page,
+    id_list,
+    paged_query,
+    success,
+    to_body,
+)
 
-_ORDER_STATUSES = frozenset(OrderStatus.__args__)  # type: ignore[attr-defined]
+ORDER_STATUSES = frozenset(OrderStatus.__args__)  # type: ignore[attr-defined]
 _SORT_BY = frozenset(OrderSortBy.__args__)  # type: ignore[attr-defined]
 _SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+MAX_ORDERS_PER_BATCH = 100
+
+OrderInput = Order | Mapping[str, Any]
+"""An order to send: an :class:`Order`, or a mapping with the API's camelCase keys."""
 
 
 class Orders(Resource):
@@ -39,69 +70,268 @@ class Orders(Resource):
         store_id: int | None = None,
         sort_by: OrderSortBy | None = None,
         sort_dir: SortDir | None = None,
-        max_wait: float | None = UNSET,
-        lane: Lane | None = None,
+        import_batch: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> Page[Order]:
         """Fetch one page of orders (GET /orders).
 
         Datetimes must be timezone-aware; they are sent in Pacific time at second precision.
         ``order_number`` matches as "starts with". Without ``sort_by`` the API orders by
-        ascending orderId. Returns a :class:`Page` of :class:`Order`; to walk every page use
-        the streaming ``iter()``.
+        ascending orderId. ``import_batch`` is the filter an ORDER_NOTIFY webhook's
+        resource_url carries. Returns a :class:`Page` of :class:`Order`.
         """
-        check_page(page, page_size)
-        for start, end, name in (
-            (create_date_start, create_date_end, "create_date"),
-            (modify_date_start, modify_date_end, "modify_date"),
-            (order_date_start, order_date_end, "order_date"),
-            (payment_date_start, payment_date_end, "payment_date"),
-        ):
-            check_range(start, end, f"{name}_start", f"{name}_end")
-        _check_choice(order_status, _ORDER_STATUSES, "order_status")
-        _check_choice(sort_by, _SORT_BY, "sort_by")
-        _check_choice(sort_dir, _SORT_DIR, "sort_dir")
-        query = {
-            "customerName": customer_name,
-            "itemKeyword": item_keyword,
-            "createDateStart": create_date_start,
-            "createDateEnd": create_date_end,
-            "modifyDateStart": modify_date_start,
-            "modifyDateEnd": modify_date_end,
-            "orderDateStart": order_date_start,
-            "orderDateEnd": order_date_end,
-            "orderNumber": order_number,
-            "orderStatus": order_status,
-            "paymentDateStart": payment_date_start,
-            "paymentDateEnd": payment_date_end,
-            "storeId": store_id,
-            "sortBy": sort_by,
-            "sortDir": sort_dir,
-            "page": page,
-            "pageSize": page_size,
-        }
-        data = await self._call(
-            Operation("GET", "/orders", query=query), max_wait=max_wait, lane=lane
+        check_choice(order_status, ORDER_STATUSES, "order_status")
+        check_choice(sort_by, _SORT_BY, "sort_by")
+        check_choice(sort_dir, _SORT_DIR, "sort_dir")
+        query = paged_query(
+            page,
+            page_size,
+            customer_name=customer_name,
+            item_keyword=item_keyword,
+            create_date_start=create_date_start,
+            create_date_end=create_date_end,
+            modify_date_start=modify_date_start,
+            modify_date_end=modify_date_end,
+            order_date_start=order_date_start,
+            order_date_end=order_date_end,
+            order_number=order_number,
+            order_status=order_status,
+            payment_date_start=payment_date_start,
+            payment_date_end=payment_date_end,
+            store_id=store_id,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            import_batch=import_batch,
         )
+        data = await self._call(Operation("GET", "/orders", query=query), options)
         return decode_page(data, "orders", Order, page=page, page_size=page_size)
 
-    async def get(
-        self, order_id: int, *, max_wait: float | None = UNSET, lane: Lane | None = None
-    ) -> Order:
+    async def list_by_tag(
+        self,
+        order_status: OrderStatus,
+        tag_id: int,
+        page: int = 1,
+        page_size: int = 100,
+        **options: Unpack[CallOptions],
+    ) -> Page[Order]:
+        """Fetch one page of orders with a tag in a status (GET /orders/listbytag)."""
+        check_choice(order_status, ORDER_STATUSES, "order_status")
+        check_id(tag_id, "tag_id")
+        query = paged_query(page, page_size, order_status=order_status, tag_id=tag_id)
+        data = await self._call(Operation("GET", "/orders/listbytag", query=query), options)
+        return decode_page(data, "orders", Order, page=page, page_size=page_size)
+
+    async def get(self, order_id: int, **options: Unpack[CallOptions]) -> Order:
         """Fetch one order by id (GET /orders/{orderId}); :class:`NotFoundError` if absent."""
-        _check_id(order_id, "order_id")
-        data = await self._call(
-            Operation("GET", f"/orders/{order_id}"), max_wait=max_wait, lane=lane
+        check_id(order_id, "order_id")
+        return await self._model(Operation("GET", f"/orders/{order_id}"), Order, options)
+
+    async def create_or_update(self, order: OrderInput, **options: Unpack[CallOptions]) -> Order:
+        """Create an order, or update the one with the same ``order_key`` (POST createorder).
+
+        Updates replace the whole order (send every field); only awaiting_payment,
+        awaiting_shipment, pending_fulfillment and on_hold orders can change. With an
+        ``order_key`` the call is idempotent and retried freely; without one, each call may
+        create a new order, so an ambiguous failure raises :class:`AmbiguousRequestError`.
+        """
+        body = _order_body(order, "order")
+        safety = Safety.IDEMPOTENT if body.get("orderKey") else Safety.NON_IDEMPOTENT
+        operation = Operation("POST", "/orders/createorder", body=body, safety=safety)
+        return await self._model(operation, Order, options)
+
+    async def create_or_update_many(
+        self, orders: Sequence[OrderInput], **options: Unpack[CallOptions]
+    ) -> CreateOrdersResult:
+        """Create or update up to 100 orders at once (POST createorders).
+
+        Each order succeeds or fails on its own: check ``result.has_errors`` and
+        ``result.failed``; a failed order is reported there, not raised.
+        """
+        if isinstance(orders, Mapping) or not isinstance(orders, Sequence) or not orders:
+            raise InvalidRequestError("orders must be a non-empty list", field="orders")
+        if len(orders) > MAX_ORDERS_PER_BATCH:
+            raise InvalidRequestError(
+                f"createorders takes at most {MAX_ORDERS_PER_BATCH} orders per call, got "
+                f"{len(orders)}; split the list",
+                field="orders",
+            )
+        body = [_order_body(order, f"orders[{i}]") for i, order in enumerate(orders)]
+        keyed = all(item.get("orderKey") for item in body)
+        safety = Safety.IDEMPOTENT if keyed else Safety.NON_IDEMPOTENT
+        operation = Operation("POST", "/orders/createorders", body=body, safety=safety)
+        return await self._model(operation, CreateOrdersResult, options)
+
+    async def delete(self, order_id: int, **options: Unpack[CallOptions]) -> SuccessResult:
+        """Soft-delete an order (DELETE /orders/{orderId}): it stays, set inactive.
+
+        A 404 on a retry after an ambiguous first attempt counts as success.
+        """
+        check_id(order_id, "order_id")
+        operation = Operation("DELETE", f"/orders/{order_id}", recover=_deleted)
+        return success(await self._call(operation, options))
+
+    async def hold_until(
+        self, order_id: int, hold_until_date: date, **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Put an order on hold until a date, when it returns to awaiting_shipment."""
+        check_id(order_id, "order_id")
+        if isinstance(hold_until_date, datetime) or not isinstance(hold_until_date, date):
+            raise InvalidRequestError(
+                "hold_until_date must be a date (not a datetime)", field="hold_until_date"
+            )
+        body = {"orderId": order_id, "holdUntilDate": hold_until_date.isoformat()}
+        return await self._post_setter("/orders/holduntil", body, options)
+
+    async def restore_from_hold(
+        self, order_id: int, **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Move an order from on_hold back to awaiting_shipment."""
+        body = {"orderId": check_id(order_id, "order_id")}
+        return await self._post_setter("/orders/restorefromhold", body, options)
+
+    async def add_tag(
+        self, order_id: int, tag_id: int, **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Tag an order (POST /orders/addtag)."""
+        body = {"orderId": check_id(order_id, "order_id"), "tagId": check_id(tag_id, "tag_id")}
+        return await self._post_setter("/orders/addtag", body, options)
+
+    async def remove_tag(
+        self, order_id: int, tag_id: int, **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Remove a tag from an order (POST /orders/removetag)."""
+        body = {"orderId": check_id(order_id, "order_id"), "tagId": check_id(tag_id, "tag_id")}
+        return await self._post_setter("/orders/removetag", body, options)
+
+    async def assign_user(
+        self, order_ids: Sequence[int], user_id: str, **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Assign orders to a user (a GUID). If any order is not found, none is assigned."""
+        body = {
+            "orderIds": id_list(order_ids, "order_ids"),
+            "userId": check_text(user_id, "user_id"),
+        }
+        return await self._post_setter("/orders/assignuser", body, options)
+
+    async def unassign_user(
+        self, order_ids: Sequence[int], **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Unassign orders from their user. If any order is not found, none changes."""
+        body = {"orderIds": id_list(order_ids, "order_ids")}
+        return await self._post_setter("/orders/unassignuser", body, options)
+
+    async def mark_as_shipped(
+        self,
+        order_id: int,
+        carrier_code: str,
+        *,
+        ship_date: date | None = None,
+        tracking_number: str | None = None,
+        notify_customer: bool = False,
+        notify_sales_channel: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> MarkAsShippedResult:
+        """Mark an order shipped without buying a label (creates a fulfillment, not a shipment).
+
+        Not idempotent: an ambiguous failure raises :class:`AmbiguousRequestError`.
+        """
+        body: dict[str, Any] = {
+            "orderId": check_id(order_id, "order_id"),
+            "carrierCode": check_text(carrier_code, "carrier_code"),
+            "shipDate": _date(ship_date, "ship_date"),
+            "trackingNumber": tracking_number,
+            "notifyCustomer": notify_customer,
+            "notifySalesChannel": notify_sales_channel,
+        }
+        operation = Operation(
+            "POST", "/orders/markasshipped", body=body, safety=Safety.NON_IDEMPOTENT
         )
-        return converter.structure(data, Order)
+        return await self._model(operation, MarkAsShippedResult, options)
+
+    async def create_label(
+        self,
+        order_id: int,
+        carrier_code: str,
+        service_code: str,
+        package_code: str,
+        ship_date: date,
+        *,
+        confirmation: Confirmation | None = None,
+        weight: Weight | None = None,
+        dimensions: Dimensions | None = None,
+        insurance_options: InsuranceOptions | None = None,
+        international_options: InternationalOptions | None = None,
+        advanced_options: AdvancedOptions | None = None,
+        test_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Label:
+        """Buy a label for an order (POST /orders/createlabelfororder). Costs money.
+
+        ``test_label=False`` (the API's default) buys a real label. Never retried unless the
+        request provably did not reach ShipStation: on :class:`AmbiguousRequestError` call
+        ``ss.shipments.find_labels(order_id=...)`` before trying again.
+        """
+        body = {
+            "orderId": check_id(order_id, "order_id"),
+            "carrierCode": check_text(carrier_code, "carrier_code"),
+            "serviceCode": check_text(service_code, "service_code"),
+            "packageCode": check_text(package_code, "package_code"),
+            "confirmation": confirmation,
+            "shipDate": _date(ship_date, "ship_date"),
+            "weight": _part(weight),
+            "dimensions": _part(dimensions),
+            "insuranceOptions": _part(insurance_options),
+            "internationalOptions": _part(international_options),
+            "advancedOptions": _part(advanced_options),
+            "testLabel": bool(test_label),
+        }
+        _check_label_body(body)
+        operation = Operation(
+            "POST", "/orders/createlabelfororder", body=body, safety=Safety.NON_IDEMPOTENT
+        )
+        return await self._model(operation, Label, options)
+
+    async def _post_setter(
+        self, path: str, body: dict[str, Any], options: CallOptions
+    ) -> SuccessResult:
+        # State setters: repeating one leaves the same state, so they retry like GETs.
+        return success(await self._call(Operation("POST", path, body=body), options))
 
 
-def _check_choice(value: str | None, allowed: frozenset[str], field: str) -> None:
-    if value is not None and value not in allowed:
+def _order_body(order: OrderInput, field: str) -> dict[str, Any]:
+    body = to_body(order, Order, field)
+    if body.get("orderId") is not None and not body.get("orderKey"):
         raise InvalidRequestError(
-            f"{field} must be one of {sorted(allowed)}, got {value!r}", field=field
+            f"{field}: an update needs order_key (ShipStation matches orders by orderKey; "
+            "an orderId alone would create a duplicate)",
+            field=f"{field}.orderKey",
         )
+    for key in ("orderNumber", "orderDate", "orderStatus", "billTo", "shipTo"):
+        if body.get(key) in (None, ""):
+            raise InvalidRequestError(f"{field}: {key} is required", field=f"{field}.{key}")
+    check_choice(body.get("orderStatus"), ORDER_STATUSES, f"{field}.orderStatus")
+    return body
 
 
-def _check_id(value: int, field: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidRequestError(f"{field} must be a positive integer, got {value!r}", field=field)
+def _deleted(error: APIError) -> SuccessResult | None:
+    if error.status == 404:
+        return SuccessResult(success=True, message="Already deleted (an earlier attempt did it).")
+    return None
+
+
+def _date(value: date | None, field: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = require_aware(value, field).date()  # the Pacific date
+    if not isinstance(value, date):
+        raise InvalidRequestError(f"{field} must be a date, got {value!r}", field=field)
+    return value.isoformat()
+
+
+def _part(value: Any) -> Any:
+    return None if value is None else converter.unstructure(value)
+
+
+def _check_label_body(body: dict[str, Any]) -> None:
+    check_no_negative_measures(body, "label")

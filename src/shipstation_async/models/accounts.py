@@ -1,0 +1,45 @@
+"""Account-level objects: tags, users, and a new account's credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._base import extra_field, model, present_keys_field
+
+
+@model
+class Tag:
+    """An order tag; ``color`` is a hex colour such as ``#800080``."""
+
+    tag_id: int | None = None
+    name: str | None = None
+    color: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class User:
+    """A user of the account; ``user_id`` is a GUID."""
+
+    user_id: str | None = None
+    user_name: str | None = None
+    name: str | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class RegisterAccountResult:
+    """A newly registered account (partners only). ``api_secret`` is hidden from repr."""
+
+    message: str | None = None
+    seller_id: int | None = None
+    success: bool | None = None
+    api_key: str | None = None
+    api_secret: str | None = attrs.field(default=None, repr=False)
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()

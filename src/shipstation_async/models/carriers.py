@@ -1,0 +1,51 @@
+"""Carrier accounts, their services and package types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from ._base import extra_field, model, present_keys_field
+
+
+@model
+class Carrier:
+    """A carrier account connected to ShipStation; ``balance`` is for funded accounts."""
+
+    name: str | None = None
+    code: str | None = None
+    account_number: str | None = None
+    requires_funded_account: bool | None = None
+    balance: Decimal | None = None
+    nickname: str | None = None
+    shipping_provider_id: int | None = None
+    primary: bool | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class Service:
+    """A shipping service of a carrier (``code`` is the service code used for labels)."""
+
+    carrier_code: str | None = None
+    code: str | None = None
+    name: str | None = None
+    domestic: bool | None = None
+    international: bool | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class Package:
+    """A package type of a carrier (``code`` is the package code used for labels)."""
+
+    carrier_code: str | None = None
+    code: str | None = None
+    name: str | None = None
+    domestic: bool | None = None
+    international: bool | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()

@@ -1,0 +1,51 @@
+"""Webhook subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from ._base import api_key, extra_field, model, present_keys_field
+
+WebhookEvent = Literal[
+    "ORDER_NOTIFY",
+    "ITEM_ORDER_NOTIFY",
+    "SHIP_NOTIFY",
+    "ITEM_SHIP_NOTIFY",
+    "FULFILLMENT_SHIPPED",
+    "FULFILLMENT_REJECTED",
+]
+"""The events a webhook can subscribe to."""
+
+
+@model
+class Webhook:
+    """A webhook subscription as ``webhooks.list`` returns it (PascalCase keys on the wire)."""
+
+    is_label_api_hook: bool | None = attrs.field(default=None, metadata=api_key("IsLabelAPIHook"))
+    webhook_id: int | None = attrs.field(default=None, metadata=api_key("WebHookID"))
+    seller_id: int | None = attrs.field(default=None, metadata=api_key("SellerID"))
+    store_id: int | None = attrs.field(default=None, metadata=api_key("StoreID"))
+    hook_type: WebhookEvent | None = attrs.field(default=None, metadata=api_key("HookType"))
+    message_format: str | None = attrs.field(default=None, metadata=api_key("MessageFormat"))
+    url: str | None = attrs.field(default=None, metadata=api_key("Url"))
+    name: str | None = attrs.field(default=None, metadata=api_key("Name"))
+    bulk_copy_batch_id: Any = attrs.field(default=None, metadata=api_key("BulkCopyBatchID"))
+    bulk_copy_record_id: Any = attrs.field(default=None, metadata=api_key("BulkCopyRecordID"))
+    active: bool | None = attrs.field(default=None, metadata=api_key("Active"))
+    webhook_logs: Any = attrs.field(default=None, metadata=api_key("WebhookLogs"))
+    seller: Any = attrs.field(default=None, metadata=api_key("Seller"))
+    store: Any = attrs.field(default=None, metadata=api_key("Store"))
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()
+
+
+@model
+class SubscribeResult:
+    """The answer of webhooks/subscribe: the new subscription's ``id``."""
+
+    id: int | None = None
+    extra: Mapping[str, Any] = extra_field()
+    present_keys: frozenset[str] | None = present_keys_field()

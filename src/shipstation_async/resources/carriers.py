@@ -1,0 +1,71 @@
+"""``ss.carriers``: carrier accounts, their services and packages, and funding."""
+
+from __future__ import annotations
+
+import builtins
+from decimal import Decimal, InvalidOperation
+from typing import Unpack
+
+from .._sansio import Operation, Safety
+from ..errors import InvalidRequestError
+from ..models import Carrier, Package, Service
+from ._base import CallOptions, Resource, check_text
+
+MIN_FUNDS = Decimal("10.00")
+MAX_FUNDS = Decimal("10000.00")
+
+
+class Carriers(Resource):
+    """Carriers connected to the account."""
+
+    async def list(self, **options: Unpack[CallOptions]) -> builtins.list[Carrier]:
+        """Every carrier account (GET /carriers)."""
+        return await self._models(Operation("GET", "/carriers"), Carrier, options)
+
+    async def get(self, carrier_code: str, **options: Unpack[CallOptions]) -> Carrier:
+        """One carrier by code (GET /carriers/getcarrier)."""
+        query = {"carrierCode": check_text(carrier_code, "carrier_code")}
+        return await self._model(
+            Operation("GET", "/carriers/getcarrier", query=query), Carrier, options
+        )
+
+    async def list_services(
+        self, carrier_code: str, **options: Unpack[CallOptions]
+    ) -> builtins.list[Service]:
+        """A carrier's shipping services (GET /carriers/listservices)."""
+        query = {"carrierCode": check_text(carrier_code, "carrier_code")}
+        return await self._models(
+            Operation("GET", "/carriers/listservices", query=query), Service, options
+        )
+
+    async def list_packages(
+        self, carrier_code: str, **options: Unpack[CallOptions]
+    ) -> builtins.list[Package]:
+        """A carrier's package types (GET /carriers/listpackages)."""
+        query = {"carrierCode": check_text(carrier_code, "carrier_code")}
+        return await self._models(
+            Operation("GET", "/carriers/listpackages", query=query), Package, options
+        )
+
+    async def add_funds(
+        self, carrier_code: str, amount: Decimal | int | str, **options: Unpack[CallOptions]
+    ) -> Carrier:
+        """Add funds to a funded carrier account (POST /carriers/addfunds). Charges money.
+
+        ``amount`` must be from $10.00 to $10,000.00. Never retried on an ambiguous failure:
+        check the carrier's balance before trying again.
+        """
+        try:
+            value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
+        except InvalidOperation:
+            raise InvalidRequestError(
+                f"amount is not a number: {amount!r}", field="amount"
+            ) from None
+        if isinstance(amount, float) or not MIN_FUNDS <= value <= MAX_FUNDS:
+            raise InvalidRequestError(
+                f"amount must be a Decimal from {MIN_FUNDS} to {MAX_FUNDS}, got {amount!r}",
+                field="amount",
+            )
+        body = {"carrierCode": check_text(carrier_code, "carrier_code"), "amount": value}
+        operation = Operation("POST", "/carriers/addfunds", body=body, safety=Safety.NON_IDEMPOTENT)
+        return await self._model(operation, Carrier, options)

@@ -1,0 +1,52 @@
+"""``ss.customers``: list and read customers."""
+
+from __future__ import annotations
+
+from typing import Literal, Unpack
+
+from .._sansio import Operation
+from ..models import Customer, Page
+from ..models.types import SortDir
+from ._base import CallOptions, Resource, check_choice, check_id, decode_page, paged_query
+
+CustomerSortBy = Literal["Name", "ModifyDate", "CreateDate"]
+_SORT_BY = frozenset(CustomerSortBy.__args__)  # type: ignore[attr-defined]
+_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+
+
+class Customers(Resource):
+    """Customers of the account."""
+
+    async def list(
+        self,
+        page: int = 1,
+        page_size: int = 100,
+        *,
+        state_code: str | None = None,
+        country_code: str | None = None,
+        marketplace_id: int | None = None,
+        tag_id: int | None = None,
+        sort_by: CustomerSortBy | None = None,
+        sort_dir: SortDir | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Page[Customer]:
+        """Fetch one page of customers (GET /customers)."""
+        check_choice(sort_by, _SORT_BY, "sort_by")
+        check_choice(sort_dir, _SORT_DIR, "sort_dir")
+        query = paged_query(
+            page,
+            page_size,
+            state_code=state_code,
+            country_code=country_code,
+            marketplace_id=marketplace_id,
+            tag_id=tag_id,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+        )
+        data = await self._call(Operation("GET", "/customers", query=query), options)
+        return decode_page(data, "customers", Customer, page=page, page_size=page_size)
+
+    async def get(self, customer_id: int, **options: Unpack[CallOptions]) -> Customer:
+        """One customer (GET /customers/{customerId})."""
+        check_id(customer_id, "customer_id")
+        return await self._model(Operation("GET", f"/customers/{customer_id}"), Customer, options)

@@ -1,0 +1,91 @@
+"""``ss.products``: list, read and replace products."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal, Unpack
+
+from .._sansio import Operation
+from ..models import Page, Product, SuccessResult
+from ..models.types import SortDir
+from ._base import (
+    CallOptions,
+    Resource,
+    check_choice,
+    check_id,
+    check_range,
+    decode_page,
+    paged_query,
+    success,
+    to_body,
+)
+
+ProductSortBy = Literal["SKU", "ModifyDate", "CreateDate"]
+_SORT_BY = frozenset(ProductSortBy.__args__)  # type: ignore[attr-defined]
+_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+
+
+class Products(Resource):
+    """Products: one page with ``list``, one with ``get``, replace with ``update``."""
+
+    async def list(
+        self,
+        page: int = 1,
+        page_size: int = 100,
+        *,
+        sku: str | None = None,
+        name: str | None = None,
+        product_category_id: int | None = None,
+        product_type_id: int | None = None,
+        tag_id: int | None = None,
+        start_date: datetime | date | None = None,
+        end_date: datetime | date | None = None,
+        show_inactive: bool | None = None,
+        sort_by: ProductSortBy | None = None,
+        sort_dir: SortDir | None = None,
+        upc: str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Page[Product]:
+        """Fetch one page of products (GET /products).
+
+        ``start_date``/``end_date`` bound the creation date.
+        """
+        check_range(start_date, end_date, "start_date", "end_date")
+        check_choice(sort_by, _SORT_BY, "sort_by")
+        check_choice(sort_dir, _SORT_DIR, "sort_dir")
+        query = paged_query(
+            page,
+            page_size,
+            sku=sku,
+            name=name,
+            product_category_id=product_category_id,
+            product_type_id=product_type_id,
+            tag_id=tag_id,
+            start_date=start_date,
+            end_date=end_date,
+            show_inactive=show_inactive,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            upc=upc,
+        )
+        data = await self._call(Operation("GET", "/products", query=query), options)
+        return decode_page(data, "products", Product, page=page, page_size=page_size)
+
+    async def get(self, product_id: int, **options: Unpack[CallOptions]) -> Product:
+        """Fetch one product (GET /products/{productId})."""
+        check_id(product_id, "product_id")
+        return await self._model(Operation("GET", f"/products/{product_id}"), Product, options)
+
+    async def update(
+        self, product: Product | Mapping[str, Any], **options: Unpack[CallOptions]
+    ) -> SuccessResult:
+        """Replace a product (PUT /products/{productId}): partial updates are not supported.
+
+        Fetch it, change it with ``attrs.evolve`` and send it back: every field the server
+        sent (unknown ones and nulls included) goes back unchanged.
+        """
+        body = to_body(product, Product, "product")
+        product_id = check_id(body.get("productId"), "product.productId")
+        operation = Operation("PUT", f"/products/{product_id}", body=body)
+        return success(await self._call(operation, options))

@@ -1,0 +1,277 @@
+"""``ss.shipments``: list shipments, rate-shop, buy and void labels, reconcile purchases."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Literal, Unpack
+
+from .._sansio import Operation, Safety
+from ..errors import APIError, InvalidRequestError
+from ..models import (
+    Address,
+    AdvancedOptions,
+    Dimensions,
+    InsuranceOptions,
+    InternationalOptions,
+    Label,
+    Page,
+    Rate,
+    Shipment,
+    VoidResult,
+    Weight,
+)
+from ..models.converter import converter
+from ..models.types import Confirmation, SortDir
+from ._base import (
+    CallOptions,
+    Resource,
+    check_choice,
+    check_id,
+    check_no_negative_measures,
+    check_range,
+    check_text,
+    decode_page,
+    paged_query,
+    structure_list,
+)
+from .orders import _date, _part
+
+ShipmentSortBy = Literal["ShipDate", "CreateDate"]
+_SORT_BY = frozenset(ShipmentSortBy.__args__)  # type: ignore[attr-defined]
+_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+
+
+class Shipments(Resource):
+    """Shipments with labels made in ShipStation (orders marked as shipped are fulfillments)."""
+
+    async def list(
+        self,
+        page: int = 1,
+        page_size: int = 100,
+        *,
+        recipient_name: str | None = None,
+        recipient_country_code: str | None = None,
+        order_number: str | None = None,
+        order_id: int | None = None,
+        carrier_code: str | None = None,
+        service_code: str | None = None,
+        tracking_number: str | None = None,
+        customs_country_code: str | None = None,
+        create_date_start: datetime | date | None = None,
+        create_date_end: datetime | date | None = None,
+        ship_date_start: datetime | date | None = None,
+        ship_date_end: datetime | date | None = None,
+        void_date_start: datetime | date | None = None,
+        void_date_end: datetime | date | None = None,
+        store_id: int | None = None,
+        include_shipment_items: bool | None = None,
+        sort_by: ShipmentSortBy | None = None,
+        sort_dir: SortDir | None = None,
+        batch_id: int | None = None,
+        **options: Unpack[CallOptions],
+    ) -> Page[Shipment]:
+        """Fetch one page of shipments (GET /shipments).
+
+        ``include_shipment_items=True`` fills ``shipment_items`` (None otherwise). ``batch_id``
+        is the filter a SHIP_NOTIFY webhook's resource_url carries.
+        """
+        check_choice(sort_by, _SORT_BY, "sort_by")
+        check_choice(sort_dir, _SORT_DIR, "sort_dir")
+        query = paged_query(
+            page,
+            page_size,
+            recipient_name=recipient_name,
+            recipient_country_code=recipient_country_code,
+            order_number=order_number,
+            order_id=order_id,
+            carrier_code=carrier_code,
+            service_code=service_code,
+            tracking_number=tracking_number,
+            customs_country_code=customs_country_code,
+            create_date_start=create_date_start,
+            create_date_end=create_date_end,
+            ship_date_start=ship_date_start,
+            ship_date_end=ship_date_end,
+            void_date_start=void_date_start,
+            void_date_end=void_date_end,
+            store_id=store_id,
+            include_shipment_items=include_shipment_items,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            batch_id=batch_id,
+        )
+        data = await self._call(Operation("GET", "/shipments", query=query), options)
+        return decode_page(data, "shipments", Shipment, page=page, page_size=page_size)
+
+    async def find_labels(
+        self,
+        *,
+        order_id: int | None = None,
+        order_number: str | None = None,
+        tracking_number: str | None = None,
+        created_after: datetime | None = None,
+        include_voided: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> builtins.list[Shipment]:
+        """Labels bought for an order since a moment: the check after an ambiguous purchase.
+
+        After :class:`AmbiguousRequestError` from ``create_label``, call this with the order
+        (and the time just before the attempt) to learn whether the label was bought before
+        trying again. Reads every page; voided labels are left out unless asked for.
+        """
+        if order_id is None and order_number is None and tracking_number is None:
+            raise InvalidRequestError(
+                "find_labels needs order_id, order_number or tracking_number", field="order_id"
+            )
+        check_range(created_after, None, "created_after", "created_after")
+        found: builtins.list[Shipment] = []
+        page = 1
+        while True:
+            result = await self.list(
+                page,
+                500,
+                order_id=order_id,
+                order_number=order_number,
+                tracking_number=tracking_number,
+                create_date_start=created_after,
+                sort_by="CreateDate",
+                **options,
+            )
+            found.extend(s for s in result.items if include_voided or not s.voided)
+            if page >= result.pages:
+                return found
+            page += 1
+
+    async def create_label(
+        self,
+        carrier_code: str,
+        service_code: str,
+        package_code: str,
+        ship_date: date,
+        weight: Weight,
+        ship_from: Address | Mapping[str, Any],
+        ship_to: Address | Mapping[str, Any],
+        *,
+        confirmation: Confirmation | None = None,
+        dimensions: Dimensions | None = None,
+        insurance_options: InsuranceOptions | None = None,
+        international_options: InternationalOptions | None = None,
+        advanced_options: AdvancedOptions | None = None,
+        test_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Label:
+        """Buy a label without an order (POST /shipments/createlabel). Costs money.
+
+        The account needs an active Manual Store. ``test_label=False`` (the API's default)
+        buys a real label; an ambiguous failure is never retried (see ``find_labels``). For a
+        return label, swap ``ship_from`` and ``ship_to``; shipments show ``is_return_label``.
+        """
+        body = {
+            "carrierCode": check_text(carrier_code, "carrier_code"),
+            "serviceCode": check_text(service_code, "service_code"),
+            "packageCode": check_text(package_code, "package_code"),
+            "confirmation": confirmation,
+            "shipDate": _date(ship_date, "ship_date"),
+            "weight": _required(weight, Weight, "weight"),
+            "dimensions": _part(dimensions),
+            "shipFrom": _required(ship_from, Address, "ship_from"),
+            "shipTo": _required(ship_to, Address, "ship_to"),
+            "insuranceOptions": _part(insurance_options),
+            "internationalOptions": _part(international_options),
+            "advancedOptions": _part(advanced_options),
+            "testLabel": bool(test_label),
+        }
+        check_no_negative_measures(body, "label")
+        operation = Operation(
+            "POST", "/shipments/createlabel", body=body, safety=Safety.NON_IDEMPOTENT
+        )
+        return await self._model(operation, Label, options)
+
+    async def get_rates(
+        self,
+        carrier_code: str,
+        from_postal_code: str,
+        to_country: str,
+        to_postal_code: str,
+        weight: Weight,
+        *,
+        service_code: str | None = None,
+        package_code: str | None = None,
+        to_state: str | None = None,
+        to_city: str | None = None,
+        dimensions: Dimensions | None = None,
+        confirmation: Confirmation | None = None,
+        residential: bool | None = None,
+        **options: Unpack[CallOptions],
+    ) -> builtins.list[Rate]:
+        """Rates of one carrier's services for a package (POST /shipments/getrates).
+
+        Read-only, so retried freely. UPS needs ``to_state``. Compare ``rate.total``.
+        """
+        if carrier_code == "ups" and not to_state:
+            raise InvalidRequestError("to_state is required for UPS rates", field="to_state")
+        body = {
+            "carrierCode": check_text(carrier_code, "carrier_code"),
+            "serviceCode": service_code,
+            "packageCode": package_code,
+            "fromPostalCode": check_text(from_postal_code, "from_postal_code"),
+            "toState": to_state,
+            "toCountry": check_text(to_country, "to_country"),
+            "toPostalCode": check_text(to_postal_code, "to_postal_code"),
+            "toCity": to_city,
+            "weight": _required(weight, Weight, "weight"),
+            "dimensions": _part(dimensions),
+            "confirmation": confirmation,
+            "residential": residential,
+        }
+        body = {k: v for k, v in body.items() if v is not None}
+        check_no_negative_measures(body, "rates")
+        operation = Operation("POST", "/shipments/getrates", body=body)
+        return structure_list(await self._call(operation, options), Rate)
+
+    async def void_label(self, shipment_id: int, **options: Unpack[CallOptions]) -> VoidResult:
+        """Void a label (POST /shipments/voidlabel); check ``result.approved``.
+
+        Idempotent: a retry after an ambiguous attempt that finds the label already voided
+        counts as approved.
+        """
+        body = {"shipmentId": check_id(shipment_id, "shipment_id")}
+        operation = Operation(
+            "POST",
+            "/shipments/voidlabel",
+            body=body,
+            recover=_void_refused_as_already_voided,
+            recover_answer=_already_voided,
+        )
+        return converter.structure(await self._call(operation, options), VoidResult)
+
+
+def _required(value: Any, cls: type[Any], field: str) -> dict[str, Any]:
+    if value is None:
+        raise InvalidRequestError(f"{field} is required", field=field)
+    if isinstance(value, cls):
+        result: dict[str, Any] = converter.unstructure(value)
+        return result
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise InvalidRequestError(
+        f"{field} must be a {cls.__name__} or a mapping, got {type(value).__name__}", field=field
+    )
+
+
+def _already_voided(answer: Any) -> Any:
+    if (
+        isinstance(answer, Mapping)
+        and answer.get("approved") is False
+        and "already" in str(answer.get("message", "")).lower()
+    ):
+        return {**answer, "approved": True}
+    return answer
+
+
+def _void_refused_as_already_voided(error: APIError) -> Any:
+    if error.status == 400 and "already" in error.message.lower():
+        return {"approved": True, "message": error.message}
+    return None

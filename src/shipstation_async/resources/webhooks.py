@@ -1,0 +1,70 @@
+"""``ss.webhooks``: subscribe to ShipStation's event notifications."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Unpack
+
+from .._sansio import Operation, Safety
+from ..errors import APIError, InvalidRequestError
+from ..models import SubscribeResult, SuccessResult, Webhook
+from ..models.webhooks import WebhookEvent
+from ._base import (
+    CallOptions,
+    Resource,
+    check_choice,
+    check_id,
+    check_text,
+    structure_list,
+    success,
+)
+
+_EVENTS = frozenset(WebhookEvent.__args__)  # type: ignore[attr-defined]
+
+
+class Webhooks(Resource):
+    """Webhook subscriptions: list, subscribe, unsubscribe (edits only in the web UI)."""
+
+    async def list(self, **options: Unpack[CallOptions]) -> builtins.list[Webhook]:
+        """Every subscription; accepts ``{"webhooks": [...]}`` and a bare array alike."""
+        data = await self._call(Operation("GET", "/webhooks"), options)
+        return structure_list(data, Webhook, key="webhooks")
+
+    async def subscribe(
+        self,
+        target_url: str,
+        event: WebhookEvent,
+        *,
+        store_id: int | None = None,
+        friendly_name: str | None = None,
+        **options: Unpack[CallOptions],
+    ) -> SubscribeResult:
+        """Subscribe ``target_url`` to ``event`` (POST /webhooks/subscribe); returns its id.
+
+        Not idempotent: whether ShipStation rejects duplicates is undocumented, so an
+        ambiguous failure is raised; check ``list()`` before subscribing again.
+        """
+        if not check_text(target_url, "target_url").startswith(("https://", "http://")):
+            raise InvalidRequestError("target_url must be an http(s) URL", field="target_url")
+        check_choice(event, _EVENTS, "event")
+        body: dict[str, object] = {"target_url": target_url, "event": event}
+        if store_id is not None:
+            body["store_id"] = check_id(store_id, "store_id")
+        if friendly_name is not None:
+            body["friendly_name"] = friendly_name
+        operation = Operation(
+            "POST", "/webhooks/subscribe", body=body, safety=Safety.NON_IDEMPOTENT
+        )
+        return await self._model(operation, SubscribeResult, options)
+
+    async def unsubscribe(self, webhook_id: int, **options: Unpack[CallOptions]) -> SuccessResult:
+        """Remove a subscription (DELETE /webhooks/{webhookId}); a 404 on a retry counts as done."""
+        check_id(webhook_id, "webhook_id")
+        operation = Operation("DELETE", f"/webhooks/{webhook_id}", recover=_gone)
+        return success(await self._call(operation, options))
+
+
+def _gone(error: APIError) -> SuccessResult | None:
+    if error.status == 404:
+        return SuccessResult(success=True, message="Already removed (an earlier attempt did it).")
+    return None
