@@ -5,8 +5,10 @@ camelCase keys. Two bookkeeping fields make them safe for ShipStation's full-rep
 updates (PUT /products, /stores, /warehouses):
 
 - ``extra``: keys the SDK does not know yet, kept exactly as received and sent back;
-- ``present_keys``: the keys the server sent, so a null it sent goes back as null while a field
-  the caller left unset is left out.
+- ``raw``: the JSON object as the server sent it, so that every key it sent goes back (a null
+  as null), and a value the caller did not change goes back exactly as it came (a timestamp's
+  seven fractional digits, a number's digits), while a field the caller left unset on a model
+  built in code is left out.
 
 So ``get -> attrs.evolve(model, field=...) -> update`` changes only that field.
 """
@@ -44,8 +46,8 @@ def extra_field() -> Any:
     return attrs.field(factory=dict, repr=False, hash=False)
 
 
-def present_keys_field() -> Any:
-    """The ``present_keys`` field: keys the server sent (None for a model built in code)."""
+def raw_field() -> Any:
+    """The ``raw`` field: the JSON object as received (None for a model built in code)."""
     return attrs.field(default=None, eq=False, repr=False, hash=False)
 
 
@@ -75,4 +77,4 @@ class SuccessResult:
     success: bool | None = None
     message: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 
 
 @model
@@ -18,7 +18,7 @@ class Tag:
     name: str | None = None
     color: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -29,7 +29,7 @@ class User:
     user_name: str | None = None
     name: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -42,4 +42,4 @@ class RegisterAccountResult:
     api_key: str | None = None
     api_secret: str | None = attrs.field(default=None, repr=False)
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

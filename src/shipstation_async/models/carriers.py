@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 
 
 @model
@@ -22,7 +22,7 @@ class Carrier:
     shipping_provider_id: int | None = None
     primary: bool | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -35,7 +35,7 @@ class Service:
     domestic: bool | None = None
     international: bool | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -48,4 +48,4 @@ class Package:
     domestic: bool | None = None
     international: bool | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 from .types import (
     AddressVerified,
     BillToParty,
@@ -35,7 +35,7 @@ class Address:
     residential: bool | None = None
     address_verified: AddressVerified | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -46,7 +46,7 @@ class Weight:
     units: WeightUnits | None = None
     weight_units: int | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -58,7 +58,7 @@ class Dimensions:
     height: Decimal | None = None
     units: DimensionUnits | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -69,7 +69,7 @@ class InsuranceOptions:
     insure_shipment: bool | None = None
     insured_value: Decimal | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -83,7 +83,7 @@ class CustomsItem:
     harmonized_tariff_code: str | None = None
     country_of_origin: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -94,7 +94,7 @@ class InternationalOptions:
     customs_items: list[CustomsItem] | None = None
     non_delivery: NonDelivery | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -123,4 +123,4 @@ class AdvancedOptions:
     bill_to_country_code: str | None = None
     bill_to_my_other_account: Any = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

@@ -21,13 +21,13 @@ import attrs
 import cattrs
 
 from .._time import format_body_datetime, parse_date, parse_timestamp
-from ..errors import DecodeError
+from ..errors import DecodeError, InvalidRequestError
 from ._base import api_name
 
 T = TypeVar("T")
 _log = logging.getLogger("shipstation_async.models")
 
-_BOOKKEEPING = ("extra", "present_keys")
+_BOOKKEEPING = ("extra", "raw")
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -45,7 +45,7 @@ def _is_literal(tp: Any) -> bool:
 
 
 def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and "present_keys" in attrs.fields_dict(tp)
+    return isinstance(tp, type) and attrs.has(tp) and "raw" in attrs.fields_dict(tp)
 
 
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
@@ -153,6 +153,9 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
         def structure_model(data: Any, _: Any) -> Any:
             if isinstance(data, cls):
                 return data
+            if isinstance(data, list) and not data:
+                # PHP-built payloads send an empty object as [] (seen in documented examples).
+                return cls(extra={}, raw={})
             if not isinstance(data, Mapping):
                 raise DecodeError(f"expected a JSON object for {name}, got {type(data).__name__}")
             kwargs: dict[str, Any] = {}
@@ -168,37 +171,43 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
             extra = {k: v for k, v in data.items() if k not in known}
             if extra and strict:
                 raise DecodeError(f"{name}: unknown keys {sorted(extra)}")
-            return cls(**kwargs, extra=extra, present_keys=frozenset(data))
+            return cls(**kwargs, extra=extra, raw=data)
 
         return structure_model
 
     def model_unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)
-        specs = [
-            (field.name, field.metadata.get("api_key") or api_name(field.name))
-            for field in attrs.fields(cls)
-            if field.name not in _BOOKKEEPING
-        ]
+        specs = []
+        for field in attrs.fields(cls):
+            if field.name in _BOOKKEEPING:
+                continue
+            inner = _strip_optional(field.type)
+            # Scalars whose text has several spellings go back as received when unchanged.
+            keep_spelling = inner in (datetime, date, Decimal)
+            hook = conv.get_structure_hook(inner) if keep_spelling else None
+            specs.append((field.name, field.metadata.get("api_key") or api_name(field.name), hook))
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
-            present: frozenset[str] | None = obj.present_keys
+            raw: Mapping[str, Any] | None = obj.raw
             out: dict[str, Any] = {}
-            for attr, key in specs:
+            for attr, key, hook in specs:
                 value = getattr(obj, attr)
                 if value is None:
-                    if present is not None and key in present:
+                    if raw is not None and key in raw:
                         out[key] = None  # the server sent null: a full replacement keeps it
                     continue
+                if hook is not None and raw is not None and raw.get(key) is not None:
+                    original = raw[key]
+                    try:
+                        if hook(original, None) == value:
+                            out[key] = original
+                            continue
+                    except (DecodeError, ValueError, TypeError):
+                        pass
                 try:
                     out[key] = conv.unstructure(value)
-                except Exception as exc:
-                    from ..errors import InvalidRequestError
-
-                    if isinstance(exc, InvalidRequestError):
-                        raise InvalidRequestError(
-                            f"{cls.__name__}.{attr}: {exc}", field=attr
-                        ) from None
-                    raise
+                except InvalidRequestError as exc:
+                    raise InvalidRequestError(f"{cls.__name__}.{attr}: {exc}", field=attr) from None
             for key, value in obj.extra.items():
                 out.setdefault(key, value)
             return out

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 from .common import (
     Address,
     AdvancedOptions,
@@ -26,7 +26,7 @@ class ItemOption:
     name: str | None = None
     value: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -52,7 +52,7 @@ class OrderItem:
     create_date: datetime | None = None
     modify_date: datetime | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -108,7 +108,7 @@ class Order:
     externally_fulfilled_by_name: str | None = None
     label_messages: Any = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -121,7 +121,7 @@ class OrderResult:
     success: bool | None = None
     error_message: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -134,7 +134,7 @@ class CreateOrdersResult:
     has_errors: bool | None = None
     results: list[OrderResult] | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
     @property
     def failed(self) -> list[OrderResult]:
@@ -149,4 +149,4 @@ class MarkAsShippedResult:
     order_id: int | None = None
     order_number: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from ._base import api_key, extra_field, model, present_keys_field
+from ._base import api_key, extra_field, model, raw_field
 from .types import Confirmation
 
 
@@ -20,7 +20,7 @@ class ProductCategory:
     category_id: int | None = None
     name: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -30,7 +30,7 @@ class ProductType:
     product_type_id: int | None = None
     name: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -40,7 +40,7 @@ class ProductTag:
     tag_id: int | None = None
     name: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -85,4 +85,4 @@ class Product:
     upc: str | None = None
     thumbnail_url: str | None = attrs.field(default=None, metadata=api_key("thumbnailURL"))
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

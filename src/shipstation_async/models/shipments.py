@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 from .common import Address, AdvancedOptions, Dimensions, InsuranceOptions, Weight
 from .orders import OrderItem
 from .types import Confirmation
@@ -52,7 +52,7 @@ class Shipment:
     label_data: str | None = None
     form_data: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -72,7 +72,7 @@ class Label:
     label_data: str | None = None
     form_data: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
     def label_pdf(self) -> bytes | None:
         """The label as PDF bytes (None when the response carried none)."""
@@ -90,7 +90,7 @@ class Rate:
     shipment_cost: Decimal | None = None
     other_cost: Decimal | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
     @property
     def total(self) -> Decimal:
@@ -105,4 +105,4 @@ class VoidResult:
     approved: bool | None = None
     message: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

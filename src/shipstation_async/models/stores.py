@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 from .types import OrderStatus
 
 
@@ -17,7 +17,7 @@ class StatusMapping:
     order_status: OrderStatus | None = None
     status_key: str | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -43,7 +43,7 @@ class Store:
     auto_refresh: bool | None = None
     status_mappings: list[StatusMapping] | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -57,7 +57,7 @@ class Marketplace:
     supports_custom_statuses: bool | None = None
     can_confirm_shipments: bool | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -70,4 +70,4 @@ class RefreshStatus:
     last_refresh_attempt: datetime | None = None
     refresh_date: datetime | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

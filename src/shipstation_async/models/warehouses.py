@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import extra_field, model, present_keys_field
+from ._base import extra_field, model, raw_field
 from .common import Address
 
 
@@ -27,4 +27,4 @@ class Warehouse:
     register_fedex_meter: bool | None = None
     seller_integration_id: Any = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()

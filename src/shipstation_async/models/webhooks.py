@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._base import api_key, extra_field, model, present_keys_field
+from ._base import api_key, extra_field, model, raw_field
 
 WebhookEvent = Literal[
     "ORDER_NOTIFY",
@@ -39,7 +39,7 @@ class Webhook:
     seller: Any = attrs.field(default=None, metadata=api_key("Seller"))
     store: Any = attrs.field(default=None, metadata=api_key("Store"))
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
 
 
 @model
@@ -48,4 +48,4 @@ class SubscribeResult:
 
     id: int | None = None
     extra: Mapping[str, Any] = extra_field()
-    present_keys: frozenset[str] | None = present_keys_field()
+    raw: Mapping[str, Any] | None = raw_field()
