@@ -209,7 +209,8 @@ def check_no_negative_measures(body: Any, field: str) -> None:
                     number = value.get(part)
                     if isinstance(number, int | float | Decimal) and number < 0:
                         raise InvalidRequestError(
-                            f"{path}.{part} must not be negative, got {number}", field=path
+                            f"{path}.{part} must not be negative, got {number}",
+                            field=f"{path}.{part}",
                         )
             check_no_negative_measures(value, path)
     elif isinstance(body, list):

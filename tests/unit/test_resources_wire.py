@@ -1,0 +1,618 @@
+"""Every endpoint without a documented example: method, path, query and body on the wire, the
+answer's typing, and bad input refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from shipstation_async import InvalidRequestError, ShipStation
+from shipstation_async.models import (
+    Address,
+    Customer,
+    Dimensions,
+    Fulfillment,
+    Label,
+    Marketplace,
+    Order,
+    Page,
+    Product,
+    Rate,
+    RefreshStatus,
+    RegisterAccountResult,
+    Shipment,
+    Store,
+    SubscribeResult,
+    SuccessResult,
+    VoidResult,
+    Webhook,
+    Weight,
+)
+
+from ..recording import RecordingServer, Reply
+
+ADDRESS = Address(
+    name="A", street1="1 Main", city="Austin", state="TX", postal_code="78703", country="US"
+)
+FROM = {
+    "name": "W",
+    "street1": "2 Elm",
+    "city": "Austin",
+    "state": "TX",
+    "postalCode": "78701",
+    "country": "US",
+}
+WEIGHT = Weight(value=Decimal("2.5"), units="pounds")
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)  # 00:00 PST
+
+Case = tuple[Callable[[ShipStation], Awaitable[Any]], Any, str, str, str, Any, type | None]
+
+PAGE = {"total": 1, "page": 1, "pages": 1}
+CASES: dict[str, Case] = {
+    "shipments.list": (
+        lambda ss: ss.shipments.list(
+            page=2,
+            page_size=50,
+            order_id=7,
+            create_date_start=T0,
+            include_shipment_items=True,
+            sort_by="ShipDate",
+            sort_dir="DESC",
+            batch_id=9,
+        ),
+        {"shipments": [{"shipmentId": 1, "shipmentCost": 7.3, "shipDate": "2024-03-02"}], **PAGE},
+        "GET",
+        "/shipments",
+        "orderId=7&createDateStart=2024-03-01%2000%3A00%3A00&includeShipmentItems=true"
+        "&sortBy=ShipDate&sortDir=DESC&batchId=9&page=2&pageSize=50",
+        None,
+        Page,
+    ),
+    "shipments.create_label": (
+        lambda ss: ss.shipments.create_label(
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 3, 4),
+            WEIGHT,
+            FROM,
+            ADDRESS,
+            confirmation="delivery",
+            dimensions=Dimensions(
+                length=Decimal(1), width=Decimal(2), height=Decimal(3), units="inches"
+            ),
+        ),
+        {"shipmentId": 5, "shipmentCost": 9.1, "trackingNumber": "1Z", "labelData": "JVBERg=="},
+        "POST",
+        "/shipments/createlabel",
+        "",
+        {
+            "carrierCode": "ups",
+            "serviceCode": "ups_ground",
+            "packageCode": "package",
+            "confirmation": "delivery",
+            "shipDate": "2024-03-04",
+            "weight": {"value": 2.5, "units": "pounds"},
+            "dimensions": {"length": 1, "width": 2, "height": 3, "units": "inches"},
+            "shipFrom": FROM,
+            "shipTo": {
+                "name": "A",
+                "street1": "1 Main",
+                "city": "Austin",
+                "state": "TX",
+                "postalCode": "78703",
+                "country": "US",
+            },
+            "insuranceOptions": None,
+            "internationalOptions": None,
+            "advancedOptions": None,
+            "testLabel": False,
+        },
+        Label,
+    ),
+    "shipments.get_rates": (
+        lambda ss: ss.shipments.get_rates(
+            "ups", "78703", "US", "20500", WEIGHT, to_state="DC", residential=True
+        ),
+        [
+            {
+                "serviceName": "UPS Ground",
+                "serviceCode": "ups_ground",
+                "shipmentCost": 9.1,
+                "otherCost": 0.5,
+            }
+        ],
+        "POST",
+        "/shipments/getrates",
+        "",
+        {
+            "carrierCode": "ups",
+            "fromPostalCode": "78703",
+            "toState": "DC",
+            "toCountry": "US",
+            "toPostalCode": "20500",
+            "weight": {"value": 2.5, "units": "pounds"},
+            "residential": True,
+        },
+        list,
+    ),
+    "shipments.void_label": (
+        lambda ss: ss.shipments.void_label(55),
+        {"approved": True, "message": "Label voided successfully"},
+        "POST",
+        "/shipments/voidlabel",
+        "",
+        {"shipmentId": 55},
+        VoidResult,
+    ),
+    "products.list": (
+        lambda ss: ss.products.list(
+            sku="AB", start_date=date(2024, 1, 1), show_inactive=False, sort_by="SKU"
+        ),
+        {"products": [{"productId": 3, "price": 1.5}], **PAGE},
+        "GET",
+        "/products",
+        "sku=AB&startDate=2024-01-01%2000%3A00%3A00&showInactive=false&sortBy=SKU&page=1"
+        "&pageSize=100",
+        None,
+        Page,
+    ),
+    "products.get": (
+        lambda ss: ss.products.get(3),
+        {"productId": 3},
+        "GET",
+        "/products/3",
+        "",
+        None,
+        Product,
+    ),
+    "products.update": (
+        lambda ss: ss.products.update({"productId": 3, "sku": "AB", "name": "Thing"}),
+        {"success": True, "message": "The requested product has been updated"},
+        "PUT",
+        "/products/3",
+        "",
+        {"productId": 3, "sku": "AB", "name": "Thing"},
+        SuccessResult,
+    ),
+    "customers.list": (
+        lambda ss: ss.customers.list(state_code="TX", country_code="US", sort_by="Name"),
+        {"customers": [{"customerId": 1, "marketplaceUsernames": [], "tags": []}], **PAGE},
+        "GET",
+        "/customers",
+        "stateCode=TX&countryCode=US&sortBy=Name&page=1&pageSize=100",
+        None,
+        Page,
+    ),
+    "customers.get": (
+        lambda ss: ss.customers.get(12),
+        {"customerId": 12},
+        "GET",
+        "/customers/12",
+        "",
+        None,
+        Customer,
+    ),
+    "fulfillments.list": (
+        lambda ss: ss.fulfillments.list(order_number="A-1", ship_date_end=T0),
+        {"fulfillments": [{"fulfillmentId": 1, "fulfillmentFee": 0}], **PAGE},
+        "GET",
+        "/fulfillments",
+        "orderNumber=A-1&shipDateEnd=2024-03-01%2000%3A00%3A00&page=1&pageSize=100",
+        None,
+        Page,
+    ),
+    "stores.list": (
+        lambda ss: ss.stores.list(show_inactive=True, marketplace_id=2),
+        [{"storeId": 1, "storeName": "Web"}],
+        "GET",
+        "/stores",
+        "showInactive=true&marketplaceId=2",
+        None,
+        list,
+    ),
+    "stores.get": (
+        lambda ss: ss.stores.get(1),
+        {"storeId": 1, "statusMappings": [{"orderStatus": "awaiting_shipment", "statusKey": "x"}]},
+        "GET",
+        "/stores/1",
+        "",
+        None,
+        Store,
+    ),
+    "stores.update": (
+        lambda ss: ss.stores.update(Store(store_id=1, store_name="Web")),
+        {"storeId": 1, "storeName": "Web"},
+        "PUT",
+        "/stores/1",
+        "",
+        {"storeId": 1, "storeName": "Web"},
+        Store,
+    ),
+    "stores.refresh": (
+        lambda ss: ss.stores.refresh(12345, date(2014, 8, 13)),
+        {"success": True, "message": "A store refresh has been initiated for Store ID 12345"},
+        "POST",
+        "/stores/refreshstore",
+        "storeId=12345&refreshDate=2014-08-13%2000%3A00%3A00",
+        {"storeId": 12345, "refreshDate": "2014-08-13 00:00:00"},
+        SuccessResult,
+    ),
+    "stores.get_refresh_status": (
+        lambda ss: ss.stores.get_refresh_status(12345),
+        {
+            "storeId": 12345,
+            "refreshStatusId": 2,
+            "refreshStatus": "Updating orders",
+            "lastRefreshAttempt": "8-13-2014",
+            "refreshDate": "8-13-2014",
+        },
+        "GET",
+        "/stores/getrefreshstatus",
+        "storeId=12345",
+        None,
+        RefreshStatus,
+    ),
+    "stores.list_marketplaces": (
+        lambda ss: ss.stores.list_marketplaces(),
+        [{"name": "Amazon", "marketplaceId": 2, "canRefresh": True}],
+        "GET",
+        "/stores/marketplaces",
+        "",
+        None,
+        list,
+    ),
+    "stores.deactivate": (
+        lambda ss: ss.stores.deactivate(9),
+        {"success": "true", "message": "The requested store has been reactivated."},
+        "POST",
+        "/stores/deactivate",
+        "",
+        {"storeId": 9},
+        SuccessResult,
+    ),
+    "stores.reactivate": (
+        lambda ss: ss.stores.reactivate(9),
+        {"success": "true", "message": "The requested store has been reactivated."},
+        "POST",
+        "/stores/reactivate",
+        "",
+        {"storeId": 9},
+        SuccessResult,
+    ),
+    "users.list": (
+        lambda ss: ss.users.list(show_inactive=False),
+        {"userId": "123456AB-ab12-3c4d-5e67-89f1abc1defa", "userName": "u", "name": "U"},
+        "GET",
+        "/users",
+        "showInactive=false",
+        None,
+        list,
+    ),
+    "accounts.register_account": (
+        lambda ss: ss.accounts.register_account(
+            first_name="Ann",
+            last_name="Lee",
+            email="a@example.com",
+            password="pw",
+            company_name="Co",
+            country_code="US",
+        ),
+        {"message": "ok", "sellerId": 1, "success": True, "apiKey": "k", "apiSecret": "s"},
+        "POST",
+        "/accounts/registeraccount",
+        "",
+        {
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": "a@example.com",
+            "password": "pw",
+            "companyName": "Co",
+            "countryCode": "US",
+        },
+        RegisterAccountResult,
+    ),
+    "webhooks.list.envelope": (
+        lambda ss: ss.webhooks.list(),
+        {
+            "webhooks": [
+                {"WebHookID": 5, "HookType": "SHIP_NOTIFY", "Url": "https://x", "Active": True}
+            ]
+        },
+        "GET",
+        "/webhooks",
+        "",
+        None,
+        list,
+    ),
+    "webhooks.list.bare": (
+        lambda ss: ss.webhooks.list(),
+        [{"WebHookID": 5, "HookType": "SHIP_NOTIFY"}],
+        "GET",
+        "/webhooks",
+        "",
+        None,
+        list,
+    ),
+    "webhooks.subscribe": (
+        lambda ss: ss.webhooks.subscribe(
+            "https://example.com/hook", "ORDER_NOTIFY", store_id=3, friendly_name="orders"
+        ),
+        {"id": 123456},
+        "POST",
+        "/webhooks/subscribe",
+        "",
+        {
+            "target_url": "https://example.com/hook",
+            "event": "ORDER_NOTIFY",
+            "store_id": 3,
+            "friendly_name": "orders",
+        },
+        SubscribeResult,
+    ),
+    "webhooks.unsubscribe": (
+        lambda ss: ss.webhooks.unsubscribe(123456),
+        None,
+        "DELETE",
+        "/webhooks/123456",
+        "",
+        None,
+        SuccessResult,
+    ),
+    "orders.list.import_batch": (
+        lambda ss: ss.orders.list(store_id=5, import_batch="abc-123"),
+        {"orders": [], "total": 0, "page": 1, "pages": 0},
+        "GET",
+        "/orders",
+        "storeId=5&importBatch=abc-123&page=1&pageSize=100",
+        None,
+        Page,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_wire(name: str, client: ShipStation, recorder: RecordingServer) -> None:
+    call, answer, method, path, query, body, result_type = CASES[name]
+    recorder.default = Reply(body=answer) if answer is not None else Reply(raw=b"")
+    result = await call(client)
+    (request,) = recorder.requests
+    assert (request.method, request.path, request.query_string) == (method, path, query)
+    if body is None:
+        assert request.body == b""
+    else:
+        assert json.loads(request.body) == body
+    if result_type is not None:
+        assert isinstance(result, result_type)
+
+
+async def test_answers_are_typed(client: ShipStation, recorder: RecordingServer) -> None:
+    recorder.default = Reply(body=CASES["shipments.get_rates"][1])
+    (rate,) = await client.shipments.get_rates("fedex", "78703", "US", "20500", WEIGHT)
+    assert isinstance(rate, Rate) and rate.total == Decimal("9.6")
+    recorder.default = Reply(body=CASES["stores.deactivate"][1])
+    assert (await client.stores.deactivate(9)).success is True  # "true" as a string
+    recorder.default = Reply(body=CASES["webhooks.list.envelope"][1])
+    (hook,) = await client.webhooks.list()
+    assert isinstance(hook, Webhook) and hook.webhook_id == 5 and hook.hook_type == "SHIP_NOTIFY"
+    recorder.default = Reply(body=CASES["shipments.list"][1])
+    page = await client.shipments.list()
+    assert isinstance(page.items[0], Shipment) and page.items[0].ship_date == date(2024, 3, 2)
+    recorder.default = Reply(body=CASES["fulfillments.list"][1])
+    assert isinstance((await client.fulfillments.list()).items[0], Fulfillment)
+    recorder.default = Reply(body=CASES["stores.list_marketplaces"][1])
+    assert isinstance((await client.stores.list_marketplaces())[0], Marketplace)
+    recorder.default = Reply(body=CASES["accounts.register_account"][1])
+    account = await client.accounts.register_account(
+        first_name="A", last_name="B", email="e@x", password="p"
+    )
+    assert "apiSecret" not in repr(account) and "'s'" not in repr(account)
+
+
+BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
+    "page_size over 500": (lambda ss: ss.shipments.list(page_size=501), "page_size"),
+    "page_size zero": (lambda ss: ss.customers.list(page_size=0), "page_size"),
+    "more than 100 orders": (
+        lambda ss: ss.orders.create_or_update_many([{"orderNumber": str(i)} for i in range(101)]),
+        "orders",
+    ),
+    "update without orderKey": (
+        lambda ss: ss.orders.create_or_update(
+            Order(
+                order_id=5,
+                order_number="A",
+                order_date=T0,
+                order_status="awaiting_shipment",
+                bill_to=ADDRESS,
+                ship_to=ADDRESS,
+            )
+        ),
+        "order.orderKey",
+    ),
+    "order missing shipTo": (
+        lambda ss: ss.orders.create_or_update(
+            Order(
+                order_number="A", order_date=T0, order_status="awaiting_shipment", bill_to=ADDRESS
+            )
+        ),
+        "order.shipTo",
+    ),
+    "negative order item weight": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "A",
+                "orderDate": T0,
+                "orderStatus": "awaiting_shipment",
+                "billTo": {"name": "x"},
+                "shipTo": {"name": "x"},
+                "items": [{"name": "i", "weight": {"value": -1, "units": "ounces"}}],
+            }
+        ),
+        "order.items[0].weight.value",
+    ),
+    "negative label weight": (
+        lambda ss: ss.orders.create_label(
+            1,
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 1, 1),
+            weight=Weight(value=Decimal(-2), units="pounds"),
+        ),
+        "label.weight.value",
+    ),
+    "negative rate dimensions": (
+        lambda ss: ss.shipments.get_rates(
+            "fedex",
+            "1",
+            "US",
+            "2",
+            WEIGHT,
+            dimensions=Dimensions(length=Decimal(-1), width=Decimal(1), height=Decimal(1)),
+        ),
+        "rates.dimensions.length",
+    ),
+    "funds under $10": (lambda ss: ss.carriers.add_funds("ups", Decimal("9.99")), "amount"),
+    "funds over $10,000": (lambda ss: ss.carriers.add_funds("ups", 10001), "amount"),
+    "funds as float": (lambda ss: ss.carriers.add_funds("ups", 20.5), "amount"),  # type: ignore[arg-type]
+    "range end before start": (
+        lambda ss: ss.fulfillments.list(create_date_start=T0, create_date_end=date(2024, 1, 1)),
+        "create_date_end",
+    ),
+    "product range reversed": (
+        lambda ss: ss.products.list(start_date=date(2024, 2, 1), end_date=date(2024, 1, 1)),
+        "end_date",
+    ),
+    "naive datetime": (
+        lambda ss: ss.shipments.list(ship_date_start=datetime(2024, 1, 1)),
+        "ship_date_start",
+    ),
+    "naive datetime in a mapping body": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "A",
+                "orderDate": datetime(2024, 1, 1),
+                "orderStatus": "awaiting_shipment",
+                "billTo": {},
+                "shipTo": {},
+            }
+        ),
+        "order.orderDate",
+    ),
+    "unknown order status": (lambda ss: ss.orders.list_by_tag("lost", 1), "order_status"),  # type: ignore[arg-type]
+    "UPS rates without toState": (
+        lambda ss: ss.shipments.get_rates("ups", "1", "US", "2", WEIGHT),
+        "to_state",
+    ),
+    "unknown webhook event": (
+        lambda ss: ss.webhooks.subscribe("https://x", "ORDER_SHIPPED"),  # type: ignore[arg-type]
+        "event",
+    ),
+    "no label filter": (lambda ss: ss.shipments.find_labels(), "order_id"),
+    "empty order id list": (lambda ss: ss.orders.assign_user([], "u"), "order_ids"),
+    "hold with a datetime": (
+        lambda ss: ss.orders.hold_until(1, T0),  # type: ignore[arg-type]
+        "hold_until_date",
+    ),
+    "product update without id": (
+        lambda ss: ss.products.update(Product(sku="x")),
+        "product.productId",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+async def test_bad_input_sends_nothing(
+    name: str, client: ShipStation, recorder: RecordingServer
+) -> None:
+    call, field = BAD[name]
+    with pytest.raises(InvalidRequestError) as info:
+        await call(client)
+    assert info.value.field == field
+    assert isinstance(info.value, ValueError)
+    assert recorder.requests == []
+
+
+async def test_find_labels_reads_every_page_and_skips_voided(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    def shipment(i: int, voided: bool = False) -> dict[str, Any]:
+        return {"shipmentId": i, "orderId": 7, "voided": voided, "trackingNumber": f"T{i}"}
+
+    recorder.reply(
+        Reply(
+            body={"shipments": [shipment(1), shipment(2, True)], "total": 3, "page": 1, "pages": 2}
+        ),
+        Reply(body={"shipments": [shipment(3)], "total": 3, "page": 2, "pages": 2}),
+    )
+    labels = await client.shipments.find_labels(order_id=7, created_after=T0)
+    assert [s.shipment_id for s in labels] == [1, 3]
+    first, second = recorder.requests
+    assert "orderId=7" in first.query_string and "createDateStart=2024-03-01" in first.query_string
+    assert "page=2" in second.query_string and "pageSize=500" in second.query_string
+
+
+async def test_void_retried_after_ambiguous_attempt_counts_already_voided_as_approved(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(
+        Reply(drop=True),
+        Reply(body={"approved": False, "message": "This label has already been voided."}),
+    )
+    result = await client.shipments.void_label(55)
+    assert result.approved is True
+    # Without an ambiguous attempt, the server's answer stands.
+    recorder.reply(
+        Reply(body={"approved": False, "message": "This label has already been voided."})
+    )
+    assert (await client.shipments.void_label(55)).approved is False
+
+
+async def test_label_purchase_is_never_retried_after_ambiguity(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    from shipstation_async import AmbiguousRequestError
+
+    recorder.default = Reply(502, raw=b"<html>Bad Gateway</html>")
+    with pytest.raises(AmbiguousRequestError):
+        await client.orders.create_label(1, "ups", "ups_ground", "package", date(2024, 1, 1))
+    with pytest.raises(AmbiguousRequestError):
+        await client.shipments.create_label(
+            "ups", "ups_ground", "package", date(2024, 1, 1), WEIGHT, FROM, ADDRESS
+        )
+    with pytest.raises(AmbiguousRequestError):
+        await client.orders.mark_as_shipped(1, "usps")
+    with pytest.raises(AmbiguousRequestError):
+        await client.carriers.add_funds("stamps_com", 20)
+    with pytest.raises(AmbiguousRequestError):
+        await client.webhooks.subscribe("https://x/y", "SHIP_NOTIFY")
+    assert len(recorder.requests) == 5
+
+
+async def test_createorder_retries_only_with_an_order_key(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    from shipstation_async import AmbiguousRequestError
+
+    order = Order(
+        order_number="A",
+        order_date=T0,
+        order_status="awaiting_shipment",
+        bill_to=ADDRESS,
+        ship_to=ADDRESS,
+    )
+    recorder.reply(Reply(500, {"Message": "x"}))
+    with pytest.raises(AmbiguousRequestError):
+        await client.orders.create_or_update(order)
+    assert len(recorder.requests) == 1
+    recorder.reply(Reply(500, {"Message": "x"}))
+    recorder.default = Reply(body={"orderId": 1, "orderKey": "k-1"})
+    saved = await client.orders.create_or_update(attrs.evolve(order, order_key="k-1"))
+    assert saved.order_key == "k-1"
+    assert len(recorder.requests) == 3
