@@ -16,6 +16,8 @@ from typing import Any
 
 from . import core
 
+MARKER = "<!-- bench-table -->"
+
 
 def summarise(values: list[float]) -> dict[str, float]:
     return {
@@ -30,6 +32,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", action="append", default=[])
+    parser.add_argument(
+        "--readme", action="store_true", help="write the table into README.md (full runs only)"
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
     results: dict[str, Any] = {

@@ -104,6 +104,12 @@ def _describe(rate_limit: RateLimit) -> str:
 async def _serve(args: argparse.Namespace) -> None:
     from .sandbox import serve
 
+    print(
+        f"ShipStation sandbox on http://{args.host}:{args.port} "
+        f"(API key {args.api_key!r}, secret {args.api_secret!r}, {args.orders} orders, "
+        f"limit {_describe(args.rate_limit)}); Ctrl-C stops it",
+        flush=True,
+    )
     await serve(
         host=args.host,
         port=args.port,
