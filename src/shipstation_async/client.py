@@ -86,8 +86,9 @@ class ShipStation:
     every request is held until the window resets. Calls default to the ``interactive`` lane,
     which goes ahead of ``bulk`` work.
 
-    ``timeout`` bounds one attempt (seconds); ``max_wait`` bounds how long a call may wait for a
-    budget slot before :class:`RateLimitError` (None waits indefinitely); ``max_in_flight``
+    ``timeout`` bounds one attempt (seconds); ``max_wait`` bounds how long an interactive call
+    may wait for a budget slot before :class:`RateLimitError` (None waits indefinitely; bulk
+    calls wait indefinitely unless given their own ``max_wait``); ``max_in_flight``
     caps concurrent requests (default: the limit's request count). A ``session`` passed in is
     used but not closed; its own auth is ignored. ``hooks`` receive the events of
     :mod:`shipstation_async.events`.
@@ -262,7 +263,11 @@ class ShipStation:
         resets, then this one goes first. Raises the typed :class:`APIError` for error answers.
         """
         lane = lane or operation.lane or "interactive"
-        wait_budget = self._max_wait if max_wait is UNSET else max_wait
+        if max_wait is UNSET:
+            # The client's default bounds interactive calls; bulk work waits its turn.
+            wait_budget = self._max_wait if lane == "interactive" else None
+        else:
+            wait_budget = max_wait
         prepared = build_request(
             operation,
             base_url=self._base_url,

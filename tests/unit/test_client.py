@@ -443,3 +443,21 @@ async def test_retry_policy_backoff_is_capped_full_jitter() -> None:
     assert max(policy.delay(1) for _ in range(200)) <= 1.0
     assert policy.delay(3, server_delay=9.0) == 9.0
     assert RetryPolicy(base=0).delay(5) == 0.0
+
+
+async def test_bulk_calls_are_not_bound_by_the_interactive_max_wait(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(1, "30", limit=2))
+    async with make_client(recorder, rate_limit=RateLimit(2, 30.0), max_wait=0.5) as ss:
+        await ss.orders.get(1)
+        await ss.orders.get(1)
+        with pytest.raises(RateLimitError):
+            await ss.orders.get(1)  # interactive: the client's 0.5 s applies
+        waiting = asyncio.ensure_future(ss.orders.get(1, lane="bulk"))
+        await asyncio.sleep(0.7)
+        assert not waiting.done()  # bulk: still queued past 0.5 s
+        assert ss.rate_limit_status().queued["bulk"] == 1
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting

@@ -101,7 +101,7 @@ class OrderQuery:
 
     Every bound is inclusive. ``customer_name`` and ``item_keyword`` are case-insensitive
     "contains" matches, ``order_number`` a case-insensitive "starts with" match. ``sort_by``
-    None orders by orderId.
+    None orders by orderId. ``tag_id``: only orders carrying that tag (``/orders/listbytag``).
     """
 
     customer_name: str | None = None
@@ -121,6 +121,7 @@ class OrderQuery:
     sort_desc: bool = False
     page: int = 1
     page_size: int = 100
+    tag_id: int | None = None
 
 
 @attrs.frozen
@@ -161,6 +162,12 @@ class OrderStore:
     values. An order with neither a known orderId nor a known orderKey is added: it keeps the
     orderId it was given or gets the next one, and, when missing, createDate = modifyDate =
     now. Thread-safe.
+
+    An order put with status ``on_hold`` and a ``holdUntilDate`` returns to
+    ``awaiting_shipment`` once that date (00:00 Pacific) has come: lazily, on the next read.
+    Generated ``on_hold`` orders carry no holdUntilDate (held until restored). A deleted order
+    (:meth:`delete`) stays stored (``at`` still returns it) but ``get``, ``find_by_key`` and
+    ``query`` no longer see it.
     """
 
     def __init__(
@@ -174,6 +181,7 @@ class OrderStore:
         user_ids: list[str],
         end_ms: int,
         span_days: int = _DEFAULT_SPAN_DAYS,
+        lock: threading.RLock | None = None,
     ) -> None:
         if count < 0:
             raise ValueError(f"count must be >= 0, got {count!r}")
@@ -197,7 +205,9 @@ class OrderStore:
         self._added_ids: dict[int, int] = {}  # orderId -> index, for added orders
         self._max_id = ORDER_ID_BASE + _ID_STRIDE * count  # above every generated orderId
         self._added_in_id_order = True
-        self._lock = threading.RLock()
+        self._lock = lock if lock is not None else threading.RLock()
+        self._holds: dict[int, int] = {}  # index -> ms at which an API-set hold ends
+        self._deleted: set[int] = set()
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -227,9 +237,10 @@ class OrderStore:
     def find_by_key(self, order_key: str) -> JSON | None:
         """The order with this orderKey, or None (O(1) for generated orders)."""
         with self._lock:
+            self._release_due()
             i = self._overlay_keys.get(order_key)
             if i is not None:
-                return copy.deepcopy(self._overlay[i])
+                return None if i in self._deleted else copy.deepcopy(self._overlay[i])
             try:
                 value = uuid.UUID(order_key).int
             except ValueError:
@@ -237,17 +248,52 @@ class OrderStore:
             i = (value & _M64) ^ self._key_mask
             if i >= self.count or self._generated_key(i) != order_key or i in self._overlay:
                 return None
-            return self._build(i)
+            return None if i in self._deleted else self._build(i)
 
     def get(self, order_id: int) -> JSON | None:
-        """The order with this orderId as a fresh dict, or None."""
+        """The order with this orderId as a fresh dict, or None (also when deleted)."""
         with self._lock:
             i = self.index_of(order_id)
-            return None if i is None else self.at(i)
+            return None if i is None or i in self._deleted else self.at(i)
+
+    def delete(self, order_id: int) -> bool:
+        """Soft-delete an order: it stays stored but is no longer fetched or listed.
+
+        Returns False when no such (undeleted) order exists.
+        """
+        with self._lock:
+            i = self.index_of(order_id)
+            if i is None or i in self._deleted:
+                return False
+            self._deleted.add(i)
+            self._holds.pop(i, None)
+            return True
+
+    def is_deleted(self, order_id: int) -> bool:
+        """Whether the order with this orderId was deleted."""
+        with self._lock:
+            i = self.index_of(order_id)
+            return i is not None and i in self._deleted
+
+    def _release_due(self) -> None:
+        """Move held orders whose holdUntilDate has come back to awaiting_shipment."""
+        if not self._holds:
+            return
+        now = now_ms()
+        for i, until in list(self._holds.items()):
+            if until > now:
+                continue
+            del self._holds[i]
+            o = self._overlay[i]
+            o["orderStatus"] = "awaiting_shipment"
+            o["holdUntilDate"] = None
+            if parse_ts(str(o["modifyDate"])) < until:
+                o["modifyDate"] = format_order_ts(until)
 
     def at(self, i: int) -> JSON:
-        """The order at index ``i`` as a fresh dict."""
+        """The order at index ``i`` as a fresh dict (deleted ones included)."""
         with self._lock:
+            self._release_due()
             o = self._overlay.get(i)
             if o is not None:
                 return copy.deepcopy(o)
@@ -259,6 +305,7 @@ class OrderStore:
         """Update or add an order (see the class docstring); return the stored order."""
         new = copy.deepcopy(dict(order))
         with self._lock:
+            self._release_due()
             i: int | None = None
             if new.get("orderId") is not None:
                 i = self.index_of(int(new["orderId"]))
@@ -297,6 +344,9 @@ class OrderStore:
                 stored["orderNumber"] = stored.get("orderNumber") or f"SANDBOX-{i}"
             self._overlay[i] = stored
             self._overlay_create[i] = parse_ts(str(stored["createDate"]))
+            self._holds.pop(i, None)
+            if stored.get("orderStatus") == "on_hold" and stored.get("holdUntilDate"):
+                self._holds[i] = parse_ts(str(stored["holdUntilDate"])[:10])
             if stored.get("orderKey") is not None:
                 self._overlay_keys[str(stored["orderKey"])] = i
             return copy.deepcopy(stored)
@@ -364,7 +414,7 @@ class OrderStore:
             phone = f"{area}-555-{(hc >> 12) % 10000:04d}"
         company = _data.COMPANIES[(hc >> 57) % len(_data.COMPANIES)] if hc % 10 == 0 else None
         return _Customer(
-            customer_id=_CUSTOMER_ID_BASE + c * 7 + (hc >> 61),
+            customer_id=_CUSTOMER_ID_BASE + c * 8 + (hc >> 61),
             first=first,
             last=last,
             email=email,
@@ -478,6 +528,7 @@ class OrderStore:
     def query(self, q: OrderQuery) -> tuple[list[JSON], int]:
         """The page of orders matching ``q`` and the total number that match."""
         with self._lock:
+            self._release_due()
             indices, total = self._select(q)
             return [self.at(i) for i in indices], total
 
@@ -526,6 +577,12 @@ class OrderStore:
         if q.item_keyword is not None:
             keyword = q.item_keyword.lower()
             preds.append(lambda i: any(keyword in f for f in self._item_fields(i)))
+        if q.tag_id is not None:
+            tag_id = q.tag_id
+            preds.append(lambda i: tag_id in self.tag_ids(i))
+        if self._deleted:
+            deleted = self._deleted
+            preds.append(lambda i: i not in deleted)
         for getter, lo, hi in (
             (self.modify_ms, q.modify_start, q.modify_end),
             (self.order_ms, q.order_start, q.order_end),
