@@ -239,15 +239,14 @@ class Ledger:
         with self._lock:
             if grant.state != "reserved":
                 return
-            at = self._clock() if at is None else at
-            grant.state = "sent"
-            grant.sent_at = at
-            self._reserved -= 1
-            self._in_flight += 1
-            self.total_sent += 1
-            self._stamp(at)
+            self._record_send(grant, self._clock() if at is None else at)
 
-    def _stamp(self, at: float) -> None:
+    def _record_send(self, grant: Grant, at: float) -> None:
+        grant.state = "sent"
+        grant.sent_at = at
+        self._reserved -= 1
+        self._in_flight += 1
+        self.total_sent += 1
         if not self._stamps or at >= self._stamps[-1]:
             self._stamps.append(at)
         else:
@@ -266,7 +265,7 @@ class Ledger:
             if grant.state == "reserved":
                 # No trace hook saw the send (a user's own session): stamp it now, the latest
                 # it can have happened, which keeps the window accounting on the safe side.
-                self._stamp_late(grant, at)
+                self._record_send(grant, at)
             if grant.state == "sent":
                 self._in_flight -= 1
             grant.state = "done"
@@ -286,7 +285,7 @@ class Ledger:
             at = self._clock() if at is None else at
             if grant.state == "reserved":
                 if sent:
-                    self._stamp_late(grant, at)
+                    self._record_send(grant, at)
                 else:
                     self._reserved -= 1
                     for room in self._rooms:
@@ -297,14 +296,6 @@ class Ledger:
             if grant.probe:
                 self._probe_out = False  # the next queued request probes instead
         self._notify()
-
-    def _stamp_late(self, grant: Grant, at: float) -> None:
-        grant.state = "sent"
-        grant.sent_at = at
-        self._reserved -= 1
-        self._in_flight += 1
-        self.total_sent += 1
-        self._stamp(at)
 
     def _follow_headers(self, grant: Grant, headers: RateLimitHeaders, at: float) -> None:
         if headers.limit is not None and headers.limit != self.limit:

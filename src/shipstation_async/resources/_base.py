@@ -266,3 +266,56 @@ def id_list(values: Sequence[int], field: str) -> list[int]:
     if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
         raise InvalidRequestError(f"{field} must be a non-empty list of ids", field=field)
     return [check_id(v, f"{field}[{i}]") for i, v in enumerate(values)]
+
+
+def date_text(value: date | None, field: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = require_aware(value, field).date()  # the Pacific date
+    if not isinstance(value, date):
+        raise InvalidRequestError(f"{field} must be a date, got {value!r}", field=field)
+    return value.isoformat()
+
+
+def plain(value: Any) -> Any:
+    return None if value is None else converter.unstructure(value)
+
+
+def label_body(
+    carrier_code: str,
+    service_code: str,
+    package_code: str,
+    ship_date: date,
+    *,
+    confirmation: str | None,
+    weight: Any,
+    dimensions: Any,
+    insurance_options: Any,
+    international_options: Any,
+    advanced_options: Any,
+    test_label: bool,
+    **parties: Any,
+) -> dict[str, Any]:
+    """The body of a label purchase (createlabel, createlabelfororder), checked before sending.
+
+    Documented keys the caller left out go as null, as the API's own examples send them.
+    ``parties`` adds ``orderId`` or ``shipFrom``/``shipTo``.
+    """
+    body = {
+        **{k: v for k, v in parties.items() if k == "orderId"},
+        "carrierCode": check_text(carrier_code, "carrier_code"),
+        "serviceCode": check_text(service_code, "service_code"),
+        "packageCode": check_text(package_code, "package_code"),
+        "confirmation": confirmation,
+        "shipDate": date_text(ship_date, "ship_date"),
+        "weight": plain(weight),
+        "dimensions": plain(dimensions),
+        **{k: v for k, v in parties.items() if k != "orderId"},
+        "insuranceOptions": plain(insurance_options),
+        "internationalOptions": plain(international_options),
+        "advancedOptions": plain(advanced_options),
+        "testLabel": bool(test_label),
+    }
+    check_no_negative_measures(body, "label")
+    return body

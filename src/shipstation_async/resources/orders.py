@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any, Unpack
 
 from .._sansio import Operation, Safety
-from .._time import require_aware
 from ..errors import APIError, InvalidRequestError
 from ..models import (
     AdvancedOptions,
@@ -22,17 +21,17 @@ from ..models import (
     SuccessResult,
     Weight,
 )
-from ..models.converter import converter
 from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
 from ._base import (
     CallOptions,
     Resource,
     check_choice,
     check_id,
-    check_no_negative_measures,
     check_text,
+    date_text,
     decode_page,
     id_list,
+    label_body,
     paged_query,
     success,
     to_body,
@@ -238,7 +237,7 @@ class Orders(Resource):
         body: dict[str, Any] = {
             "orderId": check_id(order_id, "order_id"),
             "carrierCode": check_text(carrier_code, "carrier_code"),
-            "shipDate": _date(ship_date, "ship_date"),
+            "shipDate": date_text(ship_date, "ship_date"),
             "trackingNumber": tracking_number,
             "notifyCustomer": notify_customer,
             "notifySalesChannel": notify_sales_channel,
@@ -271,21 +270,20 @@ class Orders(Resource):
         request provably did not reach ShipStation: on :class:`AmbiguousRequestError` call
         ``ss.shipments.find_labels(order_id=...)`` before trying again.
         """
-        body = {
-            "orderId": check_id(order_id, "order_id"),
-            "carrierCode": check_text(carrier_code, "carrier_code"),
-            "serviceCode": check_text(service_code, "service_code"),
-            "packageCode": check_text(package_code, "package_code"),
-            "confirmation": confirmation,
-            "shipDate": _date(ship_date, "ship_date"),
-            "weight": _part(weight),
-            "dimensions": _part(dimensions),
-            "insuranceOptions": _part(insurance_options),
-            "internationalOptions": _part(international_options),
-            "advancedOptions": _part(advanced_options),
-            "testLabel": bool(test_label),
-        }
-        _check_label_body(body)
+        body = label_body(
+            carrier_code,
+            service_code,
+            package_code,
+            ship_date,
+            confirmation=confirmation,
+            weight=weight,
+            dimensions=dimensions,
+            insurance_options=insurance_options,
+            international_options=international_options,
+            advanced_options=advanced_options,
+            test_label=test_label,
+            orderId=check_id(order_id, "order_id"),
+        )
         operation = Operation(
             "POST", "/orders/createlabelfororder", body=body, safety=Safety.NON_IDEMPOTENT
         )
@@ -317,21 +315,3 @@ def _deleted(error: APIError) -> SuccessResult | None:
     if error.status == 404:
         return SuccessResult(success=True, message="Already deleted (an earlier attempt did it).")
     return None
-
-
-def _date(value: date | None, field: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = require_aware(value, field).date()  # the Pacific date
-    if not isinstance(value, date):
-        raise InvalidRequestError(f"{field} must be a date, got {value!r}", field=field)
-    return value.isoformat()
-
-
-def _part(value: Any) -> Any:
-    return None if value is None else converter.unstructure(value)
-
-
-def _check_label_body(body: dict[str, Any]) -> None:
-    check_no_negative_measures(body, "label")

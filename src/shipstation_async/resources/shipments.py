@@ -33,10 +33,11 @@ from ._base import (
     check_range,
     check_text,
     decode_page,
+    label_body,
     paged_query,
+    plain,
     structure_list,
 )
-from .orders import _date, _part
 
 ShipmentSortBy = Literal["ShipDate", "CreateDate"]
 _SORT_BY = frozenset(ShipmentSortBy.__args__)  # type: ignore[attr-defined]
@@ -168,22 +169,21 @@ class Shipments(Resource):
         buys a real label; an ambiguous failure is never retried (see ``find_labels``). For a
         return label, swap ``ship_from`` and ``ship_to``; shipments show ``is_return_label``.
         """
-        body = {
-            "carrierCode": check_text(carrier_code, "carrier_code"),
-            "serviceCode": check_text(service_code, "service_code"),
-            "packageCode": check_text(package_code, "package_code"),
-            "confirmation": confirmation,
-            "shipDate": _date(ship_date, "ship_date"),
-            "weight": _required(weight, Weight, "weight"),
-            "dimensions": _part(dimensions),
-            "shipFrom": _required(ship_from, Address, "ship_from"),
-            "shipTo": _required(ship_to, Address, "ship_to"),
-            "insuranceOptions": _part(insurance_options),
-            "internationalOptions": _part(international_options),
-            "advancedOptions": _part(advanced_options),
-            "testLabel": bool(test_label),
-        }
-        check_no_negative_measures(body, "label")
+        body = label_body(
+            carrier_code,
+            service_code,
+            package_code,
+            ship_date,
+            confirmation=confirmation,
+            weight=_required(weight, Weight, "weight"),
+            dimensions=dimensions,
+            insurance_options=insurance_options,
+            international_options=international_options,
+            advanced_options=advanced_options,
+            test_label=test_label,
+            shipFrom=_required(ship_from, Address, "ship_from"),
+            shipTo=_required(ship_to, Address, "ship_to"),
+        )
         operation = Operation(
             "POST", "/shipments/createlabel", body=body, safety=Safety.NON_IDEMPOTENT
         )
@@ -222,7 +222,7 @@ class Shipments(Resource):
             "toPostalCode": check_text(to_postal_code, "to_postal_code"),
             "toCity": to_city,
             "weight": _required(weight, Weight, "weight"),
-            "dimensions": _part(dimensions),
+            "dimensions": plain(dimensions),
             "confirmation": confirmation,
             "residential": residential,
         }
