@@ -129,8 +129,12 @@ PACKAGES: tuple[PackageSpec, ...] = (
     _P("fedex", "fedex_tube", "FedEx® Tube", True, True),
 )  # fmt: skip
 
-SERVICE_BY_CODE: dict[tuple[str, str], ServiceSpec] = {(s.carrier_code, s.code): s for s in SERVICES}
-PACKAGE_BY_CODE: dict[tuple[str, str], PackageSpec] = {(p.carrier_code, p.code): p for p in PACKAGES}
+SERVICE_BY_CODE: dict[tuple[str, str], ServiceSpec] = {
+    (s.carrier_code, s.code): s for s in SERVICES
+}
+PACKAGE_BY_CODE: dict[tuple[str, str], PackageSpec] = {
+    (p.carrier_code, p.code): p for p in PACKAGES
+}
 CARRIER_BY_CODE: dict[str, CarrierSpec] = {c.code: c for c in CARRIERS}
 
 MANUAL_MARKETPLACE_ID = 0

@@ -1,6 +1,9 @@
-"""What handlers see of the sandbox: the world and the behaviour options."""
+"""What handlers see of the sandbox: the world, the behaviour options and a few hooks."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 from aiohttp import web
@@ -8,16 +11,32 @@ from aiohttp import web
 from .world import World
 
 
+def _no_credentials(api_key: str, api_secret: str) -> None:
+    return None
+
+
+def _no_stats() -> dict[str, Any]:
+    return {}
+
+
+def _nothing() -> None:
+    return None
+
+
 @attrs.define
 class SandboxContext:
     """The state and options a handler needs, stored on the aiohttp app under ``CONTEXT``.
 
     ``max_date_range_days``: the longest date range (both ends given) a list filter accepts;
-    None lifts the limit.
+    None lifts the limit. ``add_credentials``: makes the server accept a new key pair
+    (registeraccount); ``stats`` and ``reset_stats``: the server's counters (control API).
     """
 
     world: World
     max_date_range_days: int | None = 90
+    add_credentials: Callable[[str, str], None] = _no_credentials
+    stats: Callable[[], dict[str, Any]] = _no_stats
+    reset_stats: Callable[[], None] = _nothing
 
 
 CONTEXT = web.AppKey("shipstation_sandbox.context", SandboxContext)

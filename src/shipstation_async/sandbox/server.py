@@ -10,6 +10,20 @@ Each request passes an aiohttp middleware chain in this order:
 4. faults: scripted or random errors, drops and 429s (:class:`Faults`);
 5. latency: ``latency`` plus ``Faults.latency`` seconds;
 6. the handler the router picks (ASP.NET-style 404/405 when none).
+
+Two exceptions. ``POST /accounts/registeraccount`` needs no credentials (ShipStation serves it
+to partners without an account) and so skips steps 2 and 3. The control API under
+``/__sandbox`` skips everything above (no credentials, no rate window, no faults, not counted
+in :meth:`Sandbox.stats`):
+
+- ``POST /__sandbox/seed/{resource}``: add a record (object) or records (array) of stores,
+  warehouses, products, customers, orders, tags or users; ``{"created": [...]}``.
+- ``GET /__sandbox/records/{resource}/{id}``: any record, inactive and deleted ones included.
+- ``GET /__sandbox/labels``: the label ledger; ``GET /__sandbox/writes``: how many times
+  each write endpoint took effect; ``GET /__sandbox/stats`` and ``POST /__sandbox/reset-stats``.
+
+The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``labels()``,
+``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``.
 """
 
 from __future__ import annotations
@@ -33,7 +47,9 @@ from ..errors import ConfigurationError
 from ..limits import RateLimit
 from .context import CONTEXT, SandboxContext
 from .faults import FaultDecision, Faults
-from .handlers import build_router
+from .handlers import CONTROL_PREFIX, build_control_router, build_router
+from .handlers.accounts import REGISTER_PATH
+from .labels import LabelPurchase
 from .ratewindow import (
     RESET_FORMATS,
     WINDOW_MODES,
@@ -192,8 +208,15 @@ class Sandbox:
         self.api_key = api_key
         self.api_secret = api_secret
         self.world = world if world is not None else World(orders=orders, seed=seed)
-        self.context = SandboxContext(world=self.world, max_date_range_days=max_date_range_days)
+        self.context = SandboxContext(
+            world=self.world,
+            max_date_range_days=max_date_range_days,
+            add_credentials=self.add_credentials,
+            stats=self._stats_json,
+            reset_stats=self.reset_stats,
+        )
         self.router: Router = build_router()
+        self.control_router: Router = build_control_router()
         self._clock: Callable[[], float] = clock or time.monotonic
         self._window_clock: Callable[[], float] = clock or (
             time.time if window == "aligned" else time.monotonic
@@ -297,6 +320,27 @@ class Sandbox:
             for m in self._meters.values():
                 m.reset()
 
+    def _stats_json(self) -> dict[str, object]:
+        s = self.stats()
+        return {
+            "requests": s.requests,
+            "accepted": s.accepted,
+            "rate_limited": s.rate_limited,
+            "max_in_window": s.max_in_window,
+            "by_path": s.by_path,
+            "by_status": {str(k): v for k, v in s.by_status.items()},
+            "dropped": s.dropped,
+            "handled": s.handled,
+        }
+
+    def labels(self) -> list[LabelPurchase]:
+        """The label ledger: every label bought, oldest first (see ``World.labels``)."""
+        return self.world.labels()
+
+    def write_counts(self) -> dict[str, int]:
+        """How many times each write endpoint took effect (see ``World.write_counts``)."""
+        return self.world.write_counts()
+
     def arrivals(self) -> list[tuple[float, str, str, int]]:
         """The recent arrivals ``(time, method, path_qs, status)``, oldest first.
 
@@ -326,6 +370,8 @@ class Sandbox:
 
     @web.middleware
     async def _arrival_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if _is_control(request.path):
+            return await self._dispatch_to(self.control_router, request, count=False)
         entry = _Arrival(self._clock(), request.method, request.path_qs)
         with self._lock:
             self._counters.requests += 1
@@ -373,13 +419,17 @@ class Sandbox:
     async def _auth_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         key = self._authenticate(request.headers.get("Authorization"))
         if key is None:
+            if _is_open(request):
+                return await handler(request)
             return unauthorized()
         request[_API_KEY] = key
         return await handler(request)
 
     @web.middleware
     async def _rate_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        key = request[_API_KEY]
+        key = request.get(_API_KEY)
+        if key is None:  # an open path without credentials: no key, so no window
+            return await handler(request)
         arrival = request[_ARRIVAL].time
         with self._lock:
             decision = self._window(key).decide(self._window_clock())
@@ -432,19 +482,35 @@ class Sandbox:
             transport.close()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        match = self.router.resolve(request.method, request.path)
+        return await self._dispatch_to(self.router, request, count=True)
+
+    async def _dispatch_to(
+        self, router: Router, request: web.Request, *, count: bool
+    ) -> web.StreamResponse:
+        match = router.resolve(request.method, request.path)
         if match is None:
             return no_resource(str(request.url))
         if isinstance(match, str):
             return method_not_allowed(request.method)
         request[PARAMS_KEY] = match.params
-        with self._lock:
-            self._counters.handled += 1
+        if count:
+            with self._lock:
+                self._counters.handled += 1
         try:
             return await match.handler(request)
         except Exception as exc:
             log.exception("sandbox handler failed for %s %s", request.method, request.path_qs)
             return server_error(500, f"{type(exc).__name__}: {exc}")
+
+
+def _is_control(path: str) -> bool:
+    lower = path.lower()
+    return lower == CONTROL_PREFIX or lower.startswith(CONTROL_PREFIX + "/")
+
+
+def _is_open(request: web.Request) -> bool:
+    """Whether a request may go without credentials (registeraccount)."""
+    return request.method == "POST" and request.path.lower().rstrip("/") == REGISTER_PATH
 
 
 def _format_seconds(seconds: float) -> str:

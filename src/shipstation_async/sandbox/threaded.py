@@ -11,6 +11,7 @@ from typing import Self, Unpack
 
 from ..limits import RateLimit
 from .faults import Faults
+from .labels import LabelPurchase
 from .ratewindow import Decision
 from .server import Sandbox, SandboxOptions, SandboxStats
 from .world import World
@@ -28,8 +29,11 @@ class ThreadedSandbox:
     async code on any loop (the server never shares the caller's loop), so it suits
     function-scoped pytest-asyncio loops and session fixtures alike. It exposes the same
     ``url``, ``api_key``, ``api_secret``, ``rate_limit``, ``faults``, ``world``, ``stats()``,
-    ``reset_stats()``, ``arrivals()`` and ``add_credentials()`` as the sandbox (all
-    thread-safe). Takes the keyword arguments of :class:`Sandbox`.
+    ``reset_stats()``, ``arrivals()``, ``add_credentials()``, ``labels()`` and
+    ``write_counts()`` as the sandbox (all thread-safe: the world's seeding and inspection
+    methods, ``world.add_order(...)`` and the rest, take the world's lock, which the
+    server's handlers hold while they change it). Takes the keyword arguments of
+    :class:`Sandbox`.
     """
 
     def __init__(self, **options: Unpack[SandboxOptions]) -> None:
@@ -155,6 +159,14 @@ class ThreadedSandbox:
     def add_credentials(self, api_key: str, api_secret: str) -> None:
         """Accept another key pair; each API key has its own rate window."""
         self.sandbox.add_credentials(api_key, api_secret)
+
+    def labels(self) -> list[LabelPurchase]:
+        """The label ledger: every label bought, oldest first."""
+        return self.sandbox.labels()
+
+    def write_counts(self) -> dict[str, int]:
+        """How many times each write endpoint took effect, by ``"METHOD /path"``."""
+        return self.sandbox.write_counts()
 
     def window_state(self, api_key: str | None = None) -> Decision:
         """The current state of an API key's window, not counted as a request."""

@@ -1,1005 +1,264 @@
-"""The sandbox's data: a world of orders generated on demand from (seed, index).
+"""The sandbox's data: one consistent, seeded ShipStation account.
 
-Order ``i`` (``0 <= i < count``) is a pure function of the world's seed and ``i``: nothing is
-stored for it until something changes it. Changes and new orders live in an overlay
-(``dict[int, dict]``) on top. That keeps a world of 1,000,000 orders as cheap as one of 100:
-listing materialises at most a page, createDate filters binary-search the index (createDate
-rises strictly with ``i``), and other filters evaluate cheap per-field derivations without
-building JSON for orders that do not match.
+A :class:`World` holds stores (with marketplaces and status mappings, one active Manual
+Store), warehouses (one default), carriers (with services, packages and balances), products,
+customers, tags, users, orders, shipments, fulfillments, webhooks and the label ledger. Every
+reference resolves: an order's storeId is a store, its items' productIds are products, its
+tagIds tags, its userId a user, its customerId a customer; a shipment's orderId is a shipped
+order. Orders, shipments, fulfillments and customers are derived on demand from
+(seed, index), so a world of 1,000,000 orders costs no more to create than one of 100
+(see :mod:`.orderstore`, :mod:`.shipping`, :mod:`.customers`); everything else is small and
+stored.
 
-All times are Pacific wall-clock (see :mod:`._time`), written in ShipStation's formats.
+Seeding and inspection from Python (all thread-safe, all taking and returning ShipStation
+JSON dicts): ``add_store``, ``add_warehouse``, ``add_product``, ``add_customer``,
+``add_order``, ``add_tag``, ``add_user`` (or ``add(resource, record)``), ``get(resource, id)``
+for any record (inactive and deleted ones included), ``labels()`` for the label ledger and
+``write_counts()`` for how many times each write endpoint took effect.
 """
 
 from __future__ import annotations
 
-import bisect
+import contextlib
 import copy
-import itertools
-import math
-import random
 import threading
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, get_args
 
 import attrs
 
-from . import _data
+from . import _catalog, _data, normalize
 from ._time import (
     MS_PER_DAY,
     MS_PER_HOUR,
-    MS_PER_SECOND,
     PACIFIC,
-    format_date,
     format_item_ts,
     format_order_ts,
+    ms_to_naive,
     naive_to_ms,
     now_ms,
     parse_ts,
 )
+from .customers import CustomerStore
+from .labels import LabelPurchase
+from .orderstore import (
+    _DEFAULT_SPAN_DAYS,
+    _M64,
+    _STORE_TABLE,
+    ORDER_ID_BASE,
+    ORDER_KEYS,
+    ORDER_STATUSES,
+    OrderQuery,
+    OrderStore,
+    SortBy,
+    _guid,
+    _mix,
+)
+from .rates import to_ounces
+from .shipping import FulfillmentStore, ShipmentStore
+
+__all__ = [
+    "ORDER_ID_BASE",
+    "ORDER_KEYS",
+    "ORDER_STATUSES",
+    "PRODUCT_KEYS",
+    "STORE_KEYS",
+    "UPDATABLE_STATUSES",
+    "WAREHOUSE_KEYS",
+    "OrderQuery",
+    "OrderStore",
+    "ProductQuery",
+    "Resource",
+    "SortBy",
+    "World",
+]
 
 JSON = dict[str, Any]
 
-ORDER_ID_BASE = 100_000_000
-"""orderId of index ``i`` is ``ORDER_ID_BASE + 5 * i + (a seeded offset in 0..4)``."""
-_ID_STRIDE = 5
-_ORDER_ITEM_ID_BASE = 300_000_000
-_CUSTOMER_ID_BASE = 30_000_000
-_DEFAULT_SPAN_DAYS = 3 * 365
+Resource = Literal[
+    "stores",
+    "warehouses",
+    "products",
+    "customers",
+    "orders",
+    "tags",
+    "users",
+    "shipments",
+    "fulfillments",
+    "carriers",
+    "webhooks",
+]
+"""The record kinds :meth:`World.get` reads; the first seven can be added."""
+RESOURCES: tuple[str, ...] = get_args(Resource)
+SEEDABLE: tuple[str, ...] = RESOURCES[:7]
 
-ORDER_STATUSES: tuple[str, ...] = (
+UPDATABLE_STATUSES: tuple[str, ...] = (
     "awaiting_payment",
     "awaiting_shipment",
-    "pending_fulfillment",
-    "shipped",
     "on_hold",
-    "cancelled",
-    "rejected_fulfillment",
+    "pending_fulfillment",
 )
-"""The values the orderStatus filter accepts (reference §2)."""
+"""Statuses in which createorder may update an order (shipped and cancelled are locked)."""
 
-_STATUS_WEIGHTS = (
-    ("shipped", 55),
-    ("awaiting_shipment", 20),
-    ("cancelled", 8),
-    ("awaiting_payment", 5),
-    ("on_hold", 5),
-    ("pending_fulfillment", 4),
-    ("rejected_fulfillment", 3),
+STORE_KEYS: tuple[str, ...] = (
+    "storeId",
+    "storeName",
+    "marketplaceId",
+    "marketplaceName",
+    "accountName",
+    "email",
+    "integrationUrl",
+    "active",
+    "companyName",
+    "phone",
+    "publicEmail",
+    "website",
+    "refreshDate",
+    "lastRefreshAttempt",
+    "createDate",
+    "modifyDate",
+    "autoRefresh",
+    "statusMappings",
 )
-_STATUS_TABLE: tuple[str, ...] = tuple(s for s, w in _STATUS_WEIGHTS for _ in range(w))
-_STORE_TABLE = (0, 1, 1, 1, 1, 2, 2, 2, 3, 3)  # store kinds weighted: mostly the webstore
+"""The keys of a Store (reference §3); lists leave out ``statusMappings``."""
 
-_M64 = (1 << 64) - 1
+WAREHOUSE_KEYS: tuple[str, ...] = (
+    "warehouseId",
+    "warehouseName",
+    "originAddress",
+    "returnAddress",
+    "createDate",
+    "isDefault",
+)
+"""The keys of a Warehouse, as the docs' examples show them."""
 
-SortBy = Literal["OrderDate", "ModifyDate", "CreateDate"]
+PRODUCT_KEYS: tuple[str, ...] = (
+    "productId",
+    "sku",
+    "name",
+    "price",
+    "defaultCost",
+    "length",
+    "width",
+    "height",
+    "weightOz",
+    "internalNotes",
+    "fulfillmentSku",
+    "createDate",
+    "modifyDate",
+    "active",
+    "productCategory",
+    "productType",
+    "warehouseLocation",
+    "defaultCarrierCode",
+    "defaultServiceCode",
+    "defaultPackageCode",
+    "defaultIntlCarrierCode",
+    "defaultIntlServiceCode",
+    "defaultIntlPackageCode",
+    "defaultConfirmation",
+    "defaultIntlConfirmation",
+    "customsDescription",
+    "customsValue",
+    "customsTariffNo",
+    "customsCountryCode",
+    "noCustoms",
+    "tags",
+    "aliases",
+)
+"""The keys of a Product (reference §3)."""
 
+CARRIER_KEYS: tuple[str, ...] = (
+    "name",
+    "code",
+    "accountNumber",
+    "requiresFundedAccount",
+    "balance",
+    "nickname",
+    "shippingProviderId",
+    "primary",
+)
+"""The keys of a Carrier, as the docs' examples show them."""
 
-def _mix(x: int) -> int:
-    """A 64-bit bijective mixer (splitmix64's finaliser): cheap, well-spread hashes."""
-    x = (x + 0x9E3779B97F4A7C15) & _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return x ^ (x >> 31)
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    "ORDER_NOTIFY",
+    "ITEM_ORDER_NOTIFY",
+    "SHIP_NOTIFY",
+    "ITEM_SHIP_NOTIFY",
+    "FULFILLMENT_SHIPPED",
+    "FULFILLMENT_REJECTED",
+)
+"""The webhook events ShipStation V1 offers (reference §6)."""
 
+REFRESH_UPDATING = (2, "Updating orders")
+"""getrefreshstatus while a refresh runs (the documented example's values)."""
+REFRESH_IDLE = (4, "Idle")
+"""getrefreshstatus when no refresh runs (the real value set is unconfirmed: a sandbox choice)."""
 
-def _money(cents: int) -> int | float:
-    """A money value as ShipStation writes it: an integer when whole, else 2 decimals."""
-    if cents % 100 == 0:
-        return cents // 100
-    return round(cents / 100, 2)
-
-
-def _guid(value: int) -> str:
-    return str(uuid.UUID(int=value & ((1 << 128) - 1)))
+ProductSortBy = Literal["SKU", "ModifyDate", "CreateDate"]
 
 
 @attrs.frozen
-class OrderQuery:
-    """The parsed parameters of ``GET /orders``; times are Pacific wall-clock milliseconds.
+class ProductQuery:
+    """The parsed parameters of ``GET /products``.
 
-    Every bound is inclusive. ``customer_name`` and ``item_keyword`` are case-insensitive
-    "contains" matches, ``order_number`` a case-insensitive "starts with" match. ``sort_by``
-    None orders by orderId. ``tag_id``: only orders carrying that tag (``/orders/listbytag``).
+    ``sku`` and ``name`` are case-insensitive "contains" matches; ``start``/``end`` bound
+    createDate (Pacific wall-clock ms, inclusive). ``sort_by`` None is productId order.
     """
 
-    customer_name: str | None = None
-    item_keyword: str | None = None
-    create_start: int | None = None
-    create_end: int | None = None
-    modify_start: int | None = None
-    modify_end: int | None = None
-    order_start: int | None = None
-    order_end: int | None = None
-    payment_start: int | None = None
-    payment_end: int | None = None
-    order_number: str | None = None
-    order_status: str | None = None
-    store_id: int | None = None
-    sort_by: SortBy | None = None
+    sku: str | None = None
+    name: str | None = None
+    product_category_id: int | None = None
+    product_type_id: int | None = None
+    tag_id: int | None = None
+    start: int | None = None
+    end: int | None = None
+    show_inactive: bool = False
+    sort_by: ProductSortBy | None = None
     sort_desc: bool = False
     page: int = 1
     page_size: int = 100
-    tag_id: int | None = None
 
 
-@attrs.frozen
-class _Customer:
-    customer_id: int
-    first: str
-    last: str
-    email: str
-    phone: str
-    street1: str
-    street2: str | None
-    city: str
-    state: str
-    postal_code: str
-    country: str
-    company: str | None
-    residential: bool
-    verified: str
+@attrs.define
+class _Refresh:
+    started: float  # time.monotonic()
+    attempt_ms: int
+    refresh_ms: int
 
-    @property
-    def name(self) -> str:
-        return f"{self.first} {self.last}"
 
+def _store_ts(ms: int) -> str:
+    return format_item_ts(ms)
 
-_PRODUCT_FIELDS: tuple[tuple[str, ...], ...] = tuple(
-    (sku.lower(), name.lower(), *(f"{k} {v}".lower() for k, v in opts))
-    for sku, name, _w, _p, opts, _loc, _pid in _data.PRODUCTS
-)
-_DISCOUNT_FIELDS: tuple[str, ...] = ("discount code", "10% off")
 
+def _refresh_date(ms: int) -> str:
+    d = ms_to_naive(ms)
+    return f"{d.month}-{d.day}-{d.year}"
 
-class OrderStore:
-    """The world's orders: generated from (seed, index) with an overlay of changes.
 
-    ``get(order_id)`` returns a fresh dict (mutating it changes nothing: use :meth:`put`).
-    ``put(order)`` updates an existing order (found by orderId, else orderKey), keeping its
-    orderId and createDate and setting modifyDate to now; keys not given keep their current
-    values. An order with neither a known orderId nor a known orderKey is added: it keeps the
-    orderId it was given or gets the next one, and, when missing, createDate = modifyDate =
-    now. Thread-safe.
-
-    An order put with status ``on_hold`` and a ``holdUntilDate`` returns to
-    ``awaiting_shipment`` once that date (00:00 Pacific) has come: lazily, on the next read.
-    Generated ``on_hold`` orders carry no holdUntilDate (held until restored). A deleted order
-    (:meth:`delete`) stays stored (``at`` still returns it) but ``get``, ``find_by_key`` and
-    ``query`` no longer see it.
-    """
-
-    def __init__(
-        self,
-        *,
-        count: int,
-        seed: int,
-        stores: list[JSON],
-        warehouse_ids: list[int],
-        tag_ids: list[int],
-        user_ids: list[str],
-        end_ms: int,
-        span_days: int = _DEFAULT_SPAN_DAYS,
-        lock: threading.RLock | None = None,
-    ) -> None:
-        if count < 0:
-            raise ValueError(f"count must be >= 0, got {count!r}")
-        self.count = count
-        self.seed = seed
-        self._key = _mix(seed & _M64 ^ 0x5EED5EED)
-        self._key_mask = _mix(self._key ^ 0x0DE4_4E75)
-        self._stores = stores
-        self._warehouse_ids = warehouse_ids
-        self._tag_ids = tag_ids
-        self._user_ids = user_ids
-        self.end_ms = end_ms
-        span = span_days * MS_PER_DAY
-        self._step = max(1, span // max(1, count))
-        self.start_ms = end_ms - self._step * max(1, count)
-        self._customer_pool = max(25, count // 3)
-        self._overlay: dict[int, JSON] = {}
-        self._overlay_create: dict[int, int] = {}
-        self._overlay_keys: dict[str, int] = {}
-        self._next_index = count
-        self._added_ids: dict[int, int] = {}  # orderId -> index, for added orders
-        self._max_id = ORDER_ID_BASE + _ID_STRIDE * count  # above every generated orderId
-        self._added_in_id_order = True
-        self._lock = lock if lock is not None else threading.RLock()
-        self._holds: dict[int, int] = {}  # index -> ms at which an API-set hold ends
-        self._deleted: set[int] = set()
-
-    # -- identity ---------------------------------------------------------------------------
-
-    def __len__(self) -> int:
-        """How many orders exist (generated plus added)."""
-        return self._next_index
-
-    def _h(self, i: int, salt: int) -> int:
-        return _mix((self._key + (i << 3) + salt) & _M64)
-
-    def order_id(self, i: int) -> int:
-        """The orderId of index ``i``."""
-        if i >= self.count:
-            return int(self._overlay[i]["orderId"])
-        return ORDER_ID_BASE + _ID_STRIDE * i + (self._h(i, 0) >> 56) % _ID_STRIDE
-
-    def index_of(self, order_id: int) -> int | None:
-        """The index of an orderId, or None if no such order exists."""
-        q = (order_id - ORDER_ID_BASE) // _ID_STRIDE
-        if 0 <= q < self.count and self.order_id(q) == order_id:
-            return q
-        return self._added_ids.get(order_id)
-
-    def _generated_key(self, i: int) -> str:
-        return _guid((self._h(i, 0) << 64) | (i ^ self._key_mask))
-
-    def find_by_key(self, order_key: str) -> JSON | None:
-        """The order with this orderKey, or None (O(1) for generated orders)."""
-        with self._lock:
-            self._release_due()
-            i = self._overlay_keys.get(order_key)
-            if i is not None:
-                return None if i in self._deleted else copy.deepcopy(self._overlay[i])
-            try:
-                value = uuid.UUID(order_key).int
-            except ValueError:
-                return None
-            i = (value & _M64) ^ self._key_mask
-            if i >= self.count or self._generated_key(i) != order_key or i in self._overlay:
-                return None
-            return None if i in self._deleted else self._build(i)
-
-    def get(self, order_id: int) -> JSON | None:
-        """The order with this orderId as a fresh dict, or None (also when deleted)."""
-        with self._lock:
-            i = self.index_of(order_id)
-            return None if i is None or i in self._deleted else self.at(i)
-
-    def delete(self, order_id: int) -> bool:
-        """Soft-delete an order: it stays stored but is no longer fetched or listed.
-
-        Returns False when no such (undeleted) order exists.
-        """
-        with self._lock:
-            i = self.index_of(order_id)
-            if i is None or i in self._deleted:
-                return False
-            self._deleted.add(i)
-            self._holds.pop(i, None)
-            return True
-
-    def is_deleted(self, order_id: int) -> bool:
-        """Whether the order with this orderId was deleted."""
-        with self._lock:
-            i = self.index_of(order_id)
-            return i is not None and i in self._deleted
-
-    def _release_due(self) -> None:
-        """Move held orders whose holdUntilDate has come back to awaiting_shipment."""
-        if not self._holds:
-            return
-        now = now_ms()
-        for i, until in list(self._holds.items()):
-            if until > now:
-                continue
-            del self._holds[i]
-            o = self._overlay[i]
-            o["orderStatus"] = "awaiting_shipment"
-            o["holdUntilDate"] = None
-            if parse_ts(str(o["modifyDate"])) < until:
-                o["modifyDate"] = format_order_ts(until)
-
-    def at(self, i: int) -> JSON:
-        """The order at index ``i`` as a fresh dict (deleted ones included)."""
-        with self._lock:
-            self._release_due()
-            o = self._overlay.get(i)
-            if o is not None:
-                return copy.deepcopy(o)
-        if not 0 <= i < self.count:
-            raise IndexError(i)
-        return self._build(i)
-
-    def put(self, order: Mapping[str, Any]) -> JSON:
-        """Update or add an order (see the class docstring); return the stored order."""
-        new = copy.deepcopy(dict(order))
-        with self._lock:
-            self._release_due()
-            i: int | None = None
-            if new.get("orderId") is not None:
-                i = self.index_of(int(new["orderId"]))
-            elif new.get("orderKey") is not None:
-                found = self.find_by_key(str(new["orderKey"]))
-                if found is not None:
-                    i = self.index_of(int(found["orderId"]))
-            now = format_order_ts(max(now_ms(), self.end_ms + 1))
-            if i is not None:
-                current = self.at(i)
-                new.pop("createDate", None)
-                new.pop("orderId", None)
-                stored = {**current, **new}
-                stored["modifyDate"] = now
-                old_key = current.get("orderKey")
-                if old_key is not None and self._overlay_keys.get(old_key) == i:
-                    del self._overlay_keys[old_key]
-            else:
-                i = self._next_index
-                self._next_index += 1
-                stored = _order_template()
-                stored.update(new)
-                if new.get("orderId") is not None:
-                    order_id = int(new["orderId"])
-                    if order_id <= self._max_id:
-                        self._added_in_id_order = False
-                else:
-                    order_id = max(ORDER_ID_BASE + _ID_STRIDE * i, self._max_id + 1)
-                self._max_id = max(self._max_id, order_id)
-                self._added_ids[order_id] = i
-                stored["orderId"] = order_id
-                stored["createDate"] = stored.get("createDate") or now
-                stored["modifyDate"] = stored.get("modifyDate") or stored["createDate"]
-                stored["orderDate"] = stored.get("orderDate") or stored["createDate"]
-                stored["orderKey"] = stored.get("orderKey") or str(uuid.uuid4())
-                stored["orderNumber"] = stored.get("orderNumber") or f"SANDBOX-{i}"
-            self._overlay[i] = stored
-            self._overlay_create[i] = parse_ts(str(stored["createDate"]))
-            self._holds.pop(i, None)
-            if stored.get("orderStatus") == "on_hold" and stored.get("holdUntilDate"):
-                self._holds[i] = parse_ts(str(stored["holdUntilDate"])[:10])
-            if stored.get("orderKey") is not None:
-                self._overlay_keys[str(stored["orderKey"])] = i
-            return copy.deepcopy(stored)
-
-    # -- cheap per-field derivations (used by filters; honour the overlay) --------------------
-
-    def create_ms(self, i: int) -> int:
-        """The createDate of index ``i`` as wall-clock milliseconds."""
-        if i >= self.count:
-            return self._overlay_create[i]
-        return self.start_ms + i * self._step + self._h(i, 0) % self._step
-
-    def _dates(self, i: int) -> tuple[int, int, int | None]:
-        """(orderDate, modifyDate, paymentDate) of generated index ``i``."""
-        create = self.create_ms(i)
-        hd = self._h(i, 3)
-        u = (hd & 0xFFFF) / 65536.0
-        if u < 0.25:
-            modify = create
-        else:
-            lag = int(-math.log(1.0 - (u - 0.25) / 0.75 * 0.999) * 3 * MS_PER_DAY)
-            modify = min(create + 1 + lag, self.end_ms)
-            modify = max(modify, create)
-        order = (create - ((hd >> 16) & 0xFFFFFFFF) % (36 * MS_PER_HOUR)) // 1000 * 1000
-        if self._status_generated(i) == "awaiting_payment":
-            payment = None
-        else:
-            payment = min(order + ((hd >> 48) % 600) * MS_PER_SECOND, create)
-        return order, modify, payment
-
-    def _status_generated(self, i: int) -> str:
-        return _STATUS_TABLE[(self._h(i, 0) >> 40) % len(_STATUS_TABLE)]
-
-    def _store_index(self, i: int) -> int:
-        return _STORE_TABLE[(self._h(i, 0) >> 48) % len(_STORE_TABLE)] % len(self._stores)
-
-    def _order_number(self, i: int) -> str:
-        return f"{self._stores[self._store_index(i)]['_prefix']}{100001 + i}"
-
-    def _customer_hash(self, c: int) -> int:
-        return _mix(self._key ^ (0xC057 << 40) ^ c)
-
-    def _customer_name(self, c: int) -> str:
-        hc = self._customer_hash(c)
-        first = _data.FIRST_NAMES[hc % len(_data.FIRST_NAMES)]
-        return f"{first} {_data.LAST_NAMES[(hc >> 10) % len(_data.LAST_NAMES)]}"
-
-    def _customer(self, c: int) -> _Customer:
-        hc = self._customer_hash(c)
-        first = _data.FIRST_NAMES[hc % len(_data.FIRST_NAMES)]
-        last = _data.LAST_NAMES[(hc >> 10) % len(_data.LAST_NAMES)]
-        street = (
-            f"{(hc >> 20) % 9900 + 100} {_data.STREET_NAMES[(hc >> 34) % len(_data.STREET_NAMES)]}"
-        )
-        street2 = f"Apt {(hc >> 40) % 400 + 1}" if (hc >> 50) % 5 == 0 else None
-        local = f"{first}.{last}".lower().replace("'", "")
-        email = f"{local}{c % 1000}@example.com"
-        if (hc >> 53) % 12 == 0:
-            city, state, postal, country = _data.INTL_CITIES[(hc >> 20) % len(_data.INTL_CITIES)]
-            phone = f"+{(hc >> 8) % 90 + 10} {(hc >> 16) % 9000 + 1000} {(hc >> 24) % 900000:06d}"
-        else:
-            city, state, prefix, area = _data.US_CITIES[(hc >> 20) % len(_data.US_CITIES)]
-            postal = f"{prefix}{(hc >> 30) % 100:02d}"
-            country = "US"
-            phone = f"{area}-555-{(hc >> 12) % 10000:04d}"
-        company = _data.COMPANIES[(hc >> 57) % len(_data.COMPANIES)] if hc % 10 == 0 else None
-        return _Customer(
-            customer_id=_CUSTOMER_ID_BASE + c * 8 + (hc >> 61),
-            first=first,
-            last=last,
-            email=email,
-            phone=phone,
-            street1=street,
-            street2=street2,
-            city=city,
-            state=state,
-            postal_code=postal,
-            country=country,
-            company=company,
-            residential=company is None,
-            verified=_data.ADDRESS_VERIFIED[(hc >> 4) % len(_data.ADDRESS_VERIFIED)],
-        )
-
-    def _people(self, i: int) -> tuple[_Customer, _Customer | None, int]:
-        """(customer, gift recipient or None, h1) of generated index ``i``."""
-        h1 = self._h(i, 1)
-        customer = self._customer(h1 % self._customer_pool)
-        recipient = None
-        if (h1 >> 16) % 12 == 0:
-            recipient = self._customer((h1 >> 24) % self._customer_pool + self._customer_pool)
-        return customer, recipient, h1
-
-    def _lines(self, h1: int) -> tuple[list[tuple[int, int]], bool]:
-        """([(product index, quantity)], has a discount line) from the order's h1 hash."""
-        roll = (h1 >> 20) % 10
-        n = 1 if roll < 6 else 2 if roll < 9 else 3
-        lines: list[tuple[int, int]] = []
-        seen: set[int] = set()
-        for k in range(n):
-            p = (h1 >> (24 + 7 * k)) % len(_data.PRODUCTS)
-            while p in seen:
-                p = (p + 1) % len(_data.PRODUCTS)
-            seen.add(p)
-            q = (h1 >> (45 + 3 * k)) % 8
-            lines.append((p, 1 if q < 5 else 2 if q < 7 else 3))
-        return lines, (h1 >> 58) % 16 == 0
-
-    def _names(self, i: int) -> tuple[str, ...]:
-        o = self._overlay.get(i)
-        if o is not None:
-            return tuple(
-                str(a.get("name") or "").lower()
-                for a in (o.get("billTo"), o.get("shipTo"))
-                if isinstance(a, dict)
-            )
-        customer, recipient, _ = self._people(i)
-        if recipient is None:
-            return (customer.name.lower(),)
-        return customer.name.lower(), recipient.name.lower()
-
-    def _item_fields(self, i: int) -> Iterable[str]:
-        o = self._overlay.get(i)
-        if o is not None:
-            for item in o.get("items") or ():
-                yield str(item.get("sku") or "").lower()
-                yield str(item.get("name") or "").lower()
-                for opt in item.get("options") or ():
-                    yield f"{opt.get('name') or ''} {opt.get('value') or ''}".lower()
-            return
-        lines, discount = self._lines(self._h(i, 1))
-        for p, _q in lines:
-            yield from _PRODUCT_FIELDS[p]
-        if discount:
-            yield from _DISCOUNT_FIELDS
-
-    def _overlay_ts(self, i: int, key: str) -> int | None:
-        value = self._overlay[i].get(key)
-        return None if value is None else parse_ts(str(value))
-
-    def status(self, i: int) -> str:
-        """The orderStatus of index ``i``."""
-        o = self._overlay.get(i)
-        return str(o.get("orderStatus")) if o is not None else self._status_generated(i)
-
-    def store_id(self, i: int) -> int | None:
-        """advancedOptions.storeId of index ``i``."""
-        o = self._overlay.get(i)
-        if o is not None:
-            adv = o.get("advancedOptions") or {}
-            value = adv.get("storeId")
-            return None if value is None else int(value)
-        return int(self._stores[self._store_index(i)]["storeId"])
-
-    def order_number(self, i: int) -> str:
-        """The orderNumber of index ``i``."""
-        o = self._overlay.get(i)
-        return str(o.get("orderNumber") or "") if o is not None else self._order_number(i)
-
-    def modify_ms(self, i: int) -> int | None:
-        """The modifyDate of index ``i`` in wall-clock milliseconds."""
-        if i in self._overlay:
-            return self._overlay_ts(i, "modifyDate")
-        return self._dates(i)[1]
-
-    def order_ms(self, i: int) -> int | None:
-        """The orderDate of index ``i`` in wall-clock milliseconds."""
-        if i in self._overlay:
-            return self._overlay_ts(i, "orderDate")
-        return self._dates(i)[0]
-
-    def payment_ms(self, i: int) -> int | None:
-        """The paymentDate of index ``i`` in wall-clock milliseconds (None when unpaid)."""
-        if i in self._overlay:
-            return self._overlay_ts(i, "paymentDate")
-        return self._dates(i)[2]
-
-    # -- listing ------------------------------------------------------------------------------
-
-    def query(self, q: OrderQuery) -> tuple[list[JSON], int]:
-        """The page of orders matching ``q`` and the total number that match."""
-        with self._lock:
-            self._release_due()
-            indices, total = self._select(q)
-            return [self.at(i) for i in indices], total
-
-    def _create_bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
-        lo = (
-            0 if start is None else bisect.bisect_left(range(self.count), start, key=self.create_ms)
-        )
-        hi = (
-            self.count
-            if end is None
-            else bisect.bisect_right(range(self.count), end, key=self.create_ms)
-        )
-        return lo, max(lo, hi)
-
-    def _name_predicate(self, needle: str, scan_size: int) -> Callable[[int], bool]:
-        """Match billTo/shipTo names; precomputes matching customers for large scans."""
-        if scan_size < 2 * self._customer_pool:
-            return lambda i: any(needle in n for n in self._names(i))
-        pool = self._customer_pool
-        matching = {c for c in range(2 * pool) if needle in self._customer_name(c).lower()}
-        overlay = self._overlay
-
-        def pred(i: int) -> bool:
-            if i in overlay:
-                return any(needle in n for n in self._names(i))
-            h1 = self._h(i, 1)
-            if h1 % pool in matching:
-                return True
-            return (h1 >> 16) % 12 == 0 and (h1 >> 24) % pool + pool in matching
-
-        return pred
-
-    def _predicates(self, q: OrderQuery, scan_size: int) -> list[Callable[[int], bool]]:
-        preds: list[Callable[[int], bool]] = []
-        if q.order_status is not None:
-            status = q.order_status
-            preds.append(lambda i: self.status(i) == status)
-        if q.store_id is not None:
-            store_id = q.store_id
-            preds.append(lambda i: self.store_id(i) == store_id)
-        if q.order_number is not None:
-            prefix = q.order_number.lower()
-            preds.append(lambda i: self.order_number(i).lower().startswith(prefix))
-        if q.customer_name is not None:
-            preds.append(self._name_predicate(q.customer_name.lower(), scan_size))
-        if q.item_keyword is not None:
-            keyword = q.item_keyword.lower()
-            preds.append(lambda i: any(keyword in f for f in self._item_fields(i)))
-        if q.tag_id is not None:
-            tag_id = q.tag_id
-            preds.append(lambda i: tag_id in self.tag_ids(i))
-        if self._deleted:
-            deleted = self._deleted
-            preds.append(lambda i: i not in deleted)
-        for getter, lo, hi in (
-            (self.modify_ms, q.modify_start, q.modify_end),
-            (self.order_ms, q.order_start, q.order_end),
-            (self.payment_ms, q.payment_start, q.payment_end),
-        ):
-            if lo is not None or hi is not None:
-                preds.append(_in_range(getter, lo, hi))
-        return preds
-
-    def _select(self, q: OrderQuery) -> tuple[list[int], int]:
-        lo, hi = self._create_bounds(q.create_start, q.create_end)
-        added = [
-            j
-            for j in range(self.count, self._next_index)
-            if (q.create_start is None or self._overlay_create[j] >= q.create_start)
-            and (q.create_end is None or self._overlay_create[j] <= q.create_end)
-        ]
-        preds = self._predicates(q, hi - lo)
-        first = (q.page - 1) * q.page_size
-        fast = (q.sort_by is None and self._added_in_id_order) or (
-            q.sort_by == "CreateDate"
-            and all(self._overlay_create[j] > self.end_ms for j in added)
-            and _sorted_by(added, self._overlay_create)
-        )
-        if not preds and fast:
-            # Index order is orderId order and (for generated orders) createDate order:
-            # page arithmetic, no scan.
-            total = (hi - lo) + len(added)
-            positions = range(first, min(first + q.page_size, total))
-            if q.sort_desc:
-                positions = range(total - 1 - first, max(total - 1 - first - q.page_size, -1), -1)
-            n_gen = hi - lo
-            return [lo + p if p < n_gen else added[p - n_gen] for p in positions], total
-        matched = [i for i in range(lo, hi) if all(p(i) for p in preds)]
-        matched += [j for j in added if all(p(j) for p in preds)]
-        if q.sort_by is None and not self._added_in_id_order:
-            matched.sort(key=self.order_id)
-        elif q.sort_by is not None:
-            key = {
-                "CreateDate": self.create_ms,
-                "ModifyDate": self.modify_ms,
-                "OrderDate": self.order_ms,
-            }[q.sort_by]
-            matched.sort(key=lambda i: (_none_first(key(i)), i))
-        if q.sort_desc:
-            matched.reverse()
-        return matched[first : first + q.page_size], len(matched)
-
-    # -- materialising one order --------------------------------------------------------------
-
-    def _address(self, person: _Customer, *, name: str | None = None) -> JSON:
-        return {
-            "name": name or person.name,
-            "company": person.company,
-            "street1": person.street1,
-            "street2": person.street2,
-            "street3": None,
-            "city": person.city,
-            "state": person.state,
-            "postalCode": person.postal_code,
-            "country": person.country,
-            "phone": person.phone,
-            "residential": person.residential,
-            "addressVerified": person.verified,
-        }
-
-    def _build(self, i: int) -> JSON:
-        h0 = self._h(i, 0)
-        create = self.create_ms(i)
-        order_date, modify, payment = self._dates(i)
-        status = self._status_generated(i)
-        store = self._stores[self._store_index(i)]
-        customer, recipient, h1 = self._people(i)
-        lines, discount = self._lines(h1)
-        rnd = random.Random(self._h(i, 2))
-        item_ts = format_item_ts(create)
-
-        items: list[JSON] = []
-        subtotal = 0
-        weight_oz = 0
-        for k, (p, qty) in enumerate(lines):
-            sku, name, oz, price, opts, location, product_id = _data.PRODUCTS[p]
-            subtotal += price * qty
-            weight_oz += oz * qty
-            items.append(
-                {
-                    "orderItemId": _ORDER_ITEM_ID_BASE + 4 * i + k,
-                    "lineItemKey": f"{rnd.getrandbits(40):010x}" if rnd.random() < 0.6 else None,
-                    "sku": sku,
-                    "name": name,
-                    "imageUrl": (
-                        f"https://cdn.example.com/products/{sku.lower()}.jpg"
-                        if rnd.random() < 0.5
-                        else None
-                    ),
-                    "weight": {"value": oz, "units": "ounces"},
-                    "quantity": qty,
-                    "unitPrice": _money(price),
-                    "taxAmount": None,
-                    "shippingAmount": None,
-                    "warehouseLocation": location,
-                    "options": [{"name": n, "value": v} for n, v in opts],
-                    "productId": product_id,
-                    "fulfillmentSku": sku if rnd.random() < 0.2 else None,
-                    "adjustment": False,
-                    "upc": f"{rnd.randrange(10**11, 10**12)}" if rnd.random() < 0.3 else None,
-                    "createDate": item_ts,
-                    "modifyDate": item_ts,
-                }
-            )
-        if discount:
-            off = -(subtotal // 10)
-            subtotal += off
-            items.append(
-                {
-                    "orderItemId": _ORDER_ITEM_ID_BASE + 4 * i + 3,
-                    "lineItemKey": None,
-                    "sku": "DISCOUNT CODE",
-                    "name": "10% OFF",
-                    "imageUrl": None,
-                    "weight": {"value": 0, "units": "ounces"},
-                    "quantity": 1,
-                    "unitPrice": _money(off),
-                    "taxAmount": None,
-                    "shippingAmount": None,
-                    "warehouseLocation": None,
-                    "options": [],
-                    "productId": None,
-                    "fulfillmentSku": None,
-                    "adjustment": True,
-                    "upc": None,
-                    "createDate": item_ts,
-                    "modifyDate": item_ts,
-                }
-            )
-        tax = subtotal * rnd.choice((0, 0, 600, 725, 825, 950)) // 10000
-        shipping = rnd.choice((0, 0, 499, 599, 895, 1000, 1295))
-        total = subtotal + tax + shipping
-        international = (recipient or customer).country != "US"
-
-        if international:
-            service = _data.INTL_SERVICES[rnd.randrange(len(_data.INTL_SERVICES))]
-        else:
-            service = _data.SERVICES[rnd.randrange(len(_data.SERVICES))]
-        carrier_code, service_code, requested, package_code = service
-        has_service = status == "shipped" or (
-            status in ("awaiting_shipment", "on_hold") and rnd.random() < 0.5
-        )
-        ship_date = None
-        if status == "shipped":
-            ship_date = format_date(min(create + rnd.randrange(3 * MS_PER_DAY), self.end_ms))
-        hold_until = None
-        if status == "on_hold":
-            hold_until = format_date(create + rnd.randrange(2, 21) * MS_PER_DAY)
-        ship_by = None
-        if rnd.random() < 0.7:
-            ship_by = format_order_ts((order_date // MS_PER_DAY + rnd.randrange(3, 8)) * MS_PER_DAY)
-        fulfilled = status in ("pending_fulfillment", "rejected_fulfillment")
-        provider = _data.FULFILLMENT_PROVIDERS[rnd.randrange(len(_data.FULFILLMENT_PROVIDERS))]
-        gift = recipient is not None
-        insured = rnd.random() < 0.15
-
-        bill_to: JSON
-        if rnd.random() < 0.6:
-            bill_to = dict.fromkeys(
-                (
-                    "company",
-                    "street1",
-                    "street2",
-                    "street3",
-                    "city",
-                    "state",
-                    "postalCode",
-                    "country",
-                    "phone",
-                    "residential",
-                    "addressVerified",
-                )
-            )
-            bill_to = {"name": customer.name, **bill_to}
-        else:
-            bill_to = self._address(customer)
-            bill_to["addressVerified"] = None
-        ship_to = self._address(recipient or customer)
-
-        customs: JSON = {"contents": None, "customsItems": None, "nonDelivery": None}
-        if international:
-            customs = {
-                "contents": "merchandise",
-                "customsItems": [
-                    {
-                        "customsItemId": 11_000_000 + 4 * i + k,
-                        "description": item["name"],
-                        "quantity": item["quantity"],
-                        "value": item["unitPrice"],
-                        "harmonizedTariffCode": None,
-                        "countryOfOrigin": "US",
-                    }
-                    for k, item in enumerate(items)
-                    if not item["adjustment"]
-                ],
-                "nonDelivery": "return_to_sender",
-            }
-        dims = None
-        if rnd.random() < 0.6:
-            dims = {
-                "units": "inches",
-                "length": rnd.randrange(6, 25),
-                "width": rnd.randrange(4, 16),
-                "height": rnd.randrange(2, 12),
-            }
-        custom1 = None
-        if rnd.random() < 0.3:
-            custom1 = ", ".join(f"SKU: {it['sku']} x {it['quantity']}" for it in items[:2])
-        tag_ids = None
-        if rnd.random() < 0.2 and self._tag_ids:
-            tag_ids = sorted(rnd.sample(self._tag_ids, rnd.randrange(1, 3)))
-
-        return {
-            "orderId": ORDER_ID_BASE + _ID_STRIDE * i + (h0 >> 56) % _ID_STRIDE,
-            "orderNumber": f"{store['_prefix']}{100001 + i}",
-            "orderKey": _guid((h0 << 64) | (i ^ self._key_mask)),
-            "orderDate": format_order_ts(order_date),
-            "createDate": format_order_ts(create),
-            "modifyDate": format_order_ts(modify),
-            "paymentDate": None if payment is None else format_order_ts(payment),
-            "shipByDate": ship_by,
-            "orderStatus": status,
-            "customerId": customer.customer_id,
-            "customerUsername": customer.email,
-            "customerEmail": customer.email,
-            "billTo": bill_to,
-            "shipTo": ship_to,
-            "items": items,
-            "orderTotal": _money(total),
-            "amountPaid": 0 if status == "awaiting_payment" else _money(total),
-            "taxAmount": _money(tax),
-            "shippingAmount": _money(shipping),
-            "customerNotes": (rnd.choice(_data.CUSTOMER_NOTES) if rnd.random() < 0.2 else None),
-            "internalNotes": (rnd.choice(_data.INTERNAL_NOTES) if rnd.random() < 0.1 else None),
-            "gift": gift,
-            "giftMessage": rnd.choice(_data.GIFT_MESSAGES) if gift else None,
-            "paymentMethod": (
-                None if status == "awaiting_payment" else rnd.choice(_data.PAYMENT_METHODS)
-            ),
-            "requestedShippingService": requested,
-            "carrierCode": carrier_code if has_service else None,
-            "serviceCode": service_code if has_service else None,
-            "packageCode": package_code if has_service else None,
-            "confirmation": rnd.choice(("none", "none", "none", "delivery", "signature")),
-            "shipDate": ship_date,
-            "holdUntilDate": hold_until,
-            "weight": {"value": weight_oz, "units": "ounces"},
-            "dimensions": dims,
-            "insuranceOptions": {
-                "provider": "carrier" if insured else None,
-                "insureShipment": insured,
-                "insuredValue": _money(total) if insured else 0,
-            },
-            "internationalOptions": customs,
-            "advancedOptions": {
-                "warehouseId": None if fulfilled else store["_warehouseId"],
-                "nonMachinable": False,
-                "saturdayDelivery": False,
-                "containsAlcohol": False,
-                "mergedOrSplit": False,
-                "mergedIds": [],
-                "parentId": None,
-                "storeId": store["storeId"],
-                "customField1": custom1,
-                "customField2": None,
-                "customField3": None,
-                "source": store["_source"],
-                "billToParty": None,
-                "billToAccount": None,
-                "billToPostalCode": None,
-                "billToCountryCode": None,
-            },
-            "tagIds": tag_ids,
-            "userId": rnd.choice(self._user_ids) if rnd.random() < 0.15 else None,
-            "externallyFulfilled": fulfilled,
-            "externallyFulfilledBy": provider[1] if fulfilled else None,
-            "externallyFulfilledById": provider[0] if fulfilled else None,
-            "externallyFulfilledByName": provider[1] if fulfilled else None,
-        }
-
-
-def _in_range(
-    getter: Callable[[int], int | None], lo: int | None, hi: int | None
-) -> Callable[[int], bool]:
-    def pred(i: int) -> bool:
-        value = getter(i)
-        if value is None:
-            return False
-        return (lo is None or value >= lo) and (hi is None or value <= hi)
-
-    return pred
-
-
-def _none_first(value: int | None) -> int:
-    return -(1 << 62) if value is None else value
-
-
-def _sorted_by(indices: list[int], keys: Mapping[int, int]) -> bool:
-    return all(keys[a] < keys[b] for a, b in itertools.pairwise(indices))
-
-
-def _order_template() -> JSON:
-    """Every documented Order key, empty: the base for orders added with partial data."""
-    address = dict.fromkeys(
-        (
-            "name",
-            "company",
-            "street1",
-            "street2",
-            "street3",
-            "city",
-            "state",
-            "postalCode",
-            "country",
-            "phone",
-            "residential",
-            "addressVerified",
-        )
-    )
-    order: JSON = dict.fromkeys(ORDER_KEYS)
-    order.update(
-        orderStatus="awaiting_shipment",
-        billTo=dict(address),
-        shipTo=dict(address),
-        items=[],
-        orderTotal=0,
-        amountPaid=0,
-        taxAmount=0,
-        shippingAmount=0,
-        gift=False,
-        confirmation="none",
-        weight={"value": 0, "units": "ounces"},
-        insuranceOptions={"provider": None, "insureShipment": False, "insuredValue": 0},
-        internationalOptions={"contents": None, "customsItems": None, "nonDelivery": None},
-        advancedOptions={
-            "warehouseId": None,
-            "nonMachinable": False,
-            "saturdayDelivery": False,
-            "containsAlcohol": False,
-            "mergedOrSplit": False,
-            "mergedIds": [],
-            "parentId": None,
-            "storeId": None,
-            "customField1": None,
-            "customField2": None,
-            "customField3": None,
-            "source": None,
-            "billToParty": None,
-            "billToAccount": None,
-            "billToPostalCode": None,
-            "billToCountryCode": None,
-        },
-        externallyFulfilled=False,
-    )
-    return order
-
-
-ORDER_KEYS: tuple[str, ...] = (
-    "orderId",
-    "orderNumber",
-    "orderKey",
-    "orderDate",
-    "createDate",
-    "modifyDate",
-    "paymentDate",
-    "shipByDate",
-    "orderStatus",
-    "customerId",
-    "customerUsername",
-    "customerEmail",
-    "billTo",
-    "shipTo",
-    "items",
-    "orderTotal",
-    "amountPaid",
-    "taxAmount",
-    "shippingAmount",
-    "customerNotes",
-    "internalNotes",
-    "gift",
-    "giftMessage",
-    "paymentMethod",
-    "requestedShippingService",
-    "carrierCode",
-    "serviceCode",
-    "packageCode",
-    "confirmation",
-    "shipDate",
-    "holdUntilDate",
-    "weight",
-    "dimensions",
-    "insuranceOptions",
-    "internationalOptions",
-    "advancedOptions",
-    "tagIds",
-    "userId",
-    "externallyFulfilled",
-    "externallyFulfilledBy",
-    "externallyFulfilledById",
-    "externallyFulfilledByName",
-)
-"""The documented Order keys, in the order of the docs' GetOrderResponse example."""
+def _merge(record: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> JSON:
+    out = dict(record or {})
+    out.update(fields)
+    return out
 
 
 class World:
-    """Everything the sandbox serves: stores, warehouses, tags, users and the orders.
+    """Everything the sandbox serves (see the module docstring).
 
     ``orders`` generated orders are derived from ``seed``; their createDates rise strictly
     with the index and span ``span_days`` (default 3 years) ending at ``end`` (a naive
     Pacific or aware datetime; default: the start of the current hour, Pacific). Two worlds
-    with the same ``orders``, ``seed`` and ``end`` are identical.
+    with the same ``orders``, ``seed`` and ``end`` are identical. ``refresh_seconds``: how long
+    a store refresh reports "Updating orders".
+
+    Attributes: ``orders`` (:class:`OrderStore`), ``shipments`` (:class:`ShipmentStore`),
+    ``fulfillments`` (:class:`FulfillmentStore`), ``customers`` (:class:`CustomerStore`) and
+    ``lock`` (the re-entrant lock every part of the world shares; hold it to make several
+    changes atomic).
     """
 
     def __init__(
@@ -1009,8 +268,11 @@ class World:
         seed: int = 0,
         end: datetime | None = None,
         span_days: int = _DEFAULT_SPAN_DAYS,
+        refresh_seconds: float = 0.5,
     ) -> None:
         self.seed = seed
+        self.refresh_seconds = refresh_seconds
+        self.lock = threading.RLock()
         if end is None:
             end_ms = now_ms() // MS_PER_HOUR * MS_PER_HOUR
         else:
@@ -1018,44 +280,1118 @@ class World:
                 end = end.astimezone(PACIFIC).replace(tzinfo=None)
             end_ms = naive_to_ms(end)
         key = _mix(seed & _M64 ^ 0x0A11CE)
-        self.warehouses: list[JSON] = []
-        warehouse_ids: list[int] = []
-        for k in range(2):
-            wid = 20_000 + (_mix(key + 100 + k) % 70_000)
-            while wid in warehouse_ids:
-                wid += 1
-            warehouse_ids.append(wid)
-        self.stores: list[JSON] = []
-        used: set[int] = set()
-        for k, (name, marketplace, prefix, source) in enumerate(_data.STORE_KINDS):
-            sid = 10_000 + (_mix(key + k) % 90_000)
-            while sid in used:
-                sid += 1
-            used.add(sid)
-            self.stores.append(
-                {
-                    "storeId": sid,
-                    "storeName": name,
-                    "marketplaceName": marketplace,
-                    "_prefix": prefix,
-                    "_source": source,
-                    "_warehouseId": warehouse_ids[k % len(warehouse_ids)],
-                }
-            )
-        self.tag_ids = [1001 + k for k in range(5)]
-        self.user_ids = [_guid(_mix(key + 200 + k) << 64 | _mix(key + 300 + k)) for k in range(3)]
+        self._key = key
+        warehouse_ids = self._distinct_ids(key, 100, len(_catalog.WAREHOUSES), 20_000, 70_000)
+        n_stores = len(_data.STORE_KINDS) + len(_catalog.EXTRA_STORES)
+        store_ids = self._distinct_ids(key, 0, n_stores, 10_000, 90_000)
+        gens: list[JSON] = [
+            {
+                "storeId": store_ids[k],
+                "_prefix": prefix,
+                "_source": source,
+                "_warehouseId": warehouse_ids[k % len(warehouse_ids)],
+            }
+            for k, (_name, _mp, prefix, source) in enumerate(_data.STORE_KINDS)
+        ]
+        user_ids = [
+            _guid(_mix(key + 200 + k) << 64 | _mix(key + 300 + k))
+            for k in range(len(_catalog.USERS))
+        ]
         self.orders = OrderStore(
             count=orders,
             seed=seed,
-            stores=self.stores,
+            stores=gens,
             warehouse_ids=warehouse_ids,
-            tag_ids=self.tag_ids,
-            user_ids=self.user_ids,
+            tag_ids=[t[0] for t in _catalog.TAGS],
+            user_ids=[u for u, spec in zip(user_ids, _catalog.USERS, strict=True) if spec[2]],
             end_ms=end_ms,
             span_days=span_days,
+            lock=self.lock,
         )
+        start = self.orders.start_ms
+        self.seller_id = 100_000 + _mix(key + 600) % 900_000
+        self._tags: dict[int, JSON] = {
+            t: {"tagId": t, "name": name, "color": color} for t, name, color in _catalog.TAGS
+        }
+        self._users: dict[str, JSON] = {}
+        self._inactive_users: set[str] = set()
+        for uid, (user_name, name, active) in zip(user_ids, _catalog.USERS, strict=True):
+            self._users[uid] = {"userId": uid, "userName": user_name, "name": name}
+            if not active:
+                self._inactive_users.add(uid)
+        self._warehouses: dict[int, JSON] = {}
+        self._deleted_warehouses: set[int] = set()
+        for k, (wname, aname, street, city, state, postal, phone) in enumerate(_catalog.WAREHOUSES):
+            origin = {
+                "name": aname,
+                "company": "Sandbox Goods Co.",
+                "street1": street,
+                "street2": None,
+                "street3": None,
+                "city": city,
+                "state": state,
+                "postalCode": postal,
+                "country": "US",
+                "phone": phone,
+                "residential": False,
+                "addressVerified": None,
+            }
+            self._warehouses[warehouse_ids[k]] = {
+                "warehouseId": warehouse_ids[k],
+                "warehouseName": wname,
+                "originAddress": origin,
+                "returnAddress": {**origin, "name": wname, "residential": None},
+                "createDate": format_order_ts(
+                    start - (500 - 90 * k) * MS_PER_DAY + _mix(key + 700 + k) % MS_PER_DAY
+                ),
+                "isDefault": k == 0,
+            }
+        self._stores: dict[int, JSON] = {}
+        kinds = [(name, mp, True) for name, mp, _p, _s in _data.STORE_KINDS]
+        kinds += list(_catalog.EXTRA_STORES)
+        for k, (name, mp_name, active) in enumerate(kinds):
+            self._stores[store_ids[k]] = self._seed_store(
+                store_ids[k], name, mp_name, active, k, start, end_ms
+            )
+        self._carriers: dict[str, JSON] = {}
+        self._balances: dict[str, int] = {}
+        for n, spec in enumerate(_catalog.CARRIERS):
+            h = _mix(key + 800 + n)
+            if spec.code == "stamps_com":
+                account = f"SS{100_000 + h % 900_000}"
+            elif spec.code == "ups":
+                account = "".join(
+                    "ABCDEFGHJKLMNPRSTUVWXY0123456789"[(h >> (5 * j)) % 32] for j in range(6)
+                )
+            else:
+                account = str(100_000_000 + h % 900_000_000)
+            self._carriers[spec.code] = {
+                "name": spec.name,
+                "code": spec.code,
+                "accountNumber": account,
+                "requiresFundedAccount": spec.requires_funded_account,
+                "balance": 0,
+                "nickname": None,
+                "shippingProviderId": 10_000 + (h >> 32) % 90_000,
+                "primary": True,
+            }
+            self._balances[spec.code] = (
+                10_000 + (h >> 40) % 40_000 if spec.requires_funded_account else 0
+            )
+        self._products: dict[int, JSON] = {}
+        for k, (sku, pname, oz, price, _opts, loc, pid) in enumerate(_data.PRODUCTS):
+            self._products[pid] = self._seed_product(
+                k, sku, pname, oz, price, loc, pid, True, start, end_ms
+            )
+        for k, (sku, pname, oz, price, loc, pid) in enumerate(_catalog.DISCONTINUED):
+            self._products[pid] = self._seed_product(
+                len(_data.PRODUCTS) + k, sku, pname, oz, price, loc, pid, False, start, end_ms
+            )
+        self._skus: dict[str, int] = {
+            str(p["sku"]).lower(): pid for pid, p in self._products.items()
+        }
+        home = [
+            (
+                int(self._stores[store_ids[s]]["marketplaceId"]),
+                str(self._stores[store_ids[s]]["marketplaceName"]),
+            )
+            for s in _STORE_TABLE
+            if s < len(_data.STORE_KINDS)
+        ]
+        self.customers = CustomerStore(
+            self.orders,
+            lock=self.lock,
+            marketplaces=home,
+            tags={str(t["name"]): (int(t["tagId"]), str(t["name"])) for t in self._tags.values()},
+        )
+        self.shipments = ShipmentStore(
+            self.orders,
+            lock=self.lock,
+            origin_zips={
+                wid: str(w["originAddress"]["postalCode"]) for wid, w in self._warehouses.items()
+            },
+            user_ids=[u for u in user_ids if u not in self._inactive_users],
+            manual_store_ids={
+                sid
+                for sid, s in self._stores.items()
+                if s["marketplaceId"] == _catalog.MANUAL_MARKETPLACE_ID
+            },
+        )
+        self.fulfillments = FulfillmentStore(self.orders, lock=self.lock)
+        self._webhooks: dict[int, JSON] = {}
+        self._next_webhook = 100_000 + _mix(key + 900) % 100_000
+        self._labels: list[LabelPurchase] = []
+        self._writes: Counter[str] = Counter()
+        self._refreshes: dict[int, _Refresh] = {}
+        self._next_item_id = 400_000_000
+        self._next_customs_id = 20_000_000
+        self._next_small_id = 1_000_000
+        self._accounts = 0
+
+    # -- seeding helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def _distinct_ids(key: int, offset: int, n: int, base: int, spread: int) -> list[int]:
+        out: list[int] = []
+        for k in range(n):
+            value = base + _mix(key + offset + k) % spread
+            while value in out:
+                value += 1
+            out.append(value)
+        return out
+
+    def _seed_store(
+        self,
+        store_id: int,
+        name: str,
+        marketplace_name: str,
+        active: bool,
+        k: int,
+        start: int,
+        end: int,
+    ) -> JSON:
+        mp = _catalog.MARKETPLACE_BY_NAME[marketplace_name]
+        h = _mix(self._key + 1_000 + k)
+        create = start - (400 - 7 * k) * MS_PER_DAY + h % MS_PER_DAY
+        modify = create + (h >> 24) % max(1, end - create)
+        manual = mp[0] == _catalog.MANUAL_MARKETPLACE_ID
+        refreshed = None if manual else _store_ts(end - (h >> 40) % (6 * MS_PER_HOUR))
+        slug = name.lower().replace(" ", "-")
+        mappings = _catalog.STATUS_KEYS.get(marketplace_name)
+        return {
+            "storeId": store_id,
+            "storeName": name,
+            "marketplaceId": mp[0],
+            "marketplaceName": mp[1],
+            "accountName": None if manual else f"{slug}-seller",
+            "email": None if manual else f"{slug}@sandbox-goods.example.com",
+            "integrationUrl": None if manual else f"https://{slug}.example.com",
+            "active": active,
+            "companyName": "Sandbox Goods Co.",
+            "phone": "512-555-0100",
+            "publicEmail": "support@sandbox-goods.example.com",
+            "website": "https://www.sandbox-goods.example.com",
+            "refreshDate": refreshed,
+            "lastRefreshAttempt": refreshed,
+            "createDate": _store_ts(create),
+            "modifyDate": _store_ts(modify),
+            "autoRefresh": bool(mp[2]) and active,
+            "statusMappings": (
+                None
+                if mappings is None
+                else [{"orderStatus": s, "statusKey": key} for s, key in mappings]
+            ),
+        }
+
+    def _seed_product(
+        self,
+        k: int,
+        sku: str,
+        name: str,
+        oz: int,
+        price: int,
+        location: str | None,
+        product_id: int,
+        active: bool,
+        start: int,
+        end: int,
+    ) -> JSON:
+        h = _mix(self._key + 2_000 + product_id)
+        create = start - (200 - k) * MS_PER_DAY + h % MS_PER_DAY
+        modify = create if h % 3 else create + (h >> 24) % max(1, end - create)
+        prefix = sku.split("-", 1)[0]
+        category = _catalog.CATEGORIES.get(prefix, _catalog.DEFAULT_CATEGORY)
+        kind = _catalog.PRODUCT_TYPES[1 if oz >= 32 else 0]
+        tags: list[JSON] = []
+        if prefix in ("MUG", "CDL", "PLN", "LMP"):
+            tags.append(self._tag_ref(8336))
+        if (h >> 50) % 6 == 0:
+            tags.append(self._tag_ref(8362))
+        return {
+            "productId": product_id,
+            "sku": sku,
+            "name": name,
+            "price": normalize.money(price),
+            "defaultCost": normalize.money(price * 45 // 100),
+            "length": 4 + (h >> 8) % 12,
+            "width": 3 + (h >> 16) % 9,
+            "height": 1 + (h >> 20) % 6,
+            "weightOz": oz,
+            "internalNotes": None,
+            "fulfillmentSku": None,
+            "createDate": _store_ts(create),
+            "modifyDate": _store_ts(modify),
+            "active": active,
+            "productCategory": {"categoryId": category[0], "name": category[1]},
+            "productType": (
+                {"productTypeId": kind[0], "name": kind[1]} if (h >> 30) % 10 < 7 else None
+            ),
+            "warehouseLocation": location,
+            "defaultCarrierCode": None,
+            "defaultServiceCode": None,
+            "defaultPackageCode": None,
+            "defaultIntlCarrierCode": None,
+            "defaultIntlServiceCode": None,
+            "defaultIntlPackageCode": None,
+            "defaultConfirmation": None,
+            "defaultIntlConfirmation": None,
+            "customsDescription": name,
+            "customsValue": normalize.money(price),
+            "customsTariffNo": None,
+            "customsCountryCode": "US",
+            "noCustoms": False,
+            "tags": tags or None,
+            "aliases": None,
+        }
+
+    def _tag_ref(self, tag_id: int) -> JSON:
+        t = self._tags[tag_id]
+        return {"tagId": t["tagId"], "name": t["name"]}
+
+    def _now(self) -> int:
+        """Now as Pacific wall-clock ms, never before the world's end."""
+        return max(now_ms(), self.orders.end_ms + 1)
+
+    def _small_id(self) -> int:
+        self._next_small_id += 1 + _mix(self._key + self._next_small_id) % 7
+        return self._next_small_id
+
+    # -- read-only views ---------------------------------------------------------------------
+
+    @property
+    def stores(self) -> list[JSON]:
+        """Every store (inactive ones too), with statusMappings (fresh dicts)."""
+        with self.lock:
+            return [copy.deepcopy(s) for s in self._stores.values()]
 
     @property
     def store_ids(self) -> list[int]:
-        """The ids of the world's stores."""
-        return [int(s["storeId"]) for s in self.stores]
+        """The ids of the world's stores (inactive ones too)."""
+        with self.lock:
+            return list(self._stores)
+
+    @property
+    def warehouses(self) -> list[JSON]:
+        """The warehouses not deleted (fresh dicts)."""
+        return self.list_warehouses()
+
+    @property
+    def tag_ids(self) -> list[int]:
+        """The ids of the account's tags."""
+        with self.lock:
+            return list(self._tags)
+
+    @property
+    def user_ids(self) -> list[str]:
+        """The ids (GUIDs) of the account's users (inactive ones too)."""
+        with self.lock:
+            return list(self._users)
+
+    @property
+    def manual_store_id(self) -> int | None:
+        """The first active Manual Store's id (orders default to it), or None."""
+        with self.lock:
+            for s in self._stores.values():
+                if s["active"] and s["marketplaceId"] == _catalog.MANUAL_MARKETPLACE_ID:
+                    return int(s["storeId"])
+            return None
+
+    @property
+    def default_warehouse_id(self) -> int | None:
+        """The default warehouse's id, or None when there is none."""
+        with self.lock:
+            for wid, w in self._warehouses.items():
+                if w["isDefault"] and wid not in self._deleted_warehouses:
+                    return wid
+            return None
+
+    # -- generic inspection and seeding ------------------------------------------------------
+
+    def get(self, resource: Resource, record_id: int | str) -> JSON | None:
+        """Any record by id, inactive and deleted ones included (a fresh dict), or None.
+
+        ``record_id`` is an int, except for users (a GUID) and carriers (a carrier code).
+        """
+        with self.lock:
+            if resource == "carriers":
+                return self.carrier(str(record_id))
+            if resource == "users":
+                user = self._users.get(str(record_id))
+                return None if user is None else copy.deepcopy(user)
+            try:
+                rid = int(record_id)
+            except ValueError:
+                return None
+            if resource == "orders":
+                i = self.orders.index_of(rid)
+                return None if i is None else self.orders.at(i)
+            if resource == "shipments":
+                return self.shipments.get(rid)
+            if resource == "fulfillments":
+                return self.fulfillments.get(rid)
+            if resource == "customers":
+                return self.customers.get(rid)
+            table: dict[int, JSON] | None = {
+                "stores": self._stores,
+                "warehouses": self._warehouses,
+                "products": self._products,
+                "tags": self._tags,
+                "webhooks": self._webhooks,
+            }.get(resource)
+            if table is None:
+                raise ValueError(f"unknown resource {resource!r}; one of {RESOURCES}")
+            record = table.get(rid)
+            return None if record is None else copy.deepcopy(record)
+
+    def add(self, resource: Resource, record: Mapping[str, Any]) -> JSON:
+        """Add one record of a seedable resource (``SEEDABLE``); returns it as stored."""
+        adders = {
+            "stores": self.add_store,
+            "warehouses": self.add_warehouse,
+            "products": self.add_product,
+            "customers": self.add_customer,
+            "orders": self.add_order,
+            "tags": self.add_tag,
+            "users": self.add_user,
+        }
+        adder = adders.get(resource)
+        if adder is None:
+            raise ValueError(f"cannot add {resource!r}; one of {SEEDABLE}")
+        return adder(record)
+
+    def add_store(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a store from Store JSON (``record`` and/or keyword fields, camelCase keys).
+
+        Defaults: a new storeId, storeName "Store N", marketplace ShipStation (a Manual
+        Store; give ``marketplaceId`` or ``marketplaceName`` for another), active, dates now.
+        Raises ValueError for a storeId in use or an unknown marketplace.
+        """
+        data = _merge(record, fields)
+        with self.lock:
+            out = normalize.pick(data, STORE_KEYS)
+            if out["storeId"] is None:
+                out["storeId"] = max(self._stores, default=10_000) + 1 + len(self._stores)
+            store_id = int(out["storeId"])
+            if store_id in self._stores:
+                raise ValueError(f"storeId {store_id} already exists")
+            mp = None
+            if out["marketplaceId"] is not None:
+                mp = _catalog.MARKETPLACE_BY_ID.get(int(out["marketplaceId"]))
+            elif out["marketplaceName"] is not None:
+                mp = _catalog.MARKETPLACE_BY_NAME.get(str(out["marketplaceName"]))
+            else:
+                mp = _catalog.MARKETPLACE_BY_ID[_catalog.MANUAL_MARKETPLACE_ID]
+            if mp is None:
+                raise ValueError("unknown marketplace: see GET /stores/marketplaces")
+            out["marketplaceId"], out["marketplaceName"] = mp[0], mp[1]
+            out["storeName"] = out["storeName"] or f"Store {store_id}"
+            out["active"] = True if out["active"] is None else bool(out["active"])
+            out["autoRefresh"] = bool(out["autoRefresh"])
+            now = _store_ts(self._now())
+            out["createDate"] = out["createDate"] or now
+            out["modifyDate"] = out["modifyDate"] or now
+            self._stores[store_id] = out
+            self.shipments_manual_update()
+            return copy.deepcopy(out)
+
+    def shipments_manual_update(self) -> None:
+        """Tell the shipment store which stores are Manual Stores (after a store change)."""
+        with self.lock:
+            self.shipments._manual = {
+                sid
+                for sid, s in self._stores.items()
+                if s["marketplaceId"] == _catalog.MANUAL_MARKETPLACE_ID
+            }
+
+    def add_warehouse(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a warehouse from Warehouse JSON (``record`` and/or keyword fields).
+
+        ``originAddress`` defaults to the default warehouse's; ``returnAddress`` to the
+        origin; ``warehouseName`` to the origin's name. ``isDefault`` true makes it the only
+        default. This is also what ``POST /warehouses/createwarehouse`` does.
+        """
+        data = _merge(record, fields)
+        with self.lock:
+            out = normalize.pick(data, WAREHOUSE_KEYS)
+            if out["warehouseId"] is None:
+                out["warehouseId"] = (
+                    max(self._warehouses, default=20_000) + 1 + self._small_id() % 97
+                )
+            wid = int(out["warehouseId"])
+            if wid in self._warehouses:
+                raise ValueError(f"warehouseId {wid} already exists")
+            origin_src = out["originAddress"]
+            if origin_src is None:
+                default = self.default_warehouse_id
+                origin_src = self._warehouses[default]["originAddress"] if default else {}
+            origin = normalize.address(origin_src)
+            out["originAddress"] = origin
+            ret = out["returnAddress"]
+            out["returnAddress"] = normalize.address(ret) if ret is not None else dict(origin)
+            out["warehouseName"] = out["warehouseName"] or origin["name"]
+            out["createDate"] = out["createDate"] or format_order_ts(self._now())
+            out["isDefault"] = bool(out["isDefault"])
+            if out["isDefault"]:
+                for w in self._warehouses.values():
+                    w["isDefault"] = False
+            self._warehouses[wid] = out
+            self.shipments._origin_zips[wid] = str(origin.get("postalCode") or "")
+            return copy.deepcopy(out)
+
+    def add_product(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a product from Product JSON (``record`` and/or keyword fields).
+
+        ``sku`` is required and must be new; defaults: a new productId, name = sku, active,
+        dates now. Orders created afterwards with that SKU get its productId.
+        """
+        data = _merge(record, fields)
+        with self.lock:
+            out = normalize.pick(data, PRODUCT_KEYS)
+            if not out["sku"]:
+                raise ValueError("a product needs a sku")
+            if str(out["sku"]).lower() in self._skus:
+                raise ValueError(f"sku {out['sku']!r} already exists")
+            if out["productId"] is None:
+                out["productId"] = max(self._products, default=7_000_000) + 1
+            pid = int(out["productId"])
+            if pid in self._products:
+                raise ValueError(f"productId {pid} already exists")
+            out["name"] = out["name"] or out["sku"]
+            out["active"] = True if out["active"] is None else bool(out["active"])
+            now = _store_ts(self._now())
+            out["createDate"] = out["createDate"] or now
+            out["modifyDate"] = out["modifyDate"] or now
+            self._products[pid] = out
+            self._skus[str(out["sku"]).lower()] = pid
+            return copy.deepcopy(out)
+
+    def add_customer(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a customer from Customer JSON (``record`` and/or keyword fields).
+
+        Defaults: a new customerId, dates now, countryCode US, one ShipStation marketplace
+        username (the email). Orders created afterwards with that customerEmail get its
+        customerId.
+        """
+        return self.customers.add(_merge(record, fields))
+
+    def add_tag(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a tag ``{tagId?, name, color?}``; returns it."""
+        data = _merge(record, fields)
+        with self.lock:
+            out = normalize.pick(data, ("tagId", "name", "color"))
+            if not out["name"]:
+                raise ValueError("a tag needs a name")
+            if out["tagId"] is None:
+                out["tagId"] = max(self._tags, default=8000) + 1
+            tid = int(out["tagId"])
+            if tid in self._tags:
+                raise ValueError(f"tagId {tid} already exists")
+            out["color"] = out["color"] or "#808080"
+            self._tags[tid] = out
+            return copy.deepcopy(out)
+
+    def add_user(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add a user ``{userId?, userName, name?}`` (a GUID is assigned); returns it.
+
+        The extra key ``active`` (default true) adds an inactive user, listed only with
+        ``showInactive=true``.
+        """
+        data = _merge(record, fields)
+        with self.lock:
+            out = normalize.pick(data, ("userId", "userName", "name"))
+            if not out["userName"]:
+                raise ValueError("a user needs a userName")
+            if out["userId"] is None:
+                n = len(self._users)
+                out["userId"] = _guid(_mix(self._key + 5_000 + n) << 64 | _mix(self._key + n))
+            uid = str(out["userId"])
+            if uid in self._users:
+                raise ValueError(f"userId {uid} already exists")
+            out["name"] = out["name"] or out["userName"]
+            self._users[uid] = out
+            if normalize.ci(data, "active", True) is False:
+                self._inactive_users.add(uid)
+            return copy.deepcopy(out)
+
+    def add_order(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
+        """Add (or, by orderKey, replace) an order from Order JSON; returns it as stored.
+
+        The order is completed as createorder completes it: every documented key, item ids,
+        productIds by SKU, known tagIds only, the Manual Store and default warehouse unless
+        given, orderTotal computed.
+
+        Unlike createorder it also accepts ``orderId``, ``createDate`` and ``modifyDate``, and
+        updates locked (shipped, cancelled) orders. For raw control, use ``orders.put``.
+        """
+        data = _merge(record, fields)
+        with self.lock:
+            existing = None
+            key = normalize.ci(data, "orderKey")
+            if key is not None:
+                existing = self.orders.find_by_key(str(key))
+            order = self.build_order(data, existing)
+            for field in ("orderId", "createDate", "modifyDate"):
+                value = normalize.ci(data, field)
+                if value is not None and existing is None:
+                    order[field] = value if field == "orderId" else normalize.order_ts(value)
+            if existing is None and normalize.ci(data, "orderId") is None:
+                order.pop("orderId", None)
+            return self.orders.put(order)
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def resolve_product_id(self, product_id: Any, sku: Any) -> int | None:
+        """The productId an order item gets.
+
+        The given one when it exists, else the product with this SKU, else None (ShipStation
+        drops unknown productIds).
+        """
+        with self.lock:
+            if product_id is not None:
+                try:
+                    pid = int(product_id)
+                except (TypeError, ValueError):
+                    pid = -1
+                if pid in self._products:
+                    return pid
+            if sku:
+                return self._skus.get(str(sku).lower())
+            return None
+
+    def build_order(self, data: Mapping[str, Any], existing: JSON | None) -> JSON:
+        """A complete Order from createorder's body (``existing``: the order it updates).
+
+        An update keeps orderId, orderKey, createDate, advancedOptions.storeId and
+        customerId, and each item's orderItemId where its lineItemKey (else SKU) matches.
+        """
+        ci = normalize.ci
+        with self.lock:
+            now = self._now()
+            order: JSON = dict.fromkeys(ORDER_KEYS)
+            order["orderNumber"] = ci(data, "orderNumber")
+            order["orderKey"] = ci(data, "orderKey")
+            for field in ("orderDate", "paymentDate", "shipByDate"):
+                order[field] = normalize.order_ts(ci(data, field))
+            order["orderStatus"] = str(ci(data, "orderStatus") or "awaiting_shipment").lower()
+            order["customerUsername"] = ci(data, "customerUsername")
+            order["customerEmail"] = ci(data, "customerEmail")
+            bill = ci(data, "billTo")
+            order["billTo"] = normalize.address(bill if isinstance(bill, Mapping) else None)
+            ship = ci(data, "shipTo")
+            ship_to = normalize.address(ship if isinstance(ship, Mapping) else None)
+            ship_to["addressVerified"] = normalize.verify(ship_to)
+            order["shipTo"] = ship_to
+            old_items: dict[str, int] = {}
+            if existing is not None:
+                for it in existing.get("items") or ():
+                    ident = it.get("lineItemKey") or f"sku:{it.get('sku')}"
+                    old_items.setdefault(str(ident), int(it["orderItemId"]))
+            items: list[JSON] = []
+            subtotal = 0
+            ounces = 0.0
+            raw_items = ci(data, "items")
+            for raw in raw_items if isinstance(raw_items, list) else []:
+                if not isinstance(raw, Mapping):
+                    continue
+                ident = ci(raw, "lineItemKey") or f"sku:{ci(raw, 'sku')}"
+                item_id = old_items.pop(str(ident), None)
+                if item_id is None:
+                    self._next_item_id += 1
+                    item_id = self._next_item_id
+                entry = normalize.item(
+                    raw,
+                    item_id=item_id,
+                    now_ms=now,
+                    product_id=self.resolve_product_id(ci(raw, "productId"), ci(raw, "sku")),
+                )
+                qty = int(entry["quantity"] or 0)
+                subtotal += normalize.cents(entry["unitPrice"]) * qty
+                w = entry["weight"]
+                with contextlib.suppress(ValueError):
+                    ounces += to_ounces(float(w["value"] or 0), str(w["units"])) * qty
+                items.append(entry)
+            order["items"] = items
+            tax = normalize.cents(ci(data, "taxAmount"))
+            shipping = normalize.cents(ci(data, "shippingAmount"))
+            order["orderTotal"] = normalize.money(subtotal + tax + shipping)
+            order["amountPaid"] = ci(data, "amountPaid", 0) or 0
+            order["taxAmount"] = ci(data, "taxAmount", 0) or 0
+            order["shippingAmount"] = ci(data, "shippingAmount", 0) or 0
+            for field in (
+                "customerNotes",
+                "internalNotes",
+                "giftMessage",
+                "paymentMethod",
+                "requestedShippingService",
+                "carrierCode",
+                "serviceCode",
+                "packageCode",
+                "externallyFulfilledBy",
+                "externallyFulfilledById",
+                "externallyFulfilledByName",
+            ):
+                order[field] = ci(data, field)
+            order["gift"] = bool(ci(data, "gift", False))
+            order["confirmation"] = ci(data, "confirmation") or "none"
+            order["shipDate"] = normalize.plain_date(ci(data, "shipDate"))
+            order["holdUntilDate"] = normalize.plain_date(ci(data, "holdUntilDate"))
+            order["weight"] = normalize.weight(ci(data, "weight")) or {
+                "value": round(ounces, 2),
+                "units": "ounces",
+            }
+            order["dimensions"] = normalize.dimensions(ci(data, "dimensions"))
+            order["insuranceOptions"] = normalize.insurance(ci(data, "insuranceOptions"))
+            counter = [self._next_customs_id]
+            order["internationalOptions"] = normalize.international(
+                ci(data, "internationalOptions"), counter
+            )
+            self._next_customs_id = counter[0]
+            adv = ci(data, "advancedOptions")
+            adv = adv if isinstance(adv, Mapping) else {}
+            if existing is not None:
+                store_id = (existing.get("advancedOptions") or {}).get("storeId")
+            else:
+                given = ci(adv, "storeId")
+                store_id = int(given) if given is not None else self.manual_store_id
+            wid = ci(adv, "warehouseId")
+            warehouse_id = int(wid) if wid is not None else self.default_warehouse_id
+            order["advancedOptions"] = normalize.advanced(
+                adv, store_id=store_id, warehouse_id=warehouse_id
+            )
+            tags = ci(data, "tagIds")
+            known = [int(t) for t in tags or () if isinstance(t, int) and t in self._tags]
+            order["tagIds"] = sorted(set(known)) or None
+            user = ci(data, "userId")
+            order["userId"] = user if user in self._users else None
+            order["externallyFulfilled"] = bool(ci(data, "externallyFulfilled", False))
+            if existing is not None:
+                for field in ("orderId", "orderKey", "createDate", "customerId"):
+                    order[field] = existing[field]
+            else:
+                email = order["customerEmail"]
+                found = self.customers.find_by_email(str(email)) if email else None
+                order["customerId"] = None if found is None else found["customerId"]
+                order["createDate"] = format_order_ts(now)
+            order["modifyDate"] = format_order_ts(now)
+            order["orderDate"] = order["orderDate"] or order["createDate"]
+            return order
+
+    # -- stores --------------------------------------------------------------------------------
+
+    def list_stores(
+        self, *, show_inactive: bool = False, marketplace_id: int | None = None
+    ) -> list[JSON]:
+        """Stores as ``GET /stores`` lists them: no statusMappings, active only by default."""
+        with self.lock:
+            out = []
+            for s in self._stores.values():
+                if not show_inactive and not s["active"]:
+                    continue
+                if marketplace_id is not None and s["marketplaceId"] != marketplace_id:
+                    continue
+                record = copy.deepcopy(s)
+                record.pop("statusMappings", None)
+                out.append(record)
+            return out
+
+    def store(self, store_id: int) -> JSON | None:
+        """One store with statusMappings (inactive ones too), or None."""
+        return self.get("stores", store_id)
+
+    def replace_store(self, store_id: int, data: Mapping[str, Any]) -> JSON | None:
+        """Replace a store with ``data``; returns it, or None when it does not exist.
+
+        As PUT does: absent fields become null, absent booleans false; storeId, marketplace,
+        createDate and refresh dates are kept.
+        """
+        with self.lock:
+            current = self._stores.get(store_id)
+            if current is None:
+                return None
+            out = normalize.pick(data, STORE_KEYS)
+            for field in (
+                "storeId",
+                "marketplaceId",
+                "marketplaceName",
+                "createDate",
+                "refreshDate",
+                "lastRefreshAttempt",
+            ):
+                out[field] = current[field]
+            out["active"] = bool(out["active"])
+            out["autoRefresh"] = bool(out["autoRefresh"])
+            mappings = out["statusMappings"]
+            out["statusMappings"] = (
+                [normalize.pick(m, ("orderStatus", "statusKey")) for m in mappings]
+                if isinstance(mappings, list)
+                else None
+            )
+            out["modifyDate"] = _store_ts(self._now())
+            self._stores[store_id] = out
+            return copy.deepcopy(out)
+
+    def set_store_active(self, store_id: int, active: bool) -> bool:
+        """Deactivate or reactivate a store; False when it does not exist."""
+        with self.lock:
+            s = self._stores.get(store_id)
+            if s is None:
+                return False
+            if s["active"] != active:
+                s["active"] = active
+                s["modifyDate"] = _store_ts(self._now())
+            return True
+
+    def refreshable(self, store_id: int) -> bool:
+        """Whether a store can be refreshed (active, and its marketplace can refresh)."""
+        with self.lock:
+            s = self._stores.get(store_id)
+            if s is None or not s["active"]:
+                return False
+            mp = _catalog.MARKETPLACE_BY_ID.get(int(s["marketplaceId"]))
+            return bool(mp and mp[2])
+
+    def refresh_stores(self, store_ids: list[int], refresh_ms: int | None) -> None:
+        """Start a refresh of these stores (``refresh_ms``: the date to import from)."""
+        with self.lock:
+            now = self._now()
+            for sid in store_ids:
+                s = self._stores[sid]
+                since = refresh_ms if refresh_ms is not None else now
+                self._refreshes[sid] = _Refresh(time.monotonic(), now, since)
+                s["lastRefreshAttempt"] = _store_ts(now)
+                s["refreshDate"] = _store_ts(since)
+
+    def refresh_status(self, store_id: int) -> JSON | None:
+        """``GET /stores/getrefreshstatus``'s answer for a store, or None if unknown.
+
+        "Updating orders" for ``refresh_seconds`` after a refresh starts, "Idle" otherwise.
+        """
+        with self.lock:
+            s = self._stores.get(store_id)
+            if s is None:
+                return None
+            r = self._refreshes.get(store_id)
+            attempt: str | None = None
+            since: str | None = None
+            if r is not None:
+                running = time.monotonic() - r.started < self.refresh_seconds
+                sid, text = REFRESH_UPDATING if running else REFRESH_IDLE
+                attempt = _refresh_date(r.attempt_ms)
+                since = _refresh_date(r.refresh_ms)
+            else:
+                sid, text = REFRESH_IDLE
+                if s["lastRefreshAttempt"]:
+                    attempt = _refresh_date(parse_ts(str(s["lastRefreshAttempt"])))
+                if s["refreshDate"]:
+                    since = _refresh_date(parse_ts(str(s["refreshDate"])))
+            return {
+                "storeId": store_id,
+                "refreshStatusId": sid,
+                "refreshStatus": text,
+                "lastRefreshAttempt": attempt,
+                "refreshDate": since,
+            }
+
+    @staticmethod
+    def marketplaces() -> list[JSON]:
+        """The marketplaces ShipStation integrates with (``GET /stores/marketplaces``)."""
+        return [
+            {
+                "name": name,
+                "marketplaceId": mid,
+                "canRefresh": refresh,
+                "supportsCustomMappings": mappings,
+                "supportsCustomStatuses": statuses,
+                "canConfirmShipments": confirms,
+            }
+            for mid, name, refresh, mappings, statuses, confirms in _catalog.MARKETPLACES
+        ]
+
+    def has_active_manual_store(self) -> bool:
+        """Whether an active Manual Store exists (createlabel requires one)."""
+        return self.manual_store_id is not None
+
+    # -- warehouses ----------------------------------------------------------------------------
+
+    def list_warehouses(self) -> list[JSON]:
+        """The warehouses not deleted (fresh dicts)."""
+        with self.lock:
+            return [
+                copy.deepcopy(w)
+                for wid, w in self._warehouses.items()
+                if wid not in self._deleted_warehouses
+            ]
+
+    def warehouse(self, warehouse_id: int) -> JSON | None:
+        """A warehouse not deleted, or None."""
+        with self.lock:
+            if warehouse_id in self._deleted_warehouses:
+                return None
+            return self.get("warehouses", warehouse_id)
+
+    def replace_warehouse(self, warehouse_id: int, data: Mapping[str, Any]) -> JSON | None:
+        """Replace a warehouse with ``data``; returns it, or None if unknown or deleted.
+
+        As PUT does: absent fields become null, absent isDefault false; warehouseId and
+        createDate are kept.
+        """
+        with self.lock:
+            if self.warehouse(warehouse_id) is None:
+                return None
+            current = self._warehouses[warehouse_id]
+            out = normalize.pick(data, WAREHOUSE_KEYS)
+            out["warehouseId"] = warehouse_id
+            out["createDate"] = current["createDate"]
+            for field in ("originAddress", "returnAddress"):
+                value = out[field]
+                out[field] = (
+                    normalize.pick(value, normalize.ADDRESS_KEYS)
+                    if isinstance(value, Mapping)
+                    else None
+                )
+            out["isDefault"] = bool(out["isDefault"])
+            if out["isDefault"]:
+                for w in self._warehouses.values():
+                    w["isDefault"] = False
+            self._warehouses[warehouse_id] = out
+            origin = out["originAddress"] or {}
+            self.shipments._origin_zips[warehouse_id] = str(origin.get("postalCode") or "")
+            return copy.deepcopy(out)
+
+    def delete_warehouse(self, warehouse_id: int) -> bool:
+        """Soft-delete a warehouse (no longer listed or fetched); False if unknown."""
+        with self.lock:
+            if self.warehouse(warehouse_id) is None:
+                return False
+            self._deleted_warehouses.add(warehouse_id)
+            return True
+
+    # -- carriers --------------------------------------------------------------------------------
+
+    def list_carriers(self) -> list[JSON]:
+        """The connected carriers with their current balances."""
+        with self.lock:
+            return [self._carrier_json(code) for code in self._carriers]
+
+    def _carrier_json(self, code: str) -> JSON:
+        out = copy.deepcopy(self._carriers[code])
+        out["balance"] = normalize.money(self._balances[code])
+        return out
+
+    def carrier(self, code: str) -> JSON | None:
+        """One carrier by code (with its balance), or None."""
+        with self.lock:
+            return self._carrier_json(code) if code in self._carriers else None
+
+    def balance(self, code: str) -> Decimal:
+        """A carrier's balance in dollars (0 for an unknown carrier)."""
+        with self.lock:
+            return Decimal(self._balances.get(code, 0)) / 100
+
+    def add_funds(self, code: str, cents: int) -> JSON | None:
+        """Add to a carrier's balance; returns the carrier, or None if unknown."""
+        with self.lock:
+            if code not in self._carriers:
+                return None
+            self._balances[code] += cents
+            return self._carrier_json(code)
+
+    def charge(self, code: str, cents: int) -> bool:
+        """Take ``cents`` from a funded carrier's balance; False when it is too low.
+
+        Carriers that need no funded account are billed elsewhere: always True.
+        """
+        with self.lock:
+            if not self._carriers[code]["requiresFundedAccount"]:
+                return True
+            if self._balances[code] < cents:
+                return False
+            self._balances[code] -= cents
+            return True
+
+    # -- products --------------------------------------------------------------------------------
+
+    def product(self, product_id: int, *, include_inactive: bool = True) -> JSON | None:
+        """One product (inactive ones too unless told), or None."""
+        with self.lock:
+            p = self._products.get(product_id)
+            if p is None or (not include_inactive and not p["active"]):
+                return None
+            return copy.deepcopy(p)
+
+    def query_products(self, q: ProductQuery) -> tuple[list[JSON], int]:
+        """The page of products matching ``q`` and the total that match."""
+        with self.lock:
+            rows = []
+            for p in self._products.values():
+                if not q.show_inactive and not p["active"]:
+                    continue
+                if q.sku is not None and q.sku.lower() not in str(p["sku"] or "").lower():
+                    continue
+                if q.name is not None and q.name.lower() not in str(p["name"] or "").lower():
+                    continue
+                if q.product_category_id is not None and (
+                    (p["productCategory"] or {}).get("categoryId") != q.product_category_id
+                ):
+                    continue
+                if q.product_type_id is not None and (
+                    (p["productType"] or {}).get("productTypeId") != q.product_type_id
+                ):
+                    continue
+                if q.tag_id is not None and not any(
+                    t.get("tagId") == q.tag_id for t in p["tags"] or ()
+                ):
+                    continue
+                if q.start is not None or q.end is not None:
+                    created = parse_ts(str(p["createDate"]))
+                    if (q.start is not None and created < q.start) or (
+                        q.end is not None and created > q.end
+                    ):
+                        continue
+                rows.append(copy.deepcopy(p))
+        if q.sort_by == "SKU":
+            rows.sort(key=lambda p: (str(p["sku"]).lower(), p["productId"]))
+        elif q.sort_by == "ModifyDate":
+            rows.sort(key=lambda p: (parse_ts(str(p["modifyDate"])), p["productId"]))
+        elif q.sort_by == "CreateDate":
+            rows.sort(key=lambda p: (parse_ts(str(p["createDate"])), p["productId"]))
+        else:
+            rows.sort(key=lambda p: int(p["productId"]))
+        if q.sort_desc:
+            rows.reverse()
+        first = (q.page - 1) * q.page_size
+        return rows[first : first + q.page_size], len(rows)
+
+    def replace_product(self, product_id: int, data: Mapping[str, Any]) -> JSON | None:
+        """Replace a product with ``data``; returns it, or None when it does not exist.
+
+        As PUT does: absent fields become null, absent ``active`` false; productId and
+        createDate are kept.
+        """
+        with self.lock:
+            current = self._products.get(product_id)
+            if current is None:
+                return None
+            out = normalize.pick(data, PRODUCT_KEYS)
+            out["productId"] = product_id
+            out["createDate"] = current["createDate"]
+            out["modifyDate"] = _store_ts(self._now())
+            out["active"] = bool(out["active"])
+            self._skus.pop(str(current["sku"]).lower(), None)
+            if out["sku"]:
+                self._skus[str(out["sku"]).lower()] = product_id
+            self._products[product_id] = out
+            return copy.deepcopy(out)
+
+    # -- tags, users, webhooks ------------------------------------------------------------------
+
+    def list_tags(self) -> list[JSON]:
+        """The account's tags ``[{tagId, name, color}]``."""
+        with self.lock:
+            return [copy.deepcopy(t) for t in self._tags.values()]
+
+    def tag(self, tag_id: int) -> JSON | None:
+        """One tag, or None."""
+        return self.get("tags", tag_id)
+
+    def list_users(self, *, show_inactive: bool = False) -> list[JSON]:
+        """The account's users (active only unless told)."""
+        with self.lock:
+            return [
+                copy.deepcopy(u)
+                for uid, u in self._users.items()
+                if show_inactive or uid not in self._inactive_users
+            ]
+
+    def user(self, user_id: str, *, include_inactive: bool = False) -> JSON | None:
+        """One user by GUID (case-insensitive), or None (inactive ones unless told)."""
+        with self.lock:
+            for uid, u in self._users.items():
+                if uid.lower() == user_id.strip().lower():
+                    if uid in self._inactive_users and not include_inactive:
+                        return None
+                    return copy.deepcopy(u)
+            return None
+
+    def subscribe(
+        self, *, target_url: str, event: str, store_id: int | None, friendly_name: str | None
+    ) -> int:
+        """Record a webhook subscription; returns its id (nothing is delivered yet)."""
+        with self.lock:
+            self._next_webhook += 1 + _mix(self._key + self._next_webhook) % 13
+            hook_id = self._next_webhook
+            self._webhooks[hook_id] = {
+                "IsLabelAPIHook": False,
+                "WebHookID": hook_id,
+                "SellerID": self.seller_id,
+                "StoreID": store_id,
+                "HookType": event,
+                "MessageFormat": "Json",
+                "Url": target_url,
+                "Name": friendly_name,
+                "BulkCopyBatchID": None,
+                "BulkCopyRecordID": None,
+                "Active": True,
+                "WebhookLogs": [],
+                "Seller": None,
+                "Store": None,
+            }
+            return hook_id
+
+    def unsubscribe(self, webhook_id: int) -> bool:
+        """Remove a webhook subscription; False when it does not exist."""
+        with self.lock:
+            return self._webhooks.pop(webhook_id, None) is not None
+
+    def webhooks(self) -> list[JSON]:
+        """The webhook subscriptions, in ``GET /webhooks`` item form (PascalCase keys)."""
+        with self.lock:
+            return [copy.deepcopy(w) for w in self._webhooks.values()]
+
+    def register_account(self) -> tuple[int, str, str]:
+        """Mint a new account's (sellerId, apiKey, apiSecret); the server accepts them."""
+        with self.lock:
+            self._accounts += 1
+            n = self._accounts
+            seller = self.seller_id + n
+            api_key = f"{_mix(self._key + 7_000 + n):016x}{_mix(self._key + 7_500 + n):016x}"
+            api_secret = f"{_mix(self._key + 8_000 + n):016x}{_mix(self._key + 8_500 + n):016x}"
+            return seller, api_key, api_secret
+
+    # -- the label ledger and write counts ------------------------------------------------------
+
+    def record_label(self, **fields: Any) -> LabelPurchase:
+        """Append a purchase to the ledger; returns it.
+
+        Takes the fields of :class:`LabelPurchase` except ``sequence``.
+        """
+        with self.lock:
+            purchase = LabelPurchase(sequence=len(self._labels) + 1, **fields)
+            self._labels.append(purchase)
+            return purchase
+
+    def labels(self) -> list[LabelPurchase]:
+        """Every label bought so far, oldest first (test labels included, flagged)."""
+        with self.lock:
+            return list(self._labels)
+
+    def count_write(self, operation: str) -> None:
+        """Count one execution of a write endpoint that took effect.
+
+        ``operation`` is ``"METHOD /path"``, e.g. ``"POST /orders/createlabelfororder"``.
+        """
+        with self.lock:
+            self._writes[operation] += 1
+
+    def write_counts(self) -> dict[str, int]:
+        """How many times each write endpoint took effect, by ``"METHOD /path"``.
+
+        A request the handler refused (4xx) does not count; one whose connection a
+        ``drop_after`` fault closed does (its effect happened).
+        """
+        with self.lock:
+            return dict(self._writes)
+
+    def now_ms(self) -> int:
+        """The world's present: Pacific wall-clock ms, never before its end."""
+        return self._now()

@@ -73,6 +73,23 @@ class QueryParams:
         self.error(name, f"The value '{raw}' is not valid for {name}.")
         return None
 
+    def boolean(self, name: str, *, default: bool = False) -> bool:
+        """A ``true``/``false`` parameter (case-insensitive)."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value not in ("true", "false"):
+            self.error(name, f"The value '{raw}' is not valid for {name}.")
+            return default
+        return value == "true"
+
+    def page(self, *, default_size: int = 100, max_size: int = 500) -> tuple[int, int]:
+        """``page`` (default 1) and ``pageSize`` (default ``default_size``, max ``max_size``)."""
+        page = self.integer("page", default=1, lo=1) or 1
+        size = self.integer("pageSize", default=default_size, lo=1, hi=max_size)
+        return page, size or default_size
+
     def timestamp(self, name: str) -> int | None:
         """A date parameter as Pacific wall-clock milliseconds (see ``_time.parse_ts``)."""
         raw = self.text(name)

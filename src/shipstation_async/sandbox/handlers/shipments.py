@@ -1,0 +1,435 @@
+"""Shipments: list, createlabel, getrates, voidlabel; and the label purchase they share.
+
+Every label bought (here and by ``/orders/createlabelfororder``) is priced by the rate model
+(:mod:`..rates`), charged to a funded carrier's balance (a 400 when it is too low), stored
+as a shipment, recorded in the label ledger (``World.labels()``) and answered with a small
+valid PDF as base64 ``labelData``. A ``testLabel`` is priced and recorded (flagged) but
+creates no shipment, charges nothing and answers ``shipmentId`` 0. Voiding a label does not
+refund the balance (carriers refund weeks later); the order of a voided label returns to
+``awaiting_shipment`` when it has no other live label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, cast
+
+import attrs
+from aiohttp import web
+
+from .. import normalize, rates
+from .._catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
+from .._time import format_date, format_order_ts
+from ..context import context
+from ..labels import label_data
+from ..orderstore import _mix
+from ..responses import bad_request, json_response, not_found
+from ..router import Router
+from ..shipping import ShipmentQuery, ShipSortBy, cents_of
+from ..world import World
+from .body import Body, read_object
+from .common import add_write, paged
+from .params import QueryParams
+
+JSON = dict[str, Any]
+SHIP_SORT_BY: tuple[ShipSortBy, ...] = ("ShipDate", "CreateDate")
+
+
+@attrs.frozen
+class LabelRequest:
+    """The validated parts of a label request (createlabel or createlabelfororder)."""
+
+    carrier_code: str
+    service_code: str
+    package_code: str
+    confirmation: str
+    ship_date: int
+    ounces: float | None
+    dimensions: tuple[float, float, float] | None
+    test_label: bool
+
+
+def parse_label_request(body: Body, *, weight_required: bool) -> LabelRequest | None:
+    """Validate the carrier, service, package and parcel of a label body (errors in body)."""
+    carrier = body.text("carrierCode", required=True)
+    service = body.text("serviceCode", required=True)
+    package = body.text("packageCode", required=True)
+    confirmation = body.choice("confirmation", rates.CONFIRMATIONS) or "none"
+    ship_date = body.date("shipDate", required=True)
+    ounces = body.ounces("weight", required=weight_required)
+    dims = body.dimensions("dimensions")
+    test = body.boolean("testLabel", default=False)
+    if carrier is not None:
+        check_carrier(body, carrier, service, package)
+    if body.errors or carrier is None or service is None or package is None or ship_date is None:
+        return None
+    return LabelRequest(
+        carrier, service, package, confirmation, ship_date, ounces, dims, bool(test)
+    )
+
+
+def check_carrier(body: Body, carrier: str, service: str | None, package: str | None) -> None:
+    """Record errors for a carrier the account lacks, or its unknown service or package."""
+    if carrier not in CARRIER_BY_CODE:
+        body.error(
+            "carrierCode",
+            f"The carrier '{carrier}' is not connected to this account: one of "
+            f"{sorted(CARRIER_BY_CODE)}.",
+        )
+        return
+    if service is not None and (carrier, service) not in SERVICE_BY_CODE:
+        body.error(
+            "serviceCode",
+            f"The service '{service}' is not offered by {carrier}: see "
+            f"/carriers/listservices?carrierCode={carrier}.",
+        )
+    if package is not None and (carrier, package) not in PACKAGE_BY_CODE:
+        body.error(
+            "packageCode",
+            f"The package '{package}' is not offered by {carrier}: see "
+            f"/carriers/listpackages?carrierCode={carrier}.",
+        )
+
+
+def buy_label(
+    world: World,
+    body: Body,
+    req: LabelRequest,
+    *,
+    endpoint: str,
+    ounces: float,
+    ship_from: Mapping[str, Any],
+    ship_to: Mapping[str, Any],
+    order: JSON | None,
+    store_id: int | None,
+    warehouse_id: int | None,
+) -> web.Response:
+    """Price, charge, store and record one label; the documented label response or a 400.
+
+    Call with ``world.lock`` held so that the checks and the purchase are one step.
+    """
+    try:
+        z = rates.zone(
+            str(normalize.ci(ship_from, "postalCode") or ""),
+            str(normalize.ci(ship_to, "postalCode") or ""),
+            str(normalize.ci(ship_to, "country") or "US"),
+        )
+    except ValueError as exc:
+        body.error("shipTo.postalCode" if order is None else "orderId", f"{exc}.")
+        return bad_request(body.errors)
+    service = SERVICE_BY_CODE[(req.carrier_code, req.service_code)]
+    package = PACKAGE_BY_CODE[(req.carrier_code, req.package_code)]
+    residential = bool(normalize.ci(ship_to, "residential", False))
+    q = rates.quote(
+        service,
+        package,
+        ounces=ounces,
+        zone=z,
+        dimensions_in=req.dimensions,
+        residential=residential,
+        confirmation=req.confirmation,
+    )
+    if q is None:
+        body.error(
+            "serviceCode",
+            f"{service.name} with {package.name} cannot carry {ounces:g} oz to "
+            f"{'an international' if z >= 9 else 'a domestic'} destination.",
+        )
+        return bad_request(body.errors)
+    insurance = normalize.insurance(body.raw("insuranceOptions"))
+    if order is not None and body.raw("insuranceOptions") is None:
+        insurance = copy.deepcopy(order["insuranceOptions"])
+    insurance_cents = 0
+    if insurance["insureShipment"]:
+        insurance_cents = rates.insurance_cents(cents_of(insurance["insuredValue"]))
+    cost = q.total_cents
+    charged = 0
+    if not req.test_label:
+        if not world.charge(req.carrier_code, cost + insurance_cents):
+            body.error(
+                "carrierCode",
+                f"Insufficient funds: the {req.carrier_code} balance is "
+                f"${world.balance(req.carrier_code)}; this label costs "
+                f"${Decimal(cost + insurance_cents) / 100}. Add funds with /carriers/addfunds.",
+            )
+            return bad_request(body.errors)
+        carrier = world.carrier(req.carrier_code) or {}
+        charged = cost + insurance_cents if carrier.get("requiresFundedAccount") else 0
+    sequence = len(world.labels()) + 1
+    tracking = rates.tracking_number(req.carrier_code, _mix(world.seed * 7919 + sequence))
+    international = z >= 9
+    name = normalize.ci(ship_to, "name")
+    lines = [
+        f"{CARRIER_BY_CODE[req.carrier_code].name}  {service.name}",
+        f"TRACKING #: {tracking}",
+        "SHIP TO:",
+        str(name or ""),
+        str(normalize.ci(ship_to, "street1") or ""),
+        f"{normalize.ci(ship_to, 'city') or ''} {normalize.ci(ship_to, 'state') or ''} "
+        f"{normalize.ci(ship_to, 'postalCode') or ''}",
+        str(normalize.ci(ship_to, "country") or ""),
+        f"FROM: {normalize.ci(ship_from, 'name') or ''}, {normalize.ci(ship_from, 'city') or ''}",
+        f"SHIP DATE: {format_date(req.ship_date)}",
+    ]
+    if order is not None:
+        lines.append(f"ORDER: {order['orderNumber']}")
+    if req.test_label:
+        lines.append("TEST LABEL - DO NOT SHIP")
+    form = None
+    if international:
+        form = label_data(["CN22 CUSTOMS DECLARATION", f"TRACKING #: {tracking}", str(name)])
+    shipment_id = 0
+    create = format_order_ts(world.now_ms())
+    if not req.test_label:
+        adv = body.mapping("advancedOptions") or {}
+        record = {
+            "orderId": None if order is None else order["orderId"],
+            "orderKey": None if order is None else order["orderKey"],
+            "userId": None if order is None else order["userId"],
+            "customerEmail": None if order is None else order["customerEmail"],
+            "orderNumber": None if order is None else order["orderNumber"],
+            "shipDate": format_date(req.ship_date),
+            "shipmentCost": normalize.money(cost),
+            "insuranceCost": normalize.money(insurance_cents),
+            "trackingNumber": tracking,
+            "isReturnLabel": False,
+            "batchNumber": None,
+            "carrierCode": req.carrier_code,
+            "serviceCode": req.service_code,
+            "packageCode": req.package_code,
+            "confirmation": req.confirmation,
+            "warehouseId": warehouse_id,
+            "marketplaceNotified": False,
+            "notifyErrorMessage": None,
+            "shipTo": normalize.address(ship_to, verified=normalize.verify(ship_to)),
+            "weight": {"value": round(ounces, 2), "units": "ounces", "WeightUnits": 1},
+            "dimensions": normalize.dimensions(body.raw("dimensions")),
+            "insuranceOptions": insurance,
+            "advancedOptions": {
+                "billToParty": normalize.ci(adv, "billToParty"),
+                "billToAccount": normalize.ci(adv, "billToAccount"),
+                "billToPostalCode": normalize.ci(adv, "billToPostalCode"),
+                "billToCountryCode": normalize.ci(adv, "billToCountryCode"),
+                "storeId": store_id,
+            },
+            "shipmentItems": None if order is None else order["items"],
+        }
+        stored = world.shipments.add(record)
+        shipment_id = int(stored["shipmentId"])
+        create = str(stored["createDate"])
+    world.record_label(
+        endpoint=endpoint,
+        request=copy.deepcopy(body.data),
+        shipment_id=shipment_id or None,
+        order_id=None if order is None else int(order["orderId"]),
+        carrier_code=req.carrier_code,
+        service_code=req.service_code,
+        package_code=req.package_code,
+        shipment_cost=Decimal(cost) / 100,
+        insurance_cost=Decimal(insurance_cents) / 100,
+        charged=Decimal(charged) / 100,
+        tracking_number=tracking,
+        test_label=req.test_label,
+        create_date=create,
+    )
+    return json_response(
+        {
+            "shipmentId": shipment_id,
+            "shipmentCost": normalize.money(cost),
+            "insuranceCost": normalize.money(insurance_cents),
+            "trackingNumber": tracking,
+            "labelData": label_data(lines),
+            "formData": form,
+        }
+    )
+
+
+async def create_label(request: web.Request) -> web.StreamResponse:
+    """``POST /shipments/createlabel``: buy a label for a shipment that has no order.
+
+    Needs an active Manual Store (the shipment belongs to it), like ShipStation.
+    """
+    world = context(request).world
+    body, problem = await read_object(request, "shipment")
+    if body is None:
+        return cast(web.Response, problem)
+    req = parse_label_request(body, weight_required=True)
+    ship_from = body.address("shipFrom", required=True)
+    ship_to = body.address("shipTo", required=True)
+    if (
+        ship_to is not None
+        and str(normalize.ci(ship_to, "country") or "").upper() == "US"
+        and not normalize.ci(ship_to, "state")
+    ):
+        body.error("shipTo.state", "The state field is required.")
+    if req is None or body.errors or ship_from is None or ship_to is None:
+        return bad_request(body.errors)
+    with world.lock:
+        store_id = world.manual_store_id
+        if store_id is None:
+            return bad_request(
+                {
+                    "shipment": [
+                        "Creating labels requires at least one active Manual Store: "
+                        "reactivate one (POST /stores/reactivate)."
+                    ]
+                }
+            )
+        return buy_label(
+            world,
+            body,
+            req,
+            endpoint="/shipments/createlabel",
+            ounces=cast(float, req.ounces),
+            ship_from=ship_from,
+            ship_to=ship_to,
+            order=None,
+            store_id=store_id,
+            warehouse_id=world.default_warehouse_id,
+        )
+
+
+async def get_rates(request: web.Request) -> web.StreamResponse:
+    """``POST /shipments/getrates``: the rates of one carrier for a parcel.
+
+    A bare array ``[{serviceName, serviceCode, shipmentCost, otherCost}]``: one rate per
+    service that can carry the parcel (only the one service when serviceCode is given).
+    """
+    body, problem = await read_object(request, "rateOptions")
+    if body is None:
+        return cast(web.Response, problem)
+    carrier = body.text("carrierCode", required=True)
+    service = body.text("serviceCode")
+    package = body.text("packageCode")
+    from_postal = body.text("fromPostalCode", required=True)
+    to_country = body.text("toCountry", required=True)
+    to_postal = body.text("toPostalCode", required=True)
+    to_state = body.text("toState")
+    ounces = body.ounces("weight", required=True)
+    dims = body.dimensions("dimensions")
+    confirmation = body.choice("confirmation", rates.CONFIRMATIONS)
+    residential = body.boolean("residential", default=False)
+    if carrier is not None:
+        check_carrier(body, carrier, service, package)
+        if carrier == "ups" and to_state is None:
+            body.error("toState", "The toState field is required for UPS.")
+    if from_postal is not None:
+        try:
+            rates.zip3(from_postal)
+        except ValueError:
+            body.error("fromPostalCode", f"'{from_postal}' is not a US ZIP code.")
+    if to_country is not None and len(to_country.strip()) != 2:
+        body.error("toCountry", "The toCountry field must be an ISO 3166-1 alpha-2 code.")
+    elif to_country is not None and to_postal is not None and to_country.strip().upper() == "US":
+        try:
+            rates.zip3(to_postal)
+        except ValueError:
+            body.error("toPostalCode", f"'{to_postal}' is not a US ZIP code.")
+    if body.errors or carrier is None or ounces is None:
+        return bad_request(body.errors)
+    z = rates.zone(str(from_postal), str(to_postal), str(to_country))
+    quotes = rates.rates(
+        carrier,
+        ounces=ounces,
+        zone=z,
+        service_code=service,
+        package_code=package,
+        dimensions_in=dims,
+        residential=bool(residential),
+        confirmation=confirmation,
+    )
+    return json_response(
+        [
+            {
+                "serviceName": q.service_name,
+                "serviceCode": q.service.code,
+                "shipmentCost": normalize.money(q.shipment_cents),
+                "otherCost": normalize.money(q.other_cents),
+            }
+            for q in quotes
+        ]
+    )
+
+
+async def void_label(request: web.Request) -> web.StreamResponse:
+    """``POST /shipments/voidlabel``: ``{approved, message}``.
+
+    An already voided label gives ``approved: false``; an unknown shipmentId a 404.
+    """
+    world = context(request).world
+    body, problem = await read_object(request, "request")
+    if body is None:
+        return cast(web.Response, problem)
+    shipment_id = body.integer("shipmentId", required=True)
+    if body.errors or shipment_id is None:
+        return bad_request(body.errors)
+    with world.lock:
+        result = world.shipments.void(shipment_id)
+        if result is None:
+            return not_found(f"Shipment {shipment_id} not found")
+        voided, record = result
+        if not voided:
+            return json_response({"approved": False, "message": "Label already voided."})
+        order_id = record.get("orderId")
+        if order_id is not None:
+            live = [s for s in world.shipments.for_order(int(order_id)) if not s["voided"]]
+            order = world.orders.get(int(order_id))
+            if not live and order is not None and order["orderStatus"] == "shipped":
+                world.orders.put(
+                    {"orderId": order_id, "orderStatus": "awaiting_shipment", "shipDate": None}
+                )
+    return json_response({"approved": True, "message": "Label voided successfully"})
+
+
+def parse_shipment_query(params: QueryParams, max_days: int | None) -> ShipmentQuery:
+    """Build the :class:`ShipmentQuery` for ``GET /shipments``; problems in ``params.errors``."""
+    create = params.date_range("createDate", max_days)
+    ship = params.date_range("shipDate", max_days)
+    void = params.date_range("voidDate", max_days)
+    page, page_size = params.page()
+    batch = params.integer("batchId")
+    return ShipmentQuery(
+        recipient_name=params.text("recipientName"),
+        recipient_country_code=params.text("recipientCountryCode"),
+        order_number=params.text("orderNumber"),
+        order_id=params.integer("orderId"),
+        carrier_code=params.text("carrierCode"),
+        service_code=params.text("serviceCode"),
+        tracking_number=params.text("trackingNumber"),
+        customs_country_code=params.text("customsCountryCode"),
+        create_start=create[0],
+        create_end=create[1],
+        ship_start=ship[0],
+        ship_end=ship[1],
+        void_start=void[0],
+        void_end=void[1],
+        store_id=params.integer("storeId"),
+        batch_id=None if batch is None else str(batch),
+        include_items=params.boolean("includeShipmentItems"),
+        sort_by=cast(ShipSortBy | None, params.choice("sortBy", SHIP_SORT_BY)),
+        sort_desc=params.choice("sortDir", ("ASC", "DESC")) == "DESC",
+        page=page,
+        page_size=page_size,
+    )
+
+
+async def list_shipments(request: web.Request) -> web.StreamResponse:
+    """``GET /shipments``: ``{shipments, total, page, pages}`` (labels only, not marks)."""
+    ctx = context(request)
+    params = QueryParams.of(request)
+    query = parse_shipment_query(params, ctx.max_date_range_days)
+    if params.errors:
+        return bad_request(params.errors)
+    shipments, total = await asyncio.to_thread(ctx.world.shipments.query, query)
+    return paged("shipments", shipments, total, query.page, query.page_size)
+
+
+def register(router: Router) -> None:
+    """Add the shipment routes to ``router``."""
+    router.add("GET", "/shipments", list_shipments)
+    add_write(router, "POST", "/shipments/createlabel", create_label)
+    router.add("POST", "/shipments/getrates", get_rates)
+    add_write(router, "POST", "/shipments/voidlabel", void_label)
