@@ -1,6 +1,6 @@
-"""A tour of the API against the embedded sandbox: order import, rate shopping and a label,
-multi-warehouse shipping, and a return label.
+"""A tour of the API against the embedded sandbox.
 
+Order import, rate shopping and a label, multi-warehouse shipping, and a return label.
 Run it with ``python examples/tour.py``; the README shows the same steps.
 """
 
@@ -17,8 +17,14 @@ from shipstation_async.models import Address, Order, OrderItem, Weight
 from shipstation_async.sandbox import Sandbox
 
 CUSTOMER = Address(
-    name="Ada Lovelace", street1="1600 Pennsylvania Ave", city="Washington", state="DC",
-    postal_code="20500", country="US", phone="555-555-5555", residential=True,
+    name="Ada Lovelace",
+    street1="1600 Pennsylvania Ave",
+    city="Washington",
+    state="DC",
+    postal_code="20500",
+    country="US",
+    phone="555-555-5555",
+    residential=True,
 )
 
 
@@ -56,7 +62,11 @@ async def ship_cheapest(ss: ShipStation, order: Order) -> None:
     started = datetime.now(UTC)
     try:
         label = await ss.orders.create_label(
-            order.order_id, carrier_code, service_code or "", "package", date.today(),
+            order.order_id,
+            carrier_code,
+            service_code or "",
+            "package",
+            date.today(),
             test_label=True,
         )
     except AmbiguousRequestError:
@@ -70,8 +80,15 @@ async def ship_cheapest(ss: ShipStation, order: Order) -> None:
 async def multi_warehouse(ss: ShipStation) -> None:
     """Multi-warehouse: add a ship-from location and route an order through it."""
     east = await ss.warehouses.create(
-        Address(name="East DC", street1="1 Harbor Way", city="Newark", state="NJ",
-                postal_code="07102", country="US", phone="555-000-1111"),
+        Address(
+            name="East DC",
+            street1="1 Harbor Way",
+            city="Newark",
+            state="NJ",
+            postal_code="07102",
+            country="US",
+            phone="555-000-1111",
+        ),
         warehouse_name="East DC",
     )
     print(f"warehouses: {[w.warehouse_name for w in await ss.warehouses.list()]}")
@@ -84,19 +101,26 @@ async def return_label(ss: ShipStation) -> None:
     warehouse = (await ss.warehouses.list())[0]
     assert warehouse.origin_address is not None
     label = await ss.shipments.create_label(
-        "stamps_com", "usps_priority_mail", "package", date.today(),
+        "stamps_com",
+        "usps_priority_mail",
+        "package",
+        date.today(),
         Weight(value=Decimal(1), units="pounds"),
-        ship_from=CUSTOMER, ship_to=warehouse.origin_address, test_label=True,
+        ship_from=CUSTOMER,
+        ship_to=warehouse.origin_address,
+        test_label=True,
     )
     print(f"return label {label.tracking_number}")
 
 
 async def main() -> None:
+    """Start a sandbox and walk through the tour."""
     limit = RateLimit(40, 5.0)
     async with (
         Sandbox(orders=200, rate_limit=limit) as sandbox,
-        ShipStation(sandbox.api_key, sandbox.api_secret, base_url=sandbox.url,
-                    rate_limit=limit) as ss,
+        ShipStation(
+            sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=limit
+        ) as ss,
     ):
         order = await import_orders(ss)
         await ship_cheapest(ss, order)

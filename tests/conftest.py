@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -34,3 +34,33 @@ async def client(recorder: RecordingServer) -> AsyncIterator[ShipStation]:
         max_wait=10,
     ) as ss:
         yield ss
+
+
+@pytest.fixture
+def recorder_url_for_sync() -> Iterator[str]:
+    """A recording server on its own thread and loop, for tests that run asyncio.run()."""
+    import asyncio
+    import threading
+
+    started = threading.Event()
+    holder: dict[str, object] = {}
+
+    def serve() -> None:
+        loop = asyncio.new_event_loop()
+        holder["loop"] = loop
+        server = RecordingServer()
+        loop.run_until_complete(server.__aenter__())
+        holder["url"] = server.url
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(server.__aexit__())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started.wait(10)
+    yield str(holder["url"])
+    loop = holder["loop"]
+    assert isinstance(loop, asyncio.AbstractEventLoop)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)

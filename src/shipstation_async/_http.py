@@ -37,6 +37,8 @@ class AttemptContext:
     itself re-sends an idempotent request once when the server drops the connection, so this
     can run again after ``sent``: the hook must then get the re-send a slot of its own."""
     sent: bool = False
+    ever_sent: bool = False
+    """Sticky: some send of this attempt went out (aiohttp may re-send after a drop)."""
     traced: bool = True
     """False when the session carries no trace hooks, so ``sent`` cannot be observed."""
 
@@ -44,6 +46,7 @@ class AttemptContext:
         """Record that the headers went out (idempotent)."""
         if not self.sent:
             self.sent = True
+            self.ever_sent = True
             self.on_sent(time.monotonic())
 
 
@@ -95,23 +98,18 @@ class ScheduledRequest(aiohttp.ClientRequest):
             ctx.mark_sent()
 
 
-async def _before_send(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
-    ctx = trace.trace_request_ctx
-    if isinstance(ctx, AttemptContext) and ctx.before_send is not None:
-        await ctx.before_send()
-
-
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
+    # aiohttp awaits this just before it writes the headers: hold, then stamp the send.
     ctx = trace.trace_request_ctx
     if isinstance(ctx, AttemptContext):
+        if ctx.before_send is not None:
+            await ctx.before_send()
         ctx.mark_sent()
 
 
 def make_trace_config() -> aiohttp.TraceConfig:
     """The trace hooks the scheduler relies on (frozen, ready to add to a session)."""
     config = aiohttp.TraceConfig()
-    config.on_connection_create_end.append(_before_send)
-    config.on_connection_reuseconn.append(_before_send)
     config.on_request_headers_sent.append(_headers_sent)
     config.freeze()
     return config
@@ -154,18 +152,23 @@ async def send(
     except asyncio.CancelledError:
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        raise TransportError(
+        failure = TransportError(
             _describe(exc), method=request.method, path=request.path, sent=_maybe_sent(exc, ctx)
-        ) from None
+        )
     finally:
         _CURRENT_ATTEMPT.reset(token)
+    # Raised outside the except block so that aiohttp's exception (whose repr can show the
+    # request headers, credential included) is not kept as __context__.
+    raise failure
 
 
 def _maybe_sent(exc: BaseException, ctx: AttemptContext) -> bool:
+    if ctx.ever_sent:
+        return True  # a send went out, even if a later re-send never connected
     if isinstance(exc, _NOT_SENT_ERRORS):
         return False
-    # Without trace hooks we cannot see the headers go out: assume they did.
-    return ctx.sent or not ctx.traced
+    # Without hooks on the session we cannot see the headers go out: assume they did.
+    return not ctx.traced
 
 
 def _describe(exc: BaseException) -> str:

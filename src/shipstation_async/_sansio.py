@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
@@ -208,6 +209,9 @@ def build_request(
     )
 
 
+_HEADER_NUMBER_CAP = 86_400.0 * 366  # nothing in a rate-limit header means more than a year
+
+
 def _number(text: str | None) -> float | None:
     if text is None:
         return None
@@ -215,7 +219,9 @@ def _number(text: str | None) -> float | None:
         value = float(text.strip())
     except ValueError:
         return None
-    return value if value == value and value >= 0 else None  # drop NaN and negatives
+    if not math.isfinite(value) or value < 0:
+        return None  # NaN, infinities and negatives are not trusted
+    return min(value, _HEADER_NUMBER_CAP)
 
 
 def parse_retry_after(value: str | None, date_header: str | None = None) -> float | None:
@@ -228,18 +234,21 @@ def parse_retry_after(value: str | None, date_header: str | None = None) -> floa
     try:
         when = parsedate_to_datetime(value)
         now = parsedate_to_datetime(date_header) if date_header else None
-    except (TypeError, ValueError, IndexError):
+        if now is None:
+            return None
+        # "-0000" parses as a naive datetime: it means UTC.
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        return min(max(0.0, (when - now).total_seconds()), _HEADER_NUMBER_CAP)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if now is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
 
 
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     """Read ``X-Rate-Limit-{Limit,Remaining,Reset}`` and ``Retry-After``; None when all absent.
 
-    ``headers`` must be case-insensitive (aiohttp's CIMultiDict is). Malformed values are
-    treated as absent rather than trusted.
+    ``headers`` must be case-insensitive (aiohttp's CIMultiDict is). Malformed, negative or
+    non-finite values are treated as absent rather than trusted; this never raises.
     """
     limit_text = headers.get("X-Rate-Limit-Limit")
     remaining_text = headers.get("X-Rate-Limit-Remaining")

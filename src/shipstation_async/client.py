@@ -86,9 +86,10 @@ class ShipStation:
     every request is held until the window resets. Calls default to the ``interactive`` lane,
     which goes ahead of ``bulk`` work.
 
-    ``timeout`` bounds one attempt (seconds); ``max_wait`` bounds how long an interactive call
-    may wait for a budget slot before :class:`RateLimitError` (None waits indefinitely; bulk
-    calls wait indefinitely unless given their own ``max_wait``); ``max_in_flight``
+    ``timeout`` bounds the wait for the server's answer (seconds, per read); ``max_wait``
+    bounds how long an interactive call may wait for a budget slot before
+    :class:`RateLimitError` (None waits indefinitely; bulk calls wait indefinitely unless
+    given their own ``max_wait``); ``max_in_flight``
     caps concurrent requests (default: the limit's request count). A ``session`` passed in is
     used but not closed; its own auth is ignored. ``hooks`` receive the events of
     :mod:`shipstation_async.events`.
@@ -130,7 +131,11 @@ class ShipStation:
         self._credentials = Credentials(api_key, api_secret)
         self._base_url = base_url.rstrip("/")
         self._rate_limit = rate_limit or RateLimit()
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(10.0, timeout))
+        # Per read rather than in total, so that time spent holding a granted request during
+        # a 429 pause (inside aiohttp's call) is not taken for a slow server.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=min(10.0, timeout), sock_read=timeout
+        )
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
         self._hooks = tuple(hooks)
@@ -146,7 +151,6 @@ class ShipStation:
         self._traced = session is None
         self._closed = False
         self._loop_scheduler: LoopScheduler | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         if session is not None:
             # A user's session has no hooks of ours: add them so sends are stamped exactly
             # (removed again on close). Without them, sends would be stamped at response time.
@@ -240,10 +244,10 @@ class ShipStation:
 
     def _scheduler(self) -> LoopScheduler:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._loop_scheduler is None:
-            self._loop_scheduler = loop_scheduler_for(self._ledger, loop)
-            self._loop = loop
-        return self._loop_scheduler
+        scheduler = self._loop_scheduler
+        if scheduler is None or not scheduler.serves(loop):
+            scheduler = self._loop_scheduler = loop_scheduler_for(self._ledger, loop)
+        return scheduler
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -294,7 +298,9 @@ class ShipStation:
                 path=path,
             )
             front = True  # any retry goes ahead of its lane
-            attempt_ = _Attempt(self, session, scheduler, prepared, grant, lane, deadline, attempt)
+            attempt_ = _Attempt(
+                self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
+            )
             try:
                 if idempotent:
                     raw, headers = await attempt_.send()
@@ -386,6 +392,10 @@ class ShipStation:
                 _log.exception("a shipstation_async hook raised; ignoring it")
 
 
+class _ResendRefused(aiohttp.ClientError):
+    """Stops aiohttp's own re-send of a request that must not be sent twice."""
+
+
 class _Attempt:
     """One attempt: the send, its accounting in the ledger, and its in-flight slot."""
 
@@ -399,8 +409,10 @@ class _Attempt:
         lane: Lane,
         deadline: float | None,
         number: int,
+        idempotent: bool,
     ) -> None:
         self.client = client
+        self.idempotent = idempotent
         self.session = session
         self.scheduler = scheduler
         self.prepared = prepared
@@ -435,6 +447,8 @@ class _Attempt:
             # the first: that first send stays counted, and the re-send waits for a slot too.
             self.resent = True
             ledger.fail(self.grant, sent=True)
+            if not self.idempotent:
+                raise _ResendRefused("the connection dropped after sending; not re-sent")
             self.ctx.sent = False
         elif self.grant.epoch == ledger.epoch or self.grant.state != "reserved":
             return

@@ -120,6 +120,7 @@ class Ledger:
         self._server_remaining: int | None = None
         self._server_reset_at: float | None = None
         self.rate_limited = 0
+        self._consecutive_429 = 0
         self.total_sent = 0
         self._listeners: tuple[weakref.ref[LoopScheduler], ...] = ()
         self.configure(rate_limit)
@@ -261,6 +262,8 @@ class Ledger:
     ) -> None:
         """Account for a response: follow its rate-limit headers, and pause on a 429."""
         with self._lock:
+            if grant.state == "done":
+                return  # settled already (aiohttp re-sent it under a new grant)
             at = self._clock() if at is None else at
             if grant.state == "reserved":
                 # No trace hook saw the send (a user's own session): stamp it now, the latest
@@ -274,14 +277,18 @@ class Ledger:
                 self._follow_headers(grant, headers, at)
             if status == 429:
                 self._pause(headers, at)
-            elif grant.probe:
-                self._needs_probe = False
-                self._probe_out = False
+            else:
+                self._consecutive_429 = 0
+                if grant.probe:
+                    self._needs_probe = False
+                    self._probe_out = False
         self._notify()
 
     def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
         """Account for an attempt with no response; ``sent``: it may have gone out."""
         with self._lock:
+            if grant.state == "done":
+                return  # settled already: do not touch another request's probe
             at = self._clock() if at is None else at
             if grant.state == "reserved":
                 if sent:
@@ -298,7 +305,9 @@ class Ledger:
         self._notify()
 
     def _follow_headers(self, grant: Grant, headers: RateLimitHeaders, at: float) -> None:
-        if headers.limit is not None and headers.limit != self.limit:
+        if headers.limit is not None and headers.limit < self.limit:
+            # A plan change (or a stricter server): follow it down. A higher figure is not
+            # trusted to raise room; configure RateLimit for a bigger plan.
             _log.warning(
                 "budget %s: server reports a limit of %d requests (configured %d); adopting it",
                 self.name,
@@ -334,12 +343,18 @@ class Ledger:
 
     def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
         self.rate_limited += 1
+        self._consecutive_429 += 1
         if headers is not None and headers.retry_after is not None:
             delay = headers.retry_after
         elif headers is not None and headers.reset is not None:
             delay = headers.reset + (1.0 if headers.reset_floored else 0.0)
         else:
             delay = self.period
+        if self._consecutive_429 > 1:
+            # Still full after the reset it announced (a sliding window frees one slot at a
+            # time, and may count our rejected probes): back off, up to a whole period.
+            backoff = self.period / self.limit * 2 ** (self._consecutive_429 - 1)
+            delay = max(delay, min(self.period, backoff))
         until = at + delay + self.margin
         if until > self._paused_until:
             self._paused_until = until
@@ -432,10 +447,16 @@ class LoopScheduler:
         self.ledger = ledger
         self._loop_ref = weakref.ref(loop)
         self._queues: dict[Lane, deque[_Waiter]] = {lane: deque() for lane in LANES}
+        # Waiters per in-flight owner per lane, so a scan can stop once every owner is full.
+        self._owners: dict[Lane, dict[int, int]] = {lane: {} for lane in LANES}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
         self._wake_pending = False
         ledger.add_listener(self)
+
+    def serves(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether this is the waiting room of ``loop``."""
+        return self._loop_ref() is loop
 
     @property
     def has_waiters(self) -> bool:
@@ -490,11 +511,13 @@ class LoopScheduler:
             self._queues[lane].appendleft(waiter)
         else:
             self._queues[lane].append(waiter)
+        owners = self._owners[lane]
+        owners[id(owner)] = owners.get(id(owner), 0) + 1
         if deadline is not None:
             waiter.timer = loop.call_at(
                 _loop_time(loop, deadline, ledger.clock), self._expire, waiter, method, path
             )
-        self._dispatch()
+        self.wake()  # one dispatch for every request queued in this loop iteration
         try:
             return await waiter.future
         except asyncio.CancelledError:
@@ -521,8 +544,23 @@ class LoopScheduler:
             self.wake()
 
     def _discard(self, waiter: _Waiter) -> None:
-        with contextlib.suppress(ValueError):
+        try:
             self._queues[waiter.lane].remove(waiter)
+        except ValueError:
+            pass
+        else:
+            self._forget_owner(waiter)
+        if not self.has_waiters:
+            self._cancel_timer()
+
+    def _forget_owner(self, waiter: _Waiter) -> None:
+        owners = self._owners[waiter.lane]
+        key = id(waiter.owner)
+        left = owners.get(key, 1) - 1
+        if left > 0:
+            owners[key] = left
+        else:
+            owners.pop(key, None)
 
     def _expire(self, waiter: _Waiter, method: str, path: str) -> None:
         if waiter.future.done():
@@ -567,7 +605,10 @@ class LoopScheduler:
         self._wake_pending = False
         ledger = self.ledger
         now = ledger.clock()
-        for lane in LANES:
+        # Lanes whose waiters the budget (not a client's in-flight cap) holds back: only they
+        # need a timer; a cap is lifted by owner_released, which wakes us.
+        budget_blocked: list[Lane] = []
+        for position, lane in enumerate(LANES):
             queue = self._queues[lane]
             blocked_owners: set[int] = set()
             budget_exhausted = False
@@ -576,47 +617,51 @@ class LoopScheduler:
                 waiter = queue[index]
                 if waiter.future.done():
                     del queue[index]
+                    self._forget_owner(waiter)
                     continue
                 owner = waiter.owner
                 if owner is not None and not owner.has_room(lane):
                     blocked_owners.add(id(owner))
+                    if len(blocked_owners) >= len(self._owners[lane]):
+                        break  # every waiting client is at its cap: a release wakes us
                     index += 1
-                    if len(blocked_owners) > 8 and index > 64:
-                        break  # many distinct full clients: the rest wait for a release
                     continue
                 grant = ledger.try_grant(lane, now)
                 if grant is None:
                     budget_exhausted = True
                     break
                 del queue[index]
+                self._forget_owner(waiter)
                 if owner is not None:
                     owner.count += 1
                 waiter.future.set_result(grant)
             if budget_exhausted:
+                # Lower lanes need more room than this one, so they are held back too.
+                budget_blocked += [later for later in LANES[position:] if self._queues[later]]
                 break
-        self._arm_timer(now)
+        self._arm_timer(now, budget_blocked)
 
-    def _arm_timer(self, now: float) -> None:
+    def _arm_timer(self, now: float, lanes: list[Lane]) -> None:
         loop = self._loop_ref()
-        if loop is None:
-            return
         when = math.inf
-        for lane in LANES:
-            if self._queues[lane]:
-                at = self.ledger.next_opportunity(lane, now)
-                if at is not None:
-                    when = min(when, max(at, now + 0.001))
-        if when == math.inf:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer, self._timer_at = None, math.inf
+        for lane in lanes:
+            at = self.ledger.next_opportunity(lane, now)
+            if at is not None:
+                when = min(when, max(at, now + 0.001))
+        if loop is None or when == math.inf:
+            self._cancel_timer()
             return
-        if self._timer is not None and self._timer_at <= when and self._timer_at > now:
+        if self._timer is not None and now < self._timer_at <= when:
             return
-        if self._timer is not None:
-            self._timer.cancel()
+        self._cancel_timer()
         self._timer_at = when
         self._timer = loop.call_at(_loop_time(loop, when, self.ledger.clock), self._on_timer)
+
+    def _cancel_timer(self) -> None:
+        # Drop the handle too: it references the loop, which must be free to go away.
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, math.inf
 
     def _on_timer(self) -> None:
         self._timer, self._timer_at = None, math.inf

@@ -163,8 +163,13 @@ async def test_cold_start_into_a_spent_window_costs_one_429(
         status = ss.rate_limit_status()
     assert len(pages) == 15
     # The probe met the 429; everyone else waited for the window instead of hammering it.
-    assert status.rate_limited == 1
-    assert sandbox.stats().rate_limited == 1
+    if mode[0] == "rolling" and count_rejected:
+        # A sliding window frees one slot at a time and counts our rejected probe, so the
+        # announced reset may come too early once or twice: each time only the probe pays.
+        assert 1 <= status.rate_limited <= 3
+    else:
+        assert status.rate_limited == 1
+    assert sandbox.stats().rate_limited == status.rate_limited
     assert probe_discipline(events)
 
 

@@ -461,3 +461,98 @@ async def test_bulk_calls_are_not_bound_by_the_interactive_max_wait(
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
+
+
+async def test_untrustworthy_rate_limit_headers_leak_nothing(recorder: RecordingServer) -> None:
+    recorder.reply(
+        Reply(
+            body={"orderId": 1},
+            headers={
+                "X-Rate-Limit-Remaining": "inf",
+                "X-Rate-Limit-Limit": "1e999",
+                "X-Rate-Limit-Reset": "nan",
+            },
+        ),
+        Reply(
+            body={"orderId": 1},
+            headers={
+                "Retry-After": "Wed, 21 Oct 2015 07:28:30 -0000",
+                "Date": "Wed, 21 Oct 2015 07:28:00 GMT",
+            },
+        ),
+    )
+    recorder.default = Reply(body={"orderId": 1}, headers=rl())
+    async with make_client(recorder, max_wait=2.0) as ss:
+        for _ in range(3):
+            assert (await ss.orders.get(1)).order_id == 1
+        status = ss.rate_limit_status()
+        assert status.in_flight == 0 and status.reserved == 0 and not status.probing
+
+
+async def test_waiters_held_by_the_in_flight_cap_do_not_spin(
+    recorder: RecordingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipstation_async import scheduler
+
+    calls = 0
+    original = scheduler.LoopScheduler._dispatch
+
+    def counting(self: scheduler.LoopScheduler) -> None:
+        nonlocal calls
+        calls += 1
+        original(self)
+
+    monkeypatch.setattr(scheduler.LoopScheduler, "_dispatch", counting)
+    recorder.default = Reply(body={"orderId": 1}, delay=0.4, headers=rl())
+    async with make_client(recorder, max_in_flight=2, max_wait=None) as ss:
+        await ss.orders.get(1)
+        tasks = [asyncio.ensure_future(ss.orders.get(1)) for _ in range(500)]
+        await asyncio.sleep(0.05)
+        calls = 0
+        await asyncio.sleep(0.3)  # nothing answers in this time: nothing to do
+        assert calls < 5
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_dropped_non_idempotent_put_is_not_re_sent_by_aiohttp(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(drop=True)
+    op = Operation("PUT", "/custom/thing", body={"a": 1}, safety=Safety.NON_IDEMPOTENT)
+    with pytest.raises(AmbiguousRequestError):
+        await client.request(op)
+    assert len(recorder.requests) == 1
+    assert client.rate_limit_status().in_flight == 0
+
+
+async def test_transport_errors_carry_no_aiohttp_context(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(drop=True)
+    with pytest.raises(AmbiguousRequestError) as info:
+        await client.request(LABEL)
+    cause = info.value.cause
+    assert cause.__context__ is None and cause.__cause__ is None
+
+
+def test_loops_of_finished_asyncio_runs_are_not_kept(recorder_url_for_sync: str) -> None:
+    import gc
+    import weakref
+
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+    key = unique_key()
+
+    async def job() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        async with ShipStation(
+            key, SECRET, base_url=recorder_url_for_sync, rate_limit=RateLimit(1, 60.0), max_wait=0.2
+        ) as ss:
+            with pytest.raises(RateLimitError):
+                await asyncio.gather(ss.orders.get(1), ss.orders.get(1))
+
+    for _ in range(3):
+        asyncio.run(job())
+    gc.collect()
+    assert [ref() for ref in loops] == [None, None, None]

@@ -204,13 +204,27 @@ def test_release_and_unsent_failure_give_the_slot_back() -> None:
     assert ledger.try_grant("interactive") is None
 
 
-def test_a_changed_limit_is_adopted() -> None:
+def test_a_lower_limit_is_adopted_and_a_higher_one_is_not() -> None:
     ledger, _clock = make(limit=10)
     probe = grant_and_send(ledger)
     assert probe is not None
     ledger.complete(probe, 200, headers(19, 9.0, limit=20))
-    assert ledger.limit == 20
-    assert sum(grant_and_send(ledger) is not None for _ in range(30)) == 19
+    assert ledger.limit == 10  # a bigger figure does not raise room
+    ledger.complete(grant_and_send(ledger) or probe, 200, headers(4, 9.0, limit=5))
+    assert ledger.limit == 5
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 3  # 5 - 2 sent
+
+
+def test_settling_a_done_grant_twice_leaves_the_new_probe_alone() -> None:
+    ledger, _clock = make()
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.fail(probe, sent=True)  # e.g. retired when aiohttp re-sent it
+    second = grant_and_send(ledger)
+    assert second is not None and second.probe
+    ledger.fail(probe, sent=True)  # the same grant settled again by a later error path
+    assert ledger.try_grant("interactive") is None  # the second probe is still alone
+    assert ledger.snapshot({}).in_flight == 1
 
 
 def test_idle_for_two_windows_probes_again() -> None:
@@ -287,3 +301,27 @@ def test_answers_from_one_server_window_narrow_a_floored_reset() -> None:
         ledger.complete(grant, 200, headers(8 - n, 9.0, floored=True))
     # The later answers put the reset in [1010.0, 1010.02): wait for that, not a second more.
     assert ledger.next_opportunity("interactive") == pytest.approx(1010.02 + 0.5)
+
+
+def test_repeated_429s_back_off_up_to_a_period() -> None:
+    ledger, clock = make(limit=10, period=10.0)
+    warm(ledger, clock)
+    pauses = []
+    for _ in range(6):
+        probe = grant_and_send(ledger)
+        while probe is None:
+            clock.now = ledger.next_opportunity("interactive") or clock.now + 0.1
+            probe = grant_and_send(ledger)
+        ledger.complete(probe, 429, headers(0, 0.1))
+        pauses.append(round((ledger.next_opportunity("interactive") or 0) - clock.now, 3))
+    # First the server's reset (0.1 s + margin), then 2, 4, 8 s, then capped at the period.
+    assert pauses == [0.6, 2.5, 4.5, 8.5, 10.5, 10.5]
+    probe = None
+    while probe is None:
+        clock.now = ledger.next_opportunity("interactive") or clock.now + 0.1
+        probe = grant_and_send(ledger)
+    ledger.complete(probe, 200, headers(9, 9.0))
+    rejected = grant_and_send(ledger)
+    assert rejected is not None
+    ledger.complete(rejected, 429, headers(0, 0.1))  # a success in between: back to Reset
+    assert ledger.next_opportunity("interactive") == pytest.approx(clock.now + 0.6)
