@@ -45,3 +45,41 @@ def documented_order() -> dict[str, Any]:
     path = EXAMPLES / "GetOrderResponse.json"
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+EXAMPLES_ROOT = EXAMPLES.parent
+
+
+def example(name: str) -> Any:
+    """A documented example: ``"Carrier/ListAllResponse.json"`` parsed, or a request body."""
+    text = (EXAMPLES_ROOT / name).read_text()
+    if name.endswith(".txt"):
+        start = min(i for i in (text.find("{"), text.find("[")) if i >= 0)
+        text = text[start:]
+    return json.loads(text)
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    method: str,
+    path: str,
+    body: Any = None,
+    **params: Any,
+) -> tuple[int, Any]:
+    """One request: (status, parsed JSON body; text when not JSON; None when empty)."""
+    query = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()}
+    kwargs: dict[str, Any] = {"params": query}
+    if body is not None:
+        kwargs["json"] = body
+    async with session.request(method, path, **kwargs) as r:
+        raw = await r.read()
+        if r.content_type != "application/json":
+            return r.status, raw.decode() or None
+        return r.status, (json.loads(raw) if raw else None)
+
+
+def model_state_keys(body: Any) -> set[str]:
+    """The ModelState keys of a 400 body (asserting its ASP.NET shape)."""
+    assert body["Message"] == "The request is invalid.", body
+    assert all(isinstance(m, str) and m for ms in body["ModelState"].values() for m in ms)
+    return set(body["ModelState"])
