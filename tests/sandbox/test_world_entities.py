@@ -111,6 +111,18 @@ def test_shipments_rise_with_the_index_and_carry_rate_model_costs(world: World) 
             assert re.match(r"^1Z[0-9A-Z]{16}$", s["trackingNumber"])
 
 
+def test_editing_a_warehouse_does_not_rewrite_shipping_history() -> None:
+    w = World(orders=200, seed=4, end=FIXED_END)
+    before = all_shipments(w)
+    for warehouse in w.warehouses:
+        moved = {
+            **warehouse,
+            "originAddress": {**warehouse["originAddress"], "postalCode": "99501"},
+        }
+        w.replace_warehouse(warehouse["warehouseId"], moved)
+    assert all_shipments(w) == before
+
+
 def test_same_seed_same_world() -> None:
     a = World(orders=300, seed=5, end=FIXED_END)
     b = World(orders=300, seed=5, end=FIXED_END)

@@ -21,6 +21,8 @@ import attrs
 from . import rates
 from ._catalog import PACKAGE_BY_CODE, SERVICE_BY_CODE
 from ._time import MS_PER_DAY, format_date, format_order_ts, now_ms, parse_ts
+from .normalize import cents as cents_of
+from .normalize import money
 
 if TYPE_CHECKING:
     from .orderstore import OrderStore
@@ -92,20 +94,6 @@ FULFILLMENT_KEYS: tuple[str, ...] = (
     "shipTo",
 )
 """The keys of a Fulfillment (reference §3), in the order they are written."""
-
-
-def money(cents: int) -> int | float:
-    """A money value as ShipStation writes it: an integer when whole, else 2 decimals."""
-    if cents % 100 == 0:
-        return cents // 100
-    return round(cents / 100, 2)
-
-
-def cents_of(value: Any) -> int:
-    """Cents of a JSON money value (None: 0)."""
-    if value is None:
-        return 0
-    return round(float(value) * 100)
 
 
 def dimensions_in(dims: Any) -> tuple[float, float, float] | None:
@@ -369,6 +357,10 @@ class _Derived:
 
 class ShipmentStore(_Derived):
     """Shipments: one per generated order shipped with a label, plus labels bought since.
+
+    Generated shipments are history: their costs use the warehouses' seed-time origins
+    (``origin_zips``) and their marketplaceNotified the seed-time Manual Stores, so editing a
+    warehouse or a store later does not rewrite them.
 
     Records keep their ``shipmentItems`` internally; :meth:`query` and :meth:`get_public`
     show them only when asked (``includeShipmentItems``) and always null ``labelData`` and

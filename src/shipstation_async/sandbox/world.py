@@ -691,17 +691,7 @@ class World:
             out["createDate"] = out["createDate"] or now
             out["modifyDate"] = out["modifyDate"] or now
             self._stores[store_id] = out
-            self.shipments_manual_update()
             return copy.deepcopy(out)
-
-    def shipments_manual_update(self) -> None:
-        """Tell the shipment store which stores are Manual Stores (after a store change)."""
-        with self.lock:
-            self.shipments._manual = {
-                sid
-                for sid, s in self._stores.items()
-                if s["marketplaceId"] == _catalog.MANUAL_MARKETPLACE_ID
-            }
 
     def add_warehouse(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
         """Add a warehouse from Warehouse JSON (``record`` and/or keyword fields).
@@ -735,7 +725,6 @@ class World:
                 for w in self._warehouses.values():
                     w["isDefault"] = False
             self._warehouses[wid] = out
-            self.shipments._origin_zips[wid] = str(origin.get("postalCode") or "")
             return copy.deepcopy(out)
 
     def add_product(self, record: Mapping[str, Any] | None = None, /, **fields: Any) -> JSON:
@@ -1154,8 +1143,6 @@ class World:
                 for w in self._warehouses.values():
                     w["isDefault"] = False
             self._warehouses[warehouse_id] = out
-            origin = out["originAddress"] or {}
-            self.shipments._origin_zips[warehouse_id] = str(origin.get("postalCode") or "")
             return copy.deepcopy(out)
 
     def delete_warehouse(self, warehouse_id: int) -> bool:

@@ -28,7 +28,7 @@ from ..labels import label_data
 from ..orderstore import _mix
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..shipping import ShipmentQuery, ShipSortBy, cents_of
+from ..shipping import ShipmentQuery, ShipSortBy
 from ..world import World
 from .body import Body, read_object
 from .common import add_write, paged
@@ -144,7 +144,7 @@ def buy_label(
         insurance = copy.deepcopy(order["insuranceOptions"])
     insurance_cents = 0
     if insurance["insureShipment"]:
-        insurance_cents = rates.insurance_cents(cents_of(insurance["insuredValue"]))
+        insurance_cents = rates.insurance_cents(normalize.cents(insurance["insuredValue"]))
     cost = q.total_cents
     charged = 0
     if not req.test_label:
