@@ -37,7 +37,7 @@ async def import_orders(ss: ShipStation) -> Order:
         order_status="awaiting_shipment",
         bill_to=CUSTOMER,
         ship_to=CUSTOMER,
-        items=[OrderItem(sku="MUG-1", name="Mug", quantity=2, unit_price=Decimal("12.50"))],
+        items=[OrderItem(sku="TS-BLK-M", name="T-shirt", quantity=2, unit_price=Decimal("12.50"))],
         weight=Weight(value=Decimal(24), units="ounces"),
     )
     saved = await ss.orders.create_or_update(order)

@@ -616,3 +616,15 @@ async def test_createorder_retries_only_with_an_order_key(
     saved = await client.orders.create_or_update(attrs.evolve(order, order_key="k-1"))
     assert saved.order_key == "k-1"
     assert len(recorder.requests) == 3
+
+
+async def test_return_label_flag_is_sent_only_when_asked(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(body={"shipmentId": 5})
+    args = ("ups", "ups_ground", "package", date(2024, 3, 4), WEIGHT, FROM, ADDRESS)
+    await client.shipments.create_label(*args)
+    await client.shipments.create_label(*args, is_return_label=True)
+    plain, returned = (json.loads(r.body) for r in recorder.requests)
+    assert "isReturnLabel" not in plain
+    assert returned["isReturnLabel"] is True

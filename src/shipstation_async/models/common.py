@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import api_key, extra_field, model, raw_field
 from .types import (
     AddressVerified,
     BillToParty,
@@ -44,7 +46,7 @@ class Weight:
 
     value: Decimal | None = None
     units: WeightUnits | None = None
-    weight_units: int | None = None
+    weight_units: int | None = attrs.field(default=None, metadata=api_key("WeightUnits"))
     extra: Mapping[str, Any] = extra_field()
     raw: Mapping[str, Any] | None = raw_field()
 

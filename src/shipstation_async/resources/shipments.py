@@ -161,13 +161,16 @@ class Shipments(Resource):
         international_options: InternationalOptions | None = None,
         advanced_options: AdvancedOptions | None = None,
         test_label: bool = False,
+        is_return_label: bool = False,
         **options: Unpack[CallOptions],
     ) -> Label:
         """Buy a label without an order (POST /shipments/createlabel). Costs money.
 
         The account needs an active Manual Store. ``test_label=False`` (the API's default)
         buys a real label; an ambiguous failure is never retried (see ``find_labels``). For a
-        return label, swap ``ship_from`` and ``ship_to``; shipments show ``is_return_label``.
+        return label ship from the customer to the warehouse and pass ``is_return_label=True``
+        (sent as ``isReturnLabel``, which the V1 docs do not list for this call; shipments
+        carry it as ``is_return_label``).
         """
         body = label_body(
             carrier_code,
@@ -184,6 +187,8 @@ class Shipments(Resource):
             shipFrom=_required(ship_from, Address, "ship_from"),
             shipTo=_required(ship_to, Address, "ship_to"),
         )
+        if is_return_label:
+            body["isReturnLabel"] = True
         operation = Operation(
             "POST", "/shipments/createlabel", body=body, safety=Safety.NON_IDEMPOTENT
         )

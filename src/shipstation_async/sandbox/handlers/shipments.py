@@ -195,7 +195,8 @@ def buy_label(
             "shipmentCost": normalize.money(cost),
             "insuranceCost": normalize.money(insurance_cents),
             "trackingNumber": tracking,
-            "isReturnLabel": False,
+            # Not in the documented createlabel body; honoured when a client sends it.
+            "isReturnLabel": body.raw("isReturnLabel") is True,
             "batchNumber": None,
             "carrierCode": req.carrier_code,
             "serviceCode": req.service_code,
