@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -257,8 +257,12 @@ class ShipStation:
         *,
         max_wait: float | None = UNSET,
         lane: Lane | None = None,
+        headers_out: MutableMapping[str, str] | None = None,
     ) -> Any:
         """Send ``operation`` through the shared budget and return its decoded JSON.
+
+        ``headers_out``, when given, receives the successful response's headers (the streams
+        read the server's ``Date`` from it).
 
         Retries follow the operation's safety: idempotent operations retry on 5xx, timeouts and
         connection errors with capped full-jitter backoff; non-idempotent ones only when the
@@ -346,6 +350,8 @@ class ShipStation:
                 server_delay = headers.retry_after if headers is not None else None
                 await self._backoff(attempt, deadline, error, server_delay, f"HTTP {status}")
                 continue
+            if headers_out is not None:
+                headers_out.update(raw.headers)
             try:
                 answer = decode_response(status, raw.body, method=method, path=path)
             except APIError as error:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -319,3 +320,31 @@ def label_body(
     }
     check_no_negative_measures(body, "label")
     return body
+
+
+def stream_filters(
+    method: Callable[..., Any],
+    filters: Mapping[str, Any],
+    choices: Mapping[str, frozenset[str]] = {},
+) -> dict[str, Any]:
+    """Check an ``iter()`` call's filters against its ``list()`` keywords; camelCase them.
+
+    Paging and sorting belong to the stream, so they are refused here; enumerated values and
+    date ranges are checked as ``list()`` checks them, before anything is sent.
+    """
+    allowed = {
+        name
+        for name, param in inspect.signature(method).parameters.items()
+        if param.kind is inspect.Parameter.KEYWORD_ONLY
+        and name not in ("sort_by", "sort_dir", "max_wait", "lane")
+    }
+    unknown = sorted(set(filters) - allowed)
+    if unknown:
+        raise InvalidRequestError(
+            f"unknown filter(s) {unknown}; iter() takes {sorted(allowed)}", field=unknown[0]
+        )
+    for name, values in choices.items():
+        check_choice(filters.get(name), values, name)
+    query = paged_query(1, 1, **filters)
+    del query["page"], query["pageSize"]
+    return {k: v for k, v in query.items() if v is not None}

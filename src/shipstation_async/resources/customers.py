@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal, Unpack
+from typing import Any, Literal, Unpack
 
-from .._sansio import Operation
+from .._sansio import Lane, Operation
 from ..models import Customer, Page
 from ..models.types import SortDir
-from ._base import CallOptions, Resource, check_choice, check_id, decode_page, paged_query
+from ..streams import ItemStream, Walk
+from ._base import (
+    CallOptions,
+    Resource,
+    check_choice,
+    check_id,
+    decode_page,
+    paged_query,
+    stream_filters,
+)
 
 CustomerSortBy = Literal["Name", "ModifyDate", "CreateDate"]
 _SORT_BY = frozenset(CustomerSortBy.__args__)  # type: ignore[attr-defined]
@@ -46,7 +55,45 @@ class Customers(Resource):
         data = await self._call(Operation("GET", "/customers", query=query), options)
         return decode_page(data, "customers", Customer, page=page, page_size=page_size)
 
+    def iter(
+        self,
+        *,
+        concurrency: int = 4,
+        page_size: int = 500,
+        ordered: bool = False,
+        lane: Lane = "bulk",
+        **filters: Any,
+    ) -> ItemStream[Customer]:
+        """Every customer, exactly once, as a stream (``async for customer in ...``).
+
+        The customers list has no date filter, so this reads offset pages sorted by creation
+        date and verifies them: the total must not change during the read and the distinct
+        ids must match it, else it reads again. Takes the filters of ``list()`` except paging
+        and sorting. Runs in the ``bulk`` lane by default.
+        """
+        query = stream_filters(self.list, filters, {})
+        return ItemStream(
+            self._client,
+            _WALK,
+            query,
+            concurrency=concurrency,
+            page_size=page_size,
+            ordered=ordered,
+            lane=lane,
+        )
+
     async def get(self, customer_id: int, **options: Unpack[CallOptions]) -> Customer:
         """One customer (GET /customers/{customerId})."""
         check_id(customer_id, "customer_id")
         return await self._model(Operation("GET", f"/customers/{customer_id}"), Customer, options)
+
+
+_WALK = Walk(
+    path="/customers",
+    envelope="customers",
+    model=Customer,
+    id_key="customerId",
+    start_param=None,
+    end_param=None,
+    max_range=None,
+)

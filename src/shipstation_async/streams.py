@@ -1,0 +1,446 @@
+"""Concurrent streams over ShipStation's lists: every record exactly once, at the budget's pace.
+
+V1 has no cursor or snapshot, so "exactly once" needs a precise meaning. T0 is the caller's end
+or, when none is given, the server's ``Date`` (from the first response) minus two minutes.
+Every record whose creation time is at or before T0, and that exists and matches the filters for
+the whole listing, is yielded exactly once; a record created, deleted, or entering or leaving the
+filters during the listing is yielded at most once.
+
+How: instead of offset pages (an item shifting across a page boundary is skipped or seen twice),
+each sub-range of the creation-date range is walked as a keyset on CreateDate, which never
+changes: ``sortBy=CreateDate&sortDir=ASC&createDateStart=<cursor second - 1 s>&createDateEnd=
+<end second + 1 s>&page=1``. Records are compared as the server's own Pacific wall-clock strings
+(which sidesteps the fall-back hour and the unknown inclusivity of second-precision filters).
+For a full page, the records before the last record's second are accepted and the cursor moves
+to that second; a second holding a whole page or more is read page by page, re-read until its
+total is stable, and de-duplicated by id within that second only. Memory stays flat: no set of
+every id seen.
+
+The stream owns its fetch tasks as plain tasks: they are cancelled on ``aclose()``, on
+exhaustion, and when the consumer breaks out of ``async for`` (the async generator's
+finalisation). No task group or cancel scope spans a ``yield``. asyncio only (aiohttp is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import attrs
+
+from ._sansio import Lane, Operation
+from ._time import PACIFIC, require_aware
+from .errors import DecodeError, InvalidRequestError, ShipStationError
+from .models.converter import converter
+
+if TYPE_CHECKING:
+    from .client import ShipStation
+
+T = TypeVar("T")
+_log = logging.getLogger("shipstation_async.streams")
+
+# The API allows at most 90 days per date-range request; the query window adds 1 s each side.
+MAX_RANGE = timedelta(days=90) - timedelta(seconds=4)
+T0_LAG = timedelta(minutes=2)
+_KEY_WIDTH = 27  # "YYYY-MM-DDTHH:MM:SS.fffffff"
+
+
+class StreamError(ShipStationError):
+    """A stream could not get a consistent read (a second's total kept changing)."""
+
+
+@attrs.frozen
+class Walk:
+    """How one resource is walked: its path, envelope, date parameters and keys."""
+
+    path: str
+    envelope: str
+    model: type[Any]
+    id_key: str
+    start_param: str | None = "createDateStart"
+    end_param: str | None = "createDateEnd"
+    date_key: str = "createDate"
+    max_range: timedelta | None = MAX_RANGE
+
+
+def wall_key(text: str) -> str:
+    """A server timestamp as a fixed-width wall-clock key that sorts like time.
+
+    ``"2015-07-16T14:00:34.823"`` -> ``"2015-07-16T14:00:34.8230000"``.
+    """
+    text = text.strip().replace(" ", "T")
+    head, _, fraction = text.partition(".")
+    if len(head) == 10:
+        head += "T00:00:00"
+    fraction = "".join(ch for ch in fraction if ch.isdigit())
+    return f"{head[:19]}.{fraction[:7].ljust(7, '0')}"
+
+
+def key_of(moment: datetime) -> str:
+    """The wall-clock key of a naive Pacific datetime."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}0"
+
+
+def _second(key: str) -> datetime:
+    return datetime.strptime(key[:19], "%Y-%m-%dT%H:%M:%S")
+
+
+def _query_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _pacific_wall(value: datetime | date, field: str) -> datetime:
+    if isinstance(value, datetime):
+        return require_aware(value, field).replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+@attrs.define
+class SubRange:
+    """A part of the walk: ``[cursor, end)`` (``end`` inclusive for the last part)."""
+
+    cursor: str
+    end: str
+    inclusive: bool
+
+    def contains(self, key: str) -> bool:
+        """Whether a record's key is still to be yielded by this part."""
+        return self.cursor <= key and (key < self.end or (self.inclusive and key == self.end))
+
+
+def split(
+    start: datetime, end: datetime, parts: int, max_range: timedelta | None
+) -> list[SubRange]:
+    """Split ``[start, end]`` (naive Pacific) into pieces, the last one inclusive of ``end``.
+
+    At least ``parts`` pieces, and none longer than ``max_range``.
+    """
+    span = end - start
+    count = max(1, parts)
+    if max_range is not None and span > max_range:
+        count = max(count, -(-span // max_range))
+    step = span / count
+    bounds = [start + step * i for i in range(count)] + [end]
+    ranges = [
+        SubRange(key_of(bounds[i]), key_of(bounds[i + 1]), inclusive=i == count - 1)
+        for i in range(count)
+    ]
+    return [r for r in ranges if r.cursor < r.end or r.inclusive]
+
+
+_DONE = object()
+
+
+@attrs.frozen
+class _Failure:
+    error: BaseException
+
+
+class ItemStream(Generic[T]):
+    """Every record of a listing as typed items: ``async for item in stream``.
+
+    Also an async context manager (``async with ss.orders.iter(...) as stream``), and
+    ``stream.pages()`` yields lists of items as they are fetched. Iterate once. Options:
+    ``concurrency`` walkers (they share the one budget, so more concurrency never raises the
+    request rate; it keeps the budget busy while answers are in flight), ``page_size``
+    (default 500), ``ordered`` (creation-date order; otherwise as fetched), ``lane``
+    (``bulk`` by default, so single calls in the same process go first).
+    """
+
+    def __init__(
+        self,
+        client: ShipStation,
+        walk: Walk,
+        filters: Mapping[str, Any],
+        *,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+        concurrency: int = 4,
+        page_size: int = 500,
+        ordered: bool = False,
+        lane: Lane = "bulk",
+        buffer_pages: int = 2,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidRequestError("concurrency must be an integer >= 1", field="concurrency")
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise InvalidRequestError("page_size must be an integer", field="page_size")
+        if not 1 <= page_size <= 500:
+            raise InvalidRequestError("page_size must be from 1 to 500", field="page_size")
+        self._start = None if start is None else _pacific_wall(start, "start")
+        self._end = None if end is None else _pacific_wall(end, "end")
+        if self._start is not None and self._end is not None and self._end < self._start:
+            raise InvalidRequestError("the range's end precedes its start", field="end")
+        self._client = client
+        self._walk = walk
+        self._filters = dict(filters)
+        self._concurrency = concurrency
+        self._page_size = page_size
+        self._ordered = ordered
+        self._lane = lane
+        self._buffer = max(1, buffer_pages)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._queues: list[asyncio.Queue[Any]] | None = None
+        self._started = False
+        self._closed = False
+        self.requests = 0
+        """Requests this stream has sent so far."""
+        self.t0: datetime | None = None
+        """The listing's upper bound (naive Pacific wall clock), once known."""
+
+    # -- public surface ------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    def pages(self) -> AsyncIterator[list[T]]:
+        """Pages (lists of typed items) as they are fetched, instead of single items."""
+        return self._pages()
+
+    async def __aenter__(self) -> ItemStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop fetching: cancel the walkers and wait for them to finish."""
+        self._cancel()
+        tasks, self._tasks = self._tasks, []
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- iteration -----------------------------------------------------------------------------
+
+    async def _items(self) -> AsyncGenerator[T, None]:
+        try:
+            while (page := await self._next_page()) is not None:
+                for item in page:
+                    yield item
+        finally:
+            # Also reached when the consumer breaks out (the generator's finalisation): the
+            # walkers are cancelled at once, without waiting, so nothing outlives the loop's
+            # next iterations and no request is sent after the break.
+            self._cancel()
+
+    async def _pages(self) -> AsyncGenerator[list[T], None]:
+        try:
+            while (page := await self._next_page()) is not None:
+                yield page
+        finally:
+            self._cancel()
+
+    async def _next_page(self) -> list[T] | None:
+        if self._queues is None:
+            if self._started:
+                raise RuntimeError("a stream can be iterated once; call iter() again")
+            self._started = True
+            self._queues = list(await self._launch())  # consumed here; walkers keep theirs
+        while self._queues:
+            item = await self._queues[0].get()
+            if item is _DONE:
+                self._queues.pop(0)
+                continue
+            if isinstance(item, _Failure):
+                self._cancel()
+                raise item.error
+            page: list[T] = item
+            return page
+        self._cancel()
+        return None
+
+    def _cancel(self) -> None:
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+
+    async def _launch(self) -> list[asyncio.Queue[Any]]:
+        walk = self._walk
+        if walk.start_param is None:
+            # No date filter on this list: one verified offset walk.
+            ranges = [SubRange("", "", inclusive=True)]
+        else:
+            start, end = self._start, self._end
+            if start is None or end is None:
+                oldest, server_t0 = await self._probe()
+                if oldest is None:
+                    return []  # nothing matches the filters at all
+                start = start or _second(oldest)
+                end = end or server_t0
+            self.t0 = end
+            if end < start:
+                return []
+            ranges = split(start, end, self._concurrency * 2, walk.max_range)
+        if self._ordered:
+            queues: list[asyncio.Queue[Any]] = [asyncio.Queue(self._buffer) for _ in ranges]
+        else:
+            shared: asyncio.Queue[Any] = asyncio.Queue(self._buffer * self._concurrency)
+            queues = [shared]
+        pending = list(enumerate(ranges))
+        remaining = [len(ranges)]
+
+        async def worker() -> None:
+            while pending and not self._closed:
+                index, part = pending.pop(0)
+                queue = queues[index] if self._ordered else queues[0]
+                try:
+                    if walk.start_param is None:
+                        await self._walk_offsets(queue)
+                    else:
+                        await self._walk_range(part, queue)
+                except asyncio.CancelledError:
+                    raise
+                except BaseException as error:
+                    await queue.put(_Failure(error))
+                    return
+                if self._ordered:
+                    await queue.put(_DONE)
+                else:
+                    remaining[0] -= 1
+                    if remaining[0] == 0:
+                        await queue.put(_DONE)
+
+        count = min(self._concurrency, len(ranges))
+        self._tasks = [asyncio.create_task(worker()) for _ in range(count)]
+        return queues
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def _get(
+        self, query: Mapping[str, Any], headers: dict[str, str] | None = None
+    ) -> Mapping[str, Any]:
+        operation = Operation("GET", self._walk.path, query={**self._filters, **query})
+        self.requests += 1
+        data = await self._client.request(operation, lane=self._lane, headers_out=headers)
+        if not isinstance(data, Mapping) or not isinstance(data.get(self._walk.envelope), list):
+            raise DecodeError(f"expected an object with a {self._walk.envelope!r} list")
+        return data
+
+    async def _probe(self) -> tuple[str | None, datetime]:
+        """One request for what the caller left open: where the range starts and ends.
+
+        The oldest matching record's creation key is the start; T0, the end, is the server's
+        ``Date`` minus two minutes.
+        """
+        headers: dict[str, str] = {}
+        query = {"sortBy": "CreateDate", "sortDir": "ASC", "page": 1, "pageSize": 1}
+        data = await self._get(query, headers)
+        records = data[self._walk.envelope]
+        oldest = wall_key(str(records[0].get(self._walk.date_key) or "")) if records else None
+        try:
+            server_now = parsedate_to_datetime(headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            raise DecodeError("the server's answer carried no usable Date header") from None
+        return oldest, (server_now.astimezone(PACIFIC) - T0_LAG).replace(tzinfo=None)
+
+    def _page_query(self, low: datetime, high: datetime, page: int) -> dict[str, Any]:
+        walk = self._walk
+        assert walk.start_param is not None and walk.end_param is not None
+        return {
+            walk.start_param: _query_time(low),
+            walk.end_param: _query_time(high),
+            "sortBy": "CreateDate",
+            "sortDir": "ASC",
+            "page": page,
+            "pageSize": self._page_size,
+        }
+
+    def _structure(self, records: list[Any]) -> list[T]:
+        model = self._walk.model
+        return [converter.structure(record, model) for record in records]
+
+    async def _walk_range(self, part: SubRange, queue: asyncio.Queue[Any]) -> None:
+        walk = self._walk
+        size = self._page_size
+        high = _second(part.end) + timedelta(seconds=1)
+        while True:
+            second = _second(part.cursor)
+            data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
+            records = data[walk.envelope]
+            keys = [wall_key(str(r.get(walk.date_key) or "")) for r in records]
+            if len(records) < size or (keys and keys[-1] > part.end):
+                await self._emit(
+                    queue, [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
+                )
+                return
+            last_second = keys[-1][:19]
+            if last_second > part.cursor[:19]:
+                accepted = [
+                    r
+                    for r, k in zip(records, keys, strict=True)
+                    if part.contains(k) and k[:19] < last_second
+                ]
+                await self._emit(queue, accepted)
+                part.cursor = last_second + ".0000000"
+            else:
+                # A whole page within (or before) the cursor's second: read that second alone.
+                await self._emit(queue, await self._read_second(part, second))
+                part.cursor = key_of(second + timedelta(seconds=1))
+            if part.cursor > part.end or (part.cursor == part.end and not part.inclusive):
+                return
+
+    async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:
+        """Every record created within ``second`` (and in ``part``), read by page number.
+
+        Re-read until the window's total is stable; de-duplicated by id within the second.
+        """
+        walk = self._walk
+        prefix = key_of(second)[:19]
+        found: dict[Any, Any] = {}
+        low, high = second - timedelta(seconds=1), second + timedelta(seconds=1)
+        for _ in range(10):
+            first = await self._get(self._page_query(low, high, 1))
+            total = int(first.get("total") or 0)
+            pages = -(-total // self._page_size)
+            batches = [first[walk.envelope]]
+            for page in range(2, pages + 1):
+                batches.append((await self._get(self._page_query(low, high, page)))[walk.envelope])
+            check = await self._get(self._page_query(low, high, 1))
+            for batch in batches:
+                for record in batch:
+                    key = wall_key(str(record.get(walk.date_key) or ""))
+                    if key[:19] == prefix and part.contains(key):
+                        found[record.get(walk.id_key)] = record
+            if int(check.get("total") or 0) == total:
+                return sorted(found.values(), key=lambda r: wall_key(str(r.get(walk.date_key))))
+        raise StreamError(f"{walk.path}: the records of {prefix} kept changing; try again later")
+
+    async def _walk_offsets(self, queue: asyncio.Queue[Any]) -> None:
+        """Offset pages sorted by CreateDate, for lists with no date filter, verified.
+
+        The total must not change and the distinct ids read must equal it, else read again.
+        """
+        walk = self._walk
+        for _ in range(10):
+            seen: set[Any] = set()
+            query = {"sortBy": "CreateDate", "sortDir": "ASC", "pageSize": self._page_size}
+            first = await self._get({**query, "page": 1})
+            total = int(first.get("total") or 0)
+            pages = [first[walk.envelope]]
+            for page in range(2, -(-total // self._page_size) + 1):
+                pages.append((await self._get({**query, "page": page}))[walk.envelope])
+            for records in pages:
+                seen.update(r.get(walk.id_key) for r in records)
+            check = await self._get({**query, "page": 1})
+            if int(check.get("total") or 0) == total and len(seen) == total:
+                emitted: set[Any] = set()
+                for records in pages:
+                    fresh = [r for r in records if r.get(walk.id_key) not in emitted]
+                    emitted.update(r.get(walk.id_key) for r in fresh)
+                    await self._emit(queue, fresh)
+                return
+        raise StreamError(f"{walk.path}: the list kept changing while it was read")
+
+    async def _emit(self, queue: asyncio.Queue[Any], records: list[Any]) -> None:
+        if records:
+            await queue.put(self._structure(records))

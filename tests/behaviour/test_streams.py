@@ -1,0 +1,153 @@
+"""Streams against the sandbox: every record once, filters, order, cancellation hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shipstation_async import InvalidRequestError, RateLimit, RetryPolicy, ShipStation
+from shipstation_async.sandbox import ThreadedSandbox
+
+LIMIT = RateLimit(1000, 60.0)
+Factory = Callable[..., ThreadedSandbox]
+
+
+@pytest.fixture
+def sandbox(shipstation_sandbox_factory: Factory) -> ThreadedSandbox:
+    return shipstation_sandbox_factory(
+        orders=3000, seed=5, rate_limit=LIMIT, api_key=f"key-{uuid.uuid4().hex[:10]}"
+    )
+
+
+@pytest.fixture
+async def ss(sandbox: ThreadedSandbox) -> AsyncIterator[ShipStation]:
+    async with ShipStation(
+        sandbox.api_key,
+        sandbox.api_secret,
+        base_url=sandbox.url,
+        rate_limit=LIMIT,
+        retry=RetryPolicy(base=0.0),
+    ) as client:
+        yield client
+
+
+async def all_ids(ss: ShipStation, **filters: Any) -> list[int]:
+    ids: list[int] = []
+    page = 1
+    while True:
+        result = await ss.orders.list(page=page, page_size=500, **filters)
+        ids += [o.order_id or 0 for o in result.items]
+        if page >= result.pages:
+            return ids
+        page += 1
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_every_order_exactly_once(ss: ShipStation, ordered: bool) -> None:
+    expected = await all_ids(ss)
+    seen: list[Any] = []
+    async with ss.orders.iter(concurrency=4, page_size=100, ordered=ordered) as stream:
+        async for order in stream:
+            seen.append(order)
+    assert sorted(o.order_id for o in seen) == sorted(expected)
+    if ordered:
+        created = [o.create_date for o in seen]
+        assert created == sorted(created)
+    # pages + about one request per chunk (probe included), not more
+    assert stream.requests <= len(expected) / 100 + 2 * 4 + 8
+
+
+async def test_filters_and_ranges_pass_through(ss: ShipStation) -> None:
+    shipped = await all_ids(ss, order_status="shipped")
+    streamed = [o.order_id async for o in ss.orders.iter(order_status="shipped", page_size=200)]
+    assert sorted(streamed) == sorted(shipped)
+    middle = (await ss.orders.list(page=3, page_size=500, sort_by="CreateDate")).items[0]
+    assert middle.create_date is not None
+    start = middle.create_date
+    end = start + timedelta(days=40)
+    listed = await all_ids(ss, create_date_start=start, create_date_end=end)
+    streamed = [
+        o.order_id
+        async for o in ss.orders.iter(create_date_start=start, create_date_end=end, page_size=50)
+    ]
+    assert sorted(streamed) == sorted(listed)
+
+
+async def test_pages_view(ss: ShipStation) -> None:
+    total = (await ss.orders.list(page_size=1)).total
+    sizes = [len(page) async for page in ss.orders.iter(page_size=250).pages()]
+    assert sum(sizes) == total and max(sizes) <= 250
+
+
+async def test_other_resources_stream_everything(ss: ShipStation) -> None:
+    shipments = [s.shipment_id async for s in ss.shipments.iter(page_size=100)]
+    assert len(set(shipments)) == len(shipments) == (await ss.shipments.list()).total
+    fulfillments = [f.fulfillment_id async for f in ss.fulfillments.iter(page_size=50)]
+    assert len(set(fulfillments)) == len(fulfillments) == (await ss.fulfillments.list()).total
+    products = [p.product_id async for p in ss.products.iter(page_size=10)]
+    assert len(set(products)) == len(products) == (await ss.products.list()).total
+    customers = [c.customer_id async for c in ss.customers.iter(page_size=100)]
+    assert len(set(customers)) == len(customers) == (await ss.customers.list()).total
+
+
+async def test_break_cancels_the_walkers_and_stops_requests(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    await ss.orders.list(page_size=1)  # warm: connections and the cold-start probe
+    baseline = asyncio.all_tasks()
+    count = 0
+    async for _ in ss.orders.iter(concurrency=4, page_size=20):
+        count += 1
+        if count == 30:
+            break
+    # asyncio finalises an abandoned async generator with call_soon(create_task(aclose())):
+    # one iteration to create that task, one for it to cancel the walkers, one for them to end.
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert asyncio.all_tasks() == baseline
+    before = sandbox.stats().requests
+    await asyncio.sleep(0.3)
+    assert sandbox.stats().requests == before
+
+
+async def test_aclose_and_context_manager_cancel_the_walkers(ss: ShipStation) -> None:
+    baseline = asyncio.all_tasks()
+    async with ss.orders.iter(concurrency=3, page_size=20) as stream:
+        iterator = aiter(stream)
+        await anext(iterator)
+    assert asyncio.all_tasks() - baseline <= {t for t in asyncio.all_tasks() if t.done()}
+    await asyncio.sleep(0)
+    assert not [t for t in asyncio.all_tasks() - baseline if not t.done()]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        (
+            {
+                "create_date_start": datetime(2024, 2, 1, tzinfo=UTC),
+                "create_date_end": datetime(2024, 1, 1, tzinfo=UTC),
+            },
+            "create_date_end",
+        ),
+        ({"create_date_start": datetime(2024, 2, 1)}, "create_date_start"),
+        ({"order_status": "lost"}, "order_status"),
+        ({"page": 2}, "page"),
+        ({"sort_by": "OrderDate"}, "sort_by"),
+        ({"page_size": 501}, "page_size"),
+        ({"concurrency": 0}, "concurrency"),
+    ],
+)
+async def test_bad_streams_fail_before_any_request(
+    ss: ShipStation, sandbox: ThreadedSandbox, kwargs: dict[str, Any], field: str
+) -> None:
+    before = sandbox.stats().requests
+    with pytest.raises(InvalidRequestError) as info:
+        ss.orders.iter(**kwargs)
+    assert info.value.field == field
+    assert sandbox.stats().requests == before

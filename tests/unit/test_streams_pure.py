@@ -1,0 +1,60 @@
+"""The streams' pure parts: wall-clock keys and range splitting at the edges."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shipstation_async.streams import MAX_RANGE, key_of, split, wall_key
+
+
+def test_wall_keys_sort_like_time_whatever_the_precision() -> None:
+    assert wall_key("2015-07-16T14:00:34.823") == "2015-07-16T14:00:34.8230000"
+    assert wall_key("2015-07-16T14:00:34.8230000") == "2015-07-16T14:00:34.8230000"
+    assert wall_key("2015-07-16T14:00:34") == "2015-07-16T14:00:34.0000000"
+    assert wall_key("2015-07-02") == "2015-07-02T00:00:00.0000000"
+    assert wall_key("2015-07-16 14:00:34.5") < wall_key("2015-07-16T14:00:34.823")
+    assert key_of(datetime(2015, 7, 16, 14, 0, 34, 823000)) == "2015-07-16T14:00:34.8230000"
+
+
+def spans(start: datetime, end: datetime, parts: int = 1) -> list[tuple[datetime, datetime]]:
+    ranges = split(start, end, parts, MAX_RANGE)
+    parse = lambda k: datetime.strptime(k, "%Y-%m-%dT%H:%M:%S.%f0")  # noqa: E731
+    return [(parse(r.cursor), parse(r.end)) for r in ranges]
+
+
+def test_exactly_ninety_days_is_two_requests_and_shorter_is_one() -> None:
+    start = datetime(2024, 1, 1)
+    assert len(spans(start, start + MAX_RANGE)) == 1
+    assert len(spans(start, start + MAX_RANGE + timedelta(seconds=1))) == 2
+    assert len(spans(start, start + timedelta(days=90))) == 2
+
+
+def test_leap_day_and_dst_ranges_are_covered_without_gaps() -> None:
+    for start, end in [
+        (datetime(2024, 2, 1), datetime(2024, 6, 1)),  # leap day and the spring change
+        (datetime(2024, 10, 1), datetime(2025, 3, 31)),  # the fall-back hour
+    ]:
+        pieces = spans(start, end, parts=3)
+        assert pieces[0][0] == start and pieces[-1][1] == end
+        for (_, a_end), (b_start, _) in itertools.pairwise(pieces):
+            assert a_end == b_start
+        # The query window adds 1 s each side and must stay within the API's 90 days.
+        assert all(b - a + timedelta(seconds=2) <= timedelta(days=90) for a, b in pieces)
+
+
+@given(
+    st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2030, 1, 1)),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2000)),
+    st.integers(1, 16),
+)
+def test_split_covers_the_range_in_order(start: datetime, span: timedelta, parts: int) -> None:
+    start = start.replace(microsecond=0)
+    end = start + span
+    ranges = split(start, end, parts, MAX_RANGE)
+    assert ranges[-1].inclusive and not any(r.inclusive for r in ranges[:-1])
+    assert ranges[0].cursor == key_of(start) and ranges[-1].end == key_of(end)
+    assert all(a.end == b.cursor for a, b in itertools.pairwise(ranges))
