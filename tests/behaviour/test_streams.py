@@ -153,3 +153,30 @@ async def test_bad_streams_fail_before_any_request(
         ss.orders.iter(**kwargs)
     assert info.value.field == field
     assert sandbox.stats().requests == before
+
+
+async def test_a_second_holding_more_than_a_page_is_read_whole(
+    ss: ShipStation, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipstation_async import streams
+
+    dense_reads: list[datetime] = []
+    original = streams.ItemStream._read_second
+
+    async def counting(self: Any, part: Any, second: datetime) -> list[Any]:
+        dense_reads.append(second)
+        return await original(self, part, second)
+
+    monkeypatch.setattr(streams.ItemStream, "_read_second", counting)
+    anchor = (await ss.orders.list(page=1, page_size=100, sort_by="CreateDate")).items[50]
+    second = str((anchor.raw or {})["createDate"])[:19]
+    for i in range(35):  # 35 orders within one second, pages of 10
+        sandbox.world.add_order(
+            orderNumber=f"DENSE-{i}",
+            createDate=f"{second}.{i:03d}0000",
+            orderStatus="awaiting_shipment",
+        )
+    expected = await all_ids(ss)
+    streamed = [o.order_id async for o in ss.orders.iter(page_size=10, concurrency=2)]
+    assert sorted(streamed) == sorted(expected)
+    assert dense_reads  # the page-by-page path was taken
