@@ -298,9 +298,7 @@ class ItemStream(Generic[T]):
                         await self._walk_offsets(queue)
                     else:
                         await self._walk_range(part, queue)
-                except asyncio.CancelledError:
-                    raise
-                except BaseException as error:
+                except Exception as error:  # handed to the consumer, who raises it
                     await queue.put(_Failure(error))
                     return
                 if self._ordered:
