@@ -11,13 +11,17 @@ deviations from the reference are listed in each handler module's docstring. See
 inspect from Python through ``sandbox.world`` (``add_store``, ``add_order``, ...,
 ``get(resource, id)``, ``labels()``, ``write_counts()``) or over HTTP through the control
 API under ``/__sandbox`` (see :mod:`.server`). ``LabelPurchase`` is one entry of the label
-ledger.
+ledger. ``MutationWorkload`` changes the data while clients list it (inserts, modifications,
+status changes, soft deletes, shipments and a burst of orders in one second), seeded and
+logged as ``Mutation`` entries (see :mod:`.mutations`); ``World(dense_seconds=...)`` puts
+runs of generated orders in one createDate second.
 """
 
 from __future__ import annotations
 
 from .faults import Faults
 from .labels import LabelPurchase
+from .mutations import Mutation, MutationKind, MutationWorkload
 from .ratewindow import Decision, RateWindow, WindowMeter
 from .serve import serve
 from .server import Sandbox, SandboxOptions, SandboxStats
@@ -28,6 +32,9 @@ __all__ = [
     "Decision",
     "Faults",
     "LabelPurchase",
+    "Mutation",
+    "MutationKind",
+    "MutationWorkload",
     "OrderQuery",
     "RateWindow",
     "Sandbox",

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from .mutations import MutationWorkload
 from .world import World
 
 
@@ -30,6 +31,7 @@ class SandboxContext:
     ``max_date_range_days``: the longest date range (both ends given) a list filter accepts;
     None lifts the limit. ``add_credentials``: makes the server accept a new key pair
     (registeraccount); ``stats`` and ``reset_stats``: the server's counters (control API).
+    ``mutations``: the workload applied before list requests are answered, or None.
     """
 
     world: World
@@ -37,6 +39,7 @@ class SandboxContext:
     add_credentials: Callable[[str, str], None] = _no_credentials
     stats: Callable[[], dict[str, Any]] = _no_stats
     reset_stats: Callable[[], None] = _nothing
+    mutations: MutationWorkload | None = None
 
 
 CONTEXT = web.AppKey("shipstation_sandbox.context", SandboxContext)

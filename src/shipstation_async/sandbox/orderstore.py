@@ -2,10 +2,21 @@
 
 Order ``i`` (``0 <= i < count``) is a pure function of the world's seed and ``i``: nothing is
 stored for it until something changes it. Changes and new orders live in an overlay
-(``dict[int, dict]``) on top. That keeps a world of 1,000,000 orders as cheap as one of 100:
-listing materialises at most a page, createDate filters binary-search the index (createDate
-rises strictly with ``i``), and other filters evaluate cheap per-field derivations without
-building JSON for orders that do not match.
+(``dict[int, dict]``) on top; small changes to generated orders (a modifyDate, a status: what
+the mutation workload does) live in compact patches of a few fields instead. That keeps a world
+of 1,000,000 orders as cheap as one of 100: listing materialises at most a page, createDate
+filters binary-search the index (createDate never falls as ``i`` rises), and other filters
+evaluate cheap per-field derivations without building JSON for orders that do not match.
+
+Ordering rules of ``GET /orders`` (every sort): ascending by (key, orderId), where key is
+createDate, modifyDate or orderDate for ``sortBy``, and nothing (orderId alone) without one;
+so ties of the key (identical timestamps) come in ascending orderId. ``sortDir=DESC`` is the
+exact reverse of the ascending order (ties then come in descending orderId). A missing date
+(paymentDate null) sorts first in ascending order.
+
+Generated createDates rise strictly with the index, except in *dense seconds*
+(``dense_seconds``): runs of consecutive orders whose createDates all fall inside one
+wall-clock second, rising or equal with the index (several orders may share a millisecond).
 
 All times are Pacific wall-clock (see :mod:`._time`), written in ShipStation's formats.
 """
@@ -14,7 +25,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import itertools
 import math
 import random
 import threading
@@ -33,6 +43,7 @@ from ._time import (
     format_date,
     format_item_ts,
     format_order_ts,
+    ms_to_naive,
     now_ms,
     parse_ts,
 )
@@ -167,6 +178,20 @@ class OrderStore:
     Generated ``on_hold`` orders carry no holdUntilDate (held until restored). A deleted order
     (:meth:`delete`) stays stored (``at`` still returns it) but ``get``, ``find_by_key`` and
     ``query`` no longer see it.
+
+    :meth:`touch` changes a few top-level fields of an order (modifyDate, orderStatus, ...)
+    without materialising a generated one: it is kept as a compact patch over the generated
+    order. :meth:`stamp` is "now" for new and changed orders: Pacific wall-clock ms, never
+    before the world's end nor before an earlier stamp, so orders created one after another
+    never get falling createDates (equal ones, within one millisecond, are possible).
+
+    ``dense_seconds``: ``(index, count)`` or ``(index, count, distinct)`` entries; the
+    ``count`` generated orders from ``index`` on get createDates inside one wall-clock second
+    (the first whole second at or after index's regular time slot), spread over ``distinct``
+    evenly spaced milliseconds (default ``min(count, 1000)``; 1: all identical), rising or
+    equal with the index. Their shipments and fulfillments fall, the same way, in the next
+    second. Each run needs room: ``count`` regular slots of the span must cover more than two
+    seconds (ValueError otherwise, and for runs that overlap or leave ``0..count``).
     """
 
     def __init__(
@@ -181,6 +206,7 @@ class OrderStore:
         end_ms: int,
         span_days: int = _DEFAULT_SPAN_DAYS,
         lock: threading.RLock | None = None,
+        dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
     ) -> None:
         if count < 0:
             raise ValueError(f"count must be >= 0, got {count!r}")
@@ -208,6 +234,67 @@ class OrderStore:
         self._holds: dict[int, int] = {}  # index -> ms at which an API-set hold ends
         self._shipped: tuple[array[int], array[int]] | None = None
         self._deleted: set[int] = set()
+        self._deleted_gen: list[int] = []  # deleted generated indices, ascending
+        # Live added orders by (createDate ms, orderId, index), ascending.
+        self._added_keys: list[tuple[int, int, int]] = []
+        self._patches: dict[int, JSON] = {}  # generated index -> changed top-level fields
+        self._last_stamp = end_ms + 1
+        self._dense: list[tuple[int, int, int, int]] = []  # (index, count, distinct, base ms)
+        self._dense_starts: list[int] = []
+        for spec in sorted(tuple(d) for d in dense_seconds):
+            self._add_dense(*spec)
+
+    def _add_dense(self, index: int, n: int, distinct: int | None = None) -> None:
+        d = min(n, 1000) if distinct is None else distinct
+        if n < 1 or index < 0 or index + n > self.count:
+            raise ValueError(
+                f"dense second ({index}, {n}) must lie within the {self.count} generated orders"
+            )
+        if not 1 <= d <= min(n, 1000):
+            raise ValueError(f"distinct must be in 1..{min(n, 1000)} for {n} orders, got {d}")
+        if self._dense and index < self._dense[-1][0] + self._dense[-1][1]:
+            raise ValueError(f"dense second at {index} overlaps the one before it")
+        slot = self.start_ms + index * self._step
+        base = -(-slot // MS_PER_SECOND) * MS_PER_SECOND
+        if base + 2 * MS_PER_SECOND > self.start_ms + (index + n) * self._step:
+            raise ValueError(
+                f"dense second ({index}, {n}): {n} orders cover {n * self._step} ms of the span; "
+                "they need more than two seconds (fewer orders or a longer span_days)"
+            )
+        self._dense.append((index, n, d, base))
+        self._dense_starts.append(index)
+
+    def _dense_offset(self, i: int) -> tuple[int, int] | None:
+        """(base ms, offset ms) of generated index ``i`` in a dense second, or None."""
+        b = bisect.bisect_right(self._dense_starts, i) - 1
+        if b < 0:
+            return None
+        index, n, d, base = self._dense[b]
+        if i >= index + n:
+            return None
+        return base, (i - index) * d // n * MS_PER_SECOND // d
+
+    @property
+    def end_iso(self) -> str:
+        """The world's end as ISO 8601 Pacific wall-clock time (``2025-06-01T12:00:00``)."""
+        return ms_to_naive(self.end_ms).isoformat()
+
+    @property
+    def dense_seconds(self) -> list[tuple[int, int, int]]:
+        """The dense runs ``(index, count, distinct)``, ascending."""
+        return [(index, n, d) for index, n, d, _base in self._dense]
+
+    def stamp(self) -> int:
+        """Now for a new or changed order (see the class docstring); Pacific wall-clock ms."""
+        with self._lock:
+            ms = max(now_ms(), self.end_ms + 1, self._last_stamp)
+            self._last_stamp = ms
+            return ms
+
+    def advance_stamp(self, ms: int) -> None:
+        """Make later stamps no earlier than ``ms`` (after createDates handed out by hand)."""
+        with self._lock:
+            self._last_stamp = max(self._last_stamp, ms)
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -248,7 +335,7 @@ class OrderStore:
             i = (value & _M64) ^ self._key_mask
             if i >= self.count or self._generated_key(i) != order_key or i in self._overlay:
                 return None
-            return None if i in self._deleted else self._build(i)
+            return None if i in self._deleted else self.at(i)
 
     def get(self, order_id: int) -> JSON | None:
         """The order with this orderId as a fresh dict, or None (also when deleted)."""
@@ -267,7 +354,22 @@ class OrderStore:
                 return False
             self._deleted.add(i)
             self._holds.pop(i, None)
+            if i < self.count:
+                bisect.insort(self._deleted_gen, i)
+            else:
+                key = (self._overlay_create[i], order_id, i)
+                pos = bisect.bisect_left(self._added_keys, key)
+                if pos < len(self._added_keys) and self._added_keys[pos] == key:
+                    del self._added_keys[pos]
             return True
+
+    def is_live(self, i: int) -> bool:
+        """Whether index ``i`` is an order that exists and is not deleted."""
+        return 0 <= i < self._next_index and i not in self._deleted
+
+    def live_count(self) -> int:
+        """How many orders exist and are not deleted."""
+        return self._next_index - len(self._deleted)
 
     def is_deleted(self, order_id: int) -> bool:
         """Whether the order with this orderId was deleted."""
@@ -297,9 +399,14 @@ class OrderStore:
             o = self._overlay.get(i)
             if o is not None:
                 return copy.deepcopy(o)
+            patch = self._patches.get(i)
+            patch = None if patch is None else copy.deepcopy(patch)
         if not 0 <= i < self.count:
             raise IndexError(i)
-        return self._build(i)
+        built = self._build(i)
+        if patch is not None:
+            built.update(patch)
+        return built
 
     def put(self, order: Mapping[str, Any]) -> JSON:
         """Update or add an order (see the class docstring); return the stored order."""
@@ -313,7 +420,7 @@ class OrderStore:
                 found = self.find_by_key(str(new["orderKey"]))
                 if found is not None:
                     i = self.index_of(int(found["orderId"]))
-            now = format_order_ts(max(now_ms(), self.end_ms + 1))
+            now = format_order_ts(self.stamp())
             if i is not None:
                 current = self.at(i)
                 new.pop("createDate", None)
@@ -343,7 +450,12 @@ class OrderStore:
                 stored["orderKey"] = stored.get("orderKey") or str(uuid.uuid4())
                 stored["orderNumber"] = stored.get("orderNumber") or f"SANDBOX-{i}"
             self._overlay[i] = stored
-            self._overlay_create[i] = parse_ts(str(stored["createDate"]))
+            self._patches.pop(i, None)
+            if i not in self._overlay_create and i >= self.count:
+                self._overlay_create[i] = parse_ts(str(stored["createDate"]))
+                bisect.insort(
+                    self._added_keys, (self._overlay_create[i], int(stored["orderId"]), i)
+                )
             self._holds.pop(i, None)
             if stored.get("orderStatus") == "on_hold" and stored.get("holdUntilDate"):
                 self._holds[i] = parse_ts(str(stored["holdUntilDate"])[:10])
@@ -351,12 +463,42 @@ class OrderStore:
                 self._overlay_keys[str(stored["orderKey"])] = i
             return copy.deepcopy(stored)
 
+    def touch(self, order_id: int, fields: Mapping[str, Any]) -> JSON:
+        """Change top-level ``fields`` of an existing order; returns the order as changed.
+
+        Unlike :meth:`put` nothing else changes (give ``modifyDate`` to bump it) and a
+        generated order is not materialised: the fields are kept as a patch over it. Fields
+        that filters derive from the generated order (identity, dates other than modifyDate
+        and paymentDate, names, items, tags, store) cannot be touched: use :meth:`put`.
+        Raises KeyError for an unknown order, ValueError for such a field.
+        """
+        locked = _UNTOUCHABLE.intersection(fields)
+        if locked:
+            raise ValueError(f"touch cannot change {sorted(locked)}: use put")
+        with self._lock:
+            self._release_due()
+            i = self.index_of(order_id)
+            if i is None:
+                raise KeyError(order_id)
+            o = self._overlay.get(i)
+            if o is not None:
+                o.update(copy.deepcopy(dict(fields)))
+                if o.get("orderStatus") != "on_hold" or not o.get("holdUntilDate"):
+                    self._holds.pop(i, None)
+            else:
+                self._patches.setdefault(i, {}).update(copy.deepcopy(dict(fields)))
+            return self.at(i)
+
     # -- cheap per-field derivations (used by filters; honour the overlay) --------------------
 
     def create_ms(self, i: int) -> int:
         """The createDate of index ``i`` as wall-clock milliseconds."""
         if i >= self.count:
             return self._overlay_create[i]
+        if self._dense_starts:
+            dense = self._dense_offset(i)
+            if dense is not None:
+                return dense[0] + dense[1]
         return self.start_ms + i * self._step + self._h(i, 0) % self._step
 
     def _dates(self, i: int) -> tuple[int, int, int | None]:
@@ -396,8 +538,13 @@ class OrderStore:
         """When generated order ``i`` shipped (its shipment's or fulfillment's createDate).
 
         It lies between the order's createDate and the start of index ``i + 1``'s time slot,
-        so it rises strictly with ``i``: shipment createDate filters can bisect.
+        so it rises strictly with ``i``: shipment createDate filters can bisect. In a dense
+        second it lies in the next second, at the order's offset (rising or equal).
         """
+        if self._dense_starts:
+            dense = self._dense_offset(i)
+            if dense is not None:
+                return dense[0] + MS_PER_SECOND + dense[1]
         create = self.create_ms(i)
         slot_end = self.start_ms + (i + 1) * self._step
         return create + (self._h(i, 4) >> 8) % max(1, slot_end - create)
@@ -419,12 +566,19 @@ class OrderStore:
             return None
         return self._user_ids[(h5 >> 48) % len(self._user_ids)]
 
-    def _gen_service(self, i: int) -> tuple[tuple[str, str, str, str], bool]:
-        """((carrierCode, serviceCode, requested service, packageCode), has a service)."""
-        customer, recipient, h1 = self._people(i)
-        international = (recipient or customer).country != "US"
-        lines, _ = self._lines(h1)
-        ounces = sum(_data.PRODUCTS[p][2] * q for p, q in lines)
+    def _gen_service(
+        self, i: int, destination: _Customer | None = None, ounces: int | None = None
+    ) -> tuple[tuple[str, str, str, str], bool]:
+        """((carrierCode, serviceCode, requested service, packageCode), has a service).
+
+        ``destination`` and ``ounces``: the order's, when the caller has them already.
+        """
+        if destination is None or ounces is None:
+            customer, recipient, h1 = self._people(i)
+            destination = recipient or customer
+            lines, _ = self._lines(h1)
+            ounces = sum(_data.PRODUCTS[p][2] * q for p, q in lines)
+        international = destination.country != "US"
         h6 = self._h(i, 6)
         table = _data.INTL_SERVICES if international else _data.SERVICES
         service = table[h6 % len(table)]
@@ -604,10 +758,22 @@ class OrderStore:
         value = self._overlay[i].get(key)
         return None if value is None else parse_ts(str(value))
 
+    def _patched(self, i: int, key: str) -> tuple[bool, Any]:
+        patch = self._patches.get(i)
+        if patch is None or key not in patch:
+            return False, None
+        return True, patch[key]
+
     def status(self, i: int) -> str:
         """The orderStatus of index ``i``."""
         o = self._overlay.get(i)
-        return str(o.get("orderStatus")) if o is not None else self._status_generated(i)
+        if o is not None:
+            return str(o.get("orderStatus"))
+        if self._patches:
+            found, value = self._patched(i, "orderStatus")
+            if found:
+                return str(value)
+        return self._status_generated(i)
 
     def store_id(self, i: int) -> int | None:
         """advancedOptions.storeId of index ``i``."""
@@ -627,6 +793,10 @@ class OrderStore:
         """The modifyDate of index ``i`` in wall-clock milliseconds."""
         if i in self._overlay:
             return self._overlay_ts(i, "modifyDate")
+        if self._patches:
+            found, value = self._patched(i, "modifyDate")
+            if found:
+                return None if value is None else parse_ts(str(value))
         return self._dates(i)[1]
 
     def order_ms(self, i: int) -> int | None:
@@ -639,6 +809,10 @@ class OrderStore:
         """The paymentDate of index ``i`` in wall-clock milliseconds (None when unpaid)."""
         if i in self._overlay:
             return self._overlay_ts(i, "paymentDate")
+        if self._patches:
+            found, value = self._patched(i, "paymentDate")
+            if found:
+                return None if value is None else parse_ts(str(value))
         return self._dates(i)[2]
 
     # -- listing ------------------------------------------------------------------------------
@@ -698,9 +872,6 @@ class OrderStore:
         if q.tag_id is not None:
             tag_id = q.tag_id
             preds.append(lambda i: tag_id in self.tag_ids(i))
-        if self._deleted:
-            deleted = self._deleted
-            preds.append(lambda i: i not in deleted)
         for getter, lo, hi in (
             (self.modify_ms, q.modify_start, q.modify_end),
             (self.order_ms, q.order_start, q.order_end),
@@ -710,44 +881,117 @@ class OrderStore:
                 preds.append(_in_range(getter, lo, hi))
         return preds
 
+    def _added_in(self, start: int | None, end: int | None) -> list[int]:
+        """Live added orders with createDate in ``[start, end]``, by (createDate, orderId)."""
+        keys = self._added_keys
+        a = 0 if start is None else bisect.bisect_left(keys, (start,))
+        b = len(keys) if end is None else bisect.bisect_left(keys, (end + 1,))
+        return [k[2] for k in keys[a:b]]
+
+    def _sort_key(self, sort_by: SortBy | None) -> Callable[[int], tuple[int, int]]:
+        """(key, orderId) of an index, the ascending order of ``sort_by`` (see the module)."""
+        if sort_by is None:
+            return lambda i: (0, self.order_id(i))
+        getter = {
+            "CreateDate": self.create_ms,
+            "ModifyDate": self.modify_ms,
+            "OrderDate": self.order_ms,
+        }[sort_by]
+        return lambda i: (_none_first(getter(i)), self.order_id(i))
+
+    def _live_rank(self, lo: int, pos: int) -> int:
+        """How many undeleted generated indices lie in ``[lo, pos)``."""
+        deleted = self._deleted_gen
+        return (pos - lo) - (bisect.bisect_left(deleted, pos) - bisect.bisect_left(deleted, lo))
+
+    def _kth_live(self, lo: int, k: int) -> int:
+        """The ``k``-th (from 0) undeleted generated index at or after ``lo``."""
+        deleted = self._deleted_gen
+        d_lo = bisect.bisect_left(deleted, lo)
+        i = lo + k
+        while True:  # the least fixed point of i = lo + k + (deleted in [lo, i])
+            nxt = lo + k + bisect.bisect_right(deleted, i) - d_lo
+            if nxt == i:
+                return i
+            i = nxt
+
     def _select(self, q: OrderQuery) -> tuple[list[int], int]:
         lo, hi = self._create_bounds(q.create_start, q.create_end)
-        added = [
-            j
-            for j in range(self.count, self._next_index)
-            if (q.create_start is None or self._overlay_create[j] >= q.create_start)
-            and (q.create_end is None or self._overlay_create[j] <= q.create_end)
-        ]
+        added = self._added_in(q.create_start, q.create_end)
         preds = self._predicates(q, hi - lo)
         first = (q.page - 1) * q.page_size
-        fast = (q.sort_by is None and self._added_in_id_order) or (
-            q.sort_by == "CreateDate"
-            and all(self._overlay_create[j] > self.end_ms for j in added)
-            and _sorted_by(added, self._overlay_create)
-        )
-        if not preds and fast:
-            # Index order is orderId order and (for generated orders) createDate order:
-            # page arithmetic, no scan.
-            total = (hi - lo) + len(added)
-            positions = range(first, min(first + q.page_size, total))
-            if q.sort_desc:
-                positions = range(total - 1 - first, max(total - 1 - first - q.page_size, -1), -1)
-            n_gen = hi - lo
-            return [lo + p if p < n_gen else added[p - n_gen] for p in positions], total
-        matched = [i for i in range(lo, hi) if all(p(i) for p in preds)]
-        matched += [j for j in added if all(p(j) for p in preds)]
-        if q.sort_by is None and not self._added_in_id_order:
-            matched.sort(key=self.order_id)
-        elif q.sort_by is not None:
-            key = {
-                "CreateDate": self.create_ms,
-                "ModifyDate": self.modify_ms,
-                "OrderDate": self.order_ms,
-            }[q.sort_by]
-            matched.sort(key=lambda i: (_none_first(key(i)), i))
+        if q.sort_by in (None, "CreateDate") and not preds:
+            return self._keyset_page(lo, hi, added, q.sort_by, q.sort_desc, first, q.page_size)
+        deleted = self._deleted
+        matched = [i for i in range(lo, hi) if i not in deleted and all(p(i) for p in preds)]
+        extra = [j for j in added if all(p(j) for p in preds)]
+        key = self._sort_key(q.sort_by)
+        if q.sort_by in (None, "CreateDate"):
+            # Generated indices rise with both keys: merge the few added orders in.
+            extra.sort(key=key)
+            matched = _merge_sorted(matched, extra, key)
+        else:
+            matched += extra
+            matched.sort(key=key)
         if q.sort_desc:
             matched.reverse()
         return matched[first : first + q.page_size], len(matched)
+
+    def _keyset_page(
+        self,
+        lo: int,
+        hi: int,
+        added: list[int],
+        sort_by: SortBy | None,
+        desc: bool,
+        first: int,
+        size: int,
+    ) -> tuple[list[int], int]:
+        """One page in createDate or orderId order with no filter but createDate: no scan.
+
+        Generated indices ``[lo, hi)`` are in key order already (less the deleted ones,
+        counted by bisection); the added orders are merged in by rank. Costs
+        O(page + added orders that interleave with the generated ones * log n).
+        """
+        key = self._sort_key(sort_by)
+        if sort_by is None:
+            added = sorted(added, key=key)
+        n_gen = self._live_rank(lo, hi)
+        split = 0
+        if hi > lo:
+            split = bisect.bisect_left(added, key(hi - 1), key=key)
+        inner, tail = added[:split], added[split:]
+        ranks = [
+            j + self._live_rank(lo, lo + bisect.bisect_left(range(lo, hi), key(a), key=key))
+            for j, a in enumerate(inner)
+        ]
+        total = n_gen + len(added)
+        if desc:
+            a, b = max(0, total - first - size), max(0, total - first)
+        else:
+            a, b = min(first, total), min(first + size, total)
+        out: list[int] = []
+        j = bisect.bisect_left(ranks, a)
+        g = a - j  # the generated rank at position a (when it is not an added order)
+        gi = -1
+        for p in range(a, b):
+            if j < len(ranks) and ranks[j] == p:
+                out.append(inner[j])
+                j += 1
+            elif g < n_gen:
+                if gi < 0:
+                    gi = self._kth_live(lo, g)
+                else:
+                    gi += 1
+                    while gi in self._deleted:
+                        gi += 1
+                out.append(gi)
+                g += 1
+            else:
+                out.append(tail[p - n_gen - len(inner)])
+        if desc:
+            out.reverse()
+        return out, total
 
     # -- materialising one order --------------------------------------------------------------
 
@@ -841,7 +1085,9 @@ class OrderStore:
         total = subtotal + tax + shipping
         international = (recipient or customer).country != "US"
 
-        (carrier_code, service_code, requested, package_code), has_service = self._gen_service(i)
+        (carrier_code, service_code, requested, package_code), has_service = self._gen_service(
+            i, recipient or customer, sum(_data.PRODUCTS[p][2] * q for p, q in lines)
+        )
         ship_date = format_date(self.ship_ms(i)) if status == "shipped" else None
         hold_until = None  # generated holds last until restored
         ship_by = None
@@ -975,6 +1221,22 @@ class OrderStore:
         }
 
 
+_UNTOUCHABLE = frozenset(
+    (
+        "orderId",
+        "orderKey",
+        "orderNumber",
+        "createDate",
+        "orderDate",
+        "billTo",
+        "shipTo",
+        "items",
+        "tagIds",
+        "advancedOptions",
+    )
+)
+
+
 def _in_range(
     getter: Callable[[int], int | None], lo: int | None, hi: int | None
 ) -> Callable[[int], bool]:
@@ -991,8 +1253,23 @@ def _none_first(value: int | None) -> int:
     return -(1 << 62) if value is None else value
 
 
-def _sorted_by(indices: list[int], keys: Mapping[int, int]) -> bool:
-    return all(keys[a] < keys[b] for a, b in itertools.pairwise(indices))
+def _merge_sorted(
+    base: list[int], extra: list[int], key: Callable[[int], tuple[int, int]]
+) -> list[int]:
+    """Merge ``extra`` into ``base`` (both ascending by ``key``), computing few keys."""
+    if not extra:
+        return base
+    if not base or key(extra[0]) > key(base[-1]):
+        return base + extra
+    out: list[int] = []
+    start = 0
+    for x in extra:
+        pos = bisect.bisect_left(base, key(x), lo=start, key=key)
+        out += base[start:pos]
+        out.append(x)
+        start = pos
+    out += base[start:]
+    return out
 
 
 def _order_template() -> JSON:

@@ -1,4 +1,10 @@
-"""Running the sandbox as a standalone server (``python -m shipstation_async.sandbox``)."""
+"""Running the sandbox as a standalone server (``python -m shipstation_async.sandbox``).
+
+``--end 2025-06-01T12:00`` fixes the generated world's end (naive: Pacific wall-clock; an
+offset is converted), so servers started in different processes or hours with the same
+``--orders``, ``--seed`` and ``--end`` serve the same data. ``--dense INDEX:COUNT[:DISTINCT]``
+(repeatable) puts ``COUNT`` orders from ``INDEX`` on in one createDate second.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from ..errors import ConfigurationError
 from ..limits import RateLimit
@@ -32,12 +39,14 @@ async def serve(
     api_secret: str = "sandbox-secret",
     max_date_range_days: int | None = 90,
     ready: Callable[[Sandbox], object] | None = None,
+    end: datetime | None = None,
+    dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
 ) -> None:
     """Serve a sandbox until cancelled (Ctrl-C under ``asyncio.run``).
 
     Logs the URL and the credentials at INFO under ``shipstation_async.sandbox``; ``ready``
-    is called with the started :class:`Sandbox` (for example to print its URL). The other
-    arguments are :class:`Sandbox`'s.
+    is called with the started :class:`Sandbox` (for example to print its URL). ``end`` is
+    :class:`Sandbox`'s ``world_end``; the other arguments are :class:`Sandbox`'s.
     """
     async with Sandbox(
         host=host,
@@ -53,10 +62,12 @@ async def serve(
         api_key=api_key,
         api_secret=api_secret,
         max_date_range_days=max_date_range_days,
+        world_end=end,
+        dense_seconds=dense_seconds,
     ) as sandbox:
         log.info(
             "ShipStation sandbox at %s  API key: %s  API secret: %s  (%d orders, seed %d, "
-            "%d requests per %g s, %s window)",
+            "%d requests per %g s, %s window, world end %s)",
             sandbox.url,
             sandbox.api_key,
             sandbox.api_secret,
@@ -65,6 +76,7 @@ async def serve(
             rate_limit.requests,
             rate_limit.period,
             window,
+            sandbox.world.orders.end_iso,
         )
         if ready is not None:
             ready(sandbox)
@@ -81,6 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
     p.add_argument("--orders", type=int, default=1000, help="generated orders (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    p.add_argument(
+        "--end",
+        type=_parse_end,
+        default=None,
+        help="the generated world's end, ISO 8601 (naive: Pacific time); default: the start "
+        "of the current hour. Fix it for the same data in every process and hour",
+    )
+    p.add_argument(
+        "--dense",
+        type=_parse_dense,
+        action="append",
+        default=[],
+        metavar="INDEX:COUNT[:DISTINCT]",
+        help="COUNT generated orders from INDEX on share one createDate second (repeatable)",
+    )
     p.add_argument(
         "--rate-limit",
         default="40/60",
@@ -99,6 +126,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-secret", default="sandbox-secret")
     p.add_argument("--log-level", default="INFO")
     return p
+
+
+def _parse_end(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {text!r}") from None
+
+
+def _parse_dense(text: str) -> tuple[int, int] | tuple[int, int, int]:
+    try:
+        parts = [int(p) for p in text.split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    raise argparse.ArgumentTypeError(f"expected INDEX:COUNT[:DISTINCT], got {text!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,8 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 faults=Faults(error_rate=args.error_rate),
                 api_key=args.api_key,
                 api_secret=args.api_secret,
+                end=args.end,
+                dense_seconds=args.dense,
             )
         )
     except KeyboardInterrupt:
         return 0
+    except ConfigurationError as exc:
+        parser.error(str(exc))
     return 0

@@ -21,6 +21,7 @@ in :meth:`Sandbox.stats`):
 - ``GET /__sandbox/records/{resource}/{id}``: any record, inactive and deleted ones included.
 - ``GET /__sandbox/labels``: the label ledger; ``GET /__sandbox/writes``: how many times
   each write endpoint took effect; ``GET /__sandbox/stats`` and ``POST /__sandbox/reset-stats``.
+- ``GET /__sandbox/mutations``: the attached mutation workload's log.
 
 The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``labels()``,
 ``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``.
@@ -35,7 +36,8 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self, TypedDict
 
@@ -50,6 +52,7 @@ from .faults import FaultDecision, Faults
 from .handlers import CONTROL_PREFIX, build_control_router, build_router
 from .handlers.accounts import REGISTER_PATH
 from .labels import LabelPurchase
+from .mutations import MutationWorkload
 from .ratewindow import (
     RESET_FORMATS,
     WINDOW_MODES,
@@ -96,6 +99,9 @@ class SandboxOptions(TypedDict, total=False):
     clock: Callable[[], float] | None
     max_date_range_days: int | None
     world: World | None
+    world_end: datetime | None
+    dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]]
+    mutations: MutationWorkload | None
 
 
 @attrs.frozen
@@ -154,7 +160,12 @@ class Sandbox:
     Use as ``async with Sandbox(...) as sb:`` (or ``await sb.start()`` / ``await sb.close()``)
     and point a client at ``sb.url`` with ``sb.api_key`` / ``sb.api_secret``.
 
-    ``orders``/``seed``: the generated world (see :class:`World`; or pass ``world``).
+    ``orders``/``seed``: the generated world (see :class:`World`; or pass ``world``);
+    ``world_end``: its end (``World(end=...)``; default the start of the current hour, so
+    give it for the same data in every process and hour); ``dense_seconds``: runs of orders
+    sharing one createDate second (``World(dense_seconds=...)``). ``mutations``: a
+    :class:`MutationWorkload` applied before list requests are answered (also settable later
+    through ``sb.mutations``; None: none).
     ``rate_limit``: L requests per W seconds per API key. ``window``: ``"fixed"`` (opens at
     the first request after the previous window closed), ``"aligned"`` (``[k*W, (k+1)*W)`` on
     the wall clock, ``time.time()``) or ``"rolling"`` (sliding). ``reset_format``: ``"int"``
@@ -184,6 +195,9 @@ class Sandbox:
         clock: Callable[[], float] | None = None,
         max_date_range_days: int | None = 90,
         world: World | None = None,
+        world_end: datetime | None = None,
+        dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
+        mutations: MutationWorkload | None = None,
     ) -> None:
         if window not in WINDOW_MODES:
             raise ConfigurationError(f"window must be one of {WINDOW_MODES}, got {window!r}")
@@ -197,6 +211,11 @@ class Sandbox:
             raise ConfigurationError(f"orders must be >= 0, got {orders!r}")
         if not api_key or not api_secret:
             raise ConfigurationError("the sandbox needs a non-empty api_key and api_secret")
+        if world is not None and (world_end is not None or dense_seconds):
+            raise ConfigurationError(
+                "world_end and dense_seconds shape a generated world: give them to World, "
+                "not beside world="
+            )
         self.rate_limit = rate_limit
         self.window: WindowMode = window
         self.reset_format: ResetFormat = reset_format
@@ -207,13 +226,19 @@ class Sandbox:
         self.port = port
         self.api_key = api_key
         self.api_secret = api_secret
-        self.world = world if world is not None else World(orders=orders, seed=seed)
+        if world is None:
+            try:
+                world = World(orders=orders, seed=seed, end=world_end, dense_seconds=dense_seconds)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from exc
+        self.world = world
         self.context = SandboxContext(
             world=self.world,
             max_date_range_days=max_date_range_days,
             add_credentials=self.add_credentials,
             stats=self._stats_json,
             reset_stats=self.reset_stats,
+            mutations=mutations,
         )
         self.router: Router = build_router()
         self.control_router: Router = build_control_router()
@@ -289,6 +314,15 @@ class Sandbox:
         await self.close()
 
     # -- control and inspection (thread-safe) ------------------------------------------------
+
+    @property
+    def mutations(self) -> MutationWorkload | None:
+        """The mutation workload applied before list requests are answered, or None."""
+        return self.context.mutations
+
+    @mutations.setter
+    def mutations(self, workload: MutationWorkload | None) -> None:
+        self.context.mutations = workload
 
     def add_credentials(self, api_key: str, api_secret: str) -> None:
         """Accept another key pair; each API key has its own rate window."""

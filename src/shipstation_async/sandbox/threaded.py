@@ -12,6 +12,7 @@ from typing import Self, Unpack
 from ..limits import RateLimit
 from .faults import Faults
 from .labels import LabelPurchase
+from .mutations import MutationWorkload
 from .ratewindow import Decision
 from .server import Sandbox, SandboxOptions, SandboxStats
 from .world import World
@@ -28,7 +29,8 @@ class ThreadedSandbox:
     ``with ThreadedSandbox(**sandbox_kwargs) as sb:`` works from synchronous code and from
     async code on any loop (the server never shares the caller's loop), so it suits
     function-scoped pytest-asyncio loops and session fixtures alike. It exposes the same
-    ``url``, ``api_key``, ``api_secret``, ``rate_limit``, ``faults``, ``world``, ``stats()``,
+    ``url``, ``api_key``, ``api_secret``, ``rate_limit``, ``faults``, ``world``,
+    ``mutations`` (settable), ``stats()``,
     ``reset_stats()``, ``arrivals()``, ``add_credentials()``, ``labels()`` and
     ``write_counts()`` as the sandbox (all thread-safe: the world's seeding and inspection
     methods, ``world.add_order(...)`` and the rest, take the world's lock, which the
@@ -143,6 +145,15 @@ class ThreadedSandbox:
     def world(self) -> World:
         """The served data."""
         return self.sandbox.world
+
+    @property
+    def mutations(self) -> MutationWorkload | None:
+        """The mutation workload applied before list requests are answered, or None."""
+        return self.sandbox.mutations
+
+    @mutations.setter
+    def mutations(self, workload: MutationWorkload | None) -> None:
+        self.sandbox.mutations = workload
 
     def stats(self) -> SandboxStats:
         """A snapshot of the counters (see :class:`SandboxStats`)."""

@@ -24,7 +24,7 @@ import copy
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
@@ -251,9 +251,15 @@ class World:
 
     ``orders`` generated orders are derived from ``seed``; their createDates rise strictly
     with the index and span ``span_days`` (default 3 years) ending at ``end`` (a naive
-    Pacific or aware datetime; default: the start of the current hour, Pacific). Two worlds
-    with the same ``orders``, ``seed`` and ``end`` are identical. ``refresh_seconds``: how long
-    a store refresh reports "Updating orders".
+    Pacific or aware datetime; default: the start of the current hour, Pacific, so give it
+    for worlds that must match across processes and hours). Two worlds with the same
+    ``orders``, ``seed``, ``end``, ``span_days`` and ``dense_seconds`` are identical, in any
+    process, time zone or hour. ``dense_seconds``: ``((index, count), ...)`` or
+    ``((index, count, distinct), ...)``: the ``count`` orders from ``index`` on all get
+    createDates inside one wall-clock second, rising or equal with the index (see
+    :class:`OrderStore`; e.g. ``((500_000, 620),)`` puts 620 orders, more than a page, in one
+    second; ``distinct=1`` makes their createDates identical). ``refresh_seconds``: how long a
+    store refresh reports "Updating orders".
 
     Attributes: ``orders`` (:class:`OrderStore`), ``shipments`` (:class:`ShipmentStore`),
     ``fulfillments`` (:class:`FulfillmentStore`), ``customers`` (:class:`CustomerStore`) and
@@ -269,6 +275,7 @@ class World:
         end: datetime | None = None,
         span_days: int = _DEFAULT_SPAN_DAYS,
         refresh_seconds: float = 0.5,
+        dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
     ) -> None:
         self.seed = seed
         self.refresh_seconds = refresh_seconds
@@ -307,6 +314,7 @@ class World:
             end_ms=end_ms,
             span_days=span_days,
             lock=self.lock,
+            dense_seconds=dense_seconds,
         )
         start = self.orders.start_ms
         self.seller_id = 100_000 + _mix(key + 600) % 900_000
@@ -549,8 +557,21 @@ class World:
         return {"tagId": t["tagId"], "name": t["name"]}
 
     def _now(self) -> int:
-        """Now as Pacific wall-clock ms, never before the world's end."""
-        return max(now_ms(), self.orders.end_ms + 1)
+        """Now as Pacific wall-clock ms, never before the world's end nor an earlier now."""
+        return self.orders.stamp()
+
+    def allocate_item_id(self) -> int:
+        """A new orderItemId, as createorder assigns them."""
+        with self.lock:
+            self._next_item_id += 1
+            return self._next_item_id
+
+    def allocate_customs_item_id(self) -> int:
+        """A new customsItemId, as createorder assigns them."""
+        with self.lock:
+            value = self._next_customs_id
+            self._next_customs_id += 1
+            return value
 
     def _small_id(self) -> int:
         self._next_small_id += 1 + _mix(self._key + self._next_small_id) % 7

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -14,6 +15,29 @@ from ..responses import json_response
 from ..router import PARAMS_KEY, Handler, Router
 
 JSON = dict[str, Any]
+Q = TypeVar("Q")
+R = TypeVar("R")
+
+
+async def listing(request: web.Request, read: Callable[[Q], R], query: Q) -> R:
+    """Run a list query off the event loop, after the mutation workload's batch if any.
+
+    A filtered scan over a large world can take a while: the event loop (and so the arrival
+    times of concurrent requests) stays free while it runs. With a workload attached, its
+    batch and the read happen under the world's lock, so the page shows the batch.
+    """
+    ctx = context(request)
+    path = request.path
+
+    def run() -> R:
+        workload = ctx.mutations
+        if workload is None or not workload.triggers(path):
+            return read(query)
+        with ctx.world.lock:
+            workload.apply(ctx.world, path)
+            return read(query)
+
+    return await asyncio.to_thread(run)
 
 
 def paged(key: str, items: Sequence[Any], total: int, page: int, page_size: int) -> web.Response:

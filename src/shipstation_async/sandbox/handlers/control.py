@@ -13,6 +13,8 @@ counters, so tests can seed and inspect without disturbing what they measure.
 - ``GET  /__sandbox/writes``: ``{"writes": {"POST /orders/createorder": 2, ...}}``.
 - ``GET  /__sandbox/stats``: the request counters (``Sandbox.stats()``).
 - ``POST /__sandbox/reset-stats``: zero them.
+- ``GET  /__sandbox/mutations``: the mutation workload: ``{"attached": bool, "requests": n,
+  "counts": {kind: n}, "log": [Mutation.to_json(), ...]}``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ async def index(request: web.Request) -> web.StreamResponse:
                 f"GET {PREFIX}/writes",
                 f"GET {PREFIX}/stats",
                 f"POST {PREFIX}/reset-stats",
+                f"GET {PREFIX}/mutations",
             ],
             "seedable": list(SEEDABLE),
             "resources": list(RESOURCES),
@@ -107,6 +110,20 @@ async def reset_stats(request: web.Request) -> web.StreamResponse:
     return json_response({"success": True})
 
 
+async def mutations(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/mutations``: the attached workload's request count and log."""
+    ctx = context(request)
+    workload = ctx.mutations
+    if workload is None:
+        return json_response({"attached": False, "requests": 0, "counts": {}, "log": []})
+    with ctx.world.lock:
+        log = [m.to_json() for m in workload.log]
+        requests = workload.requests
+    return json_response(
+        {"attached": True, "requests": requests, "counts": workload.counts(), "log": log}
+    )
+
+
 def build_control_router() -> Router:
     """The router of the control API."""
     router = Router()
@@ -117,4 +134,5 @@ def build_control_router() -> Router:
     router.add("GET", PREFIX + "/writes", writes)
     router.add("GET", PREFIX + "/stats", stats)
     router.add("POST", PREFIX + "/reset-stats", reset_stats)
+    router.add("GET", PREFIX + "/mutations", mutations)
     return router

@@ -5,7 +5,6 @@ No 90-day limit applies here (ShipStation states it for orders and shipments onl
 
 from __future__ import annotations
 
-import asyncio
 from typing import cast
 
 from aiohttp import web
@@ -14,7 +13,7 @@ from ..context import context
 from ..responses import bad_request
 from ..router import Router
 from ..shipping import FulfillmentQuery, ShipSortBy
-from .common import paged
+from .common import listing, paged
 from .params import QueryParams
 
 SORT_BY: tuple[ShipSortBy, ...] = ("ShipDate", "CreateDate")
@@ -44,7 +43,7 @@ async def list_fulfillments(request: web.Request) -> web.StreamResponse:
     )
     if params.errors:
         return bad_request(params.errors)
-    fulfillments, total = await asyncio.to_thread(ctx.world.fulfillments.query, query)
+    fulfillments, total = await listing(request, ctx.world.fulfillments.query, query)
     return paged("fulfillments", fulfillments, total, page, page_size)
 
 

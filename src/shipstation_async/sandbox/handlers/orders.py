@@ -19,7 +19,6 @@ Behaviour where ShipStation's is unconfirmed (reference §5, §7), chosen to be 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import Any, cast
 
@@ -33,7 +32,7 @@ from ..responses import bad_request, json_response, not_found
 from ..router import PARAMS_KEY, Router
 from ..world import ORDER_STATUSES, UPDATABLE_STATUSES, OrderQuery, SortBy, World
 from .body import Body, read_json, read_object
-from .common import add_write, paged, success
+from .common import add_write, listing, paged, success
 from .params import QueryParams
 from .shipments import buy_label, parse_label_request
 
@@ -111,9 +110,7 @@ async def list_orders(request: web.Request) -> web.StreamResponse:
     query = parse_order_query(params, ctx.max_date_range_days)
     if params.errors:
         return bad_request(params.errors)
-    # A filtered scan over a large world can take a while: keep the event loop (and so the
-    # arrival times of concurrent requests) free while it runs.
-    orders, total = await asyncio.to_thread(ctx.world.orders.query, query)
+    orders, total = await listing(request, ctx.world.orders.query, query)
     return json_response(
         {
             "orders": orders,
@@ -136,7 +133,7 @@ async def list_by_tag(request: web.Request) -> web.StreamResponse:
     if params.errors:
         return bad_request(params.errors)
     query = OrderQuery(order_status=status, tag_id=tag_id, page=page, page_size=page_size)
-    orders, total = await asyncio.to_thread(ctx.world.orders.query, query)
+    orders, total = await listing(request, ctx.world.orders.query, query)
     return paged("orders", orders, total, page, page_size)
 
 

@@ -11,7 +11,6 @@ refund the balance (carriers refund weeks later); the order of a voided label re
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Mapping
 from decimal import Decimal
@@ -31,7 +30,7 @@ from ..router import Router
 from ..shipping import ShipmentQuery, ShipSortBy
 from ..world import World
 from .body import Body, read_object
-from .common import add_write, paged
+from .common import add_write, listing, paged
 from .params import QueryParams
 
 JSON = dict[str, Any]
@@ -424,7 +423,7 @@ async def list_shipments(request: web.Request) -> web.StreamResponse:
     query = parse_shipment_query(params, ctx.max_date_range_days)
     if params.errors:
         return bad_request(params.errors)
-    shipments, total = await asyncio.to_thread(ctx.world.shipments.query, query)
+    shipments, total = await listing(request, ctx.world.shipments.query, query)
     return paged("shipments", shipments, total, query.page, query.page_size)
 
 
