@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 from .limits import RateLimit
 
@@ -21,6 +22,16 @@ def _rate_limit(text: str) -> RateLimit:
         return RateLimit.parse(text)
     except Exception as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give an offset, for example 2026-01-01T00:00:00-08:00")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reset-format", choices=["int", "float"], default="int")
     serve.add_argument("--api-key", default="sandbox-key")
     serve.add_argument("--api-secret", default="sandbox-secret")
+    serve.add_argument(
+        "--end",
+        type=_aware_datetime,
+        default=None,
+        help="the generated world's last moment (ISO 8601 with offset); fixed data across runs",
+    )
     return parser
 
 
@@ -120,6 +137,7 @@ async def _serve(args: argparse.Namespace) -> None:
         reset_format=args.reset_format,
         api_key=args.api_key,
         api_secret=args.api_secret,
+        end=args.end,
     )
 
 

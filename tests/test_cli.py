@@ -1,0 +1,28 @@
+"""The command line: the README's demo, and argument checking."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipstation_async import RateLimit
+from shipstation_async.cli import build_parser, main
+
+
+def test_demo_pages_through_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--orders", "600", "--page-size", "25", "--rate-limit", "10/1"]) == 0
+    out = capsys.readouterr().out
+    assert "fetched 600 orders (600 unique) in 24 pages" in out
+    assert "429s: 0" in out
+    assert "accepted in any 1 s: 10 (limit 10)" in out
+    assert out.strip().endswith("OK")
+
+
+def test_arguments_are_checked() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["demo", "--rate-limit", "40/60"]).rate_limit == RateLimit(40, 60.0)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--rate-limit", "forty"])
+    args = parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00:00-08:00"])
+    assert args.end.utcoffset() is not None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00:00"])
