@@ -223,11 +223,12 @@ async def _wait_for_port(port: int) -> None:
     raise RuntimeError("the canned server did not start")
 
 
+def _start_process(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], cwd=Path(__file__).resolve().parents[1])
+
+
 def _start_canned_server(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.canned_server", str(port)],
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    return _start_process(["-m", "benchmarks.canned_server", str(port)])
 
 
 async def _timed(run: Callable[[], Awaitable[None]], n: int) -> tuple[float, float]:
@@ -313,6 +314,66 @@ async def decode_models(quick: bool) -> Figures:
     return {"orders_per_s": 500 / per_page, "page_of_500_ms": per_page * 1000}
 
 
+CONCURRENCY = 16  # walkers: each waits for its page before asking for the next
+
+
+async def stream_budget_use(quick: bool) -> Figures:
+    """``ss.orders.iter()`` over at least 200 pages of 500 against a sandbox in another process
+    (L = 40 per 4 s): utilization of the budget, requests used against the minimum, 429s."""
+    pages = 60 if quick else 200
+    orders = pages * 500 - 250  # the last page half full
+    port = _free_port()
+    server = _start_process(
+        [
+            "-m",
+            "shipstation_async.sandbox",
+            "--port",
+            str(port),
+            "--orders",
+            str(orders),
+            "--rate-limit",
+            f"{L}/{W:g}",
+            "--api-key",
+            "bench",
+            "--api-secret",
+            "s",
+            "--log-level",
+            "WARNING",
+        ]
+    )
+    try:
+        await _wait_for_port(port)
+        timeline = Timeline()
+        async with ShipStation(
+            "bench",
+            "s",
+            base_url=f"http://127.0.0.1:{port}",
+            rate_limit=RateLimit(L, W, margin=MARGIN, reserve=0),  # a bulk-only process
+            hooks=[timeline],
+        ) as ss:
+            stream = ss.orders.iter(concurrency=CONCURRENCY, page_size=500)
+            count = 0
+            async for _ in stream:
+                count += 1
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert count == orders, (count, orders)
+    used = stream.requests
+    chunks = CONCURRENCY * 2  # the stream's sub-ranges (each ends in a part page)
+    minimum = -(-orders // 500) + chunks
+    latency = statistics.median(timeline.latencies)
+    ideal = (used / L - 1) * W + latency
+    return {
+        "records": orders,
+        "requests": used,
+        "requests_vs_minimum": used / minimum,
+        "utilization": ideal / timeline.elapsed,
+        "achieved_s": timeline.elapsed,
+        "429s": timeline.rejected,
+    }
+
+
 BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "utilization_fixed_int": utilization_fixed_int,
     "utilization_rolling_float": utilization_rolling_float,
@@ -322,4 +383,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "interactive_latency_without_lanes": interactive_latency_without_lanes,
     "overhead": overhead,
     "decode_models": decode_models,
+    "stream_budget_use": stream_budget_use,
 }
