@@ -15,6 +15,7 @@ from .._time import PACIFIC, require_aware
 from ..errors import DecodeError, InvalidRequestError
 from ..models import Page, SuccessResult
 from ..models.converter import converter
+from ..streams import ItemStream, Walk
 
 if TYPE_CHECKING:
     from ..client import ShipStation
@@ -56,6 +57,23 @@ class Resource:
 
     async def _models(self, operation: Operation, cls: type[T], options: CallOptions) -> list[T]:
         return structure_list(await self._call(operation, options), cls)
+
+    def _stream(
+        self,
+        walk: Walk,
+        filters: Mapping[str, Any],
+        choices: Mapping[str, frozenset[str]] | None = None,
+        *,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+        names: tuple[str, str] = ("create_date_start", "create_date_end"),
+        **options: Any,
+    ) -> ItemStream[Any]:
+        """The body of every ``iter()``: check the range and filters, then build the stream."""
+        check_range(start, end, *names)
+        list_method = getattr(self, "list")  # noqa: B009 - every streaming resource has list()
+        query = stream_filters(list_method, filters, choices or {})
+        return ItemStream(self._client, walk, query, start=start, end=end, **options)
 
 
 def structure(data: Any, cls: type[T]) -> T:

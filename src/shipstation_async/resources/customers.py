@@ -15,7 +15,6 @@ from ._base import (
     check_id,
     decode_page,
     paged_query,
-    stream_filters,
 )
 
 CustomerSortBy = Literal["Name", "ModifyDate", "CreateDate"]
@@ -71,11 +70,10 @@ class Customers(Resource):
         ids must match it, else it reads again. Takes the filters of ``list()`` except paging
         and sorting. Runs in the ``bulk`` lane by default.
         """
-        query = stream_filters(self.list, filters, {})
-        return ItemStream(
-            self._client,
+        return self._stream(
             _WALK,
-            query,
+            filters,
+            None,
             concurrency=concurrency,
             page_size=page_size,
             ordered=ordered,

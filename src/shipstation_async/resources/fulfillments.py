@@ -13,10 +13,8 @@ from ._base import (
     CallOptions,
     Resource,
     check_choice,
-    check_range,
     decode_page,
     paged_query,
-    stream_filters,
 )
 
 FulfillmentSortBy = Literal["ShipDate", "CreateDate"]
@@ -85,12 +83,10 @@ class Fulfillments(Resource):
         Takes the filters of ``list()`` except paging and sorting; long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
-        check_range(create_date_start, create_date_end, "create_date_start", "create_date_end")
-        query = stream_filters(self.list, filters, {})
-        return ItemStream(
-            self._client,
+        return self._stream(
             _WALK,
-            query,
+            filters,
+            None,
             start=create_date_start,
             end=create_date_end,
             concurrency=concurrency,

@@ -28,14 +28,12 @@ from ._base import (
     Resource,
     check_choice,
     check_id,
-    check_range,
     check_text,
     date_text,
     decode_page,
     id_list,
     label_body,
     paged_query,
-    stream_filters,
     success,
     to_body,
 )
@@ -127,12 +125,10 @@ class Orders(Resource):
         Takes the filters of ``list()`` except paging and sorting; long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
-        check_range(create_date_start, create_date_end, "create_date_start", "create_date_end")
-        query = stream_filters(self.list, filters, {"order_status": ORDER_STATUSES})
-        return ItemStream(
-            self._client,
+        return self._stream(
             _WALK,
-            query,
+            filters,
+            {"order_status": ORDER_STATUSES},
             start=create_date_start,
             end=create_date_end,
             concurrency=concurrency,

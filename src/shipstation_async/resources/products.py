@@ -18,7 +18,6 @@ from ._base import (
     check_range,
     decode_page,
     paged_query,
-    stream_filters,
     success,
     to_body,
 )
@@ -93,14 +92,13 @@ class Products(Resource):
         Takes the filters of ``list()`` except paging and sorting; long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
-        check_range(start_date, end_date, "start_date", "end_date")
-        query = stream_filters(self.list, filters, {})
-        return ItemStream(
-            self._client,
+        return self._stream(
             _WALK,
-            query,
+            filters,
+            None,
             start=start_date,
             end=end_date,
+            names=("start_date", "end_date"),
             concurrency=concurrency,
             page_size=page_size,
             ordered=ordered,

@@ -37,7 +37,6 @@ from ._base import (
     label_body,
     paged_query,
     plain,
-    stream_filters,
     structure_list,
 )
 
@@ -127,12 +126,10 @@ class Shipments(Resource):
         Takes the filters of ``list()`` except paging and sorting; long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
-        check_range(create_date_start, create_date_end, "create_date_start", "create_date_end")
-        query = stream_filters(self.list, filters, {})
-        return ItemStream(
-            self._client,
+        return self._stream(
             _WALK,
-            query,
+            filters,
+            None,
             start=create_date_start,
             end=create_date_end,
             concurrency=concurrency,
