@@ -5,6 +5,7 @@ import pytest
 from shipstation_async import RateLimit, ShipStation
 
 
+@pytest.mark.asyncio
 @pytest.mark.shipstation_sandbox(orders=50, rate_limit=RateLimit(40, 2.0))
 async def test_lists_orders(shipstation_sandbox):  # type: ignore[no-untyped-def]
     sb = shipstation_sandbox
