@@ -107,6 +107,7 @@ class SubRange:
     cursor: str
     end: str
     inclusive: bool
+    done: bool = False
 
     def contains(self, key: str) -> bool:
         """Whether a record's key is still to be yielded by this part."""
@@ -131,6 +132,21 @@ def split(
         for i in range(count)
     ]
     return [r for r in ranges if r.cursor < r.end or r.inclusive]
+
+
+@attrs.frozen
+class Batch:
+    """What a walker hands over: part ``part``'s records, raw and typed, and its new cursor.
+
+    ``done`` says the part is finished. Checkpointing ``cursor`` with the records written
+    makes a resumed walk start exactly after them.
+    """
+
+    part: int
+    records: list[Any]
+    items: list[Any]
+    cursor: str
+    done: bool
 
 
 _DONE = object()
@@ -165,6 +181,7 @@ class ItemStream(Generic[T]):
         ordered: bool = False,
         lane: Lane = "bulk",
         buffer_pages: int = 2,
+        resume: tuple[datetime | None, list[SubRange]] | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidRequestError("concurrency must be an integer >= 1", field="concurrency")
@@ -192,6 +209,10 @@ class ItemStream(Generic[T]):
         """Requests this stream has sent so far."""
         self.t0: datetime | None = None
         """The listing's upper bound (naive Pacific wall clock), once known."""
+        self.parts: list[SubRange] = []
+        """The sub-ranges being walked, with their cursors (known once iteration starts)."""
+        if resume is not None:
+            self.t0, self.parts = resume[0], list(resume[1])
 
     # -- public surface ------------------------------------------------------------------------
 
@@ -241,6 +262,14 @@ class ItemStream(Generic[T]):
             self._cancel()
 
     async def _next_page(self) -> list[T] | None:
+        while (batch := await self.next_batch()) is not None:
+            if batch.items:
+                page: list[T] = batch.items
+                return page
+        return None
+
+    async def next_batch(self) -> Batch | None:
+        """The next :class:`Batch` as walkers hand it over (for checkpointing consumers)."""
         if self._queues is None:
             if self._started:
                 raise RuntimeError("a stream can be iterated once; call iter() again")
@@ -254,8 +283,8 @@ class ItemStream(Generic[T]):
             if isinstance(item, _Failure):
                 self._cancel()
                 raise item.error
-            page: list[T] = item
-            return page
+            batch: Batch = item
+            return batch
         self._cancel()
         return None
 
@@ -266,9 +295,11 @@ class ItemStream(Generic[T]):
 
     async def _launch(self) -> list[asyncio.Queue[Any]]:
         walk = self._walk
-        if walk.start_param is None:
+        if self.parts:
+            pass  # resuming: the parts and T0 come from a checkpoint
+        elif walk.start_param is None:
             # No date filter on this list: one verified offset walk.
-            ranges = [SubRange("", "", inclusive=True)]
+            self.parts = [SubRange("", "", inclusive=True)]
         else:
             start, end = self._start, self._end
             if start is None or end is None:
@@ -280,24 +311,27 @@ class ItemStream(Generic[T]):
             self.t0 = end
             if end < start:
                 return []
-            ranges = split(start, end, self._concurrency * 2, walk.max_range)
-        if self._ordered:
-            queues: list[asyncio.Queue[Any]] = [asyncio.Queue(self._buffer) for _ in ranges]
-        else:
-            shared: asyncio.Queue[Any] = asyncio.Queue(self._buffer * self._concurrency)
-            queues = [shared]
-        pending = list(enumerate(ranges))
-        remaining = [len(ranges)]
+            self.parts = split(start, end, self._concurrency * 2, walk.max_range)
+        pending = [(i, part) for i, part in enumerate(self.parts) if not part.done]
+        remaining = [len(pending)]
+        if not pending:
+            return []
+        # Ordered: one queue per part, read in order; otherwise one shared queue.
+        by_part: dict[int, asyncio.Queue[Any]] = {
+            i: asyncio.Queue(self._buffer) for i, _ in pending
+        }
+        shared: asyncio.Queue[Any] = asyncio.Queue(self._buffer * self._concurrency)
+        queues = [by_part[i] for i, _ in pending] if self._ordered else [shared]
 
         async def worker() -> None:
             while pending and not self._closed:
                 index, part = pending.pop(0)
-                queue = queues[index] if self._ordered else queues[0]
+                queue = by_part[index] if self._ordered else shared
                 try:
                     if walk.start_param is None:
                         await self._walk_offsets(queue)
                     else:
-                        await self._walk_range(part, queue)
+                        await self._walk_range(index, part, queue)
                 except Exception as error:  # handed to the consumer, who raises it
                     await queue.put(_Failure(error))
                     return
@@ -308,7 +342,7 @@ class ItemStream(Generic[T]):
                     if remaining[0] == 0:
                         await queue.put(_DONE)
 
-        count = min(self._concurrency, len(ranges))
+        count = min(self._concurrency, len(pending))
         self._tasks = [asyncio.create_task(worker()) for _ in range(count)]
         return queues
 
@@ -357,19 +391,18 @@ class ItemStream(Generic[T]):
         model = self._walk.model
         return [converter.structure(record, model) for record in records]
 
-    async def _walk_range(self, part: SubRange, queue: asyncio.Queue[Any]) -> None:
+    async def _walk_range(self, index: int, part: SubRange, queue: asyncio.Queue[Any]) -> None:
         walk = self._walk
         size = self._page_size
         high = _second(part.end) + timedelta(seconds=1)
-        while True:
+        while not part.done:
             second = _second(part.cursor)
             data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
             records = data[walk.envelope]
             keys = [wall_key(str(r.get(walk.date_key) or "")) for r in records]
             if len(records) < size or (keys and keys[-1] > part.end):
-                await self._emit(
-                    queue, [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
-                )
+                accepted = [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
+                await self._emit(queue, index, accepted, part.cursor, done=True)
                 return
             last_second = keys[-1][:19]
             if last_second > part.cursor[:19]:
@@ -378,14 +411,13 @@ class ItemStream(Generic[T]):
                     for r, k in zip(records, keys, strict=True)
                     if part.contains(k) and k[:19] < last_second
                 ]
-                await self._emit(queue, accepted)
-                part.cursor = last_second + ".0000000"
+                cursor = last_second + ".0000000"
             else:
                 # A whole page within (or before) the cursor's second: read that second alone.
-                await self._emit(queue, await self._read_second(part, second))
-                part.cursor = key_of(second + timedelta(seconds=1))
-            if part.cursor > part.end or (part.cursor == part.end and not part.inclusive):
-                return
+                accepted = await self._read_second(part, second)
+                cursor = key_of(second + timedelta(seconds=1))
+            done = cursor > part.end or (cursor == part.end and not part.inclusive)
+            await self._emit(queue, index, accepted, cursor, done=done)
 
     async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:
         """Every record created within ``second`` (and in ``part``), read by page number.
@@ -432,13 +464,19 @@ class ItemStream(Generic[T]):
             check = await self._get({**query, "page": 1})
             if int(check.get("total") or 0) == total and len(seen) == total:
                 emitted: set[Any] = set()
-                for records in pages:
+                for number, records in enumerate(pages, start=1):
                     fresh = [r for r in records if r.get(walk.id_key) not in emitted]
                     emitted.update(r.get(walk.id_key) for r in fresh)
-                    await self._emit(queue, fresh)
+                    await self._emit(queue, 0, fresh, "", done=number == len(pages))
                 return
         raise StreamError(f"{walk.path}: the list kept changing while it was read")
 
-    async def _emit(self, queue: asyncio.Queue[Any], records: list[Any]) -> None:
-        if records:
-            await queue.put(self._structure(records))
+    async def _emit(
+        self, queue: asyncio.Queue[Any], index: int, records: list[Any], cursor: str, *, done: bool
+    ) -> None:
+        # The part's cursor moves only as its batch is handed over, so a checkpoint of the
+        # cursor always matches the records delivered up to it.
+        part = self.parts[index]
+        part.cursor = cursor
+        part.done = done
+        await queue.put(Batch(index, records, self._structure(records), cursor, done))
