@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -182,6 +182,7 @@ class ItemStream(Generic[T]):
         lane: Lane = "bulk",
         buffer_pages: int = 2,
         resume: tuple[datetime | None, list[SubRange]] | None = None,
+        on_plan: Callable[[datetime | None, list[SubRange]], None] | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidRequestError("concurrency must be an integer >= 1", field="concurrency")
@@ -211,6 +212,7 @@ class ItemStream(Generic[T]):
         """The listing's upper bound (naive Pacific wall clock), once known."""
         self.parts: list[SubRange] = []
         """The sub-ranges being walked, with their cursors (known once iteration starts)."""
+        self._on_plan = on_plan
         if resume is not None:
             self.t0, self.parts = resume[0], list(resume[1])
 
@@ -312,6 +314,9 @@ class ItemStream(Generic[T]):
             if end < start:
                 return []
             self.parts = split(start, end, self._concurrency * 2, walk.max_range)
+        if self._on_plan is not None:
+            # Before any walker moves a cursor: a checkpoint saves the plan as it starts.
+            self._on_plan(self.t0, [attrs.evolve(p) for p in self.parts])
         pending = [(i, part) for i, part in enumerate(self.parts) if not part.done]
         remaining = [len(pending)]
         if not pending:

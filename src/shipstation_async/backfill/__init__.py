@@ -1,0 +1,15 @@
+"""Resumable bulk copies of ShipStation records: ``Backfill(ss, "orders", ...).run()``."""
+
+from .checkpoint import CheckpointStore
+from .engine import Backfill, Progress, Summary
+from .sinks import CallbackSink, JsonlSink, Sink
+
+__all__ = [
+    "Backfill",
+    "CallbackSink",
+    "CheckpointStore",
+    "JsonlSink",
+    "Progress",
+    "Sink",
+    "Summary",
+]

@@ -1,0 +1,128 @@
+"""The backfill's checkpoint: one SQLite file.
+
+It holds the walk's parts, their cursors and the sink's committed offset, all changed in one
+transaction per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from ..streams import SubRange
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    resource TEXT NOT NULL,
+    query TEXT NOT NULL,
+    t0 TEXT,
+    sink_offset INTEGER NOT NULL DEFAULT 0,
+    records INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS part (
+    idx INTEGER PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    end_key TEXT NOT NULL,
+    inclusive INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@attrs.define
+class Saved:
+    """A run's saved state: what it walks, its parts and how much of the sink is committed."""
+
+    resource: str
+    query: dict[str, object]
+    t0: datetime | None
+    parts: list[SubRange]
+    sink_offset: int
+    records: int
+
+
+class CheckpointStore:
+    """Reads and writes a backfill's checkpoint (SQLite, synchronous writes)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def load(self) -> Saved | None:
+        """The saved run, or None when this checkpoint is new."""
+        row = self._db.execute(
+            "SELECT resource, query, t0, sink_offset, records FROM run WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return None
+        parts = [
+            SubRange(cursor, end, inclusive=bool(inclusive), done=bool(done))
+            for cursor, end, inclusive, done in self._db.execute(
+                "SELECT cursor, end_key, inclusive, done FROM part ORDER BY idx"
+            )
+        ]
+        return Saved(
+            resource=row[0],
+            query=json.loads(row[1]),
+            t0=None if row[2] is None else datetime.fromisoformat(row[2]),
+            parts=parts,
+            sink_offset=int(row[3]),
+            records=int(row[4]),
+        )
+
+    def start(
+        self, resource: str, query: dict[str, object], t0: datetime | None, parts: list[SubRange]
+    ) -> None:
+        """Record a new run's plan (replacing whatever was there)."""
+        with self._transaction():
+            self._db.execute("DELETE FROM run")
+            self._db.execute("DELETE FROM part")
+            self._db.execute(
+                "INSERT INTO run (id, resource, query, t0) VALUES (1, ?, ?, ?)",
+                (
+                    resource,
+                    json.dumps(query, sort_keys=True, default=str),
+                    None if t0 is None else t0.isoformat(),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO part (idx, cursor, end_key, inclusive, done) VALUES (?, ?, ?, ?, ?)",
+                [(i, p.cursor, p.end, int(p.inclusive), int(p.done)) for i, p in enumerate(parts)],
+            )
+
+    def commit(self, part: int, cursor: str, done: bool, sink_offset: int, records: int) -> None:
+        """After the sink holds a batch: its part's new cursor and the sink's new offset."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE part SET cursor = ?, done = ? WHERE idx = ?", (cursor, int(done), part)
+            )
+            self._db.execute(
+                "UPDATE run SET sink_offset = ?, records = records + ? WHERE id = 1",
+                (sink_offset, records),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
