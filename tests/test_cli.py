@@ -26,3 +26,20 @@ def test_arguments_are_checked() -> None:
     assert args.end.utcoffset() is not None
     with pytest.raises(SystemExit):
         parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00:00"])
+
+
+def test_backfill_command_against_the_sandbox(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    out = Path(str(tmp_path)) / "orders.jsonl"
+    args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "2000", "--out", str(out)]
+    assert main(args) == 0
+    ids = [json.loads(line)["orderId"] for line in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 2000
+    assert "2000 orders in" in capsys.readouterr().out
+    assert main(args) == 2  # refuses to overwrite without --resume
+    assert main([*args, "--resume"]) == 0  # a finished run resumes to nothing more
+    assert len(out.read_text().splitlines()) == 2000
