@@ -374,6 +374,58 @@ async def stream_budget_use(quick: bool) -> Figures:
     }
 
 
+async def _backfill_rss(orders: int) -> tuple[int, float]:
+    port = _free_port()
+    server = _start_process(
+        [
+            "-m",
+            "shipstation_async.sandbox",
+            "--port",
+            str(port),
+            "--orders",
+            str(orders),
+            "--rate-limit",
+            "100000/60",
+            "--api-key",
+            "bench",
+            "--api-secret",
+            "s",
+            "--log-level",
+            "WARNING",
+        ]
+    )
+    try:
+        await _wait_for_port(port)
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "benchmarks.memory_worker",
+            f"http://127.0.0.1:{port}",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await worker.communicate()
+    finally:
+        server.terminate()
+        server.wait(10)
+    result = json.loads(out)
+    return int(result["records"]), float(result["peak_rss_mb"])
+
+
+async def backfill_memory(quick: bool) -> Figures:
+    """Peak RSS of the SDK's process alone (sandbox in another) backfilling orders to JSONL."""
+    small, large = (20_000, 100_000) if quick else (100_000, 1_000_000)
+    small_records, small_rss = await _backfill_rss(small)
+    large_records, large_rss = await _backfill_rss(large)
+    assert (small_records, large_records) == (small, large)
+    return {
+        "small_orders": small,
+        "small_peak_rss_mb": small_rss,
+        "large_orders": large,
+        "large_peak_rss_mb": large_rss,
+        "ratio": large_rss / small_rss,
+    }
+
+
 BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "utilization_fixed_int": utilization_fixed_int,
     "utilization_rolling_float": utilization_rolling_float,
@@ -384,4 +436,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "overhead": overhead,
     "decode_models": decode_models,
     "stream_budget_use": stream_budget_use,
+    "backfill_memory": backfill_memory,
 }
