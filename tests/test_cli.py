@@ -43,3 +43,22 @@ def test_backfill_command_against_the_sandbox(
     assert main(args) == 2  # refuses to overwrite without --resume
     assert main([*args, "--resume"]) == 0  # a finished run resumes to nothing more
     assert len(out.read_text().splitlines()) == 2000
+
+
+def test_backfill_command_into_sqlite(tmp_path: pytest.TempPathFactory) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    database = Path(str(tmp_path)) / "orders.db"
+    args = [
+        "backfill",
+        "orders",
+        "--sandbox",
+        "--sandbox-orders",
+        "1500",
+        "--sqlite",
+        str(database),
+    ]
+    assert main(args) == 0
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(DISTINCT id) FROM orders").fetchone()[0] == 1500

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backfill.add_argument("--end", type=_moment, default=None, help="default: now minus 2 min")
     backfill.add_argument("--out", default=None, help="JSONL file (default RESOURCE.jsonl)")
+    backfill.add_argument(
+        "--sqlite", default=None, help="upsert into this SQLite file's RESOURCE table instead"
+    )
     backfill.add_argument("--resume", action="store_true", help="continue an interrupted run")
     backfill.add_argument("--concurrency", type=int, default=4)
     backfill.add_argument(
@@ -165,12 +168,17 @@ async def run_backfill(args: argparse.Namespace) -> int:
     """The ``backfill`` command: a resumable copy with a progress display."""
     from pathlib import Path
 
-    from .backfill import Backfill
+    from .backfill import Backfill, SqliteSink
+    from .backfill.engine import _WALKS
     from .client import ShipStation
     from .sandbox import Sandbox
 
-    out = Path(args.out or f"{args.resource}.jsonl")
+    out = Path(args.sqlite or args.out or f"{args.resource}.jsonl")
+    sink: Any = out
     checkpoint = Path(f"{out}.checkpoint.sqlite")
+    if args.sqlite:
+        sink = SqliteSink(out, table=args.resource, id_key=_WALKS[args.resource][0].id_key)
+        checkpoint = out
     async with contextlib.AsyncExitStack() as stack:
         if args.sandbox:
             sandbox = await stack.enter_async_context(
@@ -196,7 +204,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
             args.resource,
             start=args.start,
             end=args.end,
-            sink=out,
+            sink=sink,
             checkpoint=checkpoint,
             concurrency=args.concurrency,
             resume=args.resume,
@@ -289,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return asyncio.run(run_demo(args.orders, args.page_size, args.rate_limit, args.seed))
         if args.command == "backfill":
-            out = args.out or f"{args.resource}.jsonl"
+            out = args.sqlite or args.out or f"{args.resource}.jsonl"
             if not args.resume and (
                 os.path.exists(out) or os.path.exists(f"{out}.checkpoint.sqlite")
             ):

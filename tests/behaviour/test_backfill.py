@@ -140,3 +140,38 @@ def test_resume_after_sigkill_at_random_points(sandbox: ThreadedSandbox, tmp_pat
     assert [i for i, n in Counter(ids).items() if n > 1] == []
     assert summary["records"] == len(ids)
     assert len(set(ids)) == total
+
+
+async def test_sqlite_sink_commits_rows_and_checkpoint_together(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from shipstation_async.backfill import SqliteSink
+
+    database = tmp_path / "orders.db"
+
+    class Boom(Exception):
+        pass
+
+    def explode(progress: Any) -> None:
+        if progress.records_this_run > 400:
+            raise Boom
+
+    async with client(sandbox) as ss:
+        sink = SqliteSink(database, table="orders", id_key="orderId")
+        with pytest.raises(Boom):
+            await Backfill(ss, "orders", sink=sink, page_size=50, on_progress=explode).run()
+        with sqlite3.connect(database) as db:
+            rows = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+            (committed,) = db.execute("SELECT records FROM run").fetchone()
+        assert rows == committed  # the table and the checkpoint agree after the failure
+        summary = await Backfill(
+            ss, "orders", sink=SqliteSink(database, table="orders", id_key="orderId")
+        ).run()
+        total = await total_orders(sandbox)
+    with sqlite3.connect(database) as db:
+        ids = [int(i) for (i,) in db.execute("SELECT id FROM orders")]
+        sample = json.loads(db.execute("SELECT json FROM orders LIMIT 1").fetchone()[0])
+    assert summary.resumed and len(ids) == len(set(ids)) == total == summary.records
+    assert "orderNumber" in sample

@@ -2,7 +2,7 @@
 
 from .checkpoint import CheckpointStore
 from .engine import Backfill, Progress, Summary
-from .sinks import CallbackSink, JsonlSink, Sink
+from .sinks import CallbackSink, JsonlSink, Sink, SqliteSink
 
 __all__ = [
     "Backfill",
@@ -11,5 +11,6 @@ __all__ = [
     "JsonlSink",
     "Progress",
     "Sink",
+    "SqliteSink",
     "Summary",
 ]

@@ -102,9 +102,32 @@ class CheckpointStore:
                 [(i, p.cursor, p.end, int(p.inclusive), int(p.done)) for i, p in enumerate(parts)],
             )
 
-    def commit(self, part: int, cursor: str, done: bool, sink_offset: int, records: int) -> None:
-        """After the sink holds a batch: its part's new cursor and the sink's new offset."""
+    def commit(
+        self,
+        part: int,
+        cursor: str,
+        done: bool,
+        sink_offset: int,
+        records: int,
+        rows: tuple[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
+        """After the sink holds a batch: its part's new cursor and the sink's new offset.
+
+        ``rows`` (a table and its (id, json) rows) are upserted in the same transaction: the
+        SQLite sink's data and the checkpoint commit together.
+        """
         with self._transaction():
+            if rows is not None:
+                table, values = rows
+                self._db.execute(
+                    f'CREATE TABLE IF NOT EXISTS "{table}" '
+                    "(id TEXT PRIMARY KEY, json TEXT NOT NULL)"
+                )
+                self._db.executemany(
+                    f'INSERT INTO "{table}" (id, json) VALUES (?, ?) '
+                    "ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+                    values,
+                )
             self._db.execute(
                 "UPDATE part SET cursor = ?, done = ? WHERE idx = ?", (cursor, int(done), part)
             )

@@ -14,7 +14,7 @@ from ..errors import ConfigurationError
 from ..resources import customers, fulfillments, orders, products, shipments
 from ..streams import ItemStream, SubRange, Walk
 from .checkpoint import CheckpointStore
-from .sinks import JsonlSink, Sink
+from .sinks import JsonlSink, Sink, SqliteSink
 
 if TYPE_CHECKING:
     from ..client import ShipStation
@@ -67,7 +67,9 @@ class Backfill:
     then the checkpoint commits, in that order. A run killed at any point (SIGKILL included)
     resumes from the checkpoint: the JSONL file is cut back to the committed offset and the
     walk continues from the committed cursors, so the output holds every record exactly once.
-    ``filters`` are the ``iter()`` filters of the resource (checked the same way).
+    With a :class:`SqliteSink` the rows (upserted by id) and the checkpoint live in one file
+    and commit in one transaction. ``filters`` are the ``iter()`` filters of the resource
+    (checked the same way).
     """
 
     def __init__(
@@ -87,7 +89,9 @@ class Backfill:
     ) -> None:
         if resource not in _WALKS:
             raise ConfigurationError(f"resource must be one of {sorted(_WALKS)}, got {resource!r}")
-        if checkpoint is None:
+        if isinstance(sink, SqliteSink):
+            checkpoint = sink.path  # data and checkpoint in one file, one transaction
+        elif checkpoint is None:
             if not isinstance(sink, str | Path):
                 raise ConfigurationError("a checkpoint path is needed with a callback sink")
             checkpoint = f"{sink}.checkpoint.sqlite"
@@ -155,7 +159,14 @@ class Backfill:
             try:
                 while (batch := await stream.next_batch()) is not None:
                     offset = await self._sink.write(batch.records)
-                    store.commit(batch.part, batch.cursor, batch.done, offset, len(batch.records))
+                    rows = (
+                        self._sink.rows(batch.records)
+                        if isinstance(self._sink, SqliteSink)
+                        else None
+                    )
+                    store.commit(
+                        batch.part, batch.cursor, batch.done, offset, len(batch.records), rows
+                    )
                     total += len(batch.records)
                     this_run += len(batch.records)
                     if self._on_progress is not None:
