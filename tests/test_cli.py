@@ -62,3 +62,8 @@ def test_backfill_command_into_sqlite(tmp_path: pytest.TempPathFactory) -> None:
     assert main(args) == 0
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT COUNT(DISTINCT id) FROM orders").fetchone()[0] == 1500
+
+
+def test_since_last_is_for_orders(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backfill", "shipments", "--since-last", "--sandbox"]) == 2
+    assert "only the orders list" in capsys.readouterr().out

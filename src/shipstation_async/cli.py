@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--sqlite", default=None, help="upsert into this SQLite file's RESOURCE table instead"
     )
     backfill.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    backfill.add_argument(
+        "--since-last",
+        action="store_true",
+        help="orders modified since the last run (appends new versions; implies --resume)",
+    )
     backfill.add_argument("--concurrency", type=int, default=4)
     backfill.add_argument(
         "--sandbox", action="store_true", help="run against an embedded sandbox (same data)"
@@ -207,8 +212,9 @@ async def run_backfill(args: argparse.Namespace) -> int:
             sink=sink,
             checkpoint=checkpoint,
             concurrency=args.concurrency,
-            resume=args.resume,
+            resume=args.resume or args.since_last,
             on_progress=display.update,
+            since_last=args.since_last,
         )
         try:
             with display:
@@ -298,7 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(args.orders, args.page_size, args.rate_limit, args.seed))
         if args.command == "backfill":
             out = args.sqlite or args.out or f"{args.resource}.jsonl"
-            if not args.resume and (
+            if args.since_last and args.resource != "orders":
+                print("--since-last walks modifyDate, which only the orders list filters on")
+                return 2
+            if not (args.resume or args.since_last) and (
                 os.path.exists(out) or os.path.exists(f"{out}.checkpoint.sqlite")
             ):
                 print(f"{out} or its checkpoint exists: add --resume to continue, or remove them")

@@ -66,6 +66,8 @@ class Walk:
     end_param: str | None = "createDateEnd"
     date_key: str = "createDate"
     max_range: timedelta | None = MAX_RANGE
+    sort_by: str = "CreateDate"
+    """The sort key matching ``date_key`` (ModifyDate for an incremental walk)."""
 
 
 def wall_key(text: str) -> str:
@@ -370,7 +372,7 @@ class ItemStream(Generic[T]):
         ``Date`` minus two minutes.
         """
         headers: dict[str, str] = {}
-        query = {"sortBy": "CreateDate", "sortDir": "ASC", "page": 1, "pageSize": 1}
+        query = {"sortBy": self._walk.sort_by, "sortDir": "ASC", "page": 1, "pageSize": 1}
         data = await self._get(query, headers)
         records = data[self._walk.envelope]
         oldest = wall_key(str(records[0].get(self._walk.date_key) or "")) if records else None
@@ -386,7 +388,7 @@ class ItemStream(Generic[T]):
         return {
             walk.start_param: _query_time(low),
             walk.end_param: _query_time(high),
-            "sortBy": "CreateDate",
+            "sortBy": walk.sort_by,
             "sortDir": "ASC",
             "page": page,
             "pageSize": self._page_size,

@@ -175,3 +175,36 @@ async def test_sqlite_sink_commits_rows_and_checkpoint_together(
         sample = json.loads(db.execute("SELECT json FROM orders LIMIT 1").fetchone()[0])
     assert summary.resumed and len(ids) == len(set(ids)) == total == summary.records
     assert "orderNumber" in sample
+
+
+async def test_since_last_delivers_new_versions_once(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    import attrs
+
+    out = tmp_path / "orders.jsonl"
+
+    async def run(ss: ShipStation, **kwargs: Any) -> int:
+        summary = await Backfill(
+            ss, "orders", sink=out, since_last=True, page_size=200, **kwargs
+        ).run()
+        return summary.records_this_run
+
+    def soon() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=5)
+
+    async with client(sandbox) as ss:
+        total = (await ss.orders.list(page_size=1)).total
+        assert await run(ss) == total  # the first run copies everything
+        awaiting = (await ss.orders.list(order_status="awaiting_shipment", page_size=3)).items
+        for order in awaiting:
+            await ss.orders.create_or_update(attrs.evolve(order, internal_notes="changed"))
+        assert await run(ss, end=soon()) == 3  # only the new versions
+        assert await run(ss, end=soon()) == 0  # the overlap band drops exact repeats
+        await ss.orders.create_or_update(attrs.evolve(awaiting[0], internal_notes="again"))
+        assert await run(ss, end=soon()) == 1
+    versions = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(versions) == total + 4  # a log of versions
+    assert [v["internalNotes"] for v in versions[-4:]] == ["changed"] * 3 + ["again"]

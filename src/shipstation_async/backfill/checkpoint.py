@@ -24,6 +24,11 @@ CREATE TABLE IF NOT EXISTS run (
     sink_offset INTEGER NOT NULL DEFAULT 0,
     records INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sync (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    high_water TEXT NOT NULL,
+    band TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS part (
     idx INTEGER PRIMARY KEY,
     cursor TEXT NOT NULL,
@@ -83,9 +88,18 @@ class CheckpointStore:
         )
 
     def start(
-        self, resource: str, query: dict[str, object], t0: datetime | None, parts: list[SubRange]
+        self,
+        resource: str,
+        query: dict[str, object],
+        t0: datetime | None,
+        parts: list[SubRange],
+        sink_offset: int = 0,
+        records: int = 0,
     ) -> None:
-        """Record a new run's plan (replacing whatever was there)."""
+        """Record a new run's plan, replacing the previous run's.
+
+        An incremental run keeps appending after ``sink_offset``.
+        """
         with self._transaction():
             self._db.execute("DELETE FROM run")
             self._db.execute("DELETE FROM part")
@@ -134,6 +148,23 @@ class CheckpointStore:
             self._db.execute(
                 "UPDATE run SET sink_offset = ?, records = records + ? WHERE id = 1",
                 (sink_offset, records),
+            )
+
+    def load_sync(self) -> tuple[datetime | None, dict[str, str]]:
+        """The incremental sync's high-water mark and its overlap band (id -> modifyDate)."""
+        row = self._db.execute("SELECT high_water, band FROM sync WHERE id = 1").fetchone()
+        if row is None:
+            return None, {}
+        return datetime.fromisoformat(row[0]), dict(json.loads(row[1]))
+
+    def save_sync(self, high_water: datetime, band: dict[str, str]) -> None:
+        """Record a finished incremental run's high-water mark and overlap band."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO sync (id, high_water, band) VALUES (1, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET high_water = excluded.high_water, "
+                "band = excluded.band",
+                (high_water.isoformat(), json.dumps(band)),
             )
 
     def _transaction(self) -> _Transaction:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._time import PACIFIC
 from ..errors import ConfigurationError
 from ..resources import customers, fulfillments, orders, products, shipments
-from ..streams import ItemStream, SubRange, Walk
+from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
 from .checkpoint import CheckpointStore
 from .sinks import JsonlSink, Sink, SqliteSink
 
@@ -20,6 +21,15 @@ if TYPE_CHECKING:
     from ..client import ShipStation
 
 Resource = Literal["orders", "shipments", "fulfillments", "products", "customers"]
+
+# An incremental sync walks orders by ModifyDate (the only list with a modifyDate filter).
+_MODIFIED_ORDERS = attrs.evolve(
+    orders._WALK,
+    start_param="modifyDateStart",
+    end_param="modifyDateEnd",
+    date_key="modifyDate",
+    sort_by="ModifyDate",
+)
 
 _WALKS: dict[str, tuple[Walk, tuple[str, str]]] = {
     "orders": (orders._WALK, ("create_date_start", "create_date_end")),
@@ -86,7 +96,11 @@ class Backfill:
         page_size: int = 500,
         resume: bool = True,
         on_progress: Callable[[Progress], None] | None = None,
+        since_last: bool = False,
+        overlap: timedelta = timedelta(minutes=10),
     ) -> None:
+        if since_last and resource != "orders":
+            raise ConfigurationError("since_last needs a modifyDate filter: orders only")
         if resource not in _WALKS:
             raise ConfigurationError(f"resource must be one of {sorted(_WALKS)}, got {resource!r}")
         if isinstance(sink, SqliteSink):
@@ -106,24 +120,30 @@ class Backfill:
         self._page_size = page_size
         self._resume = resume
         self._on_progress = on_progress
+        self._since_last = since_last
+        self._overlap = overlap
 
     def _stream(
         self,
         store: CheckpointStore,
         query_key: dict[str, object],
         saved: tuple[datetime | None, list[SubRange]] | None,
+        start: datetime | date | None,
+        carried: tuple[int, int],
     ) -> ItemStream[Any]:
         walk, names = _WALKS[self._resource]
+        if self._since_last:
+            walk, names = _MODIFIED_ORDERS, ("modify_date_start", "modify_date_end")
         bound = getattr(self._client, self._resource)
 
         def save_plan(t0: datetime | None, parts: list[SubRange]) -> None:
             if saved is None:
-                store.start(self._resource, query_key, t0, parts)
+                store.start(self._resource, query_key, t0, parts, *carried)
 
         return bound._stream(  # type: ignore[no-any-return]
             walk,
             self._filters,
-            start=self._start,
+            start=start,
             end=self._end,
             names=names,
             concurrency=self._concurrency,
@@ -134,14 +154,46 @@ class Backfill:
             on_plan=save_plan,
         )
 
+    def _cutoff(self, t0: datetime | None) -> str:
+        return "" if t0 is None else key_of(t0 - self._overlap)
+
+    def _new_versions(
+        self,
+        records: list[Any],
+        band: dict[str, str],
+        new_band: dict[str, str],
+        t0: datetime | None,
+    ) -> list[Any]:
+        """Drop exact repeats of the last run's overlap band; remember this run's band."""
+        cutoff = self._cutoff(t0)
+        kept = []
+        for record in records:
+            identity = str(record.get("orderId"))
+            modified = wall_key(str(record.get("modifyDate") or ""))
+            if band.get(identity) == modified:
+                continue
+            kept.append(record)
+            if modified >= cutoff:
+                new_band[identity] = modified
+        return kept
+
+    def _band_after(
+        self, band: dict[str, str], new_band: dict[str, str], t0: datetime
+    ) -> dict[str, str]:
+        cutoff = self._cutoff(t0)
+        carried = {k: v for k, v in band.items() if v >= cutoff}
+        return {**carried, **new_band}
+
     async def run(self) -> Summary:
         """Run (or resume) the backfill to the end and return its summary."""
         started = time.monotonic()
         store = CheckpointStore(self._checkpoint)
         query_key: dict[str, object] = {
             "filters": {k: str(v) for k, v in sorted(self._filters.items())},
-            "start": str(self._start),
-            "end": str(self._end),
+            # An incremental sync's bounds move from run to run; a backfill's are fixed.
+            "start": "" if self._since_last else str(self._start),
+            "end": "" if self._since_last else str(self._end),
+            "since_last": self._since_last,
         }
         ledger_before = self._client.rate_limit_status().rate_limited
         try:
@@ -153,22 +205,34 @@ class Backfill:
                 )
             offset = saved.sink_offset if saved else 0
             total = saved.records if saved else 0
-            stream = self._stream(store, query_key, (saved.t0, saved.parts) if saved else None)
+            start: datetime | date | None = self._start
+            high_water, band = store.load_sync() if self._since_last else (None, {})
+            if saved is not None and all(p.done for p in saved.parts) and self._since_last:
+                saved = None  # the last incremental run finished: start the next one
+            if self._since_last and high_water is not None:
+                # From the last run's T0, less the overlap: a record modified while that run
+                # listed is caught now; the band drops the exact repeats.
+                start = (high_water - self._overlap).replace(tzinfo=PACIFIC)
+            stream = self._stream(
+                store,
+                query_key,
+                (saved.t0, saved.parts) if saved else None,
+                start,
+                (offset, total),
+            )
+            new_band: dict[str, str] = {}
             self._sink.open(offset)
             this_run = 0
             try:
                 while (batch := await stream.next_batch()) is not None:
-                    offset = await self._sink.write(batch.records)
-                    rows = (
-                        self._sink.rows(batch.records)
-                        if isinstance(self._sink, SqliteSink)
-                        else None
-                    )
-                    store.commit(
-                        batch.part, batch.cursor, batch.done, offset, len(batch.records), rows
-                    )
-                    total += len(batch.records)
-                    this_run += len(batch.records)
+                    records = batch.records
+                    if self._since_last:
+                        records = self._new_versions(records, band, new_band, stream.t0)
+                    offset = await self._sink.write(records)
+                    rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
+                    store.commit(batch.part, batch.cursor, batch.done, offset, len(records), rows)
+                    total += len(records)
+                    this_run += len(records)
                     if self._on_progress is not None:
                         self._on_progress(
                             Progress(
@@ -183,6 +247,8 @@ class Backfill:
             finally:
                 await stream.aclose()
                 self._sink.close()
+            if self._since_last and stream.t0 is not None:
+                store.save_sync(stream.t0, self._band_after(band, new_band, stream.t0))
         finally:
             store.close()
         return Summary(
