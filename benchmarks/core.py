@@ -426,6 +426,90 @@ async def backfill_memory(quick: bool) -> Figures:
     }
 
 
+async def _naive_listing(sb: ThreadedSandbox, gather: bool) -> tuple[list[int], float, int]:
+    """Offset pages by hand: a sequential loop, or a gather behind AsyncLimiter(L, W)."""
+    auth = Credentials(sb.api_key, sb.api_secret).authorization
+    limiter = AsyncLimiter(L, W)
+    rejected = 0
+    async with aiohttp.ClientSession(headers={"Authorization": auth}) as session:
+
+        async def page(number: int) -> dict[str, Any]:
+            nonlocal rejected
+            while True:
+                async with (
+                    limiter,
+                    session.get(f"{sb.url}/orders?page={number}&pageSize=500") as response,
+                ):
+                    body = await response.read()
+                    if response.status != 429:
+                        return dict(json.loads(body))
+                    rejected += 1
+                    info = parse_rate_limit(response.headers)
+                    wait = info.reset if info and info.reset is not None else W
+                await asyncio.sleep(wait)
+
+        started = time.monotonic()
+        first = await page(1)
+        pages = [first]
+        if gather:
+            pages += await asyncio.gather(*(page(n) for n in range(2, int(first["pages"]) + 1)))
+        else:
+            for number in range(2, int(first["pages"]) + 1):
+                pages.append(await page(number))
+        elapsed = time.monotonic() - started
+    return [int(o["orderId"]) for p in pages for o in p["orders"]], elapsed, rejected
+
+
+async def stream_vs_naive(quick: bool) -> Figures:
+    """The same listing under a mutation workload: the SDK's stream, a sequential page loop,
+    and a gather behind AsyncLimiter(40, 4): time, 429s, orders lost or duplicated."""
+    from shipstation_async.sandbox import MutationWorkload
+
+    orders = 8_000 if quick else 50_000
+    figures: Figures = {}
+    for name in ("sdk", "sequential", "gather"):
+        with ThreadedSandbox(
+            orders=orders,
+            rate_limit=RateLimit(L, W),
+            api_key=f"b-{uuid.uuid4().hex[:6]}",
+        ) as sb:
+            before = set(range(0))
+            async with client(sb) as ss:
+                ids: set[int] = set()
+                page = 1
+                while True:  # what exists before the listing (not counted: W is reset below)
+                    result = await ss.orders.list(page=page, page_size=500, lane="bulk")
+                    ids.update(o.order_id or 0 for o in result.items)
+                    if page >= result.pages:
+                        break
+                    page += 1
+                before = ids
+                await asyncio.sleep(W + MARGIN)  # a fresh window for the measured listing
+                work = MutationWorkload(
+                    seed=7,
+                    per_request=6,
+                    inserts=1.0,
+                    modifies=2.0,
+                    status_changes=1.0,
+                    deletes=0.5,
+                )
+                sb.mutations = work
+                if name == "sdk":
+                    started = time.monotonic()
+                    listed = [o.order_id or 0 async for o in ss.orders.iter(concurrency=8)]
+                    elapsed = time.monotonic() - started
+                    rejected = sb.stats().rate_limited
+                else:
+                    listed, elapsed, rejected = await _naive_listing(sb, gather=name == "gather")
+                sb.mutations = None
+            stable = before - set(work.order_ids("delete"))
+            figures[f"{name}_s"] = elapsed
+            figures[f"{name}_429s"] = rejected
+            figures[f"{name}_lost"] = len(stable - set(listed))
+            figures[f"{name}_duplicated"] = len(listed) - len(set(listed))
+    return figures
+
+
 BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "utilization_fixed_int": utilization_fixed_int,
     "utilization_rolling_float": utilization_rolling_float,
@@ -437,4 +521,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "decode_models": decode_models,
     "stream_budget_use": stream_budget_use,
     "backfill_memory": backfill_memory,
+    "stream_vs_naive": stream_vs_naive,
 }
