@@ -273,6 +273,39 @@ class _Derived:
 
     # -- listing ------------------------------------------------------------------------------
 
+    def _filtered_page(
+        self,
+        q: ShipmentQuery | FulfillmentQuery,
+        cheap_checks: list[Callable[[int], bool]],
+        full_checks: list[Callable[[JSON], bool]],
+        expensive: list[Callable[[JSON], bool]],
+    ) -> tuple[list[JSON], int]:
+        """A list query's page: the checks combined, ShipDate sorting, under the lock.
+
+        ``cheap_checks`` run on generated indices, ``expensive`` on built records only, and
+        ``full_checks`` (extended by ``expensive``) on added records.
+        """
+        orders = self._orders
+        sort_key: Callable[[JSON], Any] | None = None
+        gen_sort_key: Callable[[int], Any] | None = None
+        if q.sort_by == "ShipDate" and self._added:
+            sort_key = lambda r: str(r["shipDate"] or "")  # noqa: E731
+            gen_sort_key = lambda i: format_date(orders.ship_ms(i))  # noqa: E731
+        with self._lock:
+            return self._select(
+                create_start=q.create_start,
+                create_end=q.create_end,
+                order_id=q.order_id,
+                cheap=_all_of(cheap_checks),
+                gen_full=_all_of(expensive),
+                full=_all_of([*full_checks, *expensive]),
+                sort_key=sort_key,
+                gen_sort_key=gen_sort_key,
+                sort_desc=q.sort_desc,
+                page=q.page,
+                page_size=q.page_size,
+            )
+
     def _select(
         self,
         *,
@@ -540,30 +573,7 @@ class ShipmentStore(_Derived):
         ):
             if value is not None:
                 expensive.append(_field_is(field, value))
-        full_checks += expensive
-        cheap = _all_of(cheap_checks)
-        gen_full = _all_of(expensive)
-        full = _all_of(full_checks)
-
-        sort_key: Callable[[JSON], Any] | None = None
-        gen_sort_key: Callable[[int], Any] | None = None
-        if q.sort_by == "ShipDate" and self._added:
-            sort_key = lambda r: str(r["shipDate"] or "")  # noqa: E731
-            gen_sort_key = lambda i: format_date(orders.ship_ms(i))  # noqa: E731
-        with self._lock:
-            page, total = self._select(
-                create_start=q.create_start,
-                create_end=q.create_end,
-                order_id=q.order_id,
-                cheap=cheap,
-                gen_full=gen_full,
-                full=full,
-                sort_key=sort_key,
-                gen_sort_key=gen_sort_key,
-                sort_desc=q.sort_desc,
-                page=q.page,
-                page_size=q.page_size,
-            )
+        page, total = self._filtered_page(q, cheap_checks, full_checks, expensive)
         return [self.public(r, include_items=q.include_items) for r in page], total
 
 
@@ -638,27 +648,4 @@ class FulfillmentStore(_Derived):
         if q.tracking_number is not None:
             tracking = q.tracking_number
             expensive.append(lambda r: _eq(r["trackingNumber"], tracking))
-        full_checks += expensive
-        cheap = _all_of(cheap_checks)
-        gen_full = _all_of(expensive)
-        full = _all_of(full_checks)
-
-        sort_key: Callable[[JSON], Any] | None = None
-        gen_sort_key: Callable[[int], Any] | None = None
-        if q.sort_by == "ShipDate" and self._added:
-            sort_key = lambda r: str(r["shipDate"] or "")  # noqa: E731
-            gen_sort_key = lambda i: format_date(orders.ship_ms(i))  # noqa: E731
-        with self._lock:
-            return self._select(
-                create_start=q.create_start,
-                create_end=q.create_end,
-                order_id=q.order_id,
-                cheap=cheap,
-                gen_full=gen_full,
-                full=full,
-                sort_key=sort_key,
-                gen_sort_key=gen_sort_key,
-                sort_desc=q.sort_desc,
-                page=q.page,
-                page_size=q.page_size,
-            )
+        return self._filtered_page(q, cheap_checks, full_checks, expensive)
