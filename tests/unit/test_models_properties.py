@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from shipstation_async import models
 from shipstation_async._time import PACIFIC, parse_timestamp
+from shipstation_async.errors import DecodeError
 from shipstation_async.models import converter
 
 MODELS = [
@@ -128,3 +129,38 @@ def test_every_timestamp_form_parses(moment: datetime, digits: int) -> None:
     assert parsed.replace(tzinfo=None) - moment.replace(microsecond=0) == timedelta(
         microseconds=int(fraction[:6].ljust(6, "0")) if digits else 0
     )
+
+
+def test_the_generated_fast_path_agrees_with_the_careful_one_and_is_taken() -> None:
+    """Each model's structure function is generated code that hands anything unusual to a
+    careful path; on the API's ordinary payloads it must not need it, and agree with it."""
+    import json
+
+    from shipstation_async.models import Order, Shipment
+    from shipstation_async.sandbox.world import World
+
+    world = World(orders=60, seed=11)
+    payloads = [json.loads(json.dumps(world.orders.at(i))) for i in range(60)]
+    hook = converter.get_structure_hook(Order)
+    careful = hook.__globals__["careful"]
+    fallbacks: list[Any] = []
+
+    def counting(data: Any, tp: Any) -> Any:
+        fallbacks.append(data)
+        return careful(data, tp)
+
+    hook.__globals__["careful"] = counting
+    try:
+        fast = [converter.structure(p, Order) for p in payloads]
+    finally:
+        hook.__globals__["careful"] = careful
+    assert fallbacks == []
+    assert [normal(o) for o in fast] == [normal(careful(p, Order)) for p in payloads]
+    # An odd value still goes the careful way, and its error names the field.
+    odd = dict(payloads[0], orderId="not a number")
+    with pytest.raises(DecodeError) as info:
+        converter.structure(odd, Order)
+    assert "orderId" in str(info.value)
+    # A numeric string where an int belongs is converted, not rejected, by the careful path.
+    assert converter.structure(dict(payloads[0], orderId="42"), Order).order_id == 42
+    assert converter.structure({"shipmentId": 7}, Shipment).shipment_id == 7

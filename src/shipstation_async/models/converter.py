@@ -10,6 +10,7 @@ and unknown enumerated values instead.
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing
 from collections.abc import Callable, Mapping
@@ -173,7 +174,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
                 raise DecodeError(f"{name}: unknown keys {sorted(extra)}")
             return cls(**kwargs, extra=extra, raw=data)
 
-        return structure_model
+        return _fast_structure(conv, cls, specs, known, structure_model, strict=strict)
 
     def model_unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)
@@ -217,6 +218,83 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_model, model_structure_hook)
     conv.register_unstructure_hook_factory(_is_model, model_unstructure_hook)
     return conv
+
+
+# Datetimes are immutable and a page repeats many timestamps (an order's and its items').
+_parse_timestamp_cached = functools.lru_cache(maxsize=4096)(parse_timestamp)
+
+# Scalars the JSON decoder already yields in their final type: taken as they are.
+_AS_DECODED = (int, str, bool, Decimal)
+
+
+def _fast_structure(
+    conv: cattrs.Converter,
+    cls: type[Any],
+    specs: list[tuple[str, str, Callable[[Any, Any], Any], Any]],
+    known: frozenset[str],
+    careful: Callable[[Any, Any], Any],
+    *,
+    strict: bool,
+) -> Callable[[Any, Any], Any]:
+    """A structure function generated for ``cls``: the same result as ``careful``, faster.
+
+    A page of 500 orders is about 30,000 fields, so the per-field cost matters. The generated
+    code reads each key once, keeps values already of the right type, and calls a nested hook
+    directly. Anything unusual (not a dict, a value of another type, an unknown key in strict
+    mode, any error) is handed to ``careful``, which converts it or raises a DecodeError that
+    names the field.
+    """
+    names: dict[str, Any] = {"cls": cls, "careful": careful, "known": known, "dict": dict}
+    lines = [
+        "def structure(data, _):",
+        "    if type(data) is not dict:",
+        "        return careful(data, _)",
+        "    try:",
+        "        get = data.get",
+        "        kw = {}",
+    ]
+    for number, (attr, key, hook, inner) in enumerate(specs):
+        names[f"h{number}"], names[f"t{number}"] = hook, inner
+        convert = f"h{number}(v, t{number})"
+        if inner is datetime:
+            names[f"p{number}"] = _parse_timestamp_cached
+            convert = f"p{number}(v) if type(v) is str else {convert}"
+        elif inner in _AS_DECODED:
+            names[f"k{number}"] = inner
+            convert = f"v if type(v) is k{number} else {convert}"
+        elif _is_literal(inner):
+            names[f"a{number}"] = frozenset(get_args(inner))
+            convert = f"v if v in a{number} else {convert}"
+        elif get_origin(inner) is list and len(get_args(inner)) == 1:
+            element = get_args(inner)[0]
+            if _is_model(element):
+                names[f"e{number}"] = conv.get_structure_hook(element)
+                convert = f"[e{number}(x, None) for x in v] if type(v) is list else {convert}"
+        lines += [
+            f"        v = get({key!r})",
+            "        if v is not None:",
+            f"            kw[{attr!r}] = {convert}",
+        ]
+    lines += [
+        "        if data.keys() <= known:",
+        "            extra = {}",
+    ]
+    if strict:
+        lines += ["        else:", "            return careful(data, _)"]
+    else:
+        lines += [
+            "        else:",
+            "            extra = {k: v for k, v in data.items() if k not in known}",
+        ]
+    lines += [
+        "        return cls(**kw, extra=extra, raw=data)",
+        "    except Exception:",
+        "        return careful(data, _)",
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), f"<structure {cls.__qualname__}>", "exec"), names, namespace)
+    function: Callable[[Any, Any], Any] = namespace["structure"]
+    return function
 
 
 converter: cattrs.Converter = make_converter()
