@@ -52,12 +52,17 @@ class AttemptContext:
 
 @attrs.frozen
 class RawResponse:
-    """Status, headers and body bytes of a response, with its monotonic receipt time."""
+    """Status, headers and body bytes of a response, with monotonic receipt times.
+
+    ``headers_at``: when its headers were read (the rate-limit headers' freshest moment);
+    ``received_at``: when the whole body was.
+    """
 
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
     received_at: float
+    headers_at: float
 
 
 def _replace_authorization(value: str) -> aiohttp.ClientMiddlewareType:
@@ -147,8 +152,11 @@ async def send(
             trace_request_ctx=ctx,
             middlewares=middlewares,
         ) as response:
+            headers_at = time.monotonic()
             body = await response.read()
-            return RawResponse(response.status, response.headers, body, time.monotonic())
+            return RawResponse(
+                response.status, response.headers, body, time.monotonic(), headers_at
+            )
     except asyncio.CancelledError:
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:

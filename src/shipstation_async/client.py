@@ -502,7 +502,8 @@ class _Attempt:
         finally:
             self.scheduler.owner_released(self.client._in_flight)
         headers = parse_rate_limit(raw.headers)
-        ledger.complete(self.grant, raw.status, headers, at=raw.received_at)
+        # The headers' moment, not the body's: a long body would widen the window's reset bounds.
+        ledger.complete(self.grant, raw.status, headers, at=raw.headers_at)
         elapsed = raw.received_at - (self.sent_at if self.sent_at is not None else raw.received_at)
         if self.client._hooks:
             self.client._emit(

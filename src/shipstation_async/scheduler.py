@@ -64,11 +64,15 @@ class _Room:
     The reset instant is known only within ``[earliest, latest)``: the server computed Reset
     somewhere between our send and our receipt, and may have floored it. Answers from the same
     server window narrow the interval, so a floored Reset costs far less than a whole second.
+    ``basis`` is when the request whose answer set ``room`` was sent: an answer to a request
+    sent later is a fresher view of the server's count and replaces it; an older one (a stale
+    header) can only lower it.
     """
 
     room: int
     earliest: float
     latest: float
+    basis: float = -math.inf
 
 
 @attrs.frozen
@@ -323,6 +327,7 @@ class Ledger:
         if headers.remaining is None:
             return
         reset = headers.reset if headers.reset is not None else self.period
+        observed = grant.sent_at is not None
         sent_at = grant.sent_at if grant.sent_at is not None else at
         earliest = sent_at + reset
         # A floored Reset may be up to a second short.
@@ -337,9 +342,18 @@ class Ledger:
                 # so an answer that arrives late with more room changes nothing.
                 existing.earliest = max(existing.earliest, earliest)
                 existing.latest = min(existing.latest, latest)
-                existing.room = min(existing.room, room)
+                if observed and sent_at > existing.basis:
+                    # Answers overtake each other on separate connections: one counted in an
+                    # earlier Remaining but still in flight here was subtracted twice. A later
+                    # request's answer is the fresher count, so room recovers instead of
+                    # staying low for the rest of the window.
+                    existing.room = room
+                    existing.basis = sent_at
+                else:
+                    existing.room = min(existing.room, room)
                 return
-        self._rooms.append(_Room(room=room, earliest=earliest, latest=latest))
+        basis = sent_at if observed else -math.inf
+        self._rooms.append(_Room(room=room, earliest=earliest, latest=latest, basis=basis))
 
     def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
         self.rate_limited += 1

@@ -149,6 +149,19 @@ class Batch:
     items: list[Any]
     cursor: str
     done: bool
+    split: Split | None = None
+    """Set when an idle walker cut a part in two. Such a batch has no records and no cursor
+    (``""``): checkpoint the cut itself, before the batches that follow, which depend on it."""
+
+
+@attrs.frozen
+class Split:
+    """Part ``part`` now ends at ``end`` (exclusive); the rest became part ``new_index``."""
+
+    part: int
+    end: str
+    new_index: int
+    new_part: SubRange
 
 
 _DONE = object()
@@ -185,6 +198,7 @@ class ItemStream(Generic[T]):
         buffer_pages: int = 2,
         resume: tuple[datetime | None, list[SubRange]] | None = None,
         on_plan: Callable[[datetime | None, list[SubRange]], None] | None = None,
+        typed: bool = True,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidRequestError("concurrency must be an integer >= 1", field="concurrency")
@@ -206,6 +220,11 @@ class ItemStream(Generic[T]):
         self._buffer = max(1, buffer_pages)
         self._tasks: list[asyncio.Task[None]] = []
         self._queues: list[asyncio.Queue[Any]] | None = None
+        self._splits: list[Split] = []  # made by walkers, not yet handed to the consumer
+        self._held: Any = None  # a queue item that must wait until the splits before it
+        self._walking: set[int] = set()
+        self._density: dict[int, float] = {}  # records per second in a part's last full page
+        self._changed = asyncio.Event()
         self._started = False
         self._closed = False
         self.requests = 0
@@ -215,6 +234,8 @@ class ItemStream(Generic[T]):
         self.parts: list[SubRange] = []
         """The sub-ranges being walked, with their cursors (known once iteration starts)."""
         self._on_plan = on_plan
+        # A consumer of raw records only (the backfill) skips building models.
+        self._typed = typed
         if resume is not None:
             self.t0, self.parts = resume[0], list(resume[1])
 
@@ -279,8 +300,18 @@ class ItemStream(Generic[T]):
                 raise RuntimeError("a stream can be iterated once; call iter() again")
             self._started = True
             self._queues = list(await self._launch())  # consumed here; walkers keep theirs
-        while self._queues:
-            item = await self._queues[0].get()
+        while self._queues or self._splits:
+            if self._splits:
+                split = self._splits.pop(0)
+                return Batch(split.part, [], [], "", False, split)
+            if self._held is not None:
+                item, self._held = self._held, None
+            else:
+                item = await self._queues[0].get()
+                if self._splits:
+                    # Made while we waited: it must be checkpointed before this item.
+                    self._held = item
+                    continue
             if item is _DONE:
                 self._queues.pop(0)
                 continue
@@ -315,7 +346,9 @@ class ItemStream(Generic[T]):
             self.t0 = end
             if end < start:
                 return []
-            self.parts = split(start, end, self._concurrency * 2, walk.max_range)
+            # One part per walker; idle walkers split the biggest remaining part later, so the
+            # budget stays busy to the end without a partial page per extra part up front.
+            self.parts = split(start, end, self._concurrency, walk.max_range)
         if self._on_plan is not None:
             # Before any walker moves a cursor: a checkpoint saves the plan as it starts.
             self._on_plan(self.t0, [attrs.evolve(p) for p in self.parts])
@@ -330,10 +363,32 @@ class ItemStream(Generic[T]):
         shared: asyncio.Queue[Any] = asyncio.Queue(self._buffer * self._concurrency)
         queues = [by_part[i] for i, _ in pending] if self._ordered else [shared]
 
+        splittable = walk.start_param is not None
+
+        async def next_part() -> tuple[int, SubRange] | None:
+            while not self._closed:
+                if pending:
+                    return pending.pop(0)
+                if not splittable or not self._walking:
+                    return None
+                taken = self._split_largest()
+                if taken is not None:
+                    index, part, origin = taken
+                    remaining[0] += 1
+                    if self._ordered:
+                        # Its records come right after the part it was cut from.
+                        by_part[index] = asyncio.Queue(self._buffer)
+                        consumer = self._queues if self._queues is not None else queues
+                        consumer.insert(consumer.index(by_part[origin]) + 1, by_part[index])
+                    return index, part
+                await self._changed.wait()  # a walker moved or finished: look again
+            return None
+
         async def worker() -> None:
-            while pending and not self._closed:
-                index, part = pending.pop(0)
+            while (taken := await next_part()) is not None:
+                index, part = taken
                 queue = by_part[index] if self._ordered else shared
+                self._walking.add(index)
                 try:
                     if walk.start_param is None:
                         await self._walk_offsets(queue)
@@ -342,6 +397,9 @@ class ItemStream(Generic[T]):
                 except Exception as error:  # handed to the consumer, who raises it
                     await queue.put(_Failure(error))
                     return
+                finally:
+                    self._walking.discard(index)
+                    self._notify()
                 if self._ordered:
                     await queue.put(_DONE)
                 else:
@@ -349,9 +407,46 @@ class ItemStream(Generic[T]):
                     if remaining[0] == 0:
                         await queue.put(_DONE)
 
-        count = min(self._concurrency, len(pending))
+        count = self._concurrency if splittable else min(self._concurrency, len(pending))
         self._tasks = [asyncio.create_task(worker()) for _ in range(count)]
         return queues
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _split_largest(self) -> tuple[int, SubRange, int] | None:
+        """Cut the part with the most records left in two; the idle walker takes the second half.
+
+        Records left are estimated from the part's last full page (records per second). A part
+        is cut only if each half should still fill two pages: a cut costs about one request (a
+        partial last page), so it must buy more than that in walkers kept busy.
+        """
+        best: tuple[float, int] | None = None
+        for index in self._walking:
+            part = self.parts[index]
+            density = self._density.get(index)
+            if part.done or density is None:
+                continue
+            seconds = (_second(part.end) - _second(part.cursor)).total_seconds()
+            left = seconds * density
+            if seconds >= 2 and left >= 4 * self._page_size and (best is None or left > best[0]):
+                best = (left, index)
+        if best is None:
+            return None
+        origin = best[1]
+        part = self.parts[origin]
+        low, high = _second(part.cursor), _second(part.end)
+        middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+        cut = SubRange(key_of(middle), part.end, inclusive=part.inclusive)
+        index = len(self.parts)
+        self.parts.append(cut)
+        # The walker of ``part`` reads ``end`` at each answer: it stops at the cut.
+        part.end, part.inclusive = cut.cursor, False
+        self._density[index] = self._density[origin]
+        self._splits.append(Split(origin, part.end, index, attrs.evolve(cut)))
+        _log.debug("split part %d at %s into part %d", origin, cut.cursor, index)
+        return index, cut, origin
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -401,8 +496,9 @@ class ItemStream(Generic[T]):
     async def _walk_range(self, index: int, part: SubRange, queue: asyncio.Queue[Any]) -> None:
         walk = self._walk
         size = self._page_size
-        high = _second(part.end) + timedelta(seconds=1)
         while not part.done:
+            # Read each time: an idle walker may have cut this part short meanwhile.
+            high = _second(part.end) + timedelta(seconds=1)
             second = _second(part.cursor)
             data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
             records = data[walk.envelope]
@@ -412,6 +508,8 @@ class ItemStream(Generic[T]):
                 await self._emit(queue, index, accepted, part.cursor, done=True)
                 return
             last_second = keys[-1][:19]
+            spanned = (_second(last_second) - _second(keys[0])).total_seconds()
+            self._density[index] = len(records) / max(1.0, spanned)
             if last_second > part.cursor[:19]:
                 accepted = [
                     r
@@ -486,4 +584,6 @@ class ItemStream(Generic[T]):
         part = self.parts[index]
         part.cursor = cursor
         part.done = done
-        await queue.put(Batch(index, records, self._structure(records), cursor, done))
+        self._notify()
+        items = self._structure(records) if self._typed else []
+        await queue.put(Batch(index, records, items, cursor, done))

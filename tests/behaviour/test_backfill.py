@@ -93,6 +93,63 @@ async def test_resume_after_a_failure_mid_run(sandbox: ThreadedSandbox, tmp_path
     assert len(ids) == len(set(ids)) == await total_orders(sandbox)
 
 
+async def test_parts_cut_by_idle_walkers_are_checkpointed_and_resumed(
+    shipstation_sandbox_factory: Factory, tmp_path: Path
+) -> None:
+    """Orders only in the last 20 days of an 80-day range, so idle walkers cut up the busy
+    part; a failure after some cuts, then a resume: every order once, none twice."""
+    import sqlite3
+    from datetime import timedelta
+
+    from shipstation_async.sandbox.world import World
+
+    sandbox = shipstation_sandbox_factory(
+        world=World(orders=1200, seed=12, span_days=20, end=END), rate_limit=LIMIT, api_key="cut"
+    )
+    out = tmp_path / "orders.jsonl"
+    checkpoint = tmp_path / "orders.sqlite"
+
+    class Boom(Exception):
+        pass
+
+    def explode(progress: Any) -> None:
+        if progress.parts > 4 and progress.records_this_run > 400:
+            raise Boom
+
+    start = END - timedelta(days=80)
+    async with client(sandbox) as ss:
+        with pytest.raises(Boom):
+            await Backfill(
+                ss,
+                "orders",
+                start=start,
+                end=END,
+                sink=out,
+                checkpoint=checkpoint,
+                concurrency=4,
+                page_size=25,
+                on_progress=explode,
+            ).run()
+        with sqlite3.connect(checkpoint) as db:
+            saved_parts = db.execute("SELECT COUNT(*) FROM part").fetchone()[0]
+        assert saved_parts > 4  # the cuts were saved with the records written before them
+        summary = await Backfill(
+            ss,
+            "orders",
+            start=start,
+            end=END,
+            sink=out,
+            checkpoint=checkpoint,
+            concurrency=4,
+            page_size=25,
+        ).run()
+        total = await total_orders(sandbox)
+    ids = lines(out)
+    assert summary.resumed and summary.records == len(ids)
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    assert len(ids) == total
+
+
 async def test_a_callback_sink_and_a_foreign_checkpoint(
     sandbox: ThreadedSandbox, tmp_path: Path
 ) -> None:

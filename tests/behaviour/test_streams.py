@@ -12,6 +12,7 @@ import pytest
 
 from shipstation_async import InvalidRequestError, RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import ThreadedSandbox
+from shipstation_async.sandbox.world import World
 
 LIMIT = RateLimit(1000, 60.0)
 Factory = Callable[..., ThreadedSandbox]
@@ -60,6 +61,43 @@ async def test_every_order_exactly_once(ss: ShipStation, ordered: bool) -> None:
         assert created == sorted(created)
     # pages + about one request per chunk (probe included), not more
     assert stream.requests <= len(expected) / 100 + 2 * 4 + 8
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_idle_walkers_split_the_busiest_part(
+    shipstation_sandbox_factory: Factory, ordered: bool
+) -> None:
+    """Orders only in the last 30 days of an 85-day range: two walkers find nothing, one finds
+    a little, and the idle ones cut up the busy last part, still yielding every order once."""
+    sandbox = shipstation_sandbox_factory(
+        world=World(orders=1500, seed=8, span_days=30), rate_limit=LIMIT, api_key="split-key"
+    )
+    async with ShipStation(
+        sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
+    ) as ss:
+        expected = await all_ids(ss)
+        newest = (
+            (await ss.orders.list(page_size=1, sort_by="CreateDate", sort_dir="DESC"))
+            .items[0]
+            .create_date
+        )
+        assert newest is not None
+        stream = ss.orders.iter(
+            create_date_start=newest - timedelta(days=85),
+            create_date_end=newest,
+            concurrency=4,
+            page_size=50,
+            ordered=ordered,
+        )
+        seen = [o async for o in stream]
+    assert sorted(o.order_id for o in seen) == sorted(expected)
+    assert len({o.order_id for o in seen}) == len(seen)
+    assert len(stream.parts) > 4  # the busy part was cut up
+    if ordered:
+        created = [o.create_date for o in seen]
+        assert created == sorted(created)
+    # A cut is made only where each half still fills two pages: few requests beyond the pages.
+    assert stream.requests <= len(expected) / 50 + 2 * len(stream.parts)
 
 
 async def test_filters_and_ranges_pass_through(ss: ShipStation) -> None:

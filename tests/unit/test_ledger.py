@@ -130,6 +130,24 @@ def test_a_stale_header_cannot_raise_room() -> None:
     assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 1
 
 
+def test_answers_that_overtake_each_other_do_not_cost_room_for_the_window() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)  # 9 left after the probe
+    a = grant_and_send(ledger)
+    clock.now += 0.01
+    b = grant_and_send(ledger)
+    clock.now += 0.01
+    c = grant_and_send(ledger)
+    assert a is not None and b is not None and c is not None
+    # The server counted a and b (7 left) but b's answer is read while a is still in flight:
+    # a is subtracted twice, so room is one short for now.
+    ledger.complete(b, 200, headers(7, 9.0))  # 7 - (a, c in flight) = 5
+    ledger.complete(a, 200, headers(8, 9.0))  # older answer: can only lower room
+    # c's answer is the freshest count: 6 left, nothing else in flight, room recovers to 6.
+    ledger.complete(c, 200, headers(6, 9.0))
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 6
+
+
 def test_429_pauses_everyone_then_probes() -> None:
     ledger, clock = make()
     warm(ledger, clock)

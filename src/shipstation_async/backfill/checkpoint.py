@@ -150,6 +150,17 @@ class CheckpointStore:
                 (sink_offset, records),
             )
 
+    def split(self, part: int, end: str, new_index: int, new_part: SubRange) -> None:
+        """Record that ``part`` now ends at ``end`` and the rest is part ``new_index``."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE part SET end_key = ?, inclusive = 0 WHERE idx = ?", (end, part)
+            )
+            self._db.execute(
+                "INSERT INTO part (idx, cursor, end_key, inclusive, done) VALUES (?, ?, ?, ?, ?)",
+                (new_index, new_part.cursor, new_part.end, int(new_part.inclusive), 0),
+            )
+
     def load_sync(self) -> tuple[datetime | None, dict[str, str]]:
         """The incremental sync's high-water mark and its overlap band (id -> modifyDate)."""
         row = self._db.execute("SELECT high_water, band FROM sync WHERE id = 1").fetchone()

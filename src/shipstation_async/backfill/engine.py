@@ -152,6 +152,7 @@ class Backfill:
             lane="bulk",
             resume=saved,
             on_plan=save_plan,
+            typed=False,  # the sinks take the API's own JSON
         )
 
     def _cutoff(self, t0: datetime | None) -> str:
@@ -225,6 +226,10 @@ class Backfill:
             this_run = 0
             try:
                 while (batch := await stream.next_batch()) is not None:
+                    if batch.split is not None:
+                        cut = batch.split
+                        store.split(cut.part, cut.end, cut.new_index, cut.new_part)
+                        continue
                     records = batch.records
                     if self._since_last:
                         records = self._new_versions(records, band, new_band, stream.t0)
