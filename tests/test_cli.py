@@ -41,8 +41,14 @@ def test_backfill_command_against_the_sandbox(
     assert len(ids) == len(set(ids)) == 2000
     assert "2000 orders in" in capsys.readouterr().out
     assert main(args) == 2  # refuses to overwrite without --resume
+    capsys.readouterr()
     assert main([*args, "--resume"]) == 0  # a finished run resumes to nothing more
+    assert "already complete" in capsys.readouterr().out
     assert len(out.read_text().splitlines()) == 2000
+    # --resume with nothing to resume starts a run (the README's first command, run once).
+    fresh = Path(str(tmp_path)) / "fresh.jsonl"
+    assert main([*args[:-1], str(fresh), "--resume"]) == 0
+    assert len(fresh.read_text().splitlines()) == 2000
 
 
 def test_backfill_command_into_sqlite(tmp_path: pytest.TempPathFactory) -> None:
@@ -67,3 +73,16 @@ def test_backfill_command_into_sqlite(tmp_path: pytest.TempPathFactory) -> None:
 def test_since_last_is_for_orders(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backfill", "shipments", "--since-last", "--sandbox"]) == 2
     assert "only the orders list" in capsys.readouterr().out
+
+
+def test_the_eta_rests_on_the_budget() -> None:
+    from types import SimpleNamespace
+
+    from shipstation_async.cli import eta
+
+    status = SimpleNamespace(limit=40, period=60.0, margin=0.6, remaining=10)
+    assert eta(0, status) == 0
+    assert eta(10, status) == 0  # the window has room for them now
+    assert eta(11, status) == pytest.approx(60.6)  # one more waits for the next window
+    assert eta(10 + 80, status) == pytest.approx(2 * 60.6)
+    assert eta(10 + 81, status) == pytest.approx(3 * 60.6)

@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--sqlite", default=None, help="upsert into this SQLite file's RESOURCE table instead"
     )
-    backfill.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    backfill.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run its checkpoint holds (or start one if there is none)",
+    )
     backfill.add_argument(
         "--since-last",
         action="store_true",
@@ -222,11 +226,23 @@ async def run_backfill(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             print("stopped; the checkpoint is saved. Resume with the same command and --resume")
             raise
+    if summary.resumed and not summary.requests:
+        print(f"{summary.records} {args.resource} in {out}: that run was already complete")
+        return 0
     print(
         f"{summary.records} {args.resource} in {out} ({summary.records_this_run} this run), "
         f"{summary.requests} requests, {summary.rate_limited} 429s, {summary.elapsed:.1f} s"
     )
     return 0
+
+
+def eta(requests_left: int, status: Any) -> float:
+    """Seconds the budget needs for ``requests_left`` more requests.
+
+    What the window has free goes at once, the rest at ``limit`` per ``period + margin``.
+    """
+    beyond = max(0, requests_left - status.remaining)
+    return float(-(-beyond // status.limit) * (status.period + status.margin))
 
 
 class _Display:
@@ -254,14 +270,15 @@ class _Display:
 
     def update(self, progress: Any) -> None:
         status = self._ss.rate_limit_status()
-        rate = status.limit / (status.period + status.margin)  # requests per second, at best
-        parts_left = progress.parts - progress.parts_done
         text = (
             f"{progress.records} {self._resource} | {progress.requests} requests | "
             f"budget {status.sent_in_window}/{status.limit} per {status.period:g} s | "
             f"parts {progress.parts_done}/{progress.parts} | {progress.elapsed:.0f} s"
-            + (f" | at least {parts_left / rate:.0f} s to go" if parts_left else "")
         )
+        if progress.requests_left is not None:
+            text += (
+                f" | ~{progress.records_left} left, ETA {eta(progress.requests_left, status):.0f} s"
+            )
         if self._live is not None:
             self._live.update(text)
         elif progress.elapsed - self._last_plain >= 2:

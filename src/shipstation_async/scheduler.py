@@ -330,8 +330,10 @@ class Ledger:
         observed = grant.sent_at is not None
         sent_at = grant.sent_at if grant.sent_at is not None else at
         earliest = sent_at + reset
-        # A floored Reset may be up to a second short.
-        latest = at + reset + (1.0 if headers.reset_floored else 0.0)
+        # A floored Reset may be up to a second short, except a whole period: no window lasts
+        # longer than W after the request it counted, so that one is exact.
+        short = headers.reset_floored and reset != self.period
+        latest = at + reset + (1.0 if short else 0.0)
         # Our other requests in flight or about to go may not be counted in Remaining yet.
         room = max(0, headers.remaining - self._in_flight - self._reserved)
         self._server_remaining = headers.remaining

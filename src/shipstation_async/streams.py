@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -167,6 +167,70 @@ class Split:
 _DONE = object()
 
 
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+class _Items(Generic[T]):
+    """The iterator of ``async for item in stream``.
+
+    A plain object rather than an async generator: when the consumer breaks out, CPython
+    frees it at once and ``__del__`` cancels the walkers right there, where an async generator
+    would wait for the event loop to schedule its finalisation (two more loop iterations).
+    """
+
+    def __init__(self, stream: ItemStream[T]) -> None:
+        self._stream = stream
+        self._page: list[T] = []
+        self._next = 0
+
+    def __aiter__(self) -> _Items[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while self._next >= len(self._page):
+            page = await self._stream._next_page()
+            if page is None:
+                raise StopAsyncIteration
+            self._page, self._next = page, 0
+        item = self._page[self._next]
+        self._next += 1
+        return item
+
+    async def aclose(self) -> None:
+        """Stop the stream's walkers and wait for them."""
+        await self._stream.aclose()
+
+    def __del__(self) -> None:
+        self._stream._abandon()
+
+
+class _Pages(Generic[T]):
+    """The iterator of ``stream.pages()``; stops the walkers when dropped, like :class:`_Items`."""
+
+    def __init__(self, stream: ItemStream[T]) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _Pages[T]:
+        return self
+
+    async def __anext__(self) -> list[T]:
+        page = await self._stream._next_page()
+        if page is None:
+            raise StopAsyncIteration
+        return page
+
+    async def aclose(self) -> None:
+        """Stop the stream's walkers and wait for them."""
+        await self._stream.aclose()
+
+    def __del__(self) -> None:
+        self._stream._abandon()
+
+
 @attrs.frozen
 class _Failure:
     error: BaseException
@@ -225,6 +289,7 @@ class ItemStream(Generic[T]):
         self._walking: set[int] = set()
         self._density: dict[int, float] = {}  # records per second in a part's last full page
         self._changed = asyncio.Event()
+        self._left: dict[int, int] = {}  # records a part has still to fetch, per its last answer
         self._started = False
         self._closed = False
         self.requests = 0
@@ -242,11 +307,11 @@ class ItemStream(Generic[T]):
     # -- public surface ------------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return self._items()
+        return _Items(self)
 
     def pages(self) -> AsyncIterator[list[T]]:
         """Pages (lists of typed items) as they are fetched, instead of single items."""
-        return self._pages()
+        return _Pages(self)
 
     async def __aenter__(self) -> ItemStream[T]:
         return self
@@ -267,24 +332,6 @@ class ItemStream(Generic[T]):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- iteration -----------------------------------------------------------------------------
-
-    async def _items(self) -> AsyncGenerator[T, None]:
-        try:
-            while (page := await self._next_page()) is not None:
-                for item in page:
-                    yield item
-        finally:
-            # Also reached when the consumer breaks out (the generator's finalisation): the
-            # walkers are cancelled at once, without waiting, so nothing outlives the loop's
-            # next iterations and no request is sent after the break.
-            self._cancel()
-
-    async def _pages(self) -> AsyncGenerator[list[T], None]:
-        try:
-            while (page := await self._next_page()) is not None:
-                yield page
-        finally:
-            self._cancel()
 
     async def _next_page(self) -> list[T] | None:
         while (batch := await self.next_batch()) is not None:
@@ -327,6 +374,20 @@ class ItemStream(Generic[T]):
         self._closed = True
         for task in self._tasks:
             task.cancel()
+
+    def _abandon(self) -> None:
+        """The consumer dropped its iterator (``break``, an error in its loop): stop at once."""
+        if self._closed or not self._tasks:
+            return
+        loop = self._tasks[0].get_loop()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._cancel()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._cancel)  # collected on another thread
 
     async def _launch(self) -> list[asyncio.Queue[Any]]:
         walk = self._walk
@@ -415,6 +476,23 @@ class ItemStream(Generic[T]):
         self._changed.set()
         self._changed = asyncio.Event()
 
+    def estimate_left(self) -> tuple[int, int] | None:
+        """Records and requests still to come, from each unfinished part's last answer.
+
+        Each answer's ``total`` counts its part's records from the cursor on, so the estimate
+        firms up as the walk goes. None until every unfinished part has answered once.
+        """
+        records = requests = 0
+        for index, part in enumerate(self.parts):
+            if part.done:
+                continue
+            left = self._left.get(index)
+            if left is None:
+                return None
+            records += left
+            requests += max(1, -(-left // self._page_size))
+        return records, requests
+
     def _split_largest(self) -> tuple[int, SubRange, int] | None:
         """Cut the part with the most records left in two; the idle walker takes the second half.
 
@@ -444,6 +522,9 @@ class ItemStream(Generic[T]):
         # The walker of ``part`` reads ``end`` at each answer: it stops at the cut.
         part.end, part.inclusive = cut.cursor, False
         self._density[index] = self._density[origin]
+        if origin in self._left:
+            self._left[index] = self._left[origin] // 2
+            self._left[origin] -= self._left[index]
         self._splits.append(Split(origin, part.end, index, attrs.evolve(cut)))
         _log.debug("split part %d at %s into part %d", origin, cut.cursor, index)
         return index, cut, origin
@@ -502,9 +583,11 @@ class ItemStream(Generic[T]):
             second = _second(part.cursor)
             data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
             records = data[walk.envelope]
+            total = _count(data.get("total"))
             keys = [wall_key(str(r.get(walk.date_key) or "")) for r in records]
             if len(records) < size or (keys and keys[-1] > part.end):
                 accepted = [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
+                self._left[index] = 0
                 await self._emit(queue, index, accepted, part.cursor, done=True)
                 return
             last_second = keys[-1][:19]
@@ -522,6 +605,7 @@ class ItemStream(Generic[T]):
                 accepted = await self._read_second(part, second)
                 cursor = key_of(second + timedelta(seconds=1))
             done = cursor > part.end or (cursor == part.end and not part.inclusive)
+            self._left[index] = 0 if done else max(0, total - len(accepted))
             await self._emit(queue, index, accepted, cursor, done=done)
 
     async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:

@@ -57,14 +57,22 @@ async def total_orders(sandbox: ThreadedSandbox) -> int:
 
 async def test_a_backfill_writes_every_order_once(sandbox: ThreadedSandbox, tmp_path: Path) -> None:
     out = tmp_path / "orders.jsonl"
-    seen: list[int] = []
+    seen: list[Any] = []
     async with client(sandbox) as ss:
-        summary = await Backfill(
-            ss, "orders", sink=out, page_size=100, on_progress=lambda p: seen.append(p.records)
-        ).run()
+        job = Backfill(ss, "orders", sink=out, page_size=100, on_progress=seen.append)
+        summary = await job.run()
+        total = await total_orders(sandbox)
     ids = lines(out)
-    assert len(ids) == len(set(ids)) == summary.records == await total_orders(sandbox)
-    assert seen == sorted(seen) and seen[-1] == summary.records
+    assert len(ids) == len(set(ids)) == summary.records == total
+    records = [p.records for p in seen]
+    assert records == sorted(records) and records[-1] == summary.records
+    # What is left is estimated from each part's last answer: written + left stays near the
+    # total (a part's query reaches a second past each end), and ends at zero.
+    estimates = [p for p in seen if p.records_left is not None]
+    assert estimates and estimates[-1].records_left == 0 and estimates[-1].requests_left == 0
+    for p in estimates:
+        assert abs(p.records + p.records_left - total) <= 2 * p.parts
+        assert p.requests_left >= p.records_left / 100
     assert summary.rate_limited == 0 and not summary.resumed
     first = json.loads(out.read_text().splitlines()[0])
     assert "orderId" in first and "createDate" in first  # the API's own JSON

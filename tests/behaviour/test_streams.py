@@ -15,6 +15,7 @@ from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
 LIMIT = RateLimit(1000, 60.0)
+ITERATIONS_AFTER_BREAK = 2  # what the streams issue asks; one is enough today
 Factory = Callable[..., ThreadedSandbox]
 
 
@@ -143,9 +144,8 @@ async def test_break_cancels_the_walkers_and_stops_requests(
         count += 1
         if count == 30:
             break
-    # asyncio finalises an abandoned async generator with call_soon(create_task(aclose())):
-    # one iteration to create that task, one for it to cancel the walkers, one for them to end.
-    for _ in range(3):
+    # The dropped iterator cancelled the walkers at the break; they end in the next iteration.
+    for _ in range(ITERATIONS_AFTER_BREAK):
         await asyncio.sleep(0)
     assert asyncio.all_tasks() == baseline
     sent = ss.rate_limit_status().total_sent

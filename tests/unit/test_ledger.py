@@ -309,16 +309,18 @@ def test_answers_from_one_server_window_narrow_a_floored_reset() -> None:
     probe = grant_and_send(ledger)
     assert probe is not None
     clock.now += 0.01
-    # Computed on arrival, the probe's Reset is a whole period: floored, the window may end
-    # anywhere in [send + 10, receipt + 11).
+    # Computed on arrival, the probe's Reset is a whole period: the window it opened ends in
+    # [send + 10, receipt + 10] (no window outlasts W after a request it counted).
     ledger.complete(probe, 200, headers(9, 10.0, floored=True))
+    assert ledger._rooms[0].latest == pytest.approx(1010.01)
     burst = [grant_and_send(ledger) for _ in range(9)]
     clock.now += 0.01
     for n, grant in enumerate(burst):
         assert grant is not None
         ledger.complete(grant, 200, headers(8 - n, 9.0, floored=True))
-    # The later answers put the reset in [1010.0, 1010.02): wait for that, not a second more.
-    assert ledger.next_opportunity("interactive") == pytest.approx(1010.02 + 0.5)
+    # The later answers (Reset 9, floored) alone would put the reset in [1010.0, 1010.02);
+    # with the probe's whole period it is in [1010.0, 1010.01]: wait for that, no more.
+    assert ledger.next_opportunity("interactive") == pytest.approx(1010.01 + 0.5)
 
 
 def test_repeated_429s_back_off_up_to_a_period() -> None:

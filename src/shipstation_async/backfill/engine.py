@@ -50,6 +50,10 @@ class Progress:
     parts_done: int
     parts: int
     elapsed: float
+    records_left: int | None = None
+    """Records still to fetch, estimated from the last answers (None until known)."""
+    requests_left: int | None = None
+    """Requests still to send at that estimate: with the budget, what an ETA rests on."""
 
 
 @attrs.frozen
@@ -239,6 +243,7 @@ class Backfill:
                     total += len(records)
                     this_run += len(records)
                     if self._on_progress is not None:
+                        left = stream.estimate_left()
                         self._on_progress(
                             Progress(
                                 records=total,
@@ -247,6 +252,8 @@ class Backfill:
                                 parts_done=sum(p.done for p in stream.parts),
                                 parts=len(stream.parts),
                                 elapsed=time.monotonic() - started,
+                                records_left=None if left is None else left[0],
+                                requests_left=None if left is None else left[1],
                             )
                         )
             finally:
