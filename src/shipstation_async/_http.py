@@ -33,9 +33,12 @@ class AttemptContext:
     on_sent: Callable[[float], None]
     """Called once, with the monotonic time the request headers went out."""
     before_send: Callable[[], Awaitable[None]] | None = None
-    """Awaited each time a connection is ready, before the headers are written. aiohttp
-    itself re-sends an idempotent request once when the server drops the connection, so this
-    can run again after ``sent``: the hook must then get the re-send a slot of its own."""
+    """Awaited each time a connection is ready, before the headers are written, when
+    ``must_hold`` says so. aiohttp itself re-sends an idempotent request once when the server
+    drops the connection, so this can run again after ``sent``: the hook must then get the
+    re-send a slot of its own."""
+    must_hold: Callable[[], bool] | None = None
+    """A cheap check whether ``before_send`` has anything to do (usually it has not)."""
     sent: bool = False
     ever_sent: bool = False
     """Sticky: some send of this attempt went out (aiohttp may re-send after a drop)."""
@@ -94,7 +97,7 @@ class ScheduledRequest(aiohttp.ClientRequest):
         ctx = _CURRENT_ATTEMPT.get()
         if ctx is None:
             return await super().send(conn)
-        if ctx.before_send is not None:
+        if ctx.before_send is not None and (ctx.must_hold is None or ctx.must_hold()):
             await ctx.before_send()
         try:
             return await super().send(conn)
@@ -107,7 +110,7 @@ async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: An
     # aiohttp awaits this just before it writes the headers: hold, then stamp the send.
     ctx = trace.trace_request_ctx
     if isinstance(ctx, AttemptContext):
-        if ctx.before_send is not None:
+        if ctx.before_send is not None and (ctx.must_hold is None or ctx.must_hold()):
             await ctx.before_send()
         ctx.mark_sent()
 
@@ -128,16 +131,21 @@ async def send(
     request: PreparedRequest,
     ctx: AttemptContext,
     limits: aiohttp.ClientTimeout,
+    own_headers: frozenset[str] | None = None,
 ) -> RawResponse:
     """Send ``request`` and read the whole response; failures become :class:`TransportError`.
 
     ``TransportError.sent`` tells whether the request may have reached the server: False only
     when that is certain (the connection could not be made, or the headers never went out).
+    ``own_headers`` names the headers the session already sends with these values.
     """
-    headers: Mapping[str, str] = request.headers
+    headers: Mapping[str, str] | None = request.headers
     middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
-    if session.auth is not None:
-        headers = {k: v for k, v in headers.items() if k != "Authorization"}
+    if own_headers is not None:
+        # Our own session carries the fixed headers: merging them per request costs more.
+        headers = {k: v for k, v in request.headers.items() if k not in own_headers} or None
+    elif session.auth is not None:
+        headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
         middlewares = (_replace_authorization(request.headers["Authorization"]),)
     token = _CURRENT_ATTEMPT.set(ctx)
     try:

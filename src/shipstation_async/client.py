@@ -239,8 +239,19 @@ class ShipStation:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
                 connector=aiohttp.TCPConnector(limit=max(100, self._in_flight.maximum)),
+                headers=self._fixed_headers(),
             )
         return self._session
+
+    def _fixed_headers(self) -> dict[str, str]:
+        """The headers every request of this client sends, as :func:`build_request` sets them."""
+        probe = build_request(
+            Operation("GET", "/"),
+            base_url=self._base_url,
+            credentials=self._credentials,
+            user_agent=self._user_agent,
+        )
+        return {k: v for k, v in probe.headers.items() if k in _FIXED_HEADERS}
 
     def _scheduler(self) -> LoopScheduler:
         loop = asyncio.get_running_loop()
@@ -398,6 +409,10 @@ class ShipStation:
                 _log.exception("a shipstation_async hook raised; ignoring it")
 
 
+# Sent as the own session's defaults; a session passed in gets them per request.
+_FIXED_HEADERS = frozenset({"Authorization", "User-Agent", "Accept"})
+
+
 class _ResendRefused(aiohttp.ClientError):
     """Stops aiohttp's own re-send of a request that must not be sent twice."""
 
@@ -429,7 +444,17 @@ class _Attempt:
         self.sent_at: float | None = None
         self.resent = False
         self.ctx = _http.AttemptContext(
-            on_sent=self._on_sent, before_send=self._before_send, traced=client._traced
+            on_sent=self._on_sent,
+            before_send=self._before_send,
+            must_hold=self._must_hold,
+            traced=client._traced,
+        )
+
+    def _must_hold(self) -> bool:
+        # What _before_send acts on: a re-send by aiohttp, or a 429 pause since the grant.
+        grant = self.grant
+        return self.ctx.sent or (
+            grant.state == "reserved" and grant.epoch != self.scheduler.ledger.epoch
         )
 
     def _on_sent(self, at: float) -> None:
@@ -492,7 +517,13 @@ class _Attempt:
         """Send once; account for the attempt in the ledger whatever happens."""
         ledger = self.scheduler.ledger
         try:
-            raw = await _http.send(self.session, self.prepared, self.ctx, self.client._timeout)
+            raw = await _http.send(
+                self.session,
+                self.prepared,
+                self.ctx,
+                self.client._timeout,
+                _FIXED_HEADERS if self.client._owns_session else None,
+            )
         except TransportError as exc:
             ledger.fail(self.grant, sent=exc.sent)
             raise
