@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import socket
 import statistics
 import subprocess
@@ -323,6 +324,7 @@ CONCURRENCY = 16
 
 
 SPAN_DAYS = 3 * 365  # the sandbox's world spans three years before its end
+BACKFILL_WINDOW = float(os.environ.get("BENCH_BACKFILL_WINDOW", "20"))  # seconds
 CHUNKS = -(-SPAN_DAYS // 90)  # 13 chunks of 90 days
 
 
@@ -419,7 +421,7 @@ async def backfill_budget_use(quick: bool) -> Figures:
     time before its answer's headers, the last window's queue at the one-threaded sandbox)
     about as small against W as they are against ShipStation's 60 s.
     """
-    return await _budget_use(quick, backfill=True, window=4.0 if quick else 20.0)
+    return await _budget_use(quick, backfill=True, window=4.0 if quick else BACKFILL_WINDOW)
 
 
 async def stream_budget_use(quick: bool) -> Figures:

@@ -246,44 +246,55 @@ def eta(requests_left: int, status: Any) -> float:
 
 
 class _Display:
-    """A rich progress line when rich is installed (the ``cli`` extra), plain lines otherwise."""
+    """A rich progress bar when rich is installed (the ``cli`` extra), plain lines otherwise.
+
+    The bar's total is the records written plus those the walkers' last answers say are left;
+    the ETA is what the budget needs for the requests left (see :func:`eta`).
+    """
 
     def __init__(self, ss: Any, resource: str) -> None:
         self._ss = ss
         self._resource = resource
-        self._live: Any = None
+        self._bar: Any = None
+        self._task: Any = None
         self._last_plain = 0.0
 
     def __enter__(self) -> _Display:
         try:
-            from rich.live import Live
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
         except ImportError:
             return self
-        self._live = Live(refresh_per_second=4, transient=False)
-        self._live.__enter__()
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=12),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[detail]}"),
+            refresh_per_second=4,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task(self._resource, total=None, detail="starting")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.__exit__(*exc)
-            print()
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
 
     def update(self, progress: Any) -> None:
         status = self._ss.rate_limit_status()
-        text = (
-            f"{progress.records} {self._resource} | {progress.requests} requests | "
-            f"budget {status.sent_in_window}/{status.limit} per {status.period:g} s | "
-            f"parts {progress.parts_done}/{progress.parts} | {progress.elapsed:.0f} s"
+        detail = (
+            f"{progress.records} · {progress.pages} pages · {progress.requests} req · "
+            f"budget {status.sent_in_window}/{status.limit} per {status.period:g}s"
         )
         if progress.requests_left is not None:
-            text += (
-                f" | ~{progress.records_left} left, ETA {eta(progress.requests_left, status):.0f} s"
-            )
-        if self._live is not None:
-            self._live.update(text)
+            detail += f" · ETA {eta(progress.requests_left, status):.0f}s"
+        if self._bar is not None:
+            total = None
+            if progress.records_left is not None:
+                total = progress.records + progress.records_left
+            self._bar.update(self._task, completed=progress.records, total=total, detail=detail)
         elif progress.elapsed - self._last_plain >= 2:
             self._last_plain = progress.elapsed
-            print(text, flush=True)
+            print(f"{self._resource}: {detail}", flush=True)
 
 
 async def _serve(args: argparse.Namespace) -> None:

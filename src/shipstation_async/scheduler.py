@@ -14,8 +14,10 @@ Rules (see the project's issue on the core engine for the reasoning):
 1. at most L sends in any interval of W + margin, stamped when the request headers go out;
 2. the whole budget is usable at once, except that at cold start, after a long idle spell and
    after a 429 pause one request (the probe) goes alone and the rest wait for its headers;
-3. the server's headers only ever reduce room, until its window resets; 4. a 429 pauses
-   everyone until the window resets;
+3. the server's headers only ever reduce room below the local count, until its window
+   resets: room = Remaining less our requests it may not have counted; a stale header (the
+   answer to an older request) can only lower it, the answer to a later request replaces it;
+4. a 429 pauses everyone until the window resets;
 6. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
 """
 
@@ -42,6 +44,14 @@ from .errors import RateLimitError
 from .limits import RateLimit
 
 _log = logging.getLogger("shipstation_async.scheduler")
+
+
+def _sent_time(entry: tuple[float, int | None, float, float]) -> float:
+    return entry[0]
+
+
+# Requests sent this close together on separate connections may reach the server in either order.
+_REORDER = 0.05
 
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
 
@@ -115,6 +125,10 @@ class Ledger:
         self._stamps: list[float] = []  # send times within the last W + margin, sorted
         self._reserved = 0
         self._in_flight = 0
+        self._in_flight_sent: list[float] = []  # send times of those in flight, sorted
+        # Sends that landed within the last W + margin, by send time: (sent_at, Remaining of
+        # their answer or None, the reset interval it implied).
+        self._landed_log: list[tuple[float, int | None, float, float]] = []
         self._rooms: list[_Room] = []
         self._paused_until = -math.inf
         self._needs_probe = True
@@ -256,6 +270,27 @@ class Ledger:
             self._stamps.append(at)
         else:
             bisect.insort(self._stamps, at)
+        bisect.insort(self._in_flight_sent, at)
+
+    def _landed(self, grant: Grant) -> None:
+        """A sent attempt is no longer in flight (answered or failed)."""
+        self._in_flight -= 1
+        index = bisect.bisect_left(self._in_flight_sent, grant.sent_at or 0.0)
+        if index < len(self._in_flight_sent):
+            del self._in_flight_sent[index]
+
+    def _log_landed(
+        self, sent_at: float, remaining: int | None, earliest: float, latest: float
+    ) -> None:
+        log = self._landed_log
+        horizon = sent_at - self.span
+        if log and log[0][0] <= horizon:
+            del log[: bisect.bisect_right(log, horizon, key=_sent_time)]
+        entry = (sent_at, remaining, earliest, latest)
+        if not log or sent_at >= log[-1][0]:
+            log.append(entry)
+        else:
+            bisect.insort(log, entry, key=_sent_time)
 
     def complete(
         self,
@@ -269,16 +304,19 @@ class Ledger:
             if grant.state == "done":
                 return  # settled already (aiohttp re-sent it under a new grant)
             at = self._clock() if at is None else at
+            observed = grant.state == "sent"
             if grant.state == "reserved":
                 # No trace hook saw the send (a user's own session): stamp it now, the latest
                 # it can have happened, which keeps the window accounting on the safe side.
                 self._record_send(grant, at)
             if grant.state == "sent":
-                self._in_flight -= 1
+                self._landed(grant)
             grant.state = "done"
             self._last_seen = at
             if headers is not None:
-                self._follow_headers(grant, headers, at)
+                self._follow_headers(grant, headers, at, observed)
+            if grant.sent_at is not None and (headers is None or headers.remaining is None):
+                self._log_landed(grant.sent_at, None, -math.inf, math.inf)
             if status == 429:
                 self._pause(headers, at)
             else:
@@ -302,13 +340,39 @@ class Ledger:
                     for room in self._rooms:
                         room.room += 1
             if grant.state == "sent":
-                self._in_flight -= 1
+                self._landed(grant)
+                if grant.sent_at is not None:
+                    # It may have been counted: until shown otherwise, it takes a slot.
+                    self._log_landed(grant.sent_at, None, -math.inf, math.inf)
             grant.state = "done"
             if grant.probe:
                 self._probe_out = False  # the next queued request probes instead
         self._notify()
 
-    def _follow_headers(self, grant: Grant, headers: RateLimitHeaders, at: float) -> None:
+    def _uncounted(self, sent_at: float, remaining: int, earliest: float, latest: float) -> int:
+        """Our sends that a Remaining computed for a request sent at ``sent_at`` may miss.
+
+        Those still in flight (a server may count a request only once it is done), those
+        granted but not yet sent, and those that landed but were sent after it (or just before:
+        requests on separate connections can reach the server in either order), unless their
+        own answer, from the same window, showed more left: then the server counted them first.
+        """
+        log = self._landed_log
+        start = bisect.bisect_left(log, sent_at - _REORDER, key=_sent_time)
+        landed = 0
+        for _, other_remaining, other_earliest, other_latest in log[start:]:
+            counted_before = (
+                other_remaining is not None
+                and other_remaining > remaining
+                and other_earliest <= latest
+                and earliest <= other_latest
+            )
+            landed += not counted_before
+        return self._in_flight + landed + self._reserved
+
+    def _follow_headers(
+        self, grant: Grant, headers: RateLimitHeaders, at: float, observed: bool
+    ) -> None:
         if headers.limit is not None and headers.limit < self.limit:
             # A plan change (or a stricter server): follow it down. A higher figure is not
             # trusted to raise room; configure RateLimit for a bigger plan.
@@ -327,35 +391,39 @@ class Ledger:
         if headers.remaining is None:
             return
         reset = headers.reset if headers.reset is not None else self.period
-        observed = grant.sent_at is not None
         sent_at = grant.sent_at if grant.sent_at is not None else at
         earliest = sent_at + reset
-        # A floored Reset may be up to a second short, except a whole period: no window lasts
-        # longer than W after the request it counted, so that one is exact.
-        short = headers.reset_floored and reset != self.period
-        latest = at + reset + (1.0 if short else 0.0)
-        # Our other requests in flight or about to go may not be counted in Remaining yet.
-        room = max(0, headers.remaining - self._in_flight - self._reserved)
+        # A floored Reset may be up to a second short.
+        latest = at + reset + (1.0 if headers.reset_floored else 0.0)
+        # Room = Remaining less our other requests still in flight (and granted, about to go);
+        # for a send the hooks saw, also less those sent after it that have landed since.
+        if observed:
+            uncounted = self._uncounted(sent_at, headers.remaining, earliest, latest)
+        else:
+            uncounted = self._in_flight + self._reserved
+        room = max(0, headers.remaining - uncounted)
         self._server_remaining = headers.remaining
         self._server_reset_at = at + reset
         for existing in self._rooms:
             if existing.earliest <= latest and earliest <= existing.latest:
-                # The same server window: narrow its reset instant; room only ever shrinks,
-                # so an answer that arrives late with more room changes nothing.
+                # The same server window: narrow its reset instant.
                 existing.earliest = max(existing.earliest, earliest)
                 existing.latest = min(existing.latest, latest)
                 if observed and sent_at > existing.basis:
-                    # Answers overtake each other on separate connections: one counted in an
-                    # earlier Remaining but still in flight here was subtracted twice. A later
-                    # request's answer is the fresher count, so room recovers instead of
-                    # staying low for the rest of the window.
+                    # A later request's answer is the fresher count. Answers overtake each
+                    # other on separate connections, and one counted in an earlier Remaining
+                    # but still in flight then was subtracted twice: room recovers here
+                    # instead of staying low for the rest of the window.
                     existing.room = room
                     existing.basis = sent_at
                 else:
+                    # A stale header (an older request's answer) can only lower room.
                     existing.room = min(existing.room, room)
+                self._log_landed(sent_at, headers.remaining, earliest, latest)
                 return
         basis = sent_at if observed else -math.inf
         self._rooms.append(_Room(room=room, earliest=earliest, latest=latest, basis=basis))
+        self._log_landed(sent_at, headers.remaining, earliest, latest)
 
     def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
         self.rate_limited += 1

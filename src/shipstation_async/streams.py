@@ -342,6 +342,8 @@ class ItemStream(Generic[T]):
 
     async def next_batch(self) -> Batch | None:
         """The next :class:`Batch` as walkers hand it over (for checkpointing consumers)."""
+        if self._closed:
+            return None  # stopped (aclose, a break, exhaustion or a failure): nothing more
         if self._queues is None:
             if self._started:
                 raise RuntimeError("a stream can be iterated once; call iter() again")
@@ -413,7 +415,12 @@ class ItemStream(Generic[T]):
         if self._on_plan is not None:
             # Before any walker moves a cursor: a checkpoint saves the plan as it starts.
             self._on_plan(self.t0, [attrs.evolve(p) for p in self.parts])
-        pending = [(i, part) for i, part in enumerate(self.parts) if not part.done]
+        # In time order (after cuts, a resumed plan's indexes are not): ordered mode reads the
+        # parts' queues in this order.
+        pending = sorted(
+            ((i, part) for i, part in enumerate(self.parts) if not part.done),
+            key=lambda entry: entry[1].cursor,
+        )
         remaining = [len(pending)]
         if not pending:
             return []
@@ -456,6 +463,7 @@ class ItemStream(Generic[T]):
                     else:
                         await self._walk_range(index, part, queue)
                 except Exception as error:  # handed to the consumer, who raises it
+                    self._walking.discard(index)  # nothing to split there any more
                     await queue.put(_Failure(error))
                     return
                 finally:
@@ -480,15 +488,21 @@ class ItemStream(Generic[T]):
         """Records and requests still to come, from each unfinished part's last answer.
 
         Each answer's ``total`` counts its part's records from the cursor on, so the estimate
-        firms up as the walk goes. None until every unfinished part has answered once.
+        firms up as the walk goes; a part not started yet counts as dense as those walked.
+        None until a first full page has shown how dense the records are.
         """
+        densities = list(self._density.values())
         records = requests = 0
         for index, part in enumerate(self.parts):
             if part.done:
                 continue
             left = self._left.get(index)
             if left is None:
-                return None
+                if not densities:
+                    return None
+                # Not started yet: as dense as the parts walked so far.
+                seconds = (_second(part.end) - _second(part.cursor)).total_seconds()
+                left = int(seconds * sum(densities) / len(densities))
             records += left
             requests += max(1, -(-left // self._page_size))
         return records, requests
@@ -579,7 +593,8 @@ class ItemStream(Generic[T]):
         size = self._page_size
         while not part.done:
             # Read each time: an idle walker may have cut this part short meanwhile.
-            high = _second(part.end) + timedelta(seconds=1)
+            asked_end = part.end
+            high = _second(asked_end) + timedelta(seconds=1)
             second = _second(part.cursor)
             data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
             records = data[walk.envelope]
@@ -605,7 +620,12 @@ class ItemStream(Generic[T]):
                 accepted = await self._read_second(part, second)
                 cursor = key_of(second + timedelta(seconds=1))
             done = cursor > part.end or (cursor == part.end and not part.inclusive)
-            self._left[index] = 0 if done else max(0, total - len(accepted))
+            if done:
+                self._left[index] = 0
+            elif part.end == asked_end:
+                self._left[index] = max(0, total - len(accepted))
+            else:  # cut while this answer was on its way: its total spans both halves
+                self._left[index] = max(0, self._left.get(index, 0) - len(accepted))
             await self._emit(queue, index, accepted, cursor, done=done)
 
     async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:
@@ -663,8 +683,8 @@ class ItemStream(Generic[T]):
     async def _emit(
         self, queue: asyncio.Queue[Any], index: int, records: list[Any], cursor: str, *, done: bool
     ) -> None:
-        # The part's cursor moves only as its batch is handed over, so a checkpoint of the
-        # cursor always matches the records delivered up to it.
+        # The part's cursor moves as its batch is queued; the batch carries that cursor, so a
+        # consumer that checkpoints ``batch.cursor`` with the batch's records stays exact.
         part = self.parts[index]
         part.cursor = cursor
         part.done = done

@@ -155,6 +155,14 @@ async def test_break_cancels_the_walkers_and_stops_requests(
     assert sandbox.stats().requests == sent
 
 
+async def test_a_stopped_stream_ends_at_once_when_iterated_again(ss: ShipStation) -> None:
+    stream = ss.orders.iter(concurrency=2, page_size=20)
+    async for _ in stream:
+        break
+    # The walkers are gone; iterating again must end, not wait on them forever.
+    assert await asyncio.wait_for(anext(aiter(stream), None), 5) is None
+
+
 async def test_aclose_and_context_manager_cancel_the_walkers(ss: ShipStation) -> None:
     baseline = asyncio.all_tasks()
     async with ss.orders.iter(concurrency=3, page_size=20) as stream:

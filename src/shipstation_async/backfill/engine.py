@@ -50,6 +50,8 @@ class Progress:
     parts_done: int
     parts: int
     elapsed: float
+    pages: int = 0
+    """Pages written in this run."""
     records_left: int | None = None
     """Records still to fetch, estimated from the last answers (None until known)."""
     requests_left: int | None = None
@@ -227,7 +229,7 @@ class Backfill:
             )
             new_band: dict[str, str] = {}
             self._sink.open(offset)
-            this_run = 0
+            this_run = pages = 0
             try:
                 while (batch := await stream.next_batch()) is not None:
                     if batch.split is not None:
@@ -242,6 +244,7 @@ class Backfill:
                     store.commit(batch.part, batch.cursor, batch.done, offset, len(records), rows)
                     total += len(records)
                     this_run += len(records)
+                    pages += 1
                     if self._on_progress is not None:
                         left = stream.estimate_left()
                         self._on_progress(
@@ -252,6 +255,7 @@ class Backfill:
                                 parts_done=sum(p.done for p in stream.parts),
                                 parts=len(stream.parts),
                                 elapsed=time.monotonic() - started,
+                                pages=pages,
                                 records_left=None if left is None else left[0],
                                 requests_left=None if left is None else left[1],
                             )
