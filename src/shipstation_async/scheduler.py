@@ -359,6 +359,12 @@ class Ledger:
         """
         log = self._landed_log
         start = bisect.bisect_left(log, sent_at - _REORDER, key=_sent_time)
+        base = self._in_flight + self._reserved
+        local_free = self.limit - len(self._stamps) - self._reserved
+        if remaining - base - (len(log) - start) >= local_free:
+            # Even counting every one of them, the server leaves more room than our own count:
+            # no need to tell them apart (this keeps a very high limit cheap).
+            return base + len(log) - start
         landed = 0
         for _, other_remaining, other_earliest, other_latest in log[start:]:
             counted_before = (
@@ -368,7 +374,7 @@ class Ledger:
                 and earliest <= other_latest
             )
             landed += not counted_before
-        return self._in_flight + landed + self._reserved
+        return base + landed
 
     def _follow_headers(
         self, grant: Grant, headers: RateLimitHeaders, at: float, observed: bool
