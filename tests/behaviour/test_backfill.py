@@ -124,33 +124,26 @@ async def test_parts_cut_by_idle_walkers_are_checkpointed_and_resumed(
         if progress.parts > 4 and progress.records_this_run > 400:
             raise Boom
 
-    start = END - timedelta(days=80)
-    async with client(sandbox) as ss:
-        with pytest.raises(Boom):
-            await Backfill(
-                ss,
-                "orders",
-                start=start,
-                end=END,
-                sink=out,
-                checkpoint=checkpoint,
-                concurrency=4,
-                page_size=25,
-                on_progress=explode,
-            ).run()
-        with sqlite3.connect(checkpoint) as db:
-            saved_parts = db.execute("SELECT COUNT(*) FROM part").fetchone()[0]
-        assert saved_parts > 4  # the cuts were saved with the records written before them
-        summary = await Backfill(
+    def job(ss: ShipStation, **extra: Any) -> Backfill:
+        return Backfill(
             ss,
             "orders",
-            start=start,
+            start=END - timedelta(days=80),
             end=END,
             sink=out,
             checkpoint=checkpoint,
             concurrency=4,
             page_size=25,
-        ).run()
+            **extra,
+        )
+
+    async with client(sandbox) as ss:
+        with pytest.raises(Boom):
+            await job(ss, on_progress=explode).run()
+        with sqlite3.connect(checkpoint) as db:
+            saved_parts = db.execute("SELECT COUNT(*) FROM part").fetchone()[0]
+        assert saved_parts > 4  # the cuts were saved with the records written before them
+        summary = await job(ss).run()
         total = await total_orders(sandbox)
     ids = lines(out)
     assert summary.resumed and summary.records == len(ids)

@@ -42,6 +42,17 @@ def grant_and_send(ledger: Ledger, lane: str = "interactive") -> Grant | None:
     return grant
 
 
+def send_spaced(ledger: Ledger, clock: Clock, count: int, gap: float = 0.1) -> list[Grant]:
+    """Send ``count`` requests ``gap`` seconds apart (each granted at once)."""
+    grants = []
+    for _ in range(count):
+        clock.now += gap
+        grant = grant_and_send(ledger)
+        assert grant is not None
+        grants.append(grant)
+    return grants
+
+
 def warm(ledger: Ledger, clock: Clock, limit: int = 10) -> None:
     """Send the cold-start probe and answer it as a fresh window would."""
     probe = grant_and_send(ledger)
@@ -133,13 +144,7 @@ def test_a_stale_header_cannot_raise_room() -> None:
 def test_answers_that_overtake_each_other_do_not_cost_room_for_the_window() -> None:
     ledger, clock = make()
     warm(ledger, clock)  # 9 left after the probe
-    clock.now += 0.1
-    a = grant_and_send(ledger)
-    clock.now += 0.1
-    b = grant_and_send(ledger)
-    clock.now += 0.1
-    c = grant_and_send(ledger)
-    assert a is not None and b is not None and c is not None
+    a, b, c = send_spaced(ledger, clock, 3)
     # The server counted a and b (7 left) but b's answer is read while a is still in flight:
     # a is subtracted twice, so room is one short for now.
     ledger.complete(b, 200, headers(7, 9.0))  # 7 - (a, c in flight) = 5
@@ -152,11 +157,7 @@ def test_answers_that_overtake_each_other_do_not_cost_room_for_the_window() -> N
 def test_a_fresher_answer_still_counts_requests_that_landed_after_its_count() -> None:
     ledger, clock = make()
     warm(ledger, clock)  # 9 left after the probe
-    clock.now += 0.1
-    b = grant_and_send(ledger)
-    clock.now += 0.1
-    x = grant_and_send(ledger)  # counted by the server after b's Remaining, then lost
-    assert b is not None and x is not None
+    b, x = send_spaced(ledger, clock, 2)  # x: counted after b's Remaining, then lost
     ledger.fail(x, sent=True)
     clock.now += 0.1
     ledger.complete(b, 200, headers(8, 9.0))  # 8 left when b was counted: x is not in it
@@ -167,11 +168,8 @@ def test_a_fresher_answer_still_counts_requests_that_landed_after_its_count() ->
 def test_requests_sent_together_may_be_counted_in_either_order() -> None:
     ledger, clock = make()
     warm(ledger, clock)
-    clock.now += 0.1
-    a = grant_and_send(ledger)
-    clock.now += 0.001  # b goes out just after a but reaches the server first
-    b = grant_and_send(ledger)
-    assert a is not None and b is not None
+    (a,) = send_spaced(ledger, clock, 1)
+    (b,) = send_spaced(ledger, clock, 1, gap=0.001)  # just after a, at the server first
     ledger.complete(a, 200, headers(7, 9.0))  # counted b and a: 7 left
     ledger.complete(b, 200, headers(8, 9.0))  # b's count did not include a
     # b is the later send, but a (sent just before it) may be missing from its count.
