@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -221,3 +222,28 @@ def test_retry_after_forms() -> None:
     headers = CIMultiDict({"Retry-After": "12"})
     info = parse_rate_limit(headers)
     assert info is not None and info.retry_after == 12.0
+
+
+def test_json_written_back_keeps_the_numbers_as_received() -> None:
+    from decimal import Decimal
+
+    from shipstation_async._sansio import decode_json, dumps_exact
+
+    raw = b'{"orderTotal":12.50,"weight":{"value":1.000,"units":"ounces"},"qty":3,"x":-0.10}'
+    assert dumps_exact(decode_json(raw)) == raw.decode()
+    assert dumps_exact({"big": Decimal("1E+2")}) == '{"big":1E+2}'
+    # A string that looks like a mark is data: it stays a string, numbers keep their value.
+    tricky = {"amount": Decimal("12.50"), "note": "\x00#7\x00"}
+    assert decode_json(dumps_exact(tricky).encode()) == tricky
+
+
+async def test_the_jsonl_sink_writes_what_the_api_sent(tmp_path: Any) -> None:
+    from shipstation_async._sansio import decode_json
+    from shipstation_async.backfill import JsonlSink
+
+    lines = [b'{"orderId":1,"orderTotal":12.50,"tax":0.00}', b'{"orderId":2,"orderTotal":7}']
+    sink = JsonlSink(tmp_path / "out.jsonl")
+    sink.open(0)
+    await sink.write([decode_json(line) for line in lines])
+    sink.close()
+    assert (tmp_path / "out.jsonl").read_bytes() == b"\n".join(lines) + b"\n"

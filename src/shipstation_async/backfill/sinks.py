@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
+
+from .._sansio import dumps_exact
 
 
 class Sink(Protocol):
@@ -23,14 +23,8 @@ class Sink(Protocol):
         """Release the destination."""
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 class JsonlSink:
-    """One record per line: the API's JSON as received (its keys and values).
+    """One record per line: the API's JSON as received (its keys, values and numbers as spelt).
 
     Lines are appended and fsynced per batch. A resumed run truncates the file back to the
     offset the checkpoint committed, so a record is never written twice.
@@ -50,9 +44,7 @@ class JsonlSink:
     async def write(self, records: Sequence[dict[str, Any]]) -> int:
         """Append the records and fsync; returns the file offset after them."""
         if records:
-            data = "".join(
-                json.dumps(r, separators=(",", ":"), default=_json_default) + "\n" for r in records
-            ).encode()
+            data = "".join(dumps_exact(r) + "\n" for r in records).encode()
             self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -108,10 +100,7 @@ class SqliteSink:
 
     def rows(self, records: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
         """The batch as (table, [(id, json), ...]) for the checkpoint's transaction."""
-        return self.table, [
-            (str(r.get(self.id_key)), json.dumps(r, separators=(",", ":"), default=_json_default))
-            for r in records
-        ]
+        return self.table, [(str(r.get(self.id_key)), dumps_exact(r)) for r in records]
 
     def open(self, offset: int) -> None:
         """Continue counting from ``offset`` (records committed so far)."""
