@@ -108,6 +108,7 @@ async def return_label(ss: ShipStation) -> None:
         Weight(value=Decimal(1), units="pounds"),
         ship_from=CUSTOMER,
         ship_to=warehouse.origin_address,
+        is_return_label=True,
         test_label=True,
     )
     print(f"return label {label.tracking_number}")

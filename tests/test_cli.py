@@ -86,3 +86,23 @@ def test_the_eta_rests_on_the_budget() -> None:
     assert eta(11, status) == pytest.approx(60.6)  # one more waits for the next window
     assert eta(10 + 80, status) == pytest.approx(2 * 60.6)
     assert eta(10 + 81, status) == pytest.approx(3 * 60.6)
+
+
+def test_errors_are_one_line_and_failed_first_runs_do_not_block(
+    tmp_path: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pathlib import Path
+
+    monkeypatch.delenv("SHIPSTATION_API_KEY", raising=False)
+    monkeypatch.delenv("SHIPSTATION_API_SECRET", raising=False)
+    out = Path(str(tmp_path)) / "orders.jsonl"
+    assert main(["backfill", "orders", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("shipstation-async: error:") and "SHIPSTATION_API_KEY" in err
+    # What a run that failed before its first batch leaves behind does not count as output.
+    out.touch()
+    args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "300", "--out", str(out)]
+    assert main(args) == 0
+    assert len(out.read_text().splitlines()) == 300

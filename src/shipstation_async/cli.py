@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
+
+from .errors import ShipStationError
 from .limits import RateLimit
 
 
@@ -170,7 +173,8 @@ def _describe(rate_limit: RateLimit) -> str:
     return f"{rate_limit.requests} requests / {rate_limit.period:g} s"
 
 
-SANDBOX_END = datetime(2026, 11, 1, tzinfo=UTC)  # fixed: a resumed run sees the same data
+# Fixed, so a resumed run sees the same data; in the past, so no clock leaves orders after T0.
+SANDBOX_END = datetime(2025, 11, 1, tzinfo=UTC)
 
 
 async def run_backfill(args: argparse.Namespace) -> int:
@@ -188,6 +192,8 @@ async def run_backfill(args: argparse.Namespace) -> int:
     if args.sqlite:
         sink = SqliteSink(out, table=args.resource, id_key=_WALKS[args.resource][0].id_key)
         checkpoint = out
+    # A bulk-only process: no slots held back for interactive calls.
+    rate_limit = attrs.evolve(args.rate_limit, reserve=0)
     async with contextlib.AsyncExitStack() as stack:
         if args.sandbox:
             sandbox = await stack.enter_async_context(
@@ -202,10 +208,10 @@ async def run_backfill(args: argparse.Namespace) -> int:
                 sandbox.api_key,
                 sandbox.api_secret,
                 base_url=sandbox.url,
-                rate_limit=args.rate_limit,
+                rate_limit=rate_limit,
             )
         else:
-            ss = ShipStation(rate_limit=args.rate_limit)
+            ss = ShipStation(rate_limit=rate_limit)
         await stack.enter_async_context(ss)
         display = _Display(ss, args.resource)
         job = Backfill(
@@ -260,20 +266,25 @@ class _Display:
         self._last_plain = 0.0
 
     def __enter__(self) -> _Display:
-        try:
-            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-        except ImportError:
-            return self
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=12),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[detail]}"),
-            refresh_per_second=4,
-        )
-        self._bar.__enter__()
-        self._task = self._bar.add_task(self._resource, total=None, detail="starting")
         return self
+
+    def _start_bar(self) -> bool:
+        # On the first batch: a run with nothing left to fetch shows no bar at all.
+        if self._bar is None:
+            try:
+                from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+            except ImportError:
+                return False
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=12),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[detail]}"),
+                refresh_per_second=4,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task(self._resource, total=None, detail="")
+        return True
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
@@ -287,7 +298,7 @@ class _Display:
         )
         if progress.requests_left is not None:
             detail += f" · ETA {eta(progress.requests_left, status):.0f}s"
-        if self._bar is not None:
+        if self._start_bar():
             total = None
             if progress.records_left is not None:
                 total = progress.records + progress.records_left
@@ -335,9 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.since_last and args.resource != "orders":
                 print("--since-last walks modifyDate, which only the orders list filters on")
                 return 2
-            if not (args.resume or args.since_last) and (
-                os.path.exists(out) or os.path.exists(f"{out}.checkpoint.sqlite")
-            ):
+            if not (args.resume or args.since_last) and _has_output(out, bool(args.sqlite)):
                 print(f"{out} or its checkpoint exists: add --resume to continue, or remove them")
                 return 2
             return asyncio.run(run_backfill(args))
@@ -346,7 +355,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     except KeyboardInterrupt:
         return 130
+    except ShipStationError as exc:
+        print(f"shipstation-async: error: {exc}", file=sys.stderr)
+        return 1
     return 2
+
+
+def _has_output(out: str, sqlite: bool) -> bool:
+    """Whether a backfill already wrote to ``out``: a started checkpoint, or data in the file.
+
+    A first run that failed before its first batch leaves empty files: they do not count.
+    """
+    from .backfill.checkpoint import CheckpointStore
+
+    checkpoint = out if sqlite else f"{out}.checkpoint.sqlite"
+    if os.path.exists(checkpoint):
+        store = CheckpointStore(checkpoint)
+        try:
+            if store.load() is not None:
+                return True
+        finally:
+            store.close()
+    return not sqlite and os.path.exists(out) and os.path.getsize(out) > 0
 
 
 if __name__ == "__main__":  # pragma: no cover

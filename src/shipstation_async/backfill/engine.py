@@ -208,7 +208,8 @@ class Backfill:
             if saved is not None and (saved.resource != self._resource or saved.query != query_key):
                 raise ConfigurationError(
                     f"the checkpoint {self._checkpoint} belongs to another backfill "
-                    f"({saved.resource} {saved.query}); use another path or resume=False"
+                    f"({saved.resource} {saved.query}); give this one another output "
+                    "(--out / sink), or delete that checkpoint to start over"
                 )
             offset = saved.sink_offset if saved else 0
             total = saved.records if saved else 0
