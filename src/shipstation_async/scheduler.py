@@ -46,9 +46,7 @@ from .limits import RateLimit
 _log = logging.getLogger("shipstation_async.scheduler")
 
 
-def _sent_time(entry: tuple[float, int | None, float, float]) -> float:
-    return entry[0]
-
+_MAX_ROOMS = 8  # server windows tracked at once; real servers need one or two
 
 # Requests sent this close together on separate connections may reach the server in either order.
 _REORDER = 0.05
@@ -129,6 +127,7 @@ class Ledger:
         # Sends that landed within the last W + margin, by send time: (sent_at, Remaining of
         # their answer or None, the reset interval it implied).
         self._landed_log: list[tuple[float, int | None, float, float]] = []
+        self._landed_times: list[float] = []  # the log's send times, for bisecting in C
         self._rooms: list[_Room] = []
         self._paused_until = -math.inf
         self._needs_probe = True
@@ -283,14 +282,22 @@ class Ledger:
         self, sent_at: float, remaining: int | None, earliest: float, latest: float
     ) -> None:
         log = self._landed_log
-        horizon = sent_at - self.span
-        if log and log[0][0] <= horizon:
-            del log[: bisect.bisect_right(log, horizon, key=_sent_time)]
+        # Only answers to requests in flight now (or sent later) will look at the log, and
+        # only back to their own send less the reorder allowance: older entries can go.
+        oldest = self._in_flight_sent[0] if self._in_flight_sent else sent_at
+        horizon = min(oldest, sent_at) - _REORDER
+        times = self._landed_times
+        if times and times[0] < horizon:
+            cut = bisect.bisect_left(times, horizon)
+            del log[:cut], times[:cut]
         entry = (sent_at, remaining, earliest, latest)
-        if not log or sent_at >= log[-1][0]:
+        if not times or sent_at >= times[-1]:
             log.append(entry)
+            times.append(sent_at)
         else:
-            bisect.insort(log, entry, key=_sent_time)
+            index = bisect.bisect_right(times, sent_at)
+            log.insert(index, entry)
+            times.insert(index, sent_at)
 
     def complete(
         self,
@@ -358,7 +365,7 @@ class Ledger:
         own answer, from the same window, showed more left: then the server counted them first.
         """
         log = self._landed_log
-        start = bisect.bisect_left(log, sent_at - _REORDER, key=_sent_time)
+        start = bisect.bisect_left(self._landed_times, sent_at - _REORDER)
         base = self._in_flight + self._reserved
         local_free = self.limit - len(self._stamps) - self._reserved
         if remaining - base - (len(log) - start) >= local_free:
@@ -429,6 +436,18 @@ class Ledger:
                 return
         basis = sent_at if observed else -math.inf
         self._rooms.append(_Room(room=room, earliest=earliest, latest=latest, basis=basis))
+        if len(self._rooms) > _MAX_ROOMS:
+            # A server whose Reset does not count down would add a room per answer: fold the
+            # two oldest into one that is never less strict (the lower room, the wider span).
+            first, second = self._rooms[0], self._rooms[1]
+            self._rooms[:2] = [
+                _Room(
+                    room=min(first.room, second.room),
+                    earliest=min(first.earliest, second.earliest),
+                    latest=max(first.latest, second.latest),
+                    basis=math.inf,  # no later answer may raise it
+                )
+            ]
         self._log_landed(sent_at, headers.remaining, earliest, latest)
 
     def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:

@@ -176,6 +176,20 @@ def test_requests_sent_together_may_be_counted_in_either_order() -> None:
     assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 7
 
 
+def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room() -> None:
+    ledger, clock = make(limit=100, period=10.0)
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(99, 9.99, limit=100))
+    for _ in range(40):
+        (grant,) = send_spaced(ledger, clock, 1, gap=0.3)
+        # The same Reset every time: each answer seems to speak of another server window.
+        ledger.complete(grant, 200, headers(50, 9.0, limit=100))
+    assert len(ledger._rooms) <= 8
+    # Folding rooms never loosens them: no room allows more than the last answer did.
+    assert all(room.room <= 50 for room in ledger._rooms)
+
+
 def test_429_pauses_everyone_then_probes() -> None:
     ledger, clock = make()
     warm(ledger, clock)
