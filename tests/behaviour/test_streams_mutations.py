@@ -129,3 +129,48 @@ async def snapshot_quiet(ss: ShipStation, sandbox: ThreadedSandbox) -> set[int]:
         return await snapshot(ss)
     finally:
         sandbox.mutations = work
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+async def test_exact_while_idle_walkers_cut_parts_under_mutations(
+    shipstation_sandbox_factory: Factory, seed: int
+) -> None:
+    """Orders only in the last 30 days of an 85-day range: idle walkers cut up the busy parts
+    while orders are modified, deleted and inserted. Still every order once."""
+    from datetime import timedelta
+
+    from shipstation_async.sandbox.world import World
+
+    sandbox = shipstation_sandbox_factory(
+        world=World(orders=2500, seed=seed, span_days=30),
+        rate_limit=LIMIT,
+        api_key=f"key-{uuid.uuid4().hex[:10]}",
+    )
+    async with ShipStation(
+        sandbox.api_key,
+        sandbox.api_secret,
+        base_url=sandbox.url,
+        rate_limit=LIMIT,
+        retry=RetryPolicy(base=0.0),
+    ) as ss:
+        before = await snapshot(ss)
+        newest = (
+            (await ss.orders.list(page_size=1, sort_by="CreateDate", sort_dir="DESC"))
+            .items[0]
+            .create_date
+        )
+        assert newest is not None
+        work = workload(seed)
+        sandbox.mutations = work
+        stream = ss.orders.iter(
+            create_date_start=newest - timedelta(days=85),
+            create_date_end=newest,
+            page_size=50,
+            concurrency=4,
+        )
+        streamed = [o.order_id or 0 async for o in stream]
+        sandbox.mutations = None
+    assert len(stream.parts) > 4  # parts were cut while the listing ran
+    assert not [i for i, n in Counter(streamed).items() if n > 1], "an order was yielded twice"
+    assert before - set(work.order_ids("delete")) <= set(streamed), "an order was lost"
+    assert set(streamed) <= before
