@@ -163,6 +163,28 @@ async def test_a_stopped_stream_ends_at_once_when_iterated_again(ss: ShipStation
     assert await asyncio.wait_for(anext(aiter(stream), None), 5) is None
 
 
+def test_leaving_right_after_a_break_is_clean(sandbox: ThreadedSandbox) -> None:
+    """No "Task was destroyed but it is pending", no unclosed session or transport, in dev mode
+    (asyncio debug, ResourceWarnings shown), when the program ends right after a break."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-X", "dev", "-W", "always", "-m", "tests.behaviour._break_worker"]
+    result = subprocess.run(
+        [*command, sandbox.url, sandbox.api_key, sandbox.api_secret],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "done"
+    for trouble in ("destroyed but it is pending", "Unclosed", "ResourceWarning", "Traceback"):
+        assert trouble not in result.stderr, result.stderr
+
+
 async def test_aclose_and_context_manager_cancel_the_walkers(ss: ShipStation) -> None:
     baseline = asyncio.all_tasks()
     async with ss.orders.iter(concurrency=3, page_size=20) as stream:
