@@ -106,3 +106,23 @@ def test_errors_are_one_line_and_failed_first_runs_do_not_block(
     args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "300", "--out", str(out)]
     assert main(args) == 0
     assert len(out.read_text().splitlines()) == 300
+
+
+def test_another_database_is_left_alone(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    mine = Path(str(tmp_path)) / "mine.db"
+    with sqlite3.connect(mine) as db:
+        db.execute("CREATE TABLE ledger (x)")
+    before = mine.read_bytes()
+    args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "100", "--sqlite", str(mine)]
+    assert main(args) == 2  # counts as existing output: refused without --resume
+    assert mine.read_bytes() == before  # and only read, not changed
+    not_a_database = Path(str(tmp_path)) / "notes.db"
+    not_a_database.write_text("hello")
+    assert main([*args[:-1], str(not_a_database)]) == 2
+    assert main([*args[:-1], str(not_a_database), "--resume"]) == 1  # one line, no traceback
+    assert capsys.readouterr().err.startswith("shipstation-async: error:")

@@ -12,6 +12,7 @@ import enum
 import json
 import math
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -121,46 +122,44 @@ class RateLimitHeaders:
     retry_after: float | None
 
 
-def _json_default(value: object) -> Any:
-    if isinstance(value, Decimal):
-        # JSON numbers carry no precision; float's shortest repr gives back the same digits for
-        # any amount with up to 15 significant digits, which covers money.
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-# A Decimal is first written as a marked string, then the marks are taken off its digits.
-_MARKED_NUMBER = re.compile(r'"\\u0000#([-+0-9.eE]+)\\u0000"')
-
-
 def dumps_exact(value: Any) -> str:
     """Compact JSON in which each Decimal keeps its own digits ("12.50" stays ``12.50``).
 
     The API's numbers are decoded as Decimal, so a record written back this way reads as it
-    was received. Should the data hold NUL characters of its own (which could be mistaken
-    for the marks), the numbers go through float instead: the same values, maybe fewer zeros.
+    was received. Each Decimal is first written as a string between two random marks, which
+    are then taken off; the marks are fresh for every call, so no data can imitate them.
+    A Decimal that is not a finite number raises ValueError (JSON has no NaN or Infinity).
     """
+    token = secrets.token_hex(8)
     marked = 0
 
     def mark(item: object) -> str:
         nonlocal marked
-        if isinstance(item, Decimal) and item.is_finite():
+        if isinstance(item, Decimal):
+            if not item.is_finite():
+                raise ValueError(f"{item} is not a JSON number")
             marked += 1
-            return f"\x00#{item}\x00"
+            return f"{token}{item}{token}"
         raise TypeError(f"{type(item).__name__} {item!r} is not JSON serializable")
 
-    text = json.dumps(value, default=mark, separators=(",", ":"))
+    text = json.dumps(value, default=mark, separators=(",", ":"), allow_nan=False)
     if not marked:
         return text
-    exact, count = _MARKED_NUMBER.subn(r"\1", text)
-    if count == marked and "\\u0000" not in exact:
-        return exact
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    exact, count = re.subn(f'"{token}([-+0-9.eE]+){token}"', r"\1", text)
+    if count != marked:  # pragma: no cover - 64 random bits would have to appear in the data
+        raise ValueError("could not write the numbers exactly")
+    return exact
 
 
 def encode_json(body: Any) -> bytes:
-    """Encode a request body as compact JSON; Decimals keep their exact digits."""
-    return dumps_exact(body).encode()
+    """Encode a request body as compact JSON; Decimals keep their exact digits.
+
+    A value JSON cannot carry (NaN, infinity, an unknown type) is an InvalidRequestError.
+    """
+    try:
+        return dumps_exact(body).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"the request body cannot be sent as JSON: {exc}") from None
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -262,6 +263,7 @@ class _Display:
         self._ss = ss
         self._resource = resource
         self._bar: Any = None
+        self._no_rich = False
         self._task: Any = None
         self._last_plain = 0.0
 
@@ -270,10 +272,13 @@ class _Display:
 
     def _start_bar(self) -> bool:
         # On the first batch: a run with nothing left to fetch shows no bar at all.
+        if self._no_rich:
+            return False
         if self._bar is None:
             try:
                 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
             except ImportError:
+                self._no_rich = True
                 return False
             self._bar = Progress(
                 TextColumn("{task.description}"),
@@ -355,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     except KeyboardInterrupt:
         return 130
-    except ShipStationError as exc:
+    except (ShipStationError, sqlite3.Error, OSError) as exc:
         print(f"shipstation-async: error: {exc}", file=sys.stderr)
         return 1
     return 2
@@ -365,17 +370,23 @@ def _has_output(out: str, sqlite: bool) -> bool:
     """Whether a backfill already wrote to ``out``: a started checkpoint, or data in the file.
 
     A first run that failed before its first batch leaves empty files: they do not count.
+    The file is only read: any other database, or a file that is no database, counts as
+    output that must not be touched.
     """
-    from .backfill.checkpoint import CheckpointStore
+    from pathlib import Path
 
-    checkpoint = out if sqlite else f"{out}.checkpoint.sqlite"
-    if os.path.exists(checkpoint):
-        store = CheckpointStore(checkpoint)
+    checkpoint = Path(out if sqlite else f"{out}.checkpoint.sqlite")
+    if checkpoint.exists():
         try:
-            if store.load() is not None:
-                return True
-        finally:
-            store.close()
+            uri = checkpoint.resolve().as_uri() + "?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+                if tables - {"run", "sync", "part"}:
+                    return True  # data of its own (a SQLite sink's table, or anything else)
+                if "run" in tables and db.execute("SELECT 1 FROM run").fetchone() is not None:
+                    return True
+        except sqlite3.Error:
+            return True
     return not sqlite and os.path.exists(out) and os.path.getsize(out) > 0
 
 

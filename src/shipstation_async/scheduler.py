@@ -418,6 +418,8 @@ class Ledger:
         self._server_remaining = headers.remaining
         self._server_reset_at = at + reset
         for existing in self._rooms:
+            if existing.basis == math.inf:
+                continue  # several windows folded into one: it only waits to expire
             if existing.earliest <= latest and earliest <= existing.latest:
                 # The same server window: narrow its reset instant.
                 existing.earliest = max(existing.earliest, earliest)
@@ -445,7 +447,7 @@ class Ledger:
                     room=min(first.room, second.room),
                     earliest=min(first.earliest, second.earliest),
                     latest=max(first.latest, second.latest),
-                    basis=math.inf,  # no later answer may raise it
+                    basis=math.inf,  # folded: no answer narrows, raises or matches it again
                 )
             ]
         self._log_landed(sent_at, headers.remaining, earliest, latest)

@@ -286,6 +286,7 @@ class ItemStream(Generic[T]):
         self._queues: list[asyncio.Queue[Any]] | None = None
         self._splits: list[Split] = []  # made by walkers, not yet handed to the consumer
         self._held: Any = None  # a queue item that must wait until the splits before it
+        self._failure: BaseException | None = None
         self._walking: set[int] = set()
         self._density: dict[int, float] = {}  # records per second in a part's last full page
         self._changed = asyncio.Event()
@@ -342,8 +343,10 @@ class ItemStream(Generic[T]):
 
     async def next_batch(self) -> Batch | None:
         """The next :class:`Batch` as walkers hand it over (for checkpointing consumers)."""
+        if self._failure is not None:
+            raise self._failure  # asked again after a failure: it is still the answer
         if self._closed:
-            return None  # stopped (aclose, a break, exhaustion or a failure): nothing more
+            return None  # stopped (aclose, a break or exhaustion): nothing more
         if self._queues is None:
             if self._started:
                 raise RuntimeError("a stream can be iterated once; call iter() again")
@@ -357,6 +360,8 @@ class ItemStream(Generic[T]):
                 item, self._held = self._held, None
             else:
                 item = await self._queues[0].get()
+                if self._closed:
+                    return None  # stopped by aclose() or a break while we waited
                 if self._splits:
                     # Made while we waited: it must be checkpointed before this item.
                     self._held = item
@@ -365,6 +370,7 @@ class ItemStream(Generic[T]):
                 self._queues.pop(0)
                 continue
             if isinstance(item, _Failure):
+                self._failure = item.error
                 self._cancel()
                 raise item.error
             batch: Batch = item
@@ -376,6 +382,12 @@ class ItemStream(Generic[T]):
         self._closed = True
         for task in self._tasks:
             task.cancel()
+        # Wake a consumer waiting on a queue (aclose() from another task): the walkers that
+        # would have filled it are gone.
+        for queue in self._queues or ():
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(_DONE)
 
     def _abandon(self) -> None:
         """The consumer dropped its iterator (``break``, an error in its loop): stop at once."""

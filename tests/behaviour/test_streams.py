@@ -185,6 +185,28 @@ def test_leaving_right_after_a_break_is_clean(sandbox: ThreadedSandbox) -> None:
         assert trouble not in result.stderr, result.stderr
 
 
+async def test_aclose_from_another_task_ends_a_waiting_consumer(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    slow = RateLimit(1, 60.0)  # the first page comes, the next waits a minute for a slot
+    sandbox = shipstation_sandbox_factory(orders=300, rate_limit=slow, api_key="one-a-minute")
+    async with ShipStation(
+        sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=slow
+    ) as ss:
+        stream = ss.orders.iter(page_size=20, concurrency=2)
+        seen: list[Any] = []
+
+        async def consume() -> None:
+            async for order in stream:
+                seen.append(order)
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0.5)
+        await stream.aclose()
+        await asyncio.wait_for(consumer, 5)  # woken and finished, not left waiting
+    assert len(seen) <= 20
+
+
 async def test_aclose_and_context_manager_cancel_the_walkers(ss: ShipStation) -> None:
     baseline = asyncio.all_tasks()
     async with ss.orders.iter(concurrency=3, page_size=20) as stream:

@@ -190,6 +190,23 @@ def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room()
     assert all(room.room <= 50 for room in ledger._rooms)
 
 
+def test_a_folded_room_keeps_its_strictest_window_until_the_last_of_them_ends() -> None:
+    ledger, clock = make(limit=1000, period=60.0)
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(999, 5.0, limit=1000))  # window A: ends in 5 s
+    (b,) = send_spaced(ledger, clock, 1)
+    ledger.complete(b, 200, headers(20, 49.8, limit=1000))  # window B: 20 left for 49.8 s
+    for n in range(7):  # more windows, until A and B are folded into one
+        (grant,) = send_spaced(ledger, clock, 1)
+        ledger.complete(grant, 200, headers(900, 10.0 + 5 * n, limit=1000))
+    (late,) = send_spaced(ledger, clock, 1)
+    ledger.complete(late, 200, headers(400, 4.1, limit=1000))  # A's window again
+    clock.now += 6.0  # A is over; B is not
+    granted = sum(ledger.try_grant("interactive") is not None for _ in range(100))
+    assert granted <= 20
+
+
 def test_429_pauses_everyone_then_probes() -> None:
     ledger, clock = make()
     warm(ledger, clock)

@@ -232,9 +232,21 @@ def test_json_written_back_keeps_the_numbers_as_received() -> None:
     raw = b'{"orderTotal":12.50,"weight":{"value":1.000,"units":"ounces"},"qty":3,"x":-0.10}'
     assert dumps_exact(decode_json(raw)) == raw.decode()
     assert dumps_exact({"big": Decimal("1E+2")}) == '{"big":1E+2}'
-    # A string that looks like a mark is data: it stays a string, numbers keep their value.
-    tricky = {"amount": Decimal("12.50"), "note": "\x00#7\x00"}
-    assert decode_json(dumps_exact(tricky).encode()) == tricky
+    # Strings that look like marks, NULs, backslashes: data, kept as they are; digits exact.
+    tricky = {"amount": Decimal("12.50"), "note": "\x00#7\x00", "path": "C:\\u0000x"}
+    text = dumps_exact(tricky)
+    assert decode_json(text.encode()) == tricky and '"amount":12.50' in text
+    assert '"big":1E+400' in dumps_exact({"big": Decimal("1E+400"), "n": "a\x00"})
+
+
+def test_bodies_json_cannot_carry_are_refused_before_sending() -> None:
+    from decimal import Decimal
+
+    from shipstation_async._sansio import encode_json
+
+    for bad in ({"amount": Decimal("NaN")}, {"amount": float("inf")}, {"when": object()}):
+        with pytest.raises(InvalidRequestError):
+            encode_json(bad)
 
 
 async def test_the_jsonl_sink_writes_what_the_api_sent(tmp_path: Any) -> None:
