@@ -31,3 +31,11 @@ def window_counts(times: list[float], period: float) -> int:
             j += 1
         best = max(best, j - i)
     return best
+
+
+async def newest_created(ss: ShipStation) -> Any:
+    """The creation time of the account's newest order."""
+    page = await ss.orders.list(page_size=1, sort_by="CreateDate", sort_dir="DESC")
+    newest = page.items[0].create_date
+    assert newest is not None
+    return newest

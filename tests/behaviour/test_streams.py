@@ -13,6 +13,7 @@ import pytest
 from shipstation_async import InvalidRequestError, RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
+from tests.behaviour._helpers import newest_created
 
 LIMIT = RateLimit(1000, 60.0)
 ITERATIONS_AFTER_BREAK = 2  # what the streams issue asks; one is enough today
@@ -77,12 +78,7 @@ async def test_idle_walkers_split_the_busiest_part(
         sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
     ) as ss:
         expected = await all_ids(ss)
-        newest = (
-            (await ss.orders.list(page_size=1, sort_by="CreateDate", sort_dir="DESC"))
-            .items[0]
-            .create_date
-        )
-        assert newest is not None
+        newest = await newest_created(ss)
         stream = ss.orders.iter(
             create_date_start=newest - timedelta(days=85),
             create_date_end=newest,

@@ -17,9 +17,20 @@ import pytest
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import MutationWorkload, ThreadedSandbox
+from tests.behaviour._helpers import newest_created
 
 LIMIT = RateLimit(10_000, 60.0)
 Factory = Callable[..., ThreadedSandbox]
+
+
+def client(sandbox: ThreadedSandbox) -> ShipStation:
+    return ShipStation(
+        sandbox.api_key,
+        sandbox.api_secret,
+        base_url=sandbox.url,
+        rate_limit=LIMIT,
+        retry=RetryPolicy(base=0.0),
+    )
 
 
 def workload(seed: int) -> MutationWorkload:
@@ -64,13 +75,7 @@ async def test_stream_is_exact_and_naive_listings_are_not(
     sandbox = shipstation_sandbox_factory(
         orders=2500, seed=seed, rate_limit=LIMIT, api_key=f"key-{uuid.uuid4().hex[:10]}"
     )
-    async with ShipStation(
-        sandbox.api_key,
-        sandbox.api_secret,
-        base_url=sandbox.url,
-        rate_limit=LIMIT,
-        retry=RetryPolicy(base=0.0),
-    ) as ss:
+    async with client(sandbox) as ss:
         before = await snapshot(ss)
         shipped_before = await snapshot(ss, order_status="shipped")
 
@@ -146,20 +151,9 @@ async def test_exact_while_idle_walkers_cut_parts_under_mutations(
         rate_limit=LIMIT,
         api_key=f"key-{uuid.uuid4().hex[:10]}",
     )
-    async with ShipStation(
-        sandbox.api_key,
-        sandbox.api_secret,
-        base_url=sandbox.url,
-        rate_limit=LIMIT,
-        retry=RetryPolicy(base=0.0),
-    ) as ss:
+    async with client(sandbox) as ss:
         before = await snapshot(ss)
-        newest = (
-            (await ss.orders.list(page_size=1, sort_by="CreateDate", sort_dir="DESC"))
-            .items[0]
-            .create_date
-        )
-        assert newest is not None
+        newest = await newest_created(ss)
         work = workload(seed)
         sandbox.mutations = work
         stream = ss.orders.iter(
