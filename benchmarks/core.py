@@ -62,8 +62,9 @@ class Timeline:
         return self.last_response - self.first_send
 
 
-def ideal_time(requests: int, latency: float) -> float:
-    return (math.ceil(requests / L) - 1) * W + latency
+def ideal_time(requests: int, latency: float, window: float = W) -> float:
+    """The least time any client needs: whole windows of L, then one answer's latency."""
+    return (math.ceil(requests / L) - 1) * window + latency
 
 
 def sandbox(window: str, reset_format: str) -> ThreadedSandbox:
@@ -407,8 +408,7 @@ async def _budget_use(quick: bool, *, backfill: bool, window: float) -> Figures:
         "requests": used,
         "requests_vs_minimum": used / minimum,
         "utilization": ((used / L - 1) * window + latency) / timeline.elapsed,
-        "utilization_whole_windows": ((math.ceil(used / L) - 1) * window + latency)
-        / timeline.elapsed,
+        "utilization_whole_windows": ideal_time(used, latency, window) / timeline.elapsed,
         "achieved_s": timeline.elapsed,
         "429s": timeline.rejected,
     }

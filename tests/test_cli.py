@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shipstation_async import RateLimit
@@ -126,3 +128,24 @@ def test_another_database_is_left_alone(
     assert main([*args[:-1], str(not_a_database)]) == 2
     assert main([*args[:-1], str(not_a_database), "--resume"]) == 1  # one line, no traceback
     assert capsys.readouterr().err.startswith("shipstation-async: error:")
+
+
+def test_the_backfill_command_is_a_bulk_only_client(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    import shipstation_async.client as client_module
+
+    seen: list[Any] = []
+
+    class Recording(client_module.ShipStation):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.append(kwargs["rate_limit"])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(client_module, "ShipStation", Recording)
+    out = Path(str(tmp_path)) / "orders.jsonl"
+    args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "100", "--out", str(out)]
+    assert main([*args, "--rate-limit", "40/2"]) == 0
+    assert [(r.requests, r.period, r.reserve) for r in seen] == [(40, 2.0, 0)]

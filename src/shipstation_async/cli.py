@@ -370,23 +370,11 @@ def _has_output(out: str, sqlite: bool) -> bool:
     """Whether a backfill already wrote to ``out``: a started checkpoint, or data in the file.
 
     A first run that failed before its first batch leaves empty files: they do not count.
-    The file is only read: any other database, or a file that is no database, counts as
-    output that must not be touched.
     """
-    from pathlib import Path
+    from .backfill.checkpoint import holds_output
 
-    checkpoint = Path(out if sqlite else f"{out}.checkpoint.sqlite")
-    if checkpoint.exists():
-        try:
-            uri = checkpoint.resolve().as_uri() + "?mode=ro"
-            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-                tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-                if tables - {"run", "sync", "part"}:
-                    return True  # data of its own (a SQLite sink's table, or anything else)
-                if "run" in tables and db.execute("SELECT 1 FROM run").fetchone() is not None:
-                    return True
-        except sqlite3.Error:
-            return True
+    if holds_output(out if sqlite else f"{out}.checkpoint.sqlite"):
+        return True
     return not sqlite and os.path.exists(out) and os.path.getsize(out) > 0
 
 

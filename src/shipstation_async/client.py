@@ -472,6 +472,8 @@ class _Attempt:
             )
 
     async def _before_send(self) -> None:
+        if not self._must_hold():
+            return
         ledger = self.scheduler.ledger
         if self.ctx.sent:
             # aiohttp re-sends GET/PUT/DELETE once on a new connection when the server dropped
@@ -481,8 +483,6 @@ class _Attempt:
             if not self.idempotent:
                 raise _ResendRefused("the connection dropped after sending; not re-sent")
             self.ctx.sent = False
-        elif self.grant.epoch == ledger.epoch or self.grant.state != "reserved":
-            return
         else:
             # A 429 arrived between this attempt's grant and its send: give the slot back and
             # queue again at the front, so nothing reaches the server during the pause.

@@ -122,7 +122,6 @@ class Ledger:
         self._lock = threading.Lock()
         self._stamps: list[float] = []  # send times within the last W + margin, sorted
         self._reserved = 0
-        self._in_flight = 0
         self._in_flight_sent: list[float] = []  # send times of those in flight, sorted
         # Sends that landed within the last W + margin, by send time: (sent_at, Remaining of
         # their answer or None, the reset interval it implied).
@@ -179,7 +178,7 @@ class Ledger:
             self._rooms = [r for r in self._rooms if r.latest + self.margin > now]
         if (
             not self._needs_probe
-            and not self._in_flight
+            and not self._in_flight_sent
             and not self._reserved
             and now - self._last_seen > 2 * self.span
         ):
@@ -263,7 +262,6 @@ class Ledger:
         grant.state = "sent"
         grant.sent_at = at
         self._reserved -= 1
-        self._in_flight += 1
         self.total_sent += 1
         if not self._stamps or at >= self._stamps[-1]:
             self._stamps.append(at)
@@ -273,7 +271,6 @@ class Ledger:
 
     def _landed(self, grant: Grant) -> None:
         """A sent attempt is no longer in flight (answered or failed)."""
-        self._in_flight -= 1
         index = bisect.bisect_left(self._in_flight_sent, grant.sent_at or 0.0)
         if index < len(self._in_flight_sent):
             del self._in_flight_sent[index]
@@ -366,7 +363,7 @@ class Ledger:
         """
         log = self._landed_log
         start = bisect.bisect_left(self._landed_times, sent_at - _REORDER)
-        base = self._in_flight + self._reserved
+        base = len(self._in_flight_sent) + self._reserved
         local_free = self.limit - len(self._stamps) - self._reserved
         if remaining - base - (len(log) - start) >= local_free:
             # Even counting every one of them, the server leaves more room than our own count:
@@ -413,7 +410,7 @@ class Ledger:
         if observed:
             uncounted = self._uncounted(sent_at, headers.remaining, earliest, latest)
         else:
-            uncounted = self._in_flight + self._reserved
+            uncounted = len(self._in_flight_sent) + self._reserved
         room = max(0, headers.remaining - uncounted)
         self._server_remaining = headers.remaining
         self._server_reset_at = at + reset
@@ -515,7 +512,7 @@ class Ledger:
             remaining=free,
             next_slot_in=None if next_at is None else max(0.0, next_at - now),
             sent_in_window=len(self._stamps),
-            in_flight=self._in_flight,
+            in_flight=len(self._in_flight_sent),
             reserved=self._reserved,
             queued=queued,
             rate_limited=self.rate_limited,

@@ -174,21 +174,41 @@ def _count(value: Any) -> int:
         return 0
 
 
-class _Items(Generic[T]):
-    """The iterator of ``async for item in stream``.
+Y = TypeVar("Y")
 
-    A plain object rather than an async generator: when the consumer breaks out, CPython
-    frees it at once and ``__del__`` cancels the walkers right there, where an async generator
-    would wait for the event loop to schedule its finalisation (two more loop iterations).
+
+class _StreamIterator(Generic[Y]):
+    """What ``async for`` holds: a plain object rather than an async generator.
+
+    When the consumer breaks out (or its loop raises), CPython frees it at once and
+    ``__del__`` cancels the walkers right there, where an async generator would wait for the
+    event loop to schedule its finalisation (two more loop iterations).
     """
 
-    def __init__(self, stream: ItemStream[T]) -> None:
+    def __init__(self, stream: ItemStream[Any]) -> None:
         self._stream = stream
+
+    def __aiter__(self) -> _StreamIterator[Y]:
+        return self
+
+    async def __anext__(self) -> Y:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Stop the stream's walkers and wait for them."""
+        await self._stream.aclose()
+
+    def __del__(self) -> None:
+        self._stream._abandon()
+
+
+class _Items(_StreamIterator[T]):
+    """The iterator of ``async for item in stream``."""
+
+    def __init__(self, stream: ItemStream[T]) -> None:
+        super().__init__(stream)
         self._page: list[T] = []
         self._next = 0
-
-    def __aiter__(self) -> _Items[T]:
-        return self
 
     async def __anext__(self) -> T:
         while self._next >= len(self._page):
@@ -200,35 +220,15 @@ class _Items(Generic[T]):
         self._next += 1
         return item
 
-    async def aclose(self) -> None:
-        """Stop the stream's walkers and wait for them."""
-        await self._stream.aclose()
 
-    def __del__(self) -> None:
-        self._stream._abandon()
-
-
-class _Pages(Generic[T]):
-    """The iterator of ``stream.pages()``; stops the walkers when dropped, like :class:`_Items`."""
-
-    def __init__(self, stream: ItemStream[T]) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> _Pages[T]:
-        return self
+class _Pages(_StreamIterator[list[T]]):
+    """The iterator of ``stream.pages()``."""
 
     async def __anext__(self) -> list[T]:
-        page = await self._stream._next_page()
+        page: list[T] | None = await self._stream._next_page()
         if page is None:
             raise StopAsyncIteration
         return page
-
-    async def aclose(self) -> None:
-        """Stop the stream's walkers and wait for them."""
-        await self._stream.aclose()
-
-    def __del__(self) -> None:
-        self._stream._abandon()
 
 
 @attrs.frozen
@@ -651,7 +651,7 @@ class ItemStream(Generic[T]):
         low, high = second - timedelta(seconds=1), second + timedelta(seconds=1)
         for _ in range(10):
             first = await self._get(self._page_query(low, high, 1))
-            total = int(first.get("total") or 0)
+            total = _count(first.get("total"))
             pages = -(-total // self._page_size)
             batches = [first[walk.envelope]]
             for page in range(2, pages + 1):
@@ -662,7 +662,7 @@ class ItemStream(Generic[T]):
                     key = wall_key(str(record.get(walk.date_key) or ""))
                     if key[:19] == prefix and part.contains(key):
                         found[record.get(walk.id_key)] = record
-            if int(check.get("total") or 0) == total:
+            if _count(check.get("total")) == total:
                 return sorted(found.values(), key=lambda r: wall_key(str(r.get(walk.date_key))))
         raise StreamError(f"{walk.path}: the records of {prefix} kept changing; try again later")
 
@@ -676,14 +676,14 @@ class ItemStream(Generic[T]):
             seen: set[Any] = set()
             query = {"sortBy": "CreateDate", "sortDir": "ASC", "pageSize": self._page_size}
             first = await self._get({**query, "page": 1})
-            total = int(first.get("total") or 0)
+            total = _count(first.get("total"))
             pages = [first[walk.envelope]]
             for page in range(2, -(-total // self._page_size) + 1):
                 pages.append((await self._get({**query, "page": page}))[walk.envelope])
             for records in pages:
                 seen.update(r.get(walk.id_key) for r in records)
             check = await self._get({**query, "page": 1})
-            if int(check.get("total") or 0) == total and len(seen) == total:
+            if _count(check.get("total")) == total and len(seen) == total:
                 emitted: set[Any] = set()
                 for number, records in enumerate(pages, start=1):
                     fresh = [r for r in records if r.get(walk.id_key) not in emitted]

@@ -6,6 +6,7 @@ transaction per batch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import datetime
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS part (
 """
 
 
+_TABLES = frozenset({"run", "sync", "part"})
+
+
 @attrs.define
 class Saved:
     """A run's saved state: what it walks, its parts and how much of the sink is committed."""
@@ -49,6 +53,27 @@ class Saved:
     parts: list[SubRange]
     sink_offset: int
     records: int
+
+
+def holds_output(path: str | Path) -> bool:
+    """Whether ``path`` holds a started run or other data, read without changing the file.
+
+    A checkpoint whose first run failed before its plan was saved holds nothing. Any other
+    database (a SQLite sink's table, someone's own tables), or a file that is not a
+    database, counts as output that must not be touched.
+    """
+    path = Path(path)
+    if not path.exists():
+        return False
+    try:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+            if tables - _TABLES:
+                return True
+            return "run" in tables and db.execute("SELECT 1 FROM run").fetchone() is not None
+    except sqlite3.Error:
+        return True
 
 
 class CheckpointStore:
