@@ -1,19 +1,23 @@
 """A canned-response server for the overhead benchmark, run in its own process.
 
-Answers every request with the same small order page and generous rate-limit headers, so the
-client's own cost per request is what gets measured.
+Answers every request with the same small order page, so the client's own cost per request is
+what gets measured. Its rate-limit headers behave like the real API's with a very high limit:
+a fixed 60 s window from the first request, Remaining counting down, Reset (whole seconds)
+counting down to the window's end.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXAMPLE = SHARED / "reference/examples/Order/GetOrderResponse.json"
+LIMIT, PERIOD = 1_000_000, 60.0
 
 
 def body() -> bytes:
@@ -26,14 +30,19 @@ def body() -> bytes:
 
 def main(port: int) -> None:
     payload = body()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Rate-Limit-Limit": "1000000",
-        "X-Rate-Limit-Remaining": "999999",
-        "X-Rate-Limit-Reset": "59",
-    }
+    window = {"start": -PERIOD, "count": 0}
 
     async def handle(_: web.Request) -> web.Response:
+        now = time.monotonic()
+        if now >= window["start"] + PERIOD:
+            window["start"], window["count"] = now, 0
+        window["count"] += 1
+        headers = {
+            "Content-Type": "application/json",
+            "X-Rate-Limit-Limit": str(LIMIT),
+            "X-Rate-Limit-Remaining": str(max(0, LIMIT - window["count"])),
+            "X-Rate-Limit-Reset": str(int(window["start"] + PERIOD - now)),
+        }
         return web.Response(body=payload, headers=headers)
 
     app = web.Application()

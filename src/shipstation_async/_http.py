@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
-import attrs
 import yarl
 from aiohttp.connector import Connection
 from multidict import CIMultiDictProxy
@@ -26,24 +25,21 @@ from ._sansio import PreparedRequest
 from .errors import TransportError
 
 
-@attrs.define(eq=False)
 class AttemptContext:
-    """State of one attempt, shared with the trace hooks through ``trace_request_ctx``."""
+    """One attempt as the I/O layer sees it: the scheduler's hooks around writing the headers.
 
-    on_sent: Callable[[float], None]
-    """Called once, with the monotonic time the request headers went out."""
-    before_send: Callable[[], Awaitable[None]] | None = None
-    """Awaited each time a connection is ready, before the headers are written, when
-    ``must_hold`` says so. aiohttp itself re-sends an idempotent request once when the server
-    drops the connection, so this can run again after ``sent``: the hook must then get the
-    re-send a slot of its own."""
-    must_hold: Callable[[], bool] | None = None
-    """A cheap check whether ``before_send`` has anything to do (usually it has not)."""
-    sent: bool = False
-    ever_sent: bool = False
-    """Sticky: some send of this attempt went out (aiohttp may re-send after a drop)."""
-    traced: bool = True
-    """False when the session carries no trace hooks, so ``sent`` cannot be observed."""
+    The client subclasses it; this base only records that the request went out. ``sent``:
+    the headers of the current send went out; ``ever_sent`` (sticky): some send of this
+    attempt went out (aiohttp may re-send after a drop); ``traced``: False when the session
+    carries no hooks of ours, so a send cannot be observed.
+    """
+
+    __slots__ = ("ever_sent", "sent", "traced")
+
+    def __init__(self, *, traced: bool = True) -> None:
+        self.sent = False
+        self.ever_sent = False
+        self.traced = traced
 
     def mark_sent(self) -> None:
         """Record that the headers went out (idempotent)."""
@@ -52,9 +48,23 @@ class AttemptContext:
             self.ever_sent = True
             self.on_sent(time.monotonic())
 
+    def on_sent(self, at: float) -> None:
+        """Called once per send, with the monotonic time the request headers went out."""
 
-@attrs.frozen
-class RawResponse:
+    def must_hold(self) -> bool:
+        """A cheap check whether :meth:`before_send` has anything to do (usually not)."""
+        return False
+
+    async def before_send(self) -> None:
+        """Hold the request, when :meth:`must_hold` says so, before its headers are written.
+
+        Awaited once a connection is ready. aiohttp itself re-sends an idempotent request
+        once when the server drops the connection, so this can run again after ``sent``: it
+        must then get the re-send a slot of its own.
+        """
+
+
+class RawResponse(NamedTuple):
     """Status, headers and body bytes of a response, with monotonic receipt times.
 
     ``headers_at``: when its headers were read (the rate-limit headers' freshest moment);
@@ -97,7 +107,7 @@ class ScheduledRequest(aiohttp.ClientRequest):
         ctx = _CURRENT_ATTEMPT.get()
         if ctx is None:
             return await super().send(conn)
-        if ctx.before_send is not None and (ctx.must_hold is None or ctx.must_hold()):
+        if ctx.must_hold():
             await ctx.before_send()
         try:
             return await super().send(conn)
@@ -110,7 +120,7 @@ async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: An
     # aiohttp awaits this just before it writes the headers: hold, then stamp the send.
     ctx = trace.trace_request_ctx
     if isinstance(ctx, AttemptContext):
-        if ctx.before_send is not None and (ctx.must_hold is None or ctx.must_hold()):
+        if ctx.must_hold():
             await ctx.before_send()
         ctx.mark_sent()
 
@@ -131,19 +141,23 @@ async def send(
     request: PreparedRequest,
     ctx: AttemptContext,
     limits: aiohttp.ClientTimeout,
-    own_headers: frozenset[str] | None = None,
+    session_headers: Mapping[str, str] | None = None,
 ) -> RawResponse:
     """Send ``request`` and read the whole response; failures become :class:`TransportError`.
 
     ``TransportError.sent`` tells whether the request may have reached the server: False only
     when that is certain (the connection could not be made, or the headers never went out).
-    ``own_headers`` names the headers the session already sends with these values.
+    ``session_headers``: the headers our own session sends by default; only the others are
+    passed per request (aiohttp merges per-request headers at a cost).
     """
     headers: Mapping[str, str] | None = request.headers
     middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
-    if own_headers is not None:
-        # Our own session carries the fixed headers: merging them per request costs more.
-        headers = {k: v for k, v in request.headers.items() if k not in own_headers} or None
+    if session_headers is not None:
+        if headers is session_headers:
+            headers = None
+        else:
+            extra = {k: v for k, v in request.headers.items() if session_headers.get(k) != v}
+            headers = extra or None
     elif session.auth is not None:
         headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
         middlewares = (_replace_authorization(request.headers["Authorization"]),)

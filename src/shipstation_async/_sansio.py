@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -201,40 +202,72 @@ def encode_query(query: Mapping[str, QueryValue] | None) -> str:
         return ""
     parts = []
     for name, value in query.items():
-        text = encode_query_value(value, name)
-        if text is not None:
-            parts.append(f"{_quote(name)}={_quote(text)}")
+        if type(value) is int:
+            text: str | None = str(value)  # the common case (page, pageSize, ids): no quoting
+        else:
+            text = encode_query_value(value, name)
+            if text is None:
+                continue
+            text = _quote(text)
+        parts.append(f"{_quote(name)}={text}")
     return "&".join(parts)
 
 
 def _quote(text: str) -> str:
+    if text.isascii() and text.isalnum():
+        return text
     return text if _URL_SAFE.fullmatch(text) else quote(text, safe="")
+
+
+class RequestBuilder:
+    """Builds the requests of one client: base URL and credentials fixed, headers made once.
+
+    ``common_headers`` (Authorization, User-Agent, Accept) is one read-only mapping shared by
+    every request without a body, so the I/O layer can tell at a glance that it holds nothing
+    a session configured with the same headers does not already send.
+    """
+
+    __slots__ = ("_with_body", "base_url", "common_headers")
+
+    def __init__(
+        self, *, base_url: str, credentials: Credentials, user_agent: str = USER_AGENT
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        common = {
+            "Authorization": credentials.authorization,
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+        }
+        self.common_headers: Mapping[str, str] = MappingProxyType(common)
+        self._with_body: Mapping[str, str] = MappingProxyType(
+            {**common, "Content-Type": "application/json"}
+        )
+
+    def __repr__(self) -> str:
+        return f"RequestBuilder(base_url={self.base_url!r})"
+
+    def build(self, operation: Operation) -> PreparedRequest:
+        """Turn ``operation`` into the exact method, URL, headers and body bytes to send."""
+        path = operation.path
+        if not path.startswith("/"):
+            raise InvalidRequestError(f"path must start with '/': {path!r}", field="path")
+        url = self.base_url + path
+        if operation.query:
+            query = encode_query(operation.query)
+            if query:
+                url = f"{url}?{query}"
+        if operation.body is None:
+            return PreparedRequest(operation.method.upper(), url, path, self.common_headers, None)
+        body = encode_json(operation.body)
+        return PreparedRequest(operation.method.upper(), url, path, self._with_body, body)
 
 
 def build_request(
     operation: Operation, *, base_url: str, credentials: Credentials, user_agent: str = USER_AGENT
 ) -> PreparedRequest:
     """Turn an :class:`Operation` into the exact method, URL, headers and body bytes to send."""
-    if not operation.path.startswith("/"):
-        raise InvalidRequestError(f"path must start with '/': {operation.path!r}", field="path")
-    query = encode_query(operation.query)
-    url = base_url.rstrip("/") + operation.path + (f"?{query}" if query else "")
-    headers = {
-        "Authorization": credentials.authorization,
-        "User-Agent": user_agent,
-        "Accept": "application/json",
-    }
-    body = None
-    if operation.body is not None:
-        body = encode_json(operation.body)
-        headers["Content-Type"] = "application/json"
-    return PreparedRequest(
-        method=operation.method.upper(),
-        url=url,
-        path=operation.path,
-        headers=headers,
-        body=body,
-    )
+    builder = RequestBuilder(base_url=base_url, credentials=credentials, user_agent=user_agent)
+    return builder.build(operation)
 
 
 _HEADER_NUMBER_CAP = 86_400.0 * 366  # nothing in a rate-limit header means more than a year
@@ -243,6 +276,9 @@ _HEADER_NUMBER_CAP = 86_400.0 * 366  # nothing in a rate-limit header means more
 def _number(text: str | None) -> float | None:
     if text is None:
         return None
+    if len(text) < 16 and text.isdigit() and text.isascii():
+        # The usual whole number: no sign, space, exponent or overflow to check.
+        return min(float(text), _HEADER_NUMBER_CAP)
     try:
         value = float(text.strip())
     except ValueError:

@@ -21,8 +21,8 @@ from ._sansio import (
     Operation,
     PreparedRequest,
     RateLimitHeaders,
+    RequestBuilder,
     Safety,
-    build_request,
     decode_response,
     error_for_status,
     parse_rate_limit,
@@ -130,6 +130,11 @@ class ShipStation:
             raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
         self._credentials = Credentials(api_key, api_secret)
         self._base_url = base_url.rstrip("/")
+        self._builder = RequestBuilder(
+            base_url=self._base_url,
+            credentials=self._credentials,
+            user_agent=user_agent or USER_AGENT,
+        )
         self._rate_limit = rate_limit or RateLimit()
         # Per read rather than in total, so that time spent holding a granted request during
         # a 429 pause (inside aiohttp's call) is not taken for a slow server.
@@ -139,7 +144,6 @@ class ShipStation:
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
         self._hooks = tuple(hooks)
-        self._user_agent = user_agent or USER_AGENT
         max_in_flight = max_in_flight or self._rate_limit.requests
         if max_in_flight < 1:
             raise ConfigurationError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
@@ -239,19 +243,10 @@ class ShipStation:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
                 connector=aiohttp.TCPConnector(limit=max(100, self._in_flight.maximum)),
-                headers=self._fixed_headers(),
+                # Sent by default, so that a request without a body passes no headers at all.
+                headers=dict(self._builder.common_headers),
             )
         return self._session
-
-    def _fixed_headers(self) -> dict[str, str]:
-        """The headers every request of this client sends, as :func:`build_request` sets them."""
-        probe = build_request(
-            Operation("GET", "/"),
-            base_url=self._base_url,
-            credentials=self._credentials,
-            user_agent=self._user_agent,
-        )
-        return {k: v for k, v in probe.headers.items() if k in _FIXED_HEADERS}
 
     def _scheduler(self) -> LoopScheduler:
         loop = asyncio.get_running_loop()
@@ -287,12 +282,7 @@ class ShipStation:
             wait_budget = self._max_wait if lane == "interactive" else None
         else:
             wait_budget = max_wait
-        prepared = build_request(
-            operation,
-            base_url=self._base_url,
-            credentials=self._credentials,
-            user_agent=self._user_agent,
-        )
+        prepared = self._builder.build(operation)
         session = self._ensure_session()
         scheduler = self._scheduler()
         clock = self._ledger.clock
@@ -304,14 +294,16 @@ class ShipStation:
         attempt = 0
         while True:
             attempt += 1
-            grant = await scheduler.acquire(
-                lane,
-                owner=self._in_flight,
-                deadline=deadline,
-                front=front,
-                method=method,
-                path=path,
-            )
+            grant = scheduler.grant_now(lane, self._in_flight)
+            if grant is None:
+                grant = await scheduler.acquire(
+                    lane,
+                    owner=self._in_flight,
+                    deadline=deadline,
+                    front=front,
+                    method=method,
+                    path=path,
+                )
             front = True  # any retry goes ahead of its lane
             attempt_ = _Attempt(
                 self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
@@ -409,16 +401,26 @@ class ShipStation:
                 _log.exception("a shipstation_async hook raised; ignoring it")
 
 
-# Sent as the own session's defaults; a session passed in gets them per request.
-_FIXED_HEADERS = frozenset({"Authorization", "User-Agent", "Accept"})
-
-
 class _ResendRefused(aiohttp.ClientError):
     """Stops aiohttp's own re-send of a request that must not be sent twice."""
 
 
-class _Attempt:
+class _Attempt(_http.AttemptContext):
     """One attempt: the send, its accounting in the ledger, and its in-flight slot."""
+
+    __slots__ = (
+        "client",
+        "deadline",
+        "grant",
+        "idempotent",
+        "lane",
+        "number",
+        "prepared",
+        "resent",
+        "scheduler",
+        "sent_at",
+        "session",
+    )
 
     def __init__(
         self,
@@ -432,6 +434,7 @@ class _Attempt:
         number: int,
         idempotent: bool,
     ) -> None:
+        super().__init__(traced=client._traced)
         self.client = client
         self.idempotent = idempotent
         self.session = session
@@ -443,21 +446,16 @@ class _Attempt:
         self.number = number
         self.sent_at: float | None = None
         self.resent = False
-        self.ctx = _http.AttemptContext(
-            on_sent=self._on_sent,
-            before_send=self._before_send,
-            must_hold=self._must_hold,
-            traced=client._traced,
-        )
 
-    def _must_hold(self) -> bool:
-        # What _before_send acts on: a re-send by aiohttp, or a 429 pause since the grant.
+    def must_hold(self) -> bool:
+        """A re-send by aiohttp, or a 429 pause since the grant: see :meth:`before_send`."""
         grant = self.grant
-        return self.ctx.sent or (
+        return self.sent or (
             grant.state == "reserved" and grant.epoch != self.scheduler.ledger.epoch
         )
 
-    def _on_sent(self, at: float) -> None:
+    def on_sent(self, at: float) -> None:
+        """Stamp the send in the ledger (and tell the hooks)."""
         self.sent_at = at
         self.scheduler.ledger.mark_sent(self.grant, at)
         if self.client._hooks:
@@ -471,18 +469,19 @@ class _Attempt:
                 )
             )
 
-    async def _before_send(self) -> None:
-        if not self._must_hold():
+    async def before_send(self) -> None:
+        """Get a re-send by aiohttp a slot of its own, or re-queue a grant a 429 paused."""
+        if not self.must_hold():
             return
         ledger = self.scheduler.ledger
-        if self.ctx.sent:
+        if self.sent:
             # aiohttp re-sends GET/PUT/DELETE once on a new connection when the server dropped
             # the first: that first send stays counted, and the re-send waits for a slot too.
             self.resent = True
             ledger.fail(self.grant, sent=True)
             if not self.idempotent:
                 raise _ResendRefused("the connection dropped after sending; not re-sent")
-            self.ctx.sent = False
+            self.sent = False
         else:
             # A 429 arrived between this attempt's grant and its send: give the slot back and
             # queue again at the front, so nothing reaches the server during the pause.
@@ -507,7 +506,7 @@ class _Attempt:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             if not task.done():
-                if self.ctx.sent or not self.ctx.traced:
+                if self.sent or not self.traced:
                     task.add_done_callback(self._report_after_cancel)
                 else:
                     task.cancel()  # not on the wire yet: safe to drop
@@ -520,15 +519,15 @@ class _Attempt:
             raw = await _http.send(
                 self.session,
                 self.prepared,
-                self.ctx,
+                self,
                 self.client._timeout,
-                _FIXED_HEADERS if self.client._owns_session else None,
+                self.client._builder.common_headers if self.client._owns_session else None,
             )
         except TransportError as exc:
             ledger.fail(self.grant, sent=exc.sent)
             raise
         except BaseException:
-            ledger.fail(self.grant, sent=self.ctx.sent or not self.ctx.traced)
+            ledger.fail(self.grant, sent=self.sent or not self.traced)
             raise
         finally:
             self.scheduler.owner_released(self.client._in_flight)

@@ -51,6 +51,10 @@ _MAX_ROOMS = 8  # server windows tracked at once; real servers need one or two
 # Requests sent this close together on separate connections may reach the server in either order.
 _REORDER = 0.05
 
+# Beyond this many landed sends to weigh one answer against (only at hundreds of requests per
+# second), room takes the safe bound, every one of them uncounted, instead of a per-send scan.
+_SCAN_LIMIT = 64
+
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
 
 
@@ -120,7 +124,10 @@ class Ledger:
         self.name = name
         self._clock = clock
         self._lock = threading.Lock()
-        self._stamps: list[float] = []  # send times within the last W + margin, sorted
+        # Send times, sorted; the first ``_expired`` are older than W + margin and are deleted
+        # in batches (one at a time would move a high limit's whole list on every grant).
+        self._stamps: list[float] = []
+        self._expired = 0
         self._reserved = 0
         self._in_flight_sent: list[float] = []  # send times of those in flight, sorted
         # Sends that landed within the last W + margin, by send time: (sent_at, Remaining of
@@ -150,13 +157,10 @@ class Ledger:
             self.limit = rate_limit.requests
             self.period = rate_limit.period
             self.margin = rate_limit.effective_margin
+            self.span = self.period + self.margin
+            """The interval in which at most ``limit`` sends may fall: period + margin."""
             self._reserve_override = rate_limit.reserve
             self.reserve = rate_limit.effective_reserve
-
-    @property
-    def span(self) -> float:
-        """The interval in which at most ``limit`` sends may fall: period + margin."""
-        return self.period + self.margin
 
     @property
     def epoch(self) -> int:
@@ -172,10 +176,19 @@ class Ledger:
 
     def _purge(self, now: float) -> None:
         horizon = now - self.span
-        if self._stamps and self._stamps[0] <= horizon:
-            del self._stamps[: bisect.bisect_right(self._stamps, horizon)]
-        if self._rooms and any(r.latest + self.margin <= now for r in self._rooms):
-            self._rooms = [r for r in self._rooms if r.latest + self.margin > now]
+        stamps = self._stamps
+        expired = self._expired
+        if expired < len(stamps) and stamps[expired] <= horizon:
+            expired = bisect.bisect_right(stamps, horizon, expired)
+            if expired * 4 >= len(stamps):
+                del stamps[:expired]
+                expired = 0
+            self._expired = expired
+        margin = self.margin
+        for room in self._rooms:
+            if room.latest + margin <= now:
+                self._rooms = [r for r in self._rooms if r.latest + margin > now]
+                break
         if (
             not self._needs_probe
             and not self._in_flight_sent
@@ -185,11 +198,15 @@ class Ledger:
             # Idle for two windows: another process may have spent the budget meanwhile.
             self._needs_probe = True
 
+    def _sent_in_window(self) -> int:
+        return len(self._stamps) - self._expired
+
     def _free(self) -> int:
-        local = self.limit - len(self._stamps) - self._reserved
-        if self._rooms:
-            return min(local, min(r.room for r in self._rooms))
-        return local
+        free = self.limit - (len(self._stamps) - self._expired) - self._reserved
+        for room in self._rooms:
+            if room.room < free:
+                free = room.room
+        return free
 
     def _need(self, lane: Lane) -> int:
         return 1 if lane == "interactive" else 1 + self.reserve
@@ -228,11 +245,11 @@ class Ledger:
                 return None
             need = self._need(lane)
             when = now
-            deficit = need - (self.limit - len(self._stamps) - self._reserved)
+            deficit = need - (self.limit - self._sent_in_window() - self._reserved)
             if deficit > 0:
-                if deficit > len(self._stamps):
+                if deficit > self._sent_in_window():
                     return None
-                when = max(when, self._stamps[deficit - 1] + self.span)
+                when = max(when, self._stamps[self._expired + deficit - 1] + self.span)
             for room in self._rooms:
                 if room.room < need:
                     when = max(when, room.latest + self.margin)
@@ -307,14 +324,14 @@ class Ledger:
         with self._lock:
             if grant.state == "done":
                 return  # settled already (aiohttp re-sent it under a new grant)
-            at = self._clock() if at is None else at
+            if at is None:
+                at = self._clock()
             observed = grant.state == "sent"
-            if grant.state == "reserved":
+            if not observed:
                 # No trace hook saw the send (a user's own session): stamp it now, the latest
                 # it can have happened, which keeps the window accounting on the safe side.
                 self._record_send(grant, at)
-            if grant.state == "sent":
-                self._landed(grant)
+            self._landed(grant)
             grant.state = "done"
             self._last_seen = at
             if headers is not None:
@@ -364,11 +381,13 @@ class Ledger:
         log = self._landed_log
         start = bisect.bisect_left(self._landed_times, sent_at - _REORDER)
         base = len(self._in_flight_sent) + self._reserved
-        local_free = self.limit - len(self._stamps) - self._reserved
-        if remaining - base - (len(log) - start) >= local_free:
-            # Even counting every one of them, the server leaves more room than our own count:
-            # no need to tell them apart (this keeps a very high limit cheap).
-            return base + len(log) - start
+        local_free = self.limit - self._sent_in_window() - self._reserved
+        candidates = len(log) - start
+        if remaining - base - candidates >= local_free or candidates > _SCAN_LIMIT:
+            # Even counting every one of them, the server leaves more room than our own count;
+            # or so many sends are that close (a very high rate) that a scan would cost more
+            # than the few slots the safe bound may leave unused: count them all.
+            return base + candidates
         landed = 0
         for _, other_remaining, other_earliest, other_latest in log[start:]:
             counted_before = (
@@ -511,7 +530,7 @@ class Ledger:
             reserve=self.reserve,
             remaining=free,
             next_slot_in=None if next_at is None else max(0.0, next_at - now),
-            sent_in_window=len(self._stamps),
+            sent_in_window=self._sent_in_window(),
             in_flight=len(self._in_flight_sent),
             reserved=self._reserved,
             queued=queued,
@@ -575,6 +594,21 @@ class LoopScheduler:
         """Waiting requests per lane."""
         return {lane: sum(1 for w in q if not w.future.done()) for lane, q in self._queues.items()}
 
+    def grant_now(self, lane: Lane, owner: InFlightLimit | None) -> Grant | None:
+        """A slot for ``lane`` at once, or None (then :meth:`acquire` queues).
+
+        Given only when nobody waits ahead of it and the budget and ``owner``'s cap allow.
+        """
+        queues = self._queues
+        if queues[lane] or (lane == "bulk" and queues["interactive"]):
+            return None
+        if owner is not None and not owner.has_room(lane):
+            return None
+        grant = self.ledger.try_grant(lane)
+        if grant is not None and owner is not None:
+            owner.count += 1
+        return grant
+
     async def acquire(
         self,
         lane: Lane,
@@ -591,18 +625,11 @@ class LoopScheduler:
         (``sent=False``) at once when the budget cannot have room before ``deadline``, or when
         the deadline passes while waiting. On cancellation a slot already granted is returned.
         """
+        grant = self.grant_now(lane, owner)
+        if grant is not None:
+            return grant
         loop = asyncio.get_running_loop()
         ledger = self.ledger
-        if (
-            not self._queues[lane]
-            and (lane == "interactive" or not self._queues["interactive"])
-            and (owner is None or owner.has_room(lane))
-        ):
-            grant = ledger.try_grant(lane)
-            if grant is not None:
-                if owner is not None:
-                    owner.count += 1
-                return grant
         now = ledger.clock()
         if deadline is not None:
             when = ledger.next_opportunity(lane, now)

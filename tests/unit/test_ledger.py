@@ -57,7 +57,7 @@ def warm(ledger: Ledger, clock: Clock, limit: int = 10) -> None:
     """Send the cold-start probe and answer it as a fresh window would."""
     probe = grant_and_send(ledger)
     assert probe is not None and probe.probe
-    ledger.complete(probe, 200, headers(limit - 1, 9.99), at=clock.now)
+    ledger.complete(probe, 200, headers(limit - 1, 9.99, limit=limit), at=clock.now)
 
 
 def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
@@ -174,6 +174,47 @@ def test_requests_sent_together_may_be_counted_in_either_order() -> None:
     ledger.complete(b, 200, headers(8, 9.0))  # b's count did not include a
     # b is the later send, but a (sent just before it) may be missing from its count.
     assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 7
+
+
+@pytest.mark.parametrize(("close", "room"), [(60, 500), (100, 400)])
+def test_beyond_64_close_sends_an_answer_takes_the_safe_bound(close: int, room: int) -> None:
+    """Up to 64 landed sends near an answer's own are told apart; beyond, all count against it.
+
+    ``close`` requests go out just before the last one and are answered first, each showing
+    more left than the last answer will: the server counted them before it. Told apart, none
+    of them is subtracted again (room 500); past the scan limit, all are (room 400: fewer
+    slots, never more).
+    """
+    ledger, clock = make(limit=1000, period=10.0)
+    warm(ledger, clock, limit=1000)
+    clock.now += 0.1  # the probe is out of the reorder allowance
+    earlier = send_spaced(ledger, clock, close, gap=0.0001)
+    (last,) = send_spaced(ledger, clock, 1, gap=0.0001)
+    for n, grant in enumerate(earlier):
+        ledger.complete(grant, 200, headers(900 - n, 9.0, limit=1000))
+    ledger.complete(last, 200, headers(500, 9.0, limit=1000))  # another client spent a lot
+    assert ledger.snapshot({}).remaining == room
+
+
+def test_a_high_limit_frees_its_slots_one_by_one_as_old_sends_age_out() -> None:
+    """Old sends leave the window in batches; the count of those inside must not lag."""
+    ledger, clock = make(limit=1000, period=10.0, margin=0.5)
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(999, 0.5, limit=1000))  # the server's window ends soon
+    send_spaced(ledger, clock, 999, gap=0.01)  # at 1000.01 .. 1009.99: the window is full
+    assert ledger.try_grant("interactive") is None
+    aged = 0
+    for k in (0, 1, 7, 300, 301, 900, 998):
+        # Just after 1010.5 + 0.01 k, the probe and the first k sends are one span old.
+        clock.now = 1010.5 + 0.01 * k + 0.005
+        freed = k + 1 - aged
+        aged = k + 1
+        assert ledger.snapshot({}).sent_in_window == 1000 - freed
+        assert ledger.next_opportunity("interactive") == pytest.approx(clock.now)
+        grants = [grant_and_send(ledger) for _ in range(freed + 1)]
+        assert sum(g is not None for g in grants) == freed  # exactly those, no more
+        assert ledger.next_opportunity("interactive") == pytest.approx(1010.5 + 0.01 * (k + 1))
 
 
 def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room() -> None:

@@ -23,6 +23,7 @@ from shipstation_async import (
 )
 from shipstation_async._sansio import (
     Credentials,
+    RequestBuilder,
     build_request,
     decode_response,
     encode_query,
@@ -68,6 +69,28 @@ def test_build_get_request_with_query_in_given_order() -> None:
     assert request.body is None
     assert "Content-Type" not in request.headers
     assert request.headers["User-Agent"].startswith("shipstation-async/")
+
+
+def test_query_text_outside_plain_ascii_is_percent_encoded() -> None:
+    # Letters and digits of other scripts are alphanumeric too, but not URL-safe as they are.
+    assert encode_query({"customerName": "Zoë", "sku": "\uff21\uff221"}) == (
+        "customerName=Zo%C3%AB&sku=%EF%BC%A1%EF%BC%A21"
+    )
+    assert encode_query({"page": 3, "orderNumber": "A-1.2_x~y", "tag": "a b&c"}) == (
+        "page=3&orderNumber=A-1.2_x~y&tag=a%20b%26c"
+    )
+
+
+def test_requests_without_a_body_share_one_read_only_set_of_headers() -> None:
+    builder = RequestBuilder(base_url="https://ssapi.shipstation.com/", credentials=CREDS)
+    get = builder.build(Operation("GET", "/orders"))
+    post = builder.build(Operation("POST", "/orders/createorder", body={"orderNumber": "1"}))
+    assert get.headers is builder.common_headers
+    assert dict(get.headers) == {k: v for k, v in post.headers.items() if k != "Content-Type"}
+    assert post.headers["Content-Type"] == "application/json"
+    with pytest.raises(TypeError):
+        get.headers["Authorization"] = "x"  # type: ignore[index]
+    assert "secret" not in repr(builder) and "Basic" not in repr(builder)
 
 
 def test_query_booleans_and_dates() -> None:
