@@ -243,57 +243,70 @@ async def _timed(run: Callable[[], Awaitable[None]], n: int) -> tuple[float, flo
 
 
 async def overhead(quick: bool) -> Figures:
-    """SDK vs raw aiohttp against a canned server in another process, limit set very high."""
-    n, workers = (600, 20) if quick else (3000, 20)
+    """SDK vs raw aiohttp against a canned server in another process, limit set very high.
+
+    At two concurrencies: 20 callers (bulk work; the figures without a suffix) and one caller
+    awaiting each call in turn (a web app's single calls; suffix ``_1``).
+    """
     port = _free_port()
     server = _start_canned_server(port)
+    figures: Figures = {}
     try:
         await _wait_for_port(port)
-        url = f"http://127.0.0.1:{port}"
-        auth = Credentials("bench", "secret").authorization
-        async with (
-            aiohttp.ClientSession(headers={"Authorization": auth}) as session,
-            ShipStation(
-                f"bench-{uuid.uuid4().hex[:8]}",
-                "secret",
-                base_url=url,
-                rate_limit=RateLimit(10**6, 60.0),
-                max_in_flight=workers,
-                max_wait=None,
-            ) as ss,
-        ):
-            operation = Operation("GET", "/orders", query={"page": 1, "pageSize": 1})
-
-            async def raw() -> None:
-                async def worker() -> None:
-                    for _ in range(n // workers):
-                        async with session.get(url + "/orders?page=1&pageSize=1") as response:
-                            data = await response.json()
-                            assert isinstance(data, dict)
-
-                await asyncio.gather(*(worker() for _ in range(workers)))
-
-            async def sdk() -> None:
-                async def worker() -> None:
-                    for _ in range(n // workers):
-                        data = await ss.request(operation)
-                        assert isinstance(data, dict)
-
-                await asyncio.gather(*(worker() for _ in range(workers)))
-
-            await raw()  # warm both paths: connections, imports
-            await sdk()
-            raw_rps, raw_cpu, sdk_rps, sdk_cpu = [], [], [], []
-            for _ in range(3):  # interleaved, so drift on a shared machine hits both
-                rps, cpu = await _timed(raw, n)
-                raw_rps.append(rps)
-                raw_cpu.append(cpu)
-                rps, cpu = await _timed(sdk, n)
-                sdk_rps.append(rps)
-                sdk_cpu.append(cpu)
+        for workers, suffix in ((20, ""), (1, "_1")):
+            n = (600 if quick else 3000) // workers * workers
+            figures |= {
+                key + suffix: value for key, value in (await _overhead_at(port, n, workers)).items()
+            }
     finally:
         server.terminate()
         server.wait(10)
+    return figures
+
+
+async def _overhead_at(port: int, n: int, workers: int) -> Figures:
+    url = f"http://127.0.0.1:{port}"
+    auth = Credentials("bench", "secret").authorization
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": auth}) as session,
+        ShipStation(
+            f"bench-{uuid.uuid4().hex[:8]}",
+            "secret",
+            base_url=url,
+            rate_limit=RateLimit(10**6, 60.0),
+            max_in_flight=workers,
+            max_wait=None,
+        ) as ss,
+    ):
+        operation = Operation("GET", "/orders", query={"page": 1, "pageSize": 1})
+
+        async def raw() -> None:
+            async def worker() -> None:
+                for _ in range(n // workers):
+                    async with session.get(url + "/orders?page=1&pageSize=1") as response:
+                        data = await response.json()
+                        assert isinstance(data, dict)
+
+            await asyncio.gather(*(worker() for _ in range(workers)))
+
+        async def sdk() -> None:
+            async def worker() -> None:
+                for _ in range(n // workers):
+                    data = await ss.request(operation)
+                    assert isinstance(data, dict)
+
+            await asyncio.gather(*(worker() for _ in range(workers)))
+
+        await raw()  # warm both paths: connections, imports
+        await sdk()
+        raw_rps, raw_cpu, sdk_rps, sdk_cpu = [], [], [], []
+        for _ in range(3):  # interleaved, so drift on a shared machine hits both
+            rps, cpu = await _timed(raw, n)
+            raw_rps.append(rps)
+            raw_cpu.append(cpu)
+            rps, cpu = await _timed(sdk, n)
+            sdk_rps.append(rps)
+            sdk_cpu.append(cpu)
     return {
         "raw_rps": statistics.median(raw_rps),
         "sdk_rps": statistics.median(sdk_rps),
