@@ -177,7 +177,11 @@ async def send(
             headers_at = time.monotonic()
             body = await response.read()
             return RawResponse(
-                response.status, response.headers, body, time.monotonic(), headers_at
+                status=response.status,
+                headers=response.headers,
+                body=body,
+                received_at=time.monotonic(),
+                headers_at=headers_at,
             )
     except asyncio.CancelledError:
         raise

@@ -51,8 +51,10 @@ _MAX_ROOMS = 8  # server windows tracked at once; real servers need one or two
 # Requests sent this close together on separate connections may reach the server in either order.
 _REORDER = 0.05
 
-# Beyond this many landed sends to weigh one answer against (only at hundreds of requests per
-# second), room takes the safe bound, every one of them uncounted, instead of a per-send scan.
+# Beyond this many landed sends to weigh one answer against (those sent from just before its
+# request on: a high request rate, or an answer that took long), room takes the safe bound,
+# every one of them uncounted, instead of a per-send scan. The bound never allows more sends;
+# it may hold back up to that many until the answer to a later request replaces it.
 _SCAN_LIMIT = 64
 
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
@@ -116,7 +118,12 @@ class RateLimitStatus:
 
 
 class Ledger:
-    """Process-wide, thread-safe window accounting for one (API, key) budget."""
+    """Process-wide, thread-safe window accounting for one (API, key) budget.
+
+    ``limit``, ``period``, ``margin``, ``span`` (period + margin: the interval in which at most
+    ``limit`` sends may fall) and ``reserve`` are set by :meth:`configure`, and ``limit`` and
+    ``reserve`` lowered when the server reports a smaller plan; nothing else writes them.
+    """
 
     def __init__(
         self, rate_limit: RateLimit, *, name: str = "", clock: Callable[[], float] = time.monotonic
@@ -158,7 +165,6 @@ class Ledger:
             self.period = rate_limit.period
             self.margin = rate_limit.effective_margin
             self.span = self.period + self.margin
-            """The interval in which at most ``limit`` sends may fall: period + margin."""
             self._reserve_override = rate_limit.reserve
             self.reserve = rate_limit.effective_reserve
 
@@ -385,8 +391,7 @@ class Ledger:
         candidates = len(log) - start
         if remaining - base - candidates >= local_free or candidates > _SCAN_LIMIT:
             # Even counting every one of them, the server leaves more room than our own count;
-            # or so many sends are that close (a very high rate) that a scan would cost more
-            # than the few slots the safe bound may leave unused: count them all.
+            # or there are so many that a scan would cost more than the safe bound: count all.
             return base + candidates
         landed = 0
         for _, other_remaining, other_earliest, other_latest in log[start:]:
@@ -522,6 +527,10 @@ class Ledger:
             free = max(0, self._free())
             if now < self._paused_until or (self._needs_probe and self._probe_out):
                 free = 0
+            # Read together under the lock: another thread may be dropping old stamps.
+            sent_in_window = self._sent_in_window()
+            in_flight = len(self._in_flight_sent)
+            reserved = self._reserved
         next_at = None if free else self.next_opportunity("interactive", now)
         return RateLimitStatus(
             limit=self.limit,
@@ -530,9 +539,9 @@ class Ledger:
             reserve=self.reserve,
             remaining=free,
             next_slot_in=None if next_at is None else max(0.0, next_at - now),
-            sent_in_window=self._sent_in_window(),
-            in_flight=len(self._in_flight_sent),
-            reserved=self._reserved,
+            sent_in_window=sent_in_window,
+            in_flight=in_flight,
+            reserved=reserved,
             queued=queued,
             rate_limited=self.rate_limited,
             paused_for=max(0.0, self._paused_until - now),
