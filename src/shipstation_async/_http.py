@@ -30,16 +30,14 @@ class AttemptContext:
 
     The client subclasses it; this base only records that the request went out. ``sent``:
     the headers of the current send went out; ``ever_sent`` (sticky): some send of this
-    attempt went out (aiohttp may re-send after a drop); ``traced``: False when the session
-    carries no hooks of ours, so a send cannot be observed.
+    attempt went out (aiohttp may re-send after a drop).
     """
 
-    __slots__ = ("ever_sent", "sent", "traced")
+    __slots__ = ("ever_sent", "sent")
 
-    def __init__(self, *, traced: bool = True) -> None:
+    def __init__(self) -> None:
         self.sent = False
         self.ever_sent = False
-        self.traced = traced
 
     def mark_sent(self) -> None:
         """Record that the headers went out (idempotent)."""
@@ -133,9 +131,6 @@ def make_trace_config() -> aiohttp.TraceConfig:
     return config
 
 
-_NOT_SENT_ERRORS = (aiohttp.ClientConnectorError,)
-
-
 async def send(
     session: aiohttp.ClientSession,
     request: PreparedRequest,
@@ -187,22 +182,18 @@ async def send(
         raise
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         failure = TransportError(
-            _describe(exc), method=request.method, path=request.path, sent=_maybe_sent(exc, ctx)
+            # Every session carries our hooks (our own: the request class; a user's: the trace
+            # config), so a send that went out was seen.
+            _describe(exc),
+            method=request.method,
+            path=request.path,
+            sent=ctx.ever_sent,
         )
     finally:
         _CURRENT_ATTEMPT.reset(token)
     # Raised outside the except block so that aiohttp's exception (whose repr can show the
     # request headers, credential included) is not kept as __context__.
     raise failure
-
-
-def _maybe_sent(exc: BaseException, ctx: AttemptContext) -> bool:
-    if ctx.ever_sent:
-        return True  # a send went out, even if a later re-send never connected
-    if isinstance(exc, _NOT_SENT_ERRORS):
-        return False
-    # Without hooks on the session we cannot see the headers go out: assume they did.
-    return not ctx.traced
 
 
 def _describe(exc: BaseException) -> str:

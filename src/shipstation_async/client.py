@@ -152,7 +152,6 @@ class ShipStation:
         self._session = session
         self._owns_session = session is None
         self._trace_config: aiohttp.TraceConfig | None = None
-        self._traced = session is None
         self._closed = False
         self._loop_scheduler: LoopScheduler | None = None
         if session is not None:
@@ -160,7 +159,6 @@ class ShipStation:
             # (removed again on close). Without them, sends would be stamped at response time.
             self._trace_config = _http.make_trace_config()
             session.trace_configs.append(self._trace_config)
-            self._traced = True
 
         self.orders = Orders(self)
         """Orders: list, get, create/update, hold, tag, assign, mark shipped, buy labels."""
@@ -294,9 +292,10 @@ class ShipStation:
         attempt = 0
         while True:
             attempt += 1
+            # A free slot without a coroutine; only a request that must wait queues.
             grant = scheduler.grant_now(lane, self._in_flight)
             if grant is None:
-                grant = await scheduler.acquire(
+                grant = await scheduler.wait_for_grant(
                     lane,
                     owner=self._in_flight,
                     deadline=deadline,
@@ -434,7 +433,7 @@ class _Attempt(_http.AttemptContext):
         number: int,
         idempotent: bool,
     ) -> None:
-        super().__init__(traced=client._traced)
+        super().__init__()
         self.client = client
         self.idempotent = idempotent
         self.session = session
@@ -471,8 +470,6 @@ class _Attempt(_http.AttemptContext):
 
     async def before_send(self) -> None:
         """Get a re-send by aiohttp a slot of its own, or re-queue a grant a 429 paused."""
-        if not self.must_hold():
-            return
         ledger = self.scheduler.ledger
         if self.sent:
             # aiohttp re-sends GET/PUT/DELETE once on a new connection when the server dropped
@@ -506,7 +503,7 @@ class _Attempt(_http.AttemptContext):
             return await asyncio.shield(task)
         except asyncio.CancelledError:
             if not task.done():
-                if self.sent or not self.traced:
+                if self.sent:
                     task.add_done_callback(self._report_after_cancel)
                 else:
                     task.cancel()  # not on the wire yet: safe to drop
@@ -527,7 +524,7 @@ class _Attempt(_http.AttemptContext):
             ledger.fail(self.grant, sent=exc.sent)
             raise
         except BaseException:
-            ledger.fail(self.grant, sent=self.sent or not self.traced)
+            ledger.fail(self.grant, sent=self.sent)
             raise
         finally:
             self.scheduler.owner_released(self.client._in_flight)

@@ -208,7 +208,7 @@ class Ledger:
         return len(self._stamps) - self._expired
 
     def _free(self) -> int:
-        free = self.limit - (len(self._stamps) - self._expired) - self._reserved
+        free = self.limit - self._sent_in_window() - self._reserved
         for room in self._rooms:
             if room.room < free:
                 free = room.room
@@ -604,7 +604,7 @@ class LoopScheduler:
         return {lane: sum(1 for w in q if not w.future.done()) for lane, q in self._queues.items()}
 
     def grant_now(self, lane: Lane, owner: InFlightLimit | None) -> Grant | None:
-        """A slot for ``lane`` at once, or None (then :meth:`acquire` queues).
+        """A slot for ``lane`` at once, or None (then :meth:`wait_for_grant` queues).
 
         Given only when nobody waits ahead of it and the budget and ``owner``'s cap allow.
         """
@@ -628,15 +628,33 @@ class LoopScheduler:
         method: str = "",
         path: str = "",
     ) -> Grant:
-        """Wait for a slot in ``lane`` (and room under ``owner``'s in-flight cap).
+        """A slot in ``lane`` (and room under ``owner``'s in-flight cap), waiting if need be.
+
+        :meth:`grant_now` first, else :meth:`wait_for_grant`.
+        """
+        grant = self.grant_now(lane, owner)
+        if grant is not None:
+            return grant
+        return await self.wait_for_grant(
+            lane, owner=owner, deadline=deadline, front=front, method=method, path=path
+        )
+
+    async def wait_for_grant(
+        self,
+        lane: Lane,
+        *,
+        owner: InFlightLimit | None,
+        deadline: float | None,
+        front: bool = False,
+        method: str = "",
+        path: str = "",
+    ) -> Grant:
+        """Queue in ``lane`` for a slot, when :meth:`grant_now` had none to give.
 
         ``front`` puts the request ahead of its lane (retries). Raises :class:`RateLimitError`
         (``sent=False``) at once when the budget cannot have room before ``deadline``, or when
         the deadline passes while waiting. On cancellation a slot already granted is returned.
         """
-        grant = self.grant_now(lane, owner)
-        if grant is not None:
-            return grant
         loop = asyncio.get_running_loop()
         ledger = self.ledger
         now = ledger.clock()
@@ -733,17 +751,8 @@ class LoopScheduler:
     def wake_threadsafe(self) -> None:
         """Run a dispatch soon on this loop, from any thread."""
         loop = self._loop_ref()
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self.wake()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self.wake)
+        if loop is not None:
+            call_on_loop(loop, self.wake)
 
     def _dispatch(self) -> None:
         self._wake_pending = False
@@ -814,6 +823,22 @@ class LoopScheduler:
     def status(self) -> RateLimitStatus:
         """A snapshot of the budget with this loop's queue lengths."""
         return self.ledger.snapshot(self.queued())
+
+
+def call_on_loop(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    """Run ``callback`` on ``loop``: now when called from it, else soon from its own thread.
+
+    Dropped when the loop is closed (nothing is left there to act on).
+    """
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        callback()
+        return
+    with contextlib.suppress(RuntimeError):  # closed, or closing meanwhile
+        loop.call_soon_threadsafe(callback)
 
 
 def _loop_time(loop: asyncio.AbstractEventLoop, at: float, clock: Callable[[], float]) -> float:

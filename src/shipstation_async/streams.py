@@ -37,6 +37,7 @@ from ._sansio import Lane, Operation
 from ._time import PACIFIC, require_aware
 from .errors import DecodeError, InvalidRequestError, ShipStationError
 from .models.converter import converter
+from .scheduler import call_on_loop
 
 if TYPE_CHECKING:
     from .client import ShipStation
@@ -165,6 +166,11 @@ class Split:
 
 
 _DONE = object()
+
+
+def _seconds_left(part: SubRange) -> float:
+    """The span of ``part`` still to walk, from its cursor to its end, in seconds."""
+    return (_second(part.end) - _second(part.cursor)).total_seconds()
 
 
 def _count(value: Any) -> int:
@@ -393,15 +399,8 @@ class ItemStream(Generic[T]):
         """The consumer dropped its iterator (``break``, an error in its loop): stop at once."""
         if self._closed or not self._tasks:
             return
-        loop = self._tasks[0].get_loop()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._cancel()
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(self._cancel)  # collected on another thread
+        # Possibly collected on another thread: cancel on the walkers' own loop.
+        call_on_loop(self._tasks[0].get_loop(), self._cancel)
 
     async def _launch(self) -> list[asyncio.Queue[Any]]:
         walk = self._walk
@@ -513,8 +512,7 @@ class ItemStream(Generic[T]):
                 if not densities:
                     return None
                 # Not started yet: as dense as the parts walked so far.
-                seconds = (_second(part.end) - _second(part.cursor)).total_seconds()
-                left = int(seconds * sum(densities) / len(densities))
+                left = int(_seconds_left(part) * sum(densities) / len(densities))
             records += left
             requests += max(1, -(-left // self._page_size))
         return records, requests
@@ -532,7 +530,7 @@ class ItemStream(Generic[T]):
             density = self._density.get(index)
             if part.done or density is None:
                 continue
-            seconds = (_second(part.end) - _second(part.cursor)).total_seconds()
+            seconds = _seconds_left(part)
             left = seconds * density
             if seconds >= 2 and left >= 4 * self._page_size and (best is None or left > best[0]):
                 best = (left, index)

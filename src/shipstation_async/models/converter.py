@@ -244,7 +244,7 @@ def _fast_structure(
     mode, any error) is handed to ``careful``, which converts it or raises a DecodeError that
     names the field.
     """
-    names: dict[str, Any] = {"cls": cls, "careful": careful, "known": known, "dict": dict}
+    names: dict[str, Any] = {"cls": cls, "careful": careful, "known": known}
     lines = [
         "def structure(data, _):",
         "    if type(data) is not dict:",
