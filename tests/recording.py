@@ -20,6 +20,7 @@ class Recorded:
     query_string: str
     headers: dict[str, str]
     body: bytes
+    peer_port: int | None = None  # the client's end of the connection (tells reuse apart)
 
     @property
     def json(self) -> Any:
@@ -34,6 +35,7 @@ class Reply:
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
     raw: bytes | None = None
+    stall_body: float = 0.0  # send the headers and half the body, then wait this long
 
     def encoded(self) -> bytes:
         if self.raw is not None:
@@ -81,6 +83,7 @@ class RecordingServer:
                 request.raw_path.partition("?")[2],
                 dict(request.headers),
                 body,
+                peer_port=_peer_port(request),
             )
         )
         if self.script:
@@ -95,8 +98,20 @@ class RecordingServer:
             assert request.transport is not None
             request.transport.close()
             return web.Response()
-        return web.Response(
-            status=reply.status,
-            body=reply.encoded(),
-            headers={"Content-Type": "application/json", **reply.headers},
-        )
+        headers = {"Content-Type": "application/json", **reply.headers}
+        if reply.stall_body:
+            payload = reply.encoded()
+            response = web.StreamResponse(status=reply.status, headers=headers)
+            response.content_length = len(payload)
+            await response.prepare(request)
+            await response.write(payload[: len(payload) // 2])
+            await asyncio.sleep(reply.stall_body)
+            await response.write(payload[len(payload) // 2 :])
+            await response.write_eof()
+            return response
+        return web.Response(status=reply.status, body=reply.encoded(), headers=headers)
+
+
+def _peer_port(request: web.Request) -> int | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return int(peer[1]) if peer else None

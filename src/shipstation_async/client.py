@@ -86,7 +86,9 @@ class ShipStation:
     every request is held until the window resets. Calls default to the ``interactive`` lane,
     which goes ahead of ``bulk`` work.
 
-    ``timeout`` bounds the wait for the server's answer (seconds, per read); ``max_wait``
+    ``timeout`` bounds the wait for the server's answer, counted from the moment the request
+    goes out (time held back by the rate limit does not count): seconds for the response
+    headers, and again for the body (on a ``session`` passed in: per read); ``max_wait``
     bounds how long an interactive call may wait for a budget slot before
     :class:`RateLimitError` (None waits indefinitely; bulk calls wait indefinitely unless
     given their own ``max_wait``); ``max_in_flight``
@@ -137,10 +139,14 @@ class ShipStation:
         )
         self._rate_limit = rate_limit or RateLimit()
         # Per read rather than in total, so that time spent holding a granted request during
-        # a 429 pause (inside aiohttp's call) is not taken for a slow server.
-        self._timeout = aiohttp.ClientTimeout(
+        # a 429 pause (inside aiohttp's call) is not taken for a slow server. On our own
+        # session, ReadDeadlines times the reads (cheaper); on a user's, aiohttp does.
+        self._connect_timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, timeout))
+        self._read_timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=min(10.0, timeout), sock_read=timeout
         )
+        self._deadlines: _http.ReadDeadlines | None = None
+        self._timeout_seconds = timeout
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
         self._hooks = tuple(hooks)
@@ -209,6 +215,8 @@ class ShipStation:
     async def aclose(self) -> None:
         """Close the session this client created (a session passed in is left open)."""
         self._closed = True
+        if self._deadlines is not None:
+            self._deadlines.close()
         if self._owns_session and self._session is not None:
             await self._session.close()
         elif self._session is not None and self._trace_config is not None:
@@ -244,6 +252,7 @@ class ShipStation:
                 # Sent by default, so that a request without a body passes no headers at all.
                 headers=dict(self._builder.common_headers),
             )
+            self._deadlines = _http.ReadDeadlines(self._timeout_seconds)
         return self._session
 
     def _scheduler(self) -> LoopScheduler:
@@ -433,7 +442,7 @@ class _Attempt(_http.AttemptContext):
         number: int,
         idempotent: bool,
     ) -> None:
-        super().__init__()
+        super().__init__(client._deadlines)
         self.client = client
         self.idempotent = idempotent
         self.session = session
@@ -517,7 +526,9 @@ class _Attempt(_http.AttemptContext):
                 self.session,
                 self.prepared,
                 self,
-                self.client._timeout,
+                self.client._connect_timeout
+                if self.deadlines is not None
+                else self.client._read_timeout,
                 self.client._builder.common_headers if self.client._owns_session else None,
             )
         except TransportError as exc:
