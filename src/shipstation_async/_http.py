@@ -75,7 +75,8 @@ class ReadDeadlines:
     timeout (at most every second), so a timeout fires up to that much late. An overdue
     request's connection is aborted, which fails its pending read, and it reports a timeout.
     The time a request is held before sending (a 429 pause) is not counted: the deadline
-    starts when its headers go out.
+    starts when its headers go out, so it covers uploading the body too (a stalled upload
+    times out; aiohttp's per-read timeout starts only once the body is written).
     """
 
     __slots__ = ("_entries", "_handle", "_period", "timeout")
@@ -112,15 +113,18 @@ class ReadDeadlines:
     def _check(self) -> None:
         now = time.monotonic()
         overdue = [ctx for ctx, (_, deadline) in self._entries.items() if deadline <= now]
-        for ctx in overdue:
-            transport, _ = self._entries.pop(ctx)
-            ctx.timed_out = True
-            transport.abort()  # the pending read fails; the connection is never reused
-        self._handle = (
-            asyncio.get_running_loop().call_later(self._period, self._check)
-            if self._entries
-            else None
-        )
+        try:
+            for ctx in overdue:
+                transport, _ = self._entries.pop(ctx)
+                ctx.timed_out = True
+                transport.abort()  # the pending read fails; the connection is never reused
+        finally:
+            # Re-armed whatever happened above: a stopped timer would time nothing out.
+            self._handle = (
+                asyncio.get_running_loop().call_later(self._period, self._check)
+                if self._entries
+                else None
+            )
 
 
 class RawResponse(NamedTuple):
@@ -161,15 +165,25 @@ _CURRENT_ATTEMPT: contextvars.ContextVar[AttemptContext | None] = contextvars.Co
 class ScheduledRequest(aiohttp.ClientRequest):
     """aiohttp's request with the scheduler's two hooks around writing the headers."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        ctx = _CURRENT_ATTEMPT.get()
+        if ctx is not None and ctx.timed_out:
+            # aiohttp re-sends a GET once when its connection drops, as an abort by
+            # ReadDeadlines does; it builds the new request before it connects, so refusing
+            # here costs no connection: a request that timed out is not sent again.
+            raise aiohttp.ServerTimeoutError("timed out; not re-sent")
+        super().__init__(*args, **kwargs)
+
     async def send(self, conn: Connection) -> aiohttp.ClientResponse:
         """Hold the request if a 429 pause began since its grant, send it, stamp the send."""
         ctx = _CURRENT_ATTEMPT.get()
         if ctx is None:
             return await super().send(conn)
-        if ctx.timed_out:
-            # aiohttp re-sends a GET once when its connection drops, as an abort by
-            # ReadDeadlines does: a request that timed out is not sent again behind our back.
-            raise aiohttp.ServerTimeoutError("timed out; not re-sent")
+        if ctx.deadlines is not None and ctx.sent:
+            # aiohttp re-sends after a dropped connection: the first send's deadline no longer
+            # applies (it would count the hold below, and the new connection gets its own).
+            ctx.deadlines.forget(ctx)
+            ctx.timed_out = False
         if ctx.must_hold():
             await ctx.before_send()
         try:
@@ -248,7 +262,10 @@ async def send(
                 try:
                     body = await response.read()
                 finally:
-                    # Before the connection goes back to the pool: never abort a reused one.
+                    # As soon as the body is in. aiohttp may already have pooled the connection
+                    # (when the last bytes arrived); no other request can take it before this
+                    # task resumes, and a check in between only aborts an idle connection,
+                    # which the pool then discards.
                     deadlines.forget(ctx)
             return RawResponse(
                 status=response.status,

@@ -87,8 +87,9 @@ class ShipStation:
     which goes ahead of ``bulk`` work.
 
     ``timeout`` bounds the wait for the server's answer, counted from the moment the request
-    goes out (time held back by the rate limit does not count): seconds for the response
-    headers, and again for the body (on a ``session`` passed in: per read); ``max_wait``
+    goes out (time held back by the rate limit does not count): seconds for the request body
+    to be sent and the response headers to arrive, and again for the response body (on a
+    ``session`` passed in: per read); ``max_wait``
     bounds how long an interactive call may wait for a budget slot before
     :class:`RateLimitError` (None waits indefinitely; bulk calls wait indefinitely unless
     given their own ``max_wait``); ``max_in_flight``

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import aiohttp
 import pytest
 
-from shipstation_async import Operation, TransportError
+from shipstation_async import Operation, RateLimit, RetryPolicy, TransportError
 from shipstation_async._http import AttemptContext, ReadDeadlines
 
 from ..conftest import NO_WAIT
@@ -121,3 +122,44 @@ async def test_each_phase_gets_the_full_timeout() -> None:
         async with make_client(recorder, timeout=0.4) as ss:
             assert await ss.request(GET) == body
         assert len(recorder.requests) == 1
+
+
+async def test_a_timed_out_request_opens_no_connection_for_aiohttps_re_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connects = 0
+    original = aiohttp.TCPConnector.connect
+
+    async def counting(self: aiohttp.TCPConnector, *args: Any, **kwargs: Any) -> Any:
+        nonlocal connects
+        connects += 1
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "connect", counting)
+    async with (
+        RecordingServer(Reply(delay=1.0)) as recorder,
+        make_client(recorder, timeout=0.2) as ss,
+    ):
+        with pytest.raises(TransportError):
+            await ss.request(GET)
+    assert connects == NO_WAIT.max_attempts  # one per attempt, none for a refused re-send
+
+
+async def test_time_aiohttps_re_send_waits_for_a_slot_is_not_taken_for_a_timeout() -> None:
+    # The first send's connection drops; aiohttp re-sends, and the re-send waits ~0.5 s for
+    # the next window (longer than the timeout), then drops too.
+    async with RecordingServer(Reply(drop=True)) as recorder:
+        ss = make_client(
+            recorder,
+            timeout=0.2,
+            rate_limit=RateLimit(1, 0.5),
+            retry=RetryPolicy(max_attempts=1, base=0.0),
+        )
+        async with ss:
+            started = time.monotonic()
+            with pytest.raises(TransportError) as info:
+                await ss.request(GET)
+            assert time.monotonic() - started >= 0.5
+        assert len(recorder.requests) == 2
+        assert "timed out" not in str(info.value)
+        assert "Disconnected" in str(info.value)
