@@ -29,7 +29,7 @@ from aiolimiter import AsyncLimiter
 from shipstation_async import Operation, RateLimit, ShipStation
 from shipstation_async._sansio import Credentials, decode_json, parse_rate_limit
 from shipstation_async.backfill import Backfill
-from shipstation_async.events import Event, RequestSent, ResponseReceived
+from shipstation_async.events import Event, RequestSent, ResponseReceived, RetryScheduled
 from shipstation_async.models import Order, converter
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
@@ -43,18 +43,24 @@ class Timeline:
 
     def __init__(self) -> None:
         self.first_send: float | None = None
+        self.sends: list[float] = []
         self.last_response = 0.0
         self.latencies: list[float] = []
         self.rejected = 0
+        self.retries = 0
 
     def __call__(self, event: Event) -> None:
         now = time.monotonic()
-        if isinstance(event, RequestSent) and self.first_send is None:
-            self.first_send = now
+        if isinstance(event, RequestSent):
+            self.sends.append(now)
+            if self.first_send is None:
+                self.first_send = now
         elif isinstance(event, ResponseReceived):
             self.last_response = now
             self.latencies.append(event.elapsed)
             self.rejected += event.status == 429
+        elif isinstance(event, RetryScheduled):
+            self.retries += 1
 
     @property
     def elapsed(self) -> float:
@@ -424,6 +430,14 @@ async def _budget_use(quick: bool, *, backfill: bool, window: float) -> Figures:
         "utilization_whole_windows": ideal_time(used, latency, window) / timeline.elapsed,
         "achieved_s": timeline.elapsed,
         "429s": timeline.rejected,
+        # Every send the hooks saw (aiohttp's re-sends on a dropped connection included) and
+        # the SDK's retries: more sends than requests means budget spent twice on one page.
+        "sends": len(timeline.sends),
+        "retries": timeline.retries,
+        "median_latency_s": latency,
+        # From the first of the last L sends to the last answer: how long the last window's
+        # work takes (the ideal counts one latency for it).
+        "last_window_s": timeline.last_response - timeline.sends[-L],
     }
 
 

@@ -139,15 +139,15 @@ class ShipStation:
             user_agent=user_agent or USER_AGENT,
         )
         self._rate_limit = rate_limit or RateLimit()
-        # Per read rather than in total, so that time spent holding a granted request during
-        # a 429 pause (inside aiohttp's call) is not taken for a slow server. On our own
-        # session, ReadDeadlines times the reads (cheaper); on a user's, aiohttp does.
-        self._connect_timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, timeout))
-        self._read_timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=min(10.0, timeout), sock_read=timeout
+        # Never a total, so that time spent holding a granted request during a 429 pause
+        # (inside aiohttp's call) is not taken for a slow server. On our own session,
+        # ReadDeadlines times the answer (cheaper); on a user's, aiohttp's per-read timeout.
+        self._deadlines = _http.ReadDeadlines(timeout) if session is None else None
+        self._aiohttp_timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=min(10.0, timeout),
+            sock_read=None if self._deadlines is not None else timeout,
         )
-        self._deadlines: _http.ReadDeadlines | None = None
-        self._timeout_seconds = timeout
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
         self._hooks = tuple(hooks)
@@ -253,7 +253,6 @@ class ShipStation:
                 # Sent by default, so that a request without a body passes no headers at all.
                 headers=dict(self._builder.common_headers),
             )
-            self._deadlines = _http.ReadDeadlines(self._timeout_seconds)
         return self._session
 
     def _scheduler(self) -> LoopScheduler:
@@ -305,7 +304,7 @@ class ShipStation:
             # A free slot without a coroutine; only a request that must wait queues.
             grant = scheduler.grant_now(lane, self._in_flight)
             if grant is None:
-                grant = await scheduler.wait_for_grant(
+                grant = await scheduler.acquire(
                     lane,
                     owner=self._in_flight,
                     deadline=deadline,
@@ -527,9 +526,7 @@ class _Attempt(_http.AttemptContext):
                 self.session,
                 self.prepared,
                 self,
-                self.client._connect_timeout
-                if self.deadlines is not None
-                else self.client._read_timeout,
+                self.client._aiohttp_timeout,
                 self.client._builder.common_headers if self.client._owns_session else None,
             )
         except TransportError as exc:
