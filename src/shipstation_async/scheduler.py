@@ -80,13 +80,16 @@ class _Room:
     server window narrow the interval, so a floored Reset costs far less than a whole second.
     ``basis`` is when the request whose answer set ``room`` was sent: an answer to a request
     sent later is a fresher view of the server's count and replaces it; an older one (a stale
-    header) can only lower it.
+    header) can only lower it. ``doubt`` is how much of the answer's Remaining was held back for
+    our sends it may not have counted yet (those in flight then): once they have all landed,
+    one probe can find out whether the server had counted them.
     """
 
     room: int
     earliest: float
     latest: float
     basis: float = -math.inf
+    doubt: int = 0
 
 
 @attrs.frozen
@@ -217,6 +220,22 @@ class Ledger:
     def _need(self, lane: Lane) -> int:
         return 1 if lane == "interactive" else 1 + self.reserve
 
+    def _doubt_blocks(self, need: int) -> bool | None:
+        """Whether only doubt keeps ``need`` slots back (None: no, or nothing keeps them back).
+
+        True when a probe could go now, False when it could once the answers in flight are in.
+        A room that subtracted sends the server may not have counted stays low until a fresher
+        answer, and at the end of a burst none may come: a single send (a probe) brings one.
+        """
+        waiting = bool(self._in_flight_sent or self._reserved or self._probe_out)
+        blocked = False
+        for room in self._rooms:
+            if room.room < need:
+                if room.room + room.doubt < need:
+                    return None
+                blocked = True
+        return (not waiting) if blocked else None
+
     # -- granting ----------------------------------------------------------------------------
 
     def try_grant(self, lane: Lane, now: float | None = None) -> Grant | None:
@@ -226,9 +245,13 @@ class Ledger:
             self._purge(now)
             if now < self._paused_until or (self._needs_probe and self._probe_out):
                 return None
-            if self._free() < self._need(lane):
-                return None
+            need = self._need(lane)
             probe = self._needs_probe
+            if self._free() < need:
+                local_free = self.limit - self._sent_in_window() - self._reserved
+                if local_free < need or not self._doubt_blocks(need):
+                    return None
+                probe = True  # its answer is the fresh count the doubtful room waits for
             if probe:
                 self._probe_out = True
             self._reserved += 1
@@ -256,6 +279,9 @@ class Ledger:
                 if deficit > self._sent_in_window():
                     return None
                 when = max(when, self._stamps[self._expired + deficit - 1] + self.span)
+            doubt = self._doubt_blocks(need) if deficit <= 0 else None
+            if doubt is not None:
+                return when if doubt else None  # a probe now, or after the answers in flight
             for room in self._rooms:
                 if room.room < need:
                     when = max(when, room.latest + self.margin)
@@ -436,6 +462,7 @@ class Ledger:
         else:
             uncounted = len(self._in_flight_sent) + self._reserved
         room = max(0, headers.remaining - uncounted)
+        doubt = headers.remaining - room
         self._server_remaining = headers.remaining
         self._server_reset_at = at + reset
         for existing in self._rooms:
@@ -452,13 +479,19 @@ class Ledger:
                     # instead of staying low for the rest of the window.
                     existing.room = room
                     existing.basis = sent_at
+                    existing.doubt = doubt
                 else:
-                    # A stale header (an older request's answer) can only lower room.
+                    # A stale header (an older request's answer) can only lower room, and
+                    # what room could be once the doubt is cleared.
+                    bound = min(existing.room + existing.doubt, room + doubt)
                     existing.room = min(existing.room, room)
+                    existing.doubt = bound - existing.room
                 self._log_landed(sent_at, headers.remaining, earliest, latest)
                 return
         basis = sent_at if observed else -math.inf
-        self._rooms.append(_Room(room=room, earliest=earliest, latest=latest, basis=basis))
+        self._rooms.append(
+            _Room(room=room, earliest=earliest, latest=latest, basis=basis, doubt=doubt)
+        )
         if len(self._rooms) > _MAX_ROOMS:
             # A server whose Reset does not count down would add a room per answer: fold the
             # two oldest into one that is never less strict (the lower room, the wider span).
@@ -604,7 +637,7 @@ class LoopScheduler:
         return {lane: sum(1 for w in q if not w.future.done()) for lane, q in self._queues.items()}
 
     def grant_now(self, lane: Lane, owner: InFlightLimit | None) -> Grant | None:
-        """A slot for ``lane`` at once, or None (then :meth:`wait_for_grant` queues).
+        """A slot for ``lane`` at once, or None (then :meth:`acquire` queues).
 
         Given only when nobody waits ahead of it and the budget and ``owner``'s cap allow.
         """
@@ -630,31 +663,14 @@ class LoopScheduler:
     ) -> Grant:
         """A slot in ``lane`` (and room under ``owner``'s in-flight cap), waiting if need be.
 
-        :meth:`grant_now` first, else :meth:`wait_for_grant`.
+        :meth:`grant_now` first, else the request queues; ``front`` puts it ahead of its lane
+        (retries). Raises :class:`RateLimitError` (``sent=False``) at once when the budget
+        cannot have room before ``deadline``, or when the deadline passes while waiting. On
+        cancellation a slot already granted is returned.
         """
         grant = self.grant_now(lane, owner)
         if grant is not None:
             return grant
-        return await self.wait_for_grant(
-            lane, owner=owner, deadline=deadline, front=front, method=method, path=path
-        )
-
-    async def wait_for_grant(
-        self,
-        lane: Lane,
-        *,
-        owner: InFlightLimit | None,
-        deadline: float | None,
-        front: bool = False,
-        method: str = "",
-        path: str = "",
-    ) -> Grant:
-        """Queue in ``lane`` for a slot, when :meth:`grant_now` had none to give.
-
-        ``front`` puts the request ahead of its lane (retries). Raises :class:`RateLimitError`
-        (``sent=False``) at once when the budget cannot have room before ``deadline``, or when
-        the deadline passes while waiting. On cancellation a slot already granted is returned.
-        """
         loop = asyncio.get_running_loop()
         ledger = self.ledger
         now = ledger.clock()

@@ -443,3 +443,41 @@ def test_repeated_429s_back_off_up_to_a_period() -> None:
     assert rejected is not None
     ledger.complete(rejected, 429, headers(0, 0.1))  # a success in between: back to Reset
     assert ledger.next_opportunity("interactive") == pytest.approx(clock.now + 0.6)
+
+
+def test_a_room_low_only_for_sends_then_in_flight_is_checked_by_one_probe() -> None:
+    """The end of a burst: the freshest answer arrives first, the rest of the burst after it.
+
+    Room stays at the safe bound (sends in flight when the freshest answer was counted are
+    subtracted), and no fresher answer will come to lift it: once every answer is in, one
+    probe asks the server; its answer gives the rest of the window back.
+    """
+    ledger, clock = make()
+    warm(ledger, clock)  # 9 left after the probe
+    a, b, c = send_spaced(ledger, clock, 3)  # the server counts them in order: 8, 7, 6 left
+    ledger.complete(c, 200, headers(6, 9.0))  # a and b still in flight: room 4 for now
+    ledger.complete(a, 200, headers(8, 9.0))  # older answers can only lower room
+    ledger.complete(b, 200, headers(7, 9.0))
+    assert ledger.snapshot({}).remaining == 4
+    d, e, f, g = send_spaced(ledger, clock, 4)  # counted: 5, 4, 3, 2 left
+    assert grant_and_send(ledger) is None
+    ledger.complete(g, 200, headers(2, 9.0))  # d, e, f in flight: room 0 for now
+    assert ledger.try_grant("interactive") is None  # no probe while answers are out
+    assert ledger.next_opportunity("interactive") is None  # their answers will tell
+    for grant, remaining in ((d, 5), (e, 4), (f, 3)):
+        ledger.complete(grant, 200, headers(remaining, 9.0))
+    assert ledger.next_opportunity("interactive") == clock.now  # now: a probe may go
+    probe = grant_and_send(ledger)
+    assert probe is not None and probe.probe
+    assert grant_and_send(ledger) is None  # one probe at a time
+    ledger.complete(probe, 200, headers(1, 9.0))  # the server counted all of ours
+    assert sum(grant_and_send(ledger) is not None for _ in range(10)) == 1
+
+
+def test_no_probe_when_the_server_certainly_has_no_room() -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    (a,) = send_spaced(ledger, clock, 1)
+    ledger.complete(a, 200, headers(0, 9.0))  # nothing else in flight: certainly none left
+    assert ledger.try_grant("interactive") is None
+    assert ledger.next_opportunity("interactive") == pytest.approx(clock.now + 9.0 + 0.5)
