@@ -8,6 +8,7 @@ as consistent as the wire format (which carries no offset) allows.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,28 +43,35 @@ def now_ms() -> int:
     return naive_to_ms(datetime.now(PACIFIC).replace(tzinfo=None))
 
 
+@functools.lru_cache(maxsize=8192)
+def _day_text(day: int) -> str:
+    # Orders cluster in a few days per page: the calendar arithmetic is done once per day.
+    d = _EPOCH + timedelta(days=day)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+def _clock_text(ms: int) -> str:
+    # "YYYY-MM-DDTHH:MM:SS.mmm"; floor division matches timedelta's for negative counts.
+    day, rest = divmod(ms, MS_PER_DAY)
+    seconds, millis = divmod(rest, MS_PER_SECOND)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_day_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
+
+
 def format_order_ts(ms: int) -> str:
     """Format as orders do: ``2015-06-29T08:46:27.8230000`` (7 fractional digits)."""
-    d = ms_to_naive(ms)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
-        f".{ms % 1000:03d}0000"
-    )
+    return _clock_text(ms) + "0000"
 
 
 def format_item_ts(ms: int) -> str:
     """Format as order items do: ``2015-07-16T14:00:34.823`` (3 fractional digits)."""
-    d = ms_to_naive(ms)
-    return (
-        f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
-        f".{ms % 1000:03d}"
-    )
+    return _clock_text(ms)
 
 
 def format_date(ms: int) -> str:
     """Format a plain date as shipDate does: ``2015-07-02``."""
-    d = ms_to_naive(ms)
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return _day_text(ms // MS_PER_DAY)
 
 
 def parse_ts(text: str) -> int:

@@ -501,9 +501,17 @@ class OrderStore:
                 return dense[0] + dense[1]
         return self.start_ms + i * self._step + self._h(i, 0) % self._step
 
-    def _dates(self, i: int) -> tuple[int, int, int | None]:
-        """(orderDate, modifyDate, paymentDate) of generated index ``i``."""
-        create = self.create_ms(i)
+    def _dates(
+        self, i: int, create: int | None = None, status: str | None = None
+    ) -> tuple[int, int, int | None]:
+        """(orderDate, modifyDate, paymentDate) of generated index ``i``.
+
+        ``create`` and ``status``: its createDate and generated status, when the caller has them.
+        """
+        if create is None:
+            create = self.create_ms(i)
+        if status is None:
+            status = self._status_generated(i)
         hd = self._h(i, 3)
         u = (hd & 0xFFFF) / 65536.0
         if u < 0.25:
@@ -513,9 +521,9 @@ class OrderStore:
             modify = min(create + 1 + lag, self.end_ms)
             modify = max(modify, create)
         order = (create - ((hd >> 16) & 0xFFFFFFFF) % (36 * MS_PER_HOUR)) // 1000 * 1000
-        if self._status_generated(i) == "shipped":
-            modify = max(modify, self.ship_ms(i))
-        if self._status_generated(i) == "awaiting_payment":
+        if status == "shipped":
+            modify = max(modify, self.ship_ms(i, create))
+        if status == "awaiting_payment":
             payment = None
         else:
             payment = min(order + ((hd >> 48) % 600) * MS_PER_SECOND, create)
@@ -534,18 +542,20 @@ class OrderStore:
             return None
         return "label" if self._h(i, 4) % 100 < _LABEL_SHARE else "marked"
 
-    def ship_ms(self, i: int) -> int:
+    def ship_ms(self, i: int, create: int | None = None) -> int:
         """When generated order ``i`` shipped (its shipment's or fulfillment's createDate).
 
         It lies between the order's createDate and the start of index ``i + 1``'s time slot,
         so it rises strictly with ``i``: shipment createDate filters can bisect. In a dense
         second it lies in the next second, at the order's offset (rising or equal).
+        ``create``: its createDate, when the caller has it.
         """
         if self._dense_starts:
             dense = self._dense_offset(i)
             if dense is not None:
                 return dense[0] + MS_PER_SECOND + dense[1]
-        create = self.create_ms(i)
+        if create is None:
+            create = self.create_ms(i)
         slot_end = self.start_ms + (i + 1) * self._step
         return create + (self._h(i, 4) >> 8) % max(1, slot_end - create)
 
@@ -567,11 +577,15 @@ class OrderStore:
         return self._user_ids[(h5 >> 48) % len(self._user_ids)]
 
     def _gen_service(
-        self, i: int, destination: _Customer | None = None, ounces: int | None = None
+        self,
+        i: int,
+        destination: _Customer | None = None,
+        ounces: int | None = None,
+        status: str | None = None,
     ) -> tuple[tuple[str, str, str, str], bool]:
         """((carrierCode, serviceCode, requested service, packageCode), has a service).
 
-        ``destination`` and ``ounces``: the order's, when the caller has them already.
+        ``destination``, ``ounces`` and ``status``: the order's, when the caller has them.
         """
         if destination is None or ounces is None:
             customer, recipient, h1 = self._people(i)
@@ -586,7 +600,8 @@ class OrderStore:
             service = _data.SERVICES[2]  # ground advantage
         if service[1] == "usps_first_class_package_international" and ounces > 64:
             service = _data.INTL_SERVICES[0]  # priority mail international
-        status = self._status_generated(i)
+        if status is None:
+            status = self._status_generated(i)
         has = status == "shipped" or (
             status in ("awaiting_shipment", "on_hold") and (h6 >> 32) % 2 == 0
         )
@@ -652,8 +667,10 @@ class OrderStore:
             return c
         return None
 
-    def _store_index(self, i: int) -> int:
-        return _STORE_TABLE[(self._h(i, 0) >> 48) % len(_STORE_TABLE)] % len(self._stores)
+    def _store_index(self, i: int, h0: int | None = None) -> int:
+        if h0 is None:
+            h0 = self._h(i, 0)
+        return _STORE_TABLE[(h0 >> 48) % len(_STORE_TABLE)] % len(self._stores)
 
     def _order_number(self, i: int) -> str:
         return f"{self._stores[self._store_index(i)]['_prefix']}{100001 + i}"
@@ -1012,11 +1029,12 @@ class OrderStore:
         }
 
     def _build(self, i: int) -> JSON:
+        # Each derivation reads the hashes and dates it shares with the others only once.
         h0 = self._h(i, 0)
         create = self.create_ms(i)
-        order_date, modify, payment = self._dates(i)
-        status = self._status_generated(i)
-        store = self._stores[self._store_index(i)]
+        status = _STATUS_TABLE[(h0 >> 40) % len(_STATUS_TABLE)]  # as _status_generated(i)
+        order_date, modify, payment = self._dates(i, create, status)
+        store = self._stores[self._store_index(i, h0)]
         customer, recipient, h1 = self._people(i)
         lines, discount = self._lines(h1)
         rnd = random.Random(self._h(i, 2))
@@ -1086,9 +1104,9 @@ class OrderStore:
         international = (recipient or customer).country != "US"
 
         (carrier_code, service_code, requested, package_code), has_service = self._gen_service(
-            i, recipient or customer, sum(_data.PRODUCTS[p][2] * q for p, q in lines)
+            i, recipient or customer, sum(_data.PRODUCTS[p][2] * q for p, q in lines), status
         )
-        ship_date = format_date(self.ship_ms(i)) if status == "shipped" else None
+        ship_date = format_date(self.ship_ms(i, create)) if status == "shipped" else None
         hold_until = None  # generated holds last until restored
         ship_by = None
         if rnd.random() < 0.7:

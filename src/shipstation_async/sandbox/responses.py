@@ -14,7 +14,8 @@ JSON_CONTENT_TYPE = "application/json"
 def json_response(data: Any, *, status: int = 200) -> web.Response:
     """A JSON response as ShipStation sends it (``application/json; charset=utf-8``)."""
     return web.Response(
-        body=json.dumps(data, separators=(",", ":")).encode(),
+        # Bodies are trees built per request, never cyclic: skipping the check saves ~10%.
+        body=json.dumps(data, separators=(",", ":"), check_circular=False).encode(),
         status=status,
         content_type=JSON_CONTENT_TYPE,
         charset="utf-8",
