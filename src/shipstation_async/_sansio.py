@@ -95,6 +95,23 @@ class Credentials:
         raw = f"{self.api_key}:{self.api_secret}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
+    def redact(self, text: str) -> str:
+        """``text`` with this credential taken out: the header's token, the secret.
+
+        For error bodies, which a gateway or proxy may fill with the request's own headers.
+        A secret shorter than 8 characters cannot be told apart from ordinary words and is
+        left (ShipStation's secrets are 32).
+        """
+        token = self.authorization.removeprefix("Basic ")
+        secrets_ = (token, self.api_secret) if len(self.api_secret) >= 8 else (token,)
+        for secret in secrets_:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+
+REDACTED = "[redacted]"
+
 
 @attrs.frozen
 class PreparedRequest:
@@ -379,13 +396,18 @@ def error_for_status(
     method: str,
     path: str,
     retry_after: float | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> APIError:
     """Map an error response (status >= 400) to the matching :class:`APIError` subclass.
 
     Understands ShipStation's ASP.NET bodies (``Message``, ``ExceptionMessage``, ``ModelState``),
     the 429 body (``{"message": "Too Many Requests"}``) and plain-text bodies (a 401 may be text).
+    ``redact`` (:meth:`Credentials.redact`) cleans the body first, so that an echo of the
+    request's headers carries no credential into the error's message, details or body.
     """
     text = body.decode("utf-8", errors="replace")
+    if redact is not None:
+        text = redact(text)
     try:
         payload: Any = json.loads(text, parse_float=Decimal) if text.strip() else None
     except ValueError:
@@ -404,13 +426,21 @@ def error_for_status(
     return cls(message, status=status, method=method, path=path, details=details, body=text)
 
 
-def decode_response(status: int, body: bytes, *, method: str, path: str) -> Any:
+def decode_response(
+    status: int,
+    body: bytes,
+    *,
+    method: str,
+    path: str,
+    redact: Callable[[str], str] | None = None,
+) -> Any:
     """Decode a successful response's body; raise the typed error for an error status.
 
     An empty body (204, or the 200 with no content that unsubscribe returns) decodes to None.
+    ``redact``: as for :func:`error_for_status`.
     """
     if status >= 400:
-        raise error_for_status(status, body, method=method, path=path)
+        raise error_for_status(status, body, method=method, path=path, redact=redact)
     if not body or body.isspace():
         return None
     return decode_json(body)

@@ -348,7 +348,9 @@ class ShipStation:
                 self._emit(RetryScheduled(method, path, attempt + 1, 0.0, "429 Too Many Requests"))
                 continue  # the ledger holds everyone until the window resets
             if status >= 500:
-                error = error_for_status(status, raw.body, method=method, path=path)
+                error = error_for_status(
+                    status, raw.body, method=method, path=path, redact=self._credentials.redact
+                )
                 if not idempotent:
                     raise AmbiguousRequestError(
                         f"ShipStation answered {status}; the request may have taken effect, so it "
@@ -364,7 +366,9 @@ class ShipStation:
             if headers_out is not None:
                 headers_out.update(raw.headers)
             try:
-                answer = decode_response(status, raw.body, method=method, path=path)
+                answer = decode_response(
+                    status, raw.body, method=method, path=path, redact=self._credentials.redact
+                )
             except APIError as error:
                 if ambiguous and operation.recover is not None:
                     recovered = operation.recover(error)

@@ -408,6 +408,32 @@ async def test_secret_never_appears_in_repr_errors_logs_or_hooks(
         assert authorization.split()[1] not in text
 
 
+async def test_an_error_body_echoing_the_credential_is_redacted(
+    recorder: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Some gateways answer with the request's own headers in the page.
+    caplog.set_level(logging.DEBUG)
+    async with make_client(recorder, retry=RetryPolicy(max_attempts=1)) as ss:
+        authorization = ss._credentials.authorization
+        echo = f"Bad gateway. Authorization: {authorization}; password={SECRET}"
+        recorder.reply(
+            Reply(502, raw=echo.encode()),
+            Reply(400, {"Message": echo, "ModelState": {"auth": [authorization]}}),
+        )
+        with pytest.raises(ServerError) as gateway:
+            await ss.orders.get(1)
+        with pytest.raises(BadRequestError) as invalid:
+            await ss.orders.get(1)
+    for error in (gateway.value, invalid.value):
+        texts = [str(error), repr(error), error.message, str(error.details), str(error.body)]
+        for text in texts:
+            assert SECRET not in text
+            assert authorization.split()[1] not in text
+        assert "Bad gateway. Authorization: Basic [redacted]; password=[redacted]" in error.message
+    assert invalid.value.details == {"auth": ["Basic [redacted]"]}
+    assert SECRET not in caplog.text and authorization.split()[1] not in caplog.text
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_user_session_auth_is_ignored_and_session_left_open(
     recorder: RecordingServer,

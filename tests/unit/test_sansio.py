@@ -282,3 +282,12 @@ async def test_the_jsonl_sink_writes_what_the_api_sent(tmp_path: Any) -> None:
     await sink.write([decode_json(line) for line in lines])
     sink.close()
     assert (tmp_path / "out.jsonl").read_bytes() == b"\n".join(lines) + b"\n"
+
+
+def test_redact_takes_out_the_token_and_a_long_secret_only() -> None:
+    creds = Credentials("key", "0123456789abcdef")
+    token = creds.authorization.split()[1]
+    text = f"echo: Authorization: Basic {token}; raw 0123456789abcdef; key stays"
+    assert creds.redact(text) == "echo: Authorization: Basic [redacted]; raw [redacted]; key stays"
+    # A secret this short cannot be told from ordinary words: only the token goes.
+    assert CREDS.redact(f"Rocks {CREDS.authorization}") == "Rocks Basic [redacted]"
