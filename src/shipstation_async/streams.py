@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -70,6 +71,24 @@ class Walk:
     sort_by: str = "CreateDate"
     """The sort key matching ``date_key`` (ModifyDate for an incremental walk)."""
 
+    def record_key(self, record: Mapping[str, Any]) -> str:
+        """The record's ``date_key`` as a :func:`wall_key`; :class:`DecodeError` if unusable.
+
+        A stream places every record in time by it, so a record without one cannot be walked.
+        """
+        value = record.get(self.date_key)
+        if isinstance(value, str):
+            key = wall_key(value)
+            if _KEY_SHAPE.fullmatch(key):
+                return key
+        raise DecodeError(
+            f"{self.path}: a record ({self.id_key}={record.get(self.id_key)!r}) has no usable "
+            f"{self.date_key} ({value!r}), which a stream needs to place it"
+        )
+
+
+_KEY_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}")
+
 
 def wall_key(text: str) -> str:
     """A server timestamp as a fixed-width wall-clock key that sorts like time.
@@ -90,7 +109,10 @@ def key_of(moment: datetime) -> str:
 
 
 def _second(key: str) -> datetime:
-    return datetime.strptime(key[:19], "%Y-%m-%dT%H:%M:%S")
+    try:
+        return datetime.strptime(key[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:  # shaped like a time but not one ("2024-13-45T...")
+        raise DecodeError(f"not a timestamp the server could have written: {key!r}") from None
 
 
 def _query_time(moment: datetime) -> str:
@@ -563,6 +585,9 @@ class ItemStream(Generic[T]):
         data = await self._client.request(operation, lane=self._lane, headers_out=headers)
         if not isinstance(data, Mapping) or not isinstance(data.get(self._walk.envelope), list):
             raise DecodeError(f"expected an object with a {self._walk.envelope!r} list")
+        walk = self._walk
+        if not all(isinstance(record, Mapping) for record in data[walk.envelope]):
+            raise DecodeError(f"{walk.path}: an entry of {walk.envelope!r} is not an object")
         return data
 
     async def _probe(self) -> tuple[str | None, datetime]:
@@ -575,7 +600,7 @@ class ItemStream(Generic[T]):
         query = {"sortBy": self._walk.sort_by, "sortDir": "ASC", "page": 1, "pageSize": 1}
         data = await self._get(query, headers)
         records = data[self._walk.envelope]
-        oldest = wall_key(str(records[0].get(self._walk.date_key) or "")) if records else None
+        oldest = self._walk.record_key(records[0]) if records else None
         try:
             server_now = parsedate_to_datetime(headers["Date"])
         except (KeyError, TypeError, ValueError):
@@ -609,7 +634,7 @@ class ItemStream(Generic[T]):
             data = await self._get(self._page_query(second - timedelta(seconds=1), high, 1))
             records = data[walk.envelope]
             total = _count(data.get("total"))
-            keys = [wall_key(str(r.get(walk.date_key) or "")) for r in records]
+            keys = [walk.record_key(r) for r in records]
             if len(records) < size or (keys and keys[-1] > part.end):
                 accepted = [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
                 self._left[index] = 0
@@ -657,11 +682,11 @@ class ItemStream(Generic[T]):
             check = await self._get(self._page_query(low, high, 1))
             for batch in batches:
                 for record in batch:
-                    key = wall_key(str(record.get(walk.date_key) or ""))
+                    key = walk.record_key(record)
                     if key[:19] == prefix and part.contains(key):
                         found[record.get(walk.id_key)] = record
             if _count(check.get("total")) == total:
-                return sorted(found.values(), key=lambda r: wall_key(str(r.get(walk.date_key))))
+                return sorted(found.values(), key=walk.record_key)
         raise StreamError(f"{walk.path}: the records of {prefix} kept changing; try again later")
 
     async def _walk_offsets(self, queue: asyncio.Queue[Any]) -> None:

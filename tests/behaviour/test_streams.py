@@ -10,10 +10,17 @@ from typing import Any
 
 import pytest
 
-from shipstation_async import InvalidRequestError, RateLimit, RetryPolicy, ShipStation
+from shipstation_async import (
+    DecodeError,
+    InvalidRequestError,
+    RateLimit,
+    RetryPolicy,
+    ShipStation,
+)
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 from tests.behaviour._helpers import newest_created
+from tests.recording import RecordingServer, Reply
 
 LIMIT = RateLimit(1000, 60.0)
 ITERATIONS_AFTER_BREAK = 2  # what the streams issue asks; one is enough today
@@ -266,3 +273,38 @@ async def test_a_second_holding_more_than_a_page_is_read_whole(
     streamed = [o.order_id async for o in ss.orders.iter(page_size=10, concurrency=2)]
     assert sorted(streamed) == sorted(expected)
     assert dense_reads  # the page-by-page path was taken
+
+
+GOOD_RECORD = {
+    "orderId": 1,
+    "orderNumber": "A-1",
+    "orderKey": "k-1",
+    "orderDate": "2024-01-01T10:00:00.0000000",
+    "createDate": "2024-01-01T10:00:00.0000000",
+    "modifyDate": "2024-01-01T10:00:00.0000000",
+    "orderStatus": "shipped",
+}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {**GOOD_RECORD, "createDate": None},
+        {**GOOD_RECORD, "createDate": "not a date"},
+        {**GOOD_RECORD, "createDate": "2024-13-45T10:00:00.0000000"},
+        5,
+    ],
+    ids=["null date", "garbage date", "impossible date", "not an object"],
+)
+async def test_a_malformed_record_ends_a_stream_with_a_decode_error(
+    recorder: RecordingServer, record: Any
+) -> None:
+    recorder.default = Reply(body={"orders": [record], "total": 1, "page": 1, "pages": 1})
+    async with ShipStation(
+        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
+    ) as client:
+        with pytest.raises(DecodeError, match=r"createDate|not an object|not a timestamp"):
+            async with client.orders.iter() as stream:
+                async for _ in stream:
+                    pass
+        assert recorder.requests  # it was the answer that failed, not the call
