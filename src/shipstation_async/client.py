@@ -30,6 +30,7 @@ from ._sansio import (
 from .errors import (
     AmbiguousRequestError,
     APIError,
+    ClientClosedError,
     ConfigurationError,
     RateLimitError,
     ShipStationError,
@@ -129,6 +130,7 @@ class ShipStation:
             )
         if timeout <= 0:
             raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+        self._timeout = timeout
         if max_wait is not None and max_wait < 0:
             raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
         self._credentials = Credentials(api_key, api_secret)
@@ -213,9 +215,26 @@ class ShipStation:
         """Create the HTTP session now (otherwise the first request does it)."""
         self._ensure_session()
 
-    async def aclose(self) -> None:
-        """Close the session this client created (a session passed in is left open)."""
+    async def aclose(self, *, grace: float | None = None) -> None:
+        """Stop taking requests, let those already on their way finish, close the session.
+
+        Calls made from now on, and calls still waiting for a budget slot, raise
+        :class:`ClientClosedError` at once: none of them was sent. Requests already granted
+        a slot or on the wire get up to ``grace`` seconds (default: ``timeout``) to complete,
+        so that a label purchase in flight at shutdown finishes and reports its outcome
+        instead of being cut off into an ambiguous one. Then the session this client created
+        is closed (a session passed in is left open). Calling it again does nothing.
+        """
+        if self._closed and self._session is None:
+            return
         self._closed = True
+        scheduler = self._loop_scheduler
+        if scheduler is not None and scheduler.serves(asyncio.get_running_loop()):
+            scheduler.fail_group(self._in_flight, self._closed_error)
+        grace = self._timeout if grace is None else grace
+        if self._in_flight.count and grace > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._in_flight.wait_idle(), grace)
         if self._deadlines is not None:
             self._deadlines.close()
         if self._owns_session and self._session is not None:
@@ -243,9 +262,13 @@ class ShipStation:
             return self._ledger.snapshot({"interactive": 0, "bulk": 0})
         return loop_scheduler_for(self._ledger, loop).status()
 
+    @staticmethod
+    def _closed_error() -> ClientClosedError:
+        return ClientClosedError("this ShipStation client is closed; the request was not sent")
+
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ConfigurationError("this ShipStation client is closed; create a new one")
+            raise self._closed_error()
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
@@ -300,6 +323,8 @@ class ShipStation:
         front = False
         attempt = 0
         while True:
+            if self._closed:  # a retry after aclose() began
+                raise self._closed_error()
             attempt += 1
             # A free slot without a coroutine; only a request that must wait queues.
             grant = scheduler.grant_now(lane, self._in_flight)
@@ -503,6 +528,7 @@ class _Attempt(_http.AttemptContext):
             front=True,
             method=self.prepared.method,
             path=self.prepared.path,
+            group=self.client._in_flight,
         )
 
     async def run_shielded(self) -> tuple[_http.RawResponse, RateLimitHeaders | None]:

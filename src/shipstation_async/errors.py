@@ -14,6 +14,13 @@ class ConfigurationError(ShipStationError):
     """The client or sandbox was configured wrongly (missing credentials, bad limits)."""
 
 
+class ClientClosedError(ConfigurationError):
+    """The client was closed; the request was not sent.
+
+    It was made, or was still waiting for a budget slot, after :meth:`ShipStation.aclose` began.
+    """
+
+
 class InvalidRequestError(ShipStationError, ValueError):
     """Bad input caught before any request was sent; ``field`` names the offending argument."""
 

@@ -594,10 +594,27 @@ class InFlightLimit:
         self.maximum = maximum
         self.count = 0
         self._bulk_maximum = maximum - 1 if maximum > 1 else maximum
+        self._idle: list[asyncio.Future[None]] = []
 
     def has_room(self, lane: Lane) -> bool:
         """Whether one more request of ``lane`` may start."""
         return self.count < (self.maximum if lane == "interactive" else self._bulk_maximum)
+
+    def release(self) -> None:
+        """One request finished (or gave its slot back)."""
+        self.count -= 1
+        if not self.count and self._idle:
+            for future in self._idle:
+                if not future.done():
+                    future.set_result(None)
+            self._idle.clear()
+
+    async def wait_idle(self) -> None:
+        """Return once no request holds a slot (those granted, sending or awaiting an answer)."""
+        if self.count:
+            future = asyncio.get_running_loop().create_future()
+            self._idle.append(future)
+            await future
 
 
 @attrs.define(eq=False)
@@ -606,6 +623,7 @@ class _Waiter:
     lane: Lane
     owner: InFlightLimit | None
     deadline: float | None
+    group: object | None  # whose request it is (a client closing fails its own waiters)
     timer: asyncio.TimerHandle | None = None
 
 
@@ -660,13 +678,15 @@ class LoopScheduler:
         front: bool = False,
         method: str = "",
         path: str = "",
+        group: object | None = None,
     ) -> Grant:
         """A slot in ``lane`` (and room under ``owner``'s in-flight cap), waiting if need be.
 
         :meth:`grant_now` first, else the request queues; ``front`` puts it ahead of its lane
         (retries). Raises :class:`RateLimitError` (``sent=False``) at once when the budget
         cannot have room before ``deadline``, or when the deadline passes while waiting. On
-        cancellation a slot already granted is returned.
+        cancellation a slot already granted is returned. ``group`` (default ``owner``) names
+        whose request it is, for :meth:`fail_group`.
         """
         grant = self.grant_now(lane, owner)
         if grant is not None:
@@ -684,7 +704,9 @@ class LoopScheduler:
                     retry_after=when - now,
                     sent=False,
                 )
-        waiter = _Waiter(loop.create_future(), lane, owner, deadline)
+        waiter = _Waiter(
+            loop.create_future(), lane, owner, deadline, owner if group is None else group
+        )
         if front:
             self._queues[lane].appendleft(waiter)
         else:
@@ -711,15 +733,30 @@ class LoopScheduler:
 
     def _give_back(self, grant: Grant, owner: InFlightLimit | None) -> None:
         if owner is not None:
-            owner.count -= 1
+            owner.release()
         self.ledger.release(grant)
         self.wake()
 
     def owner_released(self, owner: InFlightLimit) -> None:
         """An in-flight request of ``owner`` finished: waiters it blocked may go."""
-        owner.count -= 1
+        owner.release()
         if self.has_waiters:
             self.wake()
+
+    def fail_group(self, group: object, error: Callable[[], BaseException]) -> int:
+        """Fail every request of ``group`` still waiting for a slot with ``error()``.
+
+        None of them was sent (or, for a re-send, sent again). Returns how many there were.
+        """
+        failed = 0
+        for queue in self._queues.values():
+            for waiter in [w for w in queue if w.group is group and not w.future.done()]:
+                self._discard(waiter)
+                waiter.future.set_exception(error())
+                failed += 1
+        if failed:
+            self.wake()  # the others may now be granted what these held back
+        return failed
 
     def _discard(self, waiter: _Waiter) -> None:
         try:

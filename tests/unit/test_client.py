@@ -15,6 +15,7 @@ from shipstation_async import (
     AmbiguousRequestError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConfigurationError,
     NotFoundError,
     Operation,
@@ -460,6 +461,67 @@ async def test_closed_client_refuses_requests(recorder: RecordingServer) -> None
     await ss.aclose()
     with pytest.raises(ConfigurationError):
         await ss.orders.get(1)
+
+
+async def test_aclose_fails_waiting_calls_at_once_and_lets_a_label_purchase_finish(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(), delay=0.5)
+    recorder.reply(Reply(body={"shipmentId": 7}, headers=rl(), delay=0.5))
+    ss = make_client(recorder, max_in_flight=1)
+    label = asyncio.ensure_future(ss.request(LABEL))  # takes the one in-flight slot
+    waiting = [asyncio.ensure_future(ss.orders.get(n)) for n in range(1, 4)]
+    await asyncio.sleep(0.2)  # the purchase is on the wire; the reads wait for the slot
+    started = time.monotonic()
+    await ss.aclose()
+    # The purchase completed and its caller has the answer, not an ambiguous error.
+    assert await label == {"shipmentId": 7}
+    assert time.monotonic() - started < 1.0
+    for call in waiting:
+        with pytest.raises(ClientClosedError):
+            await call
+    assert [r.path for r in recorder.requests] == ["/shipments/createlabel"]
+    with pytest.raises(ClientClosedError):
+        await ss.orders.get(1)
+    await ss.aclose()  # again: nothing to do
+
+
+async def test_aclose_fails_calls_held_by_the_budget_without_sending_them(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(remaining=1, limit=2))
+    ss = make_client(recorder, rate_limit=RateLimit(2, 60.0), max_wait=None)
+    await ss.orders.get(1)
+    await ss.orders.get(2)
+    waiting = [asyncio.ensure_future(ss.orders.get(n)) for n in range(1, 4)]
+    await asyncio.sleep(0.1)
+    assert ss.rate_limit_status().queued["interactive"] == 3
+    started = time.monotonic()
+    await ss.aclose()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(r, ClientClosedError) for r in results)
+    assert time.monotonic() - started < 0.5  # not held until the window resets
+    assert len(recorder.requests) == 2
+
+
+async def test_aclose_ends_retries_and_cuts_off_requests_past_the_grace(
+    recorder: RecordingServer,
+) -> None:
+    recorder.reply(
+        Reply(500, {"Message": "x"}, headers={"Retry-After": "0.3"}),  # the read's retry waits
+        Reply(body={"shipmentId": 7}, headers=rl(), delay=2.0),  # the purchase: too slow
+    )
+    ss = make_client(recorder, retry=RetryPolicy(max_attempts=4))
+    read = asyncio.ensure_future(ss.orders.get(1))
+    await asyncio.sleep(0.1)
+    label = asyncio.ensure_future(ss.request(LABEL))
+    await asyncio.sleep(0.1)
+    await ss.aclose(grace=0.2)
+    with pytest.raises(ClientClosedError):
+        await read  # its retry found the client closed and was not sent
+    with pytest.raises(AmbiguousRequestError):
+        await label  # cut off by the closing session: it may have taken effect
+    assert [r.path for r in recorder.requests] == ["/orders/1", "/shipments/createlabel"]
 
 
 async def test_retry_policy_backoff_is_capped_full_jitter() -> None:
