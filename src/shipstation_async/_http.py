@@ -23,7 +23,7 @@ from aiohttp.connector import Connection
 from multidict import CIMultiDictProxy
 
 from ._sansio import PreparedRequest
-from .errors import TransportError
+from .errors import ClientClosedError, ShipStationError, TransportError
 
 
 class AttemptContext:
@@ -276,6 +276,13 @@ async def send(
             )
     except asyncio.CancelledError:
         raise
+    except RuntimeError:
+        if not session.closed:
+            raise
+        # aiohttp refuses a closed session before it connects: nothing went out.
+        failure: ShipStationError = ClientClosedError(
+            "the HTTP session is closed; the request was not sent"
+        )
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         failure = TransportError(
             # Every session carries our hooks (our own: the request class; a user's: the trace

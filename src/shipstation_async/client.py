@@ -229,12 +229,13 @@ class ShipStation:
             return
         self._closed = True
         scheduler = self._loop_scheduler
+        # Its requests live on the loop they were made on (as its session does).
         if scheduler is not None and scheduler.serves(asyncio.get_running_loop()):
             scheduler.fail_group(self._in_flight, self._closed_error)
-        grace = self._timeout if grace is None else grace
-        if self._in_flight.count and grace > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._in_flight.wait_idle(), grace)
+            grace = self._timeout if grace is None else grace
+            if self._in_flight.count and grace > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._in_flight.wait_idle(), grace)
         if self._deadlines is not None:
             self._deadlines.close()
         if self._owns_session and self._session is not None:

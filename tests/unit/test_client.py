@@ -524,6 +524,19 @@ async def test_aclose_ends_retries_and_cuts_off_requests_past_the_grace(
     assert [r.path for r in recorder.requests] == ["/orders/1", "/shipments/createlabel"]
 
 
+async def test_a_call_on_a_user_session_that_was_closed_raises_client_closed(
+    recorder: RecordingServer,
+) -> None:
+    session = aiohttp.ClientSession()
+    ss = make_client(recorder, session=session)
+    await session.close()
+    with pytest.raises(ClientClosedError, match="session is closed"):
+        await ss.orders.get(1)
+    assert not recorder.requests
+    assert ss.rate_limit_status().reserved == 0  # its slot went back
+    await ss.aclose()
+
+
 async def test_retry_policy_backoff_is_capped_full_jitter() -> None:
     policy = RetryPolicy(max_attempts=10, base=1.0, cap=4.0)
     samples = [policy.delay(n) for n in range(1, 8) for _ in range(50)]
