@@ -31,16 +31,18 @@ class AttemptContext:
 
     The client subclasses it; this base only records that the request went out. ``sent``:
     the headers of the current send went out; ``ever_sent`` (sticky): some send of this
-    attempt went out (aiohttp may re-send after a drop).
+    attempt went out (aiohttp may re-send after a drop). ``timed_out`` / ``cut_off``:
+    :class:`ReadDeadlines` aborted its connection, overdue / because the client closed.
     """
 
-    __slots__ = ("deadlines", "ever_sent", "sent", "timed_out")
+    __slots__ = ("cut_off", "deadlines", "ever_sent", "sent", "timed_out")
 
     def __init__(self, deadlines: ReadDeadlines | None = None) -> None:
         self.sent = False
         self.ever_sent = False
         self.deadlines = deadlines
         self.timed_out = False
+        self.cut_off = False
 
     def mark_sent(self) -> None:
         """Record that the headers went out (idempotent)."""
@@ -103,12 +105,22 @@ class ReadDeadlines:
         """The request is done with its connection (called before the connection is released)."""
         self._entries.pop(ctx, None)
 
-    def close(self) -> None:
-        """Stop the timer (the session is closing)."""
+    def close(self, *, abort: bool = False) -> int:
+        """Stop the timer (the session is closing); ``abort``: cut off the requests waited on.
+
+        Their pending reads fail, as a timeout's do (without being called one), once the loop
+        has run the transports' connection_lost: let it run before closing the session, which
+        would otherwise detach the reads first and leave them waiting. Returns how many.
+        """
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        self._entries.clear()
+        entries, self._entries = self._entries, {}
+        if abort:
+            for ctx, (transport, _) in entries.items():
+                ctx.cut_off = True
+                transport.abort()
+        return len(entries) if abort else 0
 
     def _check(self) -> None:
         now = time.monotonic()
@@ -167,11 +179,11 @@ class ScheduledRequest(aiohttp.ClientRequest):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         ctx = _CURRENT_ATTEMPT.get()
-        if ctx is not None and ctx.timed_out:
+        if ctx is not None and (ctx.timed_out or ctx.cut_off):
             # aiohttp re-sends a GET once when its connection drops, as an abort by
             # ReadDeadlines does; it builds the new request before it connects, so refusing
             # here costs no connection: a request that timed out is not sent again.
-            raise aiohttp.ServerTimeoutError("timed out; not re-sent")
+            raise aiohttp.ServerTimeoutError("timed out or cut off; not re-sent")
         super().__init__(*args, **kwargs)
 
     async def send(self, conn: Connection) -> aiohttp.ClientResponse:
@@ -276,19 +288,24 @@ async def send(
             )
     except asyncio.CancelledError:
         raise
-    except RuntimeError:
+    except RuntimeError as exc:
         if not session.closed:
             raise
-        # aiohttp refuses a closed session before it connects: nothing went out.
-        failure: ShipStationError = ClientClosedError(
-            "the HTTP session is closed; the request was not sent"
-        )
+        failure: ShipStationError
+        if ctx.ever_sent:  # closed under a request already sent: it may have taken effect
+            failure = TransportError(
+                _describe(exc), method=request.method, path=request.path, sent=True
+            )
+        else:  # aiohttp refuses a closed session before it connects: nothing went out
+            failure = ClientClosedError("the HTTP session is closed")
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         failure = TransportError(
             # Every session carries our hooks (our own: the request class; a user's: the trace
             # config), so a send that went out was seen.
             f"timed out (no answer within {deadlines.timeout:g} s)"
             if ctx.timed_out and deadlines is not None
+            else "cut off: the client was closed before the answer came back"
+            if ctx.cut_off
             else _describe(exc),
             method=request.method,
             path=request.path,

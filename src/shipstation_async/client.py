@@ -218,32 +218,38 @@ class ShipStation:
     async def aclose(self, *, grace: float | None = None) -> None:
         """Stop taking requests, let those already on their way finish, close the session.
 
-        Calls made from now on, and calls still waiting for a budget slot, raise
-        :class:`ClientClosedError` at once: none of them was sent. Requests already granted
-        a slot or on the wire get up to ``grace`` seconds (default: ``timeout``) to complete,
-        so that a label purchase in flight at shutdown finishes and reports its outcome
-        instead of being cut off into an ambiguous one. Then the session this client created
-        is closed (a session passed in is left open). Calling it again does nothing.
+        Calls made from now on, calls still waiting for a budget slot, and retries raise
+        :class:`ClientClosedError` at once, unsent. Requests already granted a slot or on
+        the wire get up to ``grace`` seconds (default: ``timeout``) to complete, so that a
+        label purchase in flight at shutdown finishes and reports its outcome instead of being
+        cut off into an ambiguous one. Then the session this client created is closed, and
+        requests still on it are cut off (a session passed in is left open, with whatever
+        still runs on it). Calling it again does nothing more; if it is cancelled while
+        waiting, it still closes the session.
         """
         if self._closed and self._session is None:
             return
         self._closed = True
-        scheduler = self._loop_scheduler
-        # Its requests live on the loop they were made on (as its session does).
-        if scheduler is not None and scheduler.serves(asyncio.get_running_loop()):
-            scheduler.fail_group(self._in_flight, self._closed_error)
-            grace = self._timeout if grace is None else grace
-            if self._in_flight.count and grace > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._in_flight.wait_idle(), grace)
-        if self._deadlines is not None:
-            self._deadlines.close()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        elif self._session is not None and self._trace_config is not None:
-            with contextlib.suppress(ValueError):
-                self._session.trace_configs.remove(self._trace_config)
-        self._session = None
+        try:
+            scheduler = self._loop_scheduler
+            # Its requests live on the loop they were made on (as its session does).
+            if scheduler is not None and scheduler.serves(asyncio.get_running_loop()):
+                scheduler.fail_group(self._in_flight, ClientClosedError)
+                grace = self._timeout if grace is None else grace
+                if self._in_flight.count and grace > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._in_flight.wait_idle(), grace)
+        finally:
+            # Fail the reads still pending (after their transports' connection_lost has run):
+            # closing the session alone would leave a stalled read waiting for ever.
+            if self._deadlines is not None and self._deadlines.close(abort=True):
+                await asyncio.sleep(0)
+            session, self._session = self._session, None
+            if self._owns_session and session is not None:
+                await session.close()
+            elif session is not None and self._trace_config is not None:
+                with contextlib.suppress(ValueError):
+                    session.trace_configs.remove(self._trace_config)
 
     @property
     def base_url(self) -> str:
@@ -263,13 +269,9 @@ class ShipStation:
             return self._ledger.snapshot({"interactive": 0, "bulk": 0})
         return loop_scheduler_for(self._ledger, loop).status()
 
-    @staticmethod
-    def _closed_error() -> ClientClosedError:
-        return ClientClosedError("this ShipStation client is closed; the request was not sent")
-
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise self._closed_error()
+            raise ClientClosedError()
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
@@ -325,19 +327,22 @@ class ShipStation:
         attempt = 0
         while True:
             if self._closed:  # a retry after aclose() began
-                raise self._closed_error()
+                raise ClientClosedError(method=method, path=path, sent=ambiguous)
             attempt += 1
             # A free slot without a coroutine; only a request that must wait queues.
             grant = scheduler.grant_now(lane, self._in_flight)
             if grant is None:
-                grant = await scheduler.acquire(
-                    lane,
-                    owner=self._in_flight,
-                    deadline=deadline,
-                    front=front,
-                    method=method,
-                    path=path,
-                )
+                try:
+                    grant = await scheduler.acquire(
+                        lane,
+                        owner=self._in_flight,
+                        deadline=deadline,
+                        front=front,
+                        method=method,
+                        path=path,
+                    )
+                except ClientClosedError:  # aclose() failed the waiters
+                    raise ClientClosedError(method=method, path=path, sent=ambiguous) from None
             front = True  # any retry goes ahead of its lane
             attempt_ = _Attempt(
                 self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
@@ -348,6 +353,9 @@ class ShipStation:
                 else:
                     raw, headers = await attempt_.run_shielded()
                 ambiguous = ambiguous or attempt_.resent
+            except ClientClosedError as exc:  # closed while this attempt waited to go out
+                sent = ambiguous or exc.sent
+                raise ClientClosedError(exc.reason, method=method, path=path, sent=sent) from None
             except TransportError as exc:
                 if exc.sent and not idempotent:
                     raise AmbiguousRequestError(
@@ -522,6 +530,8 @@ class _Attempt(_http.AttemptContext):
             # A 429 arrived between this attempt's grant and its send: give the slot back and
             # queue again at the front, so nothing reaches the server during the pause.
             ledger.release(self.grant)
+        if self.client._closed:  # aclose() began: no new slot, nothing more goes out
+            raise ClientClosedError(sent=self.resent)
         self.grant = await self.scheduler.acquire(
             self.lane,
             owner=None,

@@ -15,10 +15,33 @@ class ConfigurationError(ShipStationError):
 
 
 class ClientClosedError(ConfigurationError):
-    """The client was closed; the request was not sent.
+    """The client (or the aiohttp session it uses) was closed before the call could go out.
 
-    It was made, or was still waiting for a budget slot, after :meth:`ShipStation.aclose` began.
+    ``sent`` is True when an earlier attempt of this call may have taken effect (it reached
+    the server and no answer proved otherwise; the close came before its retry or aiohttp's
+    re-send). Only an idempotent call gets here that way, so making it again is safe; a
+    non-idempotent call in that state raises :class:`AmbiguousRequestError` instead.
+    ``method`` and ``path`` name the call, when known.
     """
+
+    def __init__(
+        self,
+        message: str = "this ShipStation client is closed",
+        *,
+        method: str = "",
+        path: str = "",
+        sent: bool = False,
+    ) -> None:
+        where = f"{method} {path}: " if method else ""
+        if sent:
+            tail = "; an earlier attempt may have taken effect (the call is safe to repeat)"
+        else:
+            tail = "; the call did not take effect"
+        super().__init__(where + message + tail)
+        self.reason = message
+        self.method = method
+        self.path = path
+        self.sent = sent
 
 
 class InvalidRequestError(ShipStationError, ValueError):

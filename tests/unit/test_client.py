@@ -517,11 +517,71 @@ async def test_aclose_ends_retries_and_cuts_off_requests_past_the_grace(
     label = asyncio.ensure_future(ss.request(LABEL))
     await asyncio.sleep(0.1)
     await ss.aclose(grace=0.2)
-    with pytest.raises(ClientClosedError):
+    with pytest.raises(ClientClosedError) as closed:
         await read  # its retry found the client closed and was not sent
+    assert closed.value.sent  # its first attempt reached the server (a 500)
+    assert (closed.value.method, closed.value.path) == ("GET", "/orders/1")
     with pytest.raises(AmbiguousRequestError):
         await label  # cut off by the closing session: it may have taken effect
     assert [r.path for r in recorder.requests] == ["/orders/1", "/shipments/createlabel"]
+
+
+async def test_aclose_past_the_grace_cuts_off_a_stalled_answer(
+    recorder: RecordingServer,
+) -> None:
+    recorder.reply(Reply(body={"shipmentId": 7, "pad": "x" * 2000}, headers=rl(), stall_body=5))
+    ss = make_client(recorder, timeout=2.0)
+    label = asyncio.ensure_future(ss.request(LABEL))
+    await asyncio.sleep(0.3)  # the headers and half the body are in
+    started = time.monotonic()
+    await ss.aclose(grace=0.2)
+    with pytest.raises(AmbiguousRequestError, match="cut off: the client was closed"):
+        await asyncio.wait_for(label, 1.0)  # not left waiting for a body that never comes
+    assert time.monotonic() - started < 1.0
+    status = ss.rate_limit_status()
+    assert (status.in_flight, status.reserved, ss._in_flight.count) == (0, 0, 0)
+
+
+async def test_a_request_held_by_a_429_after_aclose_began_is_not_sent(
+    recorder: RecordingServer,
+) -> None:
+    recorder.reply(
+        Reply(body={"orderId": 9}, headers=rl()),
+        Reply(
+            429, {"message": "Too Many Requests"}, headers={**rl(0), "Retry-After": "2"}, delay=0.4
+        ),
+    )
+    recorder.default = Reply(body={"shipmentId": 7}, headers=rl())
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as session:
+        ss = make_client(recorder, session=session)
+        await ss.orders.get(9)  # the cold-start probe: later grants come at once
+        read = asyncio.ensure_future(ss.orders.get(1))  # holds the only connection; gets a 429
+        await asyncio.sleep(0.1)
+        label = asyncio.ensure_future(ss.request(LABEL))  # granted, waits for the connection
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await ss.aclose(grace=2.0)
+        assert time.monotonic() - started < 1.0  # nothing left to wait for once the 429 landed
+        for call in (read, label):
+            with pytest.raises(ClientClosedError) as closed:
+                await call
+            assert not closed.value.sent
+    assert [r.path for r in recorder.requests] == ["/orders/9", "/orders/1"]
+
+
+async def test_a_cancelled_aclose_still_closes_the_session(recorder: RecordingServer) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl(), delay=2.0)
+    ss = make_client(recorder)
+    call = asyncio.ensure_future(ss.orders.get(1))
+    await asyncio.sleep(0.1)
+    session = ss._session
+    assert session is not None
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3):
+            await ss.aclose()  # waiting for the call when the timeout cancels it
+    assert session.closed
+    with pytest.raises(ClientClosedError):
+        await call
 
 
 async def test_a_call_on_a_user_session_that_was_closed_raises_client_closed(
