@@ -105,8 +105,8 @@ class ReadDeadlines:
         """The request is done with its connection (called before the connection is released)."""
         self._entries.pop(ctx, None)
 
-    def close(self, *, abort: bool = False) -> int:
-        """Stop the timer (the session is closing); ``abort``: cut off the requests waited on.
+    def close(self) -> int:
+        """Stop the timer and cut off the requests still waited on (the session is closing).
 
         Their pending reads fail, as a timeout's do (without being called one), once the loop
         has run the transports' connection_lost: let it run before closing the session, which
@@ -116,11 +116,10 @@ class ReadDeadlines:
             self._handle.cancel()
             self._handle = None
         entries, self._entries = self._entries, {}
-        if abort:
-            for ctx, (transport, _) in entries.items():
-                ctx.cut_off = True
-                transport.abort()
-        return len(entries) if abort else 0
+        for ctx, (transport, _) in entries.items():
+            ctx.cut_off = True
+            transport.abort()
+        return len(entries)
 
     def _check(self) -> None:
         now = time.monotonic()

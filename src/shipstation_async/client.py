@@ -242,7 +242,7 @@ class ShipStation:
         finally:
             # Fail the reads still pending (after their transports' connection_lost has run):
             # closing the session alone would leave a stalled read waiting for ever.
-            if self._deadlines is not None and self._deadlines.close(abort=True):
+            if self._deadlines is not None and self._deadlines.close():
                 await asyncio.sleep(0)
             session, self._session = self._session, None
             if self._owns_session and session is not None:
@@ -326,13 +326,13 @@ class ShipStation:
         front = False
         attempt = 0
         while True:
-            if self._closed:  # a retry after aclose() began
-                raise ClientClosedError(method=method, path=path, sent=ambiguous)
             attempt += 1
-            # A free slot without a coroutine; only a request that must wait queues.
-            grant = scheduler.grant_now(lane, self._in_flight)
-            if grant is None:
-                try:
+            try:
+                if self._closed:  # a retry after aclose() began
+                    raise ClientClosedError()
+                # A free slot without a coroutine; only a request that must wait queues.
+                grant = scheduler.grant_now(lane, self._in_flight)
+                if grant is None:
                     grant = await scheduler.acquire(
                         lane,
                         owner=self._in_flight,
@@ -341,19 +341,16 @@ class ShipStation:
                         method=method,
                         path=path,
                     )
-                except ClientClosedError:  # aclose() failed the waiters
-                    raise ClientClosedError(method=method, path=path, sent=ambiguous) from None
-            front = True  # any retry goes ahead of its lane
-            attempt_ = _Attempt(
-                self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
-            )
-            try:
+                front = True  # any retry goes ahead of its lane
+                attempt_ = _Attempt(
+                    self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
+                )
                 if idempotent:
                     raw, headers = await attempt_.send()
                 else:
                     raw, headers = await attempt_.run_shielded()
                 ambiguous = ambiguous or attempt_.resent
-            except ClientClosedError as exc:  # closed while this attempt waited to go out
+            except ClientClosedError as exc:  # before a retry, while queued, or before sending
                 sent = ambiguous or exc.sent
                 raise ClientClosedError(exc.reason, method=method, path=path, sent=sent) from None
             except TransportError as exc:

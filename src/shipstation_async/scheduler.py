@@ -594,7 +594,7 @@ class InFlightLimit:
         self.maximum = maximum
         self.count = 0
         self._bulk_maximum = maximum - 1 if maximum > 1 else maximum
-        self.idle_waiters: list[asyncio.Future[None]] = []
+        self._idle_waiters: list[asyncio.Future[None]] = []
 
     def has_room(self, lane: Lane) -> bool:
         """Whether one more request of ``lane`` may start."""
@@ -603,21 +603,17 @@ class InFlightLimit:
     def release(self) -> None:
         """One request finished (or gave its slot back)."""
         self.count -= 1
-        if not self.count and self.idle_waiters:
-            self.wake_idle()
-
-    def wake_idle(self) -> None:
-        """Wake :meth:`wait_idle` (no request holds a slot any more)."""
-        for future in self.idle_waiters:
-            if not future.done():
-                future.set_result(None)
-        self.idle_waiters.clear()
+        if not self.count and self._idle_waiters:
+            for future in self._idle_waiters:
+                if not future.done():
+                    future.set_result(None)
+            self._idle_waiters.clear()
 
     async def wait_idle(self) -> None:
         """Return once no request holds a slot (those granted, sending or awaiting an answer)."""
         if self.count:
             future = asyncio.get_running_loop().create_future()
-            self.idle_waiters.append(future)
+            self._idle_waiters.append(future)
             await future
 
 
@@ -743,10 +739,8 @@ class LoopScheduler:
 
     def owner_released(self, owner: InFlightLimit) -> None:
         """An in-flight request of ``owner`` finished: waiters it blocked may go."""
-        owner.count -= 1  # owner.release(), inlined on the hot path
-        if not owner.count and owner.idle_waiters:
-            owner.wake_idle()
-        if self._queues["interactive"] or self._queues["bulk"]:
+        owner.release()
+        if self.has_waiters:
             self.wake()
 
     def fail_group(self, group: object, error: Callable[[], BaseException]) -> int:

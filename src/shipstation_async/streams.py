@@ -583,9 +583,9 @@ class ItemStream(Generic[T]):
         operation = Operation("GET", self._walk.path, query={**self._filters, **query})
         self.requests += 1
         data = await self._client.request(operation, lane=self._lane, headers_out=headers)
-        if not isinstance(data, Mapping) or not isinstance(data.get(self._walk.envelope), list):
-            raise DecodeError(f"expected an object with a {self._walk.envelope!r} list")
         walk = self._walk
+        if not isinstance(data, Mapping) or not isinstance(data.get(walk.envelope), list):
+            raise DecodeError(f"expected an object with a {walk.envelope!r} list")
         if not all(isinstance(record, Mapping) for record in data[walk.envelope]):
             raise DecodeError(f"{walk.path}: an entry of {walk.envelope!r} is not an object")
         return data
