@@ -334,8 +334,11 @@ async def test_cancelled_label_purchase_on_the_wire_runs_to_completion(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.sleep(0.4)
-        done = [e for e in events if isinstance(e, CompletedAfterCancel)]
+        for _ in range(100):  # the answer is due 0.3 s after the send; allow a loaded machine
+            done = [e for e in events if isinstance(e, CompletedAfterCancel)]
+            if done:
+                break
+            await asyncio.sleep(0.05)
         assert done == [CompletedAfterCancel("POST", "/shipments/createlabel", 200, None)]
         assert ss.rate_limit_status().in_flight == 0
     assert len(recorder.requests) == 1
