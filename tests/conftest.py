@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -15,6 +17,18 @@ NO_WAIT = RetryPolicy(max_attempts=4, base=0.0)
 def unique_key() -> str:
     """A fresh API key, so each test has a budget of its own in the process-wide registry."""
     return f"key-{uuid.uuid4().hex[:12]}"
+
+
+async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (a state the test sets up, not a time it measures).
+
+    Polling instead of a fixed sleep: a loaded machine may take longer to get there.
+    """
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached within {within} s")
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from shipstation_async.events import (
     Throttled,
 )
 
-from ..conftest import NO_WAIT, unique_key
+from ..conftest import NO_WAIT, unique_key, until
 from ..recording import RecordingServer, Reply
 
 SECRET = "s3cr3t-value"
@@ -313,8 +313,7 @@ async def test_cancelled_waiter_leaves_the_queue(recorder: RecordingServer) -> N
         await ss.orders.get(1)
         await ss.orders.get(1)
         waiting = asyncio.ensure_future(ss.orders.get(1))
-        await asyncio.sleep(0.05)
-        assert ss.rate_limit_status().queued["interactive"] == 1
+        await until(lambda: ss.rate_limit_status().queued["interactive"] == 1)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
@@ -330,7 +329,7 @@ async def test_cancelled_label_purchase_on_the_wire_runs_to_completion(
     events: list[Event] = []
     async with make_client(recorder, hooks=[events.append]) as ss:
         task = asyncio.ensure_future(ss.request(LABEL))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(recorder.requests) == 1)  # on the wire
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -350,7 +349,7 @@ async def test_cancelled_get_is_abandoned(recorder: RecordingServer) -> None:
     events: list[Event] = []
     async with make_client(recorder, hooks=[events.append]) as ss:
         task = asyncio.ensure_future(ss.orders.get(1))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(recorder.requests) == 1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -474,7 +473,8 @@ async def test_aclose_fails_waiting_calls_at_once_and_lets_a_label_purchase_fini
     ss = make_client(recorder, max_in_flight=1)
     label = asyncio.ensure_future(ss.request(LABEL))  # takes the one in-flight slot
     waiting = [asyncio.ensure_future(ss.orders.get(n)) for n in range(1, 4)]
-    await asyncio.sleep(0.2)  # the purchase is on the wire; the reads wait for the slot
+    # The purchase is on the wire; the reads (started with it) wait for the slot.
+    await until(lambda: len(recorder.requests) == 1)
     started = time.monotonic()
     await ss.aclose()
     # The purchase completed and its caller has the answer, not an ambiguous error.
@@ -497,8 +497,7 @@ async def test_aclose_fails_calls_held_by_the_budget_without_sending_them(
     await ss.orders.get(1)
     await ss.orders.get(2)
     waiting = [asyncio.ensure_future(ss.orders.get(n)) for n in range(1, 4)]
-    await asyncio.sleep(0.1)
-    assert ss.rate_limit_status().queued["interactive"] == 3
+    await until(lambda: ss.rate_limit_status().queued["interactive"] == 3)
     started = time.monotonic()
     await ss.aclose()
     results = await asyncio.gather(*waiting, return_exceptions=True)
@@ -516,9 +515,9 @@ async def test_aclose_ends_retries_and_cuts_off_requests_past_the_grace(
     )
     ss = make_client(recorder, retry=RetryPolicy(max_attempts=4))
     read = asyncio.ensure_future(ss.orders.get(1))
-    await asyncio.sleep(0.1)
+    await until(lambda: len(recorder.requests) == 1)
     label = asyncio.ensure_future(ss.request(LABEL))
-    await asyncio.sleep(0.1)
+    await until(lambda: len(recorder.requests) == 2)
     await ss.aclose(grace=0.2)
     with pytest.raises(ClientClosedError) as closed:
         await read  # its retry found the client closed and was not sent
@@ -535,7 +534,8 @@ async def test_aclose_past_the_grace_cuts_off_a_stalled_answer(
     recorder.reply(Reply(body={"shipmentId": 7, "pad": "x" * 2000}, headers=rl(), stall_body=5))
     ss = make_client(recorder, timeout=2.0)
     label = asyncio.ensure_future(ss.request(LABEL))
-    await asyncio.sleep(0.3)  # the headers and half the body are in
+    await until(lambda: len(recorder.requests) == 1)
+    await asyncio.sleep(0.1)  # the headers and half the body are in
     started = time.monotonic()
     await ss.aclose(grace=0.2)
     with pytest.raises(AmbiguousRequestError, match="cut off: the client was closed"):
@@ -559,9 +559,9 @@ async def test_a_request_held_by_a_429_after_aclose_began_is_not_sent(
         ss = make_client(recorder, session=session)
         await ss.orders.get(9)  # the cold-start probe: later grants come at once
         read = asyncio.ensure_future(ss.orders.get(1))  # holds the only connection; gets a 429
-        await asyncio.sleep(0.1)
+        await until(lambda: len(recorder.requests) == 2)
         label = asyncio.ensure_future(ss.request(LABEL))  # granted, waits for the connection
-        await asyncio.sleep(0.1)
+        await until(lambda: ss.rate_limit_status().reserved == 1)
         started = time.monotonic()
         await ss.aclose(grace=2.0)
         assert time.monotonic() - started < 1.0  # nothing left to wait for once the 429 landed
@@ -576,7 +576,7 @@ async def test_a_cancelled_aclose_still_closes_the_session(recorder: RecordingSe
     recorder.default = Reply(body={"orderId": 1}, headers=rl(), delay=2.0)
     ss = make_client(recorder)
     call = asyncio.ensure_future(ss.orders.get(1))
-    await asyncio.sleep(0.1)
+    await until(lambda: len(recorder.requests) == 1)
     session = ss._session
     assert session is not None
     with pytest.raises(TimeoutError):
