@@ -31,6 +31,30 @@ def _rate_limit(text: str) -> RateLimit:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
 def _moment(text: str) -> datetime:
     """A date (midnight Pacific) or an ISO datetime with an offset."""
     from ._time import PACIFIC
@@ -46,30 +70,27 @@ def _moment(text: str) -> datetime:
     return value
 
 
-def _aware_datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError("give an offset, for example 2026-01-01T00:00:00-08:00")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shipstation-async`` command."""
+    defaults = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
         prog="shipstation-async",
         description="Asyncio SDK for the ShipStation V1 API: tools and a local sandbox.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log the SDK's decisions")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log the SDK's decisions: each request and its answer, retries, 429 pauses",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = commands.add_parser(
         "demo",
         help="page through an embedded sandbox's orders concurrently and report the figures",
+        formatter_class=defaults,
     )
-    demo.add_argument("--orders", type=int, default=12000, help="orders in the sandbox")
+    demo.add_argument("--orders", type=_count, default=12000, help="orders in the sandbox")
     demo.add_argument("--page-size", type=int, default=100, help="orders per page (1..500)")
     demo.add_argument(
         "--rate-limit",
@@ -82,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     backfill = commands.add_parser(
         "backfill",
-        help="copy every record of a resource into a JSONL file, resumable at any moment",
+        help="copy every record of a resource into a JSONL or SQLite file, resumable",
+        description="Copy every record of a resource into a JSONL file (or a SQLite table), "
+        "resumable at any moment: stop it (Ctrl-C, or a kill) and run the same command with "
+        "--resume. Credentials come from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET "
+        "(not needed with --sandbox).",
+        formatter_class=defaults,
     )
     backfill.add_argument(
         "resource", choices=["orders", "shipments", "fulfillments", "products", "customers"]
@@ -105,32 +131,62 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="orders modified since the last run (appends new versions; implies --resume)",
     )
-    backfill.add_argument("--concurrency", type=int, default=4)
+    backfill.add_argument(
+        "--concurrency", type=_positive, default=4, help="date ranges fetched at once"
+    )
+    backfill.add_argument(
+        "--base-url",
+        default=None,
+        help="the API's address, for example a `sandbox serve` on http://127.0.0.1:8080 "
+        "(default: ShipStation's)",
+    )
     backfill.add_argument(
         "--sandbox", action="store_true", help="run against an embedded sandbox (same data)"
     )
-    backfill.add_argument("--sandbox-orders", type=int, default=20000)
+    backfill.add_argument(
+        "--sandbox-orders", type=_count, default=20000, help="orders in the embedded sandbox"
+    )
     backfill.add_argument(
         "--rate-limit", type=_rate_limit, default=RateLimit(40, 60.0), help="default 40/60"
     )
 
     sandbox = commands.add_parser("sandbox", help="the local ShipStation stand-in")
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    serve = sandbox_commands.add_parser("serve", help="serve the sandbox until interrupted")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--orders", type=int, default=1000)
-    serve.add_argument("--seed", type=int, default=0)
-    serve.add_argument("--rate-limit", type=_rate_limit, default=RateLimit(40, 60.0))
-    serve.add_argument("--window", choices=["fixed", "aligned", "rolling"], default="fixed")
-    serve.add_argument("--reset-format", choices=["int", "float"], default="int")
-    serve.add_argument("--api-key", default="sandbox-key")
-    serve.add_argument("--api-secret", default="sandbox-secret")
+    sandbox_commands = sandbox.add_subparsers(
+        dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True
+    )
+    serve = sandbox_commands.add_parser(
+        "serve", help="serve the sandbox until interrupted", formatter_class=defaults
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8080, help="port (0: any free one)")
+    serve.add_argument("--orders", type=_count, default=1000, help="generated orders")
+    serve.add_argument("--seed", type=int, default=0, help="data seed")
+    serve.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=RateLimit(40, 60.0),
+        help="REQUESTS/SECONDS enforced per API key",
+    )
+    serve.add_argument(
+        "--window",
+        choices=["fixed", "aligned", "rolling"],
+        default="fixed",
+        help="how the rate-limit window is counted",
+    )
+    serve.add_argument(
+        "--reset-format",
+        choices=["int", "float"],
+        default="int",
+        help="X-Rate-Limit-Reset as whole seconds (as the API) or fractional",
+    )
+    serve.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
+    serve.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
     serve.add_argument(
         "--end",
-        type=_aware_datetime,
+        type=_moment,
         default=None,
-        help="the generated world's last moment (ISO 8601 with offset); fixed data across runs",
+        help="the generated world's last moment (ISO 8601 with offset, or a date: midnight "
+        "Pacific); fixed data across runs (default: now)",
     )
     return parser
 
@@ -211,6 +267,8 @@ async def run_backfill(args: argparse.Namespace) -> int:
                 base_url=sandbox.url,
                 rate_limit=rate_limit,
             )
+        elif args.base_url:
+            ss = ShipStation(base_url=args.base_url, rate_limit=rate_limit)
         else:
             ss = ShipStation(rate_limit=rate_limit)
         await stack.enter_async_context(ss)
@@ -316,13 +374,17 @@ class _Display:
 async def _serve(args: argparse.Namespace) -> None:
     from .sandbox import serve
 
-    print(
-        f"ShipStation sandbox on http://{args.host}:{args.port} "
-        f"(API key {args.api_key!r}, secret {args.api_secret!r}, {args.orders} orders, "
-        f"limit {_describe(args.rate_limit)}); Ctrl-C stops it",
-        flush=True,
-    )
+    def ready(sandbox: Any) -> None:
+        # Once it listens: a port in use or a bad address fails before any banner.
+        print(
+            f"ShipStation sandbox on {sandbox.url} "
+            f"(API key {args.api_key!r}, secret {args.api_secret!r}, {args.orders} orders, "
+            f"limit {_describe(args.rate_limit)}); Ctrl-C stops it",
+            flush=True,
+        )
+
     await serve(
+        ready=ready,
         host=args.host,
         port=args.port,
         orders=args.orders,
@@ -340,42 +402,78 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``shipstation-async`` command."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    if args.verbose:
+        logging.getLogger("shipstation_async").setLevel(logging.DEBUG)
     try:
         if args.command == "demo":
             return asyncio.run(run_demo(args.orders, args.page_size, args.rate_limit, args.seed))
         if args.command == "backfill":
             out = args.sqlite or args.out or f"{args.resource}.jsonl"
             if args.since_last and args.resource != "orders":
-                print("--since-last walks modifyDate, which only the orders list filters on")
-                return 2
-            if not (args.resume or args.since_last) and _has_output(out, bool(args.sqlite)):
-                print(f"{out} or its checkpoint exists: add --resume to continue, or remove them")
-                return 2
+                return _usage("--since-last walks modifyDate, which only the orders list has")
+            if args.sandbox and args.base_url:
+                return _usage("--sandbox and --base-url exclude each other")
+            if args.start and args.end and args.end < args.start:
+                return _usage(f"--end ({args.end}) is before --start ({args.start})")
+            if problem := _existing_output(out, bool(args.sqlite), args.resume or args.since_last):
+                return _usage(problem)
             return asyncio.run(run_backfill(args))
         if args.command == "sandbox" and args.sandbox_command == "serve":
             asyncio.run(_serve(args))
             return 0
     except KeyboardInterrupt:
         return 130
-    except (ShipStationError, sqlite3.Error, OSError) as exc:
+    except sqlite3.Error as exc:
+        # The checkpoint (or the --sqlite output) could not be opened or written.
+        print(f"shipstation-async: error: {_database(args)}: {exc}", file=sys.stderr)
+        return 1
+    except (ShipStationError, OSError) as exc:
         print(f"shipstation-async: error: {exc}", file=sys.stderr)
         return 1
     return 2
 
 
-def _has_output(out: str, sqlite: bool) -> bool:
-    """Whether a backfill already wrote to ``out``: a started checkpoint, or data in the file.
+def _database(args: argparse.Namespace) -> str:
+    if args.command != "backfill":
+        return "SQLite"
+    return args.sqlite or f"{args.out or args.resource + '.jsonl'}.checkpoint.sqlite"
 
-    A first run that failed before its first batch leaves empty files: they do not count.
+
+def _usage(message: str) -> int:
+    print(f"shipstation-async: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _existing_output(out: str, sqlite: bool, resume: bool) -> str | None:
+    """Why a backfill must not write to ``out`` now, or None.
+
+    An earlier run's checkpoint is continued only with ``--resume``; a JSONL file holding data
+    that no checkpoint accounts for is someone else's and is never written to. What a first
+    run that failed before its first batch leaves (empty files) does not count.
     """
     from .backfill.checkpoint import holds_output
 
-    if holds_output(out if sqlite else f"{out}.checkpoint.sqlite"):
-        return True
-    return not sqlite and os.path.exists(out) and os.path.getsize(out) > 0
+    checkpoint = out if sqlite else f"{out}.checkpoint.sqlite"
+    if holds_output(checkpoint):
+        if resume:
+            return None
+        if sqlite:
+            return (
+                f"{out} already holds data (an earlier run's, or other tables): add --resume "
+                "to continue an earlier run, or choose another --sqlite file"
+            )
+        return (
+            f"{out} and its checkpoint hold an earlier run: add --resume to continue it, or "
+            "remove them"
+        )
+    if not sqlite and os.path.exists(out) and os.path.getsize(out) > 0:
+        return (
+            f"{out} already holds data that no backfill checkpoint accounts for; it is left "
+            "untouched: choose another --out, or remove it"
+        )
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

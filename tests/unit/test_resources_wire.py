@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 import pytest
 
-from shipstation_async import InvalidRequestError, ShipStation
+from shipstation_async import DecodeError, InvalidRequestError, ShipStation
+from shipstation_async._time import PACIFIC
 from shipstation_async.models import (
     Address,
     Customer,
@@ -524,6 +525,114 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         lambda ss: ss.products.update(Product(sku="x")),
         "product.productId",
     ),
+    "unknown label confirmation": (
+        lambda ss: ss.orders.create_label(
+            1,
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 1, 1),
+            confirmation="maybe",  # type: ignore[arg-type]
+        ),
+        "confirmation",
+    ),
+    "unknown rate confirmation": (
+        lambda ss: ss.shipments.get_rates("fedex", "1", "US", "2", WEIGHT, confirmation="yes"),  # type: ignore[arg-type]
+        "confirmation",
+    ),
+    "label weight in kilograms": (
+        lambda ss: ss.orders.create_label(
+            1,
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 1, 1),
+            weight=Weight(value=Decimal(2), units="kilograms"),  # type: ignore[arg-type]
+        ),
+        "label.weight.units",
+    ),
+    "rate dimensions in feet": (
+        lambda ss: ss.shipments.get_rates(
+            "fedex",
+            "1",
+            "US",
+            "2",
+            WEIGHT,
+            dimensions=Dimensions(
+                length=Decimal(1),
+                width=Decimal(1),
+                height=Decimal(1),
+                units="feet",  # type: ignore[arg-type]
+            ),
+        ),
+        "rates.dimensions.units",
+    ),
+    "label without a ship date": (
+        lambda ss: ss.orders.create_label(1, "ups", "ups_ground", "package", None),  # type: ignore[arg-type]
+        "ship_date",
+    ),
+    "label test flag as text": (
+        lambda ss: ss.orders.create_label(
+            1,
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 1, 1),
+            test_label="no",  # type: ignore[arg-type]
+        ),
+        "test_label",
+    ),
+    "order number over 50 characters": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "N" * 51,
+                "orderDate": T0,
+                "orderStatus": "awaiting_shipment",
+                "billTo": {"name": "x"},
+                "shipTo": {"name": "x"},
+            }
+        ),
+        "order.orderNumber",
+    ),
+    "funds NaN": (lambda ss: ss.carriers.add_funds("ups", "NaN"), "amount"),
+    "funds signalling NaN": (lambda ss: ss.carriers.add_funds("ups", Decimal("sNaN")), "amount"),
+    "funds in fractions of a cent": (
+        lambda ss: ss.carriers.add_funds("ups", Decimal("20.001")),
+        "amount",
+    ),
+    "store id as text": (lambda ss: ss.orders.list(store_id="abc"), "store_id"),  # type: ignore[arg-type]
+    "notify customer as text": (
+        lambda ss: ss.orders.mark_as_shipped(1, "usps", notify_customer="no"),  # type: ignore[arg-type]
+        "notify_customer",
+    ),
+    "order status as a list": (
+        lambda ss: ss.orders.list(order_status=["shipped"]),  # type: ignore[arg-type]
+        "order_status",
+    ),
+    "orders range over 90 days": (
+        lambda ss: ss.orders.list(
+            modify_date_start=date(2024, 1, 1),
+            modify_date_end=datetime(2024, 3, 31, 0, 0, 1, tzinfo=PACIFIC),
+        ),
+        "modify_date_end",
+    ),
+    "shipments range over 90 days": (
+        lambda ss: ss.shipments.list(ship_date_start=T0, ship_date_end=T0 + timedelta(days=91)),
+        "ship_date_end",
+    ),
+    "a stream's unsplit filter range over 90 days": (
+        lambda ss: anext(
+            aiter(
+                ss.orders.iter(
+                    create_date_start=T0,
+                    create_date_end=T0 + timedelta(days=400),
+                    modify_date_start=T0,
+                    modify_date_end=T0 + timedelta(days=91),
+                )
+            )
+        ),
+        "modify_date_end",
+    ),
 }
 
 
@@ -628,3 +737,72 @@ async def test_return_label_flag_is_sent_only_when_asked(
     plain, returned = (json.loads(r.body) for r in recorder.requests)
     assert "isReturnLabel" not in plain
     assert returned["isReturnLabel"] is True
+
+
+async def test_a_range_of_exactly_90_days_goes_out(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    # 90 days of wall-clock time across the start of daylight saving (an hour less in
+    # elapsed time) is what the server measures, and what it accepts.
+    recorder.default = Reply(body={"orders": [], **PAGE})
+    await client.orders.list(order_date_start=date(2024, 1, 1), order_date_end=date(2024, 3, 31))
+    (request,) = recorder.requests
+    assert "orderDateEnd=2024-03-31%2000%3A00%3A00" in request.query_string
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"webhooks": None}, []),
+        ({"Webhooks": [{"WebHookID": 5, "Name": "n"}]}, [5]),
+        ([{"WebHookID": 6}], [6]),
+        ({"WebHookID": 7, "Name": "one"}, [7]),  # a single object where a list is expected
+    ],
+)
+async def test_list_answers_in_every_plausible_shape(
+    answer: Any, expected: list[int], client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(body=answer)
+    assert [w.webhook_id for w in await client.webhooks.list()] == expected
+
+
+@pytest.mark.parametrize("answer", [{}, {"webhooks": {"x": 1}}, {"message": "nope"}, "text"])
+async def test_a_list_answer_of_another_shape_is_a_decode_error_not_a_blank_record(
+    answer: Any, client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(body=answer)
+    with pytest.raises(DecodeError):
+        await client.webhooks.list()
+
+
+async def test_empty_strings_for_booleans_and_a_timed_fulfillment_ship_date(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.reply(
+        Reply(
+            body=[
+                {
+                    "warehouseId": 3,
+                    "registerFedexMeter": "",
+                    "returnAddress": {"name": "R", "residential": ""},
+                    "originAddress": {"name": "O", "residential": True},
+                }
+            ]
+        ),
+        Reply(
+            body={
+                "fulfillments": [
+                    {"fulfillmentId": 1, "shipDate": "2020-06-24T10:32:33.6870000"},
+                    {"fulfillmentId": 2, "shipDate": "2020-06-25"},
+                ],
+                **PAGE,
+            }
+        ),
+    )
+    (warehouse,) = await client.warehouses.list()
+    assert warehouse.register_fedex_meter is None
+    assert warehouse.return_address is not None and warehouse.return_address.residential is None
+    assert warehouse.origin_address is not None and warehouse.origin_address.residential is True
+    timed, plain_day = (await client.fulfillments.list()).items
+    assert timed.ship_date == datetime(2020, 6, 24, 10, 32, 33, 687000, tzinfo=PACIFIC)
+    assert plain_day.ship_date == date(2020, 6, 25)

@@ -14,7 +14,7 @@ from .._time import PACIFIC
 from ..errors import ConfigurationError
 from ..resources import customers, fulfillments, orders, products, shipments
 from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
-from .checkpoint import CheckpointStore
+from .checkpoint import CheckpointStore, holds_output
 from .sinks import JsonlSink, Sink, SqliteSink
 
 if TYPE_CHECKING:
@@ -86,6 +86,11 @@ class Backfill:
     With a :class:`SqliteSink` the rows (upserted by id) and the checkpoint live in one file
     and commit in one transaction. ``filters`` are the ``iter()`` filters of the resource
     (checked the same way).
+
+    A checkpoint belongs to one backfill (resource, filters, ``start`` and ``end`` exactly):
+    resume with the same values (a fixed ``start``, not one computed from the clock).
+    ``resume=False`` starts over, discarding what the checkpoint's earlier run wrote; a JSONL
+    file that no checkpoint accounts for is never overwritten (:class:`ConfigurationError`).
     """
 
     def __init__(
@@ -194,6 +199,19 @@ class Backfill:
     async def run(self) -> Summary:
         """Run (or resume) the backfill to the end and return its summary."""
         started = time.monotonic()
+        sink = self._sink
+        if (
+            isinstance(sink, JsonlSink)
+            and sink.path.exists()
+            and sink.path.stat().st_size > 0
+            and not holds_output(self._checkpoint)
+        ):
+            # Only a file this backfill wrote (its checkpoint says so) may be cut back.
+            raise ConfigurationError(
+                f"{sink.path} already holds data that no backfill checkpoint accounts for "
+                f"(none at {self._checkpoint}); it is left untouched: write to another file, "
+                "or remove it to start over"
+            )
         store = CheckpointStore(self._checkpoint)
         query_key: dict[str, object] = {
             "filters": {k: str(v) for k, v in sorted(self._filters.items())},
@@ -208,8 +226,8 @@ class Backfill:
             if saved is not None and (saved.resource != self._resource or saved.query != query_key):
                 raise ConfigurationError(
                     f"the checkpoint {self._checkpoint} belongs to another backfill "
-                    f"({saved.resource} {saved.query}); give this one another output "
-                    "(--out / sink), or delete that checkpoint to start over"
+                    f"({saved.resource} {saved.query}); give this one another output, or "
+                    "delete that checkpoint to start over"
                 )
             offset = saved.sink_offset if saved else 0
             total = saved.records if saved else 0

@@ -31,6 +31,15 @@ _log = logging.getLogger("shipstation_async.models")
 _BOOKKEEPING = ("extra", "raw")
 
 
+def wire_keys(cls: type[Any]) -> frozenset[str]:
+    """The JSON keys a model reads (its fields' camelCase names)."""
+    return frozenset(
+        field.metadata.get("api_key") or api_name(field.name)
+        for field in attrs.fields(cls)
+        if field.name not in _BOOKKEEPING
+    )
+
+
 def _strip_optional(tp: Any) -> Any:
     args = get_args(tp)
     if get_origin(tp) in (typing.Union, __import__("types").UnionType) and type(None) in args:
@@ -77,11 +86,15 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
         except (InvalidOperation, TypeError, ValueError):
             raise DecodeError(f"expected a number, got {value!r}") from None
 
-    def structure_bool(value: Any, _: Any) -> bool:
+    def structure_bool(value: Any, _: Any) -> bool | None:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"  # stores/deactivate sends "true"
+        if value == "":
+            # Real warehouse payloads carry residential: "" (unknown); every bool field of
+            # the models is optional, so it reads as absent.
+            return None
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         raise DecodeError(f"expected a boolean, got {value!r}")
@@ -107,6 +120,19 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     def structure_any(value: Any, _: Any) -> Any:
         return value
 
+    def structure_moment(value: Any, _: Any) -> datetime | date | None:
+        # A field seen both as a plain date and as a timestamp (a fulfillment's shipDate):
+        # a timestamp keeps its time of day, a plain date stays a date.
+        if value is None or isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            raise DecodeError(f"expected a date or timestamp string, got {value!r}")
+        text = value.strip()
+        return parse_timestamp(text) if "T" in text or " " in text else parse_date(text)
+
+    conv.register_structure_hook_func(
+        lambda t: t in (datetime | date, datetime | date | None), structure_moment
+    )
     conv.register_structure_hook(datetime, structure_datetime)
     conv.register_structure_hook(date, structure_date)
     conv.register_structure_hook(Decimal, structure_decimal)

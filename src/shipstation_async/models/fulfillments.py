@@ -22,7 +22,8 @@ class Fulfillment:
     customer_email: str | None = None
     tracking_number: str | None = None
     create_date: datetime | None = None
-    ship_date: date | None = None
+    ship_date: datetime | date | None = None
+    """A date, or an aware Pacific datetime when the server sends the time of day too."""
     void_date: datetime | None = None
     delivery_date: datetime | None = None
     carrier_code: str | None = None

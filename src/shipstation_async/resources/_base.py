@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -14,7 +14,8 @@ from .._sansio import Lane, Operation
 from .._time import PACIFIC, require_aware
 from ..errors import DecodeError, InvalidRequestError
 from ..models import Page, SuccessResult
-from ..models.converter import converter
+from ..models.converter import converter, wire_keys
+from ..models.types import Confirmation, DimensionUnits, WeightUnits
 from ..streams import ItemStream, Walk
 
 if TYPE_CHECKING:
@@ -43,8 +44,18 @@ class CallOptions(TypedDict, total=False):
     lane: Lane
 
 
+CONFIRMATIONS = frozenset(Confirmation.__args__)  # type: ignore[attr-defined]
+"""The delivery confirmation options a label or rate request may ask for."""
+
+MAX_RANGE_DAYS = 90
+"""The longest date range one orders or shipments request may ask for."""
+
+
 class Resource:
     """Base of the resource objects hung on the client (``ss.orders``...)."""
+
+    max_range_days: int | None = None
+    """The longest date range a ``list()`` filter may span (None: the API sets no limit)."""
 
     def __init__(self, client: ShipStation) -> None:
         self._client = client
@@ -72,7 +83,7 @@ class Resource:
         """The body of every ``iter()``: check the range and filters, then build the stream."""
         check_range(start, end, *names)
         list_method = getattr(self, "list")  # noqa: B009 - every streaming resource has list()
-        query = stream_filters(list_method, filters, choices or {})
+        query = stream_filters(list_method, filters, choices or {}, self.max_range_days)
         return ItemStream(self._client, walk, query, start=start, end=end, **options)
 
 
@@ -82,13 +93,27 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 def structure_list(data: Any, cls: type[T], *, key: str | None = None) -> list[T]:
-    """Read a bare array (or, when ``key`` is given, ``{key: [...]}`` too) of ``cls``."""
-    if key is not None and isinstance(data, Mapping) and isinstance(data.get(key), list):
-        data = data[key]
+    """Read a bare array (or, when ``key`` is given, ``{key: [...]}`` too) of ``cls``.
+
+    The envelope's key is matched without case, and ``{key: null}`` is an empty list. A single
+    object stands for a list of one (the users example shows that) only when it has a key of
+    ``cls``; any other object is a :class:`DecodeError`, never a record made up of nulls.
+    """
+    if key is not None and isinstance(data, Mapping):
+        found = next((k for k in data if isinstance(k, str) and k.lower() == key.lower()), None)
+        if found is not None:
+            data = data[found]
+            if data is None:
+                return []
+            if not isinstance(data, list):
+                raise DecodeError(
+                    f"expected {found!r} to be a JSON array of {cls.__name__}, got {_shape(data)}"
+                )
     if data is None:
         return []
     if isinstance(data, Mapping):
-        # The users doc example shows a single object where a list is expected.
+        if not wire_keys(cls) & set(data):
+            raise DecodeError(f"expected a JSON array of {cls.__name__}, got {_shape(data)}")
         return [converter.structure(data, cls)]
     if not isinstance(data, list):
         raise DecodeError(f"expected a JSON array of {cls.__name__}, got {type(data).__name__}")
@@ -114,9 +139,16 @@ def check_page(page: int, page_size: int) -> None:
 
 
 def check_range(
-    start: datetime | date | None, end: datetime | date | None, start_name: str, end_name: str
+    start: datetime | date | None,
+    end: datetime | date | None,
+    start_name: str,
+    end_name: str,
+    max_days: int | None = None,
 ) -> None:
-    """Reject naive datetimes and a range whose end precedes its start."""
+    """Reject naive datetimes, a range whose end precedes its start, and one over ``max_days``.
+
+    The span is measured as the server sees it: between the Pacific wall-clock times sent.
+    """
     for value, name in ((start, start_name), (end, end_name)):
         if isinstance(value, datetime):
             require_aware(value, name)
@@ -132,14 +164,20 @@ def check_range(
             f"{end_name} ({end.isoformat()}) precedes {start_name} ({start.isoformat()})",
             field=end_name,
         )
+    if max_days is not None and _wall(end) - _wall(start) > timedelta(days=max_days):
+        raise InvalidRequestError(
+            f"{start_name} to {end_name} spans more than {max_days} days, the most the API "
+            "answers in one request; iter() splits a longer range into several",
+            field=end_name,
+        )
 
 
-def check_ranges(**bounds: datetime | date | None) -> None:
+def check_ranges(max_days: int | None = None, **bounds: datetime | date | None) -> None:
     """Check every ``<name>_start``/``<name>_end`` pair among the keyword arguments."""
     for name, value in bounds.items():
         if name.endswith("_start"):
             stem = name[: -len("_start")]
-            check_range(value, bounds.get(f"{stem}_end"), name, f"{stem}_end")
+            check_range(value, bounds.get(f"{stem}_end"), name, f"{stem}_end", max_days)
         elif name.endswith("_end") and f"{name[: -len('_end')]}_start" not in bounds:
             check_range(None, value, name, name)
 
@@ -150,9 +188,14 @@ def _as_instant(value: datetime | date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=PACIFIC)
 
 
+def _wall(value: datetime | date) -> datetime:
+    # The Pacific wall-clock time a filter is sent as, at second precision.
+    return _as_instant(value).astimezone(PACIFIC).replace(tzinfo=None, microsecond=0)
+
+
 def check_choice(value: str | None, allowed: frozenset[str], field: str) -> None:
-    """Reject a value outside a documented set of strings."""
-    if value is not None and value not in allowed:
+    """Reject a value outside a documented set of strings (a non-string included)."""
+    if value is not None and (not isinstance(value, str) or value not in allowed):
         raise InvalidRequestError(
             f"{field} must be one of {sorted(allowed)}, got {value!r}", field=field
         )
@@ -162,6 +205,13 @@ def check_id(value: Any, field: str) -> int:
     """A positive integer id, or InvalidRequestError."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidRequestError(f"{field} must be a positive integer, got {value!r}", field=field)
+    return value
+
+
+def check_bool(value: Any, field: str) -> bool:
+    """A real bool (not a truthy string such as "no"), or InvalidRequestError."""
+    if not isinstance(value, bool):
+        raise InvalidRequestError(f"{field} must be True or False, got {value!r}", field=field)
     return value
 
 
@@ -189,7 +239,7 @@ def to_body(value: Any, cls: type[Any], field: str) -> dict[str, Any]:
             f"got {type(value).__name__}",
             field=field,
         )
-    check_no_negative_measures(body, field)
+    check_measures(body, field)
     return body
 
 
@@ -216,10 +266,14 @@ def _naive(field: str) -> Any:
 
 
 _MEASURES = {"weight": ("value",), "dimensions": ("length", "width", "height")}
+_UNITS = {
+    "weight": frozenset(WeightUnits.__args__),  # type: ignore[attr-defined]
+    "dimensions": frozenset(DimensionUnits.__args__),  # type: ignore[attr-defined]
+}
 
 
-def check_no_negative_measures(body: Any, field: str) -> None:
-    """Refuse negative weights or dimensions anywhere in a body."""
+def check_measures(body: Any, field: str) -> None:
+    """Refuse negative weights or dimensions, and units the API does not know, in a body."""
     if isinstance(body, Mapping):
         for key, value in body.items():
             path = f"{field}.{key}"
@@ -231,10 +285,19 @@ def check_no_negative_measures(body: Any, field: str) -> None:
                             f"{path}.{part} must not be negative, got {number}",
                             field=f"{path}.{part}",
                         )
-            check_no_negative_measures(value, path)
+                units = value.get("units")
+                # Compared without case: a record read back may spell them either way.
+                if units is not None and (
+                    not isinstance(units, str) or units.lower() not in _UNITS[key]
+                ):
+                    raise InvalidRequestError(
+                        f"{path}.units must be one of {sorted(_UNITS[key])}, got {units!r}",
+                        field=f"{path}.units",
+                    )
+            check_measures(value, path)
     elif isinstance(body, list):
         for index, item in enumerate(body):
-            check_no_negative_measures(item, f"{field}[{index}]")
+            check_measures(item, f"{field}[{index}]")
 
 
 def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int) -> Page[T]:
@@ -247,12 +310,22 @@ def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int)
     return Page(items=items, total=total, page=_int(data.get("page"), page), pages=pages)
 
 
-def paged_query(page: int, page_size: int, **filters: Any) -> dict[str, Any]:
-    """Check paging and date ranges, and build the query in the API's camelCase."""
+def paged_query(
+    page: int, page_size: int, *, max_range_days: int | None = None, **filters: Any
+) -> dict[str, Any]:
+    """Check paging and date ranges, and build the query in the API's camelCase.
+
+    ``max_range_days``: the longest date range one request may ask for (orders and shipments:
+    90), checked on the wall-clock times as sent.
+    """
     check_page(page, page_size)
     check_ranges(
+        max_days=max_range_days,
         **{k: v for k, v in filters.items() if k.endswith(("_start", "_end"))},
     )
+    for name, value in filters.items():
+        if name.endswith("_id") and value is not None:
+            check_id(value, name)  # every id filter the API has is an integer
     query = {camel(name): value for name, value in filters.items()}
     query["page"] = page
     query["pageSize"] = page_size
@@ -321,6 +394,9 @@ def label_body(
     Documented keys the caller left out go as null, as the API's own examples send them.
     ``parties`` adds ``orderId`` or ``shipFrom``/``shipTo``.
     """
+    if ship_date is None:
+        raise InvalidRequestError("ship_date is required for a label", field="ship_date")
+    check_choice(confirmation, CONFIRMATIONS, "confirmation")
     body = {
         **{k: v for k, v in parties.items() if k == "orderId"},
         "carrierCode": check_text(carrier_code, "carrier_code"),
@@ -334,9 +410,9 @@ def label_body(
         "insuranceOptions": plain(insurance_options),
         "internationalOptions": plain(international_options),
         "advancedOptions": plain(advanced_options),
-        "testLabel": bool(test_label),
+        "testLabel": check_bool(test_label, "test_label"),
     }
-    check_no_negative_measures(body, "label")
+    check_measures(body, "label")
     return body
 
 
@@ -344,11 +420,13 @@ def stream_filters(
     method: Callable[..., Any],
     filters: Mapping[str, Any],
     choices: Mapping[str, frozenset[str]] = {},
+    max_range_days: int | None = None,
 ) -> dict[str, Any]:
     """Check an ``iter()`` call's filters against its ``list()`` keywords; camelCase them.
 
     Paging and sorting belong to the stream, so they are refused here; enumerated values and
-    date ranges are checked as ``list()`` checks them, before anything is sent.
+    date ranges are checked as ``list()`` checks them, before anything is sent (a range passed
+    as a filter goes into every request unsplit, so it must fit ``max_range_days``).
     """
     allowed = {
         name
@@ -363,6 +441,6 @@ def stream_filters(
         )
     for name, values in choices.items():
         check_choice(filters.get(name), values, name)
-    query = paged_query(1, 1, **filters)
+    query = paged_query(1, 1, max_range_days=max_range_days, **filters)
     del query["page"], query["pageSize"]
     return {k: v for k, v in query.items() if v is not None}

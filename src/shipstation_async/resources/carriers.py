@@ -13,6 +13,7 @@ from ._base import CallOptions, Resource, check_text
 
 MIN_FUNDS = Decimal("10.00")
 MAX_FUNDS = Decimal("10000.00")
+CENT = Decimal("0.01")
 
 
 class Carriers(Resource):
@@ -61,9 +62,15 @@ class Carriers(Resource):
             raise InvalidRequestError(
                 f"amount is not a number: {amount!r}", field="amount"
             ) from None
-        if isinstance(amount, float) or not MIN_FUNDS <= value <= MAX_FUNDS:
+        if (
+            isinstance(amount, float | bool)
+            or not value.is_finite()  # NaN would fail the range test with an untyped error
+            or not MIN_FUNDS <= value <= MAX_FUNDS
+            or value != value.quantize(CENT)
+        ):
             raise InvalidRequestError(
-                f"amount must be a Decimal from {MIN_FUNDS} to {MAX_FUNDS}, got {amount!r}",
+                f"amount must be a Decimal from {MIN_FUNDS} to {MAX_FUNDS} in whole cents, "
+                f"got {amount!r}",
                 field="amount",
             )
         body = {"carrierCode": check_text(carrier_code, "carrier_code"), "amount": value}

@@ -24,8 +24,10 @@ from ..models import (
 from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
 from ..streams import ItemStream, Walk
 from ._base import (
+    MAX_RANGE_DAYS,
     CallOptions,
     Resource,
+    check_bool,
     check_choice,
     check_id,
     check_text,
@@ -42,6 +44,7 @@ ORDER_STATUSES = frozenset(OrderStatus.__args__)  # type: ignore[attr-defined]
 _SORT_BY = frozenset(OrderSortBy.__args__)  # type: ignore[attr-defined]
 _SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
 MAX_ORDERS_PER_BATCH = 100
+MAX_ORDER_NUMBER = 50  # characters, the API's limit
 
 OrderInput = Order | Mapping[str, Any]
 """An order to send: an :class:`Order`, or a mapping with the API's camelCase keys."""
@@ -49,6 +52,8 @@ OrderInput = Order | Mapping[str, Any]
 
 class Orders(Resource):
     """Orders: ``await ss.orders.list(...)`` for one page, ``await ss.orders.get(id)`` for one."""
+
+    max_range_days = MAX_RANGE_DAYS
 
     async def list(
         self,
@@ -78,7 +83,9 @@ class Orders(Resource):
         Datetimes must be timezone-aware; they are sent in Pacific time at second precision.
         ``order_number`` matches as "starts with". Without ``sort_by`` the API orders by
         ascending orderId. ``import_batch`` is the filter an ORDER_NOTIFY webhook's
-        resource_url carries. Returns a :class:`Page` of :class:`Order`.
+        resource_url carries. A date range may span at most 90 days (the API's limit; a longer
+        one raises :class:`InvalidRequestError` unsent, and ``iter()`` splits it). Returns a
+        :class:`Page` of :class:`Order`.
         """
         check_choice(order_status, ORDER_STATUSES, "order_status")
         check_choice(sort_by, _SORT_BY, "sort_by")
@@ -86,6 +93,7 @@ class Orders(Resource):
         query = paged_query(
             page,
             page_size,
+            max_range_days=self.max_range_days,
             customer_name=customer_name,
             item_keyword=item_keyword,
             create_date_start=create_date_start,
@@ -271,8 +279,8 @@ class Orders(Resource):
             "carrierCode": check_text(carrier_code, "carrier_code"),
             "shipDate": date_text(ship_date, "ship_date"),
             "trackingNumber": tracking_number,
-            "notifyCustomer": notify_customer,
-            "notifySalesChannel": notify_sales_channel,
+            "notifyCustomer": check_bool(notify_customer, "notify_customer"),
+            "notifySalesChannel": check_bool(notify_sales_channel, "notify_sales_channel"),
         }
         operation = Operation(
             "POST", "/orders/markasshipped", body=body, safety=Safety.NON_IDEMPOTENT
@@ -340,6 +348,13 @@ def _order_body(order: OrderInput, field: str) -> dict[str, Any]:
         if body.get(key) in (None, ""):
             raise InvalidRequestError(f"{field}: {key} is required", field=f"{field}.{key}")
     check_choice(body.get("orderStatus"), ORDER_STATUSES, f"{field}.orderStatus")
+    number = body["orderNumber"]
+    if not isinstance(number, str) or len(number) > MAX_ORDER_NUMBER:
+        raise InvalidRequestError(
+            f"{field}: orderNumber must be a string of at most {MAX_ORDER_NUMBER} characters, "
+            f"got {number!r}",
+            field=f"{field}.orderNumber",
+        )
     return body
 
 

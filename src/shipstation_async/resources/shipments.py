@@ -26,11 +26,14 @@ from ..models.converter import converter
 from ..models.types import Confirmation, SortDir
 from ..streams import ItemStream, Walk
 from ._base import (
+    CONFIRMATIONS,
+    MAX_RANGE_DAYS,
     CallOptions,
     Resource,
+    check_bool,
     check_choice,
     check_id,
-    check_no_negative_measures,
+    check_measures,
     check_range,
     check_text,
     decode_page,
@@ -47,6 +50,8 @@ _SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
 
 class Shipments(Resource):
     """Shipments with labels made in ShipStation (orders marked as shipped are fulfillments)."""
+
+    max_range_days = MAX_RANGE_DAYS
 
     async def list(
         self,
@@ -77,13 +82,16 @@ class Shipments(Resource):
         """Fetch one page of shipments (GET /shipments).
 
         ``include_shipment_items=True`` fills ``shipment_items`` (None otherwise). ``batch_id``
-        is the filter a SHIP_NOTIFY webhook's resource_url carries.
+        is the filter a SHIP_NOTIFY webhook's resource_url carries. A date range may span at
+        most 90 days (the API's limit; a longer one raises :class:`InvalidRequestError` unsent,
+        and ``iter()`` splits it).
         """
         check_choice(sort_by, _SORT_BY, "sort_by")
         check_choice(sort_dir, _SORT_DIR, "sort_dir")
         query = paged_query(
             page,
             page_size,
+            max_range_days=self.max_range_days,
             recipient_name=recipient_name,
             recipient_country_code=recipient_country_code,
             order_number=order_number,
@@ -249,6 +257,9 @@ class Shipments(Resource):
         """
         if carrier_code == "ups" and not to_state:
             raise InvalidRequestError("to_state is required for UPS rates", field="to_state")
+        check_choice(confirmation, CONFIRMATIONS, "confirmation")
+        if residential is not None:
+            check_bool(residential, "residential")
         body = {
             "carrierCode": check_text(carrier_code, "carrier_code"),
             "serviceCode": service_code,
@@ -264,7 +275,7 @@ class Shipments(Resource):
             "residential": residential,
         }
         body = {k: v for k, v in body.items() if v is not None}
-        check_no_negative_measures(body, "rates")
+        check_measures(body, "rates")
         operation = Operation("POST", "/shipments/getrates", body=body)
         return structure_list(await self._call(operation, options), Rate)
 
