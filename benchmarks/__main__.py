@@ -1,8 +1,9 @@
 """Run every benchmark and print the figures (``nox -s bench`` or ``python -m benchmarks``).
 
-Options: ``--runs N`` (default 3), ``--quick`` (one run each, fewer requests), ``--only NAME``
-(repeatable), ``--readme`` (write the table into README.md). Results are printed as a Markdown
-table and written to ``benchmarks/results.json`` (merged with earlier results for ``--only``).
+Options: ``--runs N`` (default 3), ``--quick`` (one run each, fewer requests; its figures are
+printed only), ``--only NAME`` (repeatable), ``--readme`` (write the table into README.md).
+Results are printed as a Markdown table and written to ``benchmarks/results.json`` (merged with
+earlier results for ``--only``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def main() -> None:
             print(f"   run {run + 1}: {figures}", flush=True)
             samples.append(sample)
         results[name] = {key: summarise([s[key] for s in samples]) for key in samples[0]}
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    if not args.quick:  # a quick run's figures are not the record
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     table = render(results)
     print()
     print(table)

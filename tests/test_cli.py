@@ -74,7 +74,85 @@ def test_backfill_command_into_sqlite(tmp_path: pytest.TempPathFactory) -> None:
 
 def test_since_last_is_for_orders(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backfill", "shipments", "--since-last", "--sandbox"]) == 2
-    assert "only the orders list" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert err.startswith("shipstation-async: error:") and "only the orders list" in err
+
+
+def test_a_file_no_checkpoint_accounts_for_is_never_overwritten(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    precious = Path(str(tmp_path)) / "precious.jsonl"
+    precious.write_text("".join(f'{{"mine": {n}}}\n' for n in range(1000)))
+    before = precious.read_bytes()
+    args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "100", "--out", str(precious)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "no backfill checkpoint accounts for" in err and "--resume" not in err
+    assert main([*args, "--resume"]) == 2  # --resume does not make it ours either
+    assert precious.read_bytes() == before
+    assert not Path(f"{precious}.checkpoint.sqlite").exists()
+
+
+async def test_a_backfill_from_code_leaves_a_file_it_did_not_write_alone(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    from pathlib import Path
+
+    from shipstation_async import ConfigurationError, ShipStation
+    from shipstation_async.backfill import Backfill
+
+    precious = Path(str(tmp_path)) / "mine.jsonl"
+    precious.write_text('{"mine": 1}\n')
+    async with ShipStation("k", "s", base_url="http://127.0.0.1:9") as ss:
+        for resume in (True, False):
+            with pytest.raises(ConfigurationError, match="left untouched"):
+                await Backfill(ss, "orders", sink=precious, resume=resume).run()
+        assert ss.rate_limit_status().total_sent == 0
+    assert precious.read_text() == '{"mine": 1}\n'
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sandbox", "serve", "--port", "99999"], "a port is 0 to 65535"),
+        (["sandbox", "serve", "--orders", "-1"], "expected 0 or more"),
+        (["backfill", "orders", "--concurrency", "0"], "expected 1 or more"),
+        (["backfill", "orders", "--start", "2024-13-01"], "--start"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_an_end_before_the_start_is_refused_by_flag_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["backfill", "orders", "--sandbox", "--start", "2024-02-01", "--end", "2024-01-01"]
+    assert main(argv) == 2
+    assert "--end (2024-01-01 00:00:00-08:00) is before --start" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_line_and_no_banner(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "serve", "--port", str(port)]) == 1
+    captured = capsys.readouterr()
+    assert "ShipStation sandbox on" not in captured.out
+    assert captured.err.startswith("shipstation-async: error:")
 
 
 def test_the_eta_rests_on_the_budget() -> None:
