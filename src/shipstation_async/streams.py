@@ -319,6 +319,11 @@ class ItemStream(Generic[T]):
         self._density: dict[int, float] = {}  # records per second in a part's last full page
         self._changed = asyncio.Event()
         self._left: dict[int, int] = {}  # records a part has still to fetch, per its last answer
+        # Every record the walk should yield, when the first request counted them all (no
+        # start given); and the records yielded so far. Firm up the progress estimate.
+        self._expected: int | None = None
+        self._emitted = 0
+        self._delivered = 0  # records handed to the consumer (the rest wait in the queues)
         self._started = False
         self._closed = False
         self.requests = 0
@@ -402,6 +407,7 @@ class ItemStream(Generic[T]):
                 self._cancel()
                 raise item.error
             batch: Batch = item
+            self._delivered += len(batch.records)
             return batch
         self._cancel()
         return None
@@ -434,9 +440,11 @@ class ItemStream(Generic[T]):
         else:
             start, end = self._start, self._end
             if start is None or end is None:
-                oldest, server_t0 = await self._probe()
+                oldest, server_t0, matching = await self._probe()
                 if oldest is None:
                     return []  # nothing matches the filters at all
+                if start is None:
+                    self._expected = matching  # from the oldest on: every matching record
                 start = start or _second(oldest)
                 end = end or server_t0
             self.t0 = end
@@ -518,23 +526,37 @@ class ItemStream(Generic[T]):
         self._changed = asyncio.Event()
 
     def estimate_left(self) -> tuple[int, int] | None:
-        """Records and requests still to come, from each unfinished part's last answer.
+        """Records and requests still to come (records fetched but not handed over included).
 
         Each answer's ``total`` counts its part's records from the cursor on, so the estimate
-        firms up as the walk goes; a part not started yet counts as dense as those walked.
-        None until a first full page has shown how dense the records are.
+        firms up as the walk goes. The parts not started yet share what the first request
+        counted (when it counted every matching record) less what is known; otherwise they count
+        as dense as those walked. None until a first full page has shown how dense records are.
         """
         densities = list(self._density.values())
-        records = requests = 0
+        records = self._emitted - self._delivered  # fetched, not yet handed over
+        requests = 0
+        unstarted: list[float] = []  # seconds of each part not started yet
         for index, part in enumerate(self.parts):
             if part.done:
                 continue
             left = self._left.get(index)
             if left is None:
-                if not densities:
-                    return None
-                # Not started yet: as dense as the parts walked so far.
-                left = int(_seconds_left(part) * sum(densities) / len(densities))
+                unstarted.append(_seconds_left(part))
+                continue
+            records += left
+            requests += max(1, -(-left // self._page_size))
+        if not unstarted:
+            return records, requests
+        if self._expected is not None:
+            rest = max(0, self._expected - self._delivered - records)
+            per_second = rest / max(1.0, sum(unstarted))
+        elif densities:
+            per_second = sum(densities) / len(densities)
+        else:
+            return None
+        for seconds in unstarted:
+            left = int(seconds * per_second)
             records += left
             requests += max(1, -(-left // self._page_size))
         return records, requests
@@ -590,11 +612,11 @@ class ItemStream(Generic[T]):
             raise DecodeError(f"{walk.path}: an entry of {walk.envelope!r} is not an object")
         return data
 
-    async def _probe(self) -> tuple[str | None, datetime]:
+    async def _probe(self) -> tuple[str | None, datetime, int]:
         """One request for what the caller left open: where the range starts and ends.
 
         The oldest matching record's creation key is the start; T0, the end, is the server's
-        ``Date`` minus two minutes.
+        ``Date`` minus two minutes. Also returns how many records match the filters at all.
         """
         headers: dict[str, str] = {}
         query = {"sortBy": self._walk.sort_by, "sortDir": "ASC", "page": 1, "pageSize": 1}
@@ -605,7 +627,8 @@ class ItemStream(Generic[T]):
             server_now = parsedate_to_datetime(headers["Date"])
         except (KeyError, TypeError, ValueError):
             raise DecodeError("the server's answer carried no usable Date header") from None
-        return oldest, (server_now.astimezone(PACIFIC) - T0_LAG).replace(tzinfo=None)
+        t0 = (server_now.astimezone(PACIFIC) - T0_LAG).replace(tzinfo=None)
+        return oldest, t0, _count(data.get("total"))
 
     def _page_query(self, low: datetime, high: datetime, page: int) -> dict[str, Any]:
         walk = self._walk
@@ -723,6 +746,7 @@ class ItemStream(Generic[T]):
         part = self.parts[index]
         part.cursor = cursor
         part.done = done
+        self._emitted += len(records)
         self._notify()
         items = self._structure(records) if self._typed else []
         await queue.put(Batch(index, records, items, cursor, done))
