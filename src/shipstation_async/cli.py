@@ -430,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shipstation-async: error: {_database(args)}: {exc}", file=sys.stderr)
         return 1
     except (ShipStationError, OSError) as exc:
-        print(f"shipstation-async: error: {exc}", file=sys.stderr)
+        notes = "".join(f"; {note}" for note in getattr(exc, "__notes__", ()))
+        print(f"shipstation-async: error: {exc}{notes}", file=sys.stderr)
         return 1
     return 2
 

@@ -427,9 +427,11 @@ class ShipStation:
         method = getattr(error, "method", "")
         path = getattr(error, "path", "")
         if attempt >= self._retry.max_attempts:
+            error.add_note(f"gave up after {attempt} attempts (the retry policy's max_attempts)")
             raise error
         delay = self._retry.delay(attempt, server_delay=server_delay)
         if deadline is not None and self._ledger.clock() + delay > deadline:
+            error.add_note(f"gave up after {attempt} attempts: the next would pass max_wait")
             raise error
         self._emit(RetryScheduled(method, path, attempt + 1, delay, reason))
         _log.info("%s %s: retrying in %.2f s after %s", method, path, delay, reason)

@@ -200,6 +200,9 @@ async def test_idempotent_retries_stop_at_the_cap(
         await client.orders.get(7)
     assert info.value.status == 503
     assert len(recorder.requests) == NO_WAIT.max_attempts
+    assert info.value.__notes__ == [
+        f"gave up after {NO_WAIT.max_attempts} attempts (the retry policy's max_attempts)"
+    ]
 
 
 async def test_non_idempotent_5xx_is_ambiguous_and_sent_once(
