@@ -81,6 +81,7 @@ class Orders(Resource):
         """Fetch one page of orders (GET /orders).
 
         Datetimes must be timezone-aware; they are sent in Pacific time at second precision.
+        A date means midnight Pacific at its start (as an end, that day is left out).
         ``order_number`` matches as "starts with". Without ``sort_by`` the API orders by
         ascending orderId. ``import_batch`` is the filter an ORDER_NOTIFY webhook's
         resource_url carries. A date range may span at most 90 days (the API's limit; a longer

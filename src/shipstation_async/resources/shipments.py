@@ -249,11 +249,16 @@ class Shipments(Resource):
         dimensions: Dimensions | None = None,
         confirmation: Confirmation | None = None,
         residential: bool | None = None,
+        from_city: str | None = None,
+        from_state: str | None = None,
+        from_warehouse_id: int | None = None,
         **options: Unpack[CallOptions],
     ) -> builtins.list[Rate]:
         """Rates of one carrier's services for a package (POST /shipments/getrates).
 
         Read-only, so retried freely. UPS needs ``to_state``. Compare ``rate.total``.
+        ``from_city``, ``from_state`` and ``from_warehouse_id`` are sent only when given
+        (documented by some clients of the API, not by ShipStation's own pages).
         """
         if carrier_code == "ups" and not to_state:
             raise InvalidRequestError("to_state is required for UPS rates", field="to_state")
@@ -273,6 +278,11 @@ class Shipments(Resource):
             "dimensions": plain(dimensions),
             "confirmation": confirmation,
             "residential": residential,
+            "fromCity": from_city,
+            "fromState": from_state,
+            "fromWarehouseId": None
+            if from_warehouse_id is None
+            else check_id(from_warehouse_id, "from_warehouse_id"),
         }
         body = {k: v for k, v in body.items() if v is not None}
         check_measures(body, "rates")
