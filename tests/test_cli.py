@@ -26,8 +26,13 @@ def test_arguments_are_checked() -> None:
         parser.parse_args(["demo", "--rate-limit", "forty"])
     args = parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00:00-08:00"])
     assert args.end.utcoffset() is not None
+    # The same options as `python -m shipstation_async.sandbox`: a naive end is Pacific time.
+    args = parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00", "--dense", "5:600"])
+    assert (args.end.tzinfo, args.dense) == (None, [(5, 600)])
     with pytest.raises(SystemExit):
-        parser.parse_args(["sandbox", "serve", "--end", "2026-01-01T00:00:00"])
+        parser.parse_args(["sandbox", "serve", "--end", "New Year"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sandbox", "serve", "--error-rate", "1.5"])
 
 
 def test_backfill_command_against_the_sandbox(

@@ -20,39 +20,10 @@ from typing import Any
 
 import attrs
 
+from . import _argtypes as types
 from .errors import ShipStationError
 from .limits import RateLimit
-
-
-def _rate_limit(text: str) -> RateLimit:
-    try:
-        return RateLimit.parse(text)
-    except Exception as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _port(text: str) -> int:
-    value = _count(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
-    return value
+from .sandbox.serve import add_arguments as add_serve_arguments
 
 
 def _moment(text: str) -> datetime:
@@ -72,7 +43,7 @@ def _moment(text: str) -> datetime:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shipstation-async`` command."""
-    defaults = argparse.ArgumentDefaultsHelpFormatter
+    defaults = types.HelpFormatter
     parser = argparse.ArgumentParser(
         prog="shipstation-async",
         description="Asyncio SDK for the ShipStation V1 API: tools and a local sandbox.",
@@ -90,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="page through an embedded sandbox's orders concurrently and report the figures",
         formatter_class=defaults,
     )
-    demo.add_argument("--orders", type=_count, default=12000, help="orders in the sandbox")
+    demo.add_argument("--orders", type=types.count, default=12000, help="orders in the sandbox")
     demo.add_argument("--page-size", type=int, default=100, help="orders per page (1..500)")
     demo.add_argument(
         "--rate-limit",
-        type=_rate_limit,
-        default=RateLimit(40, 5.0),
-        help="REQUESTS/SECONDS enforced by the sandbox and paced by the client (default 40/5, "
-        "ShipStation's 40/60 scaled down so the demo takes seconds; 40/60 is the real one)",
+        type=types.rate_limit,
+        default="40/5",
+        help="REQUESTS/SECONDS enforced by the sandbox and paced by the client: ShipStation's "
+        "40/60 scaled down so the demo takes seconds (40/60 is the real one)",
     )
     demo.add_argument("--seed", type=int, default=1, help="sandbox data seed")
 
@@ -132,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="orders modified since the last run (appends new versions; implies --resume)",
     )
     backfill.add_argument(
-        "--concurrency", type=_positive, default=4, help="date ranges fetched at once"
+        "--concurrency", type=types.positive, default=4, help="date ranges fetched at once"
     )
     backfill.add_argument(
         "--base-url",
@@ -144,10 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sandbox", action="store_true", help="run against an embedded sandbox (same data)"
     )
     backfill.add_argument(
-        "--sandbox-orders", type=_count, default=20000, help="orders in the embedded sandbox"
+        "--sandbox-orders", type=types.count, default=20000, help="orders in the embedded sandbox"
     )
     backfill.add_argument(
-        "--rate-limit", type=_rate_limit, default=RateLimit(40, 60.0), help="default 40/60"
+        "--rate-limit",
+        type=types.rate_limit,
+        default="40/60",
+        help="REQUESTS/SECONDS, the API key's plan",
     )
 
     sandbox = commands.add_parser("sandbox", help="the local ShipStation stand-in")
@@ -157,37 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sandbox_commands.add_parser(
         "serve", help="serve the sandbox until interrupted", formatter_class=defaults
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=8080, help="port (0: any free one)")
-    serve.add_argument("--orders", type=_count, default=1000, help="generated orders")
-    serve.add_argument("--seed", type=int, default=0, help="data seed")
-    serve.add_argument(
-        "--rate-limit",
-        type=_rate_limit,
-        default=RateLimit(40, 60.0),
-        help="REQUESTS/SECONDS enforced per API key",
-    )
-    serve.add_argument(
-        "--window",
-        choices=["fixed", "aligned", "rolling"],
-        default="fixed",
-        help="how the rate-limit window is counted",
-    )
-    serve.add_argument(
-        "--reset-format",
-        choices=["int", "float"],
-        default="int",
-        help="X-Rate-Limit-Reset as whole seconds (as the API) or fractional",
-    )
-    serve.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
-    serve.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
-    serve.add_argument(
-        "--end",
-        type=_moment,
-        default=None,
-        help="the generated world's last moment (ISO 8601 with offset, or a date: midnight "
-        "Pacific); fixed data across runs (default: now)",
-    )
+    add_serve_arguments(serve)
     return parser
 
 
@@ -372,7 +316,7 @@ class _Display:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from .sandbox import serve
+    from .sandbox.serve import serve_arguments
 
     def ready(sandbox: Any) -> None:
         # Once it listens: a port in use or a bad address fails before any banner.
@@ -383,19 +327,7 @@ async def _serve(args: argparse.Namespace) -> None:
             flush=True,
         )
 
-    await serve(
-        ready=ready,
-        host=args.host,
-        port=args.port,
-        orders=args.orders,
-        seed=args.seed,
-        rate_limit=args.rate_limit,
-        window=args.window,
-        reset_format=args.reset_format,
-        api_key=args.api_key,
-        api_secret=args.api_secret,
-        end=args.end,
-    )
+    await serve_arguments(args, ready=ready)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,11 +43,24 @@ async def test_serve_runs_until_cancelled(caplog: pytest.LogCaptureFixture) -> N
 
 def test_parser_defaults_and_options() -> None:
     args = build_parser().parse_args([])
-    assert (args.port, args.orders, args.rate_limit, args.window) == (8080, 1000, "40/60", "fixed")
+    assert (args.port, args.orders, args.rate_limit, args.window) == (
+        8080,
+        1000,
+        RateLimit(40, 60.0),
+        "fixed",
+    )
     args = build_parser().parse_args(
         ["--port", "0", "--orders", "5", "--window", "rolling", "--rate-limit", "40/2"]
     )
-    assert (args.port, args.orders, args.window, args.rate_limit) == (0, 5, "rolling", "40/2")
+    assert (args.port, args.orders, args.window, args.rate_limit) == (
+        0,
+        5,
+        "rolling",
+        RateLimit(40, 2.0),
+    )
+    for bad in (["--port", "70000"], ["--orders", "-1"], ["--rate-limit", "fast"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(bad)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")

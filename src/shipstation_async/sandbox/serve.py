@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from .. import _argtypes as types
 from ..errors import ConfigurationError
 from ..limits import RateLimit
 from .faults import Faults
@@ -83,24 +85,20 @@ async def serve(
         await asyncio.Event().wait()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command-line options of ``python -m shipstation_async.sandbox``."""
-    p = argparse.ArgumentParser(
-        prog="python -m shipstation_async.sandbox",
-        description="Serve a local ShipStation V1 sandbox that enforces the rate limit.",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free)")
-    p.add_argument("--orders", type=int, default=1000, help="generated orders (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
-    p.add_argument(
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The serving options: this module's runner and ``shipstation-async sandbox serve``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=types.port, default=8080, help="port (0: any free one)")
+    parser.add_argument("--orders", type=types.count, default=1000, help="generated orders")
+    parser.add_argument("--seed", type=int, default=0, help="world seed")
+    parser.add_argument(
         "--end",
         type=_parse_end,
         default=None,
-        help="the generated world's end, ISO 8601 (naive: Pacific time); default: the start "
-        "of the current hour. Fix it for the same data in every process and hour",
+        help="the generated world's end, ISO 8601 (naive: Pacific time; default: the start "
+        "of the current hour). Fix it for the same data in every process and hour",
     )
-    p.add_argument(
+    parser.add_argument(
         "--dense",
         type=_parse_dense,
         action="append",
@@ -108,24 +106,72 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="INDEX:COUNT[:DISTINCT]",
         help="COUNT generated orders from INDEX on share one createDate second (repeatable)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--rate-limit",
-        default="40/60",
-        help="REQUESTS/SECONDS per API key (default 40/60, ShipStation's)",
+        type=types.rate_limit,
+        default=f"{DEFAULT_RATE_LIMIT.requests}/{DEFAULT_RATE_LIMIT.period:g}",
+        help="REQUESTS/SECONDS per API key (ShipStation's is 40/60)",
     )
-    p.add_argument("--window", choices=WINDOW_MODES, default="fixed")
-    p.add_argument("--reset-format", choices=RESET_FORMATS, default="int")
-    p.add_argument(
+    parser.add_argument(
+        "--window",
+        choices=WINDOW_MODES,
+        default="fixed",
+        help="how the rate-limit window is counted",
+    )
+    parser.add_argument(
+        "--reset-format",
+        choices=RESET_FORMATS,
+        default="int",
+        help="X-Rate-Limit-Reset in whole seconds (as the API sends it) or fractional",
+    )
+    parser.add_argument(
         "--no-count-rejected",
         action="store_true",
         help="refused (429) requests do not count against the window",
     )
-    p.add_argument("--latency", type=float, default=0.0, help="seconds added to each request")
-    p.add_argument("--error-rate", type=float, default=0.0, help="share answered 500/502/503")
-    p.add_argument("--api-key", default="sandbox-key")
-    p.add_argument("--api-secret", default="sandbox-secret")
-    p.add_argument("--log-level", default="INFO")
-    return p
+    parser.add_argument(
+        "--latency", type=types.seconds, default=0.0, help="seconds added to each request"
+    )
+    parser.add_argument(
+        "--error-rate", type=types.share, default=0.0, help="share of requests answered 500/502/503"
+    )
+    parser.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
+    parser.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
+
+
+async def serve_arguments(
+    args: argparse.Namespace, ready: Callable[[Sandbox], object] | None = None
+) -> None:
+    """:func:`serve` with the options :func:`add_arguments` parsed."""
+    await serve(
+        host=args.host,
+        port=args.port,
+        orders=args.orders,
+        seed=args.seed,
+        rate_limit=args.rate_limit,
+        window=args.window,
+        reset_format=args.reset_format,
+        count_rejected=not args.no_count_rejected,
+        latency=args.latency,
+        faults=Faults(error_rate=args.error_rate),
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        end=args.end,
+        dense_seconds=args.dense,
+        ready=ready,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options of ``python -m shipstation_async.sandbox``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m shipstation_async.sandbox",
+        description="Serve a local ShipStation V1 sandbox that enforces the rate limit.",
+        formatter_class=types.HelpFormatter,
+    )
+    add_arguments(parser)
+    parser.add_argument("--log-level", default="INFO", help="logging level")
+    return parser
 
 
 def _parse_end(text: str) -> datetime:
@@ -155,30 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     try:
-        rate_limit = RateLimit.parse(args.rate_limit)
-    except ConfigurationError as exc:
-        parser.error(str(exc))
-    try:
-        asyncio.run(
-            serve(
-                host=args.host,
-                port=args.port,
-                orders=args.orders,
-                seed=args.seed,
-                rate_limit=rate_limit,
-                window=args.window,
-                reset_format=args.reset_format,
-                count_rejected=not args.no_count_rejected,
-                latency=args.latency,
-                faults=Faults(error_rate=args.error_rate),
-                api_key=args.api_key,
-                api_secret=args.api_secret,
-                end=args.end,
-                dense_seconds=args.dense,
-            )
-        )
+        asyncio.run(serve_arguments(args))
     except KeyboardInterrupt:
         return 0
     except ConfigurationError as exc:
         parser.error(str(exc))
+    except OSError as exc:  # the address is taken or cannot be bound
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     return 0
