@@ -102,6 +102,33 @@ async def test_resume_after_a_failure_mid_run(sandbox: ThreadedSandbox, tmp_path
     assert len(ids) == len(set(ids)) == await total_orders(sandbox)
 
 
+@pytest.mark.parametrize("damage", ["deleted", "cut short"])
+async def test_a_resume_refuses_an_output_that_lost_committed_records(
+    damage: str, sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "orders.jsonl"
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_a_while(progress: Any) -> None:
+        if progress.records_this_run > 300:
+            raise Stop
+
+    async with client(sandbox) as ss:
+        with pytest.raises(Stop):
+            await Backfill(
+                ss, "orders", sink=out, page_size=50, on_progress=stop_after_a_while
+            ).run()
+        if damage == "deleted":
+            out.unlink()
+        else:
+            out.write_bytes(out.read_bytes()[:100])
+        with pytest.raises(ConfigurationError, match="its checkpoint committed"):
+            await Backfill(ss, "orders", sink=out, page_size=50).run()
+    assert not out.exists() or b"\0" not in out.read_bytes()  # never padded out
+
+
 async def test_parts_cut_by_idle_walkers_are_checkpointed_and_resumed(
     shipstation_sandbox_factory: Factory, tmp_path: Path
 ) -> None:

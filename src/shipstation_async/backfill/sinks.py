@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .._sansio import dumps_exact
+from ..errors import ConfigurationError
 
 
 class Sink(Protocol):
@@ -35,7 +36,18 @@ class JsonlSink:
         self._file: Any = None
 
     def open(self, offset: int) -> None:
-        """Open for appending, cut back to ``offset``."""
+        """Open for appending, cut back to ``offset``.
+
+        A file shorter than ``offset`` (deleted or cut since the checkpoint committed it) has
+        lost records the checkpoint counts as written: that is a :class:`ConfigurationError`,
+        not a file padded out to the offset.
+        """
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size < offset:
+            raise ConfigurationError(
+                f"{self.path} holds {size} bytes but its checkpoint committed {offset}: records "
+                "written before were lost since; remove the checkpoint to start over"
+            )
         mode = "r+b" if self.path.exists() else "w+b"
         self._file = open(self.path, mode)  # noqa: SIM115 - kept open across batches
         self._file.truncate(offset)
