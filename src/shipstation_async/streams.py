@@ -48,6 +48,38 @@ _log = logging.getLogger("shipstation_async.streams")
 
 # The API allows at most 90 days per date-range request; the query window adds 1 s each side.
 MAX_RANGE = timedelta(days=90) - timedelta(seconds=4)
+
+# Whole reads of an offset-paged listing before it counts as changing too fast to read.
+_MAX_PASSES = 10
+
+
+class _Passes:
+    """Decides when whole reads of an offset-paged listing have missed nothing.
+
+    A page boundary shifts when a record joins or leaves between two page reads (one may be
+    skipped even though the total stays the same), and records with equal sort keys may come
+    in another order on every read. Settled: two reads in a row saw the same ids, as many as
+    the total; or a read added no id unseen before and all the ids seen since the first read
+    number exactly the total (a shuffled order fills in over reads, a stable list reads alike).
+    """
+
+    def __init__(self) -> None:
+        self._last: set[Any] | None = None
+        self._seen: set[Any] = set()
+
+    def settled(self, ids: set[Any], total: int) -> bool:
+        """Whether the reads so far, this one included (its ids and total), missed nothing."""
+        last, self._last = self._last, ids
+        if last is None:
+            self._seen = set(ids)
+            return False
+        if ids == last and len(ids) == total:
+            return True
+        new = not ids <= self._seen
+        self._seen |= ids
+        return not new and len(self._seen) == total
+
+
 T0_LAG = timedelta(minutes=2)
 _KEY_WIDTH = 27  # "YYYY-MM-DDTHH:MM:SS.fffffff"
 
@@ -689,52 +721,55 @@ class ItemStream(Generic[T]):
     async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:
         """Every record created within ``second`` (and in ``part``), read by page number.
 
-        Re-read until the window's total is stable; de-duplicated by id within the second.
+        Offset pages shift when records join or leave between two page reads, and a server may
+        order records with equal creation times differently on every read; so the window is
+        read whole, again and again, until :class:`_Passes` says nothing was missed. Every
+        record read is kept (de-duplicated by id).
         """
         walk = self._walk
         prefix = key_of(second)[:19]
         found: dict[Any, Any] = {}
         low, high = second - timedelta(seconds=1), second + timedelta(seconds=1)
-        for _ in range(10):
+        passes = _Passes()
+        for _ in range(_MAX_PASSES):
             first = await self._get(self._page_query(low, high, 1))
             total = _count(first.get("total"))
-            pages = -(-total // self._page_size)
             batches = [first[walk.envelope]]
-            for page in range(2, pages + 1):
+            for page in range(2, -(-total // self._page_size) + 1):
                 batches.append((await self._get(self._page_query(low, high, page)))[walk.envelope])
-            check = await self._get(self._page_query(low, high, 1))
             for batch in batches:
                 for record in batch:
                     key = walk.record_key(record)
                     if key[:19] == prefix and part.contains(key):
                         found[record.get(walk.id_key)] = record
-            if _count(check.get("total")) == total:
+            if passes.settled({r.get(walk.id_key) for batch in batches for r in batch}, total):
                 return sorted(found.values(), key=walk.record_key)
         raise StreamError(f"{walk.path}: the records of {prefix} kept changing; try again later")
 
     async def _walk_offsets(self, queue: asyncio.Queue[Any]) -> None:
         """Offset pages sorted by CreateDate, for lists with no date filter, verified.
 
-        The total must not change and the distinct ids read must equal it, else read again.
+        The whole list is read until :class:`_Passes` says nothing was missed, then emitted in
+        the last read's order (records only earlier reads saw come after).
         """
         walk = self._walk
-        for _ in range(10):
-            seen: set[Any] = set()
-            query = {"sortBy": "CreateDate", "sortDir": "ASC", "pageSize": self._page_size}
+        query = {"sortBy": "CreateDate", "sortDir": "ASC", "pageSize": self._page_size}
+        found: dict[Any, Any] = {}
+        passes = _Passes()
+        for _ in range(_MAX_PASSES):
             first = await self._get({**query, "page": 1})
             total = _count(first.get("total"))
             pages = [first[walk.envelope]]
             for page in range(2, -(-total // self._page_size) + 1):
                 pages.append((await self._get({**query, "page": page}))[walk.envelope])
-            for records in pages:
-                seen.update(r.get(walk.id_key) for r in records)
-            check = await self._get({**query, "page": 1})
-            if _count(check.get("total")) == total and len(seen) == total:
-                emitted: set[Any] = set()
-                for number, records in enumerate(pages, start=1):
-                    fresh = [r for r in records if r.get(walk.id_key) not in emitted]
-                    emitted.update(r.get(walk.id_key) for r in fresh)
-                    await self._emit(queue, 0, fresh, "", done=number == len(pages))
+            latest = {r.get(walk.id_key): r for records in pages for r in records}
+            found = {**latest, **{k: v for k, v in found.items() if k not in latest}}
+            if passes.settled(set(latest), total):
+                records = list(found.values())
+                size = self._page_size
+                for start in range(0, max(1, len(records)), size):
+                    done = start + size >= len(records)
+                    await self._emit(queue, 0, records[start : start + size], "", done=done)
                 return
         raise StreamError(f"{walk.path}: the list kept changing while it was read")
 

@@ -308,3 +308,118 @@ async def test_a_malformed_record_ends_a_stream_with_a_decode_error(
                 async for _ in stream:
                     pass
         assert recorder.requests  # it was the answer that failed, not the call
+
+
+class _DenseSecond:
+    """A listing whose records all share one createDate second, paged by offset.
+
+    ``shuffle``: records with equal creation times come in a new order on every request (SQL
+    promises no order among ties). ``swap``: after the first request for page 2, one record
+    leaves the filter and another joins it, so the total stays the same but page boundaries
+    shift.
+    """
+
+    SECOND = "2024-06-01T12:00:00"
+
+    def __init__(self, count: int, *, shuffle: bool = False, swap: bool = False) -> None:
+        import random
+
+        self.records = [
+            {
+                "orderId": n,
+                "createDate": f"{self.SECOND}.0000000",
+                "orderStatus": "awaiting_shipment",
+            }
+            for n in range(1, count + 1)
+        ]
+        self.records.append({**self.records[0], "orderId": count + 1, "orderStatus": "on_hold"})
+        self.random = random.Random(5) if shuffle else None
+        self.swap = swap
+        self.swapped = False
+
+    def __call__(self, request: Any) -> Reply:
+        query = request.query
+        page, size = int(query["page"]), int(query["pageSize"])
+        if self.swap and page == 2 and not self.swapped:
+            self.swapped = True
+            self.records[99]["orderStatus"] = "shipped"  # order 100 leaves
+            self.records[-1]["orderStatus"] = "awaiting_shipment"  # the last one joins
+        low = query["createDateStart"].replace(" ", "T")
+        high = query["createDateEnd"].replace(" ", "T")
+        matching = [
+            r
+            for r in self.records
+            if r["orderStatus"] == query.get("orderStatus", r["orderStatus"])
+            and low <= r["createDate"][:19] <= high
+        ]
+        if self.random is not None:
+            self.random.shuffle(matching)
+        body = {
+            "orders": matching[(page - 1) * size : page * size],
+            "total": len(matching),
+            "page": page,
+            "pages": -(-len(matching) // size),
+        }
+        return Reply(body=body)
+
+
+@pytest.mark.parametrize(
+    ("listing", "must_have"),
+    [
+        (_DenseSecond(1200, swap=True), set(range(1, 1201)) - {100}),
+        (_DenseSecond(1300, shuffle=True), set(range(1, 1301))),
+    ],
+    ids=["a record leaves and another joins between two pages", "ties in a new order each read"],
+)
+async def test_a_second_denser_than_a_page_loses_no_record(
+    recorder: RecordingServer, listing: _DenseSecond, must_have: set[int]
+) -> None:
+    from shipstation_async._time import PACIFIC
+
+    recorder.default = listing
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    async with ShipStation(
+        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
+    ) as client:
+        stream = client.orders.iter(
+            create_date_start=day + timedelta(hours=11),
+            create_date_end=day + timedelta(hours=13),
+            order_status="awaiting_shipment",
+            concurrency=1,
+        )
+        got = [order.order_id async for order in stream]
+    assert len(got) == len(set(got))  # none twice
+    assert must_have <= set(got)  # none that matched throughout is missing
+
+
+async def test_the_offset_walk_loses_no_customer_when_pages_shift(
+    recorder: RecordingServer,
+) -> None:
+    customers = [
+        {
+            "customerId": n,
+            "createDate": f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}.000",
+            "tag": 7,
+        }
+        for n in range(1, 1002)
+    ]
+    customers[-1]["tag"] = 8
+    shifted = False
+
+    def listing(request: Any) -> Reply:
+        nonlocal shifted
+        page, size = int(request.query["page"]), int(request.query["pageSize"])
+        if page == 2 and not shifted:
+            shifted = True
+            customers[99]["tag"], customers[-1]["tag"] = 8, 7  # one leaves, one joins
+        tagged = [c for c in customers if c["tag"] == int(request.query["tagId"])]
+        body = {"customers": tagged[(page - 1) * size : page * size], "total": len(tagged)}
+        return Reply(body={**body, "page": page, "pages": -(-len(tagged) // size)})
+
+    recorder.default = listing
+    async with ShipStation(
+        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
+    ) as client:
+        got = [c.customer_id async for c in client.customers.iter(tag_id=7)]
+    assert len(got) == len(set(got))
+    assert set(range(1, 1001)) - {100} <= set(got)
