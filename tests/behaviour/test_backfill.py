@@ -299,3 +299,74 @@ async def test_since_last_delivers_new_versions_once(
     versions = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(versions) == total + 4  # a log of versions
     assert [v["internalNotes"] for v in versions[-4:]] == ["changed"] * 3 + ["again"]
+
+
+async def test_an_incremental_run_resumed_after_a_kill_keeps_its_whole_overlap_band(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    import attrs
+
+    out = tmp_path / "changes.jsonl"
+
+    class Killed(Exception):
+        pass
+
+    async with client(sandbox) as ss:
+        total = (await ss.orders.list(page_size=1)).total
+        recent = (await ss.orders.list(order_status="awaiting_shipment", page_size=30)).items
+        for order in recent:  # modified now: inside the overlap band of the next run
+            await ss.orders.create_or_update(attrs.evolve(order, internal_notes="new"))
+
+        def die_among_the_recent(progress: Any) -> None:
+            if progress.records_this_run >= total - 15:
+                raise Killed
+
+        def job(**kwargs: Any) -> Backfill:
+            # Ending just after now (T0), so that the orders modified now are in this run.
+            end = datetime.now(UTC) + timedelta(seconds=5)
+            return Backfill(
+                ss,
+                "orders",
+                sink=out,
+                since_last=True,
+                end=end,
+                page_size=10,
+                concurrency=1,
+                **kwargs,
+            )
+
+        with pytest.raises(Killed):
+            await job(on_progress=die_among_the_recent).run()
+        resumed = await job().run()
+        assert resumed.resumed and resumed.records == total
+        # Nothing changed since: the band (part of it built before the kill) drops every
+        # version the first run wrote.
+        assert (await job().run()).records_this_run == 0
+    assert len(out.read_text().splitlines()) == total
+
+
+async def test_an_incremental_run_stopped_before_its_mark_is_saved_is_not_repeated(
+    sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipstation_async.backfill.checkpoint import CheckpointStore
+
+    out = tmp_path / "changes.jsonl"
+    save_sync = CheckpointStore.save_sync
+
+    class Killed(Exception):
+        pass
+
+    def killed_first(self: CheckpointStore, *args: Any) -> None:
+        monkeypatch.setattr(CheckpointStore, "save_sync", save_sync)
+        raise Killed  # as a SIGKILL between the last batch's commit and the mark's
+
+    monkeypatch.setattr(CheckpointStore, "save_sync", killed_first)
+    async with client(sandbox) as ss:
+        total = (await ss.orders.list(page_size=1)).total
+        with pytest.raises(Killed):
+            await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
+        again = await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
+        assert again.records_this_run == 0
+    assert len(out.read_text().splitlines()) == total

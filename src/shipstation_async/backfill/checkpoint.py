@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +31,10 @@ CREATE TABLE IF NOT EXISTS sync (
     high_water TEXT NOT NULL,
     band TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS band (
+    id TEXT PRIMARY KEY,
+    modified TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS part (
     idx INTEGER PRIMARY KEY,
     cursor TEXT NOT NULL,
@@ -40,7 +45,7 @@ CREATE TABLE IF NOT EXISTS part (
 """
 
 
-_TABLES = frozenset({"run", "sync", "part"})
+_TABLES = frozenset({"run", "sync", "band", "part"})
 
 
 @attrs.define
@@ -128,6 +133,7 @@ class CheckpointStore:
         with self._transaction():
             self._db.execute("DELETE FROM run")
             self._db.execute("DELETE FROM part")
+            self._db.execute("DELETE FROM band")
             self._db.execute(
                 "INSERT INTO run (id, resource, query, t0) VALUES (1, ?, ?, ?)",
                 (
@@ -149,13 +155,20 @@ class CheckpointStore:
         sink_offset: int,
         records: int,
         rows: tuple[str, list[tuple[str, str]]] | None = None,
+        band: Sequence[tuple[str, str]] = (),
     ) -> None:
         """After the sink holds a batch: its part's new cursor and the sink's new offset.
 
         ``rows`` (a table and its (id, json) rows) are upserted in the same transaction: the
-        SQLite sink's data and the checkpoint commit together.
+        SQLite sink's data and the checkpoint commit together. ``band``: the (id, modifyDate)
+        of the batch's records an incremental run's next run must not append again.
         """
         with self._transaction():
+            self._db.executemany(
+                "INSERT INTO band (id, modified) VALUES (?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET modified = excluded.modified",
+                band,
+            )
             if rows is not None:
                 table, values = rows
                 self._db.execute(
@@ -192,6 +205,10 @@ class CheckpointStore:
         if row is None:
             return None, {}
         return datetime.fromisoformat(row[0]), dict(json.loads(row[1]))
+
+    def load_run_band(self) -> dict[str, str]:
+        """The overlap band this incremental run has committed so far (id -> modifyDate)."""
+        return dict(self._db.execute("SELECT id, modified FROM band").fetchall())
 
     def save_sync(self, high_water: datetime, band: dict[str, str]) -> None:
         """Record a finished incremental run's high-water mark and overlap band."""

@@ -175,10 +175,14 @@ class Backfill:
         band: dict[str, str],
         new_band: dict[str, str],
         t0: datetime | None,
-    ) -> list[Any]:
-        """Drop exact repeats of the last run's overlap band; remember this run's band."""
+    ) -> tuple[list[Any], list[tuple[str, str]]]:
+        """Drop exact repeats of the last run's overlap band; remember this run's band.
+
+        Returns the records to write and the band entries they add (committed with them).
+        """
         cutoff = self._cutoff(t0)
         kept = []
+        added = []
         for record in records:
             identity = str(record.get("orderId"))
             modified = wall_key(str(record.get("modifyDate") or ""))
@@ -187,7 +191,8 @@ class Backfill:
             kept.append(record)
             if modified >= cutoff:
                 new_band[identity] = modified
-        return kept
+                added.append((identity, modified))
+        return kept, added
 
     def _band_after(
         self, band: dict[str, str], new_band: dict[str, str], t0: datetime
@@ -234,6 +239,12 @@ class Backfill:
             start: datetime | date | None = self._start
             high_water, band = store.load_sync() if self._since_last else (None, {})
             if saved is not None and all(p.done for p in saved.parts) and self._since_last:
+                if saved.t0 is not None and (high_water is None or high_water < saved.t0):
+                    # That run wrote everything but stopped before saving its mark: save it
+                    # now, or this run would append all of it again.
+                    high_water = saved.t0
+                    band = self._band_after(band, store.load_run_band(), saved.t0)
+                    store.save_sync(high_water, band)
                 saved = None  # the last incremental run finished: start the next one
             if self._since_last and high_water is not None:
                 # From the last run's T0, less the overlap: a record modified while that run
@@ -246,7 +257,8 @@ class Backfill:
                 start,
                 (offset, total),
             )
-            new_band: dict[str, str] = {}
+            # The band this run has built, restored on a resume (it is committed with each batch).
+            new_band = store.load_run_band() if self._since_last and saved is not None else {}
             self._sink.open(offset)
             this_run = pages = 0
             try:
@@ -256,11 +268,14 @@ class Backfill:
                         store.split(cut.part, cut.end, cut.new_index, cut.new_part)
                         continue
                     records = batch.records
+                    added: list[tuple[str, str]] = []
                     if self._since_last:
-                        records = self._new_versions(records, band, new_band, stream.t0)
+                        records, added = self._new_versions(records, band, new_band, stream.t0)
                     offset = await self._sink.write(records)
                     rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
-                    store.commit(batch.part, batch.cursor, batch.done, offset, len(records), rows)
+                    store.commit(
+                        batch.part, batch.cursor, batch.done, offset, len(records), rows, added
+                    )
                     total += len(records)
                     this_run += len(records)
                     pages += 1
