@@ -47,7 +47,9 @@ T = TypeVar("T")
 _log = logging.getLogger("shipstation_async.streams")
 
 # The API allows at most 90 days per date-range request; the query window adds 1 s each side.
-MAX_RANGE = timedelta(days=90) - timedelta(seconds=4)
+# Ranges are Pacific wall-clock times: one that spans the autumn clock change lasts an hour
+# longer than its wall-clock length, so a part is an hour shorter, within 90 days either way.
+MAX_RANGE = timedelta(days=90) - timedelta(hours=1, seconds=4)
 
 # Whole reads of an offset-paged listing before it counts as changing too fast to read.
 _MAX_PASSES = 10
@@ -690,7 +692,10 @@ class ItemStream(Generic[T]):
             records = data[walk.envelope]
             total = _count(data.get("total"))
             keys = [walk.record_key(r) for r in records]
-            if len(records) < size or (keys and keys[-1] > part.end):
+            # The end: a page short of the size asked for, which holds all the answer counted
+            # (a server that caps pages lower sends short pages with more still to come).
+            complete = len(records) < size and len(records) >= total
+            if not records or complete or keys[-1] > part.end:
                 accepted = [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
                 self._left[index] = 0
                 await self._emit(queue, index, accepted, part.cursor, done=True)

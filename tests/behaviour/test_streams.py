@@ -423,3 +423,33 @@ async def test_the_offset_walk_loses_no_customer_when_pages_shift(
         got = [c.customer_id async for c in client.customers.iter(tag_id=7)]
     assert len(got) == len(set(got))
     assert set(range(1, 1001)) - {100} <= set(got)
+
+
+async def test_a_server_that_sends_shorter_pages_than_asked_is_read_to_the_end(
+    recorder: RecordingServer,
+) -> None:
+    from shipstation_async._time import PACIFIC
+
+    records = [
+        {"orderId": n, "createDate": f"2024-06-01T10:{n // 60:02d}:{n % 60:02d}.0000000"}
+        for n in range(1200)
+    ]
+
+    def capped(request: Any) -> Reply:  # answers at most 100 a page, whatever was asked
+        low = request.query["createDateStart"].replace(" ", "T")
+        high = request.query["createDateEnd"].replace(" ", "T")
+        matching = [r for r in records if low <= r["createDate"][:19] <= high]
+        page, size = int(request.query["page"]), min(100, int(request.query["pageSize"]))
+        body = {"orders": matching[(page - 1) * size : page * size], "total": len(matching)}
+        return Reply(body={**body, "page": page, "pages": -(-len(matching) // size)})
+
+    recorder.default = capped
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    async with ShipStation(
+        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
+    ) as client:
+        stream = client.orders.iter(
+            create_date_start=day + timedelta(hours=9), create_date_end=day + timedelta(hours=12)
+        )
+        got = [order.order_id async for order in stream]
+    assert sorted(got) == list(range(1200))
