@@ -52,7 +52,7 @@ _log = logging.getLogger("shipstation_async.streams")
 MAX_RANGE = timedelta(days=90) - timedelta(hours=1, seconds=4)
 
 # Whole reads of an offset-paged listing before it counts as changing too fast to read.
-_MAX_PASSES = 10
+_MAX_PASSES = 20
 
 
 class _Passes:
@@ -61,25 +61,30 @@ class _Passes:
     A page boundary shifts when a record joins or leaves between two page reads (one may be
     skipped even though the total stays the same), and records with equal sort keys may come
     in another order on every read. Settled: two reads in a row saw the same ids, as many as
-    the total; or a read added no id unseen before and all the ids seen since the first read
-    number exactly the total (a shuffled order fills in over reads, a stable list reads alike).
+    the total; or, since the last read that showed a change (an id never seen before, or
+    another total) and not counting that read (it may have straddled the change), the reads
+    together saw exactly the total (a shuffled order fills in over several reads).
     """
 
     def __init__(self) -> None:
         self._last: set[Any] | None = None
         self._seen: set[Any] = set()
+        self._total: int | None = None
+        self._since_change: set[Any] = set()
 
     def settled(self, ids: set[Any], total: int) -> bool:
         """Whether the reads so far, this one included (its ids and total), missed nothing."""
         last, self._last = self._last, ids
-        if last is None:
-            self._seen = set(ids)
-            return False
-        if ids == last and len(ids) == total:
+        if last is not None and ids == last and len(ids) == total:
             return True
-        new = not ids <= self._seen
+        changed = not ids <= self._seen or total != self._total
         self._seen |= ids
-        return not new and len(self._seen) == total
+        if changed:
+            self._total = total
+            self._since_change = set()
+            return False
+        self._since_change |= ids
+        return len(self._since_change) == total
 
 
 T0_LAG = timedelta(minutes=2)
@@ -477,8 +482,8 @@ class ItemStream(Generic[T]):
                 oldest, server_t0, matching = await self._probe()
                 if oldest is None:
                     return []  # nothing matches the filters at all
-                if start is None:
-                    self._expected = matching  # from the oldest on: every matching record
+                if start is None and end is None:
+                    self._expected = matching  # from the oldest to T0: every matching record
                 start = start or _second(oldest)
                 end = end or server_t0
             self.t0 = end
@@ -576,6 +581,8 @@ class ItemStream(Generic[T]):
                 continue
             left = self._left.get(index)
             if left is None:
+                if not part.end:
+                    return None  # an offset walk: no time span to estimate from
                 unstarted.append(_seconds_left(part))
                 continue
             records += left
@@ -723,6 +730,13 @@ class ItemStream(Generic[T]):
                 self._left[index] = max(0, self._left.get(index, 0) - len(accepted))
             await self._emit(queue, index, accepted, cursor, done=done)
 
+    def _sort_key(self, record: Mapping[str, Any]) -> str:
+        # Creation order; a record without a usable date goes first rather than failing here.
+        try:
+            return self._walk.record_key(record)
+        except DecodeError:
+            return ""
+
     async def _read_second(self, part: SubRange, second: datetime) -> list[Any]:
         """Every record created within ``second`` (and in ``part``), read by page number.
 
@@ -749,13 +763,16 @@ class ItemStream(Generic[T]):
                         found[record.get(walk.id_key)] = record
             if passes.settled({r.get(walk.id_key) for batch in batches for r in batch}, total):
                 return sorted(found.values(), key=walk.record_key)
-        raise StreamError(f"{walk.path}: the records of {prefix} kept changing; try again later")
+        raise StreamError(
+            f"{walk.path}: the records of {prefix} kept changing through {_MAX_PASSES} reads; "
+            "try again later"
+        )
 
     async def _walk_offsets(self, queue: asyncio.Queue[Any]) -> None:
         """Offset pages sorted by CreateDate, for lists with no date filter, verified.
 
-        The whole list is read until :class:`_Passes` says nothing was missed, then emitted in
-        the last read's order (records only earlier reads saw come after).
+        The whole list is read until :class:`_Passes` says nothing was missed, then emitted as
+        one batch in creation order.
         """
         walk = self._walk
         query = {"sortBy": "CreateDate", "sortDir": "ASC", "pageSize": self._page_size}
@@ -768,15 +785,16 @@ class ItemStream(Generic[T]):
             for page in range(2, -(-total // self._page_size) + 1):
                 pages.append((await self._get({**query, "page": page}))[walk.envelope])
             latest = {r.get(walk.id_key): r for records in pages for r in records}
-            found = {**latest, **{k: v for k, v in found.items() if k not in latest}}
+            found = {**found, **latest}
             if passes.settled(set(latest), total):
-                records = list(found.values())
-                size = self._page_size
-                for start in range(0, max(1, len(records)), size):
-                    done = start + size >= len(records)
-                    await self._emit(queue, 0, records[start : start + size], "", done=done)
+                # One batch, so that a checkpoint commits all of it or none: a part walked by
+                # offset has no cursor to resume from. In creation order (records only earlier
+                # reads saw among them).
+                await self._emit(
+                    queue, 0, sorted(found.values(), key=self._sort_key), "", done=True
+                )
                 return
-        raise StreamError(f"{walk.path}: the list kept changing while it was read")
+        raise StreamError(f"{walk.path}: the list kept changing through {_MAX_PASSES} reads")
 
     async def _emit(
         self, queue: asyncio.Queue[Any], index: int, records: list[Any], cursor: str, *, done: bool

@@ -370,3 +370,29 @@ async def test_an_incremental_run_stopped_before_its_mark_is_saved_is_not_repeat
         again = await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
         assert again.records_this_run == 0
     assert len(out.read_text().splitlines()) == total
+
+
+async def test_a_customers_backfill_with_progress_survives_a_stop_without_repeats(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "customers.jsonl"
+    seen: list[Any] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_first_batch(progress: Any) -> None:
+        seen.append(progress)
+        raise Stop
+
+    async with client(sandbox) as ss:
+        total = (await ss.customers.list(page_size=1)).total
+        assert total > 10  # more than two pages of 5
+        with pytest.raises(Stop):  # progress is reported: no crash estimating what is left
+            await Backfill(
+                ss, "customers", sink=out, page_size=5, on_progress=stop_at_the_first_batch
+            ).run()
+        summary = await Backfill(ss, "customers", sink=out, page_size=5).run()
+    ids = [json.loads(line)["customerId"] for line in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == total == summary.records  # the offset walk resumed whole
+    assert seen[0].records_left in (0, None)

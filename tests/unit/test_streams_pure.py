@@ -58,3 +58,34 @@ def test_split_covers_the_range_in_order(start: datetime, span: timedelta, parts
     assert ranges[-1].inclusive and not any(r.inclusive for r in ranges[:-1])
     assert ranges[0].cursor == key_of(start) and ranges[-1].end == key_of(end)
     assert all(a.end == b.cursor for a, b in itertools.pairwise(ranges))
+
+
+def test_whole_reads_settle_only_when_nothing_can_have_been_missed() -> None:
+    from shipstation_async.streams import _Passes
+
+    # Two identical reads that saw the whole total: settled.
+    stable = _Passes()
+    assert not stable.settled({1, 2, 3}, 3)
+    assert stable.settled({1, 2, 3}, 3)
+
+    # x (4) is missed by every read while z (9) leaves: the ids seen before the change must
+    # not stand in for it.
+    gone = _Passes()
+    assert not gone.settled({1, 2, 9}, 4)  # {1, 2, 4, 9}: 4 missed
+    assert not gone.settled({1, 2}, 3)  # 9 left: another total
+    assert not gone.settled({1, 2}, 3)
+    assert not gone.settled({1, 2}, 3)
+    assert not gone.settled({1, 4}, 3)  # 4 at last: a change again
+    assert not gone.settled({2, 4}, 3)
+    assert gone.settled({1, 2}, 3)  # the reads since the change saw all three
+
+    # One leaves and one joins (same total) while a read straddles the change, and 4 is missed
+    # throughout: the straddling read's ids do not count.
+    swap = _Passes()
+    assert not swap.settled({1, 2, 9}, 4)  # {1, 2, 4, 9}
+    assert not swap.settled({1, 2, 9, 7}, 4)  # straddled: 9 left, 7 joined
+    assert not swap.settled({1, 2, 7}, 4)
+    assert not swap.settled({1, 2, 7}, 4)  # three of four since the change: not yet
+    assert not swap.settled({1, 4, 7}, 4)  # 4 is new: a change (it was never seen)
+    assert not swap.settled({2, 4, 7}, 4)
+    assert swap.settled({1, 2, 7}, 4)

@@ -324,8 +324,14 @@ def paged_query(
         **{k: v for k, v in filters.items() if k.endswith(("_start", "_end"))},
     )
     for name, value in filters.items():
-        if name.endswith("_id") and value is not None:
-            check_id(value, name)  # every id filter the API has is an integer
+        # Every id filter the API has is an integer; 0 is a real one (a manual store's
+        # marketplaceId), a negative or non-integer one is not.
+        if (
+            name.endswith("_id")
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int) or value < 0)
+        ):
+            raise InvalidRequestError(f"{name} must be an integer id, got {value!r}", field=name)
     query = {camel(name): value for name, value in filters.items()}
     query["page"] = page
     query["pageSize"] = page_size
