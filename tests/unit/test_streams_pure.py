@@ -89,3 +89,23 @@ def test_whole_reads_settle_only_when_nothing_can_have_been_missed() -> None:
     assert not swap.settled({1, 4, 7}, 4)  # 4 is new: a change (it was never seen)
     assert not swap.settled({2, 4, 7}, 4)
     assert swap.settled({1, 2, 7}, 4)
+
+
+def test_each_request_spans_under_90_days_on_the_wall_clock_and_in_elapsed_time() -> None:
+    from datetime import UTC
+
+    from shipstation_async._time import PACIFIC
+
+    # Across the autumn clock change a wall-clock day can last 25 hours: the query window
+    # (one second either side of a part) must stay within 90 days measured either way.
+    near_90_days = timedelta(days=90) - timedelta(minutes=30)
+    starts = (datetime(2024, 8, 20), datetime(2024, 9, 1, 0, 0, 1), datetime(2024, 2, 1))
+    for start, length in itertools.product(starts, (near_90_days, 2 * near_90_days)):
+        for low, high in spans(start, start + length):
+            low, high = low - timedelta(seconds=1), high + timedelta(seconds=1)
+            assert high - low <= timedelta(days=90)
+            # (Aware datetimes sharing a zone subtract as wall clocks: compare in UTC.)
+            elapsed = high.replace(tzinfo=PACIFIC).astimezone(UTC) - low.replace(
+                tzinfo=PACIFIC
+            ).astimezone(UTC)
+            assert elapsed.total_seconds() <= 90 * 86400
