@@ -10,12 +10,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -180,19 +180,15 @@ SANDBOX_END = datetime(2025, 11, 1, tzinfo=UTC)
 
 async def run_backfill(args: argparse.Namespace) -> int:
     """The ``backfill`` command: a resumable copy with a progress display."""
-    from pathlib import Path
-
     from .backfill import Backfill, SqliteSink
     from .backfill.engine import _WALKS
     from .client import ShipStation
     from .sandbox import Sandbox
 
-    out = Path(args.sqlite or args.out or f"{args.resource}.jsonl")
+    out, checkpoint = _output(args)
     sink: Any = out
-    checkpoint = Path(f"{out}.checkpoint.sqlite")
     if args.sqlite:
         sink = SqliteSink(out, table=args.resource, id_key=_WALKS[args.resource][0].id_key)
-        checkpoint = out
     # A bulk-only process: no slots held back for interactive calls.
     rate_limit = attrs.evolve(args.rate_limit, reserve=0)
     async with contextlib.AsyncExitStack() as stack:
@@ -342,14 +338,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return asyncio.run(run_demo(args.orders, args.page_size, args.rate_limit, args.seed))
         if args.command == "backfill":
-            out = args.sqlite or args.out or f"{args.resource}.jsonl"
             if args.since_last and args.resource != "orders":
                 return _usage("--since-last walks modifyDate, which only the orders list has")
             if args.sandbox and args.base_url:
                 return _usage("--sandbox and --base-url exclude each other")
             if args.start and args.end and args.end < args.start:
                 return _usage(f"--end ({args.end}) is before --start ({args.start})")
-            if problem := _existing_output(out, bool(args.sqlite), args.resume or args.since_last):
+            if problem := _existing_output(args):
                 return _usage(problem)
             return asyncio.run(run_backfill(args))
         if args.command == "sandbox" and args.sandbox_command == "serve":
@@ -359,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except sqlite3.Error as exc:
         # The checkpoint (or the --sqlite output) could not be opened or written.
-        print(f"shipstation-async: error: {_database(args)}: {exc}", file=sys.stderr)
+        where = _output(args)[1] if args.command == "backfill" else "SQLite"
+        print(f"shipstation-async: error: {where}: {exc}", file=sys.stderr)
         return 1
     except (ShipStationError, OSError) as exc:
         notes = "".join(f"; {note}" for note in getattr(exc, "__notes__", ()))
@@ -368,10 +364,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _database(args: argparse.Namespace) -> str:
-    if args.command != "backfill":
-        return "SQLite"
-    return args.sqlite or f"{args.out or args.resource + '.jsonl'}.checkpoint.sqlite"
+def _output(args: argparse.Namespace) -> tuple[Path, Path]:
+    """A backfill's output file and its checkpoint (a SQLite output holds its own)."""
+    from .backfill.checkpoint import checkpoint_beside
+
+    if args.sqlite:
+        return Path(args.sqlite), Path(args.sqlite)
+    out = Path(args.out or f"{args.resource}.jsonl")
+    return out, checkpoint_beside(out)
 
 
 def _usage(message: str) -> int:
@@ -379,20 +379,21 @@ def _usage(message: str) -> int:
     return 2
 
 
-def _existing_output(out: str, sqlite: bool, resume: bool) -> str | None:
-    """Why a backfill must not write to ``out`` now, or None.
+def _existing_output(args: argparse.Namespace) -> str | None:
+    """Why the backfill must not write to its output now, or None.
 
-    An earlier run's checkpoint is continued only with ``--resume``; a JSONL file holding data
-    that no checkpoint accounts for is someone else's and is never written to. What a first
-    run that failed before its first batch leaves (empty files) does not count.
+    An earlier run's checkpoint is continued only with ``--resume`` (``--since-last`` implies
+    it); a JSONL file holding data that no checkpoint accounts for is someone else's and is
+    never written to. What a first run that failed before its first batch leaves (empty
+    files) does not count.
     """
-    from .backfill.checkpoint import holds_output
+    from .backfill.checkpoint import holds_output, unaccounted_data
 
-    checkpoint = out if sqlite else f"{out}.checkpoint.sqlite"
+    out, checkpoint = _output(args)
     if holds_output(checkpoint):
-        if resume:
+        if args.resume or args.since_last:
             return None
-        if sqlite:
+        if args.sqlite:
             return (
                 f"{out} already holds data (an earlier run's, or other tables): add --resume "
                 "to continue an earlier run, or choose another --sqlite file"
@@ -401,7 +402,7 @@ def _existing_output(out: str, sqlite: bool, resume: bool) -> str | None:
             f"{out} and its checkpoint hold an earlier run: add --resume to continue it, or "
             "remove them"
         )
-    if not sqlite and os.path.exists(out) and os.path.getsize(out) > 0:
+    if not args.sqlite and unaccounted_data(out, checkpoint):
         return (
             f"{out} already holds data that no backfill checkpoint accounts for; it is left "
             "untouched: choose another --out, or remove it"

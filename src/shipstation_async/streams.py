@@ -730,6 +730,17 @@ class ItemStream(Generic[T]):
                 self._left[index] = max(0, self._left.get(index, 0) - len(accepted))
             await self._emit(queue, index, accepted, cursor, done=done)
 
+    async def _read_whole(
+        self, query_of: Callable[[int], Mapping[str, Any]]
+    ) -> tuple[list[Any], int]:
+        """Every page of one offset-paged query (``query_of(page)``): its records and total."""
+        first = await self._get(query_of(1))
+        total = _count(first.get("total"))
+        records = list(first[self._walk.envelope])
+        for page in range(2, -(-total // self._page_size) + 1):
+            records += (await self._get(query_of(page)))[self._walk.envelope]
+        return records, total
+
     def _sort_key(self, record: Mapping[str, Any]) -> str:
         # Creation order; a record without a usable date goes first rather than failing here.
         try:
@@ -751,17 +762,12 @@ class ItemStream(Generic[T]):
         low, high = second - timedelta(seconds=1), second + timedelta(seconds=1)
         passes = _Passes()
         for _ in range(_MAX_PASSES):
-            first = await self._get(self._page_query(low, high, 1))
-            total = _count(first.get("total"))
-            batches = [first[walk.envelope]]
-            for page in range(2, -(-total // self._page_size) + 1):
-                batches.append((await self._get(self._page_query(low, high, page)))[walk.envelope])
-            for batch in batches:
-                for record in batch:
-                    key = walk.record_key(record)
-                    if key[:19] == prefix and part.contains(key):
-                        found[record.get(walk.id_key)] = record
-            if passes.settled({r.get(walk.id_key) for batch in batches for r in batch}, total):
+            records, total = await self._read_whole(lambda page: self._page_query(low, high, page))
+            for record in records:
+                key = walk.record_key(record)
+                if key[:19] == prefix and part.contains(key):
+                    found[record.get(walk.id_key)] = record
+            if passes.settled({r.get(walk.id_key) for r in records}, total):
                 return sorted(found.values(), key=walk.record_key)
         raise StreamError(
             f"{walk.path}: the records of {prefix} kept changing through {_MAX_PASSES} reads; "
@@ -779,13 +785,9 @@ class ItemStream(Generic[T]):
         found: dict[Any, Any] = {}
         passes = _Passes()
         for _ in range(_MAX_PASSES):
-            first = await self._get({**query, "page": 1})
-            total = _count(first.get("total"))
-            pages = [first[walk.envelope]]
-            for page in range(2, -(-total // self._page_size) + 1):
-                pages.append((await self._get({**query, "page": page}))[walk.envelope])
-            latest = {r.get(walk.id_key): r for records in pages for r in records}
-            found = {**found, **latest}
+            records, total = await self._read_whole(lambda page: {**query, "page": page})
+            latest = {r.get(walk.id_key): r for r in records}
+            found.update(latest)
             if passes.settled(set(latest), total):
                 # One batch, so that a checkpoint commits all of it or none: a part walked by
                 # offset has no cursor to resume from. In creation order (records only earlier

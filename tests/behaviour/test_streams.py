@@ -19,6 +19,7 @@ from shipstation_async import (
 )
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
+from shipstation_async.streams import StreamError
 from tests.behaviour._helpers import newest_created
 from tests.recording import RecordingServer, Reply
 
@@ -310,57 +311,76 @@ async def test_a_malformed_record_ends_a_stream_with_a_decode_error(
         assert recorder.requests  # it was the answer that failed, not the call
 
 
+def _client(recorder: RecordingServer) -> ShipStation:
+    return ShipStation(
+        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
+    )
+
+
+def _created_within(request: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records a fake listing's createDate filter lets through (both ends inclusive)."""
+    low = request.query["createDateStart"].replace(" ", "T")
+    high = request.query["createDateEnd"].replace(" ", "T")
+    return [r for r in records if low <= r["createDate"][:19] <= high]
+
+
+def _page(request: Any, matching: list[Any], envelope: str, cap: int = 500) -> Reply:
+    """The page a fake listing answers, by offset (at most ``cap`` records, whatever asked)."""
+    page, size = int(request.query["page"]), min(cap, int(request.query["pageSize"]))
+    body = {envelope: matching[(page - 1) * size : page * size], "total": len(matching)}
+    return Reply(body={**body, "page": page, "pages": -(-len(matching) // size)})
+
+
 class _DenseSecond:
     """A listing whose records all share one createDate second, paged by offset.
 
     ``shuffle``: records with equal creation times come in a new order on every request (SQL
     promises no order among ties). ``swap``: after the first request for page 2, one record
     leaves the filter and another joins it, so the total stays the same but page boundaries
-    shift.
+    shift. ``grow``: a record joins before every request.
     """
 
     SECOND = "2024-06-01T12:00:00"
 
-    def __init__(self, count: int, *, shuffle: bool = False, swap: bool = False) -> None:
+    def __init__(
+        self, count: int, *, shuffle: bool = False, swap: bool = False, grow: bool = False
+    ) -> None:
         import random
 
-        self.records = [
-            {
-                "orderId": n,
-                "createDate": f"{self.SECOND}.0000000",
-                "orderStatus": "awaiting_shipment",
-            }
-            for n in range(1, count + 1)
-        ]
-        self.records.append({**self.records[0], "orderId": count + 1, "orderStatus": "on_hold"})
+        self.records = [self._record(n, "awaiting_shipment") for n in range(1, count + 1)]
+        self.records.append(self._record(count + 1, "on_hold"))
         self.random = random.Random(5) if shuffle else None
         self.swap = swap
+        self.grow = grow
         self.swapped = False
 
+    def _record(self, order_id: int, status: str) -> dict[str, Any]:
+        return {"orderId": order_id, "createDate": f"{self.SECOND}.0000000", "orderStatus": status}
+
     def __call__(self, request: Any) -> Reply:
-        query = request.query
-        page, size = int(query["page"]), int(query["pageSize"])
-        if self.swap and page == 2 and not self.swapped:
+        if self.swap and request.query["page"] == "2" and not self.swapped:
             self.swapped = True
             self.records[99]["orderStatus"] = "shipped"  # order 100 leaves
             self.records[-1]["orderStatus"] = "awaiting_shipment"  # the last one joins
-        low = query["createDateStart"].replace(" ", "T")
-        high = query["createDateEnd"].replace(" ", "T")
-        matching = [
-            r
-            for r in self.records
-            if r["orderStatus"] == query.get("orderStatus", r["orderStatus"])
-            and low <= r["createDate"][:19] <= high
-        ]
+        if self.grow:
+            self.records.append(self._record(len(self.records) + 1, "awaiting_shipment"))
+        status = request.query.get("orderStatus")
+        matching = [r for r in _created_within(request, self.records) if r["orderStatus"] == status]
         if self.random is not None:
             self.random.shuffle(matching)
-        body = {
-            "orders": matching[(page - 1) * size : page * size],
-            "total": len(matching),
-            "page": page,
-            "pages": -(-len(matching) // size),
-        }
-        return Reply(body=body)
+        return _page(request, matching, "orders")
+
+
+def _dense_stream(client: ShipStation) -> Any:
+    from shipstation_async._time import PACIFIC
+
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    return client.orders.iter(
+        create_date_start=day + timedelta(hours=11),
+        create_date_end=day + timedelta(hours=13),
+        order_status="awaiting_shipment",
+        concurrency=1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -374,55 +394,67 @@ class _DenseSecond:
 async def test_a_second_denser_than_a_page_loses_no_record(
     recorder: RecordingServer, listing: _DenseSecond, must_have: set[int]
 ) -> None:
-    from shipstation_async._time import PACIFIC
-
     recorder.default = listing
-    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
-    async with ShipStation(
-        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
-    ) as client:
-        stream = client.orders.iter(
-            create_date_start=day + timedelta(hours=11),
-            create_date_end=day + timedelta(hours=13),
-            order_status="awaiting_shipment",
-            concurrency=1,
-        )
-        got = [order.order_id async for order in stream]
+    async with _client(recorder) as client:
+        got = [order.order_id async for order in _dense_stream(client)]
     assert len(got) == len(set(got))  # none twice
     assert must_have <= set(got)  # none that matched throughout is missing
 
 
-async def test_the_offset_walk_loses_no_customer_when_pages_shift(
-    recorder: RecordingServer,
-) -> None:
-    customers = [
+def _customers(count: int) -> list[dict[str, Any]]:
+    return [
         {
             "customerId": n,
             "createDate": f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}.000",
             "tag": 7,
         }
-        for n in range(1, 1002)
+        for n in range(1, count + 1)
     ]
+
+
+async def test_the_offset_walk_loses_no_customer_when_pages_shift(
+    recorder: RecordingServer,
+) -> None:
+    customers = _customers(1001)
     customers[-1]["tag"] = 8
     shifted = False
 
     def listing(request: Any) -> Reply:
         nonlocal shifted
-        page, size = int(request.query["page"]), int(request.query["pageSize"])
-        if page == 2 and not shifted:
+        if request.query["page"] == "2" and not shifted:
             shifted = True
             customers[99]["tag"], customers[-1]["tag"] = 8, 7  # one leaves, one joins
         tagged = [c for c in customers if c["tag"] == int(request.query["tagId"])]
-        body = {"customers": tagged[(page - 1) * size : page * size], "total": len(tagged)}
-        return Reply(body={**body, "page": page, "pages": -(-len(tagged) // size)})
+        return _page(request, tagged, "customers")
 
     recorder.default = listing
-    async with ShipStation(
-        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
-    ) as client:
+    async with _client(recorder) as client:
         got = [c.customer_id async for c in client.customers.iter(tag_id=7)]
     assert len(got) == len(set(got))
     assert set(range(1, 1001)) - {100} <= set(got)
+
+
+async def test_a_listing_that_never_holds_still_is_a_stream_error_not_a_partial_result(
+    recorder: RecordingServer,
+) -> None:
+    recorder.default = _DenseSecond(1200, grow=True)
+    async with _client(recorder) as client:
+        got: list[Any] = []
+        with pytest.raises(StreamError, match="kept changing through 20 reads"):
+            async for order in _dense_stream(client):
+                got.append(order)
+        assert got == []  # nothing of the unsettled second was yielded
+
+        customers = _customers(1200)
+
+        def growing(request: Any) -> Reply:
+            customers.extend(_customers(len(customers) + 1)[-1:])
+            return _page(request, customers, "customers")
+
+        recorder.default = growing
+        with pytest.raises(StreamError, match="kept changing through 20 reads"):
+            async for _ in client.customers.iter():
+                pass
 
 
 async def test_a_server_that_sends_shorter_pages_than_asked_is_read_to_the_end(
@@ -434,20 +466,11 @@ async def test_a_server_that_sends_shorter_pages_than_asked_is_read_to_the_end(
         {"orderId": n, "createDate": f"2024-06-01T10:{n // 60:02d}:{n % 60:02d}.0000000"}
         for n in range(1200)
     ]
-
-    def capped(request: Any) -> Reply:  # answers at most 100 a page, whatever was asked
-        low = request.query["createDateStart"].replace(" ", "T")
-        high = request.query["createDateEnd"].replace(" ", "T")
-        matching = [r for r in records if low <= r["createDate"][:19] <= high]
-        page, size = int(request.query["page"]), min(100, int(request.query["pageSize"]))
-        body = {"orders": matching[(page - 1) * size : page * size], "total": len(matching)}
-        return Reply(body={**body, "page": page, "pages": -(-len(matching) // size)})
-
-    recorder.default = capped
+    recorder.default = lambda request: _page(  # at most 100 a page, whatever was asked
+        request, _created_within(request, records), "orders", cap=100
+    )
     day = datetime(2024, 6, 1, tzinfo=PACIFIC)
-    async with ShipStation(
-        "key-" + uuid.uuid4().hex[:10], "secret", base_url=recorder.url, rate_limit=LIMIT
-    ) as client:
+    async with _client(recorder) as client:
         stream = client.orders.iter(
             create_date_start=day + timedelta(hours=9), create_date_end=day + timedelta(hours=12)
         )

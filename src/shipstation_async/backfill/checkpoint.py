@@ -48,6 +48,21 @@ CREATE TABLE IF NOT EXISTS part (
 _TABLES = frozenset({"run", "sync", "band", "part"})
 
 
+def checkpoint_beside(output: str | Path) -> Path:
+    """Where the checkpoint of a file output lives by default: ``<output>.checkpoint.sqlite``."""
+    return Path(f"{output}.checkpoint.sqlite")
+
+
+def unaccounted_data(output: str | Path, checkpoint: str | Path) -> bool:
+    """Whether ``output`` holds data that no backfill checkpoint says it wrote.
+
+    Such a file is someone else's: a backfill never writes to it. An empty one (what a first
+    run that failed before its first batch leaves) does not count.
+    """
+    path = Path(output)
+    return path.exists() and path.stat().st_size > 0 and not holds_output(checkpoint)
+
+
 @attrs.define
 class Saved:
     """A run's saved state: what it walks, its parts and how much of the sink is committed."""

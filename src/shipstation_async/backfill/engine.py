@@ -14,7 +14,7 @@ from .._time import PACIFIC
 from ..errors import ConfigurationError
 from ..resources import customers, fulfillments, orders, products, shipments
 from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
-from .checkpoint import CheckpointStore, holds_output
+from .checkpoint import CheckpointStore, checkpoint_beside, unaccounted_data
 from .sinks import JsonlSink, Sink, SqliteSink
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class Backfill:
         elif checkpoint is None:
             if not isinstance(sink, str | Path):
                 raise ConfigurationError("a checkpoint path is needed with a callback sink")
-            checkpoint = f"{sink}.checkpoint.sqlite"
+            checkpoint = checkpoint_beside(sink)
         self._client = client
         self._resource = resource
         self._start = start
@@ -205,12 +205,7 @@ class Backfill:
         """Run (or resume) the backfill to the end and return its summary."""
         started = time.monotonic()
         sink = self._sink
-        if (
-            isinstance(sink, JsonlSink)
-            and sink.path.exists()
-            and sink.path.stat().st_size > 0
-            and not holds_output(self._checkpoint)
-        ):
+        if isinstance(sink, JsonlSink) and unaccounted_data(sink.path, self._checkpoint):
             # Only a file this backfill wrote (its checkpoint says so) may be cut back.
             raise ConfigurationError(
                 f"{sink.path} already holds data that no backfill checkpoint accounts for "

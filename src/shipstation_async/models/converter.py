@@ -31,13 +31,18 @@ _log = logging.getLogger("shipstation_async.models")
 _BOOKKEEPING = ("extra", "raw")
 
 
-def wire_keys(cls: type[Any]) -> frozenset[str]:
-    """The JSON keys a model reads (its fields' camelCase names)."""
-    return frozenset(
-        field.metadata.get("api_key") or api_name(field.name)
+def _wire_fields(cls: type[Any]) -> list[tuple[Any, str]]:
+    """A model's fields with the JSON key each reads and writes (bookkeeping left out)."""
+    return [
+        (field, field.metadata.get("api_key") or api_name(field.name))
         for field in attrs.fields(cls)
         if field.name not in _BOOKKEEPING
-    )
+    ]
+
+
+def wire_keys(cls: type[Any]) -> frozenset[str]:
+    """The JSON keys a model reads (its fields' camelCase names)."""
+    return frozenset(key for _, key in _wire_fields(cls))
 
 
 def _strip_optional(tp: Any) -> Any:
@@ -168,10 +173,7 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     def model_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
         attrs.resolve_types(cls)
         specs: list[tuple[str, str, Callable[[Any, Any], Any], Any]] = []
-        for field in attrs.fields(cls):
-            if field.name in _BOOKKEEPING:
-                continue
-            key = field.metadata.get("api_key") or api_name(field.name)
+        for field, key in _wire_fields(cls):
             inner = _strip_optional(field.type)
             specs.append((field.name, key, conv.get_structure_hook(inner), inner))
         known = frozenset(key for _, key, _, _ in specs)
@@ -205,14 +207,12 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
     def model_unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)
         specs = []
-        for field in attrs.fields(cls):
-            if field.name in _BOOKKEEPING:
-                continue
+        for field, key in _wire_fields(cls):
             inner = _strip_optional(field.type)
             # Scalars whose text has several spellings go back as received when unchanged.
             keep_spelling = inner in (datetime, date, Decimal)
             hook = conv.get_structure_hook(inner) if keep_spelling else None
-            specs.append((field.name, field.metadata.get("api_key") or api_name(field.name), hook))
+            specs.append((field.name, key, hook))
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
             raw: Mapping[str, Any] | None = obj.raw

@@ -201,10 +201,12 @@ def check_choice(value: str | None, allowed: frozenset[str], field: str) -> None
         )
 
 
-def check_id(value: Any, field: str) -> int:
-    """A positive integer id, or InvalidRequestError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidRequestError(f"{field} must be a positive integer, got {value!r}", field=field)
+def check_id(value: Any, field: str, *, minimum: int = 1) -> int:
+    """An integer id of at least ``minimum`` (1 unless 0 is a real one), or InvalidRequestError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(
+            f"{field} must be an integer id of at least {minimum}, got {value!r}", field=field
+        )
     return value
 
 
@@ -325,13 +327,9 @@ def paged_query(
     )
     for name, value in filters.items():
         # Every id filter the API has is an integer; 0 is a real one (a manual store's
-        # marketplaceId), a negative or non-integer one is not.
-        if (
-            name.endswith("_id")
-            and value is not None
-            and (isinstance(value, bool) or not isinstance(value, int) or value < 0)
-        ):
-            raise InvalidRequestError(f"{name} must be an integer id, got {value!r}", field=name)
+        # marketplaceId).
+        if name.endswith("_id") and value is not None:
+            check_id(value, name, minimum=0)
     query = {camel(name): value for name, value in filters.items()}
     query["page"] = page
     query["pageSize"] = page_size

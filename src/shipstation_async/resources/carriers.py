@@ -63,7 +63,7 @@ class Carriers(Resource):
                 f"amount is not a number: {amount!r}", field="amount"
             ) from None
         if (
-            isinstance(amount, float | bool)
+            isinstance(amount, float)
             or not value.is_finite()  # NaN would fail the range test with an untyped error
             or not MIN_FUNDS <= value <= MAX_FUNDS
             or value != value.quantize(CENT)
