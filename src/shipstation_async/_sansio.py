@@ -80,14 +80,16 @@ class Operation:
 
 @attrs.frozen
 class Credentials:
-    """An API key and secret. The secret never appears in repr or str.
+    """An API key and secret, and a partner key if any. Neither secret appears in repr or str.
 
     ``authorization`` is the ``Authorization`` header value (HTTP Basic: the key as user, the
-    secret as password), computed once.
+    secret as password), computed once. ``partner_key`` is sent as the ``x-partner`` header
+    (ShipStation integration partners; ``accounts.register`` needs it).
     """
 
     api_key: str
     api_secret: str = attrs.field(repr=False)
+    partner_key: str | None = attrs.field(default=None, repr=False)
     authorization: str = attrs.field(init=False, repr=False, eq=False)
 
     @authorization.default
@@ -96,14 +98,18 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
     def redact(self, text: str) -> str:
-        """``text`` with this credential taken out: the header's token, the secret.
+        """``text`` with this credential taken out: the header's token, the secret, the partner key.
 
         For error bodies, which a gateway or proxy may fill with the request's own headers.
         A secret shorter than 8 characters cannot be told apart from ordinary words and is
         left (ShipStation's secrets are 32).
         """
         token = self.authorization.removeprefix("Basic ")
-        secrets_ = (token, self.api_secret) if len(self.api_secret) >= 8 else (token,)
+        secrets_ = [token] + [
+            secret
+            for secret in (self.api_secret, self.partner_key)
+            if secret is not None and len(secret) >= 8
+        ]
         for secret in secrets_:
             if secret in text:
                 text = text.replace(secret, REDACTED)
@@ -239,7 +245,8 @@ def _quote(text: str) -> str:
 class RequestBuilder:
     """Builds the requests of one client: base URL and credentials fixed, headers made once.
 
-    ``common_headers`` (Authorization, User-Agent, Accept) is one read-only mapping shared by
+    ``common_headers`` (Authorization, User-Agent, Accept, and x-partner when the credentials
+    carry a partner key) is one read-only mapping shared by
     every request without a body, so the I/O layer can tell at a glance that it holds nothing
     a session configured with the same headers does not already send.
     """
@@ -255,6 +262,8 @@ class RequestBuilder:
             "User-Agent": user_agent,
             "Accept": "application/json",
         }
+        if credentials.partner_key is not None:
+            common["x-partner"] = credentials.partner_key
         self.common_headers: Mapping[str, str] = MappingProxyType(common)
         self._with_body: Mapping[str, str] = MappingProxyType(
             {**common, "Content-Type": "application/json"}

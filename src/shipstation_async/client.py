@@ -96,7 +96,9 @@ class ShipStation:
     given their own ``max_wait``); ``max_in_flight``
     caps concurrent requests (default: the limit's request count). A ``session`` passed in is
     used but not closed; its own auth is ignored. ``hooks`` receive the events of
-    :mod:`shipstation_async.events`.
+    :mod:`shipstation_async.events`. ``partner_key`` (default: the ``SHIPSTATION_PARTNER_KEY``
+    environment variable) is sent as the ``x-partner`` header on every request, for
+    ShipStation integration partners; like the secret, it never appears in reprs or errors.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class ShipStation:
         session: aiohttp.ClientSession | None = None,
         hooks: Sequence[Hook] = (),
         user_agent: str | None = None,
+        partner_key: str | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("SHIPSTATION_API_KEY")
         api_secret = (
@@ -128,12 +131,23 @@ class ShipStation:
                 f"missing {missing}: pass ShipStation(api_key=..., api_secret=...) or set the "
                 "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET environment variables"
             )
+        if partner_key is None:
+            partner_key = os.environ.get("SHIPSTATION_PARTNER_KEY") or None
+        for name, value in (("partner_key", partner_key), ("user_agent", user_agent)):
+            if value is not None and (
+                not isinstance(value, str) or not value.strip() or not value.isprintable()
+            ):
+                # A header value with a line break would end the header early (or be refused
+                # by aiohttp at send time, as an untyped error); say which argument it was.
+                raise ConfigurationError(
+                    f"{name} must be non-empty text without line breaks or control characters"
+                )
         if timeout <= 0:
             raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
         self._timeout = timeout
         if max_wait is not None and max_wait < 0:
             raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
-        self._credentials = Credentials(api_key, api_secret)
+        self._credentials = Credentials(api_key, api_secret, partner_key)
         self._base_url = base_url.rstrip("/")
         self._builder = RequestBuilder(
             base_url=self._base_url,

@@ -40,6 +40,7 @@ from ..conftest import NO_WAIT, unique_key, until
 from ..recording import RecordingServer, Reply
 
 SECRET = "s3cr3t-value"
+PARTNER = "partner-k3y-value"
 LABEL = Operation(
     "POST", "/shipments/createlabel", body={"carrierCode": "ups"}, safety=Safety.NON_IDEMPOTENT
 )
@@ -82,6 +83,58 @@ async def test_credentials_from_environment(
     async with ShipStation(base_url=recorder.url) as ss:
         await ss.orders.list()
     assert recorder.requests[0].headers["Authorization"] == "Basic U2hpcFN0YXRpb246Um9ja3M="
+
+
+def _partner_header(request: Any) -> str | None:
+    found = [v for k, v in request.headers.items() if k.lower() == "x-partner"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+async def test_partner_key_goes_out_as_x_partner_on_every_request(
+    monkeypatch: pytest.MonkeyPatch, recorder: RecordingServer
+) -> None:
+    monkeypatch.delenv("SHIPSTATION_PARTNER_KEY", raising=False)
+    recorder.default = Reply(body={"orderId": 1}, headers=rl())
+    async with make_client(recorder) as ss:
+        await ss.orders.get(1)
+    assert _partner_header(recorder.requests[-1]) is None
+    async with make_client(recorder, partner_key="partner-0123456789") as ss:
+        await ss.orders.get(1)
+        await ss.request(Operation("POST", "/orders/addtag", body={"orderId": 1, "tagId": 2}))
+    async with (
+        aiohttp.ClientSession() as session,
+        make_client(recorder, partner_key="partner-0123456789", session=session) as ss,
+    ):
+        await ss.orders.get(1)
+    monkeypatch.setenv("SHIPSTATION_PARTNER_KEY", "from-the-environment")
+    async with make_client(recorder) as ss:
+        await ss.orders.get(1)
+    assert [_partner_header(r) for r in recorder.requests[1:]] == [
+        "partner-0123456789",
+        "partner-0123456789",
+        "partner-0123456789",
+        "from-the-environment",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("partner_key", ""),
+        ("partner_key", "  "),
+        ("partner_key", "abc\r\nX-Injected: 1"),
+        ("partner_key", 12345),
+        ("user_agent", "agent\nX-Injected: 1"),
+    ],
+)
+async def test_a_header_option_that_cannot_be_sent_is_refused_up_front(
+    recorder: RecordingServer, option: str, value: Any
+) -> None:
+    with pytest.raises(ConfigurationError, match=option) as info:
+        make_client(recorder, **{option: value})
+    assert "X-Injected" not in str(info.value)
+    assert recorder.requests == []
 
 
 async def test_orders_list_wire_format(client: ShipStation, recorder: RecordingServer) -> None:
@@ -396,9 +449,9 @@ async def test_secret_never_appears_in_repr_errors_logs_or_hooks(
         Reply(401, raw=b"401 Unauthorized"),
         Reply(drop=True),
     )
-    async with make_client(recorder, hooks=[events.append]) as ss:
+    async with make_client(recorder, hooks=[events.append], partner_key=PARTNER) as ss:
         authorization = ss._credentials.authorization
-        texts = [repr(ss), str(ss)]
+        texts = [repr(ss), str(ss), repr(ss._credentials), repr(ss._builder)]
         with pytest.raises(AuthenticationError) as auth:
             await ss.orders.get(1)
         with pytest.raises(AmbiguousRequestError) as ambiguous:
@@ -409,7 +462,7 @@ async def test_secret_never_appears_in_repr_errors_logs_or_hooks(
         texts.append(repr(ss.rate_limit_status()))
     texts.append(caplog.text)
     for text in texts:
-        assert SECRET not in text
+        assert SECRET not in text and PARTNER not in text
         assert authorization not in text
         assert authorization.split()[1] not in text
 
@@ -419,9 +472,10 @@ async def test_an_error_body_echoing_the_credential_is_redacted(
 ) -> None:
     # Some gateways answer with the request's own headers in the page.
     caplog.set_level(logging.DEBUG)
-    async with make_client(recorder, retry=RetryPolicy(max_attempts=1)) as ss:
+    async with make_client(recorder, retry=RetryPolicy(max_attempts=1), partner_key=PARTNER) as ss:
         authorization = ss._credentials.authorization
         echo = f"Bad gateway. Authorization: {authorization}; password={SECRET}"
+        echo += f"; x-partner: {PARTNER}"
         recorder.reply(
             Reply(502, raw=echo.encode()),
             Reply(400, {"Message": echo, "ModelState": {"auth": [authorization]}}),
@@ -433,9 +487,12 @@ async def test_an_error_body_echoing_the_credential_is_redacted(
     for error in (gateway.value, invalid.value):
         texts = [str(error), repr(error), error.message, str(error.details), str(error.body)]
         for text in texts:
-            assert SECRET not in text
+            assert SECRET not in text and PARTNER not in text
             assert authorization.split()[1] not in text
-        assert "Bad gateway. Authorization: Basic [redacted]; password=[redacted]" in error.message
+        assert (
+            "Bad gateway. Authorization: Basic [redacted]; password=[redacted]; "
+            "x-partner: [redacted]" in error.message
+        )
     assert invalid.value.details == {"auth": ["Basic [redacted]"]}
     assert SECRET not in caplog.text and authorization.split()[1] not in caplog.text
 

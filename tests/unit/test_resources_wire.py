@@ -20,6 +20,7 @@ from shipstation_async.models import (
     Dimensions,
     Fulfillment,
     Label,
+    MarkAsShippedResult,
     Marketplace,
     Order,
     Page,
@@ -393,6 +394,33 @@ CASES: dict[str, Case] = {
         None,
         SuccessResult,
     ),
+    "orders.mark_as_shipped.bare": (
+        lambda ss: ss.orders.mark_as_shipped(7, "usps"),
+        {"orderId": 7, "orderNumber": "A-7"},
+        "POST",
+        "/orders/markasshipped",
+        "",
+        {"orderId": 7, "carrierCode": "usps", "notifyCustomer": False, "notifySalesChannel": False},
+        MarkAsShippedResult,
+    ),
+    "orders.mark_as_shipped.full": (
+        lambda ss: ss.orders.mark_as_shipped(
+            7, "usps", ship_date=date(2024, 5, 2), tracking_number="9400", notify_customer=True
+        ),
+        {"orderId": 7, "orderNumber": "A-7"},
+        "POST",
+        "/orders/markasshipped",
+        "",
+        {
+            "orderId": 7,
+            "carrierCode": "usps",
+            "shipDate": "2024-05-02",
+            "trackingNumber": "9400",
+            "notifyCustomer": True,
+            "notifySalesChannel": False,
+        },
+        MarkAsShippedResult,
+    ),
     "orders.list.import_batch": (
         lambda ss: ss.orders.list(store_id=5, import_batch="abc-123"),
         {"orders": [], "total": 0, "page": 1, "pages": 0},
@@ -631,6 +659,10 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
     "notify customer as text": (
         lambda ss: ss.orders.mark_as_shipped(1, "usps", notify_customer="no"),  # type: ignore[arg-type]
         "notify_customer",
+    ),
+    "tracking number as a number": (
+        lambda ss: ss.orders.mark_as_shipped(1, "usps", tracking_number=9400),  # type: ignore[arg-type]
+        "tracking_number",
     ),
     "order status as a list": (
         lambda ss: ss.orders.list(order_status=["shipped"]),  # type: ignore[arg-type]

@@ -291,3 +291,17 @@ def test_redact_takes_out_the_token_and_a_long_secret_only() -> None:
     assert creds.redact(text) == "echo: Authorization: Basic [redacted]; raw [redacted]; key stays"
     # A secret this short cannot be told from ordinary words: only the token goes.
     assert CREDS.redact(f"Rocks {CREDS.authorization}") == "Rocks Basic [redacted]"
+    partner = Credentials("key", "0123456789abcdef", "partner-0123456789")
+    assert partner.redact("x-partner: partner-0123456789") == "x-partner: [redacted]"
+    assert "partner-0123456789" not in repr(partner)
+
+
+def test_a_partner_key_joins_the_headers_every_request_shares() -> None:
+    builder = RequestBuilder(
+        base_url="https://ssapi.shipstation.com",
+        credentials=Credentials("key", "secret", "partner-0123456789"),
+    )
+    get = builder.build(Operation("GET", "/orders"))
+    post = builder.build(Operation("POST", "/orders/createorder", body={"orderNumber": "1"}))
+    assert get.headers["x-partner"] == post.headers["x-partner"] == "partner-0123456789"
+    assert "x-partner" not in RequestBuilder(base_url="http://x", credentials=CREDS).common_headers

@@ -274,15 +274,19 @@ class Orders(Resource):
         """Mark an order shipped without buying a label (creates a fulfillment, not a shipment).
 
         Not idempotent: an ambiguous failure raises :class:`AmbiguousRequestError`.
+        ``ship_date`` and ``tracking_number`` are optional: left out, they are not sent.
         """
         body: dict[str, Any] = {
             "orderId": check_id(order_id, "order_id"),
             "carrierCode": check_text(carrier_code, "carrier_code"),
             "shipDate": date_text(ship_date, "ship_date"),
-            "trackingNumber": tracking_number,
+            "trackingNumber": None
+            if tracking_number is None
+            else check_text(tracking_number, "tracking_number"),
             "notifyCustomer": check_bool(notify_customer, "notify_customer"),
             "notifySalesChannel": check_bool(notify_sales_channel, "notify_sales_channel"),
         }
+        body = {k: v for k, v in body.items() if v is not None}
         operation = Operation(
             "POST", "/orders/markasshipped", body=body, safety=Safety.NON_IDEMPOTENT
         )
