@@ -97,11 +97,15 @@ def holds_output(path: str | Path) -> bool:
 
 
 class CheckpointStore:
-    """Reads and writes a backfill's checkpoint (SQLite, synchronous writes)."""
+    """Reads and writes a backfill's checkpoint (SQLite, synchronous writes).
+
+    Used by one task at a time; the engine runs :meth:`commit` (a batch's fsync) in a worker
+    thread, hence a connection not tied to the thread that opened it.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
         self._db.executescript(_SCHEMA)

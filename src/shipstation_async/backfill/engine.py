@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio.to_thread
 import attrs
 
 from .._time import PACIFIC
@@ -268,8 +269,17 @@ class Backfill:
                         records, added = self._new_versions(records, band, new_band, stream.t0)
                     offset = await self._sink.write(records)
                     rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
-                    store.commit(
-                        batch.part, batch.cursor, batch.done, offset, len(records), rows, added
+                    # In a worker thread, as the sink's fsync: a slow disk does not stall the
+                    # loop. A cancellation waits for it, so a batch is committed whole or not.
+                    await anyio.to_thread.run_sync(
+                        store.commit,
+                        batch.part,
+                        batch.cursor,
+                        batch.done,
+                        offset,
+                        len(records),
+                        rows,
+                        added,
                     )
                     total += len(records)
                     this_run += len(records)

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import anyio.to_thread
+
 from .._sansio import dumps_exact
 from ..errors import ConfigurationError
 
@@ -27,8 +29,9 @@ class Sink(Protocol):
 class JsonlSink:
     """One record per line: the API's JSON as received (its keys, values and numbers as spelt).
 
-    Lines are appended and fsynced per batch. A resumed run truncates the file back to the
-    offset the checkpoint committed, so a record is never written twice.
+    Lines are appended and fsynced per batch, in a worker thread: the event loop (and the
+    interactive calls sharing it) carries on while a slow disk syncs. A resumed run truncates
+    the file back to the offset the checkpoint committed, so a record is never written twice.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -54,7 +57,13 @@ class JsonlSink:
         self._file.seek(offset)
 
     async def write(self, records: Sequence[dict[str, Any]]) -> int:
-        """Append the records and fsync; returns the file offset after them."""
+        """Append the records and fsync; returns the file offset after them.
+
+        A cancellation waits for the thread: the file is never closed under a write.
+        """
+        return await anyio.to_thread.run_sync(self._append, records)
+
+    def _append(self, records: Sequence[dict[str, Any]]) -> int:
         if records:
             data = "".join(dumps_exact(r) + "\n" for r in records).encode()
             self._file.write(data)
