@@ -8,8 +8,9 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.default_venv_backend = "venv"
 
 
-@nox.session
+@nox.session(python=["3.11", "3.12", "3.13"])
 def tests(session: nox.Session) -> None:
+    """The test suite on each supported Python found on this machine (others are skipped)."""
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
