@@ -6,6 +6,9 @@ import random
 
 import attrs
 
+from .errors import ConfigurationError
+from .limits import is_count, is_seconds
+
 
 @attrs.frozen
 class RetryPolicy:
@@ -19,6 +22,16 @@ class RetryPolicy:
     max_attempts: int = 5
     base: float = 0.5
     cap: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        if not is_count(self.max_attempts) or self.max_attempts < 1:
+            raise ConfigurationError(
+                f"RetryPolicy.max_attempts must be a whole number >= 1, got {self.max_attempts!r}"
+            )
+        for name in ("base", "cap"):
+            value = getattr(self, name)
+            if not is_seconds(value) or value < 0:
+                raise ConfigurationError(f"RetryPolicy.{name} must be >= 0 seconds, got {value!r}")
 
     def delay(self, retry_number: int, *, server_delay: float | None = None) -> float:
         """Seconds to wait before retry number ``retry_number`` (1 for the first retry)."""

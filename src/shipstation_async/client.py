@@ -32,6 +32,7 @@ from .errors import (
     APIError,
     ClientClosedError,
     ConfigurationError,
+    InvalidRequestError,
     RateLimitError,
     ShipStationError,
     TransportError,
@@ -45,7 +46,7 @@ from .events import (
     RetryScheduled,
     Throttled,
 )
-from .limits import RateLimit
+from .limits import RateLimit, is_count, is_seconds
 from .resources._base import UNSET
 from .resources.accounts import Accounts
 from .resources.carriers import Carriers
@@ -59,6 +60,7 @@ from .resources.users import Users
 from .resources.warehouses import Warehouses
 from .resources.webhooks import Webhooks
 from .scheduler import (
+    LANES,
     Grant,
     InFlightLimit,
     Ledger,
@@ -142,11 +144,11 @@ class ShipStation:
                 raise ConfigurationError(
                     f"{name} must be non-empty text without line breaks or control characters"
                 )
-        if timeout <= 0:
-            raise ConfigurationError(f"timeout must be positive, got {timeout!r}")
+        if not is_seconds(timeout) or timeout <= 0:
+            raise ConfigurationError(f"timeout must be positive seconds, got {timeout!r}")
         self._timeout = timeout
-        if max_wait is not None and max_wait < 0:
-            raise ConfigurationError(f"max_wait must be >= 0 or None, got {max_wait!r}")
+        if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
+            raise ConfigurationError(f"max_wait must be >= 0 seconds or None, got {max_wait!r}")
         self._credentials = Credentials(api_key, api_secret, partner_key)
         self._base_url = base_url.rstrip("/")
         self._builder = RequestBuilder(
@@ -167,9 +169,12 @@ class ShipStation:
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
         self._hooks = tuple(hooks)
-        max_in_flight = max_in_flight or self._rate_limit.requests
-        if max_in_flight < 1:
-            raise ConfigurationError(f"max_in_flight must be >= 1, got {max_in_flight!r}")
+        if max_in_flight is None:
+            max_in_flight = self._rate_limit.requests
+        if not is_count(max_in_flight) or max_in_flight < 1:
+            raise ConfigurationError(
+                f"max_in_flight must be a whole number >= 1, got {max_in_flight!r}"
+            )
         self._in_flight = InFlightLimit(max_in_flight)
         self._ledger: Ledger = ledger_for(budget_key(self._base_url, api_key), self._rate_limit)
         self._session = session
@@ -324,10 +329,18 @@ class ShipStation:
         resets, then this one goes first. Raises the typed :class:`APIError` for error answers.
         """
         lane = lane or operation.lane or "interactive"
+        if lane not in LANES:
+            raise InvalidRequestError(
+                f"lane must be 'interactive' or 'bulk', got {lane!r}", field="lane"
+            )
         if max_wait is UNSET:
             # The client's default bounds interactive calls; bulk work waits its turn.
             wait_budget = self._max_wait if lane == "interactive" else None
         else:
+            if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
+                raise InvalidRequestError(
+                    f"max_wait must be >= 0 seconds or None, got {max_wait!r}", field="max_wait"
+                )
             wait_budget = max_wait
         prepared = self._builder.build(operation)
         session = self._ensure_session()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -9,9 +10,28 @@ import attrs
 from .errors import ConfigurationError
 
 
-def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value <= 0:
-        raise ConfigurationError(f"RateLimit.{attribute.name} must be positive, got {value!r}")
+def _count(_: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if not is_count(value) or value <= 0:
+        raise ConfigurationError(
+            f"RateLimit.{attribute.name} must be a positive whole number, got {value!r}"
+        )
+
+
+def _seconds(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not is_seconds(value) or value <= 0:
+        raise ConfigurationError(
+            f"RateLimit.{attribute.name} must be a positive number of seconds, got {value!r}"
+        )
+
+
+def is_count(value: object) -> bool:
+    """Whether ``value`` is a whole number (an int, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite real number (an int or float, not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @attrs.frozen
@@ -26,15 +46,17 @@ class RateLimit:
     and may be 0 for a process that only runs bulk work.
     """
 
-    requests: int = attrs.field(default=40, validator=_positive)
-    period: float = attrs.field(default=60.0, validator=_positive)
+    requests: int = attrs.field(default=40, validator=_count)
+    period: float = attrs.field(default=60.0, validator=_seconds)
     margin: float | None = None
     reserve: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.margin is not None and self.margin < 0:
-            raise ConfigurationError(f"RateLimit.margin must be >= 0, got {self.margin!r}")
-        if self.reserve is not None and not 0 <= self.reserve < self.requests:
+        if self.margin is not None and (not is_seconds(self.margin) or self.margin < 0):
+            raise ConfigurationError(f"RateLimit.margin must be >= 0 seconds, got {self.margin!r}")
+        if self.reserve is not None and (
+            not is_count(self.reserve) or not 0 <= self.reserve < self.requests
+        ):
             raise ConfigurationError(
                 f"RateLimit.reserve must be in 0..{self.requests - 1}, got {self.reserve!r}"
             )

@@ -17,6 +17,7 @@ from shipstation_async import (
     BadRequestError,
     ClientClosedError,
     ConfigurationError,
+    InvalidRequestError,
     NotFoundError,
     Operation,
     RateLimit,
@@ -134,6 +135,54 @@ async def test_a_header_option_that_cannot_be_sent_is_refused_up_front(
     with pytest.raises(ConfigurationError, match=option) as info:
         make_client(recorder, **{option: value})
     assert "X-Injected" not in str(info.value)
+    assert recorder.requests == []
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: RateLimit(0, 60), "requests"),
+        (lambda: RateLimit(40.5, 60), "requests"),  # type: ignore[arg-type]
+        (lambda: RateLimit(True, 60), "requests"),
+        (lambda: RateLimit(40, 0), "period"),
+        (lambda: RateLimit(40, NAN), "period"),
+        (lambda: RateLimit(40, INF), "period"),
+        (lambda: RateLimit(40, 60, margin=NAN), "margin"),
+        (lambda: RateLimit(40, 60, margin=-1), "margin"),
+        (lambda: RateLimit(40, 60, reserve=40), "reserve"),
+        (lambda: RateLimit(40, 60, reserve=1.5), "reserve"),  # type: ignore[arg-type]
+        (lambda: RetryPolicy(max_attempts=0), "max_attempts"),
+        (lambda: RetryPolicy(max_attempts=2.5), "max_attempts"),  # type: ignore[arg-type]
+        (lambda: RetryPolicy(base=-0.5), "base"),
+        (lambda: RetryPolicy(cap=NAN), "cap"),
+        (lambda: ShipStation("k", "s", timeout=NAN), "timeout"),
+        (lambda: ShipStation("k", "s", timeout=0), "timeout"),
+        (lambda: ShipStation("k", "s", max_wait=NAN), "max_wait"),
+        (lambda: ShipStation("k", "s", max_wait=-1), "max_wait"),
+        (lambda: ShipStation("k", "s", max_in_flight=0), "max_in_flight"),
+        (lambda: ShipStation("k", "s", max_in_flight=2.5), "max_in_flight"),  # type: ignore[arg-type]
+    ],
+)
+def test_settings_that_cannot_work_are_refused_when_made(make: Any, name: str) -> None:
+    # NaN compares false with everything: a NaN period or wait would pass a "<= 0" check and
+    # then grant without limit or never, so every setting is checked for what it must be.
+    with pytest.raises(ConfigurationError, match=name):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"max_wait": NAN}, "max_wait"), ({"max_wait": -1}, "max_wait"), ({"lane": "fast"}, "lane")],
+)
+async def test_call_options_that_cannot_work_send_nothing(
+    client: ShipStation, recorder: RecordingServer, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        await client.orders.get(1, **options)
+    assert info.value.field == field
     assert recorder.requests == []
 
 
