@@ -197,3 +197,27 @@ def test_faults_validate_scripts() -> None:
     f.latency = 1.0
     f.clear()
     assert f.pending == 0 and f.latency == 0.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("error_rate", 1.5),
+        ("error_rate", float("nan")),
+        ("drop_before_rate", -0.1),
+        ("drop_after_rate", True),
+        ("latency", -1.0),
+        ("latency", float("inf")),
+    ],
+)
+def test_fault_shares_and_latency_are_checked_when_made_and_when_changed(
+    field: str, value: float
+) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        Faults(**{field: value})
+    faults = Faults()
+    with pytest.raises(ConfigurationError, match=field):
+        setattr(faults, field, value)
+    assert getattr(faults, field) == 0.0  # a refused change leaves the setting as it was
+    with pytest.raises(ConfigurationError, match="latency"):
+        Sandbox(latency=float("nan"))

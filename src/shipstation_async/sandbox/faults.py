@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
 from ..errors import ConfigurationError
+from ..limits import is_seconds
 
 FaultKind = Literal["error", "drop_before", "drop_after", "rate_limit"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("error", "drop_before", "drop_after", "rate_limit")
@@ -45,6 +46,17 @@ class _Script:
         return self.path is None or fnmatch.fnmatchcase(path.lower(), self.path)
 
 
+def _share(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    # Checked when set too (attrs validates on assignment): a test may change them mid-run.
+    if not is_seconds(value) or not 0 <= value <= 1:
+        raise ConfigurationError(f"{attribute.name} must be a share from 0 to 1, got {value!r}")
+
+
+def _seconds(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not is_seconds(value) or value < 0:
+        raise ConfigurationError(f"{attribute.name} must be >= 0 seconds, got {value!r}")
+
+
 @attrs.define(eq=False)
 class Faults:
     """The faults a sandbox injects into admitted requests; mutable while it serves.
@@ -63,11 +75,11 @@ class Faults:
     whose connection is then closed with no response.
     """
 
-    latency: float = 0.0
-    error_rate: float = 0.0
+    latency: float = attrs.field(default=0.0, validator=_seconds)
+    error_rate: float = attrs.field(default=0.0, validator=_share)
     error_statuses: tuple[int, ...] = (500, 502, 503)
-    drop_before_rate: float = 0.0
-    drop_after_rate: float = 0.0
+    drop_before_rate: float = attrs.field(default=0.0, validator=_share)
+    drop_after_rate: float = attrs.field(default=0.0, validator=_share)
     seed: int = 0
     _rng: random.Random = attrs.field(init=False, repr=False)
     _scripts: list[_Script] = attrs.field(init=False, factory=list, repr=False)

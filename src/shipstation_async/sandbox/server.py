@@ -46,7 +46,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..errors import ConfigurationError
-from ..limits import RateLimit
+from ..limits import RateLimit, is_seconds
 from .context import CONTEXT, SandboxContext
 from .faults import FaultDecision, Faults
 from .handlers import CONTROL_PREFIX, build_control_router, build_router
@@ -205,8 +205,8 @@ class Sandbox:
             raise ConfigurationError(
                 f"reset_format must be one of {RESET_FORMATS}, got {reset_format!r}"
             )
-        if latency < 0:
-            raise ConfigurationError(f"latency must be >= 0, got {latency!r}")
+        if not is_seconds(latency) or latency < 0:
+            raise ConfigurationError(f"latency must be >= 0 seconds, got {latency!r}")
         if orders < 0:
             raise ConfigurationError(f"orders must be >= 0, got {orders!r}")
         if not api_key or not api_secret:
