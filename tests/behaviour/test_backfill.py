@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +247,26 @@ async def test_a_callback_sink_and_a_foreign_checkpoint(
         assert len(got) == len(set(got)) == summary.records == (await ss.customers.list()).total
         with pytest.raises(ConfigurationError):
             await Backfill(ss, "orders", sink=tmp_path / "o.jsonl", checkpoint=checkpoint).run()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("overlap", timedelta(minutes=-1)),
+        ("overlap", 600),
+        ("page_size", 0),
+        ("page_size", 501),
+        ("concurrency", 0),
+        ("concurrency", 2.5),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_before_anything_is_opened(
+    tmp_path: Path, option: str, value: Any
+) -> None:
+    ss = ShipStation("key", "secret", base_url="http://127.0.0.1:9")
+    with pytest.raises(ConfigurationError, match=option):
+        Backfill(ss, "orders", sink=tmp_path / "orders.jsonl", since_last=True, **{option: value})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_resume_after_sigkill_at_random_points(sandbox: ThreadedSandbox, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import attrs
 
 from .._time import PACIFIC
 from ..errors import ConfigurationError
+from ..limits import is_count
 from ..resources import customers, fulfillments, orders, products, shipments
 from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
 from .checkpoint import CheckpointStore, checkpoint_beside, unaccounted_data
@@ -113,6 +114,18 @@ class Backfill:
     ) -> None:
         if since_last and resource != "orders":
             raise ConfigurationError("since_last needs a modifyDate filter: orders only")
+        # Checked here, before any file is opened or request sent.
+        if not isinstance(overlap, timedelta) or overlap < timedelta(0):
+            # A negative overlap would start after the last run's end: a gap, silently lost.
+            raise ConfigurationError(f"overlap must be a timedelta >= 0, got {overlap!r}")
+        if not is_count(page_size) or not 1 <= page_size <= 500:
+            raise ConfigurationError(
+                f"page_size must be a whole number from 1 to 500, got {page_size!r}"
+            )
+        if not is_count(concurrency) or concurrency < 1:
+            raise ConfigurationError(
+                f"concurrency must be a whole number >= 1, got {concurrency!r}"
+            )
         if resource not in _WALKS:
             raise ConfigurationError(f"resource must be one of {sorted(_WALKS)}, got {resource!r}")
         if isinstance(sink, SqliteSink):
