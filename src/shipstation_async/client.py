@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+import yarl
 
 from . import _http
 from ._backoff import RetryPolicy
@@ -74,6 +75,26 @@ from .scheduler import (
 _log = logging.getLogger("shipstation_async")
 
 DEFAULT_BASE_URL = "https://ssapi.shipstation.com"
+
+
+def _checked_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash, or ConfigurationError (found now, not per call)."""
+    try:
+        url = yarl.URL(base_url) if isinstance(base_url, str) else None
+    except ValueError:
+        url = None
+    if (
+        url is None
+        or url.scheme not in ("http", "https")
+        or not url.host
+        or url.query_string
+        or url.fragment
+    ):
+        raise ConfigurationError(
+            "base_url must be an http(s) URL with a host and no query or fragment, such as "
+            f"{DEFAULT_BASE_URL} or http://127.0.0.1:8080 (a sandbox), got {base_url!r}"
+        )
+    return base_url.rstrip("/")
 
 
 class ShipStation:
@@ -150,7 +171,7 @@ class ShipStation:
         if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
             raise ConfigurationError(f"max_wait must be >= 0 seconds or None, got {max_wait!r}")
         self._credentials = Credentials(api_key, api_secret, partner_key)
-        self._base_url = base_url.rstrip("/")
+        self._base_url = _checked_base_url(base_url)
         self._builder = RequestBuilder(
             base_url=self._base_url,
             credentials=self._credentials,

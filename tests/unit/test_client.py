@@ -164,6 +164,11 @@ NAN, INF = float("nan"), float("inf")
         (lambda: ShipStation("k", "s", max_wait=-1), "max_wait"),
         (lambda: ShipStation("k", "s", max_in_flight=0), "max_in_flight"),
         (lambda: ShipStation("k", "s", max_in_flight=2.5), "max_in_flight"),  # type: ignore[arg-type]
+        (lambda: ShipStation("k", "s", base_url="ssapi.shipstation.com"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="ftp://127.0.0.1"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://127.0.0.1/?key=1"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://127.0.0.1:99999"), "base_url"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_when_made(make: Any, name: str) -> None:
