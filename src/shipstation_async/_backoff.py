@@ -14,7 +14,10 @@ from .limits import is_count, is_seconds
 class RetryPolicy:
     """How failed attempts are retried.
 
-    ``max_attempts`` counts every attempt, the first included. Waits are drawn uniformly from
+    ``max_attempts`` counts every attempt, the first included, of a call that meets 5xx
+    answers, timeouts or connection errors. A 429 is not counted as a failure: it proves the
+    request was not processed, so it is retried (after the window resets) for as long as the
+    call's ``max_wait`` allows. Waits are drawn uniformly from
     ``[0, min(cap, base * 2**n)]`` (full jitter) for the n-th retry; a server-given delay
     (Retry-After) wins when present. ``base=0`` removes the waits, which tests use.
     """

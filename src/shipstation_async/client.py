@@ -373,6 +373,7 @@ class ShipStation:
         ambiguous = False  # an earlier attempt may have taken effect
         front = False
         attempt = 0
+        rate_limited = 0  # attempts answered 429
         while True:
             attempt += 1
             try:
@@ -381,14 +382,22 @@ class ShipStation:
                 # A free slot without a coroutine; only a request that must wait queues.
                 grant = scheduler.grant_now(lane, self._in_flight)
                 if grant is None:
-                    grant = await scheduler.acquire(
-                        lane,
-                        owner=self._in_flight,
-                        deadline=deadline,
-                        front=front,
-                        method=method,
-                        path=path,
-                    )
+                    try:
+                        grant = await scheduler.acquire(
+                            lane,
+                            owner=self._in_flight,
+                            deadline=deadline,
+                            front=front,
+                            method=method,
+                            path=path,
+                        )
+                    except RateLimitError as exc:
+                        if rate_limited:
+                            exc.add_note(
+                                f"gave up after {attempt - 1} attempts, {rate_limited} of them "
+                                "answered 429 Too Many Requests: the next would pass max_wait"
+                            )
+                        raise
                 front = True  # any retry goes ahead of its lane
                 attempt_ = _Attempt(
                     self, session, scheduler, prepared, grant, lane, deadline, attempt, idempotent
@@ -411,19 +420,19 @@ class ShipStation:
                         cause=exc,
                     ) from None
                 ambiguous = ambiguous or exc.sent
-                await self._backoff(attempt, deadline, exc, None, f"transport: {exc}")
+                await self._backoff(
+                    attempt, attempt - rate_limited, deadline, exc, None, f"transport: {exc}"
+                )
                 continue
 
             status = raw.status
             if status == 429:
+                # Not a failure of the request (a 429 proves it was not processed) but of the
+                # budget: retried for as long as max_wait allows, whatever max_attempts says.
+                # Another process on the key can win the race for the next windows a few
+                # times in a row; the call still completes once it gets a slot.
+                rate_limited += 1
                 self._emit(Throttled(method, path, max(0.0, self._ledger.paused_until() - clock())))
-                if attempt >= self._retry.max_attempts:
-                    raise RateLimitError(
-                        f"still rate limited after {attempt} attempts",
-                        method=method,
-                        path=path,
-                        retry_after=None if headers is None else headers.retry_after,
-                    )
                 self._emit(RetryScheduled(method, path, attempt + 1, 0.0, "429 Too Many Requests"))
                 continue  # the ledger holds everyone until the window resets
             if status >= 500:
@@ -440,7 +449,9 @@ class ShipStation:
                     ) from None
                 ambiguous = True
                 server_delay = headers.retry_after if headers is not None else None
-                await self._backoff(attempt, deadline, error, server_delay, f"HTTP {status}")
+                await self._backoff(
+                    attempt, attempt - rate_limited, deadline, error, server_delay, f"HTTP {status}"
+                )
                 continue
             if headers_out is not None:
                 headers_out.update(raw.headers)
@@ -467,17 +478,28 @@ class ShipStation:
     async def _backoff(
         self,
         attempt: int,
+        failed: int,
         deadline: float | None,
         error: ShipStationError,
         server_delay: float | None,
         reason: str,
     ) -> None:
+        """Wait before the next attempt, or raise ``error``.
+
+        ``attempt``: attempts made so far; ``failed``: those that failed (not answered 429),
+        which the retry policy's cap and backoff count.
+        """
         method = getattr(error, "method", "")
         path = getattr(error, "path", "")
-        if attempt >= self._retry.max_attempts:
-            error.add_note(f"gave up after {attempt} attempts (the retry policy's max_attempts)")
+        if failed >= self._retry.max_attempts:
+            error.add_note(
+                f"gave up after {attempt} attempts, {failed} of them failed "
+                "(the retry policy's max_attempts)"
+                if failed != attempt
+                else f"gave up after {attempt} attempts (the retry policy's max_attempts)"
+            )
             raise error
-        delay = self._retry.delay(attempt, server_delay=server_delay)
+        delay = self._retry.delay(failed, server_delay=server_delay)
         if deadline is not None and self._ledger.clock() + delay > deadline:
             error.add_note(f"gave up after {attempt} attempts: the next would pass max_wait")
             raise error

@@ -312,6 +312,46 @@ async def test_idempotent_retries_stop_at_the_cap(
     ]
 
 
+def _too_many(reset: str = "0.01") -> Reply:
+    return Reply(429, {"message": "Too Many Requests"}, headers=rl(0, reset, limit=1000))
+
+
+async def test_429s_are_retried_past_the_attempt_cap_until_max_wait(
+    recorder: RecordingServer,
+) -> None:
+    # A 429 proves the request was not processed: another process on the key may win the race
+    # for several windows in a row, and the call still completes (the cap is for failures).
+    fast = RateLimit(1000, 1.0, margin=0.01)
+    recorder.reply(*[_too_many() for _ in range(NO_WAIT.max_attempts + 3)])
+    recorder.default = Reply(body={"shipmentId": 1}, headers=rl())
+    async with make_client(recorder, rate_limit=fast) as ss:
+        assert await ss.request(LABEL) == {"shipmentId": 1}
+        assert ss.rate_limit_status().total_sent == NO_WAIT.max_attempts + 4
+    # 429s and failures together: the failures alone meet the cap.
+    recorder.reply(*[_too_many() for _ in range(NO_WAIT.max_attempts)])
+    recorder.default = Reply(503, raw=b"<html>Service Unavailable</html>")
+    async with make_client(recorder, rate_limit=fast) as ss:
+        with pytest.raises(ServerError) as failed:
+            await ss.orders.get(1)
+    attempts = 2 * NO_WAIT.max_attempts
+    assert failed.value.__notes__ == [
+        f"gave up after {attempts} attempts, {NO_WAIT.max_attempts} of them failed "
+        "(the retry policy's max_attempts)"
+    ]
+    # max_wait bounds the wait: a window that does not reset in time ends the call, unsent.
+    recorder.requests.clear()
+    recorder.reply(_too_many(), _too_many(reset="30"))
+    async with make_client(recorder, rate_limit=fast, max_wait=5) as ss:
+        with pytest.raises(RateLimitError) as waited:
+            await ss.orders.get(1)
+    assert len(recorder.requests) == 2
+    assert not waited.value.sent
+    assert waited.value.__notes__ == [
+        "gave up after 2 attempts, 2 of them answered 429 Too Many Requests: the next would "
+        "pass max_wait"
+    ]
+
+
 async def test_non_idempotent_5xx_is_ambiguous_and_sent_once(
     client: ShipStation, recorder: RecordingServer
 ) -> None:
