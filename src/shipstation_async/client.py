@@ -165,6 +165,15 @@ class ShipStation:
                 raise ConfigurationError(
                     f"{name} must be non-empty text without line breaks or control characters"
                 )
+        settings: tuple[tuple[str, object, type], ...] = (
+            ("rate_limit", rate_limit, RateLimit),
+            ("retry", retry, RetryPolicy),
+        )
+        for option, setting, kind in settings:
+            if setting is not None and not isinstance(setting, kind):
+                raise ConfigurationError(
+                    f"{option} must be a {kind.__name__} (or None), got {setting!r}"
+                )
         if not is_seconds(timeout) or timeout <= 0:
             raise ConfigurationError(f"timeout must be positive seconds, got {timeout!r}")
         self._timeout = timeout
