@@ -105,6 +105,49 @@ async def test_a_slow_disk_does_not_stall_the_event_loop(
     assert len(set(lines(out))) == summary.records == total
 
 
+@pytest.mark.parametrize("slow", ["output fsync", "checkpoint commit"])
+async def test_a_cancelled_backfill_waits_for_its_disk_work_then_resumes_whole(
+    sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow: str
+) -> None:
+    # Ctrl-C under asyncio.run cancels the task while a thread writes: closing the file or
+    # the database under that thread would lose the batch or crash SQLite, so the
+    # cancellation is held until the thread is done.
+    gate = _Gate()
+    done: list[str] = []
+
+    def finished(blocking: Callable[..., Any]) -> Callable[..., Any]:
+        held = gate.wrap(blocking)
+
+        def run(*args: Any) -> Any:
+            result = held(*args)
+            done.append(slow)
+            return result
+
+        return run
+
+    if slow == "output fsync":
+        monkeypatch.setattr(os, "fsync", finished(os.fsync))
+    else:
+        monkeypatch.setattr(CheckpointStore, "commit", finished(CheckpointStore.commit))
+    out = tmp_path / "orders.jsonl"
+    async with client(sandbox) as ss:
+        task = asyncio.ensure_future(Backfill(ss, "orders", sink=out, page_size=100).run())
+        await until(gate.holding.is_set, within=30)
+        task.cancel()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not task.done()  # held: the thread has not finished
+        gate.opened.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert done  # the held write finished before the cancellation came through
+        monkeypatch.undo()
+        summary = await Backfill(ss, "orders", sink=out, page_size=100).run()
+        total = await total_orders(sandbox)
+    assert summary.resumed
+    assert len(lines(out)) == len(set(lines(out))) == total
+
+
 async def test_a_backfill_writes_every_order_once(sandbox: ThreadedSandbox, tmp_path: Path) -> None:
     out = tmp_path / "orders.jsonl"
     seen: list[Any] = []

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio.to_thread
 import attrs
 
 from .._time import PACIFIC
@@ -16,6 +15,7 @@ from ..errors import ConfigurationError
 from ..limits import is_count
 from ..resources import customers, fulfillments, orders, products, shipments
 from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
+from ._threads import finish_in_thread
 from .checkpoint import CheckpointStore, checkpoint_beside, unaccounted_data
 from .sinks import JsonlSink, Sink, SqliteSink
 
@@ -284,7 +284,7 @@ class Backfill:
                     rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
                     # In a worker thread, as the sink's fsync: a slow disk does not stall the
                     # loop. A cancellation waits for it, so a batch is committed whole or not.
-                    await anyio.to_thread.run_sync(
+                    await finish_in_thread(
                         store.commit,
                         batch.part,
                         batch.cursor,

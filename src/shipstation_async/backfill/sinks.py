@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import anyio.to_thread
-
 from .._sansio import dumps_exact
 from ..errors import ConfigurationError
+from ._threads import finish_in_thread
 
 
 class Sink(Protocol):
@@ -59,9 +58,10 @@ class JsonlSink:
     async def write(self, records: Sequence[dict[str, Any]]) -> int:
         """Append the records and fsync; returns the file offset after them.
 
-        A cancellation waits for the thread: the file is never closed under a write.
+        In a worker thread; a cancellation waits for it, so the file is never closed under a
+        write.
         """
-        return await anyio.to_thread.run_sync(self._append, records)
+        return await finish_in_thread(self._append, records)
 
     def _append(self, records: Sequence[dict[str, Any]]) -> int:
         if records:
