@@ -87,12 +87,17 @@ def _checked_base_url(base_url: str) -> str:
         url is None
         or url.scheme not in ("http", "https")
         or not url.host
-        or url.query_string
-        or url.fragment
+        or "?" in base_url
+        or "#" in base_url
     ):
         raise ConfigurationError(
             "base_url must be an http(s) URL with a host and no query or fragment, such as "
             f"{DEFAULT_BASE_URL} or http://127.0.0.1:8080 (a sandbox), got {base_url!r}"
+        )
+    if url.user is not None or url.password is not None:
+        # Not echoed: it may hold a password. The credentials go in api_key and api_secret.
+        raise ConfigurationError(
+            "base_url must not carry a user or password; pass api_key and api_secret instead"
         )
     return base_url.rstrip("/")
 
@@ -154,14 +159,17 @@ class ShipStation:
                 f"missing {missing}: pass ShipStation(api_key=..., api_secret=...) or set the "
                 "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET environment variables"
             )
+        partner_source = "partner_key"
         if partner_key is None:
             partner_key = os.environ.get("SHIPSTATION_PARTNER_KEY") or None
-        for name, value in (("partner_key", partner_key), ("user_agent", user_agent)):
+            partner_source = "SHIPSTATION_PARTNER_KEY"
+        user_agent = user_agent or None  # empty: the default
+        for name, value in ((partner_source, partner_key), ("user_agent", user_agent)):
             if value is not None and (
                 not isinstance(value, str) or not value.strip() or not value.isprintable()
             ):
                 # A header value with a line break would end the header early (or be refused
-                # by aiohttp at send time, as an untyped error); say which argument it was.
+                # by aiohttp at send time, as an untyped error); say which setting it was.
                 raise ConfigurationError(
                     f"{name} must be non-empty text without line breaks or control characters"
                 )

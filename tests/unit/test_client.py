@@ -171,13 +171,31 @@ NAN, INF = float("nan"), float("inf")
         (lambda: ShipStation("k", "s", base_url="http://"), "base_url"),
         (lambda: ShipStation("k", "s", base_url="http://127.0.0.1/?key=1"), "base_url"),
         (lambda: ShipStation("k", "s", base_url="http://127.0.0.1:99999"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://127.0.0.1:8080/?"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://127.0.0.1:8080/#"), "base_url"),
+        (lambda: ShipStation("k", "s", base_url="http://me:pw@127.0.0.1:8080"), "base_url"),
     ],
 )
 def test_settings_that_cannot_work_are_refused_when_made(make: Any, name: str) -> None:
     # NaN compares false with everything: a NaN period or wait would pass a "<= 0" check and
     # then grant without limit or never, so every setting is checked for what it must be.
-    with pytest.raises(ConfigurationError, match=name):
+    with pytest.raises(ConfigurationError, match=name) as info:
         make()
+    assert "pw" not in str(info.value)  # a password in a URL is not echoed
+
+
+async def test_settings_that_look_odd_but_work_are_taken(
+    monkeypatch: pytest.MonkeyPatch, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(body={"orderId": 1}, headers=rl())
+    # An upper-case scheme, a trailing slash, an empty user agent (the default), an int timeout.
+    shouted = "HTTP://" + recorder.url.removeprefix("http://") + "/"
+    async with make_client(recorder, base_url=shouted, user_agent="", timeout=5) as ss:
+        await ss.orders.get(1)
+    assert recorder.requests[-1].headers["User-Agent"].startswith("shipstation-async/")
+    monkeypatch.setenv("SHIPSTATION_PARTNER_KEY", " ")
+    with pytest.raises(ConfigurationError, match="SHIPSTATION_PARTNER_KEY"):
+        make_client(recorder)
 
 
 @pytest.mark.parametrize(
