@@ -17,7 +17,8 @@ class RetryPolicy:
     ``max_attempts`` counts every attempt, the first included, of a call that meets 5xx
     answers, timeouts or connection errors. A 429 is not counted as a failure: it proves the
     request was not processed, so it is retried (after the window resets) for as long as the
-    call's ``max_wait`` allows. Waits are drawn uniformly from
+    call's ``max_wait`` allows; without one, for as long as the server refuses (every pause is
+    logged as a warning). Waits are drawn uniformly from
     ``[0, min(cap, base * 2**n)]`` (full jitter) for the n-th retry; a server-given delay
     (Retry-After) wins when present. ``base=0`` removes the waits, which tests use.
     """
