@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .limits import RateLimit
+from .limits import RateLimit, is_seconds
 
 
 def rate_limit(text: str) -> RateLimit:
@@ -48,7 +48,7 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value >= 0:
+    if not is_seconds(value) or value < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {text!r}")
     return value
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -24,12 +24,12 @@ def _seconds(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
         )
 
 
-def is_count(value: object) -> bool:
+def is_count(value: object) -> TypeGuard[int]:
     """Whether ``value`` is a whole number (an int, not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_seconds(value: object) -> bool:
+def is_seconds(value: object) -> TypeGuard[float]:
     """Whether ``value`` is a finite real number (an int or float, not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 

@@ -37,6 +37,7 @@ import attrs
 from ._sansio import Lane, Operation
 from ._time import PACIFIC, require_aware
 from .errors import DecodeError, InvalidRequestError, ShipStationError
+from .limits import is_count
 from .models.converter import converter
 from .scheduler import call_on_loop
 
@@ -331,9 +332,9 @@ class ItemStream(Generic[T]):
         on_plan: Callable[[datetime | None, list[SubRange]], None] | None = None,
         typed: bool = True,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        if not is_count(concurrency) or concurrency < 1:
             raise InvalidRequestError("concurrency must be an integer >= 1", field="concurrency")
-        if isinstance(page_size, bool) or not isinstance(page_size, int):
+        if not is_count(page_size):
             raise InvalidRequestError("page_size must be an integer", field="page_size")
         if not 1 <= page_size <= 500:
             raise InvalidRequestError("page_size must be from 1 to 500", field="page_size")

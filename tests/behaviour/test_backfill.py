@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from shipstation_async import ConfigurationError, RateLimit, ShipStation
-from shipstation_async.backfill import Backfill, CallbackSink
+from shipstation_async.backfill import Backfill, CallbackSink, SqliteSink
 from shipstation_async.backfill.checkpoint import CheckpointStore
 from shipstation_async.sandbox import ThreadedSandbox
 
@@ -61,21 +61,47 @@ async def total_orders(sandbox: ThreadedSandbox) -> int:
         return (await ss.orders.list(page_size=1)).total
 
 
-class _Gate:
-    """Holds the first call of a blocking function (a slow disk) until the loop opens it."""
+async def stop_partway(ss: ShipStation, out: Path | SqliteSink, after: int) -> None:
+    """Run an orders backfill (50 a page) into ``out`` and fail it once over ``after`` records."""
 
-    def __init__(self) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop(progress: Any) -> None:
+        if progress.records_this_run > after:
+            raise Stop
+
+    with pytest.raises(Stop):
+        await Backfill(ss, "orders", sink=out, page_size=50, on_progress=stop).run()
+
+
+class _Gate:
+    """Holds the first output fsync or checkpoint commit (a slow disk) until the loop opens it.
+
+    ``outcome``: whether it was opened (False: it timed out, the loop was blocked);
+    ``finished``: the held call has returned.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, slow: str) -> None:
         self.holding = threading.Event()
         self.opened = threading.Event()
         self.outcome: bool | None = None
+        self.finished = False
+        if slow == "output fsync":
+            monkeypatch.setattr(os, "fsync", self._wrap(os.fsync))
+        else:
+            monkeypatch.setattr(CheckpointStore, "commit", self._wrap(CheckpointStore.commit))
 
-    def wrap(self, blocking: Callable[..., Any]) -> Callable[..., Any]:
+    def _wrap(self, blocking: Callable[..., Any]) -> Callable[..., Any]:
         def held(*args: Any) -> Any:
-            if not self.holding.is_set():
-                self.holding.set()
-                # Opened only by a coroutine: if this blocks the event loop, nothing opens it.
-                self.outcome = self.opened.wait(5)
-            return blocking(*args)
+            if self.holding.is_set():
+                return blocking(*args)
+            self.holding.set()
+            # Opened only by a coroutine: if this blocks the event loop, nothing opens it.
+            self.outcome = self.opened.wait(5)
+            result = blocking(*args)
+            self.finished = True
+            return result
 
         return held
 
@@ -90,11 +116,7 @@ async def test_a_slow_disk_does_not_stall_the_event_loop(
 ) -> None:
     # The output's fsync and the checkpoint's commit run in a worker thread: while one waits on
     # the disk, the other coroutines on the loop (a web app's calls, say) go on.
-    gate = _Gate()
-    if slow == "output fsync":
-        monkeypatch.setattr(os, "fsync", gate.wrap(os.fsync))
-    else:
-        monkeypatch.setattr(CheckpointStore, "commit", gate.wrap(CheckpointStore.commit))
+    gate = _Gate(monkeypatch, slow)
     out = tmp_path / "orders.jsonl"
     async with client(sandbox) as ss:
         summary, _ = await asyncio.gather(
@@ -112,23 +134,7 @@ async def test_a_cancelled_backfill_waits_for_its_disk_work_then_resumes_whole(
     # Ctrl-C under asyncio.run cancels the task while a thread writes: closing the file or
     # the database under that thread would lose the batch or crash SQLite, so the
     # cancellation is held until the thread is done.
-    gate = _Gate()
-    done: list[str] = []
-
-    def finished(blocking: Callable[..., Any]) -> Callable[..., Any]:
-        held = gate.wrap(blocking)
-
-        def run(*args: Any) -> Any:
-            result = held(*args)
-            done.append(slow)
-            return result
-
-        return run
-
-    if slow == "output fsync":
-        monkeypatch.setattr(os, "fsync", finished(os.fsync))
-    else:
-        monkeypatch.setattr(CheckpointStore, "commit", finished(CheckpointStore.commit))
+    gate = _Gate(monkeypatch, slow)
     out = tmp_path / "orders.jsonl"
     async with client(sandbox) as ss:
         task = asyncio.ensure_future(Backfill(ss, "orders", sink=out, page_size=100).run())
@@ -140,7 +146,7 @@ async def test_a_cancelled_backfill_waits_for_its_disk_work_then_resumes_whole(
         gate.opened.set()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert done  # the held write finished before the cancellation came through
+        assert gate.finished  # the held write finished before the cancellation came through
         monkeypatch.undo()
         summary = await Backfill(ss, "orders", sink=out, page_size=100).run()
         total = await total_orders(sandbox)
@@ -176,19 +182,8 @@ async def test_a_backfill_writes_every_order_once(sandbox: ThreadedSandbox, tmp_
 
 async def test_resume_after_a_failure_mid_run(sandbox: ThreadedSandbox, tmp_path: Path) -> None:
     out = tmp_path / "orders.jsonl"
-
-    class Boom(Exception):
-        pass
-
-    def explode_after_a_while(progress: Any) -> None:
-        if progress.records_this_run > 500:
-            raise Boom
-
     async with client(sandbox) as ss:
-        with pytest.raises(Boom):
-            await Backfill(
-                ss, "orders", sink=out, page_size=50, on_progress=explode_after_a_while
-            ).run()
+        await stop_partway(ss, out, after=500)
         partial = len(lines(out))
         assert 0 < partial < await total_orders(sandbox)
         summary = await Backfill(ss, "orders", sink=out, page_size=50).run()
@@ -202,19 +197,8 @@ async def test_a_resume_refuses_an_output_that_lost_committed_records(
     damage: str, sandbox: ThreadedSandbox, tmp_path: Path
 ) -> None:
     out = tmp_path / "orders.jsonl"
-
-    class Stop(Exception):
-        pass
-
-    def stop_after_a_while(progress: Any) -> None:
-        if progress.records_this_run > 300:
-            raise Stop
-
     async with client(sandbox) as ss:
-        with pytest.raises(Stop):
-            await Backfill(
-                ss, "orders", sink=out, page_size=50, on_progress=stop_after_a_while
-            ).run()
+        await stop_partway(ss, out, after=300)
         if damage == "deleted":
             out.unlink()
         else:
@@ -353,21 +337,9 @@ async def test_sqlite_sink_commits_rows_and_checkpoint_together(
 ) -> None:
     import sqlite3
 
-    from shipstation_async.backfill import SqliteSink
-
     database = tmp_path / "orders.db"
-
-    class Boom(Exception):
-        pass
-
-    def explode(progress: Any) -> None:
-        if progress.records_this_run > 400:
-            raise Boom
-
     async with client(sandbox) as ss:
-        sink = SqliteSink(database, table="orders", id_key="orderId")
-        with pytest.raises(Boom):
-            await Backfill(ss, "orders", sink=sink, page_size=50, on_progress=explode).run()
+        await stop_partway(ss, SqliteSink(database, table="orders", id_key="orderId"), after=400)
         with sqlite3.connect(database) as db:
             rows = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
             (committed,) = db.execute("SELECT records FROM run").fetchone()

@@ -337,16 +337,22 @@ def _too_many(reset: str = "0.01") -> Reply:
 
 
 async def test_429s_are_retried_past_the_attempt_cap_until_max_wait(
-    recorder: RecordingServer,
+    recorder: RecordingServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A 429 proves the request was not processed: another process on the key may win the race
     # for several windows in a row, and the call still completes (the cap is for failures).
     fast = RateLimit(1000, 1.0, margin=0.01)
     recorder.reply(*[_too_many() for _ in range(NO_WAIT.max_attempts + 3)])
     recorder.default = Reply(body={"shipmentId": 1}, headers=rl())
-    async with make_client(recorder, rate_limit=fast) as ss:
+    events: list[Event] = []
+    caplog.set_level(logging.WARNING, logger="shipstation_async")
+    async with make_client(recorder, rate_limit=fast, hooks=[events.append]) as ss:
         assert await ss.request(LABEL) == {"shipmentId": 1}
         assert ss.rate_limit_status().total_sent == NO_WAIT.max_attempts + 4
+    # Every pause is told: a warning and a Throttled event per 429.
+    pauses = [r for r in caplog.records if "holding every request" in r.getMessage()]
+    assert len(pauses) == NO_WAIT.max_attempts + 3
+    assert sum(isinstance(e, Throttled) for e in events) == NO_WAIT.max_attempts + 3
     # 429s and failures together: the failures alone meet the cap.
     recorder.reply(*[_too_many() for _ in range(NO_WAIT.max_attempts)])
     recorder.default = Reply(503, raw=b"<html>Service Unavailable</html>")

@@ -53,6 +53,17 @@ FROM = {
 WEIGHT = Weight(value=Decimal("2.5"), units="pounds")
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)  # 00:00 PST
 
+
+def _fedex_rates(ss: ShipStation, **options: Any) -> Awaitable[Any]:
+    """Rates for a 2.5 lb parcel by FedEx from postal code 1 to 2 (US) with ``options``."""
+    return ss.shipments.get_rates("fedex", "1", "US", "2", WEIGHT, **options)
+
+
+def _order_label(ss: ShipStation, **options: Any) -> Awaitable[Any]:
+    """Buy a label for order 1 (UPS ground, a package, 2024-01-01) with ``options``."""
+    return ss.orders.create_label(1, "ups", "ups_ground", "package", date(2024, 1, 1), **options)
+
+
 Case = tuple[Callable[[ShipStation], Awaitable[Any]], Any, str, str, str, Any, type | None]
 
 PAGE = {"total": 1, "page": 1, "pages": 1}
@@ -513,24 +524,12 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         "order.items[0].weight.value",
     ),
     "negative label weight": (
-        lambda ss: ss.orders.create_label(
-            1,
-            "ups",
-            "ups_ground",
-            "package",
-            date(2024, 1, 1),
-            weight=Weight(value=Decimal(-2), units="pounds"),
-        ),
+        lambda ss: _order_label(ss, weight=Weight(value=Decimal(-2), units="pounds")),
         "label.weight.value",
     ),
     "negative rate dimensions": (
-        lambda ss: ss.shipments.get_rates(
-            "fedex",
-            "1",
-            "US",
-            "2",
-            WEIGHT,
-            dimensions=Dimensions(length=Decimal(-1), width=Decimal(1), height=Decimal(1)),
+        lambda ss: _fedex_rates(
+            ss, dimensions=Dimensions(length=Decimal(-1), width=Decimal(1), height=Decimal(1))
         ),
         "rates.dimensions.length",
     ),
@@ -581,38 +580,20 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         "product.productId",
     ),
     "unknown label confirmation": (
-        lambda ss: ss.orders.create_label(
-            1,
-            "ups",
-            "ups_ground",
-            "package",
-            date(2024, 1, 1),
-            confirmation="maybe",  # type: ignore[arg-type]
-        ),
+        lambda ss: _order_label(ss, confirmation="maybe"),
         "confirmation",
     ),
     "unknown rate confirmation": (
-        lambda ss: ss.shipments.get_rates("fedex", "1", "US", "2", WEIGHT, confirmation="yes"),  # type: ignore[arg-type]
+        lambda ss: _fedex_rates(ss, confirmation="yes"),
         "confirmation",
     ),
     "label weight in kilograms": (
-        lambda ss: ss.orders.create_label(
-            1,
-            "ups",
-            "ups_ground",
-            "package",
-            date(2024, 1, 1),
-            weight=Weight(value=Decimal(2), units="kilograms"),  # type: ignore[arg-type]
-        ),
+        lambda ss: _order_label(ss, weight=Weight(value=Decimal(2), units="kilograms")),  # type: ignore[arg-type]
         "label.weight.units",
     ),
     "rate dimensions in feet": (
-        lambda ss: ss.shipments.get_rates(
-            "fedex",
-            "1",
-            "US",
-            "2",
-            WEIGHT,
+        lambda ss: _fedex_rates(
+            ss,
             dimensions=Dimensions(
                 length=Decimal(1),
                 width=Decimal(1),
@@ -627,14 +608,7 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         "ship_date",
     ),
     "label test flag as text": (
-        lambda ss: ss.orders.create_label(
-            1,
-            "ups",
-            "ups_ground",
-            "package",
-            date(2024, 1, 1),
-            test_label="no",  # type: ignore[arg-type]
-        ),
+        lambda ss: _order_label(ss, test_label="no"),
         "test_label",
     ),
     "order number over 50 characters": (

@@ -13,6 +13,7 @@ import attrs
 from .._sansio import Lane, Operation
 from .._time import PACIFIC, require_aware
 from ..errors import DecodeError, InvalidRequestError
+from ..limits import is_count
 from ..models import Page, SuccessResult
 from ..models.converter import converter, wire_keys
 from ..models.types import Confirmation, DimensionUnits, WeightUnits
@@ -129,9 +130,9 @@ def success(data: Any) -> SuccessResult:
 
 def check_page(page: int, page_size: int) -> None:
     """Validate paging arguments before any request: page >= 1, page_size in 1..500."""
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+    if not is_count(page) or page < 1:
         raise InvalidRequestError(f"page must be an integer >= 1, got {page!r}", field="page")
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 500:
+    if not is_count(page_size) or not 1 <= page_size <= 500:
         raise InvalidRequestError(
             f"page_size must be an integer from 1 to 500 (the API's maximum), got {page_size!r}",
             field="page_size",
@@ -203,11 +204,11 @@ def check_choice(value: str | None, allowed: frozenset[str], field: str) -> None
 
 def check_id(value: Any, field: str, *, minimum: int = 1) -> int:
     """An integer id of at least ``minimum`` (1 unless 0 is a real one), or InvalidRequestError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidRequestError(
-            f"{field} must be an integer id of at least {minimum}, got {value!r}", field=field
-        )
-    return value
+    if is_count(value) and value >= minimum:
+        return value
+    raise InvalidRequestError(
+        f"{field} must be an integer id of at least {minimum}, got {value!r}", field=field
+    )
 
 
 def check_bool(value: Any, field: str) -> bool:
