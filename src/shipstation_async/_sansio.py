@@ -189,11 +189,33 @@ def encode_json(body: Any) -> bytes:
 _DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
+def _fast_decoder() -> Callable[[bytes], Any] | None:
+    # msgspec (the ``speedups`` extra) reads a page about twice as fast as the json module.
+    try:
+        import msgspec
+    except ImportError:
+        return None
+    return msgspec.json.Decoder(float_hook=Decimal).decode
+
+
+_fast_decode = _fast_decoder()
+
+
 def decode_json(data: bytes) -> Any:
-    """Decode a JSON body, reading every non-integer number as Decimal (money stays exact)."""
+    """Decode a JSON body, reading every non-integer number as Decimal (money stays exact).
+
+    With msgspec installed (``pip install shipstation-async[speedups]``) it does the reading;
+    a body it refuses is read again by the json module, which has the last word, so both
+    accept exactly the same bodies (msgspec is stricter about a lone surrogate escape).
+    """
+    if _fast_decode is not None:
+        try:
+            return _fast_decode(data)
+        except (ValueError, RecursionError):
+            pass  # the json module decides, and words the error
     try:
         return _DECODER.decode(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise DecodeError(f"response is not valid JSON: {exc}") from None
 
 

@@ -129,7 +129,30 @@ def test_path_must_be_absolute() -> None:
         build_request(Operation("GET", "orders"), base_url="http://x", credentials=CREDS)
 
 
-def test_decode_reads_money_as_decimal_and_empty_as_none() -> None:
+@pytest.fixture(params=["msgspec", "json"])
+def json_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each decoding test runs with msgspec (the speedups extra) and with the json module."""
+    from shipstation_async import _sansio
+
+    if request.param == "json":
+        monkeypatch.setattr(_sansio, "_fast_decode", None)
+    else:
+        # The test extra installs msgspec: without it this reader would silently not be tested.
+        assert _sansio._fast_decode is not None
+    return str(request.param)
+
+
+def test_speedups_reader_is_msgspec_with_decimal_floats() -> None:
+    from shipstation_async import _sansio
+
+    import msgspec
+
+    assert _sansio._fast_decode is not None
+    assert _sansio._fast_decode(b'{"a": 1.10}') == {"a": Decimal("1.10")}
+    assert isinstance(getattr(_sansio._fast_decode, "__self__", None), msgspec.json.Decoder)
+
+
+def test_decode_reads_money_as_decimal_and_empty_as_none(json_reader: str) -> None:
     data = decode_response(200, b'{"orderTotal": 194.43, "n": 3}', method="GET", path="/x")
     assert data == {"orderTotal": Decimal("194.43"), "n": 3}
     assert isinstance(data["orderTotal"], Decimal)
@@ -137,9 +160,61 @@ def test_decode_reads_money_as_decimal_and_empty_as_none() -> None:
     assert decode_response(204, b"  ", method="DELETE", path="/webhooks/1") is None
 
 
-def test_malformed_json_is_a_decode_error() -> None:
-    with pytest.raises(DecodeError):
-        decode_response(200, b"{not json", method="GET", path="/orders")
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Every number keeps the digits it came with; integers stay int, however large.
+        (
+            b'{"a": 12.50, "b": -0.0, "c": 1.5E3, "d": 1e-7}',
+            {
+                "a": Decimal("12.50"),
+                "b": Decimal("-0.0"),
+                "c": Decimal("1.5E+3"),
+                "d": Decimal("1E-7"),
+            },
+        ),
+        (
+            b'{"id": 123456789012345678901234567890, "n": -0}',
+            {
+                "id": 123456789012345678901234567890,
+                "n": 0,
+            },
+        ),
+        # A later duplicate key wins, as in the json module.
+        (b'{"a": 1, "a": 2}', {"a": 2}),
+        (
+            b' \r\n\t["\\u00e9", "\\ud83d\\ude00", "caf\xc3\xa9"] \n',
+            ["\u00e9", "\U0001f600", "caf\u00e9"],
+        ),
+        # A lone surrogate escape (a name cut mid-emoji): msgspec refuses it, the json
+        # module reads it, so the body is not lost.
+        (b'{"name": "Ann \\ud83d"}', {"name": "Ann \ud83d"}),
+    ],
+)
+def test_both_readers_decode_alike(json_reader: str, body: bytes, expected: Any) -> None:
+    from shipstation_async._sansio import decode_json
+
+    decoded = decode_json(body)
+    assert decoded == expected
+    assert json.dumps(decoded, default=str) == json.dumps(expected, default=str)  # same types
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"nul",
+        b'{"a": 1} x',
+        b"[1,]",
+        b'"a\tb"',
+        b"\xff",
+        b"\xef\xbb\xbf{}",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_malformed_json_is_a_decode_error(json_reader: str, body: bytes) -> None:
+    with pytest.raises(DecodeError, match="not valid JSON"):
+        decode_response(200, body, method="GET", path="/orders")
 
 
 @pytest.mark.parametrize(
