@@ -366,6 +366,39 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     remaining_text = headers.get("X-Rate-Limit-Remaining")
     reset_text = headers.get("X-Rate-Limit-Reset")
     retry_text = headers.get("Retry-After")
+    if (
+        retry_text is None
+        and limit_text is not None
+        and remaining_text is not None
+        and reset_text is not None
+        and 0 < len(limit_text) < 8
+        and 0 < len(remaining_text) < 8
+        and 0 < len(reset_text) < 8
+        and (digits := limit_text + remaining_text + reset_text).isdigit()
+        and digits.isascii()
+    ):
+        # What every answer of the real API carries: three small whole numbers (below the cap).
+        limit = int(limit_text)
+        return RateLimitHeaders(
+            limit if limit >= 1 else None, int(remaining_text), float(reset_text), True, None
+        )
+    return read_rate_limit(
+        limit_text,
+        remaining_text,
+        reset_text,
+        retry_text,
+        None if retry_text is None else headers.get("Date"),
+    )
+
+
+def read_rate_limit(
+    limit_text: str | None,
+    remaining_text: str | None,
+    reset_text: str | None,
+    retry_text: str | None,
+    date_text: str | None = None,
+) -> RateLimitHeaders | None:
+    """:func:`parse_rate_limit` for header values of any shape (what it does past its fast path)."""
     if limit_text is None and remaining_text is None and reset_text is None and retry_text is None:
         return None
     limit = _number(limit_text)
@@ -377,9 +410,7 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
         remaining=int(remaining) if remaining is not None else None,
         reset=reset,
         reset_floored=floored,
-        retry_after=None
-        if retry_text is None
-        else parse_retry_after(retry_text, headers.get("Date")),
+        retry_after=None if retry_text is None else parse_retry_after(retry_text, date_text),
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from shipstation_async import (
@@ -30,6 +32,7 @@ from shipstation_async._sansio import (
     error_for_status,
     parse_rate_limit,
     parse_retry_after,
+    read_rate_limit,
 )
 
 CREDS = Credentials("ShipStation", "Rocks")
@@ -143,9 +146,9 @@ def json_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_speedups_reader_is_msgspec_with_decimal_floats() -> None:
-    from shipstation_async import _sansio
-
     import msgspec
+
+    from shipstation_async import _sansio
 
     assert _sansio._fast_decode is not None
     assert _sansio._fast_decode(b'{"a": 1.10}') == {"a": Decimal("1.10")}
@@ -307,6 +310,28 @@ def test_rate_limit_headers_absent_or_garbage() -> None:
         CIMultiDict({"X-Rate-Limit-Remaining": "lots", "X-Rate-Limit-Reset": "-3"})
     )
     assert info is not None and info.remaining is None and info.reset is None
+
+
+_HEADER_TEXT = st.one_of(
+    st.none(),
+    st.integers(0, 10**10).map(str),
+    st.sampled_from(
+        ["", " 5", "5 ", "0040", "1.5", "2.0", "1e3", "-3", "+4", "\u0663", "\u00b2", "nan"]
+    ),
+    st.text(alphabet="0123456789.\u0663 ", max_size=9),
+)
+
+
+@given(limit=_HEADER_TEXT, remaining=_HEADER_TEXT, reset=_HEADER_TEXT)
+def test_rate_limit_fast_path_reads_like_the_general_one(
+    limit: str | None, remaining: str | None, reset: str | None
+) -> None:
+    # parse_rate_limit takes a shortcut for plain whole numbers: it must change nothing.
+    names = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
+    headers = CIMultiDict(
+        {n: v for n, v in zip(names, (limit, remaining, reset), strict=True) if v is not None}
+    )
+    assert parse_rate_limit(headers) == read_rate_limit(limit, remaining, reset, None)
 
 
 def test_retry_after_forms() -> None:
