@@ -31,5 +31,5 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against the sandbox: figures for the README (several minutes)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,speedups]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-from shipstation_async import Operation, RateLimit, ShipStation
+from shipstation_async import Operation, RateLimit, ShipStation, _sansio
 from shipstation_async._sansio import Credentials, decode_json, parse_rate_limit
 from shipstation_async.backfill import Backfill
 from shipstation_async.events import Event, RequestSent, ResponseReceived, RetryScheduled
@@ -252,7 +252,9 @@ async def overhead(quick: bool) -> Figures:
     """SDK vs raw aiohttp against a canned server in another process, limit set very high.
 
     At two concurrencies: 20 callers (bulk work; the figures without a suffix) and one caller
-    awaiting each call in turn (a web app's single calls; suffix ``_1``).
+    awaiting each call in turn (a web app's single calls; suffix ``_1``). The SDK runs as
+    installed (``speedups`` is 1 when msgspec reads the answers) and, figures marked ``_json``,
+    with the json module reading them, as without the speedups extra.
     """
     port = _free_port()
     server = _start_canned_server(port)
@@ -303,24 +305,37 @@ async def _overhead_at(port: int, n: int, workers: int) -> Figures:
 
             await asyncio.gather(*(worker() for _ in range(workers)))
 
-        await raw()  # warm both paths: connections, imports
+        fast_decode = _sansio._fast_decode  # msgspec, when the speedups extra is installed
+
+        async def sdk_json_module() -> None:
+            # The SDK as installed without the speedups extra: the json module reads answers.
+            _sansio._fast_decode = None
+            try:
+                await sdk()
+            finally:
+                _sansio._fast_decode = fast_decode
+
+        await raw()  # warm every path: connections, imports
         await sdk()
-        raw_rps, raw_cpu, sdk_rps, sdk_cpu = [], [], [], []
-        for _ in range(3):  # interleaved, so drift on a shared machine hits both
-            rps, cpu = await _timed(raw, n)
-            raw_rps.append(rps)
-            raw_cpu.append(cpu)
-            rps, cpu = await _timed(sdk, n)
-            sdk_rps.append(rps)
-            sdk_cpu.append(cpu)
-    return {
-        "raw_rps": statistics.median(raw_rps),
-        "sdk_rps": statistics.median(sdk_rps),
-        "rps_ratio": statistics.median(sdk_rps) / statistics.median(raw_rps),
-        "raw_cpu_us": statistics.median(raw_cpu) * 1e6,
-        "sdk_cpu_us": statistics.median(sdk_cpu) * 1e6,
-        "cpu_ratio": statistics.median(raw_cpu) / statistics.median(sdk_cpu),
-    }
+        await sdk_json_module()
+        runs: dict[str, tuple[list[float], list[float]]] = {}
+        for _ in range(3):  # interleaved, so drift on a shared machine hits all alike
+            for name, run in (("raw", raw), ("sdk", sdk), ("sdk_json", sdk_json_module)):
+                rps, cpu = await _timed(run, n)
+                runs.setdefault(name, ([], []))[0].append(rps)
+                runs[name][1].append(cpu)
+    rps_of = {name: statistics.median(rps) for name, (rps, _) in runs.items()}
+    cpu_of = {name: statistics.median(cpu) for name, (_, cpu) in runs.items()}
+    figures = {"raw_rps": rps_of["raw"], "raw_cpu_us": cpu_of["raw"] * 1e6}
+    for name, suffix in (("sdk", ""), ("sdk_json", "_json")):
+        figures |= {
+            f"sdk_rps{suffix}": rps_of[name],
+            f"rps_ratio{suffix}": rps_of[name] / rps_of["raw"],
+            f"sdk_cpu_us{suffix}": cpu_of[name] * 1e6,
+            f"cpu_ratio{suffix}": cpu_of["raw"] / cpu_of[name],
+        }
+    figures["speedups"] = float(fast_decode is not None)
+    return figures
 
 
 async def decode_models(quick: bool) -> Figures:

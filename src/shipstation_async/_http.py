@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import yarl
 from aiohttp.connector import Connection
+from aiohttp.tracing import Trace
 from multidict import CIMultiDictProxy
 
 from ._sansio import PreparedRequest
@@ -173,17 +174,27 @@ _CURRENT_ATTEMPT: contextvars.ContextVar[AttemptContext | None] = contextvars.Co
 )
 
 
-class ScheduledRequest(aiohttp.ClientRequest):
-    """aiohttp's request with the scheduler's two hooks around writing the headers."""
+class ScheduledConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, refusing the re-send of a request that timed out or was cut off."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    async def connect(
+        self,
+        req: aiohttp.ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
+    ) -> Connection:
+        """Get a connection for ``req``, unless its attempt already timed out or was cut off."""
         ctx = _CURRENT_ATTEMPT.get()
         if ctx is not None and (ctx.timed_out or ctx.cut_off):
             # aiohttp re-sends a GET once when its connection drops, as an abort by
-            # ReadDeadlines does; it builds the new request before it connects, so refusing
-            # here costs no connection: a request that timed out is not sent again.
+            # ReadDeadlines does; refusing before connecting costs no connection: a request
+            # that timed out is not sent again.
             raise aiohttp.ServerTimeoutError("timed out or cut off; not re-sent")
-        super().__init__(*args, **kwargs)
+        return await super().connect(req, traces, timeout)
+
+
+class ScheduledRequest(aiohttp.ClientRequest):
+    """aiohttp's request with the scheduler's two hooks around writing the headers."""
 
     async def send(self, conn: Connection) -> aiohttp.ClientResponse:
         """Hold the request if a 429 pause began since its grant, send it, stamp the send."""

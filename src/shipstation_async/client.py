@@ -332,7 +332,7 @@ class ShipStation:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
-                connector=aiohttp.TCPConnector(limit=max(100, self._in_flight.maximum)),
+                connector=_http.ScheduledConnector(limit=max(100, self._in_flight.maximum)),
                 # Sent by default, so that a request without a body passes no headers at all.
                 headers=dict(self._builder.common_headers),
             )
@@ -383,8 +383,7 @@ class ShipStation:
         prepared = self._builder.build(operation)
         session = self._ensure_session()
         scheduler = self._scheduler()
-        clock = self._ledger.clock
-        deadline = None if wait_budget is None else clock() + wait_budget
+        deadline = None if wait_budget is None else self._ledger.clock() + wait_budget
         method, path = prepared.method, prepared.path
         idempotent = operation.safety is Safety.IDEMPOTENT
         ambiguous = False  # an earlier attempt may have taken effect
@@ -449,7 +448,8 @@ class ShipStation:
                 # Another process on the key can win the race for the next windows a few
                 # times in a row; the call still completes once it gets a slot.
                 rate_limited += 1
-                self._emit(Throttled(method, path, max(0.0, self._ledger.paused_until() - clock())))
+                pause = self._ledger.paused_until() - self._ledger.clock()
+                self._emit(Throttled(method, path, max(0.0, pause)))
                 self._emit(RetryScheduled(method, path, attempt + 1, 0.0, "429 Too Many Requests"))
                 continue  # the ledger holds everyone until the window resets
             if status >= 500:

@@ -245,7 +245,7 @@ class Ledger:
             self._purge(now)
             if now < self._paused_until or (self._needs_probe and self._probe_out):
                 return None
-            need = self._need(lane)
+            need = 1 if lane == "interactive" else 1 + self.reserve  # _need(), on the hot path
             probe = self._needs_probe
             if self._free() < need:
                 local_free = self.limit - self._sent_in_window() - self._reserved
@@ -257,7 +257,7 @@ class Ledger:
             self._reserved += 1
             for room in self._rooms:
                 room.room -= 1
-            return Grant(lane=lane, epoch=self._epoch, probe=probe)
+            return Grant(lane, self._epoch, probe)
 
     def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
         """Earliest clock time at which ``try_grant(lane)`` may succeed.
