@@ -4,7 +4,8 @@ The only place that touches aiohttp. Two hooks tie the wire to the scheduler: th
 request headers go out is the send's timestamp, and just before that (a connection has been
 obtained) a request granted before a 429 pause is held back. On the client's own session the
 hooks live in a :class:`ScheduledRequest` subclass (cheap: aiohttp's tracing costs about a
-fifth of a request's CPU), and :class:`ReadDeadlines` times out the reads; on a session the
+fifth of a request's CPU), :class:`ReadDeadlines` times out the reads, and
+:class:`ScheduledConnector` stops aiohttp re-sending a request that timed out; on a session the
 user passed in, the hooks are a trace config and aiohttp's own per-read timeout applies.
 """
 

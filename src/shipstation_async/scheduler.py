@@ -245,7 +245,7 @@ class Ledger:
             self._purge(now)
             if now < self._paused_until or (self._needs_probe and self._probe_out):
                 return None
-            need = 1 if lane == "interactive" else 1 + self.reserve  # _need(), on the hot path
+            need = self._need(lane)
             probe = self._needs_probe
             if self._free() < need:
                 local_free = self.limit - self._sent_in_window() - self._reserved
