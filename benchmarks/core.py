@@ -339,7 +339,11 @@ async def _overhead_at(port: int, n: int, workers: int) -> Figures:
 
 
 async def decode_models(quick: bool) -> Figures:
-    """Orders per second from a 500-order page's JSON bytes to typed Order models."""
+    """Orders per second from a 500-order page's JSON bytes to typed Order models.
+
+    Also the JSON reading alone (bytes to dicts, floats as Decimal): by msgspec, as with the
+    speedups extra, and by the json module, as without it.
+    """
     world = World(orders=500, seed=3)
     page = json.dumps({"orders": [world.orders.at(i) for i in range(500)]}).encode()
     rounds = 4 if quick else 20
@@ -350,7 +354,22 @@ async def decode_models(quick: bool) -> Figures:
     elapsed = time.process_time() - started
     assert isinstance(orders[0].order_total, Decimal)
     per_page = elapsed / rounds
-    return {"orders_per_s": 500 / per_page, "page_of_500_ms": per_page * 1000}
+    figures = {"orders_per_s": 500 / per_page, "page_of_500_ms": per_page * 1000}
+    fast_decode = _sansio._fast_decode
+    readers = (
+        {"json_module": None, "msgspec": fast_decode} if fast_decode else {"json_module": None}
+    )
+    for name, reader in readers.items():
+        _sansio._fast_decode = reader
+        try:
+            started = time.process_time()
+            for _ in range(rounds):
+                read = decode_json(page)
+            figures[f"read_json_ms_{name}"] = (time.process_time() - started) / rounds * 1000
+            assert read == data  # the same values, whichever reads
+        finally:
+            _sansio._fast_decode = fast_decode
+    return figures
 
 
 # Walkers (each waits for its page before asking for the next): at least one per 90-day chunk,

@@ -189,7 +189,8 @@ class ScheduledConnector(aiohttp.TCPConnector):
         if ctx is not None and (ctx.timed_out or ctx.cut_off):
             # aiohttp re-sends a GET once when its connection drops, as an abort by
             # ReadDeadlines does; refusing before connecting costs no connection: a request
-            # that timed out is not sent again.
+            # that timed out is not sent again. aiohttp re-wraps this as a connection timeout;
+            # send() words the error from the attempt's flags, which are set whenever it fires.
             raise aiohttp.ServerTimeoutError("timed out or cut off; not re-sent")
         return await super().connect(req, traces, timeout)
 

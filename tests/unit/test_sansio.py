@@ -213,11 +213,30 @@ def test_both_readers_decode_alike(json_reader: str, body: bytes, expected: Any)
         b"\xff",
         b"\xef\xbb\xbf{}",
         b"[" * 100_000 + b"]" * 100_000,
+        # Beyond Decimal's exponent range: the hook raises InvalidOperation.
+        b'{"orderTotal": 1e1000000000000000000}',
     ],
 )
 def test_malformed_json_is_a_decode_error(json_reader: str, body: bytes) -> None:
     with pytest.raises(DecodeError, match="not valid JSON"):
         decode_response(200, body, method="GET", path="/orders")
+
+
+def test_nan_and_infinity_are_read_as_decimal(json_reader: str) -> None:
+    # Not JSON, but the json module reads them; as every other non-integer, as Decimal.
+    from shipstation_async._sansio import decode_json
+
+    decoded = decode_json(b'{"a": NaN, "b": [Infinity, -Infinity]}')
+    assert [type(x) for x in (decoded["a"], *decoded["b"])] == [Decimal] * 3
+    assert decoded["a"].is_nan() and decoded["b"] == [Decimal("Infinity"), Decimal("-Infinity")]
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000 + b"]" * 100_000, b'{"Message": 1e99999999999999999999}']
+)
+def test_an_unreadable_error_body_still_gives_the_typed_error(body: bytes) -> None:
+    error = error_for_status(500, body, method="GET", path="/orders")
+    assert isinstance(error, ServerError) and error.status == 500 and error.details == {}
 
 
 @pytest.mark.parametrize(
