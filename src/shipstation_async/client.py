@@ -436,9 +436,7 @@ class ShipStation:
                         cause=exc,
                     ) from None
                 ambiguous = ambiguous or exc.sent
-                await self._backoff(
-                    attempt, attempt - rate_limited, deadline, exc, None, f"transport: {exc}"
-                )
+                await self._backoff(attempt, rate_limited, deadline, exc, None, f"transport: {exc}")
                 continue
 
             status = raw.status
@@ -467,7 +465,7 @@ class ShipStation:
                 ambiguous = True
                 server_delay = headers.retry_after if headers is not None else None
                 await self._backoff(
-                    attempt, attempt - rate_limited, deadline, error, server_delay, f"HTTP {status}"
+                    attempt, rate_limited, deadline, error, server_delay, f"HTTP {status}"
                 )
                 continue
             if headers_out is not None:
@@ -495,7 +493,7 @@ class ShipStation:
     async def _backoff(
         self,
         attempt: int,
-        failed: int,
+        rate_limited: int,
         deadline: float | None,
         error: ShipStationError,
         server_delay: float | None,
@@ -503,9 +501,10 @@ class ShipStation:
     ) -> None:
         """Wait before the next attempt, or raise ``error``.
 
-        ``attempt``: attempts made so far; ``failed``: those that failed (not answered 429),
-        which the retry policy's cap and backoff count.
+        ``attempt``: attempts made so far; ``rate_limited``: those answered 429. The others
+        failed, and only they count towards the retry policy's cap and backoff.
         """
+        failed = attempt - rate_limited
         method = getattr(error, "method", "")
         path = getattr(error, "path", "")
         if failed >= self._retry.max_attempts:
