@@ -221,3 +221,68 @@ def test_fault_shares_and_latency_are_checked_when_made_and_when_changed(
     assert getattr(faults, field) == 0.0  # a refused change leaves the setting as it was
     with pytest.raises(ConfigurationError, match="latency"):
         Sandbox(latency=float("nan"))
+
+
+async def _post_label_and_give_up(sandbox: Sandbox, give_up_after: float) -> None:
+    """POST a label purchase on its own connection and give up after ``give_up_after`` s."""
+    order_id = sandbox.world.orders.order_id(0)
+    body = {
+        "orderId": order_id,
+        "carrierCode": "stamps_com",
+        "serviceCode": "usps_priority_mail",
+        "packageCode": "package",
+        "shipDate": "2025-06-02",
+        "weight": {"value": 12, "units": "ounces"},
+        "testLabel": False,
+    }
+    async with aiohttp.ClientSession(sandbox.url, headers=auth_headers(sandbox)) as s:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(give_up_after):
+                await s.post("/orders/createlabelfororder", json=body)
+
+
+async def _wait_for_labels(sandbox: Sandbox, count: int, within: float) -> float:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while len(sandbox.labels()) < count:
+        assert loop.time() - start < within, "the purchase never took effect"
+        await asyncio.sleep(0.02)
+    return loop.time() - start
+
+
+async def test_latency_comes_after_processing_so_a_timed_out_post_takes_effect(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox.faults.latency = 1.0
+    await _post_label_and_give_up(sandbox, 0.3)
+    # Processed before the delay: the label exists although the client gave up unanswered.
+    assert len(sandbox.labels()) == 1
+    await asyncio.sleep(0.9)  # the answer goes to a closed connection: nothing fails
+    assert not [r for r in caplog.records if "handler failed" in r.getMessage()]
+
+
+async def test_a_late_fault_processes_the_request_after_its_client_gave_up(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox.faults.script("late", delay=0.8, path="/orders/createlabelfororder")
+    await _post_label_and_give_up(sandbox, 0.2)
+    assert sandbox.labels() == []  # still on its way when the client left
+    waited = await _wait_for_labels(sandbox, 1, within=5.0)
+    assert waited >= 0.4
+    assert sandbox.write_counts().get("POST /orders/createlabelfororder") == 1
+    assert not [r for r in caplog.records if "handler failed" in r.getMessage()]
+
+
+async def test_late_shares_draw_their_delay_and_keep_the_other_shares_sequence() -> None:
+    plain = await statuses_under(Faults(error_rate=0.5, seed=9), n=20)
+    late = Faults(error_rate=0.5, seed=9, late_rate=1.0, late_delay=(0.01, 0.03))
+    assert await statuses_under(late, n=20) == plain  # late requests still answer
+    decisions = [late.decide("GET", "/orders") for _ in range(40)]
+    delays = {d.delay for d in decisions if d.kind == "late"}
+    assert all(0.01 <= d <= 0.03 for d in delays) and len(delays) > 5
+    with pytest.raises(ConfigurationError, match="late_delay"):
+        Faults(late_delay=(2.0, 1.0))
+    with pytest.raises(ConfigurationError, match="late_delay"):
+        late.late_delay = -1.0
+    with pytest.raises(ConfigurationError, match="delay"):
+        late.script("late", delay=float("nan"))

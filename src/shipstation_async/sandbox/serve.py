@@ -135,6 +135,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--error-rate", type=types.share, default=0.0, help="share of requests answered 500/502/503"
     )
+    parser.add_argument(
+        "--late-rate",
+        type=types.share,
+        default=0.0,
+        help="share of requests processed only after --late-delay (the client may be gone)",
+    )
+    parser.add_argument(
+        "--late-delay",
+        type=types.seconds,
+        default=0.0,
+        help="seconds a late request waits, read but unprocessed",
+    )
     parser.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
     parser.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
 
@@ -153,7 +165,9 @@ async def serve_arguments(
         reset_format=args.reset_format,
         count_rejected=not args.no_count_rejected,
         latency=args.latency,
-        faults=Faults(error_rate=args.error_rate),
+        faults=Faults(
+            error_rate=args.error_rate, late_rate=args.late_rate, late_delay=args.late_delay
+        ),
         api_key=args.api_key,
         api_secret=args.api_secret,
         end=args.end,

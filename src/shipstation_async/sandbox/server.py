@@ -7,8 +7,10 @@ Each request passes an aiohttp middleware chain in this order:
    rate-limit headers, the window untouched);
 3. the API key's rate window: a refusal gets 429 ``{"message": "Too Many Requests"}``;
    everything from here on carries ``X-Rate-Limit-Limit/Remaining/Reset``;
-4. faults: scripted or random errors, drops and 429s (:class:`Faults`);
-5. latency: ``latency`` plus ``Faults.latency`` seconds;
+4. faults: scripted or random errors, drops, 429s and late processing (:class:`Faults`);
+5. latency: the request body is read, the handler processes it, and only then the answer
+   waits ``latency`` plus ``Faults.latency`` seconds, as on a real server: a request whose
+   client timed out meanwhile has still taken effect;
 6. the handler the router picks (ASP.NET-style 404/405 when none).
 
 Two exceptions. ``POST /accounts/registeraccount`` needs no credentials (ShipStation serves it
@@ -483,6 +485,12 @@ class Sandbox:
     async def _faults_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         fault = self.faults.decide(request.method, request.path)
         request[_FAULT] = fault
+        if fault.kind == "late":
+            # Read whole now (the client may be gone by the time it is processed), then
+            # processed late: the effect lands after the delay, whoever is still waiting.
+            await request.read()
+            await asyncio.sleep(fault.delay)
+            return await handler(request)
         if fault.kind is None or fault.kind == "drop_after":
             response = await handler(request)
             if fault.kind == "drop_after":
@@ -501,8 +509,12 @@ class Sandbox:
 
     @web.middleware
     async def _latency_mw(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Read and processed first, then delayed: a client that times out during the delay
+        # leaves a request that took effect, as a slow real server does.
+        await request.read()
+        response = await handler(request)
         await self._delay(request[_FAULT])
-        return await handler(request)
+        return response
 
     async def _delay(self, fault: FaultDecision) -> None:
         delay = self.latency + fault.latency
