@@ -76,6 +76,9 @@ class Operation:
     recover_answer: Callable[[Any], Any] | None = attrs.field(default=None, eq=False)
     """Like ``recover``, for a successful answer after an ambiguous attempt (a retried
     voidlabel that says "already voided" means the first attempt voided it)."""
+    baseline: Any = attrs.field(default=None, eq=False, repr=False)
+    """What was read just before a non-idempotent write so that an ambiguous outcome can be
+    settled (add funds: the carrier's balance); carried into the error's ``attempt``."""
 
 
 @attrs.frozen

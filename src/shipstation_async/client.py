@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
+from collections import deque
 from collections.abc import MutableMapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -37,6 +39,7 @@ from .errors import (
     RateLimitError,
     ShipStationError,
     TransportError,
+    WriteAttempt,
 )
 from .events import (
     CompletedAfterCancel,
@@ -71,6 +74,7 @@ from .scheduler import (
     ledger_for,
     loop_scheduler_for,
 )
+from .settlement import Settlement, settle
 
 _log = logging.getLogger("shipstation_async")
 
@@ -214,7 +218,12 @@ class ShipStation:
                 f"max_in_flight must be a whole number >= 1, got {max_in_flight!r}"
             )
         self._in_flight = InFlightLimit(max_in_flight)
-        self._ledger: Ledger = ledger_for(budget_key(self._base_url, api_key), self._rate_limit)
+        key = budget_key(self._base_url, api_key)
+        self._ledger: Ledger = ledger_for(key, self._rate_limit)
+        # Names the API and key in a write attempt without carrying the key itself.
+        self._account = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
+        # The latest answer times: how slow the server can be, for settling ambiguous writes.
+        self._answer_times: deque[float] = deque(maxlen=64)
         self._session = session
         self._owns_session = session is None
         self._trace_config: aiohttp.TraceConfig | None = None
@@ -308,6 +317,33 @@ class ShipStation:
                 with contextlib.suppress(ValueError):
                     session.trace_configs.remove(self._trace_config)
 
+    async def settle(
+        self,
+        error: AmbiguousRequestError,
+        *,
+        max_wait: float | None = None,
+        horizon: float | None = None,
+    ) -> Settlement:
+        """Find out whether the write behind an :class:`AmbiguousRequestError` took effect.
+
+        For label purchases (either endpoint), mark-as-shipped, add funds and create
+        warehouse. It looks for what the write would have made (through the budget, in the
+        interactive lane) until it finds it, or until the server has surely finished
+        processing the request: ``horizon`` seconds after it was sent (default: twice this
+        client's timeout or four times the slowest answer seen, plus a second). Only a look
+        after that which finds nothing answers ``"not_bought"``; a wait cut short by
+        ``max_wait`` (seconds from now), or looks that keep failing, answer
+        ``"still_ambiguous"`` (see :class:`~shipstation_async.settlement.Settlement`).
+
+        ShipStation has no idempotency key: two identical purchases cannot be told apart
+        afterwards. A label this process's purchases were answered with is never taken for
+        another's; identical purchases in flight together (from this process without
+        ``create_label_once``, or from another process) may be. ``create_label_once`` keeps
+        them apart in this process. A test label may leave no shipment to find: its
+        settlement answers ``"bought"`` or ``"still_ambiguous"``, never ``"not_bought"``.
+        """
+        return await settle(self, error, max_wait=max_wait, horizon=horizon)
+
     @property
     def base_url(self) -> str:
         """The API's base URL."""
@@ -387,6 +423,7 @@ class ShipStation:
         method, path = prepared.method, prepared.path
         idempotent = operation.safety is Safety.IDEMPOTENT
         ambiguous = False  # an earlier attempt may have taken effect
+        attempt_: _Attempt | None = None
         front = False
         attempt = 0
         rate_limited = 0  # attempts answered 429
@@ -430,10 +467,12 @@ class ShipStation:
                 if exc.sent and not idempotent:
                     raise AmbiguousRequestError(
                         "the request was sent but no answer came back (" + str(exc) + "); it may "
-                        "have taken effect, so it was not retried. Check before sending it again.",
+                        "have taken effect, so it was not retried. Settle it (ss.settle(exc)) "
+                        "before sending it again.",
                         method=method,
                         path=path,
                         cause=exc,
+                        attempt=self._write_attempt(operation, method, path, attempt_),
                     ) from None
                 ambiguous = ambiguous or exc.sent
                 await self._backoff(attempt, rate_limited, deadline, exc, None, f"transport: {exc}")
@@ -457,10 +496,11 @@ class ShipStation:
                 if not idempotent:
                     raise AmbiguousRequestError(
                         f"ShipStation answered {status}; the request may have taken effect, so it "
-                        "was not retried. Check before sending it again.",
+                        "was not retried. Settle it (ss.settle(exc)) before sending it again.",
                         method=method,
                         path=path,
                         cause=error,
+                        attempt=self._write_attempt(operation, method, path, attempt_),
                     ) from None
                 ambiguous = True
                 server_delay = headers.retry_after if headers is not None else None
@@ -489,6 +529,24 @@ class ShipStation:
             if ambiguous and operation.recover_answer is not None:
                 return operation.recover_answer(answer)
             return answer
+
+    def _write_attempt(
+        self, operation: Operation, method: str, path: str, attempt: _Attempt | None
+    ) -> WriteAttempt:
+        """What an ambiguous write sent and when, for settling it later."""
+        now = self._ledger.clock()
+        sent_at = attempt.sent_at if attempt is not None and attempt.sent_at is not None else now
+        return WriteAttempt(
+            method=method,
+            path=path,
+            body=operation.body,
+            sent_at=sent_at,
+            ended_at=now,
+            timeout=self._timeout,
+            account=self._account,
+            slowest_answer=max(self._answer_times, default=None),
+            baseline=operation.baseline,
+        )
 
     async def _backoff(
         self,
@@ -667,6 +725,7 @@ class _Attempt(_http.AttemptContext):
         # The headers' moment, not the body's: a long body would widen the window's reset bounds.
         ledger.complete(self.grant, raw.status, headers, at=raw.headers_at)
         elapsed = raw.received_at - (self.sent_at if self.sent_at is not None else raw.received_at)
+        self.client._answer_times.append(elapsed)
         if self.client._hooks:
             self.client._emit(
                 ResponseReceived(

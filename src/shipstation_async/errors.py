@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from .settlement import Settlement
 
 
 class ShipStationError(Exception):
@@ -139,20 +144,59 @@ class DecodeError(ShipStationError):
     """The response was not the JSON shape the SDK expected (malformed or unexpected)."""
 
 
+@attrs.frozen
+class WriteAttempt:
+    """What an ambiguous write sent and when: what :meth:`ShipStation.settle` checks against.
+
+    ``body`` is the JSON body as sent (addresses and amounts; never credentials).
+    ``sent_at`` and ``ended_at`` are ``time.monotonic()`` readings: when the request went out
+    and when the client stopped waiting for it. ``timeout`` is the client's answer timeout
+    and ``slowest_answer`` the slowest answer it had seen (seconds; they set how long a
+    settlement waits, see :func:`shipstation_async.settlement.horizon_seconds`). ``account``
+    identifies the API and key it was sent on (a digest, not the key). ``baseline`` is what
+    was read just before, where a check needs it (add funds: the carrier's balance).
+    """
+
+    method: str
+    path: str
+    body: Any = attrs.field(repr=False)
+    sent_at: float
+    ended_at: float
+    timeout: float
+    account: str
+    slowest_answer: float | None = None
+    baseline: Any = attrs.field(default=None, repr=False)
+
+
 class AmbiguousRequestError(ShipStationError):
     """A non-idempotent request may or may not have taken effect, so it was not retried.
 
     Raised when, for example, a label purchase timed out after it was sent or met a 5xx. The
-    request may have succeeded on ShipStation: check (for labels, ``ss.shipments.find_labels``;
-    for orders, look them up by orderKey) before sending it again. ``cause`` is the underlying
-    error (a :class:`TransportError` or :class:`ServerError`).
+    request may have succeeded on ShipStation: ``await ss.settle(exc)`` finds out (for label
+    purchases, mark-as-shipped, add funds and create warehouse), and the ``create_label_once``
+    methods buy a label at most once, settling this case themselves. ``cause`` is the
+    underlying error (a :class:`TransportError` or :class:`ServerError`); ``attempt`` what was
+    sent and when (a :class:`WriteAttempt`, None when not known); ``settlement`` the
+    :class:`~shipstation_async.settlement.Settlement` that ended without certainty, when this
+    was raised after one.
     """
 
-    def __init__(self, message: str, *, method: str, path: str, cause: ShipStationError) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        cause: ShipStationError,
+        attempt: WriteAttempt | None = None,
+        settlement: Settlement | None = None,
+    ) -> None:
         super().__init__(f"{method} {path}: {message}")
         self.method = method
         self.path = path
         self.cause = cause
+        self.attempt = attempt
+        self.settlement = settlement
 
 
 __all__ = [
@@ -169,4 +213,5 @@ __all__ = [
     "ServerError",
     "ShipStationError",
     "TransportError",
+    "WriteAttempt",
 ]

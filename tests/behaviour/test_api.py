@@ -200,7 +200,7 @@ async def test_ambiguous_label_purchase_is_sent_exactly_once(
             date.today(),
             weight=Weight(value=Decimal(1), units="pounds"),
         )
-    assert "Check before sending it again" in str(info.value)
+    assert "Settle it (ss.settle(exc)) before sending it again" in str(info.value)
     assert len(sandbox.labels()) == 1  # bought once, by the one request that went out
     assert sandbox.write_counts()["POST /orders/createlabelfororder"] == 1
     found = await ss.shipments.find_labels(order_id=order_id, created_after=before)

@@ -730,11 +730,13 @@ async def test_label_purchase_is_never_retried_after_ambiguity(
         )
     with pytest.raises(AmbiguousRequestError):
         await client.orders.mark_as_shipped(1, "usps")
-    with pytest.raises(AmbiguousRequestError):
+    recorder.reply(Reply(body={"code": "stamps_com", "balance": 1}))  # the balance read first
+    with pytest.raises(AmbiguousRequestError) as funds:
         await client.carriers.add_funds("stamps_com", 20)
+    assert funds.value.attempt is not None and funds.value.attempt.baseline is not None
     with pytest.raises(AmbiguousRequestError):
         await client.webhooks.subscribe("https://x/y", "SHIP_NOTIFY")
-    assert len(recorder.requests) == 5
+    assert [r.method for r in recorder.requests] == ["POST"] * 3 + ["GET", "POST", "POST"]
 
 
 async def test_createorder_retries_only_with_an_order_key(

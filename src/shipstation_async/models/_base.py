@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, dataclass_transform
 
 import attrs
 
@@ -36,8 +36,13 @@ def api_key(name: str) -> dict[str, Any]:
     return {"api_key": name}
 
 
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(attrs.field,))
 def model(cls: type[T]) -> type[T]:
-    """Decorator for models: frozen, slotted, keyword-only attrs classes."""
+    """Decorator for models: frozen, slotted, keyword-only attrs classes.
+
+    Type checkers see the generated ``__init__`` (keyword arguments) through
+    :func:`typing.dataclass_transform`.
+    """
     return attrs.frozen(kw_only=True)(cls)
 
 

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import attrs
 
-from .._sansio import Lane, Operation
+from .._intents import INTENTS
+from .._sansio import Lane, Operation, Safety
+from .._settle import label_key
 from .._time import PACIFIC, require_aware
 from ..errors import DecodeError, InvalidRequestError
 from ..limits import is_count
-from ..models import Page, SuccessResult
+from ..models import Label, Page, SuccessResult
 from ..models.converter import converter, wire_keys
 from ..models.types import Confirmation, DimensionUnits, WeightUnits
 from ..streams import ItemStream, Walk
@@ -419,6 +421,20 @@ def label_body(
     }
     check_measures(body, "label")
     return body
+
+
+async def buy_label(
+    client: ShipStation, path: str, body: dict[str, Any], options: CallOptions
+) -> Label:
+    """Send one label purchase (never retried once it may have taken effect).
+
+    The shipment it is answered with is claimed in the process's registry, so that settling a
+    later purchase of the same label never takes this one for it.
+    """
+    operation = Operation("POST", path, body=body, safety=Safety.NON_IDEMPOTENT)
+    label = structure(await client.request(operation, **options), Label)
+    INTENTS.claim((client._account, label_key(path, body)), [label.shipment_id])
+    return label
 
 
 def stream_filters(

@@ -9,6 +9,7 @@ from typing import Unpack
 from .._sansio import Operation, Safety
 from ..errors import InvalidRequestError
 from ..models import Carrier, Package, Service
+from ..settlement import read_funds_baseline
 from ._base import CallOptions, Resource, check_text
 
 MIN_FUNDS = Decimal("10.00")
@@ -53,8 +54,10 @@ class Carriers(Resource):
     ) -> Carrier:
         """Add funds to a funded carrier account (POST /carriers/addfunds). Charges money.
 
-        ``amount`` must be from $10.00 to $10,000.00. Never retried on an ambiguous failure:
-        check the carrier's balance before trying again.
+        ``amount`` must be from $10.00 to $10,000.00. The carrier's balance is read first (one
+        more request) so that an ambiguous outcome can be settled: never retried on one;
+        ``await ss.settle(exc)`` compares the balance with what labels were charged meanwhile
+        and says whether the funds were added.
         """
         try:
             value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
@@ -74,5 +77,12 @@ class Carriers(Resource):
                 field="amount",
             )
         body = {"carrierCode": check_text(carrier_code, "carrier_code"), "amount": value}
-        operation = Operation("POST", "/carriers/addfunds", body=body, safety=Safety.NON_IDEMPOTENT)
+        baseline = await read_funds_baseline(self._client, carrier_code, options)
+        operation = Operation(
+            "POST",
+            "/carriers/addfunds",
+            body=body,
+            safety=Safety.NON_IDEMPOTENT,
+            baseline=baseline,
+        )
         return await self._model(operation, Carrier, options)

@@ -22,11 +22,13 @@ from ..models import (
     Weight,
 )
 from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
+from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
     MAX_RANGE_DAYS,
     CallOptions,
     Resource,
+    buy_label,
     check_bool,
     check_choice,
     check_id,
@@ -312,10 +314,12 @@ class Orders(Resource):
         """Buy a label for an order (POST /orders/createlabelfororder). Costs money.
 
         ``test_label=False`` (the API's default) buys a real label. Never retried unless the
-        request provably did not reach ShipStation: on :class:`AmbiguousRequestError` call
-        ``ss.shipments.find_labels(order_id=...)`` before trying again.
+        request provably did not reach ShipStation: on :class:`AmbiguousRequestError`,
+        ``await ss.settle(exc)`` finds out whether it was bought. :meth:`create_label_once`
+        does that itself and is the safe way to buy.
         """
-        body = label_body(
+        body = _label_body(
+            order_id,
             carrier_code,
             service_code,
             package_code,
@@ -327,12 +331,62 @@ class Orders(Resource):
             international_options=international_options,
             advanced_options=advanced_options,
             test_label=test_label,
-            orderId=check_id(order_id, "order_id"),
         )
-        operation = Operation(
-            "POST", "/orders/createlabelfororder", body=body, safety=Safety.NON_IDEMPOTENT
+        return await buy_label(self._client, LABEL_FOR_ORDER, body, options)
+
+    async def create_label_once(
+        self,
+        order_id: int,
+        carrier_code: str,
+        service_code: str,
+        package_code: str,
+        ship_date: date,
+        *,
+        confirmation: Confirmation | None = None,
+        weight: Weight | None = None,
+        dimensions: Dimensions | None = None,
+        insurance_options: InsuranceOptions | None = None,
+        international_options: InternationalOptions | None = None,
+        advanced_options: AdvancedOptions | None = None,
+        test_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Label:
+        """Buy a label for an order at most once: :meth:`create_label`, ambiguity settled.
+
+        When the purchase's outcome is ambiguous (a timeout or a 5xx after sending), it waits
+        until ShipStation has surely finished (``ss.settle``): if the label was bought, that
+        label is returned (without ``label_data``: the V1 API cannot download it again; reprint
+        it from ShipStation); if provably not, it buys again. It raises
+        :class:`AmbiguousRequestError` only when no certainty was reached (its ``settlement``
+        and message say what to check by hand); a later call with the same purchase settles
+        that one first.
+
+        ShipStation has no idempotency key, so two purchases of the same label (same order,
+        carrier, service and package) cannot be told apart afterwards. In this process they
+        never overlap: a second caller waits for the first, and gets the first's outcome if
+        it asked for exactly the same label. To buy two identical labels, buy one after the
+        other; across processes, give each purchase to one process.
+        """
+        body = _label_body(
+            order_id,
+            carrier_code,
+            service_code,
+            package_code,
+            ship_date,
+            confirmation=confirmation,
+            weight=weight,
+            dimensions=dimensions,
+            insurance_options=insurance_options,
+            international_options=international_options,
+            advanced_options=advanced_options,
+            test_label=test_label,
         )
-        return await self._model(operation, Label, options)
+        return await buy_label_once(
+            self._client,
+            LABEL_FOR_ORDER,
+            body,
+            lambda: buy_label(self._client, LABEL_FOR_ORDER, body, options),
+        )
 
     async def _post_setter(
         self, path: str, body: dict[str, Any], options: CallOptions
@@ -361,6 +415,27 @@ def _order_body(order: OrderInput, field: str) -> dict[str, Any]:
             field=f"{field}.orderNumber",
         )
     return body
+
+
+LABEL_FOR_ORDER = "/orders/createlabelfororder"
+
+
+def _label_body(
+    order_id: int,
+    carrier_code: str,
+    service_code: str,
+    package_code: str,
+    ship_date: date,
+    **parts: Any,
+) -> dict[str, Any]:
+    return label_body(
+        carrier_code,
+        service_code,
+        package_code,
+        ship_date,
+        orderId=check_id(order_id, "order_id"),
+        **parts,
+    )
 
 
 def _deleted(error: APIError) -> SuccessResult | None:

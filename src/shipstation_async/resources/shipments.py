@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Unpack
 
-from .._sansio import Lane, Operation, Safety
+from .._sansio import Lane, Operation
 from ..errors import APIError, InvalidRequestError
 from ..models import (
     Address,
@@ -24,12 +24,14 @@ from ..models import (
 )
 from ..models.converter import converter
 from ..models.types import Confirmation, SortDir
+from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
     CONFIRMATIONS,
     MAX_RANGE_DAYS,
     CallOptions,
     Resource,
+    buy_label,
     check_bool,
     check_choice,
     check_id,
@@ -207,32 +209,79 @@ class Shipments(Resource):
         """Buy a label without an order (POST /shipments/createlabel). Costs money.
 
         The account needs an active Manual Store. ``test_label=False`` (the API's default)
-        buys a real label; an ambiguous failure is never retried (see ``find_labels``). For a
-        return label ship from the customer to the warehouse and pass ``is_return_label=True``
-        (sent as ``isReturnLabel``, which the V1 docs do not list for this call; shipments
-        carry it as ``is_return_label``).
+        buys a real label; an ambiguous failure is never retried: ``await ss.settle(exc)``
+        finds out whether it was bought, and :meth:`create_label_once` does that itself. For
+        a return label ship from the customer to the warehouse and pass
+        ``is_return_label=True`` (sent as ``isReturnLabel``, which the V1 docs do not list for
+        this call; shipments carry it as ``is_return_label``).
         """
-        body = label_body(
+        body = _label_body(
             carrier_code,
             service_code,
             package_code,
             ship_date,
+            weight,
+            ship_from,
+            ship_to,
             confirmation=confirmation,
-            weight=_required(weight, Weight, "weight"),
             dimensions=dimensions,
             insurance_options=insurance_options,
             international_options=international_options,
             advanced_options=advanced_options,
             test_label=test_label,
-            shipFrom=_required(ship_from, Address, "ship_from"),
-            shipTo=_required(ship_to, Address, "ship_to"),
+            is_return_label=is_return_label,
         )
-        if is_return_label:
-            body["isReturnLabel"] = True
-        operation = Operation(
-            "POST", "/shipments/createlabel", body=body, safety=Safety.NON_IDEMPOTENT
+        return await buy_label(self._client, CREATE_LABEL, body, options)
+
+    async def create_label_once(
+        self,
+        carrier_code: str,
+        service_code: str,
+        package_code: str,
+        ship_date: date,
+        weight: Weight,
+        ship_from: Address | Mapping[str, Any],
+        ship_to: Address | Mapping[str, Any],
+        *,
+        confirmation: Confirmation | None = None,
+        dimensions: Dimensions | None = None,
+        insurance_options: InsuranceOptions | None = None,
+        international_options: InternationalOptions | None = None,
+        advanced_options: AdvancedOptions | None = None,
+        test_label: bool = False,
+        is_return_label: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> Label:
+        """Buy a label without an order at most once: :meth:`create_label`, ambiguity settled.
+
+        As ``ss.orders.create_label_once`` (see there): an ambiguous outcome is settled by
+        looking for a shipment with this carrier, service and package, to this recipient's
+        name and postal code, created after the request went out. Purchases to the same
+        recipient with the same carrier, service and package cannot be told apart afterwards,
+        so in this process they never overlap.
+        """
+        body = _label_body(
+            carrier_code,
+            service_code,
+            package_code,
+            ship_date,
+            weight,
+            ship_from,
+            ship_to,
+            confirmation=confirmation,
+            dimensions=dimensions,
+            insurance_options=insurance_options,
+            international_options=international_options,
+            advanced_options=advanced_options,
+            test_label=test_label,
+            is_return_label=is_return_label,
         )
-        return await self._model(operation, Label, options)
+        return await buy_label_once(
+            self._client,
+            CREATE_LABEL,
+            body,
+            lambda: buy_label(self._client, CREATE_LABEL, body, options),
+        )
 
     async def get_rates(
         self,
@@ -304,6 +353,36 @@ class Shipments(Resource):
             recover_answer=_already_voided,
         )
         return converter.structure(await self._call(operation, options), VoidResult)
+
+
+CREATE_LABEL = "/shipments/createlabel"
+
+
+def _label_body(
+    carrier_code: str,
+    service_code: str,
+    package_code: str,
+    ship_date: date,
+    weight: Weight,
+    ship_from: Address | Mapping[str, Any],
+    ship_to: Address | Mapping[str, Any],
+    *,
+    is_return_label: bool,
+    **parts: Any,
+) -> dict[str, Any]:
+    body = label_body(
+        carrier_code,
+        service_code,
+        package_code,
+        ship_date,
+        weight=_required(weight, Weight, "weight"),
+        shipFrom=_required(ship_from, Address, "ship_from"),
+        shipTo=_required(ship_to, Address, "ship_to"),
+        **parts,
+    )
+    if check_bool(is_return_label, "is_return_label"):
+        body["isReturnLabel"] = True
+    return body
 
 
 def _required(value: Any, cls: type[Any], field: str) -> dict[str, Any]:

@@ -1,0 +1,118 @@
+"""The process's label purchases by what tells them apart: one in flight per key, and their traces.
+
+Process-wide and thread-safe (clients on other threads and event loops share it), keyed by
+the account (API and key digest) and :func:`._settle.label_key`:
+
+- flights: the purchase in progress for a key, so that a second caller with the same key
+  waits for it instead of overlapping it (two overlapping purchases with one key could not be
+  told apart when settling);
+- claims: shipment ids that earlier purchases of the key were answered with (or settled to),
+  which a settlement must not take for the trace of a later one;
+- unresolved: the last purchase of a key whose settlement ended still ambiguous, settled
+  again before the key buys anything more.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+from .errors import AmbiguousRequestError
+
+Key = tuple[str, tuple[str, ...]]
+"""(account, label key)."""
+
+CLAIM_SECONDS = 3600.0
+"""How long a claimed shipment id is remembered (long past any settlement's horizon)."""
+UNRESOLVED_SECONDS = 86_400.0
+"""How long an unresolved purchase is remembered before it is forgotten."""
+
+
+@attrs.define(eq=False)
+class Flight:
+    """A purchase in progress: what it asked for exactly, and its outcome when known."""
+
+    intent: str
+    outcome: concurrent.futures.Future[Any] = attrs.field(factory=concurrent.futures.Future)
+
+
+class Intents:
+    """The registry (one per process: :data:`INTENTS`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._flights: dict[Key, Flight] = {}
+        self._claims: dict[Key, dict[int, float]] = {}
+        self._unresolved: dict[Key, tuple[float, AmbiguousRequestError]] = {}
+
+    def join(self, key: Key, intent: str) -> tuple[Flight, bool]:
+        """The flight for ``key``: a new one this caller runs (True), or one under way (False)."""
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is not None:
+                return flight, False
+            flight = self._flights[key] = Flight(intent)
+            return flight, True
+
+    def land(self, key: Key, flight: Flight) -> None:
+        """``flight`` is over: the key is free for the next purchase."""
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+
+    def claim(self, key: Key, shipment_ids: Iterable[int | None]) -> None:
+        """Remember shipment ids that belong to purchases of ``key`` already accounted for."""
+        now = self._clock()
+        with self._lock:
+            claims = self._claims.setdefault(key, {})
+            for shipment_id in shipment_ids:
+                if shipment_id:  # a test label's 0 (or None) names no shipment
+                    claims[shipment_id] = now + CLAIM_SECONDS
+            self._prune(now)
+
+    def claimed(self, key: Key) -> frozenset[int]:
+        """The shipment ids claimed for ``key`` and not yet forgotten."""
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            return frozenset(self._claims.get(key, ()))
+
+    def leave_unresolved(self, key: Key, error: AmbiguousRequestError) -> None:
+        """Remember a purchase of ``key`` that settled still ambiguous."""
+        with self._lock:
+            self._unresolved[key] = (self._clock() + UNRESOLVED_SECONDS, error)
+
+    def unresolved(self, key: Key) -> AmbiguousRequestError | None:
+        """The unresolved purchase of ``key``, if one is remembered."""
+        now = self._clock()
+        with self._lock:
+            entry = self._unresolved.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= now:
+                del self._unresolved[key]
+                return None
+            return entry[1]
+
+    def resolve(self, key: Key) -> None:
+        """The unresolved purchase of ``key`` is settled."""
+        with self._lock:
+            self._unresolved.pop(key, None)
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, ids in self._claims.items() if not ids or min(ids.values()) <= now]:
+            live = {i: t for i, t in self._claims[key].items() if t > now}
+            if live:
+                self._claims[key] = live
+            else:
+                del self._claims[key]
+
+
+INTENTS = Intents()
+"""The process's registry."""

@@ -1,0 +1,571 @@
+"""Settling an ambiguous write: finding out whether a label purchase (or other write) took effect.
+
+After :class:`~shipstation_async.errors.AmbiguousRequestError`, ``await ss.settle(exc)`` looks
+for the trace the write would have left (the shipment of a label, the fulfillment of a
+mark-as-shipped, the new warehouse, the carrier's balance) until it finds it or until the
+server has surely finished processing the request, and answers with a :class:`Settlement`:
+
+- ``"bought"``: it took effect; ``found`` holds what it made (for labels, the shipments);
+- ``"not_bought"``: it did not, and it no longer can: sending it again buys once;
+- ``"still_ambiguous"``: no certainty within the wait (the looks failed, the wait was cut
+  short, or the write leaves no trace to look for): check by hand before sending it again.
+
+The rules (when to look, what matches, the server's clock) are in :mod:`._settle`; this module
+does the looking, through the client's budget like any other call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._intents import INTENTS, Flight, Key
+from ._sansio import Operation
+from ._settle import (
+    ADD_FUNDS_PATH,
+    CREATE_WAREHOUSE_PATH,
+    LABEL_PATHS,
+    MARK_SHIPPED_PATH,
+    FundsCheck,
+    Outcome,
+    PollSchedule,
+    created_since,
+    describe_sent,
+    earliest_creation,
+    filter_start,
+    fulfillment_matches,
+    funds_outcome,
+    horizon_seconds,
+    label_charges,
+    label_key,
+    label_matches,
+    server_date,
+    warehouse_matches,
+)
+from .errors import AmbiguousRequestError, InvalidRequestError, ShipStationError, WriteAttempt
+from .limits import is_seconds
+from .models import Carrier, Fulfillment, Label, Shipment, Warehouse
+from .models.converter import converter
+from .resources._base import decode_page, paged_query, structure_list
+
+if TYPE_CHECKING:
+    from .client import ShipStation
+
+__all__ = ["Outcome", "Settlement", "horizon_seconds"]
+
+_log = logging.getLogger("shipstation_async")
+
+
+@attrs.frozen
+class Settlement:
+    """The outcome of settling an ambiguous write (see :meth:`ShipStation.settle`).
+
+    ``outcome``: ``"bought"`` (it took effect), ``"not_bought"`` (it did not, and no longer
+    can) or ``"still_ambiguous"`` (no certainty; ``reason`` says why and what to check by
+    hand). ``found``: what the write made, when bought: :class:`Shipment` records for a label
+    purchase (more than one when identical purchases were made elsewhere on the account),
+    :class:`Fulfillment` for a mark-as-shipped, :class:`Warehouse` for a created warehouse,
+    the :class:`Carrier` with its new balance for added funds. ``attempt`` is what was sent
+    and when; ``looks`` how many times the account was checked.
+    """
+
+    outcome: Outcome
+    found: tuple[Any, ...]
+    attempt: WriteAttempt
+    looks: int
+    reason: str
+
+    @property
+    def labels(self) -> tuple[Shipment, ...]:
+        """The shipments of the labels found (empty unless a label purchase was bought)."""
+        return tuple(item for item in self.found if isinstance(item, Shipment))
+
+    def label(self) -> Label | None:
+        """The first label found, as a :class:`Label`, or None.
+
+        It carries the shipment's id, cost and tracking number but no ``label_data``: the V1
+        API cannot download a label's PDF again (ShipStation's web app can reprint it).
+        """
+        shipments = self.labels
+        if not shipments:
+            return None
+        first = min(shipments, key=lambda s: s.shipment_id or 0)
+        return Label(
+            shipment_id=first.shipment_id,
+            order_id=first.order_id,
+            order_number=first.order_number,
+            shipment_cost=first.shipment_cost,
+            insurance_cost=first.insurance_cost,
+            tracking_number=first.tracking_number,
+        )
+
+
+@attrs.frozen
+class _Look:
+    """What one look found: matches, a verdict where it gives its own, and the server's clock."""
+
+    found: tuple[Any, ...]
+    earliest: datetime
+    verdict: Outcome | None = None
+    server_clock: bool = True
+
+
+async def settle(
+    client: ShipStation,
+    error: AmbiguousRequestError,
+    *,
+    max_wait: float | None = None,
+    horizon: float | None = None,
+    exclude: frozenset[int] | None = None,
+) -> Settlement:
+    """Find out whether the write behind ``error`` took effect (see the module docstring).
+
+    ``horizon``: seconds after the send by which the server has surely finished processing
+    (default :func:`horizon_seconds` of the client's timeout and the slowest answer seen);
+    ``max_wait``: seconds to wait from now at most (default: until the horizon has passed,
+    and as long again while looks fail or cannot conclude); ``exclude``: shipment ids
+    known to belong to other purchases (default: those this process's purchases of the same
+    label were answered with).
+    """
+    attempt = _checked_attempt(client, error)
+    if exclude is None:
+        exclude = (
+            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
+            if attempt.path in LABEL_PATHS
+            else frozenset()
+        )
+    if horizon is None:
+        horizon = horizon_seconds(attempt.timeout, attempt.slowest_answer)
+    elif not is_seconds(horizon) or horizon < 0:
+        raise InvalidRequestError(f"horizon must be >= 0 seconds, got {horizon!r}", field="horizon")
+    if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
+        raise InvalidRequestError(
+            f"max_wait must be >= 0 seconds or None, got {max_wait!r}", field="max_wait"
+        )
+    clock = client._ledger.clock
+    settled_at = attempt.sent_at + horizon
+    deadline = clock() + max_wait if max_wait is not None else max(clock(), settled_at) + horizon
+    look = _LOOKS.get(attempt.path)
+    if look is None:
+        return _finish(attempt, "still_ambiguous", (), 0, f"no check exists for {attempt.path}")
+    if attempt.path in LABEL_PATHS and attempt.body.get("testLabel"):
+        # ShipStation may list no shipment for a test label: only finding one is proof.
+        proof_of_absence = False
+    else:
+        proof_of_absence = True
+    schedule = PollSchedule(attempt.sent_at, horizon, deadline)
+    looks, last_look, trusted_since = 0, None, None
+    failure: ShipStationError | None = None
+    inconclusive = False
+    while True:
+        seen: _Look | None = None
+        now = clock()
+        at = schedule.next_look(looks=looks, last_look=last_look, now=now)
+        if at is None:
+            break
+        if at > now:
+            await asyncio.sleep(at - now)
+        began = clock()
+        looks += 1
+        try:
+            seen = await look(client, attempt, trusted_since, max(0.0, deadline - clock()), exclude)
+        except ShipStationError as exc:
+            failure, inconclusive = exc, True
+            _log.info("settling %s %s: a look failed (%s)", attempt.method, attempt.path, exc)
+        else:
+            failure, inconclusive = None, seen.verdict == "still_ambiguous"
+        if seen is None or inconclusive:
+            # Nothing learned: look again shortly (the schedule would stop past the horizon).
+            await asyncio.sleep(min(1.0, max(0.0, deadline - clock())))
+            continue
+        if seen.verdict == "bought" or (seen.verdict is None and seen.found):
+            return _finish(attempt, "bought", seen.found, looks, "found what it made")
+        conclusive = trusted_since is not None or not seen.server_clock
+        trusted_since = seen.earliest
+        # A look filtered by this host's clock (the first) cannot prove an absence; the next,
+        # filtered by the server's own clock, can: past the horizon, it follows at once.
+        last_look = began if conclusive or not schedule.proves_absence(began) else None
+        if (
+            conclusive
+            and proof_of_absence
+            and schedule.proves_absence(began)
+            and seen.verdict in (None, "not_bought")
+        ):
+            return _finish(
+                attempt,
+                "not_bought",
+                (),
+                looks,
+                f"nothing was made: no trace {horizon:g} s after the send",
+            )
+    if failure is not None:
+        reason = f"the last look failed ({failure})"
+    elif inconclusive:
+        reason = "the balance moved by neither the amount nor nothing, net of labels charged"
+    elif not proof_of_absence:
+        reason = "no shipment appeared, but ShipStation may list none for a test label"
+    else:
+        reason = f"the wait ended before the server had surely finished ({horizon:g} s)"
+    return _finish(attempt, "still_ambiguous", (), looks, reason)
+
+
+def _checked_attempt(client: ShipStation, error: AmbiguousRequestError) -> WriteAttempt:
+    if not isinstance(error, AmbiguousRequestError):
+        raise InvalidRequestError(
+            f"settle() takes an AmbiguousRequestError, got {type(error).__name__}", field="error"
+        )
+    attempt = error.attempt
+    if attempt is None:
+        raise InvalidRequestError(
+            "this AmbiguousRequestError does not say what was sent, so it cannot be settled",
+            field="error",
+        )
+    if attempt.account != client._account:
+        raise InvalidRequestError(
+            "this AmbiguousRequestError came from a client on another account or API; settle "
+            "it with a client on the same key and base_url",
+            field="error",
+        )
+    return attempt
+
+
+def _finish(
+    attempt: WriteAttempt, outcome: Outcome, found: tuple[Any, ...], looks: int, reason: str
+) -> Settlement:
+    _log.info(
+        "settled %s %s: %s after %d look(s) (%s)",
+        attempt.method,
+        attempt.path,
+        outcome,
+        looks,
+        reason,
+    )
+    return Settlement(outcome=outcome, found=found, attempt=attempt, looks=looks, reason=reason)
+
+
+def check_by_hand(settlement: Settlement) -> str:
+    """What the caller should check by hand after a settlement ended still ambiguous."""
+    attempt = settlement.attempt
+    what = describe_sent(attempt.path, attempt.body)
+    if attempt.path in LABEL_PATHS:
+        where = "ShipStation's shipments (or the carrier's account) for"
+    elif attempt.path == ADD_FUNDS_PATH:
+        where = "the carrier's funding history for"
+    else:
+        where = "the account for"
+    return f"{settlement.reason}; check {where} {what} before sending it again"
+
+
+# -- looks ---------------------------------------------------------------------------------------
+
+
+async def _get(
+    client: ShipStation, operation: Operation, max_wait: float
+) -> tuple[Any, str | None, float, float]:
+    """One call through the budget: its JSON, the server's ``Date``, when and what wall time."""
+    headers: dict[str, str] = {}
+    data = await client.request(operation, max_wait=max_wait, headers_out=headers)
+    return data, headers.get("Date"), client._ledger.clock(), time.time()
+
+
+def _filter_from(attempt: WriteAttempt, trusted_since: datetime | None, now: float) -> datetime:
+    if trusted_since is not None:
+        return filter_start(trusted_since)
+    # The first look has only this host's clock to go by; a wide margin, and no proof.
+    return filter_start(
+        earliest_creation(
+            date_header=None, answered_at=now, sent_at=attempt.sent_at, wall_now=time.time()
+        )
+    )
+
+
+async def _pages(
+    client: ShipStation,
+    path: str,
+    envelope: str,
+    cls: type[Any],
+    filters: Mapping[str, Any],
+    max_wait: float,
+) -> tuple[list[Any], str | None, float, float]:
+    """Every page of a listing, and the first page's ``Date``, arrival and wall time."""
+    items: list[Any] = []
+    page, first = 1, None
+    while True:
+        query = paged_query(page, 500, sort_by="CreateDate", **filters)
+        data, date, answered, wall = await _get(
+            client, Operation("GET", path, query=query), max_wait
+        )
+        first = first or (date, answered, wall)
+        result = decode_page(data, envelope, cls, page=page, page_size=500)
+        items.extend(result.items)
+        if page >= result.pages:
+            return items, *first
+        page += 1
+
+
+def _bound(attempt: WriteAttempt, date: str | None, answered: float, wall: float) -> datetime:
+    return earliest_creation(
+        date_header=date, answered_at=answered, sent_at=attempt.sent_at, wall_now=wall
+    )
+
+
+async def _look_labels(
+    client: ShipStation,
+    attempt: WriteAttempt,
+    trusted_since: datetime | None,
+    max_wait: float,
+    exclude: frozenset[int],
+) -> _Look:
+    sent = attempt.body
+    filters: dict[str, Any] = {
+        "create_date_start": _filter_from(attempt, trusted_since, client._ledger.clock())
+    }
+    if attempt.path == "/orders/createlabelfororder":
+        filters["order_id"] = sent["orderId"]
+    else:
+        filters["carrier_code"] = sent["carrierCode"]
+    shipments, date, answered, wall = await _pages(
+        client, "/shipments", "shipments", Shipment, filters, max_wait
+    )
+    earliest = _bound(attempt, date, answered, wall)
+    found = tuple(
+        s
+        for s in shipments
+        if s.shipment_id not in exclude
+        and created_since(s.create_date, earliest)
+        and label_matches(attempt.path, sent, s)
+    )
+    return _Look(found, earliest, server_clock=date is not None)
+
+
+async def _look_fulfillments(
+    client: ShipStation,
+    attempt: WriteAttempt,
+    trusted_since: datetime | None,
+    max_wait: float,
+    exclude: frozenset[int],
+) -> _Look:
+    sent = attempt.body
+    filters = {
+        "order_id": sent["orderId"],
+        "create_date_start": _filter_from(attempt, trusted_since, client._ledger.clock()),
+    }
+    records, date, answered, wall = await _pages(
+        client, "/fulfillments", "fulfillments", Fulfillment, filters, max_wait
+    )
+    earliest = _bound(attempt, date, answered, wall)
+    found = tuple(
+        f
+        for f in records
+        if created_since(f.create_date, earliest) and fulfillment_matches(sent, f)
+    )
+    return _Look(found, earliest, server_clock=date is not None)
+
+
+async def _look_warehouses(
+    client: ShipStation,
+    attempt: WriteAttempt,
+    trusted_since: datetime | None,
+    max_wait: float,
+    exclude: frozenset[int],
+) -> _Look:
+    data, date, answered, wall = await _get(client, Operation("GET", "/warehouses"), max_wait)
+    earliest = _bound(attempt, date, answered, wall)
+    found = tuple(
+        w
+        for w in structure_list(data, Warehouse)
+        if created_since(w.create_date, earliest) and warehouse_matches(attempt.body, w)
+    )
+    return _Look(found, earliest, server_clock=date is not None)
+
+
+async def _look_funds(
+    client: ShipStation,
+    attempt: WriteAttempt,
+    trusted_since: datetime | None,
+    max_wait: float,
+    exclude: frozenset[int],
+) -> _Look:
+    baseline = attempt.baseline
+    sent = attempt.body
+    code = str(sent["carrierCode"])
+    query = {"carrierCode": code}
+    data, date, answered, wall = await _get(
+        client, Operation("GET", "/carriers/getcarrier", query=query), max_wait
+    )
+    earliest = _bound(attempt, date, answered, wall)
+    carrier = converter.structure(data, Carrier)
+    until = server_date(date)
+    if not isinstance(baseline, FundsCheck) or until is None or carrier.balance is None:
+        return _Look((), earliest, verdict=None, server_clock=date is not None)
+    shipments, *_ = await _pages(
+        client,
+        "/shipments",
+        "shipments",
+        Shipment,
+        {"carrier_code": code, "create_date_start": filter_start(baseline.read_at)},
+        max_wait,
+    )
+    spent = label_charges(shipments, carrier_code=code, since=baseline.read_at, until=until)
+    amount = Decimal(str(sent["amount"]))
+    verdict = (
+        None
+        if spent is None
+        else funds_outcome(
+            amount=amount, before=baseline.balance, after=carrier.balance, spent=spent
+        )
+    )
+    if verdict is None:
+        # Inconclusive: a later look may fit; it must not pass for an absence.
+        return _Look((), earliest, verdict="still_ambiguous")
+    return _Look((carrier,) if verdict == "bought" else (), earliest, verdict=verdict)
+
+
+_LOOKS = {
+    "/orders/createlabelfororder": _look_labels,
+    "/shipments/createlabel": _look_labels,
+    MARK_SHIPPED_PATH: _look_fulfillments,
+    CREATE_WAREHOUSE_PATH: _look_warehouses,
+    ADD_FUNDS_PATH: _look_funds,
+}
+
+
+async def read_funds_baseline(
+    client: ShipStation, carrier_code: str, options: Mapping[str, Any]
+) -> FundsCheck | None:
+    """The carrier's balance and the server's time of reading it, before adding funds.
+
+    None when the answer lacks a balance or a ``Date``: the funding then cannot be settled.
+    """
+    headers: dict[str, str] = {}
+    operation = Operation("GET", "/carriers/getcarrier", query={"carrierCode": carrier_code})
+    data = await client.request(operation, headers_out=headers, **options)
+    carrier = converter.structure(data, Carrier)
+    read_at = server_date(headers.get("Date"))
+    if carrier.balance is None or read_at is None:
+        return None
+    return FundsCheck(carrier_code=carrier_code, balance=carrier.balance, read_at=read_at)
+
+
+# -- buying once -----------------------------------------------------------------------------------
+
+
+def purchase_key(client: ShipStation, path: str, body: Mapping[str, Any]) -> Key:
+    """The registry key of a label purchase: the account and what tells purchases apart."""
+    return (client._account, label_key(path, body))
+
+
+async def buy_label_once(
+    client: ShipStation,
+    path: str,
+    body: Mapping[str, Any],
+    buy: Callable[[], Awaitable[Label]],
+) -> Label:
+    """Buy a label at most once for this intent (the body of ``create_label_once``).
+
+    Purchases this process cannot tell apart afterwards (same :func:`label_key`) run one at a
+    time; a caller whose purchase is exactly the same as the one under way (same body) gets
+    its outcome instead of buying again. The purchase runs to its end even when the caller
+    is cancelled, so that those waiting for it learn its outcome.
+    """
+    key = purchase_key(client, path, body)
+    intent = json.dumps(body, sort_keys=True, default=str)
+    while True:
+        flight, mine = INTENTS.join(key, intent)
+        if mine:
+            task = asyncio.ensure_future(_purchase(client, key, path, body, buy))
+            task.add_done_callback(functools.partial(_land, key, flight))
+            return await asyncio.shield(task)
+        try:
+            label: Label = await asyncio.shield(asyncio.wrap_future(flight.outcome))
+        except ShipStationError:
+            if flight.intent == intent:
+                raise
+            continue  # a different purchase under the same key ended: now this one
+        if flight.intent == intent:
+            return label
+
+
+def _land(key: Key, flight: Flight, task: asyncio.Future[Label]) -> None:
+    INTENTS.land(key, flight)
+    if task.cancelled():
+        flight.outcome.cancel()
+    elif task.exception() is not None:
+        flight.outcome.set_exception(task.exception())
+    else:
+        flight.outcome.set_result(task.result())
+
+
+async def _purchase(
+    client: ShipStation,
+    key: Key,
+    path: str,
+    body: Mapping[str, Any],
+    buy: Callable[[], Awaitable[Label]],
+) -> Label:
+    prior = INTENTS.unresolved(key)
+    if prior is not None:
+        settlement = await settle(client, prior)
+        if settlement.outcome == "still_ambiguous":
+            raise _still_ambiguous(prior, settlement, earlier=True)
+        INTENTS.resolve(key)
+        if settlement.outcome == "bought":
+            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+            return _recovered(settlement)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return await buy()
+        except AmbiguousRequestError as exc:
+            settlement = await settle(client, exc)
+            if settlement.outcome == "bought":
+                INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+                return _recovered(settlement)
+            if settlement.outcome == "still_ambiguous":
+                if not body.get("testLabel"):  # a test label costs nothing to forget
+                    INTENTS.leave_unresolved(key, exc)
+                raise _still_ambiguous(exc, settlement, earlier=False) from None
+            if attempts >= client._retry.max_attempts:
+                exc.cause.add_note(
+                    f"settled: none of the {attempts} attempts bought a label "
+                    "(the retry policy's max_attempts)"
+                )
+                raise exc.cause from None
+            _log.info("%s: settled as not bought; buying again", path)
+
+
+def _recovered(settlement: Settlement) -> Label:
+    label = settlement.label()
+    if len(settlement.labels) > 1:
+        _log.warning(
+            "%s: %d labels match one purchase (bought elsewhere on the account too?); "
+            "returning the first",
+            settlement.attempt.path,
+            len(settlement.labels),
+        )
+    assert label is not None  # bought means a shipment was found
+    return label
+
+
+def _still_ambiguous(
+    error: AmbiguousRequestError, settlement: Settlement, *, earlier: bool
+) -> AmbiguousRequestError:
+    prefix = "an earlier purchase of this label is still unresolved: " if earlier else ""
+    return AmbiguousRequestError(
+        prefix + check_by_hand(settlement),
+        method=error.method,
+        path=error.path,
+        cause=error.cause,
+        attempt=error.attempt,
+        settlement=settlement,
+    )

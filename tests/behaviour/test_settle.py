@@ -1,0 +1,494 @@
+"""Settling ambiguous writes against the sandbox, checked against its ledger of what happened.
+
+The sandbox processes ``late`` requests after the client has given up (as a loaded server
+does), so a look made right after the error may miss a purchase that lands a moment later.
+Every outcome is compared with the sandbox's label ledger (or its records) once all late
+processing has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shipstation_async import (
+    AmbiguousRequestError,
+    InvalidRequestError,
+    RateLimit,
+    RetryPolicy,
+    ShipStation,
+    ShipStationError,
+)
+from shipstation_async._settle import horizon_seconds
+from shipstation_async.models import Address, Carrier, Fulfillment, Shipment, Warehouse, Weight
+from shipstation_async.sandbox import Faults, ThreadedSandbox
+from shipstation_async.settlement import Settlement
+
+LIMIT = RateLimit(100_000, 60.0)
+TIMEOUT = 0.8
+LATE = (1.0, 1.6)  # processed this long after arrival: beyond the client's timeout
+Factory = Callable[..., ThreadedSandbox]
+WAREHOUSE_FROM = Address(
+    name="Dock", street1="1 Main St", city="Austin", state="TX", postal_code="78703", country="US"
+)
+
+
+def recipient(name: str) -> Address:
+    return Address(
+        name=name,
+        street1="1600 Pennsylvania Ave",
+        city="Washington",
+        state="DC",
+        postal_code="20500",
+        country="US",
+    )
+
+
+@pytest.fixture
+def sandbox(shipstation_sandbox_factory: Factory) -> ThreadedSandbox:
+    return shipstation_sandbox_factory(
+        orders=700, rate_limit=LIMIT, api_key=f"key-{uuid.uuid4().hex[:10]}", faults=Faults()
+    )
+
+
+@pytest.fixture
+async def ss(sandbox: ThreadedSandbox) -> AsyncIterator[ShipStation]:
+    async with ShipStation(
+        sandbox.api_key,
+        sandbox.api_secret,
+        base_url=sandbox.url,
+        rate_limit=LIMIT,
+        timeout=TIMEOUT,
+        retry=RetryPolicy(base=0.05, max_attempts=6),
+    ) as client:
+        yield client
+
+
+def open_orders(sandbox: ThreadedSandbox, count: int, *, unshipped: bool = False) -> list[int]:
+    """Ids of generated orders that can take a label (not cancelled; or not yet shipped)."""
+    store = sandbox.world.orders
+    closed = {"cancelled", "shipped"} if unshipped else {"cancelled"}
+    ids = []
+    for index in range(len(store)):
+        order = store.get(store.order_id(index))
+        if order is not None and order["orderStatus"] not in closed:
+            ids.append(int(order["orderId"]))
+        if len(ids) == count:
+            return ids
+    raise AssertionError("not enough open orders in the generated world")
+
+
+def labels_for(sandbox: ThreadedSandbox) -> Counter[Any]:
+    """Labels in the ledger by intent: the order id, or the ship-to name without an order."""
+    counts: Counter[Any] = Counter()
+    for purchase in sandbox.labels():
+        if purchase.order_id is not None:
+            counts[purchase.order_id] += 1
+        else:
+            counts[purchase.request["shipTo"]["name"]] += 1
+    return counts
+
+
+async def settled_world(sandbox: ThreadedSandbox) -> None:
+    """Wait until every late request has been processed (nothing left in progress)."""
+    await asyncio.sleep(LATE[1] + 0.3)
+
+
+async def buy_for_order(ss: ShipStation, order_id: int, **kwargs: Any) -> Any:
+    return await ss.orders.create_label(
+        order_id, "ups", "ups_ground", "package", date.today(), **kwargs
+    )
+
+
+# -- settle --------------------------------------------------------------------------------------
+
+
+async def test_a_purchase_processed_after_the_client_gave_up_settles_as_bought(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.4, path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    assert info.value.attempt is not None and info.value.attempt.body["orderId"] == order_id
+    assert sandbox.labels() == []  # still being processed when the client gave up
+    settlement = await ss.settle(info.value)
+    assert settlement.outcome == "bought"
+    [purchase] = sandbox.labels()
+    assert [s.shipment_id for s in settlement.labels] == [purchase.shipment_id]
+    assert settlement.looks > 1  # the first look, right away, could not see it yet
+    label = settlement.label()
+    assert label is not None and label.tracking_number == purchase.tracking_number
+    assert label.label_data is None
+
+
+async def test_nothing_made_settles_as_not_bought_only_after_the_horizon(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    attempt = info.value.attempt
+    assert attempt is not None
+    settlement = await ss.settle(info.value)
+    assert settlement.outcome == "not_bought"
+    waited = time.monotonic() - attempt.sent_at
+    assert waited >= horizon_seconds(TIMEOUT, attempt.slowest_answer)
+    assert sandbox.labels() == []
+    assert "nothing was made" in settlement.reason
+
+
+async def test_a_purchase_processed_before_the_drop_is_found_at_the_first_look(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    settlement = await ss.settle(info.value)
+    assert (settlement.outcome, settlement.looks) == ("bought", 1)
+
+
+async def test_a_label_without_an_order_is_found_by_its_recipient(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    sandbox.faults.script("late", delay=1.2, path="/shipments/createlabel")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await ss.shipments.create_label(
+            "ups",
+            "ups_ground",
+            "package",
+            date.today(),
+            Weight(value=Decimal(3), units="pounds"),
+            ship_from=WAREHOUSE_FROM,
+            ship_to=recipient("Grace Hopper"),
+        )
+    # Another recipient's label, bought meanwhile on the same service, is not taken for it.
+    await ss.shipments.create_label(
+        "ups",
+        "ups_ground",
+        "package",
+        date.today(),
+        Weight(value=Decimal(3), units="pounds"),
+        ship_from=WAREHOUSE_FROM,
+        ship_to=recipient("Alan Turing"),
+    )
+    settlement = await ss.settle(info.value)
+    assert settlement.outcome == "bought"
+    [mine] = [p for p in sandbox.labels() if p.request["shipTo"]["name"] == "Grace Hopper"]
+    assert [s.shipment_id for s in settlement.labels] == [mine.shipment_id]
+
+
+async def test_an_earlier_label_of_the_same_order_is_not_taken_for_the_ambiguous_one(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    first = await buy_for_order(ss, order_id)  # answered: this process knows it is that one
+    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    settlement = await ss.settle(info.value)
+    assert settlement.outcome == "not_bought"
+    assert [p.shipment_id for p in sandbox.labels()] == [first.shipment_id]
+
+
+async def test_a_test_label_can_only_be_found_never_proved_absent(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id, test_label=True)
+    settlement = await ss.settle(info.value)
+    # The sandbox, like ShipStation may, lists no shipment for a test label: no proof either way.
+    assert settlement.outcome == "still_ambiguous"
+    assert "test label" in settlement.reason
+    assert [p.test_label for p in sandbox.labels()] == [True]
+
+
+async def test_a_wait_cut_short_before_the_horizon_is_still_ambiguous(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    started = time.monotonic()
+    settlement = await ss.settle(info.value, max_wait=0.3)
+    assert settlement.outcome == "still_ambiguous"
+    assert time.monotonic() - started < 2.0
+    assert "before the server had surely finished" in settlement.reason
+
+
+async def test_mark_as_shipped_settles_on_its_fulfillment(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    shipped, untouched = open_orders(sandbox, 2, unshipped=True)
+    for order_id, fault in ((shipped, "late"), (untouched, "drop_before")):
+        sandbox.faults.script(fault, delay=1.2, path="/orders/markasshipped")  # type: ignore[arg-type]
+        with pytest.raises(AmbiguousRequestError) as info:
+            await ss.orders.mark_as_shipped(order_id, "usps", tracking_number=f"T{order_id}")
+        settlement = await ss.settle(info.value)
+        if order_id == shipped:
+            assert settlement.outcome == "bought"
+            [fulfillment] = settlement.found
+            assert isinstance(fulfillment, Fulfillment) and fulfillment.order_id == order_id
+        else:
+            assert settlement.outcome == "not_bought"
+    assert sandbox.write_counts()["POST /orders/markasshipped"] == 1
+
+
+async def test_create_warehouse_settles_on_the_new_warehouse(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    sandbox.faults.script("late", delay=1.2, path="/warehouses/createwarehouse")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await ss.warehouses.create(WAREHOUSE_FROM, warehouse_name="Overflow")
+    settlement = await ss.settle(info.value)
+    assert settlement.outcome == "bought"
+    [warehouse] = settlement.found
+    assert isinstance(warehouse, Warehouse) and warehouse.warehouse_name == "Overflow"
+    sandbox.faults.script("drop_before", path="/warehouses/createwarehouse")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await ss.warehouses.create(WAREHOUSE_FROM, warehouse_name="Annex")
+    assert (await ss.settle(info.value)).outcome == "not_bought"
+    assert sandbox.write_counts()["POST /warehouses/createwarehouse"] == 1
+
+
+async def test_add_funds_settles_on_the_balance_net_of_labels_bought_meanwhile(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    async def funded_label() -> None:
+        await ss.shipments.create_label(
+            "stamps_com",
+            "usps_priority_mail",
+            "package",
+            date.today(),
+            Weight(value=Decimal(1), units="pounds"),
+            ship_from=WAREHOUSE_FROM,
+            ship_to=recipient("Funded"),
+        )
+
+    await ss.carriers.add_funds("stamps_com", Decimal("100.00"))
+    sandbox.faults.script("late", delay=1.2, path="/carriers/addfunds")
+    with pytest.raises(AmbiguousRequestError) as bought:
+        await ss.carriers.add_funds("stamps_com", Decimal("50.00"))
+    # A label charged clearly inside the interval (a Date's second plus the clock margin away
+    # from each balance read: nearer, the sum charged is unknown and no look concludes).
+    await asyncio.sleep(CLOCK_GAP)
+    await funded_label()
+    await asyncio.sleep(CLOCK_GAP)
+    settlement = await ss.settle(bought.value)
+    assert settlement.outcome == "bought"
+    [carrier] = settlement.found
+    assert isinstance(carrier, Carrier)
+    sandbox.faults.script("drop_before", path="/carriers/addfunds")
+    with pytest.raises(AmbiguousRequestError) as not_bought:
+        await ss.carriers.add_funds("stamps_com", Decimal("25.00"))
+    assert (await ss.settle(not_bought.value)).outcome == "not_bought"
+    assert sandbox.write_counts()["POST /carriers/addfunds"] == 2
+
+
+CLOCK_GAP = 3.2
+
+
+async def test_settle_refuses_what_it_cannot_settle(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    with pytest.raises(InvalidRequestError, match="AmbiguousRequestError"):
+        await ss.settle(ValueError("no"))  # type: ignore[arg-type]
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    async with ShipStation(
+        "another-key", "another-secret", base_url=sandbox.url, rate_limit=LIMIT
+    ) as other:
+        with pytest.raises(InvalidRequestError, match="another account"):
+            await other.settle(info.value)
+    # A write no look can check is honestly still ambiguous, and says so.
+    sandbox.faults.script("drop_after", path="/orders/createorder")
+    with pytest.raises(AmbiguousRequestError) as created:
+        await ss.request(
+            __import__("shipstation_async").Operation(
+                "POST",
+                "/orders/createorder",
+                body={},
+                safety=__import__("shipstation_async").Safety.NON_IDEMPOTENT,
+            )
+        )
+    settlement = await ss.settle(created.value)
+    assert settlement.outcome == "still_ambiguous" and settlement.looks == 0
+
+
+# -- buying once -------------------------------------------------------------------------------
+
+
+async def test_identical_purchases_at_once_buy_one_label_and_share_it(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    buy = ss.orders.create_label_once
+    labels = await asyncio.gather(
+        *(buy(order_id, "ups", "ups_ground", "package", date.today()) for _ in range(5))
+    )
+    assert len(sandbox.labels()) == 1
+    assert {label.shipment_id for label in labels} == {sandbox.labels()[0].shipment_id}
+
+
+async def test_purchases_that_cannot_be_told_apart_run_one_after_the_other(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.2, path="/orders/createlabelfororder")
+
+    async def buy(pounds: int) -> Any:
+        return await ss.orders.create_label_once(
+            order_id,
+            "ups",
+            "ups_ground",
+            "package",
+            date.today(),
+            weight=Weight(value=Decimal(pounds), units="pounds"),
+        )
+
+    first, second = await asyncio.gather(buy(1), buy(2))
+    ledger = sandbox.labels()
+    assert len(ledger) == 2 and first.shipment_id != second.shipment_id
+    # The second purchase went out only after the first (late, then settled) had landed.
+    arrivals = [a for a in sandbox.arrivals() if a[2] == "/orders/createlabelfororder"]
+    assert len(arrivals) == 2 and arrivals[1][0] - arrivals[0][0] >= 1.2
+
+
+async def test_a_purchase_left_unresolved_is_settled_before_the_next_one(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    # Every look fails, so the first call cannot settle its purchase.
+    sandbox.faults.script("error", status=503, path="/shipments", times=10_000)
+    with pytest.raises(AmbiguousRequestError) as info:
+        await ss.orders.create_label_once(order_id, "ups", "ups_ground", "package", date.today())
+    settlement = info.value.settlement
+    assert isinstance(settlement, Settlement) and settlement.outcome == "still_ambiguous"
+    assert "check" in str(info.value) and f"order {order_id}" in str(info.value)
+    sandbox.faults.clear()
+    # The next call for the same label finds the first one's instead of buying again.
+    label = await ss.orders.create_label_once(
+        order_id, "ups", "ups_ground", "package", date.today()
+    )
+    [purchase] = sandbox.labels()
+    assert label.shipment_id == purchase.shipment_id
+
+
+# -- at scale, under mixed faults ----------------------------------------------------------------
+
+
+MIXED = {
+    "error_rate": 0.05,
+    "drop_before_rate": 0.05,
+    "drop_after_rate": 0.05,
+    "late_rate": 0.05,
+    "late_delay": LATE,
+}
+
+
+async def test_five_hundred_intents_under_mixed_faults_never_buy_twice(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    rng = random.Random(13)
+    orders = iter(open_orders(sandbox, 500))
+    intents: list[tuple[Any, bool, bool]] = []  # (intent id, for an order, test label)
+    for n in range(500):
+        for_order, test_label = rng.random() < 0.5, rng.random() < 0.3
+        intents.append((next(orders) if for_order else f"Intent {n}", for_order, test_label))
+    for name, value in MIXED.items():
+        setattr(sandbox.faults, name, value)
+    gate = asyncio.Semaphore(60)
+
+    async def one(intent: Any, for_order: bool, test_label: bool) -> Any:
+        async with gate:
+            try:
+                if for_order:
+                    return await ss.orders.create_label_once(
+                        intent, "ups", "ups_ground", "package", date.today(), test_label=test_label
+                    )
+                return await ss.shipments.create_label_once(
+                    "ups",
+                    "ups_ground",
+                    "package",
+                    date.today(),
+                    Weight(value=Decimal(2), units="pounds"),
+                    ship_from=WAREHOUSE_FROM,
+                    ship_to=recipient(intent),
+                    test_label=test_label,
+                )
+            except ShipStationError as exc:
+                return exc
+
+    results = await asyncio.gather(*(one(*intent) for intent in intents))
+    sandbox.faults.clear()
+    await settled_world(sandbox)
+    bought = labels_for(sandbox)
+    outcomes: Counter[str] = Counter()
+    for (intent, _, _), result in zip(intents, results, strict=True):
+        count = bought[intent]
+        assert count <= 1, f"{intent}: {count} labels for one intent"
+        if isinstance(result, AmbiguousRequestError):
+            outcomes["still_ambiguous"] += 1
+        elif isinstance(result, ShipStationError):  # settled as not bought, then gave up
+            outcomes["failed"] += 1
+            assert count == 0, f"{intent}: {result!r} but a label was bought"
+        else:
+            outcomes["label"] += 1
+            assert count == 1, f"{intent}: a label returned, {count} in the ledger"
+    assert outcomes["label"] >= 400  # most purchases went through or were settled
+    assert sum(outcomes.values()) == 500
+
+
+async def test_every_settlement_agrees_with_the_ledger(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_ids = open_orders(sandbox, 150)
+    for name, value in MIXED.items():
+        setattr(sandbox.faults, name, value)
+    sandbox.faults.late_rate = 0.1  # more of the hard case
+    gate = asyncio.Semaphore(40)
+
+    async def one(order_id: int) -> Settlement | None:
+        async with gate:
+            try:
+                await buy_for_order(ss, order_id)
+            except AmbiguousRequestError as exc:
+                return await ss.settle(exc)
+            except ShipStationError:
+                return None
+            return None
+
+    settlements = dict(zip(order_ids, await asyncio.gather(*map(one, order_ids)), strict=True))
+    sandbox.faults.clear()
+    await settled_world(sandbox)
+    ledger = {p.order_id: p for p in sandbox.labels()}
+    seen: Counter[str] = Counter()
+    for order_id, settlement in settlements.items():
+        if settlement is None:
+            continue
+        seen[settlement.outcome] += 1
+        if settlement.outcome == "bought":
+            assert order_id in ledger
+            shipments: tuple[Shipment, ...] = settlement.labels
+            assert [s.shipment_id for s in shipments] == [ledger[order_id].shipment_id]
+        else:
+            assert settlement.outcome == "not_bought", settlement.reason  # real labels settle
+            assert order_id not in ledger
+    assert seen["bought"] and seen["not_bought"]
