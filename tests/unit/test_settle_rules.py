@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
@@ -57,7 +58,7 @@ def test_looks_begin_at_once_double_their_gaps_and_end_with_one_at_the_horizon()
     schedule = PollSchedule(sent_at=99.0, horizon=21.0)  # settled at 120
     times = looks(schedule)
     assert times[0] == 100.0  # at once: a request processed before it was dropped shows now
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps[:4] == pytest.approx([0.5, 1.0, 2.0, 4.0])
     assert max(gaps) <= 21.0 / 4 + 1e-9  # never blind for long
     assert times[-1] == pytest.approx(120.0)  # the concluding look: exactly at the horizon
@@ -68,7 +69,7 @@ def test_looks_begin_at_once_double_their_gaps_and_end_with_one_at_the_horizon()
 def test_a_short_horizon_still_looks_at_least_each_second_apart_at_most() -> None:
     times = looks(PollSchedule(sent_at=100.0, horizon=3.0))
     assert times[0] == 100.0 and times[-1] == pytest.approx(103.0)
-    assert all(b - a <= 1.0 + 1e-9 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a <= 1.0 + 1e-9 for a, b in itertools.pairwise(times))
 
 
 def test_a_deadline_before_the_horizon_ends_the_looks_without_a_conclusion() -> None:
