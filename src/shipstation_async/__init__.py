@@ -23,10 +23,12 @@ from .errors import (
     ServerError,
     ShipStationError,
     TransportError,
+    WriteAttempt,
 )
 from .limits import RateLimit
 from .models import Order, Page
 from .scheduler import RateLimitStatus
+from .settlement import Settlement
 
 __all__ = [
     "APIError",
@@ -49,8 +51,10 @@ __all__ = [
     "RetryPolicy",
     "Safety",
     "ServerError",
+    "Settlement",
     "ShipStation",
     "ShipStationError",
     "TransportError",
+    "WriteAttempt",
     "__version__",
 ]

@@ -137,12 +137,6 @@ async def settle(
     label were answered with).
     """
     attempt = _checked_attempt(client, error)
-    if exclude is None:
-        exclude = (
-            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
-            if attempt.path in LABEL_PATHS
-            else frozenset()
-        )
     if horizon is None:
         horizon = horizon_seconds(attempt.timeout, attempt.slowest_answer)
     elif not is_seconds(horizon) or horizon < 0:
@@ -151,71 +145,110 @@ async def settle(
         raise InvalidRequestError(
             f"max_wait must be >= 0 seconds or None, got {max_wait!r}", field="max_wait"
         )
-    clock = client._ledger.clock
-    settled_at = attempt.sent_at + horizon
-    deadline = clock() + max_wait if max_wait is not None else max(clock(), settled_at) + horizon
     look = _LOOKS.get(attempt.path)
     if look is None:
         return _finish(attempt, "still_ambiguous", (), 0, f"no check exists for {attempt.path}")
-    if attempt.path in LABEL_PATHS and attempt.body.get("testLabel"):
-        # ShipStation may list no shipment for a test label: only finding one is proof.
-        proof_of_absence = False
-    else:
-        proof_of_absence = True
+    if exclude is None:
+        exclude = (
+            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
+            if attempt.path in LABEL_PATHS
+            else frozenset()
+        )
+    now = client._ledger.clock()
+    settled_at = attempt.sent_at + horizon
+    deadline = now + max_wait if max_wait is not None else max(now, settled_at) + horizon
     schedule = PollSchedule(attempt.sent_at, horizon, deadline)
-    looks, last_look, trusted_since = 0, None, None
-    failure: ShipStationError | None = None
-    inconclusive = False
-    while True:
-        seen: _Look | None = None
-        now = clock()
-        at = schedule.next_look(looks=looks, last_look=last_look, now=now)
-        if at is None:
-            break
-        if at > now:
-            await asyncio.sleep(at - now)
-        began = clock()
-        looks += 1
+    return await _Settling(client, attempt, look, schedule, deadline, exclude).run()
+
+
+_LookFn = Callable[
+    ["ShipStation", WriteAttempt, datetime | None, float, frozenset[int]], Awaitable["_Look"]
+]
+
+
+class _Settling:
+    """One settlement's looks, on the schedule, until one of them decides."""
+
+    def __init__(
+        self,
+        client: ShipStation,
+        attempt: WriteAttempt,
+        look: _LookFn,
+        schedule: PollSchedule,
+        deadline: float,
+        exclude: frozenset[int],
+    ) -> None:
+        self.client, self.attempt, self.look = client, attempt, look
+        self.schedule, self.deadline, self.exclude = schedule, deadline, exclude
+        self.clock = client._ledger.clock
+        self.looks = 0
+        self.last_look: float | None = None
+        # The server-clock bound the previous look learnt: the next look's filter. Until there
+        # is one, a look is filtered by this host's clock and cannot prove an absence.
+        self.trusted_since: datetime | None = None
+        self.failure: ShipStationError | None = None
+        self.inconclusive = False
+        # ShipStation may list no shipment for a test label: only finding one is proof.
+        self.proof_of_absence = not (attempt.path in LABEL_PATHS and attempt.body.get("testLabel"))
+
+    async def run(self) -> Settlement:
+        """Look until found, until an absence is proved, or until the deadline."""
+        while True:
+            now = self.clock()
+            at = self.schedule.next_look(looks=self.looks, last_look=self.last_look, now=now)
+            if at is None:
+                return self._finish("still_ambiguous", (), self._doubt())
+            if at > now:
+                await asyncio.sleep(at - now)
+            began = self.clock()
+            self.looks += 1
+            seen = await self._look()
+            if seen is None:
+                continue
+            if seen.verdict == "bought" or (seen.verdict is None and seen.found):
+                return self._finish("bought", seen.found, "found what it made")
+            if self._proves_absence(seen, began):
+                horizon = self.schedule.horizon
+                reason = f"nothing was made: no trace {horizon:g} s after the send"
+                return self._finish("not_bought", (), reason)
+
+    async def _look(self) -> _Look | None:
+        """One look; None when it taught nothing (it failed, or could not conclude)."""
+        remaining = max(0.0, self.deadline - self.clock())
         try:
-            seen = await look(client, attempt, trusted_since, max(0.0, deadline - clock()), exclude)
-        except ShipStationError as exc:
-            failure, inconclusive = exc, True
-            _log.info("settling %s %s: a look failed (%s)", attempt.method, attempt.path, exc)
-        else:
-            failure, inconclusive = None, seen.verdict == "still_ambiguous"
-        if seen is None or inconclusive:
-            # Nothing learned: look again shortly (the schedule would stop past the horizon).
-            await asyncio.sleep(min(1.0, max(0.0, deadline - clock())))
-            continue
-        if seen.verdict == "bought" or (seen.verdict is None and seen.found):
-            return _finish(attempt, "bought", seen.found, looks, "found what it made")
-        conclusive = trusted_since is not None or not seen.server_clock
-        trusted_since = seen.earliest
-        # A look filtered by this host's clock (the first) cannot prove an absence; the next,
-        # filtered by the server's own clock, can: past the horizon, it follows at once.
-        last_look = began if conclusive or not schedule.proves_absence(began) else None
-        if (
-            conclusive
-            and proof_of_absence
-            and schedule.proves_absence(began)
-            and seen.verdict in (None, "not_bought")
-        ):
-            return _finish(
-                attempt,
-                "not_bought",
-                (),
-                looks,
-                f"nothing was made: no trace {horizon:g} s after the send",
+            seen = await self.look(
+                self.client, self.attempt, self.trusted_since, remaining, self.exclude
             )
-    if failure is not None:
-        reason = f"the last look failed ({failure})"
-    elif inconclusive:
-        reason = "the balance moved by neither the amount nor nothing, net of labels charged"
-    elif not proof_of_absence:
-        reason = "no shipment appeared, but ShipStation may list none for a test label"
-    else:
-        reason = f"the wait ended before the server had surely finished ({horizon:g} s)"
-    return _finish(attempt, "still_ambiguous", (), looks, reason)
+        except ShipStationError as exc:
+            self.failure, self.inconclusive = exc, True
+            _log.info("settling %s: a look failed (%s)", self.attempt.path, exc)
+        else:
+            self.failure, self.inconclusive = None, seen.verdict == "still_ambiguous"
+            if not self.inconclusive:
+                return seen
+        # Look again shortly: the schedule alone would stop once past the horizon.
+        await asyncio.sleep(min(1.0, max(0.0, self.deadline - self.clock())))
+        return None
+
+    def _proves_absence(self, seen: _Look, began: float) -> bool:
+        trusted = self.trusted_since is not None or not seen.server_clock
+        self.trusted_since = seen.earliest
+        past_horizon = self.schedule.proves_absence(began)
+        # A look past the horizon that cannot prove anything is followed by one at once.
+        self.last_look = began if trusted or not past_horizon else None
+        return trusted and past_horizon and self.proof_of_absence
+
+    def _doubt(self) -> str:
+        if self.failure is not None:
+            return f"the last look failed ({self.failure})"
+        if self.inconclusive:
+            return "the balance moved by neither the amount nor nothing, net of labels charged"
+        if not self.proof_of_absence:
+            return "no shipment appeared, but ShipStation may list none for a test label"
+        return f"the wait ended before the server had surely finished ({self.schedule.horizon:g} s)"
+
+    def _finish(self, outcome: Outcome, found: tuple[Any, ...], reason: str) -> Settlement:
+        return _finish(self.attempt, outcome, found, self.looks, reason)
 
 
 def _checked_attempt(client: ShipStation, error: AmbiguousRequestError) -> WriteAttempt:
