@@ -16,15 +16,17 @@ import contextvars
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 
 import aiohttp
+import attrs
 import yarl
 from aiohttp.connector import Connection
 from aiohttp.tracing import Trace
 from multidict import CIMultiDictProxy
 
-from ._sansio import PreparedRequest
+from ._redact import Redactor
+from ._sansio import Credentials, PreparedRequest
 from .errors import ClientClosedError, ShipStationError, TransportError
 
 
@@ -140,31 +142,35 @@ class ReadDeadlines:
             )
 
 
-class RawResponse(NamedTuple):
+@attrs.define(frozen=True)
+class RawResponse:
     """Status, headers and body bytes of a response, with monotonic receipt times.
 
     ``headers_at``: when its headers were read (the rate-limit headers' freshest moment);
-    ``received_at``: when the whole body was.
+    ``received_at``: when the whole body was. Its repr leaves out the headers and the body,
+    which a server may have filled with anything, an echo of the credential included (and
+    it is not a tuple, whose items error trackers list one by one).
     """
 
     status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
+    headers: CIMultiDictProxy[str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
     received_at: float
     headers_at: float
 
 
-def _replace_authorization(value: str) -> aiohttp.ClientMiddlewareType:
-    """A per-request middleware that puts our credential in place of a session's own auth.
+def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddlewareType:
+    """A per-request middleware that writes our credential headers, for a user's session.
 
-    Used only for a user's session that carries default auth: aiohttp refuses an explicit
-    Authorization header next to it, and a middleware runs after the session's auth is applied.
+    The one place besides the client's own session headers where they are revealed. It runs
+    after a session's own auth is applied, so it replaces any Authorization that session
+    carries (aiohttp would refuse an explicit one next to session auth).
     """
 
     async def middleware(
         request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
-        request.headers["Authorization"] = value
+        request.headers.update(credentials.headers())
         return await handler(request)
 
     return middleware
@@ -243,74 +249,55 @@ async def send(
     request: PreparedRequest,
     ctx: AttemptContext,
     limits: aiohttp.ClientTimeout,
-    session_headers: Mapping[str, str] | None = None,
+    *,
+    session_headers: Mapping[str, str] | None,
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
+    redactor: Redactor,
 ) -> RawResponse:
     """Send ``request`` and read the whole response; failures become :class:`TransportError`.
 
     ``TransportError.sent`` tells whether the request may have reached the server: False only
     when that is certain (the connection could not be made, or the headers never went out).
-    ``session_headers``: the headers our own session sends by default; only the others are
-    passed per request (aiohttp merges per-request headers at a cost). ``limits`` are aiohttp's
-    timeouts; on our own session the reads are timed by ``ctx.deadlines`` instead.
+    ``session_headers``: the headers our own session sends by default (the credentials among
+    them); only the others are passed per request. ``middlewares``: on a user's session, the
+    one that writes the credentials. ``limits`` are aiohttp's timeouts; on our own session the
+    reads are timed by ``ctx.deadlines`` instead. ``redactor`` takes the credential out of
+    what a failure quotes (a malformed status line, say) before it becomes a message.
     """
     headers: Mapping[str, str] | None = request.headers
-    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
     if session_headers is not None:
-        if headers is session_headers:
+        if request.headers is session_headers:
             headers = None
         else:
             extra = {k: v for k, v in request.headers.items() if session_headers.get(k) != v}
             headers = extra or None
-    elif session.auth is not None:
-        headers = {k: v for k, v in request.headers.items() if k != "Authorization"}
-        middlewares = (_replace_authorization(request.headers["Authorization"]),)
     deadlines = ctx.deadlines
     token = _CURRENT_ATTEMPT.set(ctx)
+    failure: ShipStationError
     try:
-        async with session.request(
-            request.method,
-            yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
-            headers=headers,
-            data=request.body,
-            timeout=limits,
-            allow_redirects=False,
-            raise_for_status=False,
-            trace_request_ctx=ctx,
-            middlewares=middlewares,
-        ) as response:
-            headers_at = time.monotonic()
-            if deadlines is None:
-                body = await response.read()
-            else:
-                deadlines.extend(ctx)
-                try:
-                    body = await response.read()
-                finally:
-                    # As soon as the body is in. aiohttp may already have pooled the connection
-                    # (when the last bytes arrived); no other request can take it before this
-                    # task resumes, and a check in between only aborts an idle connection,
-                    # which the pool then discards.
-                    deadlines.forget(ctx)
-            return RawResponse(
-                status=response.status,
-                headers=response.headers,
-                body=body,
-                received_at=time.monotonic(),
-                headers_at=headers_at,
-            )
+        # In a frame of its own, so that nothing it held (the response, aiohttp's request
+        # with its headers) is a local of this frame when the failure is raised below.
+        return await _exchange(session, request, ctx, limits, headers, middlewares)
     except asyncio.CancelledError:
         raise
     except RuntimeError as exc:
         if not session.closed:
-            raise
-        failure: ShipStationError
-        if ctx.ever_sent:  # closed under a request already sent: it may have taken effect
             failure = TransportError(
-                _describe(exc), method=request.method, path=request.path, sent=True
+                redactor.text(_describe(exc)),
+                method=request.method,
+                path=request.path,
+                sent=ctx.ever_sent,
+            )
+        elif ctx.ever_sent:  # closed under a request already sent: it may have taken effect
+            failure = TransportError(
+                redactor.text(_describe(exc)),
+                method=request.method,
+                path=request.path,
+                sent=True,
             )
         else:  # aiohttp refuses a closed session before it connects: nothing went out
             failure = ClientClosedError("the HTTP session is closed")
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+    except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, anything unforeseen
         failure = TransportError(
             # Every session carries our hooks (our own: the request class; a user's: the trace
             # config), so a send that went out was seen.
@@ -318,7 +305,7 @@ async def send(
             if ctx.timed_out and deadlines is not None
             else "cut off: the client was closed before the answer came back"
             if ctx.cut_off
-            else _describe(exc),
+            else redactor.text(_describe(exc)),
             method=request.method,
             path=request.path,
             sent=ctx.ever_sent,
@@ -330,6 +317,48 @@ async def send(
     # Raised outside the except block so that aiohttp's exception (whose repr can show the
     # request headers, credential included) is not kept as __context__.
     raise failure
+
+
+async def _exchange(
+    session: aiohttp.ClientSession,
+    request: PreparedRequest,
+    ctx: AttemptContext,
+    limits: aiohttp.ClientTimeout,
+    headers: Mapping[str, str] | None,
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
+) -> RawResponse:
+    deadlines = ctx.deadlines
+    async with session.request(
+        request.method,
+        yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
+        headers=headers,
+        data=request.body,
+        timeout=limits,
+        allow_redirects=False,
+        raise_for_status=False,
+        trace_request_ctx=ctx,
+        middlewares=middlewares,
+    ) as response:
+        headers_at = time.monotonic()
+        if deadlines is None:
+            body = await response.read()
+        else:
+            deadlines.extend(ctx)
+            try:
+                body = await response.read()
+            finally:
+                # As soon as the body is in. aiohttp may already have pooled the connection
+                # (when the last bytes arrived); no other request can take it before this
+                # task resumes, and a check in between only aborts an idle connection,
+                # which the pool then discards.
+                deadlines.forget(ctx)
+        return RawResponse(
+            status=response.status,
+            headers=response.headers,
+            body=body,
+            received_at=time.monotonic(),
+            headers_at=headers_at,
+        )
 
 
 def _describe(exc: BaseException) -> str:

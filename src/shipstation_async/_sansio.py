@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import attrs
 
+from ._redact import Redactor, Secret
 from ._time import format_query_datetime
 from ._version import __version__
 from .errors import (
@@ -35,6 +36,7 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ShipStationError,
 )
 
 Lane = Literal["interactive", "bulk"]
@@ -81,45 +83,57 @@ class Operation:
     settled (add funds: the carrier's balance); carried into the error's ``attempt``."""
 
 
-@attrs.frozen
-class Credentials:
-    """An API key and secret, and a partner key if any. Neither secret appears in repr or str.
+def _secret(value: str | Secret) -> Secret:
+    return value if isinstance(value, Secret) else Secret(value)
 
-    ``authorization`` is the ``Authorization`` header value (HTTP Basic: the key as user, the
-    secret as password), computed once. ``partner_key`` is sent as the ``x-partner`` header
-    (ShipStation integration partners; ``accounts.register`` needs it).
+
+@attrs.frozen(eq=False)
+class Credentials:
+    """An API key and secret, and a partner key if any, held so that they never show.
+
+    ``api_secret``, ``partner_key`` and ``authorization`` (the ``Authorization`` header's
+    value: HTTP Basic, the key as user, the secret as password) are :class:`Secret` values:
+    their repr and str are ``[redacted]`` and they are revealed only where the headers are
+    written. ``partner_key`` goes out as the ``x-partner`` header (ShipStation integration
+    partners). ``redactor`` takes all three out of text a server or the network sent back.
     """
 
     api_key: str
-    api_secret: str = attrs.field(repr=False)
-    partner_key: str | None = attrs.field(default=None, repr=False)
-    authorization: str = attrs.field(init=False, repr=False, eq=False)
+    api_secret: Secret = attrs.field(converter=_secret, repr=False)
+    partner_key: Secret | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_secret), repr=False
+    )
+    authorization: Secret = attrs.field(init=False, repr=False)
+    redactor: Redactor = attrs.field(init=False, repr=False)
 
     @authorization.default
-    def _basic(self) -> str:
-        raw = f"{self.api_key}:{self.api_secret}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+    def _basic(self) -> Secret:
+        raw = f"{self.api_key}:{self.api_secret.reveal()}".encode()
+        return Secret("Basic " + base64.b64encode(raw).decode("ascii"))
+
+    @redactor.default
+    def _redactor(self) -> Redactor:
+        token = self.authorization.reveal().removeprefix("Basic ")
+        secrets = [token, self.api_secret.reveal()]
+        if self.partner_key is not None:
+            secrets.append(self.partner_key.reveal())
+        return Redactor(secrets)
 
     def redact(self, text: str) -> str:
-        """``text`` with this credential taken out: the header's token, the secret, the partner key.
+        """``text`` without this credential: the header's token, the secret, the partner key.
 
-        For error bodies, which a gateway or proxy may fill with the request's own headers.
-        A secret shorter than 8 characters cannot be told apart from ordinary words and is
+        In any encoding (plain, JSON-escaped, percent-encoded, HTML references). A secret or
+        partner key shorter than 8 characters cannot be told apart from ordinary words and is
         left (ShipStation's secrets are 32).
         """
-        token = self.authorization.removeprefix("Basic ")
-        secrets_ = [token] + [
-            secret
-            for secret in (self.api_secret, self.partner_key)
-            if secret is not None and len(secret) >= 8
-        ]
-        for secret in secrets_:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
+        return self.redactor.text(text)
 
-
-REDACTED = "[redacted]"
+    def headers(self) -> dict[str, str]:
+        """The credential headers, revealed: for the one place that writes them."""
+        headers = {"Authorization": self.authorization.reveal()}
+        if self.partner_key is not None:
+            headers["x-partner"] = self.partner_key.reveal()
+        return headers
 
 
 @attrs.define
@@ -229,7 +243,10 @@ def decode_json(data: bytes) -> Any:
     try:
         return _DECODER.decode(data.decode("utf-8"))
     except _UNREADABLE as exc:
-        raise DecodeError(f"response is not valid JSON: {exc}") from None
+        reason = str(exc)  # a position, never the content
+    # The body may hold anything (an echo of the credential): not a local of a failing frame.
+    del data
+    raise DecodeError(f"response is not valid JSON: {reason}")
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
@@ -291,27 +308,19 @@ def _quote(text: str) -> str:
 
 
 class RequestBuilder:
-    """Builds the requests of one client: base URL and credentials fixed, headers made once.
+    """Builds the requests of one client: base URL fixed, headers made once.
 
-    ``common_headers`` (Authorization, User-Agent, Accept, and x-partner when the credentials
-    carry a partner key) is one read-only mapping shared by
-    every request without a body, so the I/O layer can tell at a glance that it holds nothing
-    a session configured with the same headers does not already send.
+    ``common_headers`` (User-Agent, Accept) is one read-only mapping shared by every request
+    without a body. The credentials are not among a prepared request's headers: the I/O layer
+    writes them (:meth:`Credentials.headers`), so that a request, a log or a traceback that
+    shows one never shows them.
     """
 
     __slots__ = ("_with_body", "base_url", "common_headers")
 
-    def __init__(
-        self, *, base_url: str, credentials: Credentials, user_agent: str = USER_AGENT
-    ) -> None:
+    def __init__(self, *, base_url: str, user_agent: str = USER_AGENT) -> None:
         self.base_url = base_url.rstrip("/")
-        common = {
-            "Authorization": credentials.authorization,
-            "User-Agent": user_agent,
-            "Accept": "application/json",
-        }
-        if credentials.partner_key is not None:
-            common["x-partner"] = credentials.partner_key
+        common = {"User-Agent": user_agent, "Accept": "application/json"}
         self.common_headers: Mapping[str, str] = MappingProxyType(common)
         self._with_body: Mapping[str, str] = MappingProxyType(
             {**common, "Content-Type": "application/json"}
@@ -337,11 +346,10 @@ class RequestBuilder:
 
 
 def build_request(
-    operation: Operation, *, base_url: str, credentials: Credentials, user_agent: str = USER_AGENT
+    operation: Operation, *, base_url: str, user_agent: str = USER_AGENT
 ) -> PreparedRequest:
     """Turn an :class:`Operation` into the exact method, URL, headers and body bytes to send."""
-    builder = RequestBuilder(base_url=base_url, credentials=credentials, user_agent=user_agent)
-    return builder.build(operation)
+    return RequestBuilder(base_url=base_url, user_agent=user_agent).build(operation)
 
 
 _HEADER_NUMBER_CAP = 86_400.0 * 366  # nothing in a rate-limit header means more than a year
@@ -484,22 +492,28 @@ def error_for_status(
     method: str,
     path: str,
     retry_after: float | None = None,
-    redact: Callable[[str], str] | None = None,
+    redactor: Redactor | None = None,
 ) -> APIError:
     """Map an error response (status >= 400) to the matching :class:`APIError` subclass.
 
     Understands ShipStation's ASP.NET bodies (``Message``, ``ExceptionMessage``, ``ModelState``),
     the 429 body (``{"message": "Too Many Requests"}``) and plain-text bodies (a 401 may be text).
-    ``redact`` (:meth:`Credentials.redact`) cleans the body first, so that an echo of the
-    request's headers carries no credential into the error's message, details or body.
+    ``redactor`` (:attr:`Credentials.redactor`) takes the credential out of the body, decoded and
+    raw, in any encoding, so that an echo of the request's headers carries none into the error's
+    message, details or body.
     """
-    text = body.decode("utf-8", errors="replace")
-    if redact is not None:
-        text = redact(text)
+    raw = body.decode("utf-8", errors="replace")
     try:
-        payload: Any = _DECODER.decode(text) if text.strip() else None
+        payload: Any = _DECODER.decode(raw) if raw.strip() else None
     except _UNREADABLE:
         payload = None
+    text = raw
+    if redactor is not None:
+        text = redactor.text(raw)
+        if payload is not None:
+            payload = redactor.value(payload)
+            if "\\" in raw:  # escapes may compose encodings the raw text hides: write it anew
+                text = json.dumps(payload, ensure_ascii=False)
     message, details = _error_message(payload, text, status)
     if status == 429:
         return RateLimitError(
@@ -520,15 +534,26 @@ def decode_response(
     *,
     method: str,
     path: str,
-    redact: Callable[[str], str] | None = None,
+    redactor: Redactor | None = None,
 ) -> Any:
     """Decode a successful response's body; raise the typed error for an error status.
 
     An empty body (204, or the 200 with no content that unsubscribe returns) decodes to None.
-    ``redact``: as for :func:`error_for_status`.
+    ``redactor``: as for :func:`error_for_status`; a body that may hold the credential has it
+    taken out of every string once decoded, before any error can quote a value of it.
     """
-    if status >= 400:
-        raise error_for_status(status, body, method=method, path=path, redact=redact)
-    if not body or body.isspace():
-        return None
-    return decode_json(body)
+    if status < 400:
+        if not body or body.isspace():
+            return None
+        if redactor is None or not redactor.may_hold(body):
+            return decode_json(body)
+        try:
+            return redactor.value(decode_json(body))
+        except DecodeError as exc:
+            failure: ShipStationError = exc
+    else:
+        failure = error_for_status(status, body, method=method, path=path, redactor=redactor)
+    # The body may hold anything (an echo of the credential): an error tracker that shows the
+    # locals of the frames an error passed through must not find it here.
+    del body
+    raise failure

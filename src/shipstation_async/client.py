@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import logging
 import os
 from collections import deque
@@ -17,6 +18,7 @@ import yarl
 
 from . import _http
 from ._backoff import RetryPolicy
+from ._redact import Secret
 from ._sansio import (
     USER_AGENT,
     Credentials,
@@ -81,11 +83,32 @@ _log = logging.getLogger("shipstation_async")
 DEFAULT_BASE_URL = "https://ssapi.shipstation.com"
 
 
-def _checked_base_url(base_url: str) -> str:
-    """``base_url`` without a trailing slash, or ConfigurationError (found now, not per call)."""
+def _secret_from(value: str | None, name: str, variable: str) -> Secret | None:
+    """A credential argument, or the environment variable's value, as a Secret (None: absent)."""
+    if value is None:
+        value = os.environ.get(variable) or None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{name} must be text, got a {type(value).__name__}")
+    return Secret(value)
+
+
+def _header_text(value: object) -> bool:
+    """Whether ``value`` can go in a header: non-blank printable text."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
+def _checked_base_url(base_url: str) -> tuple[str, str | None]:
+    """``base_url`` without a trailing slash, and what is wrong with it (None: nothing).
+
+    Returns the problem instead of raising it: the caller raises once it no longer holds the
+    URL (a traceback shows its frames' locals, and a URL may carry a password). Messages
+    never echo a user or password.
+    """
     try:
         url = yarl.URL(base_url) if isinstance(base_url, str) else None
-    except ValueError:
+    except (ValueError, TypeError):
         url = None
     if (
         url is None
@@ -93,17 +116,51 @@ def _checked_base_url(base_url: str) -> str:
         or not url.host
         or "?" in base_url
         or "#" in base_url
+        or "@" in base_url
     ):
-        raise ConfigurationError(
+        if isinstance(base_url, str) and "@" in base_url:
+            return "", (
+                "base_url must not carry a user or password; pass api_key and api_secret instead"
+            )
+        return "", (
             "base_url must be an http(s) URL with a host and no query or fragment, such as "
-            f"{DEFAULT_BASE_URL} or http://127.0.0.1:8080 (a sandbox), got {base_url!r}"
+            f"{DEFAULT_BASE_URL} or http://127.0.0.1:8080 (a sandbox), got "
+            f"{display_url(base_url)}"
         )
-    if url.user is not None or url.password is not None:
-        # Not echoed: it may hold a password. The credentials go in api_key and api_secret.
-        raise ConfigurationError(
-            "base_url must not carry a user or password; pass api_key and api_secret instead"
+    if url.scheme == "http" and not is_loopback(url.host):
+        return "", (
+            f"base_url {display_url(base_url)} is plain http: the credentials would cross the "
+            "network in clear text. Use https; plain http is taken only for a loopback address "
+            "(a local sandbox such as http://127.0.0.1:8080)"
         )
-    return base_url.rstrip("/")
+    return base_url.rstrip("/"), None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: 127.0.0.0/8, ::1, or localhost."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def display_url(value: object) -> str:
+    """A URL as it may be shown in a message: never anything that may carry a credential.
+
+    A value with a user or password (any ``@``), or that is not shaped like a URL at all (it
+    may be a secret pasted in the wrong place), is not shown; otherwise its scheme, host and
+    path, without query or fragment.
+    """
+    if not isinstance(value, str):
+        return f"a {type(value).__name__}"
+    scheme, sep, rest = value.partition("://")
+    if not sep or "@" in value or not scheme.isalpha():
+        return "(not shown: it is not shaped like a URL, or it carries a user or password)"
+    shown = scheme + "://" + rest.split("?", 1)[0].split("#", 1)[0]
+    return repr(shown + ("…" if len(shown) < len(value) else ""))
 
 
 class ShipStation:
@@ -149,34 +206,44 @@ class ShipStation:
         user_agent: str | None = None,
         partner_key: str | None = None,
     ) -> None:
+        # Held as Secret from the first line on: a traceback of any error below shows this
+        # frame's locals, and they must show no credential.
+        secret = _secret_from(api_secret, "api_secret", "SHIPSTATION_API_SECRET")
+        api_secret = None
+        partner = _secret_from(partner_key, "partner_key", "SHIPSTATION_PARTNER_KEY")
+        partner_source = "partner_key" if partner_key is not None else "SHIPSTATION_PARTNER_KEY"
+        partner_key = None
+        self._base_url, problem = _checked_base_url(base_url)
+        base_url = ""  # it may carry a password: not a local of this frame from here on
+        if problem is not None:
+            raise ConfigurationError(problem)
         api_key = api_key if api_key is not None else os.environ.get("SHIPSTATION_API_KEY")
-        api_secret = (
-            api_secret if api_secret is not None else os.environ.get("SHIPSTATION_API_SECRET")
-        )
-        if not api_key or not api_secret:
+        if not api_key or secret is None or not secret.reveal():
             missing = " and ".join(
                 name
-                for name, value in (("api_key", api_key), ("api_secret", api_secret))
-                if not value
+                for name, absent in (("api_key", not api_key), ("api_secret", secret is None))
+                if absent
             )
             raise ConfigurationError(
-                f"missing {missing}: pass ShipStation(api_key=..., api_secret=...) or set the "
-                "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET environment variables"
+                f"missing {missing or 'api_secret'}: pass ShipStation(api_key=..., "
+                "api_secret=...) or set the SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET "
+                "environment variables"
             )
-        partner_source = "partner_key"
-        if partner_key is None:
-            partner_key = os.environ.get("SHIPSTATION_PARTNER_KEY") or None
-            partner_source = "SHIPSTATION_PARTNER_KEY"
+        if not _header_text(api_key) or not _header_text(secret.reveal()):
+            raise ConfigurationError(
+                "api_key and api_secret must be text without line breaks or control characters"
+            )
+        if partner is not None and not _header_text(partner.reveal()):
+            # A header value with a line break would end the header early (or be refused
+            # by aiohttp at send time, as an untyped error); say which setting it was.
+            raise ConfigurationError(
+                f"{partner_source} must be non-empty text without line breaks or control characters"
+            )
         user_agent = user_agent or None  # empty: the default
-        for name, value in ((partner_source, partner_key), ("user_agent", user_agent)):
-            if value is not None and (
-                not isinstance(value, str) or not value.strip() or not value.isprintable()
-            ):
-                # A header value with a line break would end the header early (or be refused
-                # by aiohttp at send time, as an untyped error); say which setting it was.
-                raise ConfigurationError(
-                    f"{name} must be non-empty text without line breaks or control characters"
-                )
+        if user_agent is not None and not _header_text(user_agent):
+            raise ConfigurationError(
+                "user_agent must be non-empty text without line breaks or control characters"
+            )
         settings: tuple[tuple[str, object, type], ...] = (
             ("rate_limit", rate_limit, RateLimit),
             ("retry", retry, RetryPolicy),
@@ -191,13 +258,8 @@ class ShipStation:
         self._timeout = timeout
         if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
             raise ConfigurationError(f"max_wait must be >= 0 seconds or None, got {max_wait!r}")
-        self._credentials = Credentials(api_key, api_secret, partner_key)
-        self._base_url = _checked_base_url(base_url)
-        self._builder = RequestBuilder(
-            base_url=self._base_url,
-            credentials=self._credentials,
-            user_agent=user_agent or USER_AGENT,
-        )
+        self._credentials = Credentials(api_key, secret, partner)
+        self._builder = RequestBuilder(base_url=self._base_url, user_agent=user_agent or USER_AGENT)
         self._rate_limit = rate_limit or RateLimit()
         # Never a total, so that time spent holding a granted request during a 429 pause
         # (inside aiohttp's call) is not taken for a slow server. On our own session,
@@ -227,6 +289,10 @@ class ShipStation:
         self._session = session
         self._owns_session = session is None
         self._trace_config: aiohttp.TraceConfig | None = None
+        # On a user's session, a middleware writes the credential headers on each request.
+        self._middlewares = (
+            None if session is None else (_http.credentials_middleware(self._credentials),)
+        )
         self._closed = False
         self._loop_scheduler: LoopScheduler | None = None
         if session is not None:
@@ -259,9 +325,10 @@ class ShipStation:
         """Webhooks: list, subscribe, unsubscribe."""
 
     def __repr__(self) -> str:
-        key = self._credentials.api_key
+        credentials = getattr(self, "_credentials", None)  # None while __init__ fails
+        key = credentials.api_key if credentials is not None else ""
         shown = key[:4] + "…" if len(key) > 4 else "…"
-        return f"ShipStation(api_key={shown!r}, base_url={self._base_url!r})"
+        return f"ShipStation(api_key={shown!r}, base_url={getattr(self, '_base_url', None)!r})"
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -369,8 +436,9 @@ class ShipStation:
             self._session = aiohttp.ClientSession(
                 request_class=_http.ScheduledRequest,
                 connector=_http.ScheduledConnector(limit=max(100, self._in_flight.maximum)),
-                # Sent by default, so that a request without a body passes no headers at all.
-                headers=dict(self._builder.common_headers),
+                # Sent by default, so that a request without a body passes no headers at all;
+                # the credentials are revealed here, into the session, and nowhere else.
+                headers={**self._builder.common_headers, **self._credentials.headers()},
             )
         return self._session
 
@@ -491,7 +559,7 @@ class ShipStation:
                 continue  # the ledger holds everyone until the window resets
             if status >= 500:
                 error = error_for_status(
-                    status, raw.body, method=method, path=path, redact=self._credentials.redact
+                    status, raw.body, method=method, path=path, redactor=self._credentials.redactor
                 )
                 if not idempotent:
                     raise AmbiguousRequestError(
@@ -512,7 +580,7 @@ class ShipStation:
                 headers_out.update(raw.headers)
             try:
                 answer = decode_response(
-                    status, raw.body, method=method, path=path, redact=self._credentials.redact
+                    status, raw.body, method=method, path=path, redactor=self._credentials.redactor
                 )
             except APIError as error:
                 if ambiguous and operation.recover is not None:
@@ -706,12 +774,15 @@ class _Attempt(_http.AttemptContext):
         """Send once; account for the attempt in the ledger whatever happens."""
         ledger = self.scheduler.ledger
         try:
+            client = self.client
             raw = await _http.send(
                 self.session,
                 self.prepared,
                 self,
-                self.client._aiohttp_timeout,
-                self.client._builder.common_headers if self.client._owns_session else None,
+                client._aiohttp_timeout,
+                session_headers=client._builder.common_headers if client._owns_session else None,
+                middlewares=client._middlewares,
+                redactor=client._credentials.redactor,
             )
         except TransportError as exc:
             ledger.fail(self.grant, sent=exc.sent)

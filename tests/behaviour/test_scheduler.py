@@ -155,7 +155,7 @@ async def test_cold_start_into_a_spent_window_costs_one_429(
     # after a whole second, so that in "aligned" mode the spent window (aligned to the
     # sandbox's wall clock) is still the current one when our first request arrives.
     await asyncio.sleep(1.02 - time.time() % 1.0)
-    auth = Credentials(sandbox.api_key, sandbox.api_secret).authorization
+    auth = Credentials(sandbox.api_key, sandbox.api_secret).authorization.reveal()
     async with aiohttp.ClientSession() as raw:
         for _ in range(LIMIT.requests):
             async with raw.get(sandbox.url + "/orders", headers={"Authorization": auth}) as r:

@@ -570,7 +570,7 @@ async def test_secret_never_appears_in_repr_errors_logs_or_hooks(
         Reply(drop=True),
     )
     async with make_client(recorder, hooks=[events.append], partner_key=PARTNER) as ss:
-        authorization = ss._credentials.authorization
+        authorization = ss._credentials.authorization.reveal()
         texts = [repr(ss), str(ss), repr(ss._credentials), repr(ss._builder)]
         with pytest.raises(AuthenticationError) as auth:
             await ss.orders.get(1)
@@ -593,7 +593,7 @@ async def test_an_error_body_echoing_the_credential_is_redacted(
     # Some gateways answer with the request's own headers in the page.
     caplog.set_level(logging.DEBUG)
     async with make_client(recorder, retry=RetryPolicy(max_attempts=1), partner_key=PARTNER) as ss:
-        authorization = ss._credentials.authorization
+        authorization = ss._credentials.authorization.reveal()
         echo = f"Bad gateway. Authorization: {authorization}; password={SECRET}"
         echo += f"; x-partner: {PARTNER}"
         recorder.reply(
@@ -635,7 +635,7 @@ async def test_user_session_auth_is_ignored_and_session_left_open(
         await ss.aclose()
         assert not session.closed
         assert session.trace_configs == before
-    assert recorder.requests[0].headers["Authorization"] == ss._credentials.authorization
+    assert recorder.requests[0].headers["Authorization"] == ss._credentials.authorization.reveal()
 
 
 async def test_closed_client_refuses_requests(recorder: RecordingServer) -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -39,18 +41,29 @@ CREDS = Credentials("ShipStation", "Rocks")
 
 
 def test_authorization_header_matches_the_documented_example() -> None:
-    assert CREDS.authorization == "Basic U2hpcFN0YXRpb246Um9ja3M="
+    assert CREDS.authorization.reveal() == "Basic U2hpcFN0YXRpb246Um9ja3M="
+    assert CREDS.headers() == {"Authorization": "Basic U2hpcFN0YXRpb246Um9ja3M="}
 
 
 def test_secret_is_not_in_reprs() -> None:
     request = build_request(
         Operation("POST", "/orders/createorder", body={"a": 1}),
         base_url="https://ssapi.shipstation.com",
-        credentials=CREDS,
     )
-    for text in (repr(CREDS), str(CREDS), repr(request), str(request)):
+    for text in (
+        repr(CREDS),
+        str(CREDS),
+        repr(request),
+        str(request),
+        repr(CREDS.authorization),
+        f"{CREDS.api_secret}",
+        repr(dict(request.headers)),
+    ):
         assert "Rocks" not in text
         assert "U2hpcFN0YXRpb246Um9ja3M=" not in text
+    assert "Authorization" not in request.headers  # the I/O layer writes it, from the secret
+    with pytest.raises(TypeError):
+        pickle.dumps(CREDS.api_secret)
 
 
 def test_build_get_request_with_query_in_given_order() -> None:
@@ -62,7 +75,6 @@ def test_build_get_request_with_query_in_given_order() -> None:
             query={"orderStatus": "shipped", "createDateStart": start, "storeId": None, "page": 2},
         ),
         base_url="https://ssapi.shipstation.com/",
-        credentials=CREDS,
     )
     assert request.method == "GET"
     assert request.url == (
@@ -85,7 +97,7 @@ def test_query_text_outside_plain_ascii_is_percent_encoded() -> None:
 
 
 def test_requests_without_a_body_share_one_read_only_set_of_headers() -> None:
-    builder = RequestBuilder(base_url="https://ssapi.shipstation.com/", credentials=CREDS)
+    builder = RequestBuilder(base_url="https://ssapi.shipstation.com/")
     get = builder.build(Operation("GET", "/orders"))
     post = builder.build(Operation("POST", "/orders/createorder", body={"orderNumber": "1"}))
     assert get.headers is builder.common_headers
@@ -121,7 +133,6 @@ def test_body_is_compact_json_with_exact_money() -> None:
             "POST", "/carriers/addfunds", body={"carrierCode": "ups", "amount": Decimal("10.25")}
         ),
         base_url="https://ssapi.shipstation.com",
-        credentials=CREDS,
     )
     assert request.body == b'{"carrierCode":"ups","amount":10.25}'
     assert request.headers["Content-Type"] == "application/json"
@@ -129,7 +140,7 @@ def test_body_is_compact_json_with_exact_money() -> None:
 
 def test_path_must_be_absolute() -> None:
     with pytest.raises(InvalidRequestError):
-        build_request(Operation("GET", "orders"), base_url="http://x", credentials=CREDS)
+        build_request(Operation("GET", "orders"), base_url="http://x")
 
 
 @pytest.fixture(params=["msgspec", "json"])
@@ -405,22 +416,59 @@ async def test_the_jsonl_sink_writes_what_the_api_sent(tmp_path: Any) -> None:
 
 def test_redact_takes_out_the_token_and_a_long_secret_only() -> None:
     creds = Credentials("key", "0123456789abcdef")
-    token = creds.authorization.split()[1]
+    token = creds.authorization.reveal().split()[1]
     text = f"echo: Authorization: Basic {token}; raw 0123456789abcdef; key stays"
     assert creds.redact(text) == "echo: Authorization: Basic [redacted]; raw [redacted]; key stays"
     # A secret this short cannot be told from ordinary words: only the token goes.
-    assert CREDS.redact(f"Rocks {CREDS.authorization}") == "Rocks Basic [redacted]"
+    assert CREDS.redact(f"Rocks {CREDS.authorization.reveal()}") == "Rocks Basic [redacted]"
     partner = Credentials("key", "0123456789abcdef", "partner-0123456789")
     assert partner.redact("x-partner: partner-0123456789") == "x-partner: [redacted]"
     assert "partner-0123456789" not in repr(partner)
+    assert partner.headers()["x-partner"] == "partner-0123456789"
 
 
-def test_a_partner_key_joins_the_headers_every_request_shares() -> None:
-    builder = RequestBuilder(
-        base_url="https://ssapi.shipstation.com",
-        credentials=Credentials("key", "secret", "partner-0123456789"),
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t,
+        lambda t: json.dumps(t)[1:-1].replace("/", "\\/"),  # JSON's optional \/
+        lambda t: "".join(f"\\u{ord(c):04X}" for c in t),  # every character escaped
+        lambda t: quote(t, safe=""),
+        lambda t: quote(quote(t, safe=""), safe=""),  # percent-encoded twice
+        lambda t: "".join(f"%{ord(c):02x}" for c in t),
+        lambda t: "".join(f"&#{ord(c)};" for c in t),
+    ],
+)
+def test_every_encoding_of_the_token_is_redacted(encode: Any) -> None:
+    creds = Credentials("ShipStationKey", "0123456789abcdef+/=0123456789abcd")
+    token = creds.authorization.reveal().split()[1]
+    for secret in (token, "0123456789abcdef+/=0123456789abcd"):
+        text = f"before {encode(secret)} after"
+        assert creds.redact(text) == "before [redacted] after", encode(secret)
+        assert creds.redactor.may_hold(text.encode())
+
+
+def test_a_decoded_body_is_redacted_only_when_it_may_hold_the_secret() -> None:
+    creds = Credentials("key", "0123456789abcdef")
+    token = creds.authorization.reveal().split()[1]
+    escaped = json.dumps({"note": token}).replace("/", "\\/").replace("+", "\\u002B")
+    data = decode_response(200, escaped.encode(), method="GET", path="/x", redactor=creds.redactor)
+    assert data == {"note": "[redacted]"}
+    assert not creds.redactor.may_hold(b'{"orderId": 5, "note": "fine"}')
+    plain = decode_response(
+        200, b'{"orderId": 5}', method="GET", path="/x", redactor=creds.redactor
     )
-    get = builder.build(Operation("GET", "/orders"))
-    post = builder.build(Operation("POST", "/orders/createorder", body={"orderNumber": "1"}))
-    assert get.headers["x-partner"] == post.headers["x-partner"] == "partner-0123456789"
-    assert "x-partner" not in RequestBuilder(base_url="http://x", credentials=CREDS).common_headers
+    assert plain == {"orderId": 5}
+    first = f"{ord(token[0]):02X}"
+    body = '{"Message": "saw \\u0025' + first + token[1:] + '"}'
+    error = error_for_status(500, body.encode(), method="GET", path="/x", redactor=creds.redactor)
+    # JSON-escaped percent-encoding: found once the body is decoded.
+    assert token[1:] not in str(error) and token[1:] not in (error.body or "")
+
+
+def test_a_partner_key_goes_with_the_credential_headers_only() -> None:
+    creds = Credentials("key", "secret", "partner-0123456789")
+    assert creds.headers()["x-partner"] == "partner-0123456789"
+    assert "x-partner" not in CREDS.headers()
+    builder = RequestBuilder(base_url="https://ssapi.shipstation.com")
+    assert "x-partner" not in builder.build(Operation("GET", "/orders")).headers
