@@ -48,15 +48,19 @@ class AttemptContext:
         self.timed_out = False
         self.cut_off = False
 
-    def mark_sent(self) -> None:
-        """Record that the headers went out (idempotent)."""
+    def mark_sent(self, at: float | None = None) -> None:
+        """Record that the headers went out (idempotent); ``at``: taken before writing them."""
         if not self.sent:
             self.sent = True
             self.ever_sent = True
-            self.on_sent(time.monotonic())
+            self.on_sent(time.monotonic() if at is None else at)
 
     def on_sent(self, at: float) -> None:
-        """Called once per send, with the monotonic time the request headers went out."""
+        """Called once per send, with a monotonic time at or before the headers went out.
+
+        Never later: the server may count the request as soon as they are written, and the
+        scheduler bounds when it was counted from below by this time.
+        """
 
     def must_hold(self) -> bool:
         """A cheap check whether :meth:`before_send` has anything to do (usually not)."""
@@ -216,11 +220,12 @@ class ScheduledRequest(aiohttp.ClientRequest):
             ctx.timed_out = False
         if ctx.must_hold():
             await ctx.before_send()
+        started = time.monotonic()  # before writing: the server may count it at once
         try:
             response = await super().send(conn)
         finally:
             # Also on failure: once send() started, assume the headers may have gone out.
-            ctx.mark_sent()
+            ctx.mark_sent(started)
         transport = conn.transport
         if ctx.deadlines is not None and transport is not None:
             ctx.deadlines.watch(ctx, transport)

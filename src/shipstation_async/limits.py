@@ -38,12 +38,13 @@ def is_seconds(value: object) -> TypeGuard[float]:
 class RateLimit:
     """A request budget: at most ``requests`` sends in any ``period`` seconds per API key.
 
-    ShipStation V1 allows 40 requests per 60 s, the default. ``margin`` (seconds) widens the
-    window the client keeps its sends inside, so that network jitter between our send time and
-    the server's arrival time can never squeeze L + 1 requests into one server window; it
-    defaults to ``max(0.25, 0.01 * period)``. ``reserve`` is the number of slots per window the
-    ``bulk`` lane leaves free for ``interactive`` calls; it defaults to ``max(1, requests // 10)``
-    and may be 0 for a process that only runs bulk work.
+    ShipStation V1 allows 40 requests per 60 s, the default. ``margin`` (seconds) is added to
+    the time every slot is held after its answer: the scheduler needs none against a server
+    that counts a request before answering it (a slot frees W after the answer, whatever the
+    server's counting delay), and learns one from the answers when a server shows it counts
+    longer; give one only for a server known to need it. ``reserve`` is the number of slots
+    per window the ``bulk`` lane leaves free for ``interactive`` calls; it defaults to
+    ``max(1, requests // 10)`` and may be 0 for a process that only runs bulk work.
     """
 
     requests: int = attrs.field(default=40, validator=_count)
@@ -63,8 +64,8 @@ class RateLimit:
 
     @property
     def effective_margin(self) -> float:
-        """The margin in seconds actually used (the default when none was given)."""
-        return self.margin if self.margin is not None else max(0.25, 0.01 * self.period)
+        """The fixed margin in seconds (0 when none was given: the scheduler learns one)."""
+        return self.margin if self.margin is not None else 0.0
 
     @property
     def effective_reserve(self) -> int:

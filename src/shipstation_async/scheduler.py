@@ -1,24 +1,64 @@
 """The shared request budget: one window ledger per API key, one waiting room per event loop.
 
 The :class:`Ledger` is pure bookkeeping behind a thread lock with an injectable clock: it grants
-slots, records when sends went out, follows the server's rate-limit headers and pauses on 429.
-It never sleeps and never touches asyncio, so it is unit-tested with a fake clock. It is shared
-process-wide per (API, key), so clients on other threads and other event loops, and clients made
-one per request or one per ``asyncio.run()``, all spend one budget.
+slots, records when sends went out and when their answers came, follows the server's rate-limit
+headers and pauses on 429. It never sleeps and never touches asyncio, so it is unit-tested with
+a fake clock. It is shared process-wide per (API, key), so clients on other threads and other
+event loops, and clients made one per request or one per ``asyncio.run()``, all spend one
+budget.
 
 The :class:`LoopScheduler` is the asyncio side, one per (ledger, event loop): it queues waiters
 in two lanes, hands out slots as the ledger allows, wakes itself with a timer when the window
 will next have room, and enforces ``max_wait`` and cancellation.
 
-Rules (see the project's issue on the core engine for the reasoning):
-1. at most L sends in any interval of W + margin, stamped when the request headers go out;
-2. the whole budget is usable at once, except that at cold start, after a long idle spell and
-   after a 429 pause one request (the probe) goes alone and the rest wait for its headers;
-3. the server's headers only ever reduce room below the local count, until its window
-   resets: room = Remaining less our requests it may not have counted; a stale header (the
-   answer to an older request) can only lower it, the answer to a later request replaces it;
-4. a 429 pauses everyone until the window resets;
-6. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
+The rules, and why (L requests per W seconds):
+
+1. **When a slot frees.** A server counts a request somewhere between its send and its answer,
+   and a loaded one may queue it for seconds first, so the send time says little about when
+   the slot it took frees again. The answer does: a request cannot have been counted later
+   than its answer arrived, and whatever the window (fixed, aligned to the server's clock or
+   rolling), a request counted at c has left it by c + W. So a slot is held from its grant
+   until its answer arrived + W; a request still unanswered holds it; one the client gave up
+   on (a timeout, a cancellation, a connection lost after sending: it may still be counted)
+   holds it until the give-up time + W + the longest answer time seen (no counting delay seen
+   was longer). At most L slots are held at once, so any L + 1 requests the server counts
+   span more than W, whatever its counting delay: the last of them was sent W after the
+   first's answer. Safe on every window type, it costs an answer's time per window (a few
+   milliseconds against a prompt server), where a margin fixed in advance costs a share of W
+   and still fails a server slower than it.
+2. **The whole budget at once.** Waiting requests go out together, up to what rule 1 allows;
+   at cold start, after two idle windows and after a 429 one request (the probe) goes alone
+   and the rest wait for its headers (another process may have spent the window).
+3. **The headers, when someone else spends the budget.** An answer says the server's window
+   held n = Limit - Remaining requests when it counted the request. When our own sends that
+   may be in that window (it, those in flight, those still holding their slot when it was
+   sent) account for n, rule 1 already covers everything the server counts, and the headers
+   change nothing: neither Reset nor its rounding costs a prompt server anything. When they
+   do not, another client (or a server counting longer than it says) uses the key, and a
+   room follows the headers: Remaining less our sends the server may not have counted yet
+   (those in flight or granted, and those answered after it was sent) caps our sends until
+   the Reset; then one slot frees (a rolling window frees one at a time, and the next
+   answer's Reset says when the next one frees), and W after that answer everything the
+   server had counted then has left and the room is gone. The answer to a request sent after
+   a room's answer arrived was counted later: it replaces the room.
+4. **Reset's rounding is learned.** A whole-second Reset may be rounded down or up (the API
+   does not say): until known, R means the reset comes within (R - 1, R + 1]. The first
+   answer of a window this client opened (Remaining = Limit - 1, Reset = W) pins that
+   window's end within that request's flight; the later answers of the same window then show
+   which way R was rounded: down gives [R, R + 1), up (R - 1, R]. A fractional Reset is taken
+   to its last digit.
+5. **A 429 pauses everyone** until the server's Reset (Retry-After when given) has passed, then
+   one probe goes. The refused request holds its slot by rule 1 (some servers count refused
+   requests). When the probe is refused too, the window is still full past the reset it
+   announced (a sliding window that counted our refused request, or another client): the next
+   probe waits until W after the previous refusal, when everything the server had counted
+   then has left. So at most one extra probe per window on every window type, and no pause
+   longer than the server's Reset plus what rule 1 needs.
+6. **The margin is measured.** It is ``RateLimit.margin`` (0 by default) until an answer shows
+   the server still counting sends of ours that rule 1 had freed (more in its window than we
+   could have put there, explained by sends freed just before): then every slot is held that
+   much longer, with a warning.
+7. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
 """
 
 from __future__ import annotations
@@ -48,16 +88,22 @@ _log = logging.getLogger("shipstation_async.scheduler")
 
 _MAX_ROOMS = 8  # server windows tracked at once; real servers need one or two
 
-# Requests sent this close together on separate connections may reach the server in either order.
-_REORDER = 0.05
+# Clock readings and float arithmetic: instants this close are not told apart.
+_TOLERANCE = 0.002
 
-# Beyond this many landed sends to weigh one answer against (those sent from just before its
-# request on: a high request rate, or an answer that took long), room takes the safe bound,
-# every one of them uncounted, instead of a per-send scan. The bound never allows more sends;
-# it may hold back up to that many until the answer to a later request replaces it.
-_SCAN_LIMIT = 64
+# How far back (as a share of W, beyond the longest answer time) sends of ours freed before a
+# request was sent may explain a server count larger than ours: further back, it is another
+# client's doing, not a server that counts longer than it says.
+_SLACK_REACH = 0.02
 
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
+
+# The true seconds to a reset lie within [R + low, R + high] for a whole-second Reset R.
+_ROUNDINGS: dict[str, tuple[float, float]] = {
+    "floor": (0.0, 1.0),
+    "ceil": (-1.0, 0.0),
+    "nearest": (-0.5, 0.5),
+}
 
 
 @attrs.define(eq=False)
@@ -69,27 +115,79 @@ class Grant:
     probe: bool
     state: Literal["reserved", "sent", "done"] = "reserved"
     sent_at: float | None = None
+    margin: float = 0.0  # the ledger's margin when it was sent
 
 
 @attrs.define
 class _Room:
-    """What the server's headers allow: ``room`` more sends until its window resets.
+    """What the headers allow while another client spends the key too: ``room`` more sends.
 
-    The reset instant is known only within ``[earliest, latest)``: the server computed Reset
-    somewhere between our send and our receipt, and may have floored it. Answers from the same
-    server window narrow the interval, so a floored Reset costs far less than a whole second.
-    ``basis`` is when the request whose answer set ``room`` was sent: an answer to a request
-    sent later is a fresher view of the server's count and replaces it; an older one (a stale
-    header) can only lower it. ``doubt`` is how much of the answer's Remaining was held back for
-    our sends it may not have counted yet (those in flight then): once they have all landed,
-    one probe can find out whether the server had counted them.
+    Set by the answer to a request sent at ``basis`` and answered at ``answered``. The server's
+    window ends (rolling: its oldest request leaves) within ``[earliest, latest]``; past
+    ``latest`` one more slot is free (``bumped``), and at ``expires`` (the answer + W)
+    everything the server had counted then has left: the room is dropped. ``doubt`` is how
+    much of Remaining was held back for our sends it may not have counted (those in flight
+    then): once they have all landed, one probe can find out whether the server had.
     """
 
     room: int
     earliest: float
     latest: float
+    expires: float
     basis: float = -math.inf
+    answered: float = -math.inf
     doubt: int = 0
+    bumped: bool = False
+
+
+class _ResetRounding:
+    """Which way the server rounds a whole-second Reset, learned from its answers.
+
+    Every rounding stays possible until an answer shows the true seconds to the reset outside
+    its range; if none is left (a server rounding some other way), all are possible again.
+    """
+
+    __slots__ = ("kinds",)
+
+    def __init__(self) -> None:
+        self.kinds = set(_ROUNDINGS)
+
+    def offsets(self) -> tuple[float, float]:
+        """(low, high): the reset is within [R + low, R + high] for a whole-second Reset R."""
+        kinds = self.kinds
+        return (
+            min(_ROUNDINGS[k][0] for k in kinds),
+            max(_ROUNDINGS[k][1] for k in kinds),
+        )
+
+    @property
+    def learned(self) -> str:
+        """The roundings that fit the answers (``"floor"``, ``"ceil or nearest"``...).
+
+        ``"unknown"`` while every rounding does.
+        """
+        if len(self.kinds) == len(_ROUNDINGS):
+            return "unknown"
+        return " or ".join(kind for kind in _ROUNDINGS if kind in self.kinds)
+
+    def observe(self, low: float, high: float) -> None:
+        """The true seconds to the reset were R + d for some d in ``[low, high]``."""
+        if high < -1.0 - _TOLERANCE or low > 1.0 + _TOLERANCE:
+            return  # no rounding explains it: the anchor was not this window's end
+        left = {
+            kind
+            for kind in self.kinds
+            if low <= _ROUNDINGS[kind][1] + _TOLERANCE and high >= _ROUNDINGS[kind][0] - _TOLERANCE
+        }
+        self.kinds = left or set(_ROUNDINGS)
+
+
+def _last_digit(value: float) -> float:
+    """One unit of the last decimal a fractional Reset was written with (at least 1 us)."""
+    text = repr(value)
+    if "e" in text or "." not in text:
+        return 1e-6
+    return max(1e-6, 10.0 ** -len(text.split(".", 1)[1]))
 
 
 @attrs.frozen
@@ -98,8 +196,12 @@ class RateLimitStatus:
 
     ``remaining`` is how many sends an interactive call could make right now, ``next_slot_in``
     the seconds until the next slot frees when none is left (None when waiting on a response),
-    ``sent_in_window`` the sends in the last ``period + margin`` seconds. ``queued`` counts
-    waiters per lane on the calling event loop; ``rate_limited`` counts 429s seen since start.
+    ``sent_in_window`` the sends still holding a slot (in flight, or answered less than
+    ``period + margin`` seconds ago), ``margin`` the seconds a slot is held beyond ``period``
+    (the configured margin plus what the answers showed the server needs). ``queued`` counts
+    waiters per lane on the calling event loop; ``rate_limited`` counts 429s seen since start;
+    ``reset_rounding`` is what was learned of the server's whole-second Reset (``"floor"``,
+    ``"ceil"``, ``"nearest"`` or ``"unknown"``).
     """
 
     limit: int
@@ -118,14 +220,15 @@ class RateLimitStatus:
     total_sent: int
     server_remaining: int | None
     server_reset_in: float | None
+    reset_rounding: str = "unknown"
 
 
 class Ledger:
     """Process-wide, thread-safe window accounting for one (API, key) budget.
 
-    ``limit``, ``period``, ``margin``, ``span`` (period + margin: the interval in which at most
-    ``limit`` sends may fall) and ``reserve`` are set by :meth:`configure`, and ``limit`` and
-    ``reserve`` lowered when the server reports a smaller plan; nothing else writes them.
+    ``limit``, ``period`` and ``reserve`` are set by :meth:`configure`, and ``limit`` and
+    ``reserve`` lowered when the server reports a smaller plan; ``margin`` is the configured
+    margin plus what the answers showed the server needs (rule 6). Nothing else writes them.
     """
 
     def __init__(
@@ -134,16 +237,17 @@ class Ledger:
         self.name = name
         self._clock = clock
         self._lock = threading.Lock()
-        # Send times, sorted; the first ``_expired`` are older than W + margin and are deleted
-        # in batches (one at a time would move a high limit's whole list on every grant).
-        self._stamps: list[float] = []
-        self._expired = 0
+        # When each answered (or given-up) send's slot frees, less the margin (added when
+        # read, so a margin learned later holds every slot longer), sorted. The first
+        # ``_gone`` are free already; they are deleted in batches (one at a time would move a
+        # high limit's whole list on every grant), and kept a little while for rule 6.
+        self._holds: list[float] = []
+        self._gone = 0
         self._reserved = 0
         self._in_flight_sent: list[float] = []  # send times of those in flight, sorted
-        # Sends that landed within the last W + margin, by send time: (sent_at, Remaining of
-        # their answer or None, the reset interval it implied).
-        self._landed_log: list[tuple[float, int | None, float, float]] = []
-        self._landed_times: list[float] = []  # the log's send times, for bisecting in C
+        # When landed sends were answered (given up: by when they may have been counted),
+        # sorted: those answered after a request was sent may have been counted after it.
+        self._answered: list[float] = []
         self._rooms: list[_Room] = []
         self._paused_until = -math.inf
         self._needs_probe = True
@@ -153,21 +257,30 @@ class Ledger:
         self._server_remaining: int | None = None
         self._server_reset_at: float | None = None
         self.rate_limited = 0
-        self._consecutive_429 = 0
+        self._refused_at: float | None = None  # answer time of the last 429 of a run of them
         self.total_sent = 0
+        self._longest = 0.0  # the longest answer time seen: a bound on counting delays
+        self._slack = 0.0  # margin learned from the answers (rule 6)
+        self._foreign_at = -math.inf  # when an answer last showed another client's requests
+        # Whether the answer to a probe that reused a freed slot showed the server agreeing
+        # with rule 1 (and whether the probe out is that check).
+        self._checked = False
+        self._checking = False
+        self._rounding = _ResetRounding()
+        # The end of a window this client opened: (earliest, latest, usable until, answered).
+        self._anchor: tuple[float, float, float, float] | None = None
         self._listeners: tuple[weakref.ref[LoopScheduler], ...] = ()
         self.configure(rate_limit)
 
     # -- configuration ---------------------------------------------------------------------
 
     def configure(self, rate_limit: RateLimit) -> None:
-        """Adopt a (new) plan. Sends already stamped stay counted."""
+        """Adopt a (new) plan. Slots already held stay held."""
         with self._lock:
             self.rate_limit = rate_limit
             self.limit = rate_limit.requests
             self.period = rate_limit.period
-            self.margin = rate_limit.effective_margin
-            self.span = self.period + self.margin
+            self.margin = rate_limit.effective_margin + self._slack
             self._reserve_override = rate_limit.reserve
             self.reserve = rate_limit.effective_reserve
 
@@ -181,37 +294,70 @@ class Ledger:
         """The monotonic clock the ledger reads."""
         return self._clock
 
+    @property
+    def reset_rounding(self) -> str:
+        """What the answers showed of the server's whole-second Reset (rule 4)."""
+        return self._rounding.learned
+
     # -- internals (lock held) ---------------------------------------------------------------
 
+    def _reach(self) -> float:
+        """How far back before a send rule 6 looks for sends of ours freed too early."""
+        return self._longest + _SLACK_REACH * self.period
+
     def _purge(self, now: float) -> None:
-        horizon = now - self.span
-        stamps = self._stamps
-        expired = self._expired
-        if expired < len(stamps) and stamps[expired] <= horizon:
-            expired = bisect.bisect_right(stamps, horizon, expired)
-            if expired * 4 >= len(stamps):
-                del stamps[:expired]
-                expired = 0
-            self._expired = expired
-        margin = self.margin
-        for room in self._rooms:
-            if room.latest + margin <= now:
-                self._rooms = [r for r in self._rooms if r.latest + margin > now]
-                break
+        holds = self._holds
+        gone = self._gone
+        freed_by = now - self.margin
+        if gone < len(holds) and holds[gone] <= freed_by:
+            gone = bisect.bisect_right(holds, freed_by, gone)
+            if not self._checked and not self._needs_probe:
+                # The first slot to be used again (and the first after the margin grew):
+                # one request goes alone, so that a server that counts longer than rule 1
+                # assumes costs one 429, not a window's worth.
+                self._needs_probe = self._checking = True
+        # Slots freed before the oldest send still in flight (by more than rule 6's reach)
+        # can no longer matter to any answer, nor come back with a margin it learns.
+        in_flight = self._in_flight_sent
+        horizon = (min(now, in_flight[0]) if in_flight else now) - self._reach()
+        if gone and holds[0] <= horizon - self.margin:
+            cut = bisect.bisect_right(holds, horizon - self.margin, 0, gone)
+            if cut * 4 >= len(holds):
+                del holds[:cut]
+                gone -= cut
+        self._gone = gone
+        answered = self._answered
+        if answered and answered[0] <= horizon:
+            cut = bisect.bisect_right(answered, horizon)
+            if cut * 4 >= len(answered):
+                del answered[:cut]
+        if self._rooms:
+            margin = self.margin
+            kept = []
+            for room in self._rooms:
+                if room.expires <= now:
+                    continue
+                if not room.bumped and room.latest + margin <= now:
+                    # The reset has passed: at least the oldest request has left.
+                    room.bumped = True
+                    room.room += 1
+                kept.append(room)
+            self._rooms = kept
         if (
             not self._needs_probe
             and not self._in_flight_sent
             and not self._reserved
-            and now - self._last_seen > 2 * self.span
+            and now - self._last_seen > 2 * self.period
         ):
             # Idle for two windows: another process may have spent the budget meanwhile.
             self._needs_probe = True
 
-    def _sent_in_window(self) -> int:
-        return len(self._stamps) - self._expired
+    def _held(self) -> int:
+        """Sent requests holding a slot (rule 1): in flight, or answered less than W ago."""
+        return len(self._in_flight_sent) + len(self._holds) - self._gone
 
     def _free(self) -> int:
-        free = self.limit - self._sent_in_window() - self._reserved
+        free = self.limit - self._held() - self._reserved
         for room in self._rooms:
             if room.room < free:
                 free = room.room
@@ -236,6 +382,24 @@ class Ledger:
                 blocked = True
         return (not waiting) if blocked else None
 
+    def _hold(self, until: float) -> None:
+        """Hold a slot until ``until`` + the margin."""
+        holds = self._holds
+        if not holds or until >= holds[-1]:
+            holds.append(until)
+        else:
+            index = bisect.bisect_right(holds, until, self._gone)
+            holds.insert(index, until)
+            if index < self._gone:  # pragma: no cover - a hold always ends in the future
+                self._gone += 1
+
+    def _note_answered(self, at: float) -> None:
+        answered = self._answered
+        if not answered or at >= answered[-1]:
+            answered.append(at)
+        else:
+            bisect.insort(answered, at)
+
     # -- granting ----------------------------------------------------------------------------
 
     def try_grant(self, lane: Lane, now: float | None = None) -> Grant | None:
@@ -248,7 +412,7 @@ class Ledger:
             need = self._need(lane)
             probe = self._needs_probe
             if self._free() < need:
-                local_free = self.limit - self._sent_in_window() - self._reserved
+                local_free = self.limit - self._held() - self._reserved
                 if local_free < need or not self._doubt_blocks(need):
                     return None
                 probe = True  # its answer is the fresh count the doubtful room waits for
@@ -274,17 +438,20 @@ class Ledger:
                 return None
             need = self._need(lane)
             when = now
-            deficit = need - (self.limit - self._sent_in_window() - self._reserved)
+            deficit = need - (self.limit - self._held() - self._reserved)
             if deficit > 0:
-                if deficit > self._sent_in_window():
-                    return None
-                when = max(when, self._stamps[self._expired + deficit - 1] + self.span)
+                if deficit > len(self._holds) - self._gone:
+                    return None  # the rest are in flight: their answers will tell
+                when = max(when, self._holds[self._gone + deficit - 1] + self.margin)
             doubt = self._doubt_blocks(need) if deficit <= 0 else None
             if doubt is not None:
                 return when if doubt else None  # a probe now, or after the answers in flight
             for room in self._rooms:
                 if room.room < need:
-                    when = max(when, room.latest + self.margin)
+                    if not room.bumped and room.room + 1 >= need:
+                        when = max(when, room.latest + self.margin)
+                    else:
+                        when = max(when, room.expires)
             return when
 
     def release(self, grant: Grant) -> None:
@@ -301,7 +468,7 @@ class Ledger:
         self._notify()
 
     def mark_sent(self, grant: Grant, at: float | None = None) -> None:
-        """Stamp the moment the request headers went out: from now on the send is counted."""
+        """Stamp the moment the request went out (at or before its headers were written)."""
         with self._lock:
             if grant.state != "reserved":
                 return
@@ -310,12 +477,9 @@ class Ledger:
     def _record_send(self, grant: Grant, at: float) -> None:
         grant.state = "sent"
         grant.sent_at = at
+        grant.margin = self.margin
         self._reserved -= 1
         self.total_sent += 1
-        if not self._stamps or at >= self._stamps[-1]:
-            self._stamps.append(at)
-        else:
-            bisect.insort(self._stamps, at)
         bisect.insort(self._in_flight_sent, at)
 
     def _landed(self, grant: Grant) -> None:
@@ -324,27 +488,6 @@ class Ledger:
         if index < len(self._in_flight_sent):
             del self._in_flight_sent[index]
 
-    def _log_landed(
-        self, sent_at: float, remaining: int | None, earliest: float, latest: float
-    ) -> None:
-        log = self._landed_log
-        # Only answers to requests in flight now (or sent later) will look at the log, and
-        # only back to their own send less the reorder allowance: older entries can go.
-        oldest = self._in_flight_sent[0] if self._in_flight_sent else sent_at
-        horizon = min(oldest, sent_at) - _REORDER
-        times = self._landed_times
-        if times and times[0] < horizon:
-            cut = bisect.bisect_left(times, horizon)
-            del log[:cut], times[:cut]
-        entry = (sent_at, remaining, earliest, latest)
-        if not times or sent_at >= times[-1]:
-            log.append(entry)
-            times.append(sent_at)
-        else:
-            index = bisect.bisect_right(times, sent_at)
-            log.insert(index, entry)
-            times.insert(index, sent_at)
-
     def complete(
         self,
         grant: Grant,
@@ -352,7 +495,10 @@ class Ledger:
         headers: RateLimitHeaders | None,
         at: float | None = None,
     ) -> None:
-        """Account for a response: follow its rate-limit headers, and pause on a 429."""
+        """Account for a response that arrived ``at``: follow its rate-limit headers.
+
+        Its slot frees W after ``at`` (rule 1); a 429 pauses everyone (rule 5).
+        """
         with self._lock:
             if grant.state == "done":
                 return  # settled already (aiohttp re-sent it under a new grant)
@@ -360,27 +506,37 @@ class Ledger:
                 at = self._clock()
             observed = grant.state == "sent"
             if not observed:
-                # No trace hook saw the send (a user's own session): stamp it now, the latest
-                # it can have happened, which keeps the window accounting on the safe side.
+                # No hook saw the send (a user's own session): stamp it now; its answer, not
+                # its send, decides when its slot frees.
                 self._record_send(grant, at)
             self._landed(grant)
             grant.state = "done"
             self._last_seen = at
+            sent_at = grant.sent_at if grant.sent_at is not None else at
+            if observed and at - sent_at > self._longest:
+                self._longest = at - sent_at
             if headers is not None:
-                self._follow_headers(grant, headers, at, observed)
-            if grant.sent_at is not None and (headers is None or headers.remaining is None):
-                self._log_landed(grant.sent_at, None, -math.inf, math.inf)
+                self._follow_headers(grant, status, headers, at, observed)
+            self._hold(at + self.period)
+            self._note_answered(at)
             if status == 429:
-                self._pause(headers, at)
+                self._pause(sent_at, headers, at)
             else:
-                self._consecutive_429 = 0
+                if self._refused_at is not None and sent_at >= self._refused_at:
+                    self._refused_at = None  # a request sent after the refusals went through
                 if grant.probe:
                     self._needs_probe = False
                     self._probe_out = False
+                    if self._checking:
+                        self._checked, self._checking = True, False
         self._notify()
 
     def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
-        """Account for an attempt with no response; ``sent``: it may have gone out."""
+        """Account for an attempt with no response; ``sent``: it may have gone out.
+
+        One that may have gone out holds its slot until ``at`` + the longest answer time seen
+        + W: it may still be counted (rule 1).
+        """
         with self._lock:
             if grant.state == "done":
                 return  # settled already: do not touch another request's probe
@@ -394,44 +550,47 @@ class Ledger:
                         room.room += 1
             if grant.state == "sent":
                 self._landed(grant)
-                if grant.sent_at is not None:
-                    # It may have been counted: until shown otherwise, it takes a slot.
-                    self._log_landed(grant.sent_at, None, -math.inf, math.inf)
+                counted_by = at + self._longest
+                self._hold(counted_by + self.period)
+                self._note_answered(counted_by)
             grant.state = "done"
             if grant.probe:
                 self._probe_out = False  # the next queued request probes instead
         self._notify()
 
-    def _uncounted(self, sent_at: float, remaining: int, earliest: float, latest: float) -> int:
-        """Our sends that a Remaining computed for a request sent at ``sent_at`` may miss.
+    def _reset_offsets(self, headers: RateLimitHeaders) -> tuple[float, float]:
+        """(low, high): the reset is within [Reset + low, Reset + high] seconds (rule 4)."""
+        if headers.reset is None:
+            return 0.0, 0.0  # no Reset: W is assumed, which bounds any window
+        if headers.reset_floored:
+            return self._rounding.offsets()
+        unit = _last_digit(headers.reset)
+        return -unit, unit
 
-        Those still in flight (a server may count a request only once it is done), those
-        granted but not yet sent, and those that landed but were sent after it (or just before:
-        requests on separate connections can reach the server in either order), unless their
-        own answer, from the same window, showed more left: then the server counted them first.
-        """
-        log = self._landed_log
-        start = bisect.bisect_left(self._landed_times, sent_at - _REORDER)
-        base = len(self._in_flight_sent) + self._reserved
-        local_free = self.limit - self._sent_in_window() - self._reserved
-        candidates = len(log) - start
-        if remaining - base - candidates >= local_free or candidates > _SCAN_LIMIT:
-            # Even counting every one of them, the server leaves more room than our own count;
-            # or there are so many that a scan would cost more than the safe bound: count all.
-            return base + candidates
-        landed = 0
-        for _, other_remaining, other_earliest, other_latest in log[start:]:
-            counted_before = (
-                other_remaining is not None
-                and other_remaining > remaining
-                and other_earliest <= latest
-                and earliest <= other_latest
-            )
-            landed += not counted_before
-        return base + landed
+    def _learn_rounding(
+        self, sent_at: float, at: float, counted: int, reset: float, observed: bool
+    ) -> None:
+        period = self.period
+        if counted == 1 and math.floor(period) <= reset <= math.ceil(period):
+            # Alone in the server's window, with a whole window ahead: this request opened it
+            # (or is its oldest), so the window ends W after it was counted. Answers up to a
+            # second short of that (an aligned window may have begun up to a second earlier)
+            # are from the same window.
+            if observed:
+                self._anchor = (sent_at + period, at + period, sent_at + period - 1.0, at)
+            return
+        anchor = self._anchor
+        if anchor is None or counted < 2 or not observed:
+            return
+        end_low, end_high, usable_until, anchored_at = anchor
+        if sent_at < anchored_at or at >= usable_until:
+            return  # not counted after the anchor, or perhaps in a later window
+        # Counted within [sent_at, at]: the true seconds to the window's end were within
+        # [end_low - at, end_high - sent_at].
+        self._rounding.observe(end_low - at - reset, end_high - sent_at - reset)
 
     def _follow_headers(
-        self, grant: Grant, headers: RateLimitHeaders, at: float, observed: bool
+        self, grant: Grant, status: int, headers: RateLimitHeaders, at: float, observed: bool
     ) -> None:
         if headers.limit is not None and headers.limit < self.limit:
             # A plan change (or a stricter server): follow it down. A higher figure is not
@@ -448,83 +607,174 @@ class Ledger:
                 if self._reserve_override is not None
                 else min(max(1, self.limit // 10), self.limit - 1)
             )
-        if headers.remaining is None:
+        remaining = headers.remaining
+        if remaining is None:
             return
-        reset = headers.reset if headers.reset is not None else self.period
         sent_at = grant.sent_at if grant.sent_at is not None else at
-        earliest = sent_at + reset
-        # A floored Reset may be up to a second short.
-        latest = at + reset + (1.0 if headers.reset_floored else 0.0)
-        # Room = Remaining less our other requests still in flight (and granted, about to go);
-        # for a send the hooks saw, also less those sent after it that have landed since.
-        if observed:
-            uncounted = self._uncounted(sent_at, headers.remaining, earliest, latest)
-        else:
-            uncounted = len(self._in_flight_sent) + self._reserved
-        room = max(0, headers.remaining - uncounted)
-        doubt = headers.remaining - room
-        self._server_remaining = headers.remaining
+        reset = headers.reset if headers.reset is not None else self.period
+        self._server_remaining = remaining
         self._server_reset_at = at + reset
+        server_limit = headers.limit if headers.limit is not None else self.limit
+        counted = max(0, server_limit - remaining)
+        if headers.reset is not None and headers.reset_floored:
+            self._learn_rounding(sent_at, at, counted, headers.reset, observed)
+        # Besides this request, the server's window held ``others`` (a 429: at least L, its
+        # window was full without it). Ours among them, at most (rule 3): those in flight and
+        # those whose slot was still held when this request was sent (under the margin then).
+        others = counted if status == 429 else counted - 1
+        holds = self._holds
+        ours = (
+            len(self._in_flight_sent)
+            + len(holds)
+            - bisect.bisect_right(holds, sent_at - grant.margin)
+        )
+        surplus = others - ours
+        low, high = self._reset_offsets(headers)
+        # When the server's window ends (rolling: its oldest leaves), at the latest: Reset's
+        # rounding may add a second, but the window that counted this request ends within W
+        # of it; a Reset longer than W is taken as said.
+        latest = at + max(reset, min(reset + high, self.period))
+        if surplus <= 0:
+            if not self._rooms:
+                return  # our own sends may explain the count: rule 1 covers them
+            # Ours certainly counted before it and still counted: answered before it was
+            # sent, and still held now (those in flight may not have been counted yet).
+            certain = bisect.bisect_right(holds, sent_at + self.period) - bisect.bisect_right(
+                holds, at - self.margin
+            )
+            if others <= certain:
+                # Our own sends explain a count that came after these rooms' counts.
+                self._rooms = [room for room in self._rooms if room.answered > sent_at]
+                return
+            # Other clients' requests may still be in it: this fresher count replaces the
+            # rooms it supersedes, below.
+        elif observed:
+            self._learn_slack(grant, at, surplus, latest)
+        if status == 429:
+            return  # the pause and its probe (rule 5) take over
+        earliest = sent_at + reset + low
+        answered = self._answered
+        uncounted = (
+            len(self._in_flight_sent)
+            + self._reserved
+            + len(answered)
+            - bisect.bisect_right(answered, sent_at)
+        )
+        room = max(0, remaining - uncounted)
+        new = _Room(
+            room=room,
+            earliest=earliest,
+            latest=latest,
+            expires=at + self.period + self.margin,
+            basis=sent_at,
+            answered=at,
+            doubt=remaining - room,
+        )
+        rooms: list[_Room] = []
+        merged = False
         for existing in self._rooms:
-            if existing.basis == math.inf:
-                continue  # several windows folded into one: it only waits to expire
-            if existing.earliest <= latest and earliest <= existing.latest:
-                # The same server window: narrow its reset instant.
+            if existing.answered <= sent_at:
+                continue  # sent after that answer, so counted later: this count replaces it
+            if (
+                not merged
+                and existing.basis != math.inf
+                and existing.earliest <= latest
+                and earliest <= existing.latest
+            ):
+                # The same server window, counted in an order we cannot tell: narrow its
+                # reset instant, and the lower room holds.
                 existing.earliest = max(existing.earliest, earliest)
                 existing.latest = min(existing.latest, latest)
-                if observed and sent_at > existing.basis:
-                    # A later request's answer is the fresher count. Answers overtake each
-                    # other on separate connections, and one counted in an earlier Remaining
-                    # but still in flight then was subtracted twice: room recovers here
-                    # instead of staying low for the rest of the window.
-                    existing.room = room
-                    existing.basis = sent_at
-                    existing.doubt = doubt
-                else:
-                    # A stale header (an older request's answer) can only lower room, and
-                    # what room could be once the doubt is cleared.
-                    bound = min(existing.room + existing.doubt, room + doubt)
-                    existing.room = min(existing.room, room)
-                    existing.doubt = bound - existing.room
-                self._log_landed(sent_at, headers.remaining, earliest, latest)
-                return
-        basis = sent_at if observed else -math.inf
-        self._rooms.append(
-            _Room(room=room, earliest=earliest, latest=latest, basis=basis, doubt=doubt)
-        )
-        if len(self._rooms) > _MAX_ROOMS:
+                bound = min(existing.room + existing.doubt, room + new.doubt)
+                existing.room = min(existing.room, room)
+                existing.doubt = bound - existing.room
+                existing.expires = max(existing.expires, new.expires)
+                existing.basis = max(existing.basis, sent_at)
+                existing.answered = max(existing.answered, at)
+                merged = True
+            rooms.append(existing)
+        if not merged:
+            rooms.append(new)
+        if len(rooms) > _MAX_ROOMS:
             # A server whose Reset does not count down would add a room per answer: fold the
-            # two oldest into one that is never less strict (the lower room, the wider span).
-            first, second = self._rooms[0], self._rooms[1]
-            self._rooms[:2] = [
+            # two oldest into one that is never less strict (the lower room, the wider span,
+            # no slot freed before the later of them expires).
+            first, second = rooms[0], rooms[1]
+            rooms[:2] = [
                 _Room(
                     room=min(first.room, second.room),
                     earliest=min(first.earliest, second.earliest),
                     latest=max(first.latest, second.latest),
-                    basis=math.inf,  # folded: no answer narrows, raises or matches it again
+                    expires=max(first.expires, second.expires),
+                    basis=math.inf,  # folded: no answer narrows or matches it again
+                    answered=max(first.answered, second.answered),
+                    bumped=True,
                 )
             ]
-        self._log_landed(sent_at, headers.remaining, earliest, latest)
+        self._rooms = rooms
 
-    def _pause(self, headers: RateLimitHeaders | None, at: float) -> None:
+    def _learn_slack(self, grant: Grant, at: float, surplus: int, leaves_by: float) -> None:
+        """Rule 6: the server counted ``surplus`` more than ours that could be in its window.
+
+        When that many of our sends had freed their slots shortly before this request was sent,
+        and no other client was seen lately, the server still counted them: it counts longer
+        than answer + W. The oldest of them leaves its window by ``leaves_by`` (its Reset):
+        hold every slot that much longer (by at most the reach per answer, so that a surplus
+        mistaken for ours cannot stall the budget). Otherwise another client spends the key.
+        """
+        holds = self._holds
+        sent_at = grant.sent_at if grant.sent_at is not None else at
+        end = bisect.bisect_right(holds, sent_at - grant.margin)
+        start = bisect.bisect_right(holds, sent_at - grant.margin - self._reach())
+        if end - start < surplus:
+            self._foreign_at = at  # more than ours could explain: another client
+            return
+        if at - self._foreign_at < 2 * self.period:
+            return  # another client was seen lately: the surplus may be its doing
+        # The surplus-th most recently freed before the send was still counted: its hold
+        # needed to last until it left.
+        freed = holds[end - surplus]
+        margin = self.margin
+        needed = min(max(at, leaves_by) - freed, grant.margin + self._reach()) + _TOLERANCE
+        if needed <= margin:
+            return  # an earlier answer already taught as much
+        self._slack = needed - self.rate_limit.effective_margin
+        self.margin = needed
+        self._checked = False  # check the new margin when a slot is next used again
+        # Slots freed under the old margin may be held again.
+        self._gone = min(self._gone, bisect.bisect_right(holds, at - needed))
+        _log.warning(
+            "budget %s: the server still counted requests after their slots were freed; "
+            "holding each slot %.3f s beyond W from now on",
+            self.name,
+            needed,
+        )
+
+    def _pause(self, sent_at: float, headers: RateLimitHeaders | None, at: float) -> None:
         self.rate_limited += 1
-        self._consecutive_429 += 1
         if headers is not None and headers.retry_after is not None:
-            delay = headers.retry_after
+            until = at + headers.retry_after
         elif headers is not None and headers.reset is not None:
-            delay = headers.reset + (1.0 if headers.reset_floored else 0.0)
+            _, high = self._reset_offsets(headers)
+            # Rounding adds at most up to W (see _follow_headers); Reset itself is obeyed.
+            until = at + max(headers.reset, min(headers.reset + high, self.period))
         else:
-            delay = self.period
-        if self._consecutive_429 > 1:
-            # Still full after the reset it announced (a sliding window frees one slot at a
-            # time, and may count our rejected probes): back off, up to a whole period.
-            backoff = self.period / self.limit * 2 ** (self._consecutive_429 - 1)
-            delay = max(delay, min(self.period, backoff))
-        until = at + delay + self.margin
+            until = at + self.period
+        refused = self._refused_at
+        if refused is None or sent_at >= refused:
+            if refused is not None:
+                # A probe sent after the last refusal was refused too: the window is still
+                # full past the reset it announced (a sliding window that counted our refused
+                # request, or another client). All the server had counted at that refusal
+                # has left W after it: probe then, not at every slot it frees.
+                until = max(until, refused + self.period)
+            self._refused_at = at
+        until += self.margin
         if until > self._paused_until:
             self._paused_until = until
         self._needs_probe = True
         self._probe_out = False
+        self._checking = False  # a probe after the pause proves nothing of rule 1: check again
         self._epoch += 1
         _log.warning(
             "budget %s: 429 Too Many Requests; holding every request for %.2f s, then one probe",
@@ -560,8 +810,8 @@ class Ledger:
             free = max(0, self._free())
             if now < self._paused_until or (self._needs_probe and self._probe_out):
                 free = 0
-            # Read together under the lock: another thread may be dropping old stamps.
-            sent_in_window = self._sent_in_window()
+            # Read together under the lock: another thread may be dropping old holds.
+            sent_in_window = self._held()
             in_flight = len(self._in_flight_sent)
             reserved = self._reserved
         next_at = None if free else self.next_opportunity("interactive", now)
@@ -584,6 +834,7 @@ class Ledger:
             server_reset_in=(
                 None if self._server_reset_at is None else max(0.0, self._server_reset_at - now)
             ),
+            reset_rounding=self._rounding.learned,
         )
 
 

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shipstation_async.errors import ConfigurationError
 from shipstation_async.limits import RateLimit
+from shipstation_async.sandbox import Sandbox
 from shipstation_async.sandbox.ratewindow import (
     Decision,
     RateWindow,
     WindowMeter,
     format_reset,
+    reset_rounding,
 )
+
+from .helpers import auth_headers
 
 L3_W10 = RateLimit(3, 10.0)
 
@@ -132,6 +140,89 @@ def test_headers_floor_reset_or_give_three_decimals() -> None:
     assert format_reset(0.999, "int") == "0"
     assert format_reset(59.9999, "int") == "59"
     assert format_reset(-0.001, "float") == "0.000"
+
+
+def test_reset_rounds_down_or_up_and_int_is_floor() -> None:
+    d = Decision(admitted=True, limit=40, remaining=7, reset=12.3456)
+    assert d.headers("floor")["X-Rate-Limit-Reset"] == "12"
+    assert d.headers("ceil")["X-Rate-Limit-Reset"] == "13"
+    assert format_reset(60.0, "ceil") == "60"  # a whole window: no rounding either way
+    assert format_reset(0.0001, "ceil") == "1"
+    assert reset_rounding("int") == "floor"
+    assert reset_rounding("ceil") == "ceil"
+    with pytest.raises(ConfigurationError):
+        reset_rounding("round")  # type: ignore[arg-type]
+    assert Sandbox(orders=1, reset_format="int").reset_format == "floor"
+
+
+@pytest.mark.parametrize("delay", [-0.1, float("nan"), float("inf")])
+def test_a_bad_counting_delay_is_refused(delay: float) -> None:
+    with pytest.raises(ConfigurationError):
+        Sandbox(orders=1, counting_delay=delay)
+
+
+class _Queue:
+    """Stands in for the sandbox's random counting delays: these, in turn."""
+
+    def __init__(self, *delays: float) -> None:
+        self.delays = list(delays)
+
+    def uniform(self, low: float, high: float) -> float:
+        delay = self.delays.pop(0)
+        assert low <= delay <= high
+        return delay
+
+
+async def test_a_request_is_counted_after_its_queue_wait_on_the_clock_then() -> None:
+    """Arrivals at 0, 5 and 9.5 (inside one W of 10), counted at 0, 5 and 10: rolling L = 2
+    admits all three, and the most counted in any W is 2, as the window saw it."""
+    clock = [0.0]
+    async with (
+        Sandbox(
+            orders=1,
+            rate_limit=RateLimit(2, 10.0),
+            window="rolling",
+            reset_format="float",
+            counting_delay=5.0,
+            clock=lambda: clock[0],
+        ) as sb,
+        aiohttp.ClientSession(sb.url, headers=auth_headers(sb)) as s,
+    ):
+        sb._queue_rng = _Queue(0.0, 0.0, 1.0)  # type: ignore[assignment]
+        async with s.get("/orders") as r:
+            assert r.status == 200
+        clock[0] = 5.0
+        async with s.get("/orders") as r:
+            assert r.status == 200
+        clock[0] = 9.5
+        late = asyncio.ensure_future(s.get("/orders"))
+        for _ in range(1000):  # until it has arrived (it then waits in the queue for 1 s)
+            if len(sb.arrivals()) == 3:
+                break
+            await asyncio.sleep(0.001)
+        clock[0] = 10.0  # counted now, when the arrival at 0 has left the window
+        async with await late as r:
+            assert r.status == 200
+            assert r.headers["X-Rate-Limit-Remaining"] == "0"
+            assert r.headers["X-Rate-Limit-Reset"] == "5.000"  # the one at 5 leaves next
+        assert [a[0] for a in sb.arrivals()] == [0.0, 5.0, 9.5]
+        stats = sb.stats()
+        assert (stats.accepted, stats.rate_limited, stats.max_in_window) == (3, 0, 2)
+
+
+async def test_requests_wait_up_to_the_counting_delay() -> None:
+    async with (
+        Sandbox(orders=1, counting_delay=0.2, seed=3) as sb,
+        aiohttp.ClientSession(sb.url, headers=auth_headers(sb)) as s,
+    ):
+        loop = asyncio.get_running_loop()
+        waits = []
+        for _ in range(6):
+            started = loop.time()
+            async with s.get("/orders") as r:
+                assert r.status == 200
+            waits.append(loop.time() - started)
+    assert max(waits) > 0.02  # some waited in the queue (not all six under 20 ms)
 
 
 # -- max in window ------------------------------------------------------------------------------

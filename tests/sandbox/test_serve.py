@@ -63,6 +63,17 @@ def test_parser_defaults_and_options() -> None:
             build_parser().parse_args(bad)
 
 
+def test_parser_takes_reset_rounding_and_counting_delay() -> None:
+    args = build_parser().parse_args([])
+    assert (args.reset_format, args.counting_delay) == ("floor", 0.0)
+    args = build_parser().parse_args(["--reset-format", "ceil", "--counting-delay", "2.5"])
+    assert (args.reset_format, args.counting_delay) == ("ceil", 2.5)
+    assert build_parser().parse_args(["--reset-format", "int"]).reset_format == "int"
+    for bad in (["--reset-format", "round"], ["--counting-delay", "-1"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(bad)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_python_dash_m_serves_and_stops_on_ctrl_c() -> None:
     proc = subprocess.Popen(

@@ -16,9 +16,23 @@ from ..errors import ConfigurationError
 from ..limits import RateLimit
 
 WindowMode = Literal["fixed", "aligned", "rolling"]
-ResetFormat = Literal["int", "float"]
+ResetFormat = Literal["floor", "ceil", "float", "int"]
 WINDOW_MODES: tuple[WindowMode, ...] = ("fixed", "aligned", "rolling")
-RESET_FORMATS: tuple[ResetFormat, ...] = ("int", "float")
+RESET_FORMATS: tuple[ResetFormat, ...] = ("floor", "ceil", "float", "int")
+"""How X-Rate-Limit-Reset is written: whole seconds rounded down (``"floor"``, also ``"int"``)
+or up (``"ceil"``), or with three decimals (``"float"``). ShipStation's rounding of its whole
+seconds is not documented, so the client must cope with either."""
+
+
+def reset_rounding(reset_format: ResetFormat) -> Literal["floor", "ceil", "float"]:
+    """The rounding a Reset format names (``"int"`` is the older name of ``"floor"``)."""
+    if reset_format == "int":
+        return "floor"
+    if reset_format not in RESET_FORMATS:
+        raise ConfigurationError(
+            f"reset_format must be one of {RESET_FORMATS}, got {reset_format!r}"
+        )
+    return reset_format
 
 
 @attrs.frozen
@@ -36,11 +50,11 @@ class Decision:
     remaining: int
     reset: float
 
-    def headers(self, reset_format: ResetFormat = "int") -> dict[str, str]:
+    def headers(self, reset_format: ResetFormat = "floor") -> dict[str, str]:
         """The ``X-Rate-Limit-*`` headers for this decision.
 
-        ``"int"`` floors Reset to whole seconds (as ShipStation appears to), ``"float"`` gives
-        three decimals.
+        ``"floor"`` (or ``"int"``) rounds Reset down to whole seconds, ``"ceil"`` up, and
+        ``"float"`` gives three decimals.
         """
         return {
             "X-Rate-Limit-Limit": str(self.limit),
@@ -50,10 +64,13 @@ class Decision:
 
 
 def format_reset(reset: float, reset_format: ResetFormat) -> str:
-    """Format a Reset value in seconds: floored to an integer, or with three decimals."""
+    """Format a Reset value in seconds: rounded down or up to whole seconds, or 3 decimals."""
     reset = max(0.0, reset)
-    if reset_format == "int":
+    rounding = reset_rounding(reset_format)
+    if rounding == "floor":
         return str(math.floor(reset))
+    if rounding == "ceil":
+        return str(math.ceil(reset))
     return f"{reset:.3f}"
 
 

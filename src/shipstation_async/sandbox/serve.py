@@ -33,8 +33,9 @@ async def serve(
     seed: int = 0,
     rate_limit: RateLimit = DEFAULT_RATE_LIMIT,
     window: WindowMode = "fixed",
-    reset_format: ResetFormat = "int",
+    reset_format: ResetFormat = "floor",
     count_rejected: bool = True,
+    counting_delay: float = 0.0,
     latency: float = 0.0,
     faults: Faults | None = None,
     api_key: str = "sandbox-key",
@@ -59,6 +60,7 @@ async def serve(
         window=window,
         reset_format=reset_format,
         count_rejected=count_rejected,
+        counting_delay=counting_delay,
         latency=latency,
         faults=faults,
         api_key=api_key,
@@ -69,7 +71,8 @@ async def serve(
     ) as sandbox:
         log.info(
             "ShipStation sandbox at %s  API key: %s  API secret: %s  (%d orders, seed %d, "
-            "%d requests per %g s, %s window, world end %s)",
+            "%d requests per %g s, %s window, Reset %s, counting delay up to %g s, "
+            "world end %s)",
             sandbox.url,
             sandbox.api_key,
             sandbox.api_secret,
@@ -78,6 +81,8 @@ async def serve(
             rate_limit.requests,
             rate_limit.period,
             window,
+            sandbox.reset_format,
+            counting_delay,
             sandbox.world.orders.end_iso,
         )
         if ready is not None:
@@ -121,13 +126,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reset-format",
         choices=RESET_FORMATS,
-        default="int",
-        help="X-Rate-Limit-Reset in whole seconds (as the API sends it) or fractional",
+        default="floor",
+        help="X-Rate-Limit-Reset in whole seconds rounded down (floor; int is the same) or up "
+        "(ceil), as the API sends whole seconds, or fractional (float)",
     )
     parser.add_argument(
         "--no-count-rejected",
         action="store_true",
         help="refused (429) requests do not count against the window",
+    )
+    parser.add_argument(
+        "--counting-delay",
+        type=types.seconds,
+        default=0.0,
+        help="each request waits a random 0 to this many seconds before the limit counts it "
+        "(a loaded server)",
     )
     parser.add_argument(
         "--latency", type=types.seconds, default=0.0, help="seconds added to each request"
@@ -164,6 +177,7 @@ async def serve_arguments(
         window=args.window,
         reset_format=args.reset_format,
         count_rejected=not args.no_count_rejected,
+        counting_delay=args.counting_delay,
         latency=args.latency,
         faults=Faults(
             error_rate=args.error_rate, late_rate=args.late_rate, late_delay=args.late_delay

@@ -5,8 +5,10 @@ Each request passes an aiohttp middleware chain in this order:
 1. arrival: record the arrival time, method, path and counts;
 2. Basic auth: missing or wrong credentials get 401 ``401 Unauthorized`` (text/plain, no
    rate-limit headers, the window untouched);
-3. the API key's rate window: a refusal gets 429 ``{"message": "Too Many Requests"}``;
-   everything from here on carries ``X-Rate-Limit-Limit/Remaining/Reset``;
+3. the API key's rate window: with a ``counting_delay`` the request first waits a random 0 to
+   D seconds in a queue (a loaded server counts it late), then it is counted at that moment on
+   the window's clock; a refusal gets 429 ``{"message": "Too Many Requests"}``; everything
+   from here on carries ``X-Rate-Limit-Limit/Remaining/Reset``;
 4. faults: scripted or random errors, drops, 429s and late processing (:class:`Faults`);
 5. latency: the request body is read, the handler processes it, and only then the answer
    waits ``latency`` plus ``Faults.latency`` seconds, as on a real server: a request whose
@@ -35,6 +37,7 @@ import asyncio
 import base64
 import binascii
 import logging
+import random
 import threading
 import time
 from collections import Counter, deque
@@ -63,6 +66,7 @@ from .ratewindow import (
     ResetFormat,
     WindowMeter,
     WindowMode,
+    reset_rounding,
 )
 from .responses import (
     method_not_allowed,
@@ -92,6 +96,7 @@ class SandboxOptions(TypedDict, total=False):
     window: WindowMode
     reset_format: ResetFormat
     count_rejected: bool
+    counting_delay: float
     latency: float
     faults: Faults | None
     host: str
@@ -112,9 +117,11 @@ class SandboxStats:
 
     ``requests``: every request that arrived, whatever its status. ``accepted``: admitted by
     the rate window. ``rate_limited``: 429s sent (window refusals and scripted ones).
-    ``max_in_window``: the most admitted requests whose arrival times fell inside any
-    half-open interval ``[t, t + period)``, per API key, the maximum over keys; a client that
-    respects the limit keeps it at or under ``rate_limit.requests`` in every window mode.
+    ``max_in_window``: the most admitted requests counted inside any half-open interval
+    ``[t, t + period)``, per API key, the maximum over keys, taken at the moments the window
+    counted them (on its own clock, so a server thread starved of CPU still measures exactly
+    what it admitted); a client that respects the limit keeps it at or under
+    ``rate_limit.requests`` in every window mode.
     ``by_path``: requests per path (no query string). ``by_status``: responses per status.
     ``dropped``: connections closed by faults. ``handled``: requests a route handler ran for
     (a ``drop_after`` counts, a ``drop_before`` does not).
@@ -170,9 +177,11 @@ class Sandbox:
     through ``sb.mutations``; None: none).
     ``rate_limit``: L requests per W seconds per API key. ``window``: ``"fixed"`` (opens at
     the first request after the previous window closed), ``"aligned"`` (``[k*W, (k+1)*W)`` on
-    the wall clock, ``time.time()``) or ``"rolling"`` (sliding). ``reset_format``: ``"int"``
-    floors X-Rate-Limit-Reset to whole seconds, ``"float"`` gives 3 decimals.
-    ``count_rejected``: whether refused requests count against the window. ``latency``:
+    the wall clock, ``time.time()``) or ``"rolling"`` (sliding). ``reset_format``: ``"floor"``
+    (or ``"int"``) rounds X-Rate-Limit-Reset down to whole seconds, ``"ceil"`` up, ``"float"``
+    gives 3 decimals. ``count_rejected``: whether refused requests count against the window.
+    ``counting_delay``: each request waits a random 0 to ``counting_delay`` seconds in a queue
+    before the window counts it (a loaded server; its Reset is computed then). ``latency``:
     seconds added to every admitted request. ``faults``: injected faults (mutable at
     runtime through ``sb.faults``). ``port`` 0 picks a free port. ``clock``: a monotonic
     clock in seconds replacing ``time.monotonic`` (and ``time.time`` for aligned windows).
@@ -186,8 +195,9 @@ class Sandbox:
         seed: int = 0,
         rate_limit: RateLimit = DEFAULT_RATE_LIMIT,
         window: WindowMode = "fixed",
-        reset_format: ResetFormat = "int",
+        reset_format: ResetFormat = "floor",
         count_rejected: bool = True,
+        counting_delay: float = 0.0,
         latency: float = 0.0,
         faults: Faults | None = None,
         host: str = "127.0.0.1",
@@ -207,6 +217,8 @@ class Sandbox:
             raise ConfigurationError(
                 f"reset_format must be one of {RESET_FORMATS}, got {reset_format!r}"
             )
+        if not is_seconds(counting_delay) or counting_delay < 0:
+            raise ConfigurationError(f"counting_delay must be >= 0 seconds, got {counting_delay!r}")
         if not is_seconds(latency) or latency < 0:
             raise ConfigurationError(f"latency must be >= 0 seconds, got {latency!r}")
         if orders < 0:
@@ -220,8 +232,10 @@ class Sandbox:
             )
         self.rate_limit = rate_limit
         self.window: WindowMode = window
-        self.reset_format: ResetFormat = reset_format
+        self.reset_format: ResetFormat = reset_rounding(reset_format)
         self.count_rejected = count_rejected
+        self.counting_delay = counting_delay
+        self._queue_rng = random.Random(seed)  # the counting delays, reproducible per seed
         self.latency = latency
         self.faults = faults if faults is not None else Faults()
         self.host = host
@@ -466,12 +480,17 @@ class Sandbox:
         key = request.get(_API_KEY)
         if key is None:  # an open path without credentials: no key, so no window
             return await handler(request)
-        arrival = request[_ARRIVAL].time
+        if self.counting_delay > 0:
+            # Queued before the limit counts it, as at a loaded server's front door.
+            await asyncio.sleep(self._queue_rng.uniform(0.0, self.counting_delay))
         with self._lock:
-            decision = self._window(key).decide(self._window_clock())
+            # Counted now, on the window's own clock read under the lock: the meter sees the
+            # very moments the window decided on, however late this thread got the CPU.
+            now = self._window_clock()
+            decision = self._window(key).decide(now)
             if decision.admitted:
                 self._counters.accepted += 1
-                self._meters[key].observe(arrival)
+                self._meters[key].observe(now)
         headers = decision.headers(self.reset_format)
         if decision.admitted:
             request[_DECISION] = decision
