@@ -470,7 +470,8 @@ class ShipStation:
         :class:`AmbiguousRequestError`. A 429 holds every request on the key until the window
         resets, then this one goes first. Raises the typed :class:`APIError` for error answers.
         """
-        lane = lane or operation.lane or "interactive"
+        if lane is None:  # only None means the default: a falsy lane is a mistake, refused below
+            lane = operation.lane if operation.lane is not None else "interactive"
         if lane not in LANES:
             raise InvalidRequestError(
                 f"lane must be 'interactive' or 'bulk', got {lane!r}", field="lane"

@@ -589,7 +589,7 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
     ),
     "label weight in kilograms": (
         lambda ss: _order_label(ss, weight=Weight(value=Decimal(2), units="kilograms")),  # type: ignore[arg-type]
-        "label.weight.units",
+        "Weight.units",  # refused when the model is built
     ),
     "rate dimensions in feet": (
         lambda ss: _fedex_rates(
@@ -601,7 +601,7 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
                 units="feet",  # type: ignore[arg-type]
             ),
         ),
-        "rates.dimensions.units",
+        "Dimensions.units",
     ),
     "label without a ship date": (
         lambda ss: ss.orders.create_label(1, "ups", "ups_ground", "package", None),  # type: ignore[arg-type]

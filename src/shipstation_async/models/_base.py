@@ -23,6 +23,13 @@ import attrs
 
 T = TypeVar("T")
 
+
+def _check_model(self: Any) -> None:
+    from .._arguments import check_model  # imported late: it reads the models' annotations
+
+    check_model(self)
+
+
 _CAMEL_BOUNDARY = re.compile(r"_([a-z0-9])")
 
 
@@ -41,8 +48,11 @@ def model(cls: type[T]) -> type[T]:
     """Decorator for models: frozen, slotted, keyword-only attrs classes.
 
     Type checkers see the generated ``__init__`` (keyword arguments) through
-    :func:`typing.dataclass_transform`.
+    :func:`typing.dataclass_transform`. A model built in code is checked against its
+    annotations (wrong types, NaN, text that is not valid Unicode raise InvalidRequestError);
+    one read from the server, which carries ``raw``, is taken as the server sent it.
     """
+    cls.__attrs_post_init__ = _check_model  # type: ignore[attr-defined]
     return attrs.frozen(kw_only=True)(cls)
 
 

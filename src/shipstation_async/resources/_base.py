@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import attrs
 
+from .._arguments import checked, keyword_checks
 from .._intents import INTENTS
 from .._sansio import Lane, Operation, Safety
 from .._settle import label_key
@@ -47,6 +49,9 @@ class CallOptions(TypedDict, total=False):
     lane: Lane
 
 
+_NOT_FILTERS = frozenset({"page", "page_size", "sort_by", "sort_dir"})
+"""list() arguments that iter() does not take: paging and order belong to the stream."""
+
 CONFIRMATIONS = frozenset(Confirmation.__args__)  # type: ignore[attr-defined]
 """The delivery confirmation options a label or rate request may ask for."""
 
@@ -55,7 +60,21 @@ MAX_RANGE_DAYS = 90
 
 
 class Resource:
-    """Base of the resource objects hung on the client (``ss.orders``...)."""
+    """Base of the resource objects hung on the client (``ss.orders``...).
+
+    Every public method of a resource has its arguments checked against its annotations
+    before it runs (:mod:`.._arguments`); ``iter()``'s filters against ``list()``'s.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if name.startswith("_") or not inspect.isfunction(value):
+                continue
+            extra = None
+            if name == "iter":
+                extra = functools.partial(keyword_checks, vars(cls)["list"], _NOT_FILTERS)
+            setattr(cls, name, checked(value, extra_keywords=extra))
 
     max_range_days: int | None = None
     """The longest date range a ``list()`` filter may span (None: the API sets no limit)."""
