@@ -1,7 +1,9 @@
-"""The benchmarks: budget utilization, a naive client, lane latency, overhead, decoding.
+"""The benchmarks: budget use, a naive client, lane latency, overhead, decoding.
 
 Each coroutine runs once and returns its figures; ``__main__`` repeats and summarises them.
-Timing is measured from the first send to the last response, with hooks on the client.
+Timing comes from hooks on the client. Budget use is ideal / achieved from the first send to
+the first send of the last window (so the server's answer time is not counted): the ideal is
+(windows - 1) x W.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -34,7 +37,7 @@ from shipstation_async.models import Order, converter
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
-L, W, MARGIN = 40, 4.0, 0.05
+L, W = 40, 4.0
 Figures = dict[str, float]
 
 
@@ -46,6 +49,7 @@ class Timeline:
         self.sends: list[float] = []
         self.last_response = 0.0
         self.latencies: list[float] = []
+        self.admitted: list[float] = []  # send times of the attempts the server admitted
         self.rejected = 0
         self.retries = 0
 
@@ -59,6 +63,8 @@ class Timeline:
             self.last_response = now
             self.latencies.append(event.elapsed)
             self.rejected += event.status == 429
+            if event.status != 429:
+                self.admitted.append(now - event.elapsed)  # when it was sent
         elif isinstance(event, RetryScheduled):
             self.retries += 1
 
@@ -67,10 +73,20 @@ class Timeline:
         assert self.first_send is not None
         return self.last_response - self.first_send
 
+    def budget_use(self, period: float) -> float:
+        """Ideal / achieved from the first send to the first send of the last window."""
+        sends = sorted(self.admitted)
+        windows = math.ceil(len(sends) / L)
+        return (windows - 1) * period / (sends[(windows - 1) * L] - sends[0])
+
 
 def ideal_time(requests: int, latency: float, window: float = W) -> float:
     """The least time any client needs: whole windows of L, then one answer's latency."""
     return (math.ceil(requests / L) - 1) * window + latency
+
+
+def _auth(api_key: str, api_secret: str) -> str:
+    return Credentials(api_key, api_secret).authorization.reveal()
 
 
 def sandbox(window: str, reset_format: str) -> ThreadedSandbox:
@@ -84,11 +100,12 @@ def sandbox(window: str, reset_format: str) -> ThreadedSandbox:
 
 
 def client(sb: ThreadedSandbox, **kwargs: Any) -> ShipStation:
+    """The SDK with its default settings (no margin given) on L per W."""
     return ShipStation(
         sb.api_key,
         sb.api_secret,
         base_url=sb.url,
-        rate_limit=RateLimit(L, W, margin=MARGIN),
+        rate_limit=RateLimit(L, W),
         max_wait=None,
         **kwargs,
     )
@@ -105,18 +122,18 @@ async def _utilization(window: str, reset_format: str, quick: bool) -> Figures:
     ideal = ideal_time(n, latency)
     return {
         "requests": n,
+        "budget_use": timeline.budget_use(W),
         "utilization": ideal / timeline.elapsed,
         "achieved_s": timeline.elapsed,
         "ideal_s": ideal,
         "429s": stats.rate_limited,
         "max_in_window": stats.max_in_window,
-        "margin_s": MARGIN,
     }
 
 
 async def utilization_fixed_int(quick: bool) -> Figures:
     """SDK through the scheduler, fixed server windows, Reset floored to whole seconds."""
-    return await _utilization("fixed", "int", quick)
+    return await _utilization("fixed", "floor", quick)
 
 
 async def utilization_rolling_float(quick: bool) -> Figures:
@@ -126,15 +143,15 @@ async def utilization_rolling_float(quick: bool) -> Figures:
 
 async def utilization_aligned_int(quick: bool) -> Figures:
     """SDK through the scheduler, windows aligned to the server clock, floored Reset."""
-    return await _utilization("aligned", "int", quick)
+    return await _utilization("aligned", "floor", quick)
 
 
 async def naive_limiter(quick: bool) -> Figures:
     """What people write: aiohttp + AsyncLimiter(L, W), sleeping Reset seconds on a 429."""
     n = 3 * L if quick else 10 * L
-    with sandbox("fixed", "int") as sb:
+    with sandbox("fixed", "floor") as sb:
         limiter = AsyncLimiter(L, W)
-        auth = Credentials(sb.api_key, sb.api_secret).authorization
+        auth = _auth(sb.api_key, sb.api_secret)
         latencies: list[float] = []
         rejected = 0
         first: list[float] = []
@@ -174,7 +191,7 @@ async def naive_limiter(quick: bool) -> Figures:
 
 async def _interactive_latency(lanes: bool, quick: bool) -> Figures:
     bulk_n = 3 * L if quick else 6 * L
-    with sandbox("fixed", "int") as sb:
+    with sandbox("fixed", "floor") as sb:
         async with client(sb) as ss:
             waits: list[float] = []
 
@@ -275,7 +292,7 @@ async def overhead(quick: bool) -> Figures:
 
 async def _overhead_at(port: int, n: int, workers: int) -> Figures:
     url = f"http://127.0.0.1:{port}"
-    auth = Credentials("bench", "secret").authorization
+    auth = _auth("bench", "secret")
     async with (
         aiohttp.ClientSession(headers={"Authorization": auth}) as session,
         ShipStation(
@@ -424,7 +441,7 @@ async def _budget_use(quick: bool, *, backfill: bool, window: float) -> Figures:
             "bench",
             "s",
             base_url=f"http://127.0.0.1:{port}",
-            rate_limit=RateLimit(L, window, margin=MARGIN, reserve=0),  # a bulk-only process
+            rate_limit=RateLimit(L, window, reserve=0),  # a bulk-only process
             hooks=[timeline],
         ) as ss:
             if backfill:
@@ -545,7 +562,7 @@ async def backfill_memory(quick: bool) -> Figures:
 
 async def _naive_listing(sb: ThreadedSandbox, gather: bool) -> tuple[list[int], float, int]:
     """Offset pages by hand: a sequential loop, or a gather behind AsyncLimiter(L, W)."""
-    auth = Credentials(sb.api_key, sb.api_secret).authorization
+    auth = _auth(sb.api_key, sb.api_secret)
     limiter = AsyncLimiter(L, W)
     rejected = 0
     async with aiohttp.ClientSession(headers={"Authorization": auth}) as session:
@@ -601,7 +618,7 @@ async def stream_vs_naive(quick: bool) -> Figures:
                         break
                     page += 1
                 before = ids
-                await asyncio.sleep(W + MARGIN)  # a fresh window for the measured listing
+                await asyncio.sleep(W + 0.05)  # a fresh window for the measured listing
                 work = MutationWorkload(
                     seed=7,
                     per_request=6,
@@ -627,10 +644,113 @@ async def stream_vs_naive(quick: bool) -> Figures:
     return figures
 
 
+# -- budget use against a sandbox process per case, run side by side -----------------------
+
+BUDGET_REQUESTS = 4 * L  # four windows: the measure spans three
+
+
+async def _budget_case(
+    period: float, window: str, reset_format: str, counting_delay: float, requests: int
+) -> Figures:
+    """One client with default settings against its own sandbox process: ``requests``
+    concurrent ``orders.list`` calls; budget use, 429s and the most admitted in any W."""
+    port = _free_port()
+    key = f"bench-{uuid.uuid4().hex[:8]}"
+    server = _start_process(
+        [
+            "-m",
+            "shipstation_async.sandbox",
+            "--port",
+            str(port),
+            "--orders",
+            "50",
+            "--rate-limit",
+            f"{L}/{period:g}",
+            "--window",
+            window,
+            "--reset-format",
+            reset_format,
+            "--counting-delay",
+            f"{counting_delay:g}",
+            "--seed",  # the sandbox's counting delays differ from case to case and run to run
+            str(random.randrange(2**31)),
+            "--api-key",
+            key,
+            "--api-secret",
+            "s",
+            "--log-level",
+            "WARNING",
+        ]
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_for_port(port)
+        timeline = Timeline()
+        async with ShipStation(
+            key,
+            "s",
+            base_url=url,
+            rate_limit=RateLimit(L, period),
+            max_wait=None,
+            hooks=[timeline],
+        ) as ss:
+            await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(requests)))
+        async with aiohttp.ClientSession() as session, session.get(url + "/__sandbox/stats") as r:
+            stats = await r.json()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {
+        "use": timeline.budget_use(period),
+        "429s": float(stats["rate_limited"]),
+        "max_in_window": float(stats["max_in_window"]),
+    }
+
+
+async def _budget_cases(cases: list[tuple[float, str, str, float]], quick: bool) -> Figures:
+    requests = 2 * L if quick else BUDGET_REQUESTS
+    results = await asyncio.gather(*(_budget_case(*case, requests) for case in cases))
+    figures: Figures = {}
+    for (_, window, reset_format, delay), result in zip(cases, results, strict=True):
+        name = f"{window}_{reset_format}" + (f"_delay{delay:g}" if delay else "")
+        figures |= {f"{name}_{key}": value for key, value in result.items()}
+    return figures
+
+
+async def budget_use_w60(quick: bool) -> Figures:
+    """Budget use at ShipStation's real W = 60 s (L = 40), each window type x Reset rounding
+    against a prompt server, and each window type against one counting requests up to 2 s
+    late; every case against its own sandbox process, all side by side (about 3.5 minutes)."""
+    period = 10.0 if quick else 60.0
+    cases = [
+        (period, w, r, 0.0)
+        for w in ("fixed", "aligned", "rolling")
+        for r in ("floor", "ceil", "float")
+    ]
+    cases += [
+        (period, w, r, 2.0)
+        for w, r in (("fixed", "floor"), ("aligned", "ceil"), ("rolling", "float"))
+    ]
+    return await _budget_cases(cases, quick)
+
+
+async def budget_use_counting_delay(quick: bool) -> Figures:
+    """Budget use at W = 10 s against servers that count each request 0 to 2 s, or 0 to 5 s,
+    after it arrives (a queue at a loaded server), side by side."""
+    cases = [
+        (10.0, w, r, d)
+        for d in (2.0, 5.0)
+        for w, r in (("fixed", "floor"), ("aligned", "ceil"), ("rolling", "float"))
+    ]
+    return await _budget_cases(cases, quick)
+
+
 BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "utilization_fixed_int": utilization_fixed_int,
     "utilization_rolling_float": utilization_rolling_float,
     "utilization_aligned_int": utilization_aligned_int,
+    "budget_use_w60": budget_use_w60,
+    "budget_use_counting_delay": budget_use_counting_delay,
     "naive_limiter": naive_limiter,
     "interactive_latency_with_lanes": interactive_latency_with_lanes,
     "interactive_latency_without_lanes": interactive_latency_without_lanes,

@@ -5,8 +5,8 @@ from typing import Any
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import ThreadedSandbox
 
-LIMIT = RateLimit(10, 1.0, margin=0.05)
-MODES = [(w, r) for w in ("fixed", "aligned", "rolling") for r in ("int", "float")]
+LIMIT = RateLimit(10, 1.0)
+MODES = [(w, r) for w in ("fixed", "aligned", "rolling") for r in ("floor", "ceil", "float")]
 NO_WAIT = RetryPolicy(max_attempts=6, base=0.0)
 
 

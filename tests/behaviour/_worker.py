@@ -29,7 +29,7 @@ async def run(url: str, key: str, secret: str, count: int) -> dict[str, object]:
         key,
         secret,
         base_url=url,
-        rate_limit=RateLimit(10, 1.0, margin=0.05),
+        rate_limit=RateLimit(10, 1.0),
         retry=RetryPolicy(base=0.0),  # the default cap: 429s do not count against it
         max_wait=60.0,
         hooks=[events.append],
