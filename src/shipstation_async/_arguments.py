@@ -58,10 +58,21 @@ RANGES: dict[str, tuple[int, int]] = {
 }
 """The documented ranges of whole-number arguments, by argument name (``id``: any id)."""
 
+MAX_QUERY = 2048
+"""The longest query string, encoded: IIS, which serves the API, refuses longer ones by
+default (its requestFiltering maxQueryString)."""
+MAX_TEXT = MAX_QUERY
+"""The longest text argument: any one may go into a query string. Text inside a body (notes,
+addresses) is not limited."""
+
 MAX_ORDERS_PER_BATCH = 100
 """createorders takes at most this many orders."""
 MAX_ORDER_NUMBER = 50
 """An orderNumber has at most this many characters."""
+MIN_FUNDS, MAX_FUNDS = Decimal("10.00"), Decimal("10000.00")
+"""addfunds takes from $10.00 to $10,000.00."""
+MAX_RANGE_DAYS = 90
+"""The longest date range one orders or shipments request may ask for."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -129,6 +140,8 @@ def _check_text(value: Any, field: str) -> None:
         _fail(field, "holds a lone surrogate, which is not valid Unicode text")
     if not value.strip():
         _fail(field, "must not be empty or blank")
+    if len(value) > MAX_TEXT:
+        _fail(field, f"must be at most {MAX_TEXT} characters, got {len(value)}")
     if _CONTROL.search(value):
         _fail(field, "must not hold control characters (line breaks, tabs, NUL...)")
 

@@ -13,6 +13,7 @@ import json
 import math
 import re
 import secrets
+import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from urllib.parse import quote
 
 import attrs
 
+from ._arguments import MAX_QUERY
 from ._redact import Redactor, Secret
 from ._time import format_query_datetime
 from ._version import __version__
@@ -337,12 +339,24 @@ class RequestBuilder:
         url = self.base_url + path
         if operation.query:
             query = encode_query(operation.query)
+            if len(query) > MAX_QUERY:
+                _query_too_long(operation.query)
             if query:
                 url = f"{url}?{query}"
         if operation.body is None:
             return PreparedRequest(operation.method.upper(), url, path, self.common_headers, None)
         body = encode_json(operation.body)
         return PreparedRequest(operation.method.upper(), url, path, self._with_body, body)
+
+
+def _query_too_long(query: Mapping[str, QueryValue]) -> typing.NoReturn:
+    longest = max(query, key=lambda name: len(encode_query({name: query[name]})))
+    field = re.sub(r"(?<!^)([A-Z])", r"_\1", longest).lower()  # the argument's own name
+    raise InvalidRequestError(
+        f"{field} makes the query string longer than the {MAX_QUERY} characters the API's "
+        "web server takes (once percent-encoded); shorten it",
+        field=field,
+    )
 
 
 def build_request(

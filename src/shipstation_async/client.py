@@ -17,6 +17,7 @@ import aiohttp
 import yarl
 
 from . import _http
+from ._arguments import checked
 from ._backoff import RetryPolicy
 from ._redact import Secret
 from ._sansio import (
@@ -348,6 +349,7 @@ class ShipStation:
         """Create the HTTP session now (otherwise the first request does it)."""
         self._ensure_session()
 
+    @checked
     async def aclose(self, *, grace: float | None = None) -> None:
         """Stop taking requests, let those already on their way finish, close the session.
 
@@ -384,6 +386,7 @@ class ShipStation:
                 with contextlib.suppress(ValueError):
                     session.trace_configs.remove(self._trace_config)
 
+    @checked
     async def settle(
         self,
         error: AmbiguousRequestError,

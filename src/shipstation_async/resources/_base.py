@@ -55,9 +55,6 @@ _NOT_FILTERS = frozenset({"page", "page_size", "sort_by", "sort_dir"})
 CONFIRMATIONS = frozenset(Confirmation.__args__)  # type: ignore[attr-defined]
 """The delivery confirmation options a label or rate request may ask for."""
 
-MAX_RANGE_DAYS = 90
-"""The longest date range one orders or shipments request may ask for."""
-
 
 class Resource:
     """Base of the resource objects hung on the client (``ss.orders``...).

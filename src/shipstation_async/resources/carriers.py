@@ -6,14 +6,13 @@ import builtins
 from decimal import Decimal, InvalidOperation
 from typing import Unpack
 
+from .._arguments import MAX_FUNDS, MIN_FUNDS
 from .._sansio import Operation, Safety
 from ..errors import InvalidRequestError
 from ..models import Carrier, Package, Service
 from ..settlement import read_funds_baseline
 from ._base import CallOptions, Resource, check_text
 
-MIN_FUNDS = Decimal("10.00")
-MAX_FUNDS = Decimal("10000.00")
 CENT = Decimal("0.01")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Unpack
 
+from .._arguments import MAX_ORDER_NUMBER, MAX_ORDERS_PER_BATCH, MAX_RANGE_DAYS
 from .._sansio import Lane, Operation, Safety
 from ..errors import APIError, InvalidRequestError
 from ..models import (
@@ -25,7 +26,6 @@ from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
 from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
-    MAX_RANGE_DAYS,
     CallOptions,
     Resource,
     buy_label,
@@ -45,8 +45,6 @@ from ._base import (
 ORDER_STATUSES = frozenset(OrderStatus.__args__)  # type: ignore[attr-defined]
 _SORT_BY = frozenset(OrderSortBy.__args__)  # type: ignore[attr-defined]
 _SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
-MAX_ORDERS_PER_BATCH = 100
-MAX_ORDER_NUMBER = 50  # characters, the API's limit
 
 OrderInput = Order | Mapping[str, Any]
 """An order to send: an :class:`Order`, or a mapping with the API's camelCase keys."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Unpack
 
+from .._arguments import MAX_RANGE_DAYS
 from .._sansio import Lane, Operation
 from ..errors import APIError, InvalidRequestError
 from ..models import (
@@ -28,7 +29,6 @@ from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
     CONFIRMATIONS,
-    MAX_RANGE_DAYS,
     CallOptions,
     Resource,
     buy_label,
