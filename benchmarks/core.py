@@ -131,7 +131,7 @@ async def _utilization(window: str, reset_format: str, quick: bool) -> Figures:
     }
 
 
-async def utilization_fixed_int(quick: bool) -> Figures:
+async def utilization_fixed_floor(quick: bool) -> Figures:
     """SDK through the scheduler, fixed server windows, Reset floored to whole seconds."""
     return await _utilization("fixed", "floor", quick)
 
@@ -141,7 +141,7 @@ async def utilization_rolling_float(quick: bool) -> Figures:
     return await _utilization("rolling", "float", quick)
 
 
-async def utilization_aligned_int(quick: bool) -> Figures:
+async def utilization_aligned_floor(quick: bool) -> Figures:
     """SDK through the scheduler, windows aligned to the server clock, floored Reset."""
     return await _utilization("aligned", "floor", quick)
 
@@ -746,9 +746,9 @@ async def budget_use_counting_delay(quick: bool) -> Figures:
 
 
 BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
-    "utilization_fixed_int": utilization_fixed_int,
+    "utilization_fixed_floor": utilization_fixed_floor,
     "utilization_rolling_float": utilization_rolling_float,
-    "utilization_aligned_int": utilization_aligned_int,
+    "utilization_aligned_floor": utilization_aligned_floor,
     "budget_use_w60": budget_use_w60,
     "budget_use_counting_delay": budget_use_counting_delay,
     "naive_limiter": naive_limiter,

@@ -70,9 +70,9 @@ async def test_no_429_whatever_the_window_the_rounding_and_the_counting_delay(
 async def test_after_a_429_on_a_rolling_window_the_next_sends_follow_within_a_slot_time(
     shipstation_sandbox_factory: Factory, count_rejected: bool
 ) -> None:
-    """Another process spends a rolling window (L = 10 per 2 s, a slot time of 0.2 s); our
+    """Another process spends a rolling window (L = 10 per 4 s, a slot time of 0.4 s); our
     client then starts: its sends resume within one slot time of the first slot freeing."""
-    limit = RateLimit(10, 2.0)
+    limit = RateLimit(10, 4.0)
     sandbox = fresh(
         shipstation_sandbox_factory,
         rate_limit=limit,
@@ -96,5 +96,5 @@ async def test_after_a_429_on_a_rolling_window_the_next_sends_follow_within_a_sl
     # (our refused probe took it): one extra probe, then W after our first refusal.
     assert 1 <= refused <= (2 if count_rejected else 1)
     frees = (ours[0][0] if refused == 2 else spent[0]) + limit.period
-    assert frees <= admitted[0] < frees + 0.2
+    assert frees <= admitted[0] < frees + limit.period / limit.requests
     assert sandbox.stats().rate_limited == refused
