@@ -158,11 +158,12 @@ class Shipments(Resource):
         include_voided: bool = False,
         **options: Unpack[CallOptions],
     ) -> builtins.list[Shipment]:
-        """Labels bought for an order since a moment: the check after an ambiguous purchase.
+        """Labels bought for an order (or with a tracking number) since a moment.
 
-        After :class:`AmbiguousRequestError` from ``create_label``, call this with the order
-        (and the time just before the attempt) to learn whether the label was bought before
-        trying again. Reads every page; voided labels are left out unless asked for.
+        Reads every page; voided labels are left out unless asked for. To learn whether an
+        ambiguous purchase bought its label, use ``ss.settle(exc)`` instead: a look made right
+        after the error can miss a label the server is still processing, and ``settle``
+        waits until it has surely landed (``create_label_once`` does all of it).
         """
         if order_id is None and order_number is None and tracking_number is None:
             raise InvalidRequestError(
