@@ -31,6 +31,7 @@ import functools
 import inspect
 import math
 import re
+import reprlib
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 import attrs
 
 from .errors import InvalidRequestError
+from .limits import is_seconds
 
 F = TypeVar("F", bound=Callable[..., Any])
 Check = Callable[[Any, str], None]
@@ -82,9 +84,17 @@ def _fail(field: str, message: str) -> typing.NoReturn:
     raise InvalidRequestError(f"{field} {message}", field=field)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+MAX_DEPTH = 32
+"""How deep a mapping or list may nest in a body (ShipStation's objects nest four deep)."""
+
+
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        return _REPR.repr(value)  # bounded however large the value
+    except Exception:  # a repr that raises
+        return f"a {type(value).__name__}"
 
 
 # -- scalar checks -------------------------------------------------------------------------------
@@ -105,7 +115,9 @@ def _check_whole(value: Any, field: str) -> None:
 
 
 def _check_int(value: Any, field: str) -> None:
-    _check_whole(value, field)
+    if type(value) is not int:
+        # Not even a subclass: its own __format__ would decide what goes into a path.
+        _fail(field, f"must be a whole number (an int), got {_shown(value)}")
     bounds = _range_for(field)
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
         _fail(field, f"must be from {bounds[0]} to {bounds[1]}, got {_shown(value)}")
@@ -114,8 +126,8 @@ def _check_int(value: Any, field: str) -> None:
 def _check_float(value: Any, field: str) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         _fail(field, f"must be a number of seconds, got {_shown(value)}")
-    if not math.isfinite(value) or value < 0:
-        _fail(field, f"must be a finite number >= 0, got {_shown(value)}")
+    if not is_seconds(value) or value < 0:
+        _fail(field, f"must be a finite number of seconds >= 0, got {_shown(value)}")
 
 
 def _check_decimal(value: Any, field: str) -> None:
@@ -172,7 +184,7 @@ def _check_datetime(value: Any, field: str) -> None:
         )
 
 
-def _check_anything(value: Any, field: str) -> None:
+def _check_anything(value: Any, field: str, depth: int = 0) -> None:
     """A value of a body built by hand: JSON-shaped, finite numbers, valid text."""
     if value is None or isinstance(value, bool | int):
         return
@@ -182,14 +194,15 @@ def _check_anything(value: Any, field: str) -> None:
         _check_decimal(value, field)
     elif isinstance(value, date):
         _check_date(value, field)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
+    elif isinstance(value, Mapping | list | tuple):
+        if depth >= MAX_DEPTH:  # a cycle, or nothing the API takes
+            _fail(field, f"nests deeper than {MAX_DEPTH} levels")
+        items = value.items() if isinstance(value, Mapping) else enumerate(value)
+        for key, item in items:
+            if isinstance(value, Mapping) and not isinstance(key, str):
                 _fail(field, f"has a key that is not text: {_shown(key)}")
-            _check_anything(item, f"{field}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_anything(item, f"{field}[{index}]")
+            where = f"{field}.{key}" if isinstance(value, Mapping) else f"{field}[{key}]"
+            _check_anything(item, where, depth + 1)
     elif not attrs.has(type(value)):
         _fail(field, f"cannot be sent as JSON: {type(value).__name__} {_shown(value)}")
 
@@ -208,8 +221,12 @@ _SCALARS: dict[Any, Check] = {
 # -- compiling an annotation -------------------------------------------------------------------
 
 
-def compile_check(hint: Any, *, body: bool = False) -> Check:
-    """The check of one annotation; ``body``: text is body text (see the module docstring)."""
+def compile_check(hint: Any, *, body: bool = False, relaxed: bool = False) -> Check:
+    """The check of one annotation.
+
+    ``body``: text is body text and whole numbers have no range (a model's fields, see the
+    module docstring); ``relaxed``: enumerations take any value (a record read from the server).
+    """
     if hint is str:
         return _check_body_text if body else _check_text
     if hint is int and body:
@@ -220,11 +237,12 @@ def compile_check(hint: Any, *, body: bool = False) -> Check:
         return _check_none
     origin = get_origin(hint)
     if origin is Literal:
-        return _literal(get_args(hint))
+        return _relaxed_literal(get_args(hint)) if relaxed else _literal(get_args(hint))
+    nested = functools.partial(compile_check, body=body, relaxed=relaxed)
     if origin in (typing.Union, types.UnionType):
-        return _union([compile_check(a, body=body) for a in get_args(hint)], get_args(hint))
+        return _union([nested(a) for a in get_args(hint)], get_args(hint))
     if origin in (list, collections.abc.Sequence):
-        return _sequence(compile_check(get_args(hint)[0], body=body))
+        return _sequence(nested(get_args(hint)[0]))
     if origin in (dict, collections.abc.Mapping, collections.abc.MutableMapping):
         return _mapping(origin)
     if typing.is_typeddict(hint):
@@ -243,10 +261,22 @@ def _literal(allowed: tuple[Any, ...]) -> Check:
     choices = frozenset(allowed)
 
     def check(value: Any, field: str) -> None:
-        if not isinstance(value, str | int) or isinstance(value, bool) or value not in choices:
+        try:
+            # The plain value of a subclass (a str Enum's member): what is sent.
+            plain = str.__str__(value) if isinstance(value, str) else value
+            known = type(plain) in (str, int) and plain in choices
+        except Exception:  # a hash or an __eq__ that raises
+            known = False
+        if not known:
             _fail(field, f"must be one of {sorted(choices, key=str)}, got {_shown(value)}")
 
     return check
+
+
+def _relaxed_literal(allowed: tuple[Any, ...]) -> Check:
+    # A record read from the server may carry a value newer than the SDK's list.
+    kinds = {type(a) for a in allowed}
+    return _check_body_text if kinds == {str} else _check_anything
 
 
 def _union(checks: list[Check], hints: tuple[Any, ...]) -> Check:
@@ -439,21 +469,91 @@ def keyword_checks(function: Callable[..., Any], exclude: frozenset[str]) -> Che
 
 
 @functools.cache
-def _model_checks(cls: type[Any]) -> tuple[tuple[str, Check], ...]:
+def _model_checks(cls: type[Any], relaxed: bool) -> tuple[tuple[str, str, Any, Check], ...]:
+    """(attribute, API key, annotation, check) of each field of a model."""
     hints = typing.get_type_hints(cls)
     return tuple(
-        (field.name, compile_check(hints[field.name], body=True))
+        (
+            field.name,
+            field.metadata.get("api_key") or _api_name(field.name),
+            hints[field.name],
+            compile_check(hints[field.name], body=True, relaxed=relaxed),
+        )
         for field in attrs.fields(cls)
         if field.name not in ("extra", "raw")
     )
 
 
-def check_model(instance: Any) -> None:
-    """Check a model built in code against its annotations (one read from the server is not)."""
-    if getattr(instance, "raw", None) is not None:
+def _api_name(attribute: str) -> str:
+    head, *rest = attribute.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def check_model(instance: Any, *, sending: bool = False) -> None:
+    """Check a model against its annotations.
+
+    When built: a model built in code is checked; one read from the server (it carries
+    ``raw``) is taken as sent. When ``sending``, every model is checked, one read from the
+    server (or changed with ``attrs.evolve``) with its enumerations taken as they come.
+    """
+    read = getattr(instance, "raw", None) is not None
+    if read and not sending:
         return
     cls: Any = type(instance)
-    for name, check in _model_checks(cls):
+    for name, _, _, check in _model_checks(cls, read):
         value = getattr(instance, name)
         if value is not None:
             check(value, f"{cls.__name__}.{name}")
+
+
+def check_mapping_as(cls: type[Any], value: Mapping[str, Any], field: str, depth: int = 0) -> None:
+    """Check a body given as a mapping with the API's keys against the model ``cls``.
+
+    The keys the model knows are checked as its fields are (a mapping standing for a nested
+    model, recursively); the others only as JSON. Enumerations take any value (the mapping
+    may come from a record read from the server).
+    """
+    if depth >= MAX_DEPTH:
+        _fail(field, f"nests deeper than {MAX_DEPTH} levels")
+    model_class: Any = cls
+    known = {key: (hint, check) for _, key, hint, check in _model_checks(model_class, True)}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            _fail(field, f"has a key that is not text: {_shown(key)}")
+        where = f"{field}.{key}"
+        entry = known.get(key)
+        if entry is None or item is None:
+            _check_anything(item, where, depth + 1)
+            continue
+        hint, check = entry
+        model = _model_in(hint)
+        if model is not None and isinstance(item, Mapping):
+            check_mapping_as(model, item, where, depth + 1)
+        elif model is not None and isinstance(item, list) and not item:
+            continue  # PHP writes an empty object as [] (the documented examples do)
+        elif model is not None and isinstance(item, list) and _is_list_of(hint):
+            for index, element in enumerate(item):
+                if isinstance(element, Mapping):
+                    check_mapping_as(model, element, f"{where}[{index}]", depth + 1)
+                else:
+                    check([element], where)
+        elif isinstance(item, str) and hint_takes_datetime(hint):
+            _check_body_text(item, where)  # a timestamp already written as text
+        else:
+            check(item, where)
+
+
+def _model_in(hint: Any) -> type[Any] | None:
+    for arg in (hint, *get_args(hint), *(x for a in get_args(hint) for x in get_args(a))):
+        if isinstance(arg, type) and attrs.has(arg):
+            return arg
+    return None
+
+
+def _is_list_of(hint: Any) -> bool:
+    return any(get_origin(a) in (list, collections.abc.Sequence) for a in (hint, *get_args(hint)))
+
+
+def hint_takes_datetime(hint: Any) -> bool:
+    """Whether an annotation takes a datetime or a date (sent as text)."""
+    return any(a in (datetime, date) for a in (hint, *get_args(hint)))

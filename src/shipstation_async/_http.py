@@ -283,8 +283,10 @@ async def send(
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
         # with its headers) is a local of this frame when the failure is raised below.
         return await _exchange(session, request, ctx, limits, headers, middlewares)
-    except asyncio.CancelledError:
-        raise
+    except asyncio.CancelledError as exc:
+        # Without the frames it came through: aiohttp's own hold the request's headers (the
+        # credential among them), and a caller's timeout chains this into what it raises.
+        raise exc.with_traceback(None) from None
     except RuntimeError as exc:
         if not session.closed:
             failure = TransportError(

@@ -8,8 +8,10 @@ the account (API and key digest) and :func:`._settle.label_key`:
   told apart when settling);
 - claims: shipment ids that earlier purchases of the key were answered with (or settled to),
   which a settlement must not take for the trace of a later one;
-- unresolved: the last purchase of a key whose settlement ended still ambiguous, settled
-  again before the key buys anything more.
+- unresolved: the last purchase of a key whose outcome is not known yet (remembered as soon
+  as it is ambiguous, forgotten only once settled), settled again before the key buys
+  anything more, so that an interrupted settlement is never taken for a purchase that
+  did not happen.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ UNRESOLVED_SECONDS = 86_400.0
 
 @attrs.define(eq=False)
 class Flight:
-    """A purchase in progress: what it asked for exactly, and its outcome when known."""
+    """A purchase in progress: what it asked for exactly, and its outcome when known.
+
+    ``sharers``: the callers waiting for this very purchase (its starter included).
+    """
 
     intent: str
     outcome: concurrent.futures.Future[Any] = attrs.field(factory=concurrent.futures.Future)
+    sharers: int = 1
 
 
 class Intents:
@@ -49,7 +55,7 @@ class Intents:
         self._lock = threading.Lock()
         self._flights: dict[Key, Flight] = {}
         self._claims: dict[Key, dict[int, float]] = {}
-        self._unresolved: dict[Key, tuple[float, AmbiguousRequestError]] = {}
+        self._unresolved: dict[Key, tuple[float, str, AmbiguousRequestError]] = {}
 
     def join(self, key: Key, intent: str) -> tuple[Flight, bool]:
         """The flight for ``key``: a new one this caller runs (True), or one under way (False)."""
@@ -59,6 +65,17 @@ class Intents:
                 return flight, False
             flight = self._flights[key] = Flight(intent)
             return flight, True
+
+    def share(self, flight: Flight) -> None:
+        """One more caller waits for ``flight``'s own outcome."""
+        with self._lock:
+            flight.sharers += 1
+
+    def unshare(self, flight: Flight) -> int:
+        """A caller of ``flight`` gave up waiting; how many still wait."""
+        with self._lock:
+            flight.sharers -= 1
+            return flight.sharers
 
     def land(self, key: Key, flight: Flight) -> None:
         """``flight`` is over: the key is free for the next purchase."""
@@ -83,13 +100,13 @@ class Intents:
             self._prune(now)
             return frozenset(self._claims.get(key, ()))
 
-    def leave_unresolved(self, key: Key, error: AmbiguousRequestError) -> None:
-        """Remember a purchase of ``key`` that settled still ambiguous."""
+    def leave_unresolved(self, key: Key, intent: str, error: AmbiguousRequestError) -> None:
+        """Remember a purchase of ``key`` (asking for ``intent``) whose outcome is unknown."""
         with self._lock:
-            self._unresolved[key] = (self._clock() + UNRESOLVED_SECONDS, error)
+            self._unresolved[key] = (self._clock() + UNRESOLVED_SECONDS, intent, error)
 
-    def unresolved(self, key: Key) -> AmbiguousRequestError | None:
-        """The unresolved purchase of ``key``, if one is remembered."""
+    def unresolved(self, key: Key) -> tuple[str, AmbiguousRequestError] | None:
+        """The unresolved purchase of ``key`` and what it asked for, if one is remembered."""
         now = self._clock()
         with self._lock:
             entry = self._unresolved.get(key)
@@ -98,7 +115,7 @@ class Intents:
             if entry[0] <= now:
                 del self._unresolved[key]
                 return None
-            return entry[1]
+            return entry[1], entry[2]
 
     def resolve(self, key: Key) -> None:
         """The unresolved purchase of ``key`` is settled."""

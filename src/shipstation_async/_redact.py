@@ -14,6 +14,7 @@ Two tools:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -66,38 +67,99 @@ def _encodings(char: str) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
+_JS_ESCAPE = re.compile(r"\\(\\)|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\(/)")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    literal = match.group(1) or match.group(4)
+    return literal or chr(int(match.group(2) or match.group(3), 16))
+
+
+_PERCENT = re.compile(r"%([0-9a-fA-F]{2})")
+
+
+def _byte(match: re.Match[str]) -> str:
+    return chr(int(match.group(1), 16))
+
+
+def _unescape(text: str) -> str:
+    # An escaped backslash first, as a JSON decoder reads it: "\\x2b" is the text "\x2b".
+    return _JS_ESCAPE.sub(_escaped, text) if "\\" in text else text
+
+
+def normalized(text: str) -> str:
+    """``text`` with every layer of encoding a secret may hide under taken off, casefolded.
+
+    JSON and JavaScript escapes, HTML references (named ones too), percent-encoding (a few
+    times over): what is left is compared with the secrets (and their ``+`` written as a
+    space, as a form decoder leaves it).
+    """
+    for _ in range(4):
+        before = text
+        text = _unescape(text)
+        if "&" in text:
+            text = html.unescape(text)
+        if "%" in text:
+            text = _PERCENT.sub(_byte, text)
+        if text == before:
+            break
+    return text.casefold()
+
+
 class Redactor:
     """Takes given secrets out of text and decoded JSON, whatever their encoding there."""
 
-    __slots__ = ("_any", "_pattern", "_plain")
+    __slots__ = ("_folded", "_pattern", "_plain", "_triggers")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         plain = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
         self._plain = tuple(plain)
+        variants = {v for s in plain for v in (s, s.replace("+", " "))}
+        self._folded = tuple(v.casefold() for v in variants)
         self._pattern = (
-            re.compile("|".join("".join(_encodings(c) for c in s) for s in plain), re.IGNORECASE)
+            re.compile(
+                "|".join(
+                    "".join(_encodings(c) for c in s) for s in sorted(variants, key=len)[::-1]
+                ),
+                re.IGNORECASE,
+            )
             if plain
             else None
         )
-        # Bytes that can hide a secret from a plain search: an escape, a percent-encoding or
-        # a character reference. A body without them, and without a secret in plain, needs no
-        # closer look (most answers; reading one costs a few byte searches).
-        self._any = re.compile(rb"\\u|\\/|%[0-9A-Fa-f]{2}|&#")
+        # Bytes without which a secret can only be there in plain: escapes, percent-encoding,
+        # HTML references. A body with none of them, and no secret in plain (any case),
+        # needs no closer look: most answers.
+        self._triggers = (b"\\", b"%", b"&")
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._plain)} secrets)"
 
     def text(self, text: str) -> str:
-        """``text`` with every secret, in any supported encoding, replaced by ``[redacted]``."""
+        """``text`` with every secret, in any encoding, replaced by ``[redacted]``.
+
+        The known encodings are replaced where they stand; a secret still found once the
+        text is decoded (an encoding nested in another) costs the text its original form:
+        it is returned decoded, with the secret replaced.
+        """
         if self._pattern is None:
             return text
-        return self._pattern.sub(REDACTED, text)
+        text = self._pattern.sub(REDACTED, text)
+        if self._hidden(text):
+            return self._pattern.sub(REDACTED, normalized(text))
+        return text
 
     def may_hold(self, body: bytes) -> bool:
         """Whether ``body`` may hold a secret (False: it surely does not)."""
         if self._pattern is None:
             return False
-        return any(s.encode() in body for s in self._plain) or self._any.search(body) is not None
+        if any(t in body for t in self._triggers):
+            return self._hidden(body.decode("utf-8", "replace"))
+        lowered = body.lower()
+        return any(s.encode() in lowered for s in self._folded)
+
+    def _hidden(self, text: str) -> bool:
+        flat = normalized(text)
+        return any(secret in flat for secret in self._folded)
 
     def value(self, value: Any) -> Any:
         """A decoded JSON value with every secret taken out of its strings (keys included)."""

@@ -80,6 +80,9 @@ class Operation:
     recover_answer: Callable[[Any], Any] | None = attrs.field(default=None, eq=False)
     """Like ``recover``, for a successful answer after an ambiguous attempt (a retried
     voidlabel that says "already voided" means the first attempt voided it)."""
+    structure: Callable[[Any], Any] | None = attrs.field(default=None, eq=False, repr=False)
+    """Reads the decoded answer into what the call returns (a model), inside the pipeline:
+    an answer a non-idempotent write cannot be read into is reported as ambiguous."""
     baseline: Any = attrs.field(default=None, eq=False, repr=False)
     """What was read just before a non-idempotent write so that an ambiguous outcome can be
     settled (add funds: the carrier's balance); carried into the error's ``attempt``."""
@@ -265,9 +268,14 @@ def encode_query_value(value: QueryValue, name: str) -> str | None:
     if isinstance(value, datetime | date):
         return format_query_datetime(value, name)
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidRequestError(f"{name}: {value} is not a number to send", field=name)
         return format(value, "f")
-    if isinstance(value, int | str):
-        return str(value)
+    # A subclass's own __str__ (an Enum's "Carrier.UPS") is not what the value holds.
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
     raise InvalidRequestError(
         f"{name}: cannot send a {type(value).__name__} as a query parameter", field=name
     )
@@ -306,7 +314,14 @@ def _quote_name(name: str) -> str:
 def _quote(text: str) -> str:
     if text.isascii() and text.isalnum():
         return text
-    return text if _URL_SAFE.fullmatch(text) else quote(text, safe="")
+    if _URL_SAFE.fullmatch(text):
+        return text
+    try:
+        return quote(text, safe="")
+    except UnicodeEncodeError:  # a lone surrogate
+        raise InvalidRequestError(
+            "a query value holds a lone surrogate, which is not valid Unicode text"
+        ) from None
 
 
 class RequestBuilder:
@@ -336,6 +351,12 @@ class RequestBuilder:
         path = operation.path
         if not path.startswith("/"):
             raise InvalidRequestError(f"path must start with '/': {path!r}", field="path")
+        if not (path.isascii() and path.isprintable()) or " " in path:
+            # A space, a line break or a non-ASCII character would break the request line.
+            raise InvalidRequestError(
+                f"path must be printable ASCII without spaces (percent-encode the rest): {path!r}",
+                field="path",
+            )
         url = self.base_url + path
         if operation.query:
             query = encode_query(operation.query)

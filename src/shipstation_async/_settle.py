@@ -55,16 +55,23 @@ FIRST_INTERVAL = 0.5
 """Seconds between the first look and the second; each later gap doubles."""
 
 
-def horizon_seconds(timeout: float, slowest_answer: float | None = None) -> float:
+MIN_HORIZON = 120.0
+"""The shortest horizon by default: ASP.NET, which runs the API, lets a request execute for
+110 s before it stops it (its default executionTimeout)."""
+
+
+def horizon_seconds(
+    timeout: float, slowest_answer: float | None = None, minimum: float = MIN_HORIZON
+) -> float:
     """Seconds after its send by which a request the server was still processing has landed.
 
     The client gives up on an answer after ``timeout``; a server that is still processing then
-    finishes within a few of its own slowest answers. The horizon is twice the timeout or four
-    times the slowest answer seen (``slowest_answer``), whichever is longer, plus a second.
-    With the default 30 s timeout that is 61 s after the send.
+    finishes within a few of its own slowest answers, and ASP.NET stops a request after 110 s.
+    The horizon is the longest of ``minimum`` (default :data:`MIN_HORIZON`), twice the timeout
+    and four times the slowest answer seen (``slowest_answer``), plus a second.
     """
     slowest = slowest_answer if slowest_answer is not None and slowest_answer > 0 else 0.0
-    return max(HORIZON_TIMEOUTS * timeout, HORIZON_SLOWEST * slowest) + HORIZON_SLACK
+    return max(minimum, HORIZON_TIMEOUTS * timeout, HORIZON_SLOWEST * slowest) + HORIZON_SLACK
 
 
 @attrs.frozen
@@ -112,8 +119,9 @@ class PollSchedule:
 
 # -- the server's clock -----------------------------------------------------------------------
 
-CLOCK_MARGIN = 2.0
-"""Seconds allowed between the clock behind ``Date`` and the one that stamps createDate."""
+CLOCK_MARGIN = 5.0
+"""Seconds allowed between the clock behind ``Date`` and the one that stamps createDate (the
+servers of one farm, a database's clock); wider would take older identical labels along."""
 HOST_CLOCK_MARGIN = 300.0
 """Seconds allowed between this host's clock and the server's when no ``Date`` came back."""
 
@@ -174,9 +182,15 @@ def created_since(created: datetime | None, earliest: datetime) -> bool:
 def filter_start(earliest: datetime) -> datetime:
     """The ``createDateStart`` filter that returns every record from ``earliest`` on.
 
-    The filter is read at second precision in Pacific time: one second earlier, to the second.
+    The filter is read at second precision as a Pacific wall-clock time: a second earlier.
+    In the autumn's repeated hour that time is ambiguous (a server may read it as the later
+    pass, or compare wall clocks), so there it goes an hour earlier still.
+    :func:`created_since` makes the exact cut.
     """
-    return (earliest - timedelta(seconds=1)).astimezone(PACIFIC).replace(microsecond=0)
+    start = (earliest - timedelta(seconds=1)).astimezone(PACIFIC).replace(microsecond=0)
+    if start.replace(fold=0).utcoffset() != start.replace(fold=1).utcoffset():
+        start = (start - timedelta(hours=1)).astimezone(PACIFIC)
+    return start
 
 
 # -- matching -----------------------------------------------------------------------------------
@@ -211,11 +225,18 @@ def same_text(a: Any, b: Any) -> bool:
 
 
 def same_postal_code(a: Any, b: Any) -> bool:
-    """Whether two postal codes are the same place (ZIP+4 matches its five digits)."""
-    left, right = _postal(a), _postal(b)
-    if not left or not right:
-        return False
-    return left == right or left.startswith(right) or right.startswith(left)
+    """Whether two postal codes are the same place (a ZIP+4 is its five-digit ZIP).
+
+    Two missing codes agree (the other parts of a match must then tell); one missing does not.
+    """
+    return _postal_core(a) == _postal_core(b)
+
+
+def _postal_core(value: Any) -> str:
+    # What a postal code is compared by, in matches and in keys alike: a US ZIP's five digits
+    # (so ZIP+4 agrees), any other code whole, without spaces and dashes.
+    code = _postal(value)
+    return code[:5] if code[:5].isdigit() and len(code) >= 5 else code
 
 
 def label_key(path: str, body: Mapping[str, Any]) -> tuple[str, ...]:
@@ -233,7 +254,7 @@ def label_key(path: str, body: Mapping[str, Any]) -> tuple[str, ...]:
         parts.append(str(body.get("orderId")))
     else:
         ship_to = body.get("shipTo") or {}
-        parts += [_norm(_get(ship_to, "name")), _postal(_get(ship_to, "postalCode"))]
+        parts += [_norm(_get(ship_to, "name")), _postal_core(_get(ship_to, "postalCode"))]
     return tuple(parts)
 
 

@@ -107,7 +107,12 @@ def require_aware(value: datetime, field: str) -> datetime:
             f"datetime(..., tzinfo=ZoneInfo('America/Los_Angeles')) or datetime.now(timezone.utc))",
             field=field,
         )
-    return value.astimezone(PACIFIC)
+    try:
+        return value.astimezone(PACIFIC)
+    except OverflowError:  # datetime.min or max in another zone
+        raise InvalidRequestError(
+            f"{field} is out of the range of Pacific time: {value.isoformat()}", field=field
+        ) from None
 
 
 def format_query_datetime(value: datetime | date, field: str) -> str:

@@ -19,6 +19,7 @@ import yarl
 from . import _http
 from ._arguments import checked
 from ._backoff import RetryPolicy
+from ._once import SEND_WATCH
 from ._redact import Secret
 from ._sansio import (
     USER_AGENT,
@@ -33,11 +34,13 @@ from ._sansio import (
     error_for_status,
     parse_rate_limit,
 )
+from ._settle import MIN_HORIZON
 from .errors import (
     AmbiguousRequestError,
     APIError,
     ClientClosedError,
     ConfigurationError,
+    DecodeError,
     InvalidRequestError,
     RateLimitError,
     ShipStationError,
@@ -91,13 +94,21 @@ def _secret_from(value: str | None, name: str, variable: str) -> Secret | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConfigurationError(f"{name} must be text, got a {type(value).__name__}")
+        kind = type(value).__name__
+        del value  # not a local of this frame when the error is rendered
+        raise ConfigurationError(f"{name} must be text, got a {kind}")
     return Secret(value)
 
 
+def _printable(secret: Secret) -> bool:
+    return secret.reveal().isprintable()
+
+
 def _header_text(value: object) -> bool:
-    """Whether ``value`` can go in a header: non-blank printable text."""
-    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+    """Whether ``value`` can go in a header: non-blank printable ASCII text."""
+    return (
+        isinstance(value, str) and bool(value.strip()) and value.isprintable() and value.isascii()
+    )
 
 
 def _checked_base_url(base_url: str) -> tuple[str, str | None]:
@@ -189,6 +200,9 @@ class ShipStation:
     :mod:`shipstation_async.events`. ``partner_key`` (default: the ``SHIPSTATION_PARTNER_KEY``
     environment variable) is sent as the ``x-partner`` header on every request, for
     ShipStation integration partners; like the secret, it never appears in reprs or errors.
+    ``settle_min_horizon``: the shortest wait, in seconds after the send, before settling an
+    ambiguous write may conclude it did not happen (default 120 s, past the 110 s after which
+    ASP.NET stops a request; see :meth:`settle`).
     """
 
     def __init__(
@@ -206,14 +220,16 @@ class ShipStation:
         hooks: Sequence[Hook] = (),
         user_agent: str | None = None,
         partner_key: str | None = None,
+        settle_min_horizon: float = MIN_HORIZON,
     ) -> None:
         # Held as Secret from the first line on: a traceback of any error below shows this
         # frame's locals, and they must show no credential.
-        secret = _secret_from(api_secret, "api_secret", "SHIPSTATION_API_SECRET")
-        api_secret = None
-        partner = _secret_from(partner_key, "partner_key", "SHIPSTATION_PARTNER_KEY")
         partner_source = "partner_key" if partner_key is not None else "SHIPSTATION_PARTNER_KEY"
-        partner_key = None
+        try:
+            secret = _secret_from(api_secret, "api_secret", "SHIPSTATION_API_SECRET")
+            partner = _secret_from(partner_key, "partner_key", "SHIPSTATION_PARTNER_KEY")
+        finally:
+            api_secret = partner_key = None
         self._base_url, problem = _checked_base_url(base_url)
         base_url = ""  # it may carry a password: not a local of this frame from here on
         if problem is not None:
@@ -230,7 +246,7 @@ class ShipStation:
                 "api_secret=...) or set the SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET "
                 "environment variables"
             )
-        if not _header_text(api_key) or not _header_text(secret.reveal()):
+        if not isinstance(api_key, str) or not api_key.isprintable() or not _printable(secret):
             raise ConfigurationError(
                 "api_key and api_secret must be text without line breaks or control characters"
             )
@@ -256,6 +272,11 @@ class ShipStation:
                 )
         if not is_seconds(timeout) or timeout <= 0:
             raise ConfigurationError(f"timeout must be positive seconds, got {timeout!r}")
+        if not is_seconds(settle_min_horizon) or settle_min_horizon < 0:
+            raise ConfigurationError(
+                f"settle_min_horizon must be >= 0 seconds, got {settle_min_horizon!r}"
+            )
+        self._settle_min_horizon = float(settle_min_horizon)
         self._timeout = timeout
         if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
             raise ConfigurationError(f"max_wait must be >= 0 seconds or None, got {max_wait!r}")
@@ -273,6 +294,14 @@ class ShipStation:
         )
         self._max_wait = max_wait
         self._retry = retry or RetryPolicy()
+        if isinstance(hooks, str | bytes) or not isinstance(hooks, Sequence | tuple | list):
+            raise ConfigurationError(f"hooks must be a list of callables, got {type(hooks)!r}")
+        if not all(callable(hook) for hook in hooks):
+            raise ConfigurationError("every hook must be callable (it receives each event)")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ConfigurationError(
+                f"session must be an aiohttp.ClientSession or None, got {type(session)!r}"
+            )
         self._hooks = tuple(hooks)
         if max_in_flight is None:
             max_in_flight = self._rate_limit.requests
@@ -399,8 +428,9 @@ class ShipStation:
         For label purchases (either endpoint), mark-as-shipped, add funds and create
         warehouse. It looks for what the write would have made (through the budget, in the
         interactive lane) until it finds it, or until the server has surely finished
-        processing the request: ``horizon`` seconds after it was sent (default: twice this
-        client's timeout or four times the slowest answer seen, plus a second). Only a look
+        processing the request: ``horizon`` seconds after it was sent (default: the longest
+        of ``settle_min_horizon``, twice this client's timeout and four times the slowest
+        answer seen, plus a second). Only a look
         after that which finds nothing answers ``"not_bought"``; a wait cut short by
         ``max_wait`` (seconds from now), or looks that keep failing, answer
         ``"still_ambiguous"`` (see :class:`~shipstation_async.settlement.Settlement`).
@@ -581,11 +611,28 @@ class ShipStation:
                 )
                 continue
             if headers_out is not None:
-                headers_out.update(raw.headers)
+                # Only the server's clock: other headers may echo anything (the credential).
+                headers_out["Date"] = self._credentials.redact(raw.headers.get("Date", ""))
             try:
                 answer = decode_response(
                     status, raw.body, method=method, path=path, redactor=self._credentials.redactor
                 )
+                if operation.structure is not None and status < 300:
+                    answer = operation.structure(answer)
+            except DecodeError as error:
+                if idempotent or status >= 300:
+                    raise
+                # A write answered as done whose answer cannot be read: it took effect, but
+                # what it made is unknown to the caller. Settling finds it.
+                raise AmbiguousRequestError(
+                    f"ShipStation answered {status}, but the answer could not be read ({error}); "
+                    "it most likely took effect. Settle it (ss.settle(exc)) before sending it "
+                    "again.",
+                    method=method,
+                    path=path,
+                    cause=error,
+                    attempt=self._write_attempt(operation, method, path, attempt_),
+                ) from None
             except APIError as error:
                 if ambiguous and operation.recover is not None:
                     recovered = operation.recover(error)
@@ -618,6 +665,7 @@ class ShipStation:
             account=self._account,
             slowest_answer=max(self._answer_times, default=None),
             baseline=operation.baseline,
+            min_horizon=self._settle_min_horizon,
         )
 
     async def _backoff(
@@ -716,8 +764,11 @@ class _Attempt(_http.AttemptContext):
         )
 
     def on_sent(self, at: float) -> None:
-        """Stamp the send in the ledger (and tell the hooks)."""
+        """Stamp the send in the ledger (and tell the hooks, and a purchase's watch)."""
         self.sent_at = at
+        watch = SEND_WATCH.get()
+        if watch is not None:
+            watch.sent = True
         self.scheduler.ledger.mark_sent(self.grant, at)
         if self.client._hooks:
             self.client._emit(

@@ -150,8 +150,9 @@ class WriteAttempt:
 
     ``body`` is the JSON body as sent (addresses and amounts; never credentials).
     ``sent_at`` and ``ended_at`` are ``time.monotonic()`` readings: when the request went out
-    and when the client stopped waiting for it. ``timeout`` is the client's answer timeout
-    and ``slowest_answer`` the slowest answer it had seen (seconds; they set how long a
+    and when the client stopped waiting for it (so only this process can settle it).
+    ``timeout`` is the client's answer timeout, ``slowest_answer`` the slowest answer it had
+    seen and ``min_horizon`` its ``settle_min_horizon`` (seconds; they set how long a
     settlement waits, see :func:`shipstation_async.settlement.horizon_seconds`). ``account``
     identifies the API and key it was sent on (a digest, not the key). ``baseline`` is what
     was read just before, where a check needs it (add funds: the carrier's balance).
@@ -166,6 +167,7 @@ class WriteAttempt:
     account: str
     slowest_answer: float | None = None
     baseline: Any = attrs.field(default=None, repr=False)
+    min_horizon: float = 120.0
 
 
 class AmbiguousRequestError(ShipStationError):

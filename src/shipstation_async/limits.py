@@ -31,7 +31,12 @@ def is_count(value: object) -> TypeGuard[int]:
 
 def is_seconds(value: object) -> TypeGuard[float]:
     """Whether ``value`` is a finite real number (an int or float, not a bool)."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) < 1e15  # beyond: no duration, and sums overflow
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 @attrs.frozen

@@ -17,8 +17,6 @@ does the looking, through the client's budget like any other call.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._intents import INTENTS, Flight, Key
+from ._intents import INTENTS, Key
 from ._sansio import Operation
 from ._settle import (
     ADD_FUNDS_PATH,
@@ -138,7 +136,7 @@ async def settle(
     """
     attempt = _checked_attempt(client, error)
     if horizon is None:
-        horizon = horizon_seconds(attempt.timeout, attempt.slowest_answer)
+        horizon = horizon_seconds(attempt.timeout, attempt.slowest_answer, attempt.min_horizon)
     elif not is_seconds(horizon) or horizon < 0:
         raise InvalidRequestError(f"horizon must be >= 0 seconds, got {horizon!r}", field="horizon")
     if max_wait is not None and (not is_seconds(max_wait) or max_wait < 0):
@@ -146,14 +144,18 @@ async def settle(
             f"max_wait must be >= 0 seconds or None, got {max_wait!r}", field="max_wait"
         )
     look = _LOOKS.get(attempt.path)
-    if look is None:
-        return _finish(attempt, "still_ambiguous", (), 0, f"no check exists for {attempt.path}")
+    doubt = _why_unsettleable(attempt)
+    if look is None or doubt is not None:
+        return _finish(attempt, "still_ambiguous", (), 0, doubt or "no check exists for it")
     if exclude is None:
         exclude = (
             INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
             if attempt.path in LABEL_PATHS
             else frozenset()
         )
+    if attempt.path == ADD_FUNDS_PATH:
+        # Whatever it finds, the caller has been told: the carrier may be funded again.
+        INTENTS.resolve(funds_key(client._account, str(attempt.body.get("carrierCode"))))
     now = client._ledger.clock()
     settled_at = attempt.sent_at + horizon
     deadline = now + max_wait if max_wait is not None else max(now, settled_at) + horizon
@@ -231,8 +233,11 @@ class _Settling:
         return None
 
     def _proves_absence(self, seen: _Look, began: float) -> bool:
-        trusted = self.trusted_since is not None or not seen.server_clock
-        self.trusted_since = seen.earliest
+        # Only a look filtered and cut by the server's own clock (its Date) proves anything:
+        # without one, this host's clock stands in, and it may be minutes off.
+        trusted = self.trusted_since is not None and seen.server_clock
+        if seen.server_clock:
+            self.trusted_since = seen.earliest
         past_horizon = self.schedule.proves_absence(began)
         # A look past the horizon that cannot prove anything is followed by one at once.
         self.last_look = began if trusted or not past_horizon else None
@@ -245,10 +250,36 @@ class _Settling:
             return "the balance moved by neither the amount nor nothing, net of labels charged"
         if not self.proof_of_absence:
             return "no shipment appeared, but ShipStation may list none for a test label"
+        if self.trusted_since is None and self.looks:
+            return "no answer carried the server's Date, so no look could prove an absence"
         return f"the wait ended before the server had surely finished ({self.schedule.horizon:g} s)"
 
     def _finish(self, outcome: Outcome, found: tuple[Any, ...], reason: str) -> Settlement:
         return _finish(self.attempt, outcome, found, self.looks, reason)
+
+
+_NEEDS = {
+    "/orders/createlabelfororder": ("orderId", "carrierCode", "serviceCode", "packageCode"),
+    "/shipments/createlabel": ("shipTo", "carrierCode", "serviceCode", "packageCode"),
+    MARK_SHIPPED_PATH: ("orderId",),
+    CREATE_WAREHOUSE_PATH: ("originAddress",),
+    ADD_FUNDS_PATH: ("carrierCode", "amount"),
+}
+
+
+def _why_unsettleable(attempt: WriteAttempt) -> str | None:
+    """Why what was sent cannot be looked for (a write made by hand with an odd body)."""
+    needs = _NEEDS.get(attempt.path)
+    if needs is None:
+        return f"no check exists for {attempt.path}"
+    body = attempt.body
+    if not isinstance(body, Mapping) or any(body.get(key) is None for key in needs):
+        return "the request's body does not say what to look for"
+    if attempt.path == "/shipments/createlabel" and not isinstance(body["shipTo"], Mapping):
+        return "the request's body does not say what to look for"
+    if attempt.path == ADD_FUNDS_PATH and not isinstance(attempt.baseline, FundsCheck):
+        return "no balance was read before the funding, so nothing can be compared"
+    return None
 
 
 def _checked_attempt(client: ShipStation, error: AmbiguousRequestError) -> WriteAttempt:
@@ -439,7 +470,7 @@ async def _look_funds(
     carrier = converter.structure(data, Carrier)
     until = server_date(date)
     if not isinstance(baseline, FundsCheck) or until is None or carrier.balance is None:
-        return _Look((), earliest, verdict=None, server_clock=date is not None)
+        return _Look((), earliest, verdict="still_ambiguous", server_clock=date is not None)
     shipments, *_ = await _pages(
         client,
         "/shipments",
@@ -489,116 +520,11 @@ async def read_funds_baseline(
     return FundsCheck(carrier_code=carrier_code, balance=carrier.balance, read_at=read_at)
 
 
-# -- buying once -----------------------------------------------------------------------------------
-
-
 def purchase_key(client: ShipStation, path: str, body: Mapping[str, Any]) -> Key:
     """The registry key of a label purchase: the account and what tells purchases apart."""
     return (client._account, label_key(path, body))
 
 
-async def buy_label_once(
-    client: ShipStation,
-    path: str,
-    body: Mapping[str, Any],
-    buy: Callable[[], Awaitable[Label]],
-) -> Label:
-    """Buy a label at most once for this intent (the body of ``create_label_once``).
-
-    Purchases this process cannot tell apart afterwards (same :func:`label_key`) run one at a
-    time; a caller whose purchase is exactly the same as the one under way (same body) gets
-    its outcome instead of buying again. The purchase runs to its end even when the caller
-    is cancelled, so that those waiting for it learn its outcome.
-    """
-    key = purchase_key(client, path, body)
-    intent = json.dumps(body, sort_keys=True, default=str)
-    while True:
-        flight, mine = INTENTS.join(key, intent)
-        if mine:
-            task = asyncio.ensure_future(_purchase(client, key, path, body, buy))
-            task.add_done_callback(functools.partial(_land, key, flight))
-            return await asyncio.shield(task)
-        try:
-            label: Label = await asyncio.shield(asyncio.wrap_future(flight.outcome))
-        except ShipStationError:
-            if flight.intent == intent:
-                raise
-            continue  # a different purchase under the same key ended: now this one
-        if flight.intent == intent:
-            return label
-
-
-def _land(key: Key, flight: Flight, task: asyncio.Future[Label]) -> None:
-    INTENTS.land(key, flight)
-    if task.cancelled():
-        flight.outcome.cancel()
-    elif task.exception() is not None:
-        flight.outcome.set_exception(task.exception())
-    else:
-        flight.outcome.set_result(task.result())
-
-
-async def _purchase(
-    client: ShipStation,
-    key: Key,
-    path: str,
-    body: Mapping[str, Any],
-    buy: Callable[[], Awaitable[Label]],
-) -> Label:
-    prior = INTENTS.unresolved(key)
-    if prior is not None:
-        settlement = await settle(client, prior)
-        if settlement.outcome == "still_ambiguous":
-            raise _still_ambiguous(prior, settlement, earlier=True)
-        INTENTS.resolve(key)
-        if settlement.outcome == "bought":
-            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
-            return _recovered(settlement)
-    attempts = 0
-    while True:
-        attempts += 1
-        try:
-            return await buy()
-        except AmbiguousRequestError as exc:
-            settlement = await settle(client, exc)
-            if settlement.outcome == "bought":
-                INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
-                return _recovered(settlement)
-            if settlement.outcome == "still_ambiguous":
-                if not body.get("testLabel"):  # a test label costs nothing to forget
-                    INTENTS.leave_unresolved(key, exc)
-                raise _still_ambiguous(exc, settlement, earlier=False) from None
-            if attempts >= client._retry.max_attempts:
-                exc.cause.add_note(
-                    f"settled: none of the {attempts} attempts bought a label "
-                    "(the retry policy's max_attempts)"
-                )
-                raise exc.cause from None
-            _log.info("%s: settled as not bought; buying again", path)
-
-
-def _recovered(settlement: Settlement) -> Label:
-    label = settlement.label()
-    if len(settlement.labels) > 1:
-        _log.warning(
-            "%s: %d labels match one purchase (bought elsewhere on the account too?); "
-            "returning the first",
-            settlement.attempt.path,
-            len(settlement.labels),
-        )
-    assert label is not None  # bought means a shipment was found
-    return label
-
-
-def _still_ambiguous(
-    error: AmbiguousRequestError, settlement: Settlement, *, earlier: bool
-) -> AmbiguousRequestError:
-    prefix = "an earlier purchase of this label is still unresolved: " if earlier else ""
-    return AmbiguousRequestError(
-        prefix + check_by_hand(settlement),
-        method=error.method,
-        path=error.path,
-        cause=error.cause,
-        attempt=error.attempt,
-        settlement=settlement,
-    )
+def funds_key(account: str, carrier_code: str) -> Key:
+    """The registry key of a carrier's fundings."""
+    return (account, ("/carriers/addfunds", carrier_code))

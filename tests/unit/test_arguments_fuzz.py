@@ -10,6 +10,7 @@ then sends valid values at their limits and finds them unchanged on the wire.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import json
 import types
@@ -115,30 +116,65 @@ class Nope:
     """An object of no kind the API takes."""
 
 
+class Sneaky(int):
+    """An int whose own formatting would decide what goes into a path."""
+
+    def __format__(self, spec: str) -> str:
+        return "1/../../users"
+
+
+class Broken:
+    """An object whose repr, str, hash and equality all raise."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr")
+
+    __str__ = __repr__
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hash")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("eq")
+
+
+def deep(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def cyclic() -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    value["self"] = value
+    return value
+
+
 def bad_values(hint: Any, name: str) -> list[Any]:
     """The families of bad value for a parameter of this annotation."""
     origin, args = get_origin(hint), get_args(hint)
     optional = origin in (typing.Union, types.UnionType) and type(None) in args
     kinds = [a for a in args if a is not type(None)] if optional else [hint]
-    out: list[Any] = [Nope(), b"bytes", {"x": Nope()}]
+    out: list[Any] = [Nope(), b"bytes", {"x": Nope()}, Broken(), deep(1000), cyclic()]
     if not optional:
         out.append(None)
     for kind in kinds:
         k_origin = get_origin(kind)
         if kind is int:
             low, high = RANGES.get(name, RANGES["id"] if name.endswith("_id") else (None, None))
-            out += [True, 1.5, "1", float("nan"), 2**70, Decimal(1)]
+            out += [True, 1.5, "1", float("nan"), 2**70, Decimal(1), Sneaky(1)]
             out += [v for v in (low - 1 if low is not None else None, (high or 0) + 1) if v]
         elif kind is str:
             out += ["", "   ", "a\nb", "a\tb", "a\x00b", "a\x85b", "\ud800", 123, "x" * 100_000]
         elif kind is bool:
             out += ["false", "true", 0, 1, "yes"]
         elif kind is float:
-            out += [-1, float("nan"), float("inf"), "5", True]
+            out += [-1, float("nan"), float("inf"), "5", True, 10**400, 1e300]
         elif kind is Decimal:
             out += [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"), True, "NaN"]
         elif kind in (date, datetime):
-            out += ["2026-01-05", datetime(2026, 1, 5), 20260105]
+            out += ["2026-01-05", datetime(2026, 1, 5), 20260105, datetime.min.replace(tzinfo=UTC)]
         elif k_origin is Literal:
             first = get_args(kind)[0]
             out += ["bogus", "", 0, ["x"], first.swapcase() if isinstance(first, str) else 99]
@@ -146,6 +182,7 @@ def bad_values(hint: Any, name: str) -> list[Any]:
             out += ["abc", [Nope()], [], [None], [2**70], [True]]
         elif k_origin is not None and issubclass(k_origin, Mapping):
             out += [{"a": float("nan")}, {"a": "\ud800"}, {1: "x"}, {"a": {"b": Nope()}}, "x"]
+            out += [{"residential": "false"}, {"postalCode": 20500}, {"name": ["x"]}]
         elif isinstance(kind, type) and attrs.has(kind):
             out += ["yes", 1, [kind()]]
     return out
@@ -320,7 +357,28 @@ async def test_valid_values_at_their_limits_arrive_unchanged(
     assert info.value.field == "customer_name"
 
 
+class Status(str, enum.Enum):  # noqa: UP042 - str() of this mixin is "Status.SHIPPED"
+    SHIPPED = "shipped"
+
+
+async def test_a_str_enum_member_goes_out_as_its_value(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    recorder.default = Reply(body={"orders": [], "total": 0, "page": 1, "pages": 0})
+    await client.orders.list(order_status=Status.SHIPPED, customer_name=Status.SHIPPED)  # type: ignore[arg-type]
+    query = urllib.parse.parse_qs(recorder.requests[-1].query_string)
+    assert query["orderStatus"] == query["customerName"] == ["shipped"]
+
+
 async def test_a_request_through_the_pipeline_is_checked_too(client: ShipStation) -> None:
     for lane in (0, "", "fast"):
         with pytest.raises(InvalidRequestError):
             await client.request(Operation("GET", "/orders"), lane=lane)  # type: ignore[arg-type]
+    for operation in (
+        Operation("GET", "/orders", query={"a": "\ud800"}),
+        Operation("GET", "/orders", query={"page": Decimal("NaN")}),
+        Operation("GET", "/orders/1\r\nX-Injected: 1"),
+        Operation("GET", "/orders/1 HTTP/1.1"),
+    ):
+        with pytest.raises(InvalidRequestError):
+            await client.request(operation)

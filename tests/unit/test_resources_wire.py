@@ -841,3 +841,19 @@ async def test_empty_strings_for_booleans_and_a_timed_fulfillment_ship_date(
     timed, plain_day = (await client.fulfillments.list()).items
     assert timed.ship_date == datetime(2020, 6, 24, 10, 32, 33, 687000, tzinfo=PACIFIC)
     assert plain_day.ship_date == date(2020, 6, 25)
+
+
+async def test_a_write_answered_done_but_unreadable_is_ambiguous_not_a_decode_error(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    from shipstation_async import AmbiguousRequestError, DecodeError
+
+    for reply in (Reply(body={"shipmentId": "not a number"}), Reply(raw=b'{"shipmentId": 1')):
+        recorder.reply(reply)
+        with pytest.raises(AmbiguousRequestError) as info:
+            await client.orders.create_label(1, "ups", "ups_ground", "package", date(2024, 1, 1))
+        # The label was bought; what came back cannot say which: settle finds it.
+        assert isinstance(info.value.cause, DecodeError) and info.value.attempt is not None
+    recorder.reply(Reply(body={"orderId": "x"}))
+    with pytest.raises(DecodeError):  # a read stays a plain DecodeError
+        await client.orders.get(1)

@@ -26,6 +26,7 @@ from shipstation_async._settle import (
     label_key,
     label_matches,
     ounces,
+    same_postal_code,
     warehouse_matches,
 )
 from shipstation_async._time import PACIFIC
@@ -48,10 +49,12 @@ def looks(schedule: PollSchedule, step: float = 0.01) -> list[float]:
 
 
 def test_the_horizon_follows_the_timeout_and_the_slowest_answer() -> None:
-    assert horizon_seconds(30.0) == 61.0
-    assert horizon_seconds(1.0, 0.01) == 3.0
-    assert horizon_seconds(1.0, 5.0) == 21.0  # a server this slow may finish this late
-    assert horizon_seconds(2.0, None) == horizon_seconds(2.0, 0.0) == 5.0
+    assert horizon_seconds(30.0) == 121.0  # ASP.NET stops a request after 110 s
+    assert horizon_seconds(90.0) == 181.0
+    assert horizon_seconds(30.0, 40.0) == 161.0
+    assert horizon_seconds(1.0, 0.01, minimum=0) == 3.0
+    assert horizon_seconds(1.0, 5.0, minimum=0) == 21.0  # a server this slow may finish late
+    assert horizon_seconds(2.0, None, 0) == horizon_seconds(2.0, 0.0, 0) == 5.0
 
 
 def test_looks_begin_at_once_double_their_gaps_and_end_with_one_at_the_horizon() -> None:
@@ -127,10 +130,17 @@ def test_a_creation_in_the_repeated_autumn_hour_is_never_dropped_by_the_ambiguit
     assert created_since(None, earliest)
 
 
-def test_the_filter_start_is_a_second_earlier_in_pacific_time() -> None:
+def test_the_filter_start_leaves_an_hour_for_the_autumn_clock_change() -> None:
     start = filter_start(datetime(2026, 7, 1, 19, 0, 0, 600_000, tzinfo=UTC))
     assert start == datetime(2026, 7, 1, 11, 59, 59, tzinfo=PACIFIC)
     assert start.tzinfo is PACIFIC and start.microsecond == 0
+    # A label made at 01:00:00 PST after a send at 01:59:59 PDT: the filter's wall-clock
+    # time precedes the label's on either reading of the repeated hour.
+    sent = datetime(2026, 11, 1, 8, 59, 59, tzinfo=UTC)  # 01:59:59 PDT
+    made = datetime(2026, 11, 1, 1, 0, 0, tzinfo=PACIFIC).replace(fold=1)  # 01:00 PST
+    wall = filter_start(sent - timedelta(seconds=CLOCK_MARGIN)).replace(tzinfo=None)
+    assert wall < made.replace(tzinfo=None)
+    assert wall.hour == 0  # out of the repeated hour altogether
 
 
 def shipment(**changes: object) -> Shipment:
@@ -204,6 +214,29 @@ def test_label_keys_part_what_a_look_can_tell_apart() -> None:
     assert label_key(ORDER_LABEL, {**SENT_FOR_ORDER, "serviceCode": "x"}) != base
     other = {**SENT_WITHOUT_ORDER, "shipTo": {"name": "Ada Lovelace", "postalCode": "20500"}}
     assert label_key(LABEL, SENT_WITHOUT_ORDER) == label_key(LABEL, other)
+    # A key is never finer than a match: ZIP and ZIP+4 match, so they share a key.
+    plus4 = {**SENT_WITHOUT_ORDER, "shipTo": {"name": "Ada Lovelace", "postalCode": "20500-0003"}}
+    assert label_key(LABEL, plus4) == label_key(LABEL, SENT_WITHOUT_ORDER)
+
+
+@given(
+    a=st.text(alphabet="0123456789- AB", max_size=10),
+    b=st.text(alphabet="0123456789- AB", max_size=10),
+)
+def test_postal_codes_that_match_share_a_key(a: str, b: str) -> None:
+    def sent(code: str) -> dict[str, object]:
+        return {**SENT_WITHOUT_ORDER, "shipTo": {"name": "X", "postalCode": code}}
+
+    if same_postal_code(a, b):
+        assert label_key(LABEL, sent(a)) == label_key(LABEL, sent(b))
+
+
+def test_recipients_without_postal_codes_can_still_be_matched() -> None:
+    sent = {**SENT_WITHOUT_ORDER, "shipTo": {"name": "ada lovelace"}}
+    assert label_matches(LABEL, sent, shipment(ship_to=Address(name="Ada Lovelace")))
+    assert not label_matches(
+        LABEL, sent, shipment(ship_to=Address(name="Ada Lovelace", postal_code="1"))
+    )
 
 
 def test_weights_are_compared_in_ounces() -> None:
@@ -281,6 +314,7 @@ def test_the_registry_remembers_claims_and_unresolved_purchases_for_a_while() ->
     registry = Intents(clock=lambda: now[0])
     key = ("acct", ("k",))
     registry.claim(key, [5, 0, None])
+    assert registry.unresolved(key) is None
     assert registry.claimed(key) == {5}
     flight, mine = registry.join(key, "a")
     again, theirs = registry.join(key, "b")

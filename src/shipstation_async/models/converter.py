@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 import attrs
 import cattrs
 
+from .._arguments import check_model
 from .._time import format_body_datetime, parse_date, parse_timestamp
 from ..errors import DecodeError, InvalidRequestError
 from ._base import api_name
@@ -215,6 +216,8 @@ def make_converter(*, strict: bool = False) -> cattrs.Converter:
             specs.append((field.name, key, hook))
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
+            # On its way to a body: checked, whether built in code or read and then evolved.
+            check_model(obj, sending=True)
             raw: Mapping[str, Any] | None = obj.raw
             out: dict[str, Any] = {}
             for attr, key, hook in specs:

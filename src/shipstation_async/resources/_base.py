@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import attrs
 
-from .._arguments import checked, keyword_checks
+from .._arguments import check_mapping_as, checked, keyword_checks
 from .._intents import INTENTS
 from .._sansio import Lane, Operation, Safety
 from .._settle import label_key
@@ -83,10 +83,14 @@ class Resource:
         return await self._client.request(operation, **options)
 
     async def _model(self, operation: Operation, cls: type[T], options: CallOptions) -> T:
-        return structure(await self._call(operation, options), cls)
+        reader = functools.partial(structure, cls=cls)
+        result: T = await self._call(attrs.evolve(operation, structure=reader), options)
+        return result
 
     async def _models(self, operation: Operation, cls: type[T], options: CallOptions) -> list[T]:
-        return structure_list(await self._call(operation, options), cls)
+        reader = functools.partial(structure_list, cls=cls)
+        result: list[T] = await self._call(attrs.evolve(operation, structure=reader), options)
+        return result
 
     def _stream(
         self,
@@ -253,6 +257,7 @@ def to_body(value: Any, cls: type[Any], field: str) -> dict[str, Any]:
     if isinstance(value, cls):
         body = converter.unstructure(value)
     elif isinstance(value, Mapping):
+        check_mapping_as(cls, value, field)
         body = {str(k): _plain(v, f"{field}.{k}") for k, v in value.items()}
     else:
         raise InvalidRequestError(
@@ -447,8 +452,14 @@ async def buy_label(
     The shipment it is answered with is claimed in the process's registry, so that settling a
     later purchase of the same label never takes this one for it.
     """
-    operation = Operation("POST", path, body=body, safety=Safety.NON_IDEMPOTENT)
-    label = structure(await client.request(operation, **options), Label)
+    operation = Operation(
+        "POST",
+        path,
+        body=body,
+        safety=Safety.NON_IDEMPOTENT,
+        structure=functools.partial(structure, cls=Label),
+    )
+    label: Label = await client.request(operation, **options)
     INTENTS.claim((client._account, label_key(path, body)), [label.shipment_id])
     return label
 

@@ -7,10 +7,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Unpack
 
 from .._arguments import MAX_FUNDS, MIN_FUNDS
+from .._intents import INTENTS
+from .._once import one_at_a_time
 from .._sansio import Operation, Safety
-from ..errors import InvalidRequestError
+from ..errors import AmbiguousRequestError, InvalidRequestError
 from ..models import Carrier, Package, Service
-from ..settlement import read_funds_baseline
+from ..settlement import funds_key, read_funds_baseline
 from ._base import CallOptions, Resource, check_text
 
 CENT = Decimal("0.01")
@@ -56,7 +58,9 @@ class Carriers(Resource):
         ``amount`` must be from $10.00 to $10,000.00. The carrier's balance is read first (one
         more request) so that an ambiguous outcome can be settled: never retried on one;
         ``await ss.settle(exc)`` compares the balance with what labels were charged meanwhile
-        and says whether the funds were added.
+        and says whether the funds were added. Fundings of one carrier run one at a time in
+        this process, and after an ambiguous one the next is refused until it is settled
+        (one from another process in between leaves the outcome still ambiguous).
         """
         try:
             value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
@@ -76,12 +80,31 @@ class Carriers(Resource):
                 field="amount",
             )
         body = {"carrierCode": check_text(carrier_code, "carrier_code"), "amount": value}
-        baseline = await read_funds_baseline(self._client, carrier_code, options)
-        operation = Operation(
-            "POST",
-            "/carriers/addfunds",
-            body=body,
-            safety=Safety.NON_IDEMPOTENT,
-            baseline=baseline,
-        )
-        return await self._model(operation, Carrier, options)
+        # One funding of a carrier at a time in this process: a second in flight would move
+        # the balance the settling of the first compares.
+        key = funds_key(self._client._account, carrier_code)
+        async with one_at_a_time(key):
+            earlier = INTENTS.unresolved(key)
+            if earlier is not None:
+                # Its settling compares the balance: another funding now would confuse it.
+                raise AmbiguousRequestError(
+                    f"an earlier funding of {carrier_code} may or may not have taken effect; "
+                    "settle it (ss.settle(exc) on this error) before funding it again",
+                    method="POST",
+                    path="/carriers/addfunds",
+                    cause=earlier[1].cause,
+                    attempt=earlier[1].attempt,
+                )
+            baseline = await read_funds_baseline(self._client, carrier_code, options)
+            operation = Operation(
+                "POST",
+                "/carriers/addfunds",
+                body=body,
+                safety=Safety.NON_IDEMPOTENT,
+                baseline=baseline,
+            )
+            try:
+                return await self._model(operation, Carrier, options)
+            except AmbiguousRequestError as exc:
+                INTENTS.leave_unresolved(key, "", exc)  # until ss.settle(exc) is called
+                raise

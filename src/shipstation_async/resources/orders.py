@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Unpack
 
 from .._arguments import MAX_ORDER_NUMBER, MAX_ORDERS_PER_BATCH, MAX_RANGE_DAYS
+from .._once import buy_label_once
 from .._sansio import Lane, Operation, Safety
 from ..errors import APIError, InvalidRequestError
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     Weight,
 )
 from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
-from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
     CallOptions,

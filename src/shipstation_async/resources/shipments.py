@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Unpack
 
-from .._arguments import MAX_RANGE_DAYS
+from .._arguments import MAX_RANGE_DAYS, check_mapping_as
+from .._once import buy_label_once
 from .._sansio import Lane, Operation
 from ..errors import APIError, InvalidRequestError
 from ..models import (
@@ -25,7 +26,6 @@ from ..models import (
 )
 from ..models.converter import converter
 from ..models.types import Confirmation, SortDir
-from ..settlement import buy_label_once
 from ..streams import ItemStream, Walk
 from ._base import (
     CONFIRMATIONS,
@@ -393,6 +393,7 @@ def _required(value: Any, cls: type[Any], field: str) -> dict[str, Any]:
         result: dict[str, Any] = converter.unstructure(value)
         return result
     if isinstance(value, Mapping):
+        check_mapping_as(cls, value, field)
         return dict(value)
     raise InvalidRequestError(
         f"{field} must be a {cls.__name__} or a mapping, got {type(value).__name__}", field=field

@@ -1,0 +1,214 @@
+"""Buying a label at most once per intent, and one write at a time per key, in this process.
+
+The purchase itself is ``create_label``; what this adds is the bookkeeping around it, in the
+process-wide registry (:mod:`._intents`):
+
+- purchases that cannot be told apart afterwards (one :func:`._settle.label_key`) run one at a
+  time, and a caller asking for exactly the purchase under way shares its outcome;
+- an ambiguous purchase is remembered as unresolved at once, and forgotten only when settled:
+  a settlement cut short (a job's timeout, a loop's shutdown) is taken up again by the next
+  purchase of the key instead of being taken for one that did not happen;
+- the purchase runs on even when its caller is cancelled once it may have gone out (those
+  waiting for it learn its outcome); before that, the last caller's cancellation drops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._intents import INTENTS, Flight, Key
+from .errors import AmbiguousRequestError, ShipStationError
+from .models import Label
+from .settlement import Settlement, check_by_hand, purchase_key, settle
+
+if TYPE_CHECKING:
+    from .client import ShipStation
+
+_log = logging.getLogger("shipstation_async")
+
+
+@attrs.define
+class SendWatch:
+    """Set when a request of the purchase's task went out (see :data:`SEND_WATCH`)."""
+
+    sent: bool = False
+
+
+SEND_WATCH: contextvars.ContextVar[SendWatch | None] = contextvars.ContextVar(
+    "shipstation_async_send_watch", default=None
+)
+"""The purchase task's watch; the pipeline marks it when a request of the task is sent."""
+
+
+class _Interrupted(Exception):
+    """The purchase a caller waited for ended without an outcome of its own: go again."""
+
+
+async def buy_label_once(
+    client: ShipStation,
+    path: str,
+    body: Mapping[str, Any],
+    buy: Callable[[], Awaitable[Label]],
+) -> Label:
+    """Buy a label at most once for this intent (the body of ``create_label_once``)."""
+    key = purchase_key(client, path, body)
+    intent = json.dumps(body, sort_keys=True, default=str)
+    while True:
+        flight, mine = INTENTS.join(key, intent)
+        if mine:
+            return await _run(client, key, flight, intent, path, body, buy)
+        same = flight.intent == intent
+        if same:
+            INTENTS.share(flight)
+        try:
+            label: Label = await asyncio.shield(asyncio.wrap_future(flight.outcome))
+        except _Interrupted:
+            continue  # it ended before it could tell: take it up (the registry remembers)
+        except ShipStationError:
+            if same:
+                raise
+            continue  # a different purchase under the same key ended: now this one
+        except asyncio.CancelledError:
+            if same:
+                INTENTS.unshare(flight)
+            raise
+        if same:
+            return label
+
+
+async def _run(
+    client: ShipStation,
+    key: Key,
+    flight: Flight,
+    intent: str,
+    path: str,
+    body: Mapping[str, Any],
+    buy: Callable[[], Awaitable[Label]],
+) -> Label:
+    watch = SendWatch()
+    context = contextvars.copy_context()
+    context.run(SEND_WATCH.set, watch)
+    task = asyncio.get_running_loop().create_task(
+        _purchase(client, key, intent, path, body, buy), context=context
+    )
+    task.add_done_callback(functools.partial(_land, key, flight))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done() and not watch.sent and INTENTS.unshare(flight) == 0:
+            task.cancel()  # nothing went out and nobody waits for it: drop it
+        raise
+
+
+def _land(key: Key, flight: Flight, task: asyncio.Future[Label]) -> None:
+    INTENTS.land(key, flight)
+    if task.cancelled():
+        # Dropped unsent, or cut short by its loop's end (the registry remembers an
+        # ambiguous purchase): whoever waits takes it up.
+        flight.outcome.set_exception(_Interrupted())
+    elif task.exception() is not None:
+        flight.outcome.set_exception(task.exception())
+    else:
+        flight.outcome.set_result(task.result())
+
+
+async def _purchase(
+    client: ShipStation,
+    key: Key,
+    intent: str,
+    path: str,
+    body: Mapping[str, Any],
+    buy: Callable[[], Awaitable[Label]],
+) -> Label:
+    prior = INTENTS.unresolved(key)
+    if prior is not None:
+        prior_intent, prior_error = prior
+        settlement = await settle(client, prior_error)
+        if settlement.outcome == "still_ambiguous":
+            raise _still_ambiguous(prior_error, settlement, earlier=True)
+        INTENTS.resolve(key)
+        if settlement.outcome == "bought":
+            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+            if prior_intent == intent:
+                return _recovered(settlement)
+        # Not bought, or bought for a purchase that asked for something else: now this one.
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return await buy()
+        except AmbiguousRequestError as exc:
+            if not body.get("testLabel"):  # a test label costs nothing to forget
+                INTENTS.leave_unresolved(key, intent, exc)  # before settling, which may not end
+            settlement = await settle(client, exc)
+            if settlement.outcome == "still_ambiguous":
+                raise _still_ambiguous(exc, settlement, earlier=False) from None
+            INTENTS.resolve(key)
+            if settlement.outcome == "bought":
+                INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+                return _recovered(settlement)
+            if attempts >= client._retry.max_attempts:
+                exc.cause.add_note(
+                    f"settled: none of the {attempts} attempts bought a label "
+                    "(the retry policy's max_attempts)"
+                )
+                raise exc.cause from None
+            _log.info("%s: settled as not bought; buying again", path)
+
+
+def _recovered(settlement: Settlement) -> Label:
+    label = settlement.label()
+    if len(settlement.labels) > 1:
+        _log.warning(
+            "%s: %d labels match one purchase (bought elsewhere on the account too?); "
+            "returning the first",
+            settlement.attempt.path,
+            len(settlement.labels),
+        )
+    assert label is not None  # bought means a shipment was found
+    return label
+
+
+def _still_ambiguous(
+    error: AmbiguousRequestError, settlement: Settlement, *, earlier: bool
+) -> AmbiguousRequestError:
+    prefix = "an earlier purchase of this label is still unresolved: " if earlier else ""
+    return AmbiguousRequestError(
+        prefix + check_by_hand(settlement),
+        method=error.method,
+        path=error.path,
+        cause=error.cause,
+        attempt=error.attempt,
+        settlement=settlement,
+    )
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(key: Key) -> AsyncIterator[None]:
+    """Hold ``key`` for the duration: writes under one key in this process never overlap.
+
+    For writes whose outcome is settled by comparing states (add funds: a balance), which a
+    second write of the same kind in flight would confuse.
+    """
+    intent = uuid.uuid4().hex
+    while True:
+        flight, mine = INTENTS.join(key, intent)
+        if mine:
+            break
+        with contextlib.suppress(Exception):
+            await asyncio.shield(asyncio.wrap_future(flight.outcome))
+    try:
+        yield
+    finally:
+        INTENTS.land(key, flight)
+        flight.outcome.set_result(None)
