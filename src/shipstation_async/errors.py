@@ -12,7 +12,21 @@ if TYPE_CHECKING:
 
 
 class ShipStationError(Exception):
-    """Base class of every error raised by shipstation-async."""
+    """Base class of every error raised by shipstation-async.
+
+    Errors pickle and copy with their attributes (task queues such as arq and Celery send a
+    job's exception to another process that way).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[ShipStationError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(ShipStationError):

@@ -323,3 +323,23 @@ def test_the_registry_remembers_claims_and_unresolved_purchases_for_a_while() ->
     assert registry.join(key, "b")[1]
     now[0] = 3601.0
     assert registry.claimed(key) == frozenset()
+
+
+def test_errors_pickle_and_copy_with_their_attributes() -> None:
+    import copy
+    import pickle
+
+    from shipstation_async import AmbiguousRequestError, ServerError, TransportError, WriteAttempt
+
+    attempt = WriteAttempt(
+        method="POST", path="/p", body={"a": 1}, sent_at=1.0, ended_at=2.0, timeout=3.0, account="x"
+    )
+    cause = ServerError("boom", status=502, method="POST", path="/p")
+    error = AmbiguousRequestError("m", method="POST", path="/p", cause=cause, attempt=attempt)
+    error.add_note("a note")
+    for clone in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(clone) is AmbiguousRequestError and str(clone) == str(error)
+        assert clone.attempt == attempt and clone.cause.status == 502
+        assert clone.__notes__ == ["a note"]
+    transport = pickle.loads(pickle.dumps(TransportError("t", method="GET", path="/", sent=True)))
+    assert transport.sent is True
