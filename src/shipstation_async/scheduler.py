@@ -740,7 +740,8 @@ class Ledger:
             return  # an earlier answer already taught as much
         self._slack = needed - self.rate_limit.effective_margin
         self.margin = needed
-        self._checked = False  # check the new margin when a slot is next used again
+        # Check the new margin when a slot is next used again (not by this answer's probe).
+        self._checked = self._checking = False
         # Slots freed under the old margin may be held again.
         self._gone = min(self._gone, bisect.bisect_right(holds, at - needed))
         _log.warning(
