@@ -161,7 +161,8 @@ class RateLimitHeaders:
     """What a response said about the budget.
 
     ``reset`` is seconds until the server's next window; ``reset_floored`` is True when it came
-    as a whole number (the real API floors it, so the true value may be up to 1 s later).
+    as a whole number, rounded by the server one way or the other (ShipStation does not say
+    which; the scheduler learns it), so the true value may lie up to a second either side.
     ``retry_after`` is seconds from the response, when the server sent Retry-After.
     """
 
