@@ -34,7 +34,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against the sandbox: figures for the README (several minutes)."""
-    session.install("-e", ".[test,speedups]")
+    session.install("-e", ".[test,speedups,bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
