@@ -61,7 +61,7 @@ def test_split_covers_the_range_in_order(start: datetime, span: timedelta, parts
 
 
 def test_whole_reads_settle_only_when_nothing_can_have_been_missed() -> None:
-    from shipstation_async.streams import _Passes
+    from shipstation_async.streams.plan import Passes as _Passes
 
     # Two identical reads that saw the whole total: settled.
     stable = _Passes()
