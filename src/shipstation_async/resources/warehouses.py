@@ -45,14 +45,15 @@ class Warehouses(Resource):
         """
         if origin_address is None:
             raise InvalidRequestError("origin_address is required", field="origin_address")
-        if isinstance(origin_address, Warehouse) or _names_a_warehouse(origin_address):
+        warehouse = _whole_warehouse(origin_address)
+        if warehouse is not None:
             if (warehouse_name, return_address, is_default) != (None, None, None):
                 raise InvalidRequestError(
                     "give warehouse_name, return_address and is_default inside the warehouse, "
                     "not beside it",
                     field="warehouse_name",
                 )
-            body = _warehouse_body(origin_address)
+            body = _warehouse_body(warehouse)
         else:
             body = {
                 "warehouseName": warehouse_name,
@@ -84,9 +85,11 @@ class Warehouses(Resource):
         return success(await self._call(operation, options))
 
 
-def _names_a_warehouse(value: Any) -> bool:
+def _whole_warehouse(value: Any) -> Warehouse | Mapping[str, Any] | None:
     # A mapping for a whole warehouse has its origin inside; an address mapping never does.
-    return isinstance(value, Mapping) and "originAddress" in value
+    if isinstance(value, Warehouse) or (isinstance(value, Mapping) and "originAddress" in value):
+        return value
+    return None
 
 
 def _warehouse_body(warehouse: Warehouse | Mapping[str, Any]) -> dict[str, Any]:
