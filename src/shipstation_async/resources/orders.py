@@ -127,7 +127,8 @@ class Orders(StreamingResource):
         ``async for order in ss.orders.iter(...)``; also ``async with``, and
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
-        Takes the filters of ``list()`` except paging and sorting; long ranges are split
+        Takes the filters of ``list()`` except paging and sorting; the range walked is
+        ``create_date_start`` to ``create_date_end``, and long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
         return self._stream(
