@@ -366,7 +366,7 @@ class _Parameter:
 class _Plan:
     """A method's compiled checks, in parameter order."""
 
-    def __init__(self, function: Callable[..., Any], extra_keywords: Check | None) -> None:
+    def __init__(self, function: Callable[..., Any]) -> None:
         signature = inspect.signature(function)
         hints = typing.get_type_hints(function)
         self.positional: list[_Parameter] = []
@@ -375,7 +375,7 @@ class _Plan:
         for name, param in list(signature.parameters.items())[1:]:  # self
             hint = hints.get(name, Any)
             if param.kind is inspect.Parameter.VAR_KEYWORD:
-                self.var_keyword = extra_keywords or _unpacked(function, name)
+                self.var_keyword = _unpacked(function, name)
                 continue
             entry = _Parameter(name, param.kind, param.default, compile_check(hint))
             if param.kind is not inspect.Parameter.KEYWORD_ONLY:
@@ -414,18 +414,16 @@ def _unpacked(function: Callable[..., Any], name: str) -> Check:
     return _check_anything  # **kwargs: Any
 
 
-def checked(function: F, *, extra_keywords: Callable[[], Check] | None = None) -> F:
+def checked(function: F) -> F:
     """Wrap a public method so that its arguments are checked before its body runs.
 
     The checks are compiled on the first call (every annotation is resolvable by then).
-    ``extra_keywords``: builds the check of ``**kwargs`` when the annotation cannot say it
-    (``iter()``'s filters are ``list()``'s keyword arguments).
     """
     plan: list[_Plan] = []
 
     def run(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         if not plan:
-            plan.append(_Plan(function, extra_keywords() if extra_keywords else None))
+            plan.append(_Plan(function))
         plan[0].check(args, kwargs)
 
     if inspect.iscoroutinefunction(function):
@@ -443,26 +441,6 @@ def checked(function: F, *, extra_keywords: Callable[[], Check] | None = None) -
         return function(self, *args, **kwargs)
 
     return typing.cast(F, wrapper)
-
-
-def keyword_checks(function: Callable[..., Any], exclude: frozenset[str]) -> Check:
-    """The check of keyword arguments that must be ``function``'s own (minus ``exclude``)."""
-    plan = _Plan(function, None)
-    allowed = {
-        name: param
-        for name, param in plan.keywords.items()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY and name not in exclude
-    }
-
-    def check(value: Any, field: str) -> None:
-        for name, item in value.items():
-            param = allowed.get(name)
-            if param is None:
-                _fail(name, f"is not a filter here; the filters are {sorted(allowed)}")
-            if item is not None:
-                param.check(item, name)
-
-    return check
 
 
 # -- models ----------------------------------------------------------------------------------------

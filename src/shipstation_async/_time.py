@@ -130,3 +130,38 @@ def format_body_datetime(value: datetime, field: str) -> str:
     """Format a datetime for a request body: Pacific wall-clock ``yyyy-mm-ddThh:mm:ss.ffffff``."""
     local = require_aware(value, field)
     return local.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def to_pacific_wall(moment: datetime) -> datetime:
+    """The naive Pacific wall-clock time of a moment (a naive one is taken as local time)."""
+    return moment.astimezone(PACIFIC).replace(tzinfo=None)
+
+
+def from_pacific_wall(wall: datetime) -> datetime:
+    """A naive Pacific wall-clock time as an aware datetime (its first occurrence, ``fold=0``)."""
+    return wall.replace(tzinfo=PACIFIC)
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight Pacific at the start of ``day``, aware: what a date alone means to the API."""
+    return datetime(day.year, day.month, day.day, tzinfo=PACIFIC)
+
+
+def as_instant(value: datetime | date) -> datetime:
+    """An aware datetime as it is; a date as its Pacific midnight."""
+    return value if isinstance(value, datetime) else start_of_day(value)
+
+
+def pacific_wall(value: datetime | date, field: str) -> datetime:
+    """A range bound as a naive Pacific wall-clock time: an aware datetime, or a date's midnight.
+
+    A naive datetime is an InvalidRequestError naming ``field``.
+    """
+    if isinstance(value, datetime):
+        return require_aware(value, field).replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+def sent_wall(value: datetime | date) -> datetime:
+    """The Pacific wall-clock time a filter value is sent as, at second precision."""
+    return to_pacific_wall(as_instant(value)).replace(microsecond=0)

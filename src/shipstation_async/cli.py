@@ -24,11 +24,12 @@ from . import _argtypes as types
 from .errors import ShipStationError
 from .limits import RateLimit
 from .sandbox.serve import add_arguments as add_serve_arguments
+from .streams import WALKS
 
 
 def _moment(text: str) -> datetime:
     """A date (midnight Pacific) or an ISO datetime with an offset."""
-    from ._time import PACIFIC
+    from ._time import from_pacific_wall
 
     try:
         value = datetime.fromisoformat(text)
@@ -37,13 +38,12 @@ def _moment(text: str) -> datetime:
     if value.tzinfo is None:
         if len(text) > 10:
             raise argparse.ArgumentTypeError("give a date, or a datetime with an offset")
-        value = value.replace(tzinfo=PACIFIC)
+        value = from_pacific_wall(value)
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shipstation-async`` command."""
-    defaults = types.HelpFormatter
     parser = argparse.ArgumentParser(
         prog="shipstation-async",
         description="Asyncio SDK for the ShipStation V1 API: tools and a local sandbox.",
@@ -55,11 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="log the SDK's decisions: each request and its answer, retries, 429 pauses",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_demo(commands)
+    _add_backfill(commands)
+    sandbox = commands.add_parser("sandbox", help="the local ShipStation stand-in")
+    sandbox_commands = sandbox.add_subparsers(
+        dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True
+    )
+    serve = sandbox_commands.add_parser(
+        "serve", help="serve the sandbox until interrupted", formatter_class=types.HelpFormatter
+    )
+    add_serve_arguments(serve)
+    return parser
 
+
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         help="page through an embedded sandbox's orders concurrently and report the figures",
-        formatter_class=defaults,
+        formatter_class=types.HelpFormatter,
     )
     demo.add_argument("--orders", type=types.count, default=12000, help="orders in the sandbox")
     demo.add_argument("--page-size", type=int, default=100, help="orders per page (1..500)")
@@ -72,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=1, help="sandbox data seed")
 
+
+def _add_backfill(commands: Any) -> None:
     backfill = commands.add_parser(
         "backfill",
         help="copy every record of a resource into a JSONL or SQLite file, resumable",
@@ -79,11 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "resumable at any moment: stop it (Ctrl-C, or a kill) and run the same command with "
         "--resume. Credentials come from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET "
         "(not needed with --sandbox).",
-        formatter_class=defaults,
+        formatter_class=types.HelpFormatter,
     )
-    backfill.add_argument(
-        "resource", choices=["orders", "shipments", "fulfillments", "products", "customers"]
-    )
+    backfill.add_argument("resource", choices=list(WALKS))
     backfill.add_argument(
         "--start", type=_moment, default=None, help="YYYY-MM-DD (Pacific) or ISO with offset"
     )
@@ -123,16 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="40/60",
         help="REQUESTS/SECONDS, the API key's plan",
     )
-
-    sandbox = commands.add_parser("sandbox", help="the local ShipStation stand-in")
-    sandbox_commands = sandbox.add_subparsers(
-        dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True
-    )
-    serve = sandbox_commands.add_parser(
-        "serve", help="serve the sandbox until interrupted", formatter_class=defaults
-    )
-    add_serve_arguments(serve)
-    return parser
 
 
 async def run_demo(orders: int, page_size: int, rate_limit: RateLimit, seed: int) -> int:
@@ -181,14 +184,13 @@ SANDBOX_END = datetime(2025, 11, 1, tzinfo=UTC)
 async def run_backfill(args: argparse.Namespace) -> int:
     """The ``backfill`` command: a resumable copy with a progress display."""
     from .backfill import Backfill, SqliteSink
-    from .backfill.engine import _WALKS
     from .client import ShipStation
     from .sandbox import Sandbox
 
     out, checkpoint = _output(args)
     sink: Any = out
     if args.sqlite:
-        sink = SqliteSink(out, table=args.resource, id_key=_WALKS[args.resource][0].id_key)
+        sink = SqliteSink(out, table=args.resource, id_key=WALKS[args.resource].id_key)
     # A bulk-only process: no slots held back for interactive calls.
     rate_limit = attrs.evolve(args.rate_limit, reserve=0)
     async with contextlib.AsyncExitStack() as stack:

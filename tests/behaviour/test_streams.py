@@ -252,16 +252,16 @@ async def test_bad_streams_fail_before_any_request(
 async def test_a_second_holding_more_than_a_page_is_read_whole(
     ss: ShipStation, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shipstation_async import streams
+    from shipstation_async.streams.walker import Walker
 
     dense_reads: list[datetime] = []
-    original = streams.ItemStream._read_second
+    original = Walker._read_second
 
     async def counting(self: Any, part: Any, second: datetime) -> list[Any]:
         dense_reads.append(second)
         return await original(self, part, second)
 
-    monkeypatch.setattr(streams.ItemStream, "_read_second", counting)
+    monkeypatch.setattr(Walker, "_read_second", counting)
     anchor = (await ss.orders.list(page=1, page_size=100, sort_by="CreateDate")).items[50]
     second = str((anchor.raw or {})["createDate"])[:19]
     for i in range(35):  # 35 orders within one second, pages of 10

@@ -200,15 +200,21 @@ def public_methods() -> list[tuple[str, str, Callable[..., Any]]]:
     return found
 
 
+def unpacked_options(function: Callable[..., Any], name: str) -> dict[str, Any]:
+    """The keywords ``**name`` takes: its ``Unpack[TypedDict]``'s (the filters and options)."""
+    hint = typing.get_type_hints(function, include_extras=True)[name]
+    (typed_dict,) = get_args(hint) or (CallOptions,)
+    return typing.get_type_hints(typed_dict)
+
+
 def cases() -> list[tuple[str, str, str, Any]]:
     """(resource, method, parameter, bad value) for every parameter of every public method."""
     out = []
-    options = typing.get_type_hints(CallOptions)
     for resource, method, function in public_methods():
         hints = typing.get_type_hints(function)
         for param in list(inspect.signature(function).parameters.values())[1:]:
             if param.kind is inspect.Parameter.VAR_KEYWORD:
-                for option, hint in options.items():
+                for option, hint in unpacked_options(function, param.name).items():
                     out += [(resource, method, option, v) for v in bad_values(hint, option)]
                 out.append((resource, method, "unknown_option", 1))
                 continue

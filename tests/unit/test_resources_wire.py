@@ -33,6 +33,7 @@ from shipstation_async.models import (
     SubscribeResult,
     SuccessResult,
     VoidResult,
+    Warehouse,
     Webhook,
     Weight,
 )
@@ -220,6 +221,73 @@ CASES: dict[str, Case] = {
         "",
         {"productId": 3, "sku": "AB", "name": "Thing"},
         SuccessResult,
+    ),
+    "warehouses.create.address": (
+        lambda ss: ss.warehouses.create(FROM, warehouse_name="East", is_default=False),
+        {"warehouseId": 4, "warehouseName": "East"},
+        "POST",
+        "/warehouses/createwarehouse",
+        "",
+        {"warehouseName": "East", "originAddress": FROM, "isDefault": False},
+        Warehouse,
+    ),
+    "warehouses.create.model": (
+        lambda ss: ss.warehouses.create(
+            Warehouse(warehouse_name="East", origin_address=ADDRESS, return_address=ADDRESS)
+        ),
+        {"warehouseId": 4, "warehouseName": "East"},
+        "POST",
+        "/warehouses/createwarehouse",
+        "",
+        {
+            "warehouseName": "East",
+            "originAddress": {
+                "name": "A",
+                "street1": "1 Main",
+                "city": "Austin",
+                "state": "TX",
+                "postalCode": "78703",
+                "country": "US",
+            },
+            "returnAddress": {
+                "name": "A",
+                "street1": "1 Main",
+                "city": "Austin",
+                "state": "TX",
+                "postalCode": "78703",
+                "country": "US",
+            },
+        },
+        Warehouse,
+    ),
+    "warehouses.create.mapping": (
+        lambda ss: ss.warehouses.create({"warehouseName": "East", "originAddress": FROM}),
+        {"warehouseId": 4, "warehouseName": "East"},
+        "POST",
+        "/warehouses/createwarehouse",
+        "",
+        {"warehouseName": "East", "originAddress": FROM},
+        Warehouse,
+    ),
+    "warehouses.update.mapping": (
+        lambda ss: ss.warehouses.update(
+            {"warehouseId": 4, "warehouseName": "East", "originAddress": FROM}
+        ),
+        {"warehouseId": 4, "warehouseName": "East"},
+        "PUT",
+        "/warehouses/4",
+        "",
+        {"warehouseId": 4, "warehouseName": "East", "originAddress": FROM},
+        Warehouse,
+    ),
+    "stores.update.mapping": (
+        lambda ss: ss.stores.update({"storeId": 1, "storeName": "Web"}),
+        {"storeId": 1, "storeName": "Web"},
+        "PUT",
+        "/stores/1",
+        "",
+        {"storeId": 1, "storeName": "Web"},
+        Store,
     ),
     "customers.list": (
         lambda ss: ss.customers.list(state_code="TX", country_code="US", sort_by="Name"),
@@ -574,6 +642,14 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
     "hold with a datetime": (
         lambda ss: ss.orders.hold_until(1, T0),  # type: ignore[arg-type]
         "hold_until_date",
+    ),
+    "warehouse without an origin": (
+        lambda ss: ss.warehouses.create(Warehouse(warehouse_name="East")),
+        "warehouse.originAddress",
+    ),
+    "warehouse with its fields beside it": (
+        lambda ss: ss.warehouses.create(Warehouse(origin_address=ADDRESS), warehouse_name="East"),
+        "warehouse_name",
     ),
     "product update without id": (
         lambda ss: ss.products.update(Product(sku="x")),

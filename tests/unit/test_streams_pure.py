@@ -61,16 +61,16 @@ def test_split_covers_the_range_in_order(start: datetime, span: timedelta, parts
 
 
 def test_whole_reads_settle_only_when_nothing_can_have_been_missed() -> None:
-    from shipstation_async.streams import _Passes
+    from shipstation_async.streams.plan import Passes
 
     # Two identical reads that saw the whole total: settled.
-    stable = _Passes()
+    stable = Passes()
     assert not stable.settled({1, 2, 3}, 3)
     assert stable.settled({1, 2, 3}, 3)
 
     # x (4) is missed by every read while z (9) leaves: the ids seen before the change must
     # not stand in for it.
-    gone = _Passes()
+    gone = Passes()
     assert not gone.settled({1, 2, 9}, 4)  # {1, 2, 4, 9}: 4 missed
     assert not gone.settled({1, 2}, 3)  # 9 left: another total
     assert not gone.settled({1, 2}, 3)
@@ -81,7 +81,7 @@ def test_whole_reads_settle_only_when_nothing_can_have_been_missed() -> None:
 
     # One leaves and one joins (same total) while a read straddles the change, and 4 is missed
     # throughout: the straddling read's ids do not count.
-    swap = _Passes()
+    swap = Passes()
     assert not swap.settled({1, 2, 9}, 4)  # {1, 2, 4, 9}
     assert not swap.settled({1, 2, 9, 7}, 4)  # straddled: 9 left, 7 joined
     assert not swap.settled({1, 2, 7}, 4)

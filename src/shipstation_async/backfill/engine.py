@@ -10,36 +10,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._time import PACIFIC
+from .._time import from_pacific_wall
 from ..errors import ConfigurationError
 from ..limits import is_count
-from ..resources import customers, fulfillments, orders, products, shipments
-from ..streams import ItemStream, SubRange, Walk, key_of, wall_key
+from ..resources.streaming import StreamingResource, open_stream
+from ..streams import MODIFIED_ORDERS, WALKS, Batch, ItemStream, SubRange, key_of, wall_key
 from ._threads import finish_in_thread
-from .checkpoint import CheckpointStore, checkpoint_beside, unaccounted_data
+from .checkpoint import CheckpointStore, Saved, checkpoint_beside, unaccounted_data
 from .sinks import JsonlSink, Sink, SqliteSink
 
 if TYPE_CHECKING:
     from ..client import ShipStation
 
 Resource = Literal["orders", "shipments", "fulfillments", "products", "customers"]
-
-# An incremental sync walks orders by ModifyDate (the only list with a modifyDate filter).
-_MODIFIED_ORDERS = attrs.evolve(
-    orders._WALK,
-    start_param="modifyDateStart",
-    end_param="modifyDateEnd",
-    date_key="modifyDate",
-    sort_by="ModifyDate",
-)
-
-_WALKS: dict[str, tuple[Walk, tuple[str, str]]] = {
-    "orders": (orders._WALK, ("create_date_start", "create_date_end")),
-    "shipments": (shipments._WALK, ("create_date_start", "create_date_end")),
-    "fulfillments": (fulfillments._WALK, ("create_date_start", "create_date_end")),
-    "products": (products._WALK, ("start_date", "end_date")),
-    "customers": (customers._WALK, ("create_date_start", "create_date_end")),
-}
+"""The resources a backfill copies: every listing in the walk registry (``streams.WALKS``)."""
 
 
 @attrs.frozen
@@ -126,8 +110,8 @@ class Backfill:
             raise ConfigurationError(
                 f"concurrency must be a whole number >= 1, got {concurrency!r}"
             )
-        if resource not in _WALKS:
-            raise ConfigurationError(f"resource must be one of {sorted(_WALKS)}, got {resource!r}")
+        if resource not in WALKS:
+            raise ConfigurationError(f"resource must be one of {sorted(WALKS)}, got {resource!r}")
         if isinstance(sink, SqliteSink):
             checkpoint = sink.path  # data and checkpoint in one file, one transaction
         elif checkpoint is None:
@@ -156,21 +140,20 @@ class Backfill:
         start: datetime | date | None,
         carried: tuple[int, int],
     ) -> ItemStream[Any]:
-        walk, names = _WALKS[self._resource]
-        if self._since_last:
-            walk, names = _MODIFIED_ORDERS, ("modify_date_start", "modify_date_end")
-        bound = getattr(self._client, self._resource)
+        # An incremental sync walks orders by ModifyDate (the only list with that filter).
+        walk = MODIFIED_ORDERS if self._since_last else WALKS[self._resource]
+        resource: StreamingResource = getattr(self._client, self._resource)
 
         def save_plan(t0: datetime | None, parts: list[SubRange]) -> None:
             if saved is None:
                 store.start(self._resource, query_key, t0, parts, *carried)
 
-        return bound._stream(  # type: ignore[no-any-return]
-            walk,
+        return open_stream(
+            resource,
             self._filters,
+            walk=walk,
             start=start,
             end=self._end,
-            names=names,
             concurrency=self._concurrency,
             page_size=self._page_size,
             ordered=False,
@@ -215,9 +198,7 @@ class Backfill:
         carried = {k: v for k, v in band.items() if v >= cutoff}
         return {**carried, **new_band}
 
-    async def run(self) -> Summary:
-        """Run (or resume) the backfill to the end and return its summary."""
-        started = time.monotonic()
+    def _refuse_foreign_output(self) -> None:
         sink = self._sink
         if isinstance(sink, JsonlSink) and unaccounted_data(sink.path, self._checkpoint):
             # Only a file this backfill wrote (its checkpoint says so) may be cut back.
@@ -226,92 +207,77 @@ class Backfill:
                 f"(none at {self._checkpoint}); it is left untouched: write to another file, "
                 "or remove it to start over"
             )
-        store = CheckpointStore(self._checkpoint)
-        query_key: dict[str, object] = {
+
+    def _query_key(self) -> dict[str, object]:
+        """What a checkpoint must have been made for, for this backfill to resume it."""
+        return {
             "filters": {k: str(v) for k, v in sorted(self._filters.items())},
             # An incremental sync's bounds move from run to run; a backfill's are fixed.
             "start": "" if self._since_last else str(self._start),
             "end": "" if self._since_last else str(self._end),
             "since_last": self._since_last,
         }
+
+    def _load(self, store: CheckpointStore, query_key: dict[str, object]) -> Saved | None:
+        """The run the checkpoint holds, when resuming; another backfill's is refused."""
+        saved = store.load() if self._resume else None
+        if saved is not None and (saved.resource != self._resource or saved.query != query_key):
+            raise ConfigurationError(
+                f"the checkpoint {self._checkpoint} belongs to another backfill "
+                f"({saved.resource} {saved.query}); give this one another output, or "
+                "delete that checkpoint to start over"
+            )
+        return saved
+
+    def _next_incremental(
+        self, store: CheckpointStore, saved: Saved | None
+    ) -> tuple[Saved | None, datetime | date | None, dict[str, str]]:
+        """An incremental run's plan to resume (None: a new run), its start and the last band."""
+        high_water, band = store.load_sync()
+        if saved is not None and all(p.done for p in saved.parts):
+            if saved.t0 is not None and (high_water is None or high_water < saved.t0):
+                # That run wrote everything but stopped before saving its mark: save it
+                # now, or this run would append all of it again.
+                high_water = saved.t0
+                band = self._band_after(band, store.load_run_band(), saved.t0)
+                store.save_sync(high_water, band)
+            saved = None  # the last incremental run finished: start the next one
+        start = self._start
+        if high_water is not None:
+            # From the last run's T0, less the overlap: a record modified while that run
+            # listed is caught now; the band drops the exact repeats.
+            start = from_pacific_wall(high_water - self._overlap)
+        return saved, start, band
+
+    async def run(self) -> Summary:
+        """Run (or resume) the backfill to the end and return its summary."""
+        started = time.monotonic()
+        self._refuse_foreign_output()
+        store = CheckpointStore(self._checkpoint)
+        query_key = self._query_key()
         ledger_before = self._client.rate_limit_status().rate_limited
         try:
-            saved = store.load() if self._resume else None
-            if saved is not None and (saved.resource != self._resource or saved.query != query_key):
-                raise ConfigurationError(
-                    f"the checkpoint {self._checkpoint} belongs to another backfill "
-                    f"({saved.resource} {saved.query}); give this one another output, or "
-                    "delete that checkpoint to start over"
-                )
+            saved = self._load(store, query_key)
+            # Carried over from the checkpoint, even from a finished incremental run's.
             offset = saved.sink_offset if saved else 0
-            total = saved.records if saved else 0
+            copied = _Copied(total=saved.records if saved else 0, started=started)
             start: datetime | date | None = self._start
-            high_water, band = store.load_sync() if self._since_last else (None, {})
-            if saved is not None and all(p.done for p in saved.parts) and self._since_last:
-                if saved.t0 is not None and (high_water is None or high_water < saved.t0):
-                    # That run wrote everything but stopped before saving its mark: save it
-                    # now, or this run would append all of it again.
-                    high_water = saved.t0
-                    band = self._band_after(band, store.load_run_band(), saved.t0)
-                    store.save_sync(high_water, band)
-                saved = None  # the last incremental run finished: start the next one
-            if self._since_last and high_water is not None:
-                # From the last run's T0, less the overlap: a record modified while that run
-                # listed is caught now; the band drops the exact repeats.
-                start = (high_water - self._overlap).replace(tzinfo=PACIFIC)
-            stream = self._stream(
-                store,
-                query_key,
-                (saved.t0, saved.parts) if saved else None,
-                start,
-                (offset, total),
-            )
+            band: dict[str, str] = {}
+            if self._since_last:
+                saved, start, band = self._next_incremental(store, saved)
+            plan = (saved.t0, saved.parts) if saved else None
+            stream = self._stream(store, query_key, plan, start, (offset, copied.total))
             # The band this run has built, restored on a resume (it is committed with each batch).
             new_band = store.load_run_band() if self._since_last and saved is not None else {}
             self._sink.open(offset)
-            this_run = pages = 0
             try:
                 while (batch := await stream.next_batch()) is not None:
                     if batch.split is not None:
                         cut = batch.split
                         store.split(cut.part, cut.end, cut.new_index, cut.new_part)
                         continue
-                    records = batch.records
-                    added: list[tuple[str, str]] = []
-                    if self._since_last:
-                        records, added = self._new_versions(records, band, new_band, stream.t0)
-                    offset = await self._sink.write(records)
-                    rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
-                    # In a worker thread, as the sink's fsync: a slow disk does not stall the
-                    # loop. A cancellation waits for it, so a batch is committed whole or not.
-                    await finish_in_thread(
-                        store.commit,
-                        batch.part,
-                        batch.cursor,
-                        batch.done,
-                        offset,
-                        len(records),
-                        rows,
-                        added,
-                    )
-                    total += len(records)
-                    this_run += len(records)
-                    pages += 1
-                    if self._on_progress is not None:
-                        left = stream.estimate_left()
-                        self._on_progress(
-                            Progress(
-                                records=total,
-                                records_this_run=this_run,
-                                requests=stream.requests,
-                                parts_done=sum(p.done for p in stream.parts),
-                                parts=len(stream.parts),
-                                elapsed=time.monotonic() - started,
-                                pages=pages,
-                                records_left=None if left is None else left[0],
-                                requests_left=None if left is None else left[1],
-                            )
-                        )
+                    copied.add(await self._write(store, stream, batch, band, new_band))
+                    self._report(stream, copied)
             finally:
                 await stream.aclose()
                 self._sink.close()
@@ -320,10 +286,65 @@ class Backfill:
         finally:
             store.close()
         return Summary(
-            records=total,
-            records_this_run=this_run,
+            records=copied.total,
+            records_this_run=copied.this_run,
             requests=stream.requests,
             rate_limited=self._client.rate_limit_status().rate_limited - ledger_before,
             elapsed=time.monotonic() - started,
             resumed=saved is not None,
         )
+
+    async def _write(
+        self,
+        store: CheckpointStore,
+        stream: ItemStream[Any],
+        batch: Batch,
+        band: dict[str, str],
+        new_band: dict[str, str],
+    ) -> int:
+        """Write one batch to the sink, then commit it to the checkpoint; the records written."""
+        records = batch.records
+        added: list[tuple[str, str]] = []
+        if self._since_last:
+            records, added = self._new_versions(records, band, new_band, stream.t0)
+        offset = await self._sink.write(records)
+        rows = self._sink.rows(records) if isinstance(self._sink, SqliteSink) else None
+        # In a worker thread, as the sink's fsync: a slow disk does not stall the loop. A
+        # cancellation waits for it, so a batch is committed whole or not.
+        await finish_in_thread(
+            store.commit, batch.part, batch.cursor, batch.done, offset, len(records), rows, added
+        )
+        return len(records)
+
+    def _report(self, stream: ItemStream[Any], copied: _Copied) -> None:
+        if self._on_progress is None:
+            return
+        left = stream.estimate_left()
+        self._on_progress(
+            Progress(
+                records=copied.total,
+                records_this_run=copied.this_run,
+                requests=stream.requests,
+                parts_done=sum(p.done for p in stream.parts),
+                parts=len(stream.parts),
+                elapsed=time.monotonic() - copied.started,
+                pages=copied.pages,
+                records_left=None if left is None else left[0],
+                requests_left=None if left is None else left[1],
+            )
+        )
+
+
+@attrs.define
+class _Copied:
+    """What a run has written so far: records in all and in this run, pages."""
+
+    total: int
+    started: float
+    this_run: int = 0
+    pages: int = 0
+
+    def add(self, records: int) -> None:
+        self.total += records
+        self.this_run += records
+        self.pages += 1

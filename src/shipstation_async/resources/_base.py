@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 
 import attrs
 
-from .._arguments import check_mapping_as, checked, keyword_checks
+from .._arguments import check_mapping_as, checked
 from .._intents import INTENTS
 from .._sansio import Lane, Operation, Safety
 from .._settle import label_key
-from .._time import PACIFIC, require_aware
+from .._time import as_instant, require_aware, sent_wall
 from ..errors import DecodeError, InvalidRequestError
 from ..limits import is_count
 from ..models import Label, Page, SuccessResult
 from ..models.converter import converter, wire_keys
 from ..models.types import Confirmation, DimensionUnits, WeightUnits
-from ..streams import ItemStream, Walk
 
 if TYPE_CHECKING:
     from ..client import ShipStation
@@ -49,10 +48,12 @@ class CallOptions(TypedDict, total=False):
     lane: Lane
 
 
-_NOT_FILTERS = frozenset({"page", "page_size", "sort_by", "sort_dir"})
-"""list() arguments that iter() does not take: paging and order belong to the stream."""
+def choices(literal: Any) -> frozenset[str]:
+    """The values of a ``Literal`` type (the one list of an enumeration), as a set."""
+    return frozenset(get_args(literal))
 
-CONFIRMATIONS = frozenset(Confirmation.__args__)  # type: ignore[attr-defined]
+
+CONFIRMATIONS = choices(Confirmation)
 """The delivery confirmation options a label or rate request may ask for."""
 
 
@@ -60,18 +61,14 @@ class Resource:
     """Base of the resource objects hung on the client (``ss.orders``...).
 
     Every public method of a resource has its arguments checked against its annotations
-    before it runs (:mod:`.._arguments`); ``iter()``'s filters against ``list()``'s.
+    before it runs (:mod:`.._arguments`), the ``TypedDict`` of ``**options`` included.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name, value in list(vars(cls).items()):
-            if name.startswith("_") or not inspect.isfunction(value):
-                continue
-            extra = None
-            if name == "iter":
-                extra = functools.partial(keyword_checks, vars(cls)["list"], _NOT_FILTERS)
-            setattr(cls, name, checked(value, extra_keywords=extra))
+            if not name.startswith("_") and inspect.isfunction(value):
+                setattr(cls, name, checked(value))
 
     max_range_days: int | None = None
     """The longest date range a ``list()`` filter may span (None: the API sets no limit)."""
@@ -91,23 +88,6 @@ class Resource:
         reader = functools.partial(structure_list, cls=cls)
         result: list[T] = await self._call(attrs.evolve(operation, structure=reader), options)
         return result
-
-    def _stream(
-        self,
-        walk: Walk,
-        filters: Mapping[str, Any],
-        choices: Mapping[str, frozenset[str]] | None = None,
-        *,
-        start: datetime | date | None = None,
-        end: datetime | date | None = None,
-        names: tuple[str, str] = ("create_date_start", "create_date_end"),
-        **options: Any,
-    ) -> ItemStream[Any]:
-        """The body of every ``iter()``: check the range and filters, then build the stream."""
-        check_range(start, end, *names)
-        list_method = getattr(self, "list")  # noqa: B009 - every streaming resource has list()
-        query = stream_filters(list_method, filters, choices or {}, self.max_range_days)
-        return ItemStream(self._client, walk, query, start=start, end=end, **options)
 
 
 def structure(data: Any, cls: type[T]) -> T:
@@ -182,12 +162,12 @@ def check_range(
             )
     if start is None or end is None:
         return
-    if _as_instant(end) < _as_instant(start):
+    if as_instant(end) < as_instant(start):
         raise InvalidRequestError(
             f"{end_name} ({end.isoformat()}) precedes {start_name} ({start.isoformat()})",
             field=end_name,
         )
-    if max_days is not None and _wall(end) - _wall(start) > timedelta(days=max_days):
+    if max_days is not None and sent_wall(end) - sent_wall(start) > timedelta(days=max_days):
         raise InvalidRequestError(
             f"{start_name} to {end_name} spans more than {max_days} days, the most the API "
             "answers in one request; iter() splits a longer range into several",
@@ -203,17 +183,6 @@ def check_ranges(max_days: int | None = None, **bounds: datetime | date | None) 
             check_range(value, bounds.get(f"{stem}_end"), name, f"{stem}_end", max_days)
         elif name.endswith("_end") and f"{name[: -len('_end')]}_start" not in bounds:
             check_range(None, value, name, name)
-
-
-def _as_instant(value: datetime | date) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, tzinfo=PACIFIC)
-
-
-def _wall(value: datetime | date) -> datetime:
-    # The Pacific wall-clock time a filter is sent as, at second precision.
-    return _as_instant(value).astimezone(PACIFIC).replace(tzinfo=None, microsecond=0)
 
 
 def check_choice(value: str | None, allowed: frozenset[str], field: str) -> None:
@@ -293,8 +262,8 @@ def _naive(field: str) -> Any:
 
 _MEASURES = {"weight": ("value",), "dimensions": ("length", "width", "height")}
 _UNITS = {
-    "weight": frozenset(WeightUnits.__args__),  # type: ignore[attr-defined]
-    "dimensions": frozenset(DimensionUnits.__args__),  # type: ignore[attr-defined]
+    "weight": choices(WeightUnits),
+    "dimensions": choices(DimensionUnits),
 }
 
 
@@ -464,31 +433,26 @@ async def buy_label(
     return label
 
 
-def stream_filters(
-    method: Callable[..., Any],
-    filters: Mapping[str, Any],
-    choices: Mapping[str, frozenset[str]] = {},
-    max_range_days: int | None = None,
-) -> dict[str, Any]:
-    """Check an ``iter()`` call's filters against its ``list()`` keywords; camelCase them.
+def list_arguments(
+    filters_type: Any,
+    arguments: Mapping[str, Any],
+    sorting: Mapping[str, Any],
+    *,
+    sort_before: str | None = None,
+) -> tuple[dict[str, Any], CallOptions]:
+    """A ``list()`` call's query arguments (its filters and ``sorting``), then its call options.
 
-    Paging and sorting belong to the stream, so they are refused here; enumerated values and
-    date ranges are checked as ``list()`` checks them, before anything is sent (a range passed
-    as a filter goes into every request unsplit, so it must fit ``max_range_days``).
+    The filters come in the order their ``TypedDict`` declares them, whatever order the caller
+    wrote them in, with ``sorting`` before the filter ``sort_before`` (else last): the query
+    string keeps one order.
     """
-    allowed = {
-        name
-        for name, param in inspect.signature(method).parameters.items()
-        if param.kind is inspect.Parameter.KEYWORD_ONLY
-        and name not in ("sort_by", "sort_dir", "max_wait", "lane")
-    }
-    unknown = sorted(set(filters) - allowed)
-    if unknown:
-        raise InvalidRequestError(
-            f"unknown filter(s) {unknown}; iter() takes {sorted(allowed)}", field=unknown[0]
-        )
-    for name, values in choices.items():
-        check_choice(filters.get(name), values, name)
-    query = paged_query(1, 1, max_range_days=max_range_days, **filters)
-    del query["page"], query["pageSize"]
-    return {k: v for k, v in query.items() if v is not None}
+    query: dict[str, Any] = {}
+    for name in filters_type.__annotations__:
+        if name == sort_before:
+            query.update(sorting)
+        if name in arguments:
+            query[name] = arguments[name]
+    if sort_before is None:
+        query.update(sorting)
+    options = {name: arguments[name] for name in CallOptions.__annotations__ if name in arguments}
+    return query, cast(CallOptions, options)

@@ -3,103 +3,80 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, Unpack
+from typing import Literal, TypedDict, Unpack
 
 from .._sansio import Lane, Operation
 from ..models import Fulfillment, Page
 from ..models.types import SortDir
-from ..streams import ItemStream, Walk
-from ._base import (
-    CallOptions,
-    Resource,
-    check_choice,
-    decode_page,
-    paged_query,
-)
+from ..streams import FULFILLMENTS, ItemStream
+from ._base import CallOptions, check_choice, choices, decode_page, list_arguments, paged_query
+from .streaming import StreamingResource
 
 FulfillmentSortBy = Literal["ShipDate", "CreateDate"]
-_SORT_BY = frozenset(FulfillmentSortBy.__args__)  # type: ignore[attr-defined]
-_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+_SORT_BY = choices(FulfillmentSortBy)
+_SORT_DIR = choices(SortDir)
 
 
-class Fulfillments(Resource):
+class FulfillmentFilters(TypedDict, total=False):
+    """The filters of ``ss.fulfillments.list()`` and ``ss.fulfillments.iter()``."""
+
+    fulfillment_id: int | None
+    order_id: int | None
+    order_number: str | None
+    tracking_number: str | None
+    recipient_name: str | None
+    create_date_start: datetime | date | None
+    create_date_end: datetime | date | None
+    ship_date_start: datetime | date | None
+    ship_date_end: datetime | date | None
+
+
+class FulfillmentListOptions(FulfillmentFilters, CallOptions, total=False):
+    """The keyword arguments of ``ss.fulfillments.list()``: its filters and the call options."""
+
+
+class Fulfillments(StreamingResource):
     """Fulfillments (GET /fulfillments)."""
+
+    walk = FULFILLMENTS
+    filters_type = FulfillmentFilters
 
     async def list(
         self,
         page: int = 1,
         page_size: int = 100,
         *,
-        fulfillment_id: int | None = None,
-        order_id: int | None = None,
-        order_number: str | None = None,
-        tracking_number: str | None = None,
-        recipient_name: str | None = None,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
-        ship_date_start: datetime | date | None = None,
-        ship_date_end: datetime | date | None = None,
         sort_by: FulfillmentSortBy | None = None,
         sort_dir: SortDir | None = None,
-        **options: Unpack[CallOptions],
+        **arguments: Unpack[FulfillmentListOptions],
     ) -> Page[Fulfillment]:
         """Fetch one page of fulfillments; default order is ascending create date."""
+        sorting = {"sort_by": sort_by, "sort_dir": sort_dir}
+        query_args, options = list_arguments(FulfillmentFilters, arguments, sorting)
         check_choice(sort_by, _SORT_BY, "sort_by")
         check_choice(sort_dir, _SORT_DIR, "sort_dir")
-        query = paged_query(
-            page,
-            page_size,
-            fulfillment_id=fulfillment_id,
-            order_id=order_id,
-            order_number=order_number,
-            tracking_number=tracking_number,
-            recipient_name=recipient_name,
-            create_date_start=create_date_start,
-            create_date_end=create_date_end,
-            ship_date_start=ship_date_start,
-            ship_date_end=ship_date_end,
-            sort_by=sort_by,
-            sort_dir=sort_dir,
-        )
+        query = paged_query(page, page_size, **query_args)
         data = await self._call(Operation("GET", "/fulfillments", query=query), options)
         return decode_page(data, "fulfillments", Fulfillment, page=page, page_size=page_size)
 
     def iter(
         self,
         *,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
         concurrency: int = 4,
         page_size: int = 500,
         ordered: bool = False,
         lane: Lane = "bulk",
-        **filters: Any,
+        **filters: Unpack[FulfillmentFilters],
     ) -> ItemStream[Fulfillment]:
         """Every fulfillment in a creation-date range, exactly once, as a stream.
 
         ``async for fulfillment in ss.fulfillments.iter(...)``; also ``async with``, and
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
-        Takes the filters of ``list()`` except paging and sorting; long ranges are split
+        Takes the filters of ``list()`` except paging and sorting; the range walked is
+        ``create_date_start`` to ``create_date_end``, and long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
         return self._stream(
-            _WALK,
-            filters,
-            None,
-            start=create_date_start,
-            end=create_date_end,
-            concurrency=concurrency,
-            page_size=page_size,
-            ordered=ordered,
-            lane=lane,
+            filters, concurrency=concurrency, page_size=page_size, ordered=ordered, lane=lane
         )
-
-
-_WALK = Walk(
-    path="/fulfillments",
-    envelope="fulfillments",
-    model=Fulfillment,
-    id_key="fulfillmentId",
-    max_range=None,
-)

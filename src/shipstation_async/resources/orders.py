@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 
 from .._arguments import MAX_ORDER_NUMBER, MAX_ORDERS_PER_BATCH, MAX_RANGE_DAYS
 from .._once import buy_label_once
@@ -24,59 +24,73 @@ from ..models import (
     Weight,
 )
 from ..models.types import Confirmation, OrderSortBy, OrderStatus, SortDir
-from ..streams import ItemStream, Walk
+from ..streams import ORDERS, ItemStream
 from ._base import (
     CallOptions,
-    Resource,
     buy_label,
     check_bool,
     check_choice,
     check_id,
     check_text,
+    choices,
     date_text,
     decode_page,
     id_list,
     label_body,
+    list_arguments,
     paged_query,
     success,
     to_body,
 )
+from .streaming import StreamingResource
 
-ORDER_STATUSES = frozenset(OrderStatus.__args__)  # type: ignore[attr-defined]
-_SORT_BY = frozenset(OrderSortBy.__args__)  # type: ignore[attr-defined]
-_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+ORDER_STATUSES = choices(OrderStatus)
+_SORT_BY = choices(OrderSortBy)
+_SORT_DIR = choices(SortDir)
+
+
+class OrderFilters(TypedDict, total=False):
+    """The filters of ``ss.orders.list()`` and ``ss.orders.iter()``."""
+
+    customer_name: str | None
+    item_keyword: str | None
+    create_date_start: datetime | date | None
+    create_date_end: datetime | date | None
+    modify_date_start: datetime | date | None
+    modify_date_end: datetime | date | None
+    order_date_start: datetime | date | None
+    order_date_end: datetime | date | None
+    order_number: str | None
+    order_status: OrderStatus | None
+    payment_date_start: datetime | date | None
+    payment_date_end: datetime | date | None
+    store_id: int | None
+    import_batch: str | None
+
+
+class OrderListOptions(OrderFilters, CallOptions, total=False):
+    """The keyword arguments of ``ss.orders.list()``: its filters and the call options."""
+
 
 OrderInput = Order | Mapping[str, Any]
 """An order to send: an :class:`Order`, or a mapping with the API's camelCase keys."""
 
 
-class Orders(Resource):
+class Orders(StreamingResource):
     """Orders: ``await ss.orders.list(...)`` for one page, ``await ss.orders.get(id)`` for one."""
 
     max_range_days = MAX_RANGE_DAYS
+    walk = ORDERS
+    filters_type = OrderFilters
 
     async def list(
         self,
         page: int = 1,
         page_size: int = 100,
         *,
-        customer_name: str | None = None,
-        item_keyword: str | None = None,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
-        modify_date_start: datetime | date | None = None,
-        modify_date_end: datetime | date | None = None,
-        order_date_start: datetime | date | None = None,
-        order_date_end: datetime | date | None = None,
-        order_number: str | None = None,
-        order_status: OrderStatus | None = None,
-        payment_date_start: datetime | date | None = None,
-        payment_date_end: datetime | date | None = None,
-        store_id: int | None = None,
         sort_by: OrderSortBy | None = None,
         sort_dir: SortDir | None = None,
-        import_batch: str | None = None,
-        **options: Unpack[CallOptions],
+        **arguments: Unpack[OrderListOptions],
     ) -> Page[Order]:
         """Fetch one page of orders (GET /orders).
 
@@ -88,62 +102,37 @@ class Orders(Resource):
         one raises :class:`InvalidRequestError` unsent, and ``iter()`` splits it). Returns a
         :class:`Page` of :class:`Order`.
         """
-        check_choice(order_status, ORDER_STATUSES, "order_status")
+        sorting = {"sort_by": sort_by, "sort_dir": sort_dir}
+        query_args, options = list_arguments(
+            OrderFilters, arguments, sorting, sort_before="import_batch"
+        )
+        check_choice(query_args.get("order_status"), ORDER_STATUSES, "order_status")
         check_choice(sort_by, _SORT_BY, "sort_by")
         check_choice(sort_dir, _SORT_DIR, "sort_dir")
-        query = paged_query(
-            page,
-            page_size,
-            max_range_days=self.max_range_days,
-            customer_name=customer_name,
-            item_keyword=item_keyword,
-            create_date_start=create_date_start,
-            create_date_end=create_date_end,
-            modify_date_start=modify_date_start,
-            modify_date_end=modify_date_end,
-            order_date_start=order_date_start,
-            order_date_end=order_date_end,
-            order_number=order_number,
-            order_status=order_status,
-            payment_date_start=payment_date_start,
-            payment_date_end=payment_date_end,
-            store_id=store_id,
-            sort_by=sort_by,
-            sort_dir=sort_dir,
-            import_batch=import_batch,
-        )
+        query = paged_query(page, page_size, max_range_days=self.max_range_days, **query_args)
         data = await self._call(Operation("GET", "/orders", query=query), options)
         return decode_page(data, "orders", Order, page=page, page_size=page_size)
 
     def iter(
         self,
         *,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
         concurrency: int = 4,
         page_size: int = 500,
         ordered: bool = False,
         lane: Lane = "bulk",
-        **filters: Any,
+        **filters: Unpack[OrderFilters],
     ) -> ItemStream[Order]:
         """Every order in a creation-date range, exactly once, as a stream.
 
         ``async for order in ss.orders.iter(...)``; also ``async with``, and
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
-        Takes the filters of ``list()`` except paging and sorting; long ranges are split
+        Takes the filters of ``list()`` except paging and sorting; the range walked is
+        ``create_date_start`` to ``create_date_end``, and long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
         return self._stream(
-            _WALK,
-            filters,
-            {"order_status": ORDER_STATUSES},
-            start=create_date_start,
-            end=create_date_end,
-            concurrency=concurrency,
-            page_size=page_size,
-            ordered=ordered,
-            lane=lane,
+            filters, concurrency=concurrency, page_size=page_size, ordered=ordered, lane=lane
         )
 
     async def list_by_tag(
@@ -440,6 +429,3 @@ def _deleted(error: APIError) -> SuccessResult | None:
     if error.status == 404:
         return SuccessResult(success=True, message="Already deleted (an earlier attempt did it).")
     return None
-
-
-_WALK = Walk(path="/orders", envelope="orders", model=Order, id_key="orderId")

@@ -4,105 +4,99 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 from .._sansio import Lane, Operation
 from ..models import Page, Product, SuccessResult
 from ..models.types import SortDir
-from ..streams import ItemStream, Walk
+from ..streams import PRODUCTS, ItemStream
 from ._base import (
     CallOptions,
-    Resource,
     check_choice,
     check_id,
     check_range,
+    choices,
     decode_page,
+    list_arguments,
     paged_query,
     success,
     to_body,
 )
+from .streaming import StreamingResource
 
 ProductSortBy = Literal["SKU", "ModifyDate", "CreateDate"]
-_SORT_BY = frozenset(ProductSortBy.__args__)  # type: ignore[attr-defined]
-_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+_SORT_BY = choices(ProductSortBy)
+_SORT_DIR = choices(SortDir)
 
 
-class Products(Resource):
+class ProductFilters(TypedDict, total=False):
+    """The filters of ``ss.products.list()`` and ``ss.products.iter()``."""
+
+    sku: str | None
+    name: str | None
+    product_category_id: int | None
+    product_type_id: int | None
+    tag_id: int | None
+    start_date: datetime | date | None
+    end_date: datetime | date | None
+    show_inactive: bool | None
+    upc: str | None
+
+
+class ProductListOptions(ProductFilters, CallOptions, total=False):
+    """The keyword arguments of ``ss.products.list()``: its filters and the call options."""
+
+
+class Products(StreamingResource):
     """Products: one page with ``list``, one with ``get``, replace with ``update``."""
+
+    walk = PRODUCTS
+    filters_type = ProductFilters
 
     async def list(
         self,
         page: int = 1,
         page_size: int = 100,
         *,
-        sku: str | None = None,
-        name: str | None = None,
-        product_category_id: int | None = None,
-        product_type_id: int | None = None,
-        tag_id: int | None = None,
-        start_date: datetime | date | None = None,
-        end_date: datetime | date | None = None,
-        show_inactive: bool | None = None,
         sort_by: ProductSortBy | None = None,
         sort_dir: SortDir | None = None,
-        upc: str | None = None,
-        **options: Unpack[CallOptions],
+        **arguments: Unpack[ProductListOptions],
     ) -> Page[Product]:
         """Fetch one page of products (GET /products).
 
         ``start_date``/``end_date`` bound the creation date.
         """
-        check_range(start_date, end_date, "start_date", "end_date")
+        sorting = {"sort_by": sort_by, "sort_dir": sort_dir}
+        query_args, options = list_arguments(ProductFilters, arguments, sorting, sort_before="upc")
+        check_range(
+            query_args.get("start_date"), query_args.get("end_date"), "start_date", "end_date"
+        )
         check_choice(sort_by, _SORT_BY, "sort_by")
         check_choice(sort_dir, _SORT_DIR, "sort_dir")
-        query = paged_query(
-            page,
-            page_size,
-            sku=sku,
-            name=name,
-            product_category_id=product_category_id,
-            product_type_id=product_type_id,
-            tag_id=tag_id,
-            start_date=start_date,
-            end_date=end_date,
-            show_inactive=show_inactive,
-            sort_by=sort_by,
-            sort_dir=sort_dir,
-            upc=upc,
-        )
+        query = paged_query(page, page_size, **query_args)
         data = await self._call(Operation("GET", "/products", query=query), options)
         return decode_page(data, "products", Product, page=page, page_size=page_size)
 
     def iter(
         self,
         *,
-        start_date: datetime | date | None = None,
-        end_date: datetime | date | None = None,
         concurrency: int = 4,
         page_size: int = 500,
         ordered: bool = False,
         lane: Lane = "bulk",
-        **filters: Any,
+        **filters: Unpack[ProductFilters],
     ) -> ItemStream[Product]:
         """Every product in a creation-date range, exactly once, as a stream.
 
         ``async for product in ss.products.iter(...)``; also ``async with``, and
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
-        Takes the filters of ``list()`` except paging and sorting; long ranges are split
+        Takes the filters of ``list()`` except paging and sorting; the range walked is
+        ``start_date`` to ``end_date``, and long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
         return self._stream(
-            _WALK,
-            filters,
-            None,
-            start=start_date,
-            end=end_date,
-            names=("start_date", "end_date"),
-            concurrency=concurrency,
-            page_size=page_size,
-            ordered=ordered,
-            lane=lane,
+            filters, concurrency=concurrency, page_size=page_size, ordered=ordered, lane=lane
         )
 
     async def get(self, product_id: int, **options: Unpack[CallOptions]) -> Product:
@@ -122,14 +116,3 @@ class Products(Resource):
         product_id = check_id(body.get("productId"), "product.productId")
         operation = Operation("PUT", f"/products/{product_id}", body=body)
         return success(await self._call(operation, options))
-
-
-_WALK = Walk(
-    path="/products",
-    envelope="products",
-    model=Product,
-    id_key="productId",
-    start_param="startDate",
-    end_param="endDate",
-    max_range=None,
-)

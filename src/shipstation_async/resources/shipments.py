@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 from .._arguments import MAX_RANGE_DAYS, check_mapping_as
 from .._once import buy_label_once
@@ -26,11 +26,10 @@ from ..models import (
 )
 from ..models.converter import converter
 from ..models.types import Confirmation, SortDir
-from ..streams import ItemStream, Walk
+from ..streams import SHIPMENTS, ItemStream
 from ._base import (
     CONFIRMATIONS,
     CallOptions,
-    Resource,
     buy_label,
     check_bool,
     check_choice,
@@ -38,48 +37,62 @@ from ._base import (
     check_measures,
     check_range,
     check_text,
+    choices,
     decode_page,
     label_body,
+    list_arguments,
     paged_query,
     plain,
     structure_list,
 )
+from .streaming import StreamingResource
 
 ShipmentSortBy = Literal["ShipDate", "CreateDate"]
-_SORT_BY = frozenset(ShipmentSortBy.__args__)  # type: ignore[attr-defined]
-_SORT_DIR = frozenset(SortDir.__args__)  # type: ignore[attr-defined]
+_SORT_BY = choices(ShipmentSortBy)
+_SORT_DIR = choices(SortDir)
 
 
-class Shipments(Resource):
+class ShipmentFilters(TypedDict, total=False):
+    """The filters of ``ss.shipments.list()`` and ``ss.shipments.iter()``."""
+
+    recipient_name: str | None
+    recipient_country_code: str | None
+    order_number: str | None
+    order_id: int | None
+    carrier_code: str | None
+    service_code: str | None
+    tracking_number: str | None
+    customs_country_code: str | None
+    create_date_start: datetime | date | None
+    create_date_end: datetime | date | None
+    ship_date_start: datetime | date | None
+    ship_date_end: datetime | date | None
+    void_date_start: datetime | date | None
+    void_date_end: datetime | date | None
+    store_id: int | None
+    include_shipment_items: bool | None
+    batch_id: int | None
+
+
+class ShipmentListOptions(ShipmentFilters, CallOptions, total=False):
+    """The keyword arguments of ``ss.shipments.list()``: its filters and the call options."""
+
+
+class Shipments(StreamingResource):
     """Shipments with labels made in ShipStation (orders marked as shipped are fulfillments)."""
 
     max_range_days = MAX_RANGE_DAYS
+    walk = SHIPMENTS
+    filters_type = ShipmentFilters
 
     async def list(
         self,
         page: int = 1,
         page_size: int = 100,
         *,
-        recipient_name: str | None = None,
-        recipient_country_code: str | None = None,
-        order_number: str | None = None,
-        order_id: int | None = None,
-        carrier_code: str | None = None,
-        service_code: str | None = None,
-        tracking_number: str | None = None,
-        customs_country_code: str | None = None,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
-        ship_date_start: datetime | date | None = None,
-        ship_date_end: datetime | date | None = None,
-        void_date_start: datetime | date | None = None,
-        void_date_end: datetime | date | None = None,
-        store_id: int | None = None,
-        include_shipment_items: bool | None = None,
         sort_by: ShipmentSortBy | None = None,
         sort_dir: SortDir | None = None,
-        batch_id: int | None = None,
-        **options: Unpack[CallOptions],
+        **arguments: Unpack[ShipmentListOptions],
     ) -> Page[Shipment]:
         """Fetch one page of shipments (GET /shipments).
 
@@ -88,64 +101,36 @@ class Shipments(Resource):
         most 90 days (the API's limit; a longer one raises :class:`InvalidRequestError` unsent,
         and ``iter()`` splits it).
         """
+        sorting = {"sort_by": sort_by, "sort_dir": sort_dir}
+        query_args, options = list_arguments(
+            ShipmentFilters, arguments, sorting, sort_before="batch_id"
+        )
         check_choice(sort_by, _SORT_BY, "sort_by")
         check_choice(sort_dir, _SORT_DIR, "sort_dir")
-        query = paged_query(
-            page,
-            page_size,
-            max_range_days=self.max_range_days,
-            recipient_name=recipient_name,
-            recipient_country_code=recipient_country_code,
-            order_number=order_number,
-            order_id=order_id,
-            carrier_code=carrier_code,
-            service_code=service_code,
-            tracking_number=tracking_number,
-            customs_country_code=customs_country_code,
-            create_date_start=create_date_start,
-            create_date_end=create_date_end,
-            ship_date_start=ship_date_start,
-            ship_date_end=ship_date_end,
-            void_date_start=void_date_start,
-            void_date_end=void_date_end,
-            store_id=store_id,
-            include_shipment_items=include_shipment_items,
-            sort_by=sort_by,
-            sort_dir=sort_dir,
-            batch_id=batch_id,
-        )
+        query = paged_query(page, page_size, max_range_days=self.max_range_days, **query_args)
         data = await self._call(Operation("GET", "/shipments", query=query), options)
         return decode_page(data, "shipments", Shipment, page=page, page_size=page_size)
 
     def iter(
         self,
         *,
-        create_date_start: datetime | date | None = None,
-        create_date_end: datetime | date | None = None,
         concurrency: int = 4,
         page_size: int = 500,
         ordered: bool = False,
         lane: Lane = "bulk",
-        **filters: Any,
+        **filters: Unpack[ShipmentFilters],
     ) -> ItemStream[Shipment]:
         """Every shipment in a creation-date range, exactly once, as a stream.
 
         ``async for shipment in ss.shipments.iter(...)``; also ``async with``, and
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
-        Takes the filters of ``list()`` except paging and sorting; long ranges are split
+        Takes the filters of ``list()`` except paging and sorting; the range walked is
+        ``create_date_start`` to ``create_date_end``, and long ranges are split
         (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
         """
         return self._stream(
-            _WALK,
-            filters,
-            None,
-            start=create_date_start,
-            end=create_date_end,
-            concurrency=concurrency,
-            page_size=page_size,
-            ordered=ordered,
-            lane=lane,
+            filters, concurrency=concurrency, page_size=page_size, ordered=ordered, lane=lane
         )
 
     async def find_labels(
@@ -414,6 +399,3 @@ def _void_refused_as_already_voided(error: APIError) -> Any:
     if error.status == 400 and "already" in error.message.lower():
         return {"approved": True, "message": error.message}
     return None
-
-
-_WALK = Walk(path="/shipments", envelope="shipments", model=Shipment, id_key="shipmentId")

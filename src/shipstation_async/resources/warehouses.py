@@ -29,7 +29,7 @@ class Warehouses(Resource):
 
     async def create(
         self,
-        origin_address: Address | Mapping[str, Any],
+        origin_address: Address | Warehouse | Mapping[str, Any],
         *,
         warehouse_name: str | None = None,
         return_address: Address | Mapping[str, Any] | None = None,
@@ -38,18 +38,31 @@ class Warehouses(Resource):
     ) -> Warehouse:
         """Create a warehouse (POST createwarehouse); the return address defaults to the origin.
 
-        Each call creates one, so an ambiguous failure is not retried.
+        Takes the warehouse to create, a :class:`Warehouse` or a mapping with the API's keys
+        (``originAddress`` among them); or its origin address, an :class:`Address` or a
+        mapping, with the other fields as keywords. Each call creates one, so an ambiguous
+        failure is not retried.
         """
         if origin_address is None:
             raise InvalidRequestError("origin_address is required", field="origin_address")
-        body: dict[str, Any] = {
-            "warehouseName": warehouse_name,
-            "originAddress": to_body(origin_address, Address, "origin_address"),
-            "returnAddress": None
-            if return_address is None
-            else to_body(return_address, Address, "return_address"),
-            "isDefault": is_default,
-        }
+        warehouse = _whole_warehouse(origin_address)
+        if warehouse is not None:
+            if (warehouse_name, return_address, is_default) != (None, None, None):
+                raise InvalidRequestError(
+                    "give warehouse_name, return_address and is_default inside the warehouse, "
+                    "not beside it",
+                    field="warehouse_name",
+                )
+            body = _warehouse_body(warehouse)
+        else:
+            body = {
+                "warehouseName": warehouse_name,
+                "originAddress": to_body(origin_address, Address, "origin_address"),
+                "returnAddress": None
+                if return_address is None
+                else to_body(return_address, Address, "return_address"),
+                "isDefault": is_default,
+            }
         body = {k: v for k, v in body.items() if v is not None}
         operation = Operation(
             "POST", "/warehouses/createwarehouse", body=body, safety=Safety.NON_IDEMPOTENT
@@ -70,6 +83,22 @@ class Warehouses(Resource):
         check_id(warehouse_id, "warehouse_id")
         operation = Operation("DELETE", f"/warehouses/{warehouse_id}", recover=_deleted)
         return success(await self._call(operation, options))
+
+
+def _whole_warehouse(value: Any) -> Warehouse | Mapping[str, Any] | None:
+    # A mapping for a whole warehouse has its origin inside; an address mapping never does.
+    if isinstance(value, Warehouse) or (isinstance(value, Mapping) and "originAddress" in value):
+        return value
+    return None
+
+
+def _warehouse_body(warehouse: Warehouse | Mapping[str, Any]) -> dict[str, Any]:
+    body = to_body(warehouse, Warehouse, "warehouse")
+    if not body.get("originAddress"):
+        raise InvalidRequestError(
+            "warehouse.originAddress is required", field="warehouse.originAddress"
+        )
+    return body
 
 
 def _deleted(error: APIError) -> SuccessResult | None:
