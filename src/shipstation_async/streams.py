@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from ._budget import call_on_loop
 from ._sansio import Lane, Operation
 from ._time import PACIFIC, require_aware
 from .errors import DecodeError, InvalidRequestError, ShipStationError
 from .limits import is_count
 from .models.converter import converter
-from .scheduler import call_on_loop
 
 if TYPE_CHECKING:
     from .client import ShipStation
