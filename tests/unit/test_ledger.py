@@ -3,6 +3,9 @@
 The later tests play whole runs against a simulated server (``_budget_sim``: the sandbox's
 window logic, a counting delay, a fake clock): zero 429s, never more than L in any W, and the
 budget use the scheduler promises, across window types, Reset roundings and counting delays.
+
+The rules are one conformance suite: every test that makes a budget runs once per backend in
+``_budget_sim.BACKENDS`` (the ``backend`` and ``make`` fixtures).
 """
 
 from __future__ import annotations

@@ -15,13 +15,15 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._sansio import Lane, RateLimitHeaders
 from ..limits import RateLimit
-from .backend import Grant, Listener, RateLimitStatus
+from .backend import BudgetBackend, Grant, Listener, RateLimitStatus
 from .server_view import TOLERANCE, Probes, Room, ServerView
 from .slots import SlotBook
 
+# The logger keeps the name of the module the budget grew in: users filter on it.
 _log = logging.getLogger("shipstation_async.scheduler")
 
 # How far back (as a share of W, beyond the longest answer time) sends of ours freed before a
@@ -214,10 +216,12 @@ class Ledger:
                 # No hook saw the send (a user's own session): stamp it now; its answer, not
                 # its send, decides when its slot frees.
                 self._record_send(grant, at)
-            sent_at = grant.sent_at if grant.sent_at is not None else at
-            self._slots.landed(grant.sent_at or 0.0, at - sent_at if observed else None)
+            self._slots.landed(grant.sent_at or 0.0)
             grant.state = "done"
             self._probes.last_seen = at
+            sent_at = grant.sent_at if grant.sent_at is not None else at
+            if observed:
+                self._slots.answer_took(at - sent_at)
             if headers is not None:
                 self._follow_headers(grant, status, headers, at, observed)
             self._slots.hold(at + self.period)
@@ -429,3 +433,8 @@ class Ledger:
             ),
             reset_rounding=view.rounding.learned,
         )
+
+
+if TYPE_CHECKING:
+    # The in-process ledger is the default budget backend: mypy checks it fits the seam.
+    _DEFAULT_BACKEND: type[BudgetBackend] = Ledger

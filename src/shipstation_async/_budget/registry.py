@@ -19,6 +19,7 @@ from .backend import BudgetBackend
 from .ledger import Ledger
 from .waiting import LoopScheduler
 
+# The logger keeps the name of the module the budget grew in: users filter on it.
 _log = logging.getLogger("shipstation_async.scheduler")
 
 _SHIPSTATION_HOST = re.compile(r"ssapi\d*\.shipstation\.com", re.IGNORECASE)

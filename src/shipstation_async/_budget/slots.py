@@ -63,14 +63,17 @@ class SlotBook:
         self.total_sent += 1
         bisect.insort(self.in_flight, at)
 
-    def landed(self, sent_at: float, answer_time: float | None = None) -> None:
-        """A send of ``sent_at`` is no longer in flight; ``answer_time`` when it was answered."""
+    def landed(self, sent_at: float) -> None:
+        """A send of ``sent_at`` is no longer in flight (answered or failed)."""
         in_flight = self.in_flight
         index = bisect.bisect_left(in_flight, sent_at)
         if index < len(in_flight):
             del in_flight[index]
-        if answer_time is not None and answer_time > self.longest:
-            self.longest = answer_time
+
+    def answer_took(self, seconds: float) -> None:
+        """A send was answered ``seconds`` after it went out (a bound on counting delays)."""
+        if seconds > self.longest:
+            self.longest = seconds
 
     def hold(self, until: float) -> None:
         """Hold a slot until ``until`` + the margin."""
