@@ -68,7 +68,10 @@ class _Waiter:
 
 
 class LoopScheduler:
-    """The waiting room of one budget on one event loop: lanes, timers, max_wait, cancellation."""
+    """The waiting room of one budget on one event loop: lanes, timers, max_wait, cancellation.
+
+    ``ledger`` is the budget it hands slots out of: any :class:`~.backend.BudgetBackend`.
+    """
 
     def __init__(self, ledger: BudgetBackend, loop: asyncio.AbstractEventLoop) -> None:
         self.ledger = ledger
