@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import shipstation_async
 from shipstation_async import RateLimit
 from shipstation_async._budget import Grant, Ledger, budget_key
 from shipstation_async._sansio import RateLimitHeaders
@@ -635,6 +636,16 @@ def test_budget_key_groups_shipstation_hosts() -> None:
     assert budget_key("https://ssapi6.shipstation.com/", "k") == ("shipstation", "k")
     assert budget_key("http://127.0.0.1:8080", "k") == ("127.0.0.1:8080", "k")
     assert budget_key("http://127.0.0.1:8081", "k") != budget_key("http://127.0.0.1:8080", "k")
+
+
+def test_the_scheduler_module_keeps_its_public_names() -> None:
+    """User code importing from ``shipstation_async.scheduler`` gets the budget's own objects."""
+    from shipstation_async import _budget, scheduler
+
+    assert scheduler.__all__
+    for name in scheduler.__all__:
+        assert getattr(scheduler, name) is getattr(_budget, name), name
+    assert scheduler.RateLimitStatus is shipstation_async.RateLimitStatus
 
 
 # -- whole runs against a simulated server ---------------------------------------------------
