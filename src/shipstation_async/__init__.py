@@ -5,6 +5,7 @@ error is a ``ShipStationError``.
 """
 
 from ._backoff import RetryPolicy
+from ._budget import RateLimitStatus
 from ._sansio import Lane, Operation, Safety
 from ._version import __version__
 from .client import ShipStation
@@ -27,7 +28,6 @@ from .errors import (
 )
 from .limits import RateLimit
 from .models import Order, Page
-from .scheduler import RateLimitStatus
 from .settlement import Settlement
 
 __all__ = [

@@ -19,6 +19,17 @@ import yarl
 from . import _http
 from ._arguments import checked
 from ._backoff import RetryPolicy
+from ._budget import (
+    LANES,
+    Grant,
+    InFlightLimit,
+    Ledger,
+    LoopScheduler,
+    RateLimitStatus,
+    budget_key,
+    ledger_for,
+    loop_scheduler_for,
+)
 from ._once import SEND_WATCH
 from ._redact import Secret
 from ._sansio import (
@@ -69,17 +80,6 @@ from .resources.stores import Stores
 from .resources.users import Users
 from .resources.warehouses import Warehouses
 from .resources.webhooks import Webhooks
-from .scheduler import (
-    LANES,
-    Grant,
-    InFlightLimit,
-    Ledger,
-    LoopScheduler,
-    RateLimitStatus,
-    budget_key,
-    ledger_for,
-    loop_scheduler_for,
-)
 from .settlement import Settlement, settle
 
 _log = logging.getLogger("shipstation_async")

@@ -6,6 +6,10 @@ headers computed) then, and is answered ``down`` seconds later. The client is a 
 first-come-first-served queue of calls, retried at the front after a 429, dispatched whenever
 an answer lands or the ledger's next opportunity comes: what the loop scheduler does, on a
 clock the test controls.
+
+:data:`BACKENDS` lists every budget backend the rules' tests run against (one conformance
+suite): how to make one on a fake clock, and how to reach the little state the tests inspect
+beyond the backend's interface.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import itertools
 import math
 import random
 from collections.abc import Callable
+from typing import Any
+
+import attrs
 
 from shipstation_async import RateLimit
+from shipstation_async._budget import Grant, Ledger
 from shipstation_async._sansio import parse_rate_limit
 from shipstation_async.sandbox.ratewindow import RateWindow, ResetFormat, WindowMeter, WindowMode
-from shipstation_async.scheduler import Grant, Ledger
 
 
 class Clock:
@@ -28,6 +35,38 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@attrs.frozen
+class BackendCase:
+    """One budget backend as the conformance suite drives it.
+
+    ``make`` builds a budget on a fake clock. The hooks reach what a few tests inspect beyond
+    the interface: the header rooms in force, the "first reused slot was checked" mark (set
+    by tests that start past that check), and the learned Reset rounding's offsets.
+    """
+
+    name: str
+    make: Callable[[RateLimit, Callable[[], float]], Ledger]
+    rooms: Callable[[Ledger], list[Any]]
+    mark_reuse_checked: Callable[[Ledger], None]
+    rounding_offsets: Callable[[Ledger], tuple[float, float]]
+
+
+def _mark_reuse_checked(ledger: Ledger) -> None:
+    """As if the first slot used again had gone alone and the server agreed."""
+    ledger._probes.checked = True
+
+
+IN_PROCESS = BackendCase(
+    name="in-process",
+    make=lambda rate_limit, clock: Ledger(rate_limit, clock=clock),
+    rooms=lambda ledger: ledger._view.rooms,
+    mark_reuse_checked=_mark_reuse_checked,
+    rounding_offsets=lambda ledger: ledger._view.rounding.offsets(),
+)
+
+BACKENDS: tuple[BackendCase, ...] = (IN_PROCESS,)
 
 
 class Client:
@@ -118,8 +157,10 @@ class Simulation:
         seed: int = 0,
         start: float = 1000.0,
         client_limit: RateLimit | None = None,
+        backend: BackendCase = IN_PROCESS,
     ) -> None:
         self.clock = Clock(start)
+        self.backend = backend
         self.period = period
         self.limit = limit
         self.window = RateWindow(RateLimit(limit, period), mode=mode, count_rejected=count_rejected)
@@ -135,7 +176,7 @@ class Simulation:
 
     def add_client(self) -> Client:
         """Another process on the same key: a ledger of its own."""
-        return Client(self, Ledger(self.client_limit, clock=self.clock))
+        return Client(self, self.backend.make(self.client_limit, self.clock))
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -3,21 +3,26 @@
 The later tests play whole runs against a simulated server (``_budget_sim``: the sandbox's
 window logic, a counting delay, a fake clock): zero 429s, never more than L in any W, and the
 budget use the scheduler promises, across window types, Reset roundings and counting delays.
+
+The rules are one conformance suite: every test that makes a budget runs once per backend in
+``_budget_sim.BACKENDS`` (the ``backend`` and ``make`` fixtures).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import shipstation_async
 from shipstation_async import RateLimit
+from shipstation_async._budget import Grant, Ledger, budget_key
 from shipstation_async._sansio import RateLimitHeaders
-from shipstation_async.scheduler import Grant, Ledger, budget_key
 
-from ._budget_sim import Clock, Simulation
+from ._budget_sim import BACKENDS, BackendCase, Clock, Simulation
 
 MODES = ("fixed", "aligned", "rolling")
 ROUNDINGS = ("floor", "ceil", "float")
@@ -39,14 +44,31 @@ def headers(
     return RateLimitHeaders(limit, remaining, reset, floored, retry_after)
 
 
-def make(
-    limit: int = 10,
-    period: float = 10.0,
-    margin: float | None = None,
-    reserve: int | None = 0,
-) -> tuple[Ledger, Clock]:
-    clock = Clock()
-    return Ledger(RateLimit(limit, period, margin=margin, reserve=reserve), clock=clock), clock
+Make = Callable[..., tuple[Ledger, Clock]]
+
+
+@pytest.fixture(scope="module", params=BACKENDS, ids=lambda case: case.name)
+def backend(request: pytest.FixtureRequest) -> BackendCase:
+    """Every budget backend: the rules below are one conformance suite for all of them."""
+    case: BackendCase = request.param
+    return case
+
+
+@pytest.fixture(scope="module")
+def make(backend: BackendCase) -> Make:
+    """A factory of budgets of ``backend`` on a fake clock of their own."""
+
+    def make(
+        limit: int = 10,
+        period: float = 10.0,
+        margin: float | None = None,
+        reserve: int | None = 0,
+    ) -> tuple[Ledger, Clock]:
+        clock = Clock()
+        rate_limit = RateLimit(limit, period, margin=margin, reserve=reserve)
+        return backend.make(rate_limit, clock), clock
+
+    return make
 
 
 def grant_and_send(ledger: Ledger, lane: str = "interactive") -> Grant | None:
@@ -79,15 +101,10 @@ def count_grants(ledger: Ledger, most: int = 20) -> int:
     return sum(grant_and_send(ledger) is not None for _ in range(most))
 
 
-def reuse_checked(ledger: Ledger) -> None:
-    """As if the first slot used again had gone alone and the server agreed (tested below)."""
-    ledger._checked = True
-
-
 # -- rule 1: a slot frees W after its answer ------------------------------------------------
 
 
-def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
+def test_cold_start_sends_one_probe_then_waits_for_its_headers(make: Make) -> None:
     ledger, _clock = make()
     probe = ledger.try_grant("interactive")
     assert probe is not None and probe.probe
@@ -100,7 +117,7 @@ def test_cold_start_sends_one_probe_then_waits_for_its_headers() -> None:
     assert not any(g.probe for g in granted if g is not None)
 
 
-def test_a_probe_that_fails_without_answer_hands_the_probe_to_the_next() -> None:
+def test_a_probe_that_fails_without_answer_hands_the_probe_to_the_next(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -110,7 +127,7 @@ def test_a_probe_that_fails_without_answer_hands_the_probe_to_the_next() -> None
     assert ledger.try_grant("interactive") is None
 
 
-def test_a_slot_frees_w_after_its_answer_however_late_the_server_counted_it() -> None:
+def test_a_slot_frees_w_after_its_answer_however_late_the_server_counted_it(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)  # sent and answered at 1000.0
     burst = [grant_and_send(ledger) for _ in range(9)]  # sent at 1000.0
@@ -132,10 +149,10 @@ def test_a_slot_frees_w_after_its_answer_however_late_the_server_counted_it() ->
     assert count_grants(ledger) == 9
 
 
-def test_an_unanswered_request_holds_its_slot() -> None:
+def test_an_unanswered_request_holds_its_slot(make: Make, backend: BackendCase) -> None:
     ledger, clock = make(limit=2)
     warm(ledger, clock, limit=2)
-    reuse_checked(ledger)
+    backend.mark_reuse_checked(ledger)
     pending = grant_and_send(ledger)
     assert pending is not None
     clock.now += 100.0  # long past any window: it may still be counted when it arrives
@@ -143,10 +160,12 @@ def test_an_unanswered_request_holds_its_slot() -> None:
     assert ledger.next_opportunity("interactive") is None  # until an answer comes
 
 
-def test_a_request_given_up_on_holds_its_slot_for_w_and_the_longest_answer_time() -> None:
+def test_a_request_given_up_on_holds_its_slot_for_w_and_the_longest_answer_time(
+    make: Make, backend: BackendCase
+) -> None:
     ledger, clock = make(limit=3)
     warm(ledger, clock, limit=3)
-    reuse_checked(ledger)
+    backend.mark_reuse_checked(ledger)
     slow = grant_and_send(ledger)
     assert slow is not None
     clock.now += 2.5
@@ -160,7 +179,7 @@ def test_a_request_given_up_on_holds_its_slot_for_w_and_the_longest_answer_time(
     assert ledger.next_opportunity("interactive") == pytest.approx(1022.0 + 2.5 + 10.0)
 
 
-def test_a_refused_request_holds_its_slot_like_any_other() -> None:
+def test_a_refused_request_holds_its_slot_like_any_other(make: Make) -> None:
     ledger, clock = make(limit=2)
     warm(ledger, clock, limit=2)
     refused = grant_and_send(ledger)
@@ -172,7 +191,7 @@ def test_a_refused_request_holds_its_slot_like_any_other() -> None:
     assert ledger.snapshot({}).sent_in_window == 0
 
 
-def test_a_given_margin_is_added_to_every_hold() -> None:
+def test_a_given_margin_is_added_to_every_hold(make: Make) -> None:
     ledger, clock = make(margin=0.5)
     warm(ledger, clock)
     assert count_grants(ledger) == 9
@@ -187,11 +206,13 @@ def test_the_default_margin_is_zero_and_the_reserve_a_tenth() -> None:
     assert RateLimit(5, 1).effective_reserve == 1
 
 
-def test_a_high_limit_frees_its_slots_one_by_one_as_old_answers_age_out() -> None:
+def test_a_high_limit_frees_its_slots_one_by_one_as_old_answers_age_out(
+    make: Make, backend: BackendCase
+) -> None:
     """Old holds leave in batches; the count of those still held must not lag."""
     ledger, clock = make(limit=1000, period=10.0)
     warm(ledger, clock, limit=1000)  # answered at 1000.0
-    reuse_checked(ledger)
+    backend.mark_reuse_checked(ledger)
     for _ in range(999):  # sent at 1000.01 .. 1009.99, each answered at once
         (grant,) = send_spaced(ledger, clock, 1, gap=0.01)
         ledger.complete(grant, 200, None)
@@ -225,7 +246,7 @@ def test_a_high_limit_frees_its_slots_one_by_one_as_old_answers_age_out() -> Non
         max_size=200,
     )
 )
-def test_no_send_while_l_slots_are_held(ops: list[tuple[str, float, int]]) -> None:
+def test_no_send_while_l_slots_are_held(make: Make, ops: list[tuple[str, float, int]]) -> None:
     """Whatever the interleaving and the headers, rule 1 holds at every send.
 
     At each send, fewer than L earlier sends hold a slot: still unanswered, answered less
@@ -271,7 +292,9 @@ def test_no_send_while_l_slots_are_held(ops: list[tuple[str, float, int]]) -> No
 # -- rule 3: the headers, when someone else spends the budget --------------------------------
 
 
-def test_answers_our_own_sends_explain_leave_no_room_whatever_their_order() -> None:
+def test_answers_our_own_sends_explain_leave_no_room_whatever_their_order(
+    make: Make, backend: BackendCase
+) -> None:
     ledger, clock = make()
     warm(ledger, clock)  # 9 left after the probe
     a, b, c = send_spaced(ledger, clock, 3)
@@ -279,11 +302,11 @@ def test_answers_our_own_sends_explain_leave_no_room_whatever_their_order() -> N
     ledger.complete(c, 200, headers(6, 9.0))
     ledger.complete(a, 200, headers(8, 9.0))
     ledger.complete(b, 200, headers(7, 9.0))
-    assert ledger._rooms == []
+    assert backend.rooms(ledger) == []
     assert count_grants(ledger) == 6  # rule 1 alone
 
 
-def test_header_room_lowers_the_budget_until_the_server_frees_it() -> None:
+def test_header_room_lowers_the_budget_until_the_server_frees_it(make: Make) -> None:
     ledger, clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -299,7 +322,7 @@ def test_header_room_lowers_the_budget_until_the_server_frees_it() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(1010.0)
 
 
-def test_a_fractional_reset_is_taken_to_its_last_digit() -> None:
+def test_a_fractional_reset_is_taken_to_its_last_digit(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -307,7 +330,7 @@ def test_a_fractional_reset_is_taken_to_its_last_digit() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 2.345 + 0.001)
 
 
-def test_a_whole_reset_of_unknown_rounding_may_be_a_second_either_way() -> None:
+def test_a_whole_reset_of_unknown_rounding_may_be_a_second_either_way(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -316,7 +339,7 @@ def test_a_whole_reset_of_unknown_rounding_may_be_a_second_either_way() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 4.0 + 1.0)
 
 
-def test_room_subtracts_our_requests_the_server_may_not_have_counted() -> None:
+def test_room_subtracts_our_requests_the_server_may_not_have_counted(make: Make) -> None:
     ledger, clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -333,7 +356,7 @@ def test_room_subtracts_our_requests_the_server_may_not_have_counted() -> None:
     assert count_grants(ledger) == 1
 
 
-def test_a_stale_header_cannot_raise_room() -> None:
+def test_a_stale_header_cannot_raise_room(make: Make) -> None:
     ledger, clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -347,7 +370,7 @@ def test_a_stale_header_cannot_raise_room() -> None:
     assert count_grants(ledger) == 1  # 2, less a (in flight when b was counted)
 
 
-def test_an_answer_counted_after_a_rooms_answer_replaces_the_room() -> None:
+def test_an_answer_counted_after_a_rooms_answer_replaces_the_room(make: Make) -> None:
     ledger, clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -358,7 +381,9 @@ def test_an_answer_counted_after_a_rooms_answer_replaces_the_room() -> None:
     assert count_grants(ledger) == 6
 
 
-def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room() -> None:
+def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room(
+    make: Make, backend: BackendCase
+) -> None:
     ledger, clock = make(limit=100, period=10.0)
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -370,11 +395,11 @@ def test_a_reset_that_never_counts_down_keeps_few_rooms_and_the_strictest_room()
         # The same Reset every time: each answer seems to speak of another server window,
         # and none was surely counted after another.
         ledger.complete(grant, 200, headers(10, 9.0 + n * 0.01, limit=100))
-    assert len(ledger._rooms) <= 8
-    assert all(room.room <= 10 for room in ledger._rooms)  # folding never loosens a room
+    assert len(backend.rooms(ledger)) <= 8
+    assert all(room.room <= 10 for room in backend.rooms(ledger))  # folding never loosens a room
 
 
-def test_a_room_low_only_for_sends_then_in_flight_is_checked_by_one_probe() -> None:
+def test_a_room_low_only_for_sends_then_in_flight_is_checked_by_one_probe(make: Make) -> None:
     """Another client spends the key; our last answers overtake the others of a burst.
 
     Room stays at the safe bound (sends in flight when the freshest answer was counted are
@@ -400,7 +425,7 @@ def test_a_room_low_only_for_sends_then_in_flight_is_checked_by_one_probe() -> N
     assert count_grants(ledger) == 2
 
 
-def test_no_probe_when_the_server_certainly_has_no_room() -> None:
+def test_no_probe_when_the_server_certainly_has_no_room(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -414,20 +439,30 @@ def test_no_probe_when_the_server_certainly_has_no_room() -> None:
 
 @pytest.mark.parametrize(("reset_format", "learned"), [("floor", "floor"), ("ceil", "ceil")])
 def test_the_rounding_of_a_whole_reset_is_learned_from_a_window_we_opened(
-    reset_format: str, learned: str
+    backend: BackendCase, reset_format: str, learned: str
 ) -> None:
-    sim = Simulation(limit=10, period=10.0, mode="fixed", reset_format=reset_format)  # type: ignore[arg-type]
+    sim = Simulation(
+        backend=backend,
+        limit=10,
+        period=10.0,
+        mode="fixed",
+        reset_format=reset_format,  # type: ignore[arg-type]
+    )
     assert sim.client.ledger.reset_rounding == "unknown"
     sim.client.call(1)
     sim.client.call(1, at=sim.clock.now + 0.3)  # counted 0.3 s into the window we opened
     sim.client.call(1, at=sim.clock.now + 0.7)  # 0.7 s: ceil and nearest differ
     sim.run()
     assert sim.client.ledger.reset_rounding == learned
-    assert sim.client.ledger._rounding.offsets() == {"floor": (0, 1), "ceil": (-1, 0)}[learned]
+    assert (
+        backend.rounding_offsets(sim.client.ledger) == {"floor": (0, 1), "ceil": (-1, 0)}[learned]
+    )
 
 
-def test_no_rounding_is_learned_from_windows_another_client_opened() -> None:
-    sim = Simulation(limit=10, period=10.0, mode="aligned", reset_format="ceil", start=1003.0)
+def test_no_rounding_is_learned_from_windows_another_client_opened(backend: BackendCase) -> None:
+    sim = Simulation(
+        backend=backend, limit=10, period=10.0, mode="aligned", reset_format="ceil", start=1003.0
+    )
     sim.client.call(5)  # the aligned window began 3 s ago: no answer pins its end
     sim.run()
     assert sim.client.ledger.reset_rounding == "unknown"
@@ -436,7 +471,7 @@ def test_no_rounding_is_learned_from_windows_another_client_opened() -> None:
 # -- rule 5: a 429 ---------------------------------------------------------------------------
 
 
-def test_429_pauses_everyone_then_probes() -> None:
+def test_429_pauses_everyone_then_probes(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     granted_before = ledger.try_grant("interactive")  # granted, not yet sent
@@ -460,7 +495,7 @@ def test_429_pauses_everyone_then_probes() -> None:
     assert ledger.try_grant("interactive") is not None
 
 
-def test_retry_after_wins_over_reset() -> None:
+def test_retry_after_wins_over_reset(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     rejected = grant_and_send(ledger)
@@ -469,7 +504,7 @@ def test_retry_after_wins_over_reset() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 7)
 
 
-def test_429_without_headers_pauses_a_whole_period() -> None:
+def test_429_without_headers_pauses_a_whole_period(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     rejected = grant_and_send(ledger)
@@ -478,7 +513,7 @@ def test_429_without_headers_pauses_a_whole_period() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 10)
 
 
-def test_a_refused_probe_waits_until_w_after_the_previous_refusal() -> None:
+def test_a_refused_probe_waits_until_w_after_the_previous_refusal(make: Make) -> None:
     """At most one extra probe per window, and no pause beyond Reset plus what rule 1 needs."""
     ledger, clock = make(limit=10, period=10.0)
     warm(ledger, clock)
@@ -505,7 +540,7 @@ def test_a_refused_probe_waits_until_w_after_the_previous_refusal() -> None:
     assert ledger.next_opportunity("interactive") == pytest.approx(clock.now + 0.226)
 
 
-def test_requests_in_flight_refused_together_are_one_refusal() -> None:
+def test_requests_in_flight_refused_together_are_one_refusal(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     volley = [grant_and_send(ledger) for _ in range(3)]
@@ -519,7 +554,7 @@ def test_requests_in_flight_refused_together_are_one_refusal() -> None:
 # -- lanes, limits and the rest -------------------------------------------------------------
 
 
-def test_bulk_leaves_the_reserve_to_interactive() -> None:
+def test_bulk_leaves_the_reserve_to_interactive(make: Make) -> None:
     ledger, clock = make(reserve=2)
     warm(ledger, clock)
     bulk = [grant_and_send(ledger, "bulk") for _ in range(10)]
@@ -529,7 +564,7 @@ def test_bulk_leaves_the_reserve_to_interactive() -> None:
     assert ledger.try_grant("interactive") is None
 
 
-def test_release_and_unsent_failure_give_the_slot_back() -> None:
+def test_release_and_unsent_failure_give_the_slot_back(make: Make) -> None:
     ledger, clock = make(limit=3)
     warm(ledger, clock, limit=3)
     a = ledger.try_grant("interactive")
@@ -545,7 +580,7 @@ def test_release_and_unsent_failure_give_the_slot_back() -> None:
     assert ledger.try_grant("interactive") is None
 
 
-def test_a_lower_limit_is_adopted_and_a_higher_one_is_not() -> None:
+def test_a_lower_limit_is_adopted_and_a_higher_one_is_not(make: Make) -> None:
     ledger, _clock = make(limit=10)
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -556,7 +591,7 @@ def test_a_lower_limit_is_adopted_and_a_higher_one_is_not() -> None:
     assert count_grants(ledger) == 3  # 5 - 2 held
 
 
-def test_settling_a_done_grant_twice_leaves_the_new_probe_alone() -> None:
+def test_settling_a_done_grant_twice_leaves_the_new_probe_alone(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)
     assert probe is not None
@@ -568,7 +603,7 @@ def test_settling_a_done_grant_twice_leaves_the_new_probe_alone() -> None:
     assert ledger.snapshot({}).in_flight == 1
 
 
-def test_idle_for_two_windows_probes_again() -> None:
+def test_idle_for_two_windows_probes_again(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     clock.now += 2 * 10 + 1
@@ -577,7 +612,7 @@ def test_idle_for_two_windows_probes_again() -> None:
     assert ledger.try_grant("interactive") is None
 
 
-def test_the_first_slot_used_again_goes_alone() -> None:
+def test_the_first_slot_used_again_goes_alone(make: Make) -> None:
     ledger, clock = make()
     warm(ledger, clock)
     burst = [grant_and_send(ledger) for _ in range(9)]
@@ -603,6 +638,16 @@ def test_budget_key_groups_shipstation_hosts() -> None:
     assert budget_key("http://127.0.0.1:8081", "k") != budget_key("http://127.0.0.1:8080", "k")
 
 
+def test_the_scheduler_module_keeps_its_public_names() -> None:
+    """User code importing from ``shipstation_async.scheduler`` gets the budget's own objects."""
+    from shipstation_async import _budget, scheduler
+
+    assert scheduler.__all__
+    for name in scheduler.__all__:
+        assert getattr(scheduler, name) is getattr(_budget, name), name
+    assert scheduler.RateLimitStatus is shipstation_async.RateLimitStatus
+
+
 # -- whole runs against a simulated server ---------------------------------------------------
 
 
@@ -610,10 +655,11 @@ def test_budget_key_groups_shipstation_hosts() -> None:
 @pytest.mark.parametrize("reset_format", ROUNDINGS)
 @pytest.mark.parametrize("mode", MODES)
 def test_no_429_and_never_more_than_l_in_any_window_whatever_the_counting_delay(
-    mode: str, reset_format: str, delay: float
+    backend: BackendCase, mode: str, reset_format: str, delay: float
 ) -> None:
     for seed in range(3):
         sim = Simulation(
+            backend=backend,
             limit=10,
             period=4.0,
             mode=mode,  # type: ignore[arg-type]
@@ -632,10 +678,12 @@ def test_no_429_and_never_more_than_l_in_any_window_whatever_the_counting_delay(
 
 @pytest.mark.parametrize("reset_format", ROUNDINGS)
 @pytest.mark.parametrize("mode", MODES)
-def test_budget_use_against_a_prompt_server(mode: str, reset_format: str) -> None:
+def test_budget_use_against_a_prompt_server(
+    backend: BackendCase, mode: str, reset_format: str
+) -> None:
     """Ideal / achieved from the first send to the first send of the last window."""
     for period, least in ((60.0, 0.999), (4.0, 0.99)):
-        sim = Simulation(period=period, mode=mode, reset_format=reset_format)  # type: ignore[arg-type]
+        sim = Simulation(backend=backend, period=period, mode=mode, reset_format=reset_format)  # type: ignore[arg-type]
         sim.client.call(160)
         sim.run()
         assert sim.client.rejected == 0
@@ -643,10 +691,12 @@ def test_budget_use_against_a_prompt_server(mode: str, reset_format: str) -> Non
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_budget_use_against_a_server_counting_up_to_2_s_late(mode: str) -> None:
+def test_budget_use_against_a_server_counting_up_to_2_s_late(
+    backend: BackendCase, mode: str
+) -> None:
     uses = []
     for seed in range(5):
-        sim = Simulation(period=60.0, mode=mode, counting_delay=2.0, seed=seed)  # type: ignore[arg-type]
+        sim = Simulation(backend=backend, period=60.0, mode=mode, counting_delay=2.0, seed=seed)  # type: ignore[arg-type]
         sim.client.call(160)
         sim.run()
         assert sim.client.rejected == 0
@@ -659,12 +709,13 @@ def test_budget_use_against_a_server_counting_up_to_2_s_late(mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("period", [1.0, 60.0])
 def test_a_cold_start_into_a_window_another_client_spent_costs_one_429(
-    period: float, mode: str, reset_format: str, count_rejected: bool
+    backend: BackendCase, period: float, mode: str, reset_format: str, count_rejected: bool
 ) -> None:
     limit = 10 if period == 1.0 else 40
     for seed in range(3):
         start = 1000.0 + 0.37 * seed
         sim = Simulation(
+            backend=backend,
             limit=limit,
             period=period,
             mode=mode,  # type: ignore[arg-type]
@@ -682,13 +733,14 @@ def test_a_cold_start_into_a_window_another_client_spent_costs_one_429(
 
 @pytest.mark.parametrize("reset_format", ["floor", "float"])
 def test_after_a_429_on_a_rolling_window_sends_follow_the_slots_it_frees(
-    reset_format: str,
+    backend: BackendCase, reset_format: str
 ) -> None:
     """Another client's sends fill a rolling window one slot time (1 s) apart; we start in
     the middle: one 429, then each send within one slot time of the slot it takes freeing.
     """
     start = 1000.0
     sim = Simulation(
+        backend=backend,
         limit=10,
         period=10.0,
         mode="rolling",
@@ -711,12 +763,15 @@ def test_after_a_429_on_a_rolling_window_sends_follow_the_slots_it_frees(
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_after_a_429_the_next_window_starts_within_one_slot_time(mode: str) -> None:
+def test_after_a_429_the_next_window_starts_within_one_slot_time(
+    backend: BackendCase, mode: str
+) -> None:
     """W = 60 s, L = 40 (a slot time of 1.5 s): another client's burst fills the window."""
     start = 1000.0
     for count_rejected in (True, False):
         for reset_format in ROUNDINGS:
             sim = Simulation(
+                backend=backend,
                 mode=mode,  # type: ignore[arg-type]
                 reset_format=reset_format,  # type: ignore[arg-type]
                 count_rejected=count_rejected,
@@ -736,9 +791,9 @@ def test_after_a_429_the_next_window_starts_within_one_slot_time(mode: str) -> N
             assert sim.client.rejected <= (2 if mode == "rolling" and count_rejected else 1)
 
 
-def test_two_clients_on_one_key_both_finish() -> None:
+def test_two_clients_on_one_key_both_finish(backend: BackendCase) -> None:
     for mode in MODES:
-        sim = Simulation(limit=10, period=1.0, mode=mode)  # type: ignore[arg-type]
+        sim = Simulation(backend=backend, limit=10, period=1.0, mode=mode)  # type: ignore[arg-type]
         other = sim.add_client()
         sim.client.call(25)
         other.call(25, at=sim.clock.now + 0.0005)
@@ -747,9 +802,12 @@ def test_two_clients_on_one_key_both_finish() -> None:
 
 
 @pytest.mark.parametrize("mode", ["fixed", "rolling"])
-def test_a_server_that_counts_longer_than_it_says_teaches_a_margin(mode: str) -> None:
+def test_a_server_that_counts_longer_than_it_says_teaches_a_margin(
+    backend: BackendCase, mode: str
+) -> None:
     """Its window is 10.1 s where the client was told 10: rule 6 learns the difference."""
     sim = Simulation(
+        backend=backend,
         limit=40,
         period=10.1,
         mode=mode,  # type: ignore[arg-type]

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from .._budget import call_on_loop
 from .._sansio import Lane
 from .._time import pacific_wall
 from ..errors import InvalidRequestError
 from ..limits import is_count
-from ..scheduler import call_on_loop
 from .plan import Plan, Split, SubRange, second_of, split
 from .registry import Walk
 from .walker import Batch, Walker
