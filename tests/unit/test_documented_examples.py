@@ -34,7 +34,8 @@ from shipstation_async.models import Label as LabelModel
 
 from ..recording import RecordingServer, Reply
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examples"
+REFERENCE = os.environ.get("SHIPSTATION_REFERENCE") or Path(__file__).resolve().parents[3] / "shared" / "reference"
+EXAMPLES = Path(REFERENCE) / "examples"
 if not EXAMPLES.is_dir():
     if os.environ.get("CI"):
         raise RuntimeError(f"ShipStation's documented examples are missing: {EXAMPLES}")
