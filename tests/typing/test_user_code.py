@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import attrs
 
@@ -11,7 +12,7 @@ from shipstation_async import models
 from . import user_calls, user_models
 
 
-def classes(value: object) -> set[type]:
+def classes(value: Any) -> set[type]:
     """The attrs classes of ``value`` and of the models nested in it."""
     if isinstance(value, list):
         return set().union(*(classes(item) for item in value))
