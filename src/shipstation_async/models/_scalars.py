@@ -23,13 +23,15 @@ _log = logging.getLogger("shipstation_async.models")
 parse_timestamp_cached = functools.lru_cache(maxsize=4096)(parse_timestamp)
 
 
-def structure_datetime(value: Any, _: Any) -> datetime:
+def structure_datetime(
+    value: Any, _: Any, parse: Callable[[str], datetime] = parse_timestamp
+) -> datetime:
     """A timestamp in any of the server's forms, as an aware Pacific datetime."""
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
         raise DecodeError(f"expected a timestamp string, got {value!r}")
-    return parse_timestamp_cached(value)
+    return parse(value)
 
 
 def structure_date(value: Any, _: Any) -> date:
