@@ -1,7 +1,8 @@
 """Every resource method of ShipStation called as the README and docstrings show.
 
-Keyword arguments throughout, as documented; typed results are bound to annotated names so
-that a changed return type is an error here. These coroutines are type-checked, never run.
+Required arguments by position and the rest by keyword, as the README writes them; results
+are bound to annotated names so that a changed return type is an error here. These coroutines
+are type-checked, never run.
 """
 
 from __future__ import annotations
@@ -72,49 +73,42 @@ async def orders(ss: ShipStation) -> None:
         max_wait=10.0,
     )
     first: Order = page.items[0]
-    tagged: Page[Order] = await ss.orders.list_by_tag(
-        order_status="on_hold", tag_id=1, page=1, page_size=25
-    )
-    order: Order = await ss.orders.get(order_id=1)
+    tagged: Page[Order] = await ss.orders.list_by_tag("on_hold", 1, page=1, page_size=25)
+    order: Order = await ss.orders.get(1)
     saved: Order = await ss.orders.create_or_update(attrs.evolve(order, internal_notes="rush"))
     many: CreateOrdersResult = await ss.orders.create_or_update_many(
-        orders=[first, {"orderNumber": "WEB-2", "orderDate": "2026-01-02T00:00:00"}]
+        [first, {"orderNumber": "WEB-2", "orderDate": "2026-01-02T00:00:00"}]
     )
     results: list[SuccessResult] = [
-        await ss.orders.delete(order_id=1),
-        await ss.orders.add_tag(order_id=1, tag_id=2),
-        await ss.orders.remove_tag(order_id=1, tag_id=2),
-        await ss.orders.assign_user(order_ids=[1, 2], user_id="1e7d0e4b"),
-        await ss.orders.unassign_user(order_ids=[1, 2]),
-        await ss.orders.hold_until(order_id=1, hold_until_date=date(2026, 2, 1)),
-        await ss.orders.restore_from_hold(order_id=1),
+        await ss.orders.delete(1),
+        await ss.orders.add_tag(1, 2),
+        await ss.orders.remove_tag(1, 2),
+        await ss.orders.assign_user([1, 2], "1e7d0e4b"),
+        await ss.orders.unassign_user([1, 2]),
+        await ss.orders.hold_until(1, date(2026, 2, 1)),
+        await ss.orders.restore_from_hold(1),
     ]
     shipped: MarkAsShippedResult = await ss.orders.mark_as_shipped(
-        order_id=1,
-        carrier_code="usps",
+        1,
+        "usps",
         ship_date=date(2026, 1, 3),
         tracking_number="9400",
         notify_customer=True,
         notify_sales_channel=True,
     )
     label: Label = await ss.orders.create_label(
-        order_id=1,
-        carrier_code="ups",
-        service_code="ups_ground",
-        package_code="package",
-        ship_date=date(2026, 1, 3),
+        1,
+        "ups",
+        "ups_ground",
+        "package",
+        date(2026, 1, 3),
         confirmation="delivery",
         weight=WEIGHT,
         dimensions=BOX,
         test_label=True,
     )
     once: Label = await ss.orders.create_label_once(
-        order_id=1,
-        carrier_code="ups",
-        service_code="ups_ground",
-        package_code="package",
-        ship_date=date(2026, 1, 3),
-        weight=WEIGHT,
+        1, "ups", "ups_ground", "package", date(2026, 1, 3), weight=WEIGHT
     )
     print(saved, many.failed, tagged.total, results, shipped.order_id, label, once)
 
@@ -129,11 +123,11 @@ async def shipments(ss: ShipStation) -> None:
         sort_dir="ASC",
     )
     label: Label = await ss.shipments.create_label(
-        carrier_code="fedex",
-        service_code="fedex_ground",
-        package_code="package",
-        ship_date=date(2026, 1, 3),
-        weight=Weight(value=Decimal(3), units="pounds"),
+        "fedex",
+        "fedex_ground",
+        "package",
+        date(2026, 1, 3),
+        Weight(value=Decimal(3), units="pounds"),
         ship_from=CUSTOMER,
         ship_to={"name": "Grace Hopper", "country": "US", "postalCode": "10001"},
         confirmation="signature",
@@ -141,36 +135,37 @@ async def shipments(ss: ShipStation) -> None:
         is_return_label=True,
     )
     once: Label = await ss.shipments.create_label_once(
-        carrier_code="fedex",
-        service_code="fedex_ground",
-        package_code="package",
-        ship_date=date(2026, 1, 3),
-        weight=WEIGHT,
+        "fedex",
+        "fedex_ground",
+        "package",
+        date(2026, 1, 3),
+        WEIGHT,
         ship_from=CUSTOMER,
         ship_to=CUSTOMER,
     )
     rates: list[Rate] = await ss.shipments.get_rates(
-        carrier_code="ups",
-        from_postal_code="78701",
-        to_country="US",
-        to_postal_code="10001",
-        weight=WEIGHT,
+        "ups",
+        "78701",
+        "US",
+        "10001",
+        WEIGHT,
+        to_state="NY",
         dimensions=BOX,
         residential=True,
     )
     cheapest: Decimal = min(rate.total for rate in rates)
     found: list[Shipment] = await ss.shipments.find_labels(order_id=1, include_voided=True)
-    voided: VoidResult = await ss.shipments.void_label(shipment_id=page.items[0].shipment_id or 0)
+    voided: VoidResult = await ss.shipments.void_label(page.items[0].shipment_id or 0)
     print(label.label_pdf(), once, cheapest, found, voided.approved)
 
 
 async def catalog(ss: ShipStation) -> None:
     """Products, customers, fulfillments and their fields."""
     products: Page[Product] = await ss.products.list(page=1, page_size=100, sku="TS-BLK-M")
-    product: Product = await ss.products.get(product_id=1)
+    product: Product = await ss.products.get(1)
     updated: SuccessResult = await ss.products.update(attrs.evolve(product, price=Decimal(15)))
     customers: Page[Customer] = await ss.customers.list(page=1, country_code="US")
-    customer: Customer = await ss.customers.get(customer_id=1)
+    customer: Customer = await ss.customers.get(1)
     fulfillments: Page[Fulfillment] = await ss.fulfillments.list(
         page=1, order_number="WEB-1001", create_date_start=SINCE
     )
@@ -181,32 +176,32 @@ async def account(ss: ShipStation) -> None:
     """Warehouses, stores, carriers, users, webhooks and the account."""
     warehouses: list[Warehouse] = await ss.warehouses.list()
     created: Warehouse = await ss.warehouses.create(
-        origin_address=CUSTOMER, warehouse_name="Main", is_default=False
+        CUSTOMER, warehouse_name="Main", is_default=False
     )
-    warehouse: Warehouse = await ss.warehouses.get(warehouse_id=created.warehouse_id or 0)
+    warehouse: Warehouse = await ss.warehouses.get(created.warehouse_id or 0)
     renamed: Warehouse = await ss.warehouses.update(attrs.evolve(warehouse, warehouse_name="B"))
-    gone: SuccessResult = await ss.warehouses.delete(warehouse_id=1)
+    gone: SuccessResult = await ss.warehouses.delete(1)
     stores: list[Store] = await ss.stores.list(show_inactive=False, marketplace_id=2)
-    store: Store = await ss.stores.get(store_id=1)
+    store: Store = await ss.stores.get(1)
     kept: Store = await ss.stores.update(attrs.evolve(store, store_name="Shop"))
     marketplaces: list[Marketplace] = await ss.stores.list_marketplaces()
-    status: RefreshStatus = await ss.stores.get_refresh_status(store_id=1)
+    status: RefreshStatus = await ss.stores.get_refresh_status(1)
     store_calls: list[SuccessResult] = [
         await ss.stores.refresh(store_id=1, refresh_date=date(2026, 1, 1)),
-        await ss.stores.deactivate(store_id=1),
-        await ss.stores.reactivate(store_id=1),
+        await ss.stores.deactivate(1),
+        await ss.stores.reactivate(1),
     ]
     carriers: list[Carrier] = await ss.carriers.list()
-    carrier: Carrier = await ss.carriers.get(carrier_code="stamps_com")
-    funded: Carrier = await ss.carriers.add_funds(carrier_code="stamps_com", amount=Decimal(20))
-    services: list[Service] = await ss.carriers.list_services(carrier_code="ups")
-    packages: list[Package] = await ss.carriers.list_packages(carrier_code="ups")
+    carrier: Carrier = await ss.carriers.get("stamps_com")
+    funded: Carrier = await ss.carriers.add_funds("stamps_com", Decimal(20))
+    services: list[Service] = await ss.carriers.list_services("ups")
+    packages: list[Package] = await ss.carriers.list_packages("ups")
     users: list[User] = await ss.users.list(show_inactive=True)
     hooks: list[Webhook] = await ss.webhooks.list()
     subscribed: SubscribeResult = await ss.webhooks.subscribe(
-        target_url="https://example.com/hook", event="SHIP_NOTIFY", store_id=1, friendly_name="x"
+        "https://example.com/hook", "SHIP_NOTIFY", store_id=1, friendly_name="x"
     )
-    unsubscribed: SuccessResult = await ss.webhooks.unsubscribe(webhook_id=subscribed.id or 0)
+    unsubscribed: SuccessResult = await ss.webhooks.unsubscribe(subscribed.id or 0)
     tags: list[Tag] = await ss.accounts.list_tags()
     registered: RegisterAccountResult = await ss.accounts.register_account(
         first_name="Ada", last_name="Lovelace", email="ada@example.com", password="secret"
@@ -240,11 +235,11 @@ async def errors(ss: ShipStation, address: Address) -> Label | None:
     """The typed errors a caller catches, and settling an ambiguous label purchase."""
     try:
         return await ss.shipments.create_label(
-            carrier_code="ups",
-            service_code="ups_ground",
-            package_code="package",
-            ship_date=date(2026, 1, 3),
-            weight=WEIGHT,
+            "ups",
+            "ups_ground",
+            "package",
+            date(2026, 1, 3),
+            WEIGHT,
             ship_from=address,
             ship_to=address,
         )
