@@ -191,8 +191,8 @@ def _field_writer(conv: cattrs.Converter, cls: type[Any], attr: str) -> Callable
     """The unstructure hook of one field: by the value's own type; errors name the field."""
 
     def write(value: Any) -> Any:
-        if value is None:
-            return None
+        if type(value) in _AS_DECODED:
+            return value  # what the converter's hooks for these types return
         try:
             return conv.unstructure(value)
         except InvalidRequestError as exc:
@@ -210,25 +210,24 @@ def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[An
             field.name: override(rename=key, unstruct_hook=_field_writer(conv, cls, field.name))
             for field, key in fields
         }
-        generated = make_dict_unstructure_fn(cls, conv, **overrides)
+        # Every field's default is None: the generated code leaves out the unset ones.
+        generated = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)
         spelled = []
         for field, key in fields:
             inner = _strip_optional(field.type)
             if inner in _KEEP_SPELLING:
                 spelled.append((field.name, key, conv.get_structure_hook(inner)))
-        keys = [(field.name, key) for field, key in fields]
+        keys = [key for _, key in fields]
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
             # On its way to a body: checked, whether built in code or read and then evolved.
             check_model(obj, sending=True)
             out: dict[str, Any] = generated(obj)
             raw: Mapping[str, Any] | None = obj.raw
-            for attr, key in keys:
-                # A null goes out only where the server sent the key: a full replacement
-                # keeps it; a field left unset on a model built in code is left out.
-                if getattr(obj, attr) is None and (raw is None or key not in raw):
-                    del out[key]
             if raw is not None:
+                # A null goes out where the server sent the key (a full replacement keeps it),
+                # in the fields' order.
+                out = {key: out.get(key) for key in keys if key in out or key in raw}
                 _keep_spelling(obj, raw, out, spelled)
             for key, value in obj.extra.items():
                 out.setdefault(key, value)
