@@ -1,12 +1,17 @@
-"""ShipStation's documented example payloads: every response parses without loss, and the SDK
-sends exactly what every documented request shows."""
+"""API payloads in ShipStation's documented shapes: every response parses without loss, and the
+SDK sends exactly what every documented request shows.
+
+The project's own fixtures (tests/fixtures/shipstation, written for these tests) are always
+checked. ShipStation's published examples are checked too when a ``shared/reference`` folder
+sits beside the checkout, or ``SHIPSTATION_REFERENCE`` names one (required in CI).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,17 +20,30 @@ import attrs
 import pytest
 
 from shipstation_async import ShipStation
+from shipstation_async._time import PACIFIC
 from shipstation_async.models import (
     Carrier,
     CreateOrdersResult,
+    Customer,
+    Fulfillment,
     MarkAsShippedResult,
+    Marketplace,
     Order,
     Package,
+    Product,
+    Rate,
+    RefreshStatus,
+    RegisterAccountResult,
     Service,
+    Shipment,
+    Store,
+    SubscribeResult,
     SuccessResult,
     Tag,
     User,
+    VoidResult,
     Warehouse,
+    Webhook,
     Weight,
     converter,
     strict_converter,
@@ -34,13 +52,30 @@ from shipstation_async.models import Label as LabelModel
 
 from ..recording import RecordingServer, Reply
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examples"
-if not EXAMPLES.is_dir():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"ShipStation's documented examples are missing: {EXAMPLES}")
-    pytest.skip("shared/reference is not beside this checkout", allow_module_level=True)
+OWN = Path(__file__).resolve().parents[1] / "fixtures" / "shipstation"
 
-# Response file -> (model, is a bare list, envelope key)
+
+def _published_examples() -> Path | None:
+    """ShipStation's published examples: beside the checkout, or where the variable says."""
+    configured = os.environ.get("SHIPSTATION_REFERENCE")
+    checkout = Path(__file__).resolve().parents[2]
+    reference = Path(configured) if configured else checkout.parent / "shared" / "reference"
+    examples = reference / "examples"
+    return examples if examples.is_dir() else None
+
+
+PUBLISHED = _published_examples()
+NO_PUBLISHED = pytest.mark.skipif(
+    PUBLISHED is None, reason="ShipStation's published examples are not beside this checkout"
+)
+
+
+def test_published_examples_are_there_in_ci() -> None:
+    if os.environ.get("CI") and PUBLISHED is None:
+        raise RuntimeError("ShipStation's published examples are missing (shared/reference)")
+
+
+# Response file -> (model, "[]" for a bare list or the envelope's key, None for one object)
 RESPONSES: dict[str, tuple[type[Any], str | None]] = {
     "Carrier/AddFundsResponse.json": (Carrier, None),
     "Carrier/GetByIdResponse.json": (Carrier, None),
@@ -69,15 +104,56 @@ RESPONSES: dict[str, tuple[type[Any], str | None]] = {
     "Warehouse/ListWarehousesResponse.json": (Warehouse, "[]"),
     "Warehouse/UpdateWarehouseResponse.json": (Warehouse, None),
 }
+# The project's own fixtures cover the same responses and the other resources' too.
+OWN_RESPONSES: dict[str, tuple[type[Any], str | None]] = RESPONSES | {
+    "Account/RegisterAccountResponse.json": (RegisterAccountResult, None),
+    "Customer/ListCustomersResponse.json": (Customer, "customers"),
+    "Fulfillment/ListFulfillmentsResponse.json": (Fulfillment, "fulfillments"),
+    "Product/GetProductResponse.json": (Product, None),
+    "Product/ListProductsResponse.json": (Product, "products"),
+    "Product/UpdateProductResponse.json": (SuccessResult, None),
+    "Shipment/GetRatesResponse.json": (Rate, "[]"),
+    "Shipment/ListShipmentsResponse.json": (Shipment, "shipments"),
+    "Shipment/VoidLabelResponse.json": (VoidResult, None),
+    "Store/DeactivateStoreResponse.json": (SuccessResult, None),
+    "Store/GetRefreshStatusResponse.json": (RefreshStatus, None),
+    "Store/GetStoreResponse.json": (Store, None),
+    "Store/ListMarketplacesResponse.json": (Marketplace, "[]"),
+    "Store/ListStoresResponse.json": (Store, "[]"),
+    "Webhook/ListWebhooksResponse.json": (Webhook, "webhooks"),
+    "Webhook/SubscribeResponse.json": (SubscribeResult, None),
+}
+SOURCES = {"own": (OWN, OWN_RESPONSES), "published": (PUBLISHED, RESPONSES)}
 
 
-def load(name: str) -> Any:
-    return json.loads((EXAMPLES / name).read_text(), parse_float=Decimal)
+def folder_of(source: str) -> Path:
+    folder = SOURCES[source][0]
+    assert folder is not None
+    return folder
 
 
-def objects(name: str) -> list[Any]:
-    data = load(name)
-    shape = RESPONSES[name][1]
+def each_source(*names: str) -> list[Any]:
+    """Parameters (source, name...) for the own fixtures and, when present, the published ones."""
+    own = pytest.param("own", *names, id="own")
+    return [own, pytest.param("published", *names, id="published", marks=NO_PUBLISHED)]
+
+
+def each_response() -> list[Any]:
+    params = [pytest.param("own", name, id=f"own-{name}") for name in sorted(OWN_RESPONSES)]
+    params += [
+        pytest.param("published", name, id=f"published-{name}", marks=NO_PUBLISHED)
+        for name in sorted(RESPONSES)
+    ]
+    return params
+
+
+def load(source: str, name: str) -> Any:
+    return json.loads((folder_of(source) / name).read_text(), parse_float=Decimal)
+
+
+def objects(source: str, name: str) -> list[Any]:
+    data = load(source, name)
+    shape = SOURCES[source][1][name][1]
     if shape == "[]":
         return list(data)
     if shape is not None:
@@ -85,9 +161,11 @@ def objects(name: str) -> list[Any]:
     return [data]
 
 
-def test_every_documented_response_is_covered() -> None:
-    files = {str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*Response.json")}
-    assert files == set(RESPONSES)
+@pytest.mark.parametrize("source", each_source())
+def test_every_documented_response_is_covered(source: str) -> None:
+    folder = folder_of(source)
+    files = {str(p.relative_to(folder)) for p in folder.glob("*/*Response.json")}
+    assert files == set(SOURCES[source][1])
 
 
 def same_keys(original: Any, produced: Any, where: str = "") -> None:
@@ -102,31 +180,34 @@ def same_keys(original: Any, produced: Any, where: str = "") -> None:
             same_keys(a, b, f"{where}[{index}]")
 
 
-@pytest.mark.parametrize("name", sorted(RESPONSES))
-def test_response_parses_strictly_and_round_trips_without_loss(name: str) -> None:
-    cls = RESPONSES[name][0]
-    for raw in objects(name):
+@pytest.mark.parametrize(("source", "name"), each_response())
+def test_response_parses_strictly_and_round_trips_without_loss(source: str, name: str) -> None:
+    cls = SOURCES[source][1][name][0]
+    for raw in objects(source, name):
         model = strict_converter.structure(raw, cls)  # no unknown key, no unknown enum value
         produced = converter.unstructure(model)
         same_keys(raw, produced, name)  # every key back, nulls included
         assert converter.structure(produced, cls) == model
 
 
+@NO_PUBLISHED
 def test_values_are_typed() -> None:
-    order = converter.structure(load("Order/GetOrderResponse.json"), Order)
+    order = converter.structure(load("published", "Order/GetOrderResponse.json"), Order)
     assert order.order_total == Decimal("194.43")
     assert order.tax_amount == Decimal(5)
     assert order.ship_date == date(2015, 7, 2)
     assert order.create_date is not None and order.create_date.microsecond == 823000
     assert order.items is not None and order.items[1].unit_price == Decimal("-20.55")
     assert order.ship_to is not None and order.ship_to.residential is False
-    carriers = [converter.structure(c, Carrier) for c in load("Carrier/ListAllResponse.json")]
+    listed = load("published", "Carrier/ListAllResponse.json")
+    carriers = [converter.structure(c, Carrier) for c in listed]
     assert carriers[0].balance == Decimal("24.27")
     assert isinstance(carriers[2].balance, Decimal)
 
 
-def test_unknown_keys_are_kept_and_strict_mode_refuses_them() -> None:
-    raw = dict(load("Order/GetOrderResponse.json"))
+@pytest.mark.parametrize("source", each_source())
+def test_unknown_keys_are_kept_and_strict_mode_refuses_them(source: str) -> None:
+    raw = dict(load(source, "Order/GetOrderResponse.json"))
     raw["brandNewField"] = {"x": 1}
     raw["orderStatus"] = "teleported"
     order = converter.structure(raw, Order)
@@ -139,8 +220,9 @@ def test_unknown_keys_are_kept_and_strict_mode_refuses_them() -> None:
         strict_converter.structure(raw, Order)
 
 
-def test_evolve_then_unstructure_changes_only_that_field() -> None:
-    raw = load("Warehouse/GetWarehouseResponse.json")
+@pytest.mark.parametrize("source", each_source())
+def test_evolve_then_unstructure_changes_only_that_field(source: str) -> None:
+    raw = load(source, "Warehouse/GetWarehouseResponse.json")
     warehouse = converter.structure(raw, Warehouse)
     changed = converter.unstructure(attrs.evolve(warehouse, warehouse_name="Renamed"))
     expected = converter.unstructure(warehouse)
@@ -152,8 +234,8 @@ def test_evolve_then_unstructure_changes_only_that_field() -> None:
 # -- requests ------------------------------------------------------------------------------
 
 
-def parse_request(name: str) -> tuple[str, str, str, Any]:
-    lines = (EXAMPLES / name).read_text().splitlines()
+def parse_request(source: str, name: str) -> tuple[str, str, str, Any]:
+    lines = (folder_of(source) / name).read_text().splitlines()
     method, target, _ = lines[0].split(" ")
     target = target.removeprefix("https://ssapi.shipstation.com")
     path, _, query = target.partition("?")
@@ -287,18 +369,28 @@ REQUESTS = {
 PLACEHOLDERS = {"orderId": "4242", "warehouseId": "4242"}
 
 
-def test_every_documented_request_is_covered() -> None:
-    files = {str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*Request.txt")}
+@pytest.mark.parametrize("source", each_source())
+def test_every_documented_request_is_covered(source: str) -> None:
+    folder = folder_of(source)
+    files = {str(p.relative_to(folder)) for p in folder.glob("*/*Request.txt")}
     assert files == set(REQUESTS)
 
 
-@pytest.mark.parametrize("name", sorted(REQUESTS))
+def each_request(names: Any) -> list[Any]:
+    return [
+        pytest.param(source, name, id=f"{source}-{name}", marks=marks)
+        for source, marks in (("own", ()), ("published", NO_PUBLISHED))
+        for name in sorted(names)
+    ]
+
+
+@pytest.mark.parametrize(("source", "name"), each_request(REQUESTS))
 async def test_sdk_sends_the_documented_request(
-    name: str, client: ShipStation, recorder: RecordingServer
+    source: str, name: str, client: ShipStation, recorder: RecordingServer
 ) -> None:
-    method, path, query, body = parse_request(name)
+    method, path, query, body = parse_request(source, name)
     response_name, call = REQUESTS[name]
-    answer = load(response_name) if response_name else {}
+    answer = load(source, response_name) if response_name else {}
     recorder.default = Reply(body=json.loads(json.dumps(answer, default=float)))
     await call(client, body)
     *before, request = recorder.requests
@@ -340,12 +432,15 @@ def without_empty_arrays(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("name", ["Order/CreateOrderRequest.txt", "Order/CreateOrdersRequest.txt"])
+@pytest.mark.parametrize(
+    ("source", "name"),
+    each_request(["Order/CreateOrderRequest.txt", "Order/CreateOrdersRequest.txt"]),
+)
 async def test_orders_built_as_models_send_the_documented_body(
-    name: str, client: ShipStation, recorder: RecordingServer
+    source: str, name: str, client: ShipStation, recorder: RecordingServer
 ) -> None:
-    _, _, _, body = parse_request(name)
-    answer = load(REQUESTS[name][0])
+    _, _, _, body = parse_request(source, name)
+    answer = load(source, REQUESTS[name][0])
     recorder.default = Reply(body=json.loads(json.dumps(answer, default=float)))
     if isinstance(body, list):
         await client.orders.create_or_update_many([converter.structure(o, Order) for o in body])
@@ -353,3 +448,59 @@ async def test_orders_built_as_models_send_the_documented_body(
         await client.orders.create_or_update(converter.structure(body, Order))
     sent = json.loads(recorder.requests[0].body, parse_float=Decimal)
     assert sent == without_empty_arrays(body)
+
+
+# -- the project's own fixtures: values and the shapes the reference leaves open ---------------
+
+
+def own(name: str, cls: type[Any]) -> list[Any]:
+    return [converter.structure(raw, cls) for raw in objects("own", name)]
+
+
+def test_own_fixtures_read_as_typed_values() -> None:
+    (order,) = own("Order/GetOrderResponse.json", Order)
+    assert order.order_total == Decimal("63.85") and order.tax_amount == Decimal(3)
+    assert isinstance(order.tax_amount, Decimal)
+    assert order.ship_date == date(2021, 3, 6)
+    # Seven fractional digits on orders, three on their items, six in a list.
+    assert order.create_date == datetime(2021, 3, 4, 10, 20, 1, 127000, tzinfo=PACIFIC)
+    assert order.items is not None and order.items[0].create_date == order.create_date
+    assert order.items[1].unit_price == Decimal("-5.75")
+    assert order.items[0].weight is not None and order.items[0].weight.weight_units == 1
+    second = own("Order/ListOrdersResponse.json", Order)[1]
+    assert second.order_date == datetime(2021, 3, 5, 17, 45, 12, 250000, tzinfo=PACIFIC)
+    assert second.international_options is not None
+    assert second.international_options.customs_items is not None
+    assert second.international_options.customs_items[0].value == Decimal("18.25")
+    carriers = own("Carrier/ListAllResponse.json", Carrier)
+    assert carriers[0].balance == Decimal("61.08") and carriers[1].balance == Decimal(0)
+    (result,) = own("Order/CreateOrdersResponse.json", CreateOrdersResult)
+    assert [r.order_number for r in result.failed] == ["LAKE-21002"]
+
+
+def test_own_fixtures_hold_the_tolerated_shapes() -> None:
+    (warehouse,) = own("Warehouse/GetWarehouseResponse.json", Warehouse)
+    assert warehouse.return_address is not None
+    assert warehouse.return_address.residential is None  # "" reads as unknown
+    (deactivated,) = own("Store/DeactivateStoreResponse.json", SuccessResult)
+    assert deactivated.success is True  # "true" as a string
+    (status,) = own("Store/GetRefreshStatusResponse.json", RefreshStatus)
+    assert status.refresh_date is not None and status.refresh_date.date() == date(2021, 3, 9)
+    fulfillments = own("Fulfillment/ListFulfillmentsResponse.json", Fulfillment)
+    assert fulfillments[0].ship_date == datetime(2021, 3, 6, tzinfo=PACIFIC)
+    assert fulfillments[1].ship_date == date(2021, 3, 7)
+    (hook,) = own("Webhook/ListWebhooksResponse.json", Webhook)
+    assert (hook.webhook_id, hook.hook_type, hook.active) == (40301, "SHIP_NOTIFY", True)
+    (product,) = own("Product/GetProductResponse.json", Product)[:1]
+    assert product.thumbnail_url == "https://img.example.net/mug-blu-small.png"
+    assert product.product_category is not None and product.product_category.category_id == 81
+    shipments = own("Shipment/ListShipmentsResponse.json", Shipment)
+    assert shipments[0].shipment_items is None and shipments[1].ship_to is None
+    assert shipments[1].void_date is not None and shipments[1].voided is True
+    rates = own("Shipment/GetRatesResponse.json", Rate)
+    assert [rate.total for rate in rates] == [Decimal("12.36"), Decimal(27)]
+    (customer,) = own("Customer/ListCustomersResponse.json", Customer)
+    assert customer.marketplace_usernames is not None
+    assert customer.marketplace_usernames[0].username == "rowanlake"
+    (account,) = own("Account/RegisterAccountResponse.json", RegisterAccountResult)
+    assert "s-fedcba" not in repr(account)

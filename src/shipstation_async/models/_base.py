@@ -17,19 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar, dataclass_transform
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 T = TypeVar("T")
-
-
-def _check_model(self: Any) -> None:
-    # Read from the server (it carries raw): taken as sent, at no cost on a page of 500.
-    if self.raw is None:
-        from .._arguments import check_model  # imported late: it reads the models' annotations
-
-        check_model(self)
 
 
 _CAMEL_BOUNDARY = re.compile(r"_([a-z0-9])")
@@ -45,17 +37,27 @@ def api_key(name: str) -> dict[str, Any]:
     return {"api_key": name}
 
 
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(attrs.field,))
-def model(cls: type[T]) -> type[T]:
-    """Decorator for models: frozen, slotted, keyword-only attrs classes.
+class Model:
+    """Base of the models: a model built in code is checked against its annotations.
 
-    Type checkers see the generated ``__init__`` (keyword arguments) through
-    :func:`typing.dataclass_transform`. A model built in code is checked against its
-    annotations (wrong types, NaN, text that is not valid Unicode raise InvalidRequestError);
-    one read from the server, which carries ``raw``, is taken as the server sent it.
+    Each model is a frozen, slotted, keyword-only attrs class (``@attrs.frozen(kw_only=True)``
+    on the class itself, so that type checkers see its ``__init__`` and ``attrs.evolve``
+    works on it for them too). Wrong types, NaN, text that is not valid Unicode raise
+    InvalidRequestError when the model is built; one read from the server, which carries
+    ``raw``, is taken as the server sent it.
     """
-    cls.__attrs_post_init__ = _check_model  # type: ignore[attr-defined]
-    return attrs.frozen(kw_only=True)(cls)
+
+    __slots__ = ()
+
+    extra: Mapping[str, Any]
+    raw: Mapping[str, Any] | None
+
+    def __attrs_post_init__(self) -> None:
+        # Read from the server (it carries raw): taken as sent, at no cost on a page of 500.
+        if self.raw is None:
+            from .._arguments import check_model  # imported late: it reads the annotations
+
+            check_model(self)
 
 
 def extra_field() -> Any:

@@ -7,11 +7,11 @@ from typing import Any
 
 import attrs
 
-from ._base import extra_field, model, raw_field
+from ._base import Model, extra_field, raw_field
 
 
-@model
-class Tag:
+@attrs.frozen(kw_only=True)
+class Tag(Model):
     """An order tag; ``color`` is a hex colour such as ``#800080``."""
 
     tag_id: int | None = None
@@ -21,8 +21,8 @@ class Tag:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class User:
+@attrs.frozen(kw_only=True)
+class User(Model):
     """A user of the account; ``user_id`` is a GUID."""
 
     user_id: str | None = None
@@ -32,8 +32,8 @@ class User:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class RegisterAccountResult:
+@attrs.frozen(kw_only=True)
+class RegisterAccountResult(Model):
     """A newly registered account (partners only). ``api_secret`` is hidden from repr."""
 
     message: str | None = None

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 
 
-@model
-class Carrier:
+@attrs.frozen(kw_only=True)
+class Carrier(Model):
     """A carrier account connected to ShipStation; ``balance`` is for funded accounts."""
 
     name: str | None = None
@@ -25,8 +27,8 @@ class Carrier:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Service:
+@attrs.frozen(kw_only=True)
+class Service(Model):
     """A shipping service of a carrier (``code`` is the service code used for labels)."""
 
     carrier_code: str | None = None
@@ -38,8 +40,8 @@ class Service:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Package:
+@attrs.frozen(kw_only=True)
+class Package(Model):
     """A package type of a carrier (``code`` is the package code used for labels)."""
 
     carrier_code: str | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ._base import api_key, extra_field, model, raw_field
+from ._base import Model, api_key, extra_field, raw_field
 from .types import (
     AddressVerified,
     BillToParty,
@@ -20,8 +20,8 @@ from .types import (
 )
 
 
-@model
-class Address:
+@attrs.frozen(kw_only=True)
+class Address(Model):
     """A postal address; ``country`` is ISO 3166-1 alpha-2; ``address_verified`` is read-only."""
 
     name: str | None = None
@@ -40,8 +40,8 @@ class Address:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Weight:
+@attrs.frozen(kw_only=True)
+class Weight(Model):
     """A weight; responses also carry a read-only numeric ``weight_units`` (1 = ounces)."""
 
     value: Decimal | None = None
@@ -51,8 +51,8 @@ class Weight:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Dimensions:
+@attrs.frozen(kw_only=True)
+class Dimensions(Model):
     """Package dimensions."""
 
     length: Decimal | None = None
@@ -63,8 +63,8 @@ class Dimensions:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class InsuranceOptions:
+@attrs.frozen(kw_only=True)
+class InsuranceOptions(Model):
     """Shipment insurance; ``insured_value`` in the account's currency."""
 
     provider: InsuranceProvider | None = None
@@ -74,8 +74,8 @@ class InsuranceOptions:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class CustomsItem:
+@attrs.frozen(kw_only=True)
+class CustomsItem(Model):
     """One line of a customs declaration; ``value`` is per unit."""
 
     customs_item_id: int | None = None
@@ -88,8 +88,8 @@ class CustomsItem:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class InternationalOptions:
+@attrs.frozen(kw_only=True)
+class InternationalOptions(Model):
     """Customs information for international shipments."""
 
     contents: CustomsContents | None = None
@@ -99,8 +99,8 @@ class InternationalOptions:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class AdvancedOptions:
+@attrs.frozen(kw_only=True)
+class AdvancedOptions(Model):
     """Advanced order/shipment options.
 
     ``store_id`` can be set only when an order is created; ``merged_or_split``, ``merged_ids``

@@ -6,30 +6,44 @@ gives camelCase JSON-ready data. Timestamps become aware datetimes in America/Lo
 becomes Decimal, unknown enumerated strings are accepted as plain strings, and unknown keys are
 kept in ``extra``. :func:`make_converter` with ``strict=True`` (for tests) rejects unknown keys
 and unknown enumerated values instead.
+
+Each model's functions are cattrs' own generated code (:func:`cattrs.gen.make_dict_structure_fn`
+and :func:`~cattrs.gen.make_dict_unstructure_fn`, a field renamed to its API key by an
+``override``); a thin layer around them adds what cattrs does not do: the ``extra`` and ``raw``
+bookkeeping fields, error messages that name the field, and, on the way out, the server's own
+spelling of unchanged values and nulls it sent.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
+import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from decimal import Decimal
+from typing import Any, Literal, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._arguments import check_model
-from .._time import format_body_datetime, parse_date, parse_timestamp
 from ..errors import DecodeError, InvalidRequestError
+from . import _scalars
 from ._base import api_name
 
-T = TypeVar("T")
-_log = logging.getLogger("shipstation_async.models")
+Hook = Callable[[Any, Any], Any]
 
 _BOOKKEEPING = ("extra", "raw")
+# The generated structure function reads ``extra`` and ``raw`` from these keys of a copy of the
+# payload (cattrs reads every field from the mapping it is given). No JSON key starts with NUL.
+_EXTRA_KEY = "\x00extra"
+_RAW_KEY = "\x00raw"
+# Scalars whose text has several spellings: sent back as received when unchanged.
+_KEEP_SPELLING = (datetime, date, Decimal)
+# Scalars the JSON decoder already yields in their final type: taken as they are.
+_AS_DECODED = (int, str, bool, Decimal)
 
 
 def _wire_fields(cls: type[Any]) -> list[tuple[Any, str]]:
@@ -48,7 +62,7 @@ def wire_keys(cls: type[Any]) -> frozenset[str]:
 
 def _strip_optional(tp: Any) -> Any:
     args = get_args(tp)
-    if get_origin(tp) in (typing.Union, __import__("types").UnionType) and type(None) in args:
+    if get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
         rest = [a for a in args if a is not type(None)]
         if len(rest) == 1:
             return rest[0]
@@ -64,266 +78,205 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and attrs.has(tp) and "raw" in attrs.fields_dict(tp)
 
 
-def make_converter(*, strict: bool = False) -> cattrs.Converter:
-    """Build a converter; ``strict=True`` turns unknown keys and enum values into DecodeError."""
-    conv = cattrs.Converter()
+def _as_is(value: Any, _: Any) -> Any:
+    return value
 
-    def structure_datetime(value: Any, _: Any) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        if not isinstance(value, str):
-            raise DecodeError(f"expected a timestamp string, got {value!r}")
-        return parse_timestamp(value)
 
-    def structure_date(value: Any, _: Any) -> date:
-        if isinstance(value, date) and not isinstance(value, datetime):
-            return value
-        if not isinstance(value, str):
-            raise DecodeError(f"expected a date string, got {value!r}")
-        return parse_date(value)
+_READ_ERRORS = (DecodeError, cattrs.BaseValidationError, ValueError, TypeError)
 
-    def structure_decimal(value: Any, _: Any) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        if isinstance(value, bool):
-            raise DecodeError(f"expected a number, got {value!r}")
-        try:
-            return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-        except (InvalidOperation, TypeError, ValueError):
-            raise DecodeError(f"expected a number, got {value!r}") from None
 
-    def structure_bool(value: Any, _: Any) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"  # stores/deactivate sends "true"
-        if value == "":
-            # Real warehouse payloads carry residential: "" (unknown); every bool field of
-            # the models is optional, so it reads as absent.
-            return None
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        raise DecodeError(f"expected a boolean, got {value!r}")
+def _named(where: str, value: Any, exc: Exception) -> DecodeError:
+    """A field's read error as a DecodeError that names the field (``Order.orderId: ...``)."""
+    if isinstance(exc, DecodeError):
+        return DecodeError(f"{where}: {exc}")
+    return DecodeError(f"{where}: cannot read {value!r} ({exc})")
 
-    def structure_int(value: Any, _: Any) -> int:
-        if isinstance(value, bool):
-            raise DecodeError(f"expected an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, Decimal) and value == value.to_integral_value():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
-        raise DecodeError(f"expected an integer, got {value!r}")
 
-    def structure_str(value: Any, _: Any) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            return str(value)  # e.g. an id the server sends as a number
-        raise DecodeError(f"expected a string, got {value!r}")
+def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
+    """The structure hook of one field: null stays None, errors name ``where`` (Model.key).
 
-    def structure_any(value: Any, _: Any) -> Any:
-        return value
+    A page of 500 orders is about 30,000 fields, so the common cases are tested inline: a
+    value the decoder already gives in its final type, a documented enumerated value, and a
+    timestamp string go straight through; anything else goes to the type's own hook.
+    """
+    hook = conv.get_structure_hook(inner)
+    if inner in _AS_DECODED:
 
-    def structure_moment(value: Any, _: Any) -> datetime | date | None:
-        # A field seen both as a plain date and as a timestamp (a fulfillment's shipDate):
-        # a timestamp keeps its time of day, a plain date stays a date.
-        if value is None or isinstance(value, date):
-            return value
-        if not isinstance(value, str):
-            raise DecodeError(f"expected a date or timestamp string, got {value!r}")
-        text = value.strip()
-        return parse_timestamp(text) if "T" in text or " " in text else parse_date(text)
-
-    conv.register_structure_hook_func(
-        lambda t: t in (datetime | date, datetime | date | None), structure_moment
-    )
-    conv.register_structure_hook(datetime, structure_datetime)
-    conv.register_structure_hook(date, structure_date)
-    conv.register_structure_hook(Decimal, structure_decimal)
-    conv.register_structure_hook(bool, structure_bool)
-    conv.register_structure_hook(int, structure_int)
-    conv.register_structure_hook(str, structure_str)
-    conv.register_structure_hook(Any, structure_any)
-
-    def literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
-        allowed = frozenset(get_args(tp))
-
-        def structure_literal(value: Any, _: Any) -> Any:
-            if value in allowed:
+        def read_scalar(value: Any, _: Any) -> Any:
+            if value is None or type(value) is inner:
                 return value
-            if strict:
-                raise DecodeError(f"unexpected value {value!r}; expected one of {sorted(allowed)}")
-            if not isinstance(value, str | int):
-                raise DecodeError(f"unexpected value {value!r}")
-            _log.debug("accepting an unknown enumerated value %r", value)
-            return value
+            try:
+                return hook(value, inner)
+            except _READ_ERRORS as exc:
+                raise _named(where, value, exc) from None
 
-        return structure_literal
+        return read_scalar
+    if _is_literal(inner):
+        allowed = frozenset(get_args(inner))
 
-    conv.register_structure_hook_factory(_is_literal, literal_hook)
+        def read_enumerated(value: Any, _: Any) -> Any:
+            if value is None or value in allowed:
+                return value
+            try:
+                return hook(value, inner)
+            except _READ_ERRORS as exc:
+                raise _named(where, value, exc) from None
 
-    def unstructure_datetime(value: datetime) -> str:
-        return format_body_datetime(value, "datetime")
+        return read_enumerated
+    if inner is datetime:
+        # The same hook's parser, with a cache: a page repeats many timestamps.
+        hook = functools.partial(_scalars.structure_datetime, parse=_scalars.parse_timestamp_cached)
 
-    conv.register_unstructure_hook(datetime, unstructure_datetime)
-    conv.register_unstructure_hook(date, lambda value: value.isoformat())
-    conv.register_unstructure_hook(Decimal, lambda value: value)
+    def read(value: Any, _: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return hook(value, inner)
+        except _READ_ERRORS as exc:
+            raise _named(where, value, exc) from None
 
-    def model_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
+    return read
+
+
+def _structure_factory(conv: cattrs.Converter, *, strict: bool) -> Callable[[Any], Hook]:
+    def structure_hook(cls: type[Any]) -> Hook:
         attrs.resolve_types(cls)
-        specs: list[tuple[str, str, Callable[[Any, Any], Any], Any]] = []
-        for field, key in _wire_fields(cls):
-            inner = _strip_optional(field.type)
-            specs.append((field.name, key, conv.get_structure_hook(inner), inner))
-        known = frozenset(key for _, key, _, _ in specs)
         name = cls.__name__
+        fields = _wire_fields(cls)
+        known = frozenset(key for _, key in fields)
+        # Any: cattrs types the overrides as its keyword flags' types.
+        overrides: dict[str, Any] = {
+            "extra": override(rename=_EXTRA_KEY, struct_hook=_as_is),
+            "raw": override(rename=_RAW_KEY, struct_hook=_as_is),
+        }
+        overrides |= {
+            field.name: override(
+                rename=key,
+                struct_hook=_field_reader(conv, _strip_optional(field.type), f"{name}.{key}"),
+            )
+            for field, key in fields
+        }
+        generated = make_dict_structure_fn(
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=False,
+            _cattrs_detailed_validation=False,
+            **overrides,
+        )
 
         def structure_model(data: Any, _: Any) -> Any:
-            if isinstance(data, cls):
-                return data
-            if isinstance(data, list) and not data:
-                # PHP-built payloads send an empty object as [] (seen in documented examples).
-                return cls(extra={}, raw={})
-            if not isinstance(data, Mapping):
-                raise DecodeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-            kwargs: dict[str, Any] = {}
-            for attr, key, hook, inner in specs:
-                value = data.get(key)
-                if value is not None:
-                    try:
-                        kwargs[attr] = hook(value, inner)
-                    except DecodeError as exc:
-                        raise DecodeError(f"{name}.{key}: {exc}") from None
-                    except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
-                        raise DecodeError(f"{name}.{key}: cannot read {value!r} ({exc})") from None
-            extra = {k: v for k, v in data.items() if k not in known}
-            if extra and strict:
-                raise DecodeError(f"{name}: unknown keys {sorted(extra)}")
-            return cls(**kwargs, extra=extra, raw=data)
+            if type(data) is not dict:
+                if isinstance(data, cls):
+                    return data
+                if isinstance(data, list) and not data:
+                    # PHP-built payloads send an empty object as [] (seen in documented examples).
+                    return cls(extra={}, raw={})
+                if not isinstance(data, Mapping):
+                    kind = type(data).__name__
+                    raise DecodeError(f"expected a JSON object for {name}, got {kind}")
+            if data.keys() <= known:
+                extra = {}
+            else:
+                extra = {k: v for k, v in data.items() if k not in known}
+                if strict:
+                    raise DecodeError(f"{name}: unknown keys {sorted(extra)}")
+            return generated({**data, _EXTRA_KEY: extra, _RAW_KEY: data})
 
-        return _fast_structure(conv, cls, specs, known, structure_model, strict=strict)
+        return structure_model
 
-    def model_unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
+    return structure_hook
+
+
+def _field_writer(conv: cattrs.Converter, cls: type[Any], attr: str) -> Callable[[Any], Any]:
+    """The unstructure hook of one field: by the value's own type; errors name the field."""
+
+    def write(value: Any) -> Any:
+        if type(value) in _AS_DECODED:
+            return value  # what the converter's hooks for these types return
+        try:
+            return conv.unstructure(value)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"{cls.__name__}.{attr}: {exc}", field=attr) from None
+
+    return write
+
+
+def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    def unstructure_hook(cls: type[Any]) -> Callable[[Any], Any]:
         attrs.resolve_types(cls)
-        specs = []
-        for field, key in _wire_fields(cls):
+        fields = _wire_fields(cls)
+        overrides: dict[str, Any] = {"extra": override(omit=True), "raw": override(omit=True)}
+        overrides |= {
+            field.name: override(rename=key, unstruct_hook=_field_writer(conv, cls, field.name))
+            for field, key in fields
+        }
+        # Every field's default is None: the generated code leaves out the unset ones.
+        generated = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)
+        spelled = []
+        for field, key in fields:
             inner = _strip_optional(field.type)
-            # Scalars whose text has several spellings go back as received when unchanged.
-            keep_spelling = inner in (datetime, date, Decimal)
-            hook = conv.get_structure_hook(inner) if keep_spelling else None
-            specs.append((field.name, key, hook))
+            if inner in _KEEP_SPELLING:
+                spelled.append((field.name, key, conv.get_structure_hook(inner)))
+        keys = [key for _, key in fields]
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
             # On its way to a body: checked, whether built in code or read and then evolved.
             check_model(obj, sending=True)
+            out: dict[str, Any] = generated(obj)
             raw: Mapping[str, Any] | None = obj.raw
-            out: dict[str, Any] = {}
-            for attr, key, hook in specs:
-                value = getattr(obj, attr)
-                if value is None:
-                    if raw is not None and key in raw:
-                        out[key] = None  # the server sent null: a full replacement keeps it
-                    continue
-                if hook is not None and raw is not None and raw.get(key) is not None:
-                    original = raw[key]
-                    try:
-                        if hook(original, None) == value:
-                            out[key] = original
-                            continue
-                    except (DecodeError, ValueError, TypeError):
-                        pass
-                try:
-                    out[key] = conv.unstructure(value)
-                except InvalidRequestError as exc:
-                    raise InvalidRequestError(f"{cls.__name__}.{attr}: {exc}", field=attr) from None
+            if raw is not None:
+                # A null goes out where the server sent the key (a full replacement keeps it),
+                # in the fields' order.
+                out = {key: out.get(key) for key in keys if key in out or key in raw}
+                _keep_spelling(obj, raw, out, spelled)
             for key, value in obj.extra.items():
                 out.setdefault(key, value)
             return out
 
         return unstructure_model
 
-    conv.register_structure_hook_factory(_is_model, model_structure_hook)
-    conv.register_unstructure_hook_factory(_is_model, model_unstructure_hook)
+    return unstructure_hook
+
+
+def _keep_spelling(
+    obj: Any, raw: Mapping[str, Any], out: dict[str, Any], spelled: list[tuple[str, str, Hook]]
+) -> None:
+    """Put back the server's text of values the caller did not change (7 fractional digits...)."""
+    for attr, key, read in spelled:
+        original = raw.get(key)
+        value = getattr(obj, attr)
+        if original is None or value is None:
+            continue
+        try:
+            unchanged = read(original, None) == value
+        except (DecodeError, ValueError, TypeError):
+            continue
+        if unchanged:
+            out[key] = original
+
+
+def make_converter(*, strict: bool = False) -> cattrs.Converter:
+    """Build a converter; ``strict=True`` turns unknown keys and enum values into DecodeError."""
+    conv = cattrs.Converter()
+    conv.register_structure_hook_func(
+        lambda t: t in (datetime | date, datetime | date | None), _scalars.structure_moment
+    )
+    conv.register_structure_hook(datetime, _scalars.structure_datetime)
+    conv.register_structure_hook(date, _scalars.structure_date)
+    conv.register_structure_hook(Decimal, _scalars.structure_decimal)
+    conv.register_structure_hook(bool, _scalars.structure_bool)
+    conv.register_structure_hook(int, _scalars.structure_int)
+    conv.register_structure_hook(str, _scalars.structure_str)
+    conv.register_structure_hook(Any, _scalars.structure_any)
+    conv.register_structure_hook_factory(
+        _is_literal, lambda tp: _scalars.literal_hook(tp, strict=strict)
+    )
+    conv.register_unstructure_hook(datetime, _scalars.unstructure_datetime)
+    conv.register_unstructure_hook(date, _scalars.unstructure_date)
+    conv.register_unstructure_hook(Decimal, _scalars.unstructure_decimal)
+    conv.register_structure_hook_factory(_is_model, _structure_factory(conv, strict=strict))
+    conv.register_unstructure_hook_factory(_is_model, _unstructure_factory(conv))
     return conv
-
-
-# Datetimes are immutable and a page repeats many timestamps (an order's and its items').
-_parse_timestamp_cached = functools.lru_cache(maxsize=4096)(parse_timestamp)
-
-# Scalars the JSON decoder already yields in their final type: taken as they are.
-_AS_DECODED = (int, str, bool, Decimal)
-
-
-def _fast_structure(
-    conv: cattrs.Converter,
-    cls: type[Any],
-    specs: list[tuple[str, str, Callable[[Any, Any], Any], Any]],
-    known: frozenset[str],
-    careful: Callable[[Any, Any], Any],
-    *,
-    strict: bool,
-) -> Callable[[Any, Any], Any]:
-    """A structure function generated for ``cls``: the same result as ``careful``, faster.
-
-    A page of 500 orders is about 30,000 fields, so the per-field cost matters. The generated
-    code reads each key once, keeps values already of the right type, and calls a nested hook
-    directly. Anything unusual (not a dict, a value of another type, an unknown key in strict
-    mode, any error) is handed to ``careful``, which converts it or raises a DecodeError that
-    names the field.
-    """
-    names: dict[str, Any] = {"cls": cls, "careful": careful, "known": known}
-    lines = [
-        "def structure(data, _):",
-        "    if type(data) is not dict:",
-        "        return careful(data, _)",
-        "    try:",
-        "        get = data.get",
-        "        kw = {}",
-    ]
-    for number, (attr, key, hook, inner) in enumerate(specs):
-        names[f"h{number}"], names[f"t{number}"] = hook, inner
-        convert = f"h{number}(v, t{number})"
-        if inner is datetime:
-            names[f"p{number}"] = _parse_timestamp_cached
-            convert = f"p{number}(v) if type(v) is str else {convert}"
-        elif inner in _AS_DECODED:
-            names[f"k{number}"] = inner
-            convert = f"v if type(v) is k{number} else {convert}"
-        elif _is_literal(inner):
-            names[f"a{number}"] = frozenset(get_args(inner))
-            convert = f"v if v in a{number} else {convert}"
-        elif get_origin(inner) is list and len(get_args(inner)) == 1:
-            element = get_args(inner)[0]
-            if _is_model(element):
-                names[f"e{number}"] = conv.get_structure_hook(element)
-                convert = f"[e{number}(x, None) for x in v] if type(v) is list else {convert}"
-        lines += [
-            f"        v = get({key!r})",
-            "        if v is not None:",
-            f"            kw[{attr!r}] = {convert}",
-        ]
-    lines += [
-        "        if data.keys() <= known:",
-        "            extra = {}",
-    ]
-    if strict:
-        lines += ["        else:", "            return careful(data, _)"]
-    else:
-        lines += [
-            "        else:",
-            "            extra = {k: v for k, v in data.items() if k not in known}",
-        ]
-    lines += [
-        "        return cls(**kw, extra=extra, raw=data)",
-        "    except Exception:",
-        "        return careful(data, _)",
-    ]
-    namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines), f"<structure {cls.__qualname__}>", "exec"), names, namespace)
-    function: Callable[[Any, Any], Any] = namespace["structure"]
-    return function
 
 
 converter: cattrs.Converter = make_converter()
@@ -331,8 +284,3 @@ converter: cattrs.Converter = make_converter()
 
 strict_converter: cattrs.Converter = make_converter(strict=True)
 """Like :data:`converter`, but unknown keys and enumerated values raise DecodeError (for tests)."""
-
-
-def structure(data: Any, cls: type[T]) -> T:
-    """Structure ``data`` into ``cls`` with the default converter."""
-    return converter.structure(data, cls)

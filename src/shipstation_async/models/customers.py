@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 
 
-@model
-class MarketplaceUsername:
+@attrs.frozen(kw_only=True)
+class MarketplaceUsername(Model):
     """A customer's username on one marketplace."""
 
     customer_user_id: int | None = None
@@ -24,8 +26,8 @@ class MarketplaceUsername:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class CustomerTag:
+@attrs.frozen(kw_only=True)
+class CustomerTag(Model):
     """A tag on a customer."""
 
     tag_id: int | None = None
@@ -34,8 +36,8 @@ class CustomerTag:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Customer:
+@attrs.frozen(kw_only=True)
+class Customer(Model):
     """A customer; ``address_verified`` is a free-form validation state ("Verified")."""
 
     customer_id: int | None = None

@@ -7,12 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 from .common import Address
 
 
-@model
-class Fulfillment:
+@attrs.frozen(kw_only=True)
+class Fulfillment(Model):
     """A fulfillment; orders marked as shipped appear here (not among shipments)."""
 
     fulfillment_id: int | None = None

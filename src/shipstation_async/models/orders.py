@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 from .common import (
     Address,
     AdvancedOptions,
@@ -19,8 +21,8 @@ from .common import (
 from .types import Confirmation, OrderStatus
 
 
-@model
-class ItemOption:
+@attrs.frozen(kw_only=True)
+class ItemOption(Model):
     """A name/value option of an order item (size, colour...)."""
 
     name: str | None = None
@@ -29,8 +31,8 @@ class ItemOption:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class OrderItem:
+@attrs.frozen(kw_only=True)
+class OrderItem(Model):
     """A line of an order. ``order_item_id`` is read-only; money is Decimal."""
 
     order_item_id: int | None = None
@@ -55,8 +57,8 @@ class OrderItem:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Order:
+@attrs.frozen(kw_only=True)
+class Order(Model):
     """A ShipStation order.
 
     Timestamps are aware datetimes in America/Los_Angeles; ``ship_date`` is a date. ``order_id``,
@@ -111,8 +113,8 @@ class Order:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class OrderResult:
+@attrs.frozen(kw_only=True)
+class OrderResult(Model):
     """One order's outcome in a createorders call; ``error_message`` when it failed."""
 
     order_id: int | None = None
@@ -124,8 +126,8 @@ class OrderResult:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class CreateOrdersResult:
+@attrs.frozen(kw_only=True)
+class CreateOrdersResult(Model):
     """The answer of createorders: per-order ``results``; ``has_errors`` if any failed.
 
     Check every result: a failed order is reported here, not raised.
@@ -142,8 +144,8 @@ class CreateOrdersResult:
         return [r for r in self.results or [] if r.success is not True]
 
 
-@model
-class MarkAsShippedResult:
+@attrs.frozen(kw_only=True)
+class MarkAsShippedResult(Model):
     """The answer of markasshipped: the order that was marked."""
 
     order_id: int | None = None

@@ -9,12 +9,12 @@ from typing import Any
 
 import attrs
 
-from ._base import api_key, extra_field, model, raw_field
+from ._base import Model, api_key, extra_field, raw_field
 from .types import Confirmation
 
 
-@model
-class ProductCategory:
+@attrs.frozen(kw_only=True)
+class ProductCategory(Model):
     """A product category."""
 
     category_id: int | None = None
@@ -23,8 +23,8 @@ class ProductCategory:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class ProductType:
+@attrs.frozen(kw_only=True)
+class ProductType(Model):
     """A product type (a preset of shipping defaults)."""
 
     product_type_id: int | None = None
@@ -33,8 +33,8 @@ class ProductType:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class ProductTag:
+@attrs.frozen(kw_only=True)
+class ProductTag(Model):
     """A tag on a product."""
 
     tag_id: int | None = None
@@ -43,8 +43,8 @@ class ProductTag:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Product:
+@attrs.frozen(kw_only=True)
+class Product(Model):
     """A product. ``update`` replaces the whole record: change a fetched one with attrs.evolve.
 
     ``weight_oz`` is in ounces; dimensions in the account's units; money is Decimal.

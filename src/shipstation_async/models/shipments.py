@@ -7,14 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 from .common import Address, AdvancedOptions, Dimensions, InsuranceOptions, Weight
 from .orders import OrderItem
 from .types import Confirmation
 
 
-@model
-class Shipment:
+@attrs.frozen(kw_only=True)
+class Shipment(Model):
     """A shipment with a label bought in ShipStation (orders marked as shipped are not here).
 
     ``shipment_items`` is None unless the list asked for ``include_shipment_items``;
@@ -55,8 +57,8 @@ class Shipment:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Label:
+@attrs.frozen(kw_only=True)
+class Label(Model):
     """A bought label: its shipment id, cost and tracking number, and the PDF as base64.
 
     ``label_data`` is the base64 PDF (``label_pdf()`` decodes it); ``form_data`` holds customs
@@ -81,8 +83,8 @@ class Label:
         return None if self.label_data is None else base64.b64decode(self.label_data)
 
 
-@model
-class Rate:
+@attrs.frozen(kw_only=True)
+class Rate(Model):
     """A shipping rate: ``shipment_cost`` plus ``other_cost`` (fuel, surcharges) is the total."""
 
     service_name: str | None = None
@@ -98,8 +100,8 @@ class Rate:
         return (self.shipment_cost or Decimal(0)) + (self.other_cost or Decimal(0))
 
 
-@model
-class VoidResult:
+@attrs.frozen(kw_only=True)
+class VoidResult(Model):
     """The answer of voidlabel: ``approved`` says whether the label was voided."""
 
     approved: bool | None = None

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 from .types import OrderStatus
 
 
-@model
-class StatusMapping:
+@attrs.frozen(kw_only=True)
+class StatusMapping(Model):
     """How a store's own order status maps to a ShipStation order status."""
 
     order_status: OrderStatus | None = None
@@ -20,8 +22,8 @@ class StatusMapping:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Store:
+@attrs.frozen(kw_only=True)
+class Store(Model):
     """A store. ``status_mappings`` comes only from ``stores.get``; ``update`` replaces all."""
 
     store_id: int | None = None
@@ -46,8 +48,8 @@ class Store:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class Marketplace:
+@attrs.frozen(kw_only=True)
+class Marketplace(Model):
     """A marketplace ShipStation integrates with, and what it supports."""
 
     name: str | None = None
@@ -60,8 +62,8 @@ class Marketplace:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class RefreshStatus:
+@attrs.frozen(kw_only=True)
+class RefreshStatus(Model):
     """The state of a store refresh (``refresh_status`` is text such as "Updating orders")."""
 
     store_id: int | None = None

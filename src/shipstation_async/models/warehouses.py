@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._base import extra_field, model, raw_field
+import attrs
+
+from ._base import Model, extra_field, raw_field
 from .common import Address
 
 
-@model
-class Warehouse:
+@attrs.frozen(kw_only=True)
+class Warehouse(Model):
     """A ship-from location. ``update`` replaces the whole record: evolve a fetched one.
 
     ``return_address`` defaults to ``origin_address`` when a warehouse is created without one.

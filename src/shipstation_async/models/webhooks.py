@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._base import api_key, extra_field, model, raw_field
+from ._base import Model, api_key, extra_field, raw_field
 
 WebhookEvent = Literal[
     "ORDER_NOTIFY",
@@ -20,8 +20,8 @@ WebhookEvent = Literal[
 """The events a webhook can subscribe to."""
 
 
-@model
-class Webhook:
+@attrs.frozen(kw_only=True)
+class Webhook(Model):
     """A webhook subscription as ``webhooks.list`` returns it (PascalCase keys on the wire)."""
 
     is_label_api_hook: bool | None = attrs.field(default=None, metadata=api_key("IsLabelAPIHook"))
@@ -42,8 +42,8 @@ class Webhook:
     raw: Mapping[str, Any] | None = raw_field()
 
 
-@model
-class SubscribeResult:
+@attrs.frozen(kw_only=True)
+class SubscribeResult(Model):
     """The answer of webhooks/subscribe: the new subscription's ``id``."""
 
     id: int | None = None
