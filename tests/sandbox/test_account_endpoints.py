@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from shipstation_async.sandbox import Sandbox
-from shipstation_async.sandbox.customers import CUSTOMER_KEYS
+from shipstation_async.sandbox.state.customers import CUSTOMER_KEYS
 from shipstation_async.sandbox.world import PRODUCT_KEYS, STORE_KEYS
 
 from .helpers import EXAMPLES, ITEM_TS, ORDER_TS, auth_headers, call, example, model_state_keys

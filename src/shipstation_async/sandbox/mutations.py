@@ -57,8 +57,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _data
 from ._time import MS_PER_DAY, MS_PER_SECOND, format_date, format_item_ts, format_order_ts
+from .data import seed_tables
 
 if TYPE_CHECKING:
     from .world import World
@@ -344,7 +344,7 @@ class MutationWorkload:
             order["packageCode"],
         )
         if not carrier or not service:
-            carrier, service, _name, package = self._rng.choice(_data.SERVICES)
+            carrier, service, _name, package = self._rng.choice(seed_tables.SERVICES)
         package = package or "package"
         label = self._rng.random() < _LABEL_SHARE
         tracking = f"9400{self._rng.randrange(10**17, 10**18)}"

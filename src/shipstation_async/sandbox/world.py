@@ -31,7 +31,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from . import _catalog, _data, normalize
+from . import normalize
 from ._time import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -43,23 +43,17 @@ from ._time import (
     now_ms,
     parse_ts,
 )
-from .customers import CustomerStore
+from .data import catalog as _catalog
+from .data import seed_tables as _data
+from .data.generated_orders import DEFAULT_SPAN_DAYS, ORDER_ID_BASE, STORE_TABLE
+from .data.hashing import M64, guid, mix
+from .data.order_json import ORDER_KEYS, ORDER_STATUSES
 from .labels import LabelPurchase
-from .orderstore import (
-    _DEFAULT_SPAN_DAYS,
-    _M64,
-    _STORE_TABLE,
-    ORDER_ID_BASE,
-    ORDER_KEYS,
-    ORDER_STATUSES,
-    OrderQuery,
-    OrderStore,
-    SortBy,
-    _guid,
-    _mix,
-)
 from .rates import to_ounces
-from .shipping import FulfillmentStore, ShipmentStore
+from .state.customers import CustomerStore
+from .state.order_reads import OrderQuery, SortBy
+from .state.orders import OrderStore
+from .state.shipments import FulfillmentStore, ShipmentStore
 
 __all__ = [
     "ORDER_ID_BASE",
@@ -273,7 +267,7 @@ class World:
         orders: int = 1000,
         seed: int = 0,
         end: datetime | None = None,
-        span_days: int = _DEFAULT_SPAN_DAYS,
+        span_days: int = DEFAULT_SPAN_DAYS,
         refresh_seconds: float = 0.5,
         dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
     ) -> None:
@@ -286,7 +280,7 @@ class World:
             if end.tzinfo is not None:
                 end = end.astimezone(PACIFIC).replace(tzinfo=None)
             end_ms = naive_to_ms(end)
-        key = _mix(seed & _M64 ^ 0x0A11CE)
+        key = mix(seed & M64 ^ 0x0A11CE)
         self._key = key
         warehouse_ids = self._distinct_ids(key, 100, len(_catalog.WAREHOUSES), 20_000, 70_000)
         n_stores = len(_data.STORE_KINDS) + len(_catalog.EXTRA_STORES)
@@ -301,8 +295,7 @@ class World:
             for k, (_name, _mp, prefix, source) in enumerate(_data.STORE_KINDS)
         ]
         user_ids = [
-            _guid(_mix(key + 200 + k) << 64 | _mix(key + 300 + k))
-            for k in range(len(_catalog.USERS))
+            guid(mix(key + 200 + k) << 64 | mix(key + 300 + k)) for k in range(len(_catalog.USERS))
         ]
         self.orders = OrderStore(
             count=orders,
@@ -317,7 +310,7 @@ class World:
             dense_seconds=dense_seconds,
         )
         start = self.orders.start_ms
-        self.seller_id = 100_000 + _mix(key + 600) % 900_000
+        self.seller_id = 100_000 + mix(key + 600) % 900_000
         self._tags: dict[int, JSON] = {
             t: {"tagId": t, "name": name, "color": color} for t, name, color in _catalog.TAGS
         }
@@ -350,7 +343,7 @@ class World:
                 "originAddress": origin,
                 "returnAddress": {**origin, "name": wname, "residential": None},
                 "createDate": format_order_ts(
-                    start - (500 - 90 * k) * MS_PER_DAY + _mix(key + 700 + k) % MS_PER_DAY
+                    start - (500 - 90 * k) * MS_PER_DAY + mix(key + 700 + k) % MS_PER_DAY
                 ),
                 "isDefault": k == 0,
             }
@@ -364,7 +357,7 @@ class World:
         self._carriers: dict[str, JSON] = {}
         self._balances: dict[str, int] = {}
         for n, spec in enumerate(_catalog.CARRIERS):
-            h = _mix(key + 800 + n)
+            h = mix(key + 800 + n)
             if spec.code == "stamps_com":
                 account = f"SS{100_000 + h % 900_000}"
             elif spec.code == "ups":
@@ -403,7 +396,7 @@ class World:
                 int(self._stores[store_ids[s]]["marketplaceId"]),
                 str(self._stores[store_ids[s]]["marketplaceName"]),
             )
-            for s in _STORE_TABLE
+            for s in STORE_TABLE
             if s < len(_data.STORE_KINDS)
         ]
         self.customers = CustomerStore(
@@ -427,7 +420,7 @@ class World:
         )
         self.fulfillments = FulfillmentStore(self.orders, lock=self.lock)
         self._webhooks: dict[int, JSON] = {}
-        self._next_webhook = 100_000 + _mix(key + 900) % 100_000
+        self._next_webhook = 100_000 + mix(key + 900) % 100_000
         self._labels: list[LabelPurchase] = []
         self._writes: Counter[str] = Counter()
         self._refreshes: dict[int, _Refresh] = {}
@@ -442,7 +435,7 @@ class World:
     def _distinct_ids(key: int, offset: int, n: int, base: int, spread: int) -> list[int]:
         out: list[int] = []
         for k in range(n):
-            value = base + _mix(key + offset + k) % spread
+            value = base + mix(key + offset + k) % spread
             while value in out:
                 value += 1
             out.append(value)
@@ -459,7 +452,7 @@ class World:
         end: int,
     ) -> JSON:
         mp = _catalog.MARKETPLACE_BY_NAME[marketplace_name]
-        h = _mix(self._key + 1_000 + k)
+        h = mix(self._key + 1_000 + k)
         create = start - (400 - 7 * k) * MS_PER_DAY + h % MS_PER_DAY
         modify = create + (h >> 24) % max(1, end - create)
         manual = mp[0] == _catalog.MANUAL_MARKETPLACE_ID
@@ -504,7 +497,7 @@ class World:
         start: int,
         end: int,
     ) -> JSON:
-        h = _mix(self._key + 2_000 + product_id)
+        h = mix(self._key + 2_000 + product_id)
         create = start - (200 - k) * MS_PER_DAY + h % MS_PER_DAY
         modify = create if h % 3 else create + (h >> 24) % max(1, end - create)
         prefix = sku.split("-", 1)[0]
@@ -574,7 +567,7 @@ class World:
             return value
 
     def _small_id(self) -> int:
-        self._next_small_id += 1 + _mix(self._key + self._next_small_id) % 7
+        self._next_small_id += 1 + mix(self._key + self._next_small_id) % 7
         return self._next_small_id
 
     # -- read-only views ---------------------------------------------------------------------
@@ -813,7 +806,7 @@ class World:
                 raise ValueError("a user needs a userName")
             if out["userId"] is None:
                 n = len(self._users)
-                out["userId"] = _guid(_mix(self._key + 5_000 + n) << 64 | _mix(self._key + n))
+                out["userId"] = guid(mix(self._key + 5_000 + n) << 64 | mix(self._key + n))
             uid = str(out["userId"])
             if uid in self._users:
                 raise ValueError(f"userId {uid} already exists")
@@ -1326,7 +1319,7 @@ class World:
     ) -> int:
         """Record a webhook subscription; returns its id (nothing is delivered yet)."""
         with self.lock:
-            self._next_webhook += 1 + _mix(self._key + self._next_webhook) % 13
+            self._next_webhook += 1 + mix(self._key + self._next_webhook) % 13
             hook_id = self._next_webhook
             self._webhooks[hook_id] = {
                 "IsLabelAPIHook": False,
@@ -1362,8 +1355,8 @@ class World:
             self._accounts += 1
             n = self._accounts
             seller = self.seller_id + n
-            api_key = f"{_mix(self._key + 7_000 + n):016x}{_mix(self._key + 7_500 + n):016x}"
-            api_secret = f"{_mix(self._key + 8_000 + n):016x}{_mix(self._key + 8_500 + n):016x}"
+            api_key = f"{mix(self._key + 7_000 + n):016x}{mix(self._key + 7_500 + n):016x}"
+            api_secret = f"{mix(self._key + 8_000 + n):016x}{mix(self._key + 8_500 + n):016x}"
             return seller, api_key, api_secret
 
     # -- the label ledger and write counts ------------------------------------------------------

@@ -8,9 +8,9 @@ from typing import cast
 from aiohttp import web
 
 from ..context import context
-from ..customers import CustomerQuery, CustomerSortBy
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
+from ..state.customers import CustomerQuery, CustomerSortBy
 from .common import paged, path_int
 from .params import QueryParams
 

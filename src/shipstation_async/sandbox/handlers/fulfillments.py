@@ -12,7 +12,7 @@ from aiohttp import web
 from ..context import context
 from ..responses import bad_request
 from ..router import Router
-from ..shipping import FulfillmentQuery, ShipSortBy
+from ..state.shipments import FulfillmentQuery, ShipSortBy
 from .common import listing, paged
 from .params import QueryParams
 

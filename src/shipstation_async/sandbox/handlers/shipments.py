@@ -20,14 +20,14 @@ import attrs
 from aiohttp import web
 
 from .. import normalize, rates
-from .._catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
 from .._time import format_date, format_order_ts
 from ..context import context
+from ..data.catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
+from ..data.hashing import mix
 from ..labels import label_data
-from ..orderstore import _mix
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..shipping import ShipmentQuery, ShipSortBy
+from ..state.shipments import ShipmentQuery, ShipSortBy
 from ..world import World
 from .body import Body, read_object
 from .common import add_write, listing, paged
@@ -158,7 +158,7 @@ def buy_label(
         carrier = world.carrier(req.carrier_code) or {}
         charged = cost + insurance_cents if carrier.get("requiresFundedAccount") else 0
     sequence = len(world.labels()) + 1
-    tracking = rates.tracking_number(req.carrier_code, _mix(world.seed * 7919 + sequence))
+    tracking = rates.tracking_number(req.carrier_code, mix(world.seed * 7919 + sequence))
     international = z >= 9
     name = normalize.ci(ship_to, "name")
     lines = [

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from ._time import MS_PER_MINUTE, format_order_ts, now_ms, parse_ts
+from .._time import MS_PER_MINUTE, format_order_ts, now_ms, parse_ts
 
 if TYPE_CHECKING:
-    from .orderstore import OrderStore
+    from .orders import OrderStore
 
 JSON = dict[str, Any]
 

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import rates
-from ._catalog import PACKAGE_BY_CODE, SERVICE_BY_CODE
-from ._time import MS_PER_DAY, format_date, format_order_ts, now_ms, parse_ts
-from .normalize import cents as cents_of
-from .normalize import money
+from .. import rates
+from .._time import MS_PER_DAY, format_date, format_order_ts, now_ms, parse_ts
+from ..data.catalog import PACKAGE_BY_CODE, SERVICE_BY_CODE
+from ..normalize import cents as cents_of
+from ..normalize import money
 
 if TYPE_CHECKING:
-    from .orderstore import OrderStore
+    from .orders import OrderStore
 
 JSON = dict[str, Any]
 
