@@ -34,7 +34,7 @@ from ..world import ORDER_STATUSES, UPDATABLE_STATUSES, OrderQuery, SortBy, Worl
 from .body import Body, read_json, read_object
 from .common import add_write, listing, paged, success
 from .params import QueryParams
-from .shipments import buy_label, parse_label_request
+from .shipments import buy_label, label_parcel, parse_label_request
 
 JSON = dict[str, Any]
 MAX_PAGE_SIZE = 500
@@ -459,7 +459,7 @@ async def mark_as_shipped(request: web.Request) -> web.StreamResponse:
     tracking = body.text("trackingNumber")
     body.boolean("notifyCustomer", default=False)
     notify_channel = body.boolean("notifySalesChannel", default=False)
-    if body.errors or order_id is None:
+    if body.errors or order_id is None or carrier is None:
         return bad_request(body.errors)
     with world.lock:
         order = world.orders.get(order_id)
@@ -472,30 +472,12 @@ async def mark_as_shipped(request: web.Request) -> web.StreamResponse:
             )
             return bad_request(body.errors)
         day = format_date(ship_date if ship_date is not None else world.now_ms())
-        world.fulfillments.add(
-            {
-                "orderId": order_id,
-                "orderNumber": order["orderNumber"],
-                "userId": order["userId"],
-                "customerEmail": order["customerEmail"],
-                "trackingNumber": tracking,
-                "shipDate": day,
-                "carrierCode": carrier,
-                "fulfillmentFee": 0,
-                "voidRequested": False,
-                "voided": False,
-                "marketplaceNotified": bool(notify_channel),
-                "shipTo": order["shipTo"],
-            }
-        )
-        world.orders.put(
-            {
-                "orderId": order_id,
-                "orderStatus": "shipped",
-                "shipDate": day,
-                "carrierCode": carrier,
-                "holdUntilDate": None,
-            }
+        world.shipping.mark_as_shipped(
+            order,
+            carrier_code=carrier,
+            ship_day=day,
+            tracking_number=tracking,
+            notify_sales_channel=bool(notify_channel),
         )
     return json_response({"orderId": order_id, "orderNumber": order["orderNumber"]})
 
@@ -539,10 +521,8 @@ async def create_label_for_order(request: web.Request) -> web.StreamResponse:
         if warehouse is None:
             body.error("advancedOptions.warehouseId", "No ship-from warehouse: create one.")
             return bad_request(body.errors)
-        response = buy_label(
-            world,
+        parcel = label_parcel(
             body,
-            req,
             endpoint="/orders/createlabelfororder",
             ounces=ounces,
             ship_from=warehouse["originAddress"] or {},
@@ -551,20 +531,7 @@ async def create_label_for_order(request: web.Request) -> web.StreamResponse:
             store_id=(order["advancedOptions"] or {}).get("storeId"),
             warehouse_id=warehouse_id,
         )
-        if response.status == 200 and not req.test_label:
-            world.orders.put(
-                {
-                    "orderId": order_id,
-                    "orderStatus": "shipped",
-                    "shipDate": format_date(req.ship_date),
-                    "carrierCode": req.carrier_code,
-                    "serviceCode": req.service_code,
-                    "packageCode": req.package_code,
-                    "confirmation": req.confirmation,
-                    "holdUntilDate": None,
-                }
-            )
-    return response
+        return buy_label(world, body, req, parcel)
 
 
 def register(router: Router) -> None:

@@ -11,23 +11,17 @@ refund the balance (carriers refund weeks later); the order of a voided label re
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, cast
 
-import attrs
 from aiohttp import web
 
 from .. import normalize, rates
-from .._time import format_date, format_order_ts
 from ..context import context
 from ..data.catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
-from ..data.hashing import mix
-from ..labels import label_data
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from ..state.shipments import ShipmentQuery, ShipSortBy
+from ..state.shipping import LabelRefused, LabelRequest, Parcel
 from ..world import World
 from .body import Body, read_object
 from .common import add_write, listing, paged
@@ -35,20 +29,6 @@ from .params import QueryParams
 
 JSON = dict[str, Any]
 SHIP_SORT_BY: tuple[ShipSortBy, ...] = ("ShipDate", "CreateDate")
-
-
-@attrs.frozen
-class LabelRequest:
-    """The validated parts of a label request (createlabel or createlabelfororder)."""
-
-    carrier_code: str
-    service_code: str
-    package_code: str
-    confirmation: str
-    ship_date: int
-    ounces: float | None
-    dimensions: tuple[float, float, float] | None
-    test_label: bool
 
 
 def parse_label_request(body: Body, *, weight_required: bool) -> LabelRequest | None:
@@ -93,157 +73,28 @@ def check_carrier(body: Body, carrier: str, service: str | None, package: str | 
         )
 
 
-def buy_label(
-    world: World,
-    body: Body,
-    req: LabelRequest,
-    *,
-    endpoint: str,
-    ounces: float,
-    ship_from: Mapping[str, Any],
-    ship_to: Mapping[str, Any],
-    order: JSON | None,
-    store_id: int | None,
-    warehouse_id: int | None,
-) -> web.Response:
-    """Price, charge, store and record one label; the documented label response or a 400.
+def buy_label(world: World, body: Body, req: LabelRequest, parcel: Parcel) -> web.Response:
+    """Buy one label (see :mod:`..state.shipping`): the documented label response or a 400.
 
     Call with ``world.lock`` held so that the checks and the purchase are one step.
     """
     try:
-        z = rates.zone(
-            str(normalize.ci(ship_from, "postalCode") or ""),
-            str(normalize.ci(ship_to, "postalCode") or ""),
-            str(normalize.ci(ship_to, "country") or "US"),
-        )
-    except ValueError as exc:
-        body.error("shipTo.postalCode" if order is None else "orderId", f"{exc}.")
+        return json_response(world.shipping.buy_label(req, parcel))
+    except LabelRefused as refused:
+        body.error(refused.field, refused.message)
         return bad_request(body.errors)
-    service = SERVICE_BY_CODE[(req.carrier_code, req.service_code)]
-    package = PACKAGE_BY_CODE[(req.carrier_code, req.package_code)]
-    residential = bool(normalize.ci(ship_to, "residential", False))
-    q = rates.quote(
-        service,
-        package,
-        ounces=ounces,
-        zone=z,
-        dimensions_in=req.dimensions,
-        residential=residential,
-        confirmation=req.confirmation,
-    )
-    if q is None:
-        body.error(
-            "serviceCode",
-            f"{service.name} with {package.name} cannot carry {ounces:g} oz to "
-            f"{'an international' if z >= 9 else 'a domestic'} destination.",
-        )
-        return bad_request(body.errors)
-    insurance = normalize.insurance(body.raw("insuranceOptions"))
-    if order is not None and body.raw("insuranceOptions") is None:
-        insurance = copy.deepcopy(order["insuranceOptions"])
-    insurance_cents = 0
-    if insurance["insureShipment"]:
-        insurance_cents = rates.insurance_cents(normalize.cents(insurance["insuredValue"]))
-    cost = q.total_cents
-    charged = 0
-    if not req.test_label:
-        if not world.charge(req.carrier_code, cost + insurance_cents):
-            body.error(
-                "carrierCode",
-                f"Insufficient funds: the {req.carrier_code} balance is "
-                f"${world.balance(req.carrier_code)}; this label costs "
-                f"${Decimal(cost + insurance_cents) / 100}. Add funds with /carriers/addfunds.",
-            )
-            return bad_request(body.errors)
-        carrier = world.carrier(req.carrier_code) or {}
-        charged = cost + insurance_cents if carrier.get("requiresFundedAccount") else 0
-    sequence = len(world.labels()) + 1
-    tracking = rates.tracking_number(req.carrier_code, mix(world.seed * 7919 + sequence))
-    international = z >= 9
-    name = normalize.ci(ship_to, "name")
-    lines = [
-        f"{CARRIER_BY_CODE[req.carrier_code].name}  {service.name}",
-        f"TRACKING #: {tracking}",
-        "SHIP TO:",
-        str(name or ""),
-        str(normalize.ci(ship_to, "street1") or ""),
-        f"{normalize.ci(ship_to, 'city') or ''} {normalize.ci(ship_to, 'state') or ''} "
-        f"{normalize.ci(ship_to, 'postalCode') or ''}",
-        str(normalize.ci(ship_to, "country") or ""),
-        f"FROM: {normalize.ci(ship_from, 'name') or ''}, {normalize.ci(ship_from, 'city') or ''}",
-        f"SHIP DATE: {format_date(req.ship_date)}",
-    ]
-    if order is not None:
-        lines.append(f"ORDER: {order['orderNumber']}")
-    if req.test_label:
-        lines.append("TEST LABEL - DO NOT SHIP")
-    form = None
-    if international:
-        form = label_data(["CN22 CUSTOMS DECLARATION", f"TRACKING #: {tracking}", str(name)])
-    shipment_id = 0
-    create = format_order_ts(world.now_ms())
-    if not req.test_label:
-        adv = body.mapping("advancedOptions") or {}
-        record = {
-            "orderId": None if order is None else order["orderId"],
-            "orderKey": None if order is None else order["orderKey"],
-            "userId": None if order is None else order["userId"],
-            "customerEmail": None if order is None else order["customerEmail"],
-            "orderNumber": None if order is None else order["orderNumber"],
-            "shipDate": format_date(req.ship_date),
-            "shipmentCost": normalize.money(cost),
-            "insuranceCost": normalize.money(insurance_cents),
-            "trackingNumber": tracking,
-            # Not in the documented createlabel body; honoured when a client sends it.
-            "isReturnLabel": body.raw("isReturnLabel") is True,
-            "batchNumber": None,
-            "carrierCode": req.carrier_code,
-            "serviceCode": req.service_code,
-            "packageCode": req.package_code,
-            "confirmation": req.confirmation,
-            "warehouseId": warehouse_id,
-            "marketplaceNotified": False,
-            "notifyErrorMessage": None,
-            "shipTo": normalize.address(ship_to, verified=normalize.verify(ship_to)),
-            "weight": {"value": round(ounces, 2), "units": "ounces", "WeightUnits": 1},
-            "dimensions": normalize.dimensions(body.raw("dimensions")),
-            "insuranceOptions": insurance,
-            "advancedOptions": {
-                "billToParty": normalize.ci(adv, "billToParty"),
-                "billToAccount": normalize.ci(adv, "billToAccount"),
-                "billToPostalCode": normalize.ci(adv, "billToPostalCode"),
-                "billToCountryCode": normalize.ci(adv, "billToCountryCode"),
-                "storeId": store_id,
-            },
-            "shipmentItems": None if order is None else order["items"],
-        }
-        stored = world.shipments.add(record)
-        shipment_id = int(stored["shipmentId"])
-        create = str(stored["createDate"])
-    world.record_label(
-        endpoint=endpoint,
-        request=copy.deepcopy(body.data),
-        shipment_id=shipment_id or None,
-        order_id=None if order is None else int(order["orderId"]),
-        carrier_code=req.carrier_code,
-        service_code=req.service_code,
-        package_code=req.package_code,
-        shipment_cost=Decimal(cost) / 100,
-        insurance_cost=Decimal(insurance_cents) / 100,
-        charged=Decimal(charged) / 100,
-        tracking_number=tracking,
-        test_label=req.test_label,
-        create_date=create,
-    )
-    return json_response(
-        {
-            "shipmentId": shipment_id,
-            "shipmentCost": normalize.money(cost),
-            "insuranceCost": normalize.money(insurance_cents),
-            "trackingNumber": tracking,
-            "labelData": label_data(lines),
-            "formData": form,
-        }
+
+
+def label_parcel(body: Body, **fields: Any) -> Parcel:
+    """The :class:`Parcel` of a label body: the body's own parts plus ``fields``."""
+    return Parcel(
+        request=body.data,
+        insurance=body.raw("insuranceOptions"),
+        dimensions=body.raw("dimensions"),
+        bill_to=body.mapping("advancedOptions") or {},
+        # Not in the documented createlabel body; honoured when a client sends it.
+        is_return=body.raw("isReturnLabel") is True,
+        **fields,
     )
 
 
@@ -278,10 +129,8 @@ async def create_label(request: web.Request) -> web.StreamResponse:
                     ]
                 }
             )
-        return buy_label(
-            world,
+        parcel = label_parcel(
             body,
-            req,
             endpoint="/shipments/createlabel",
             ounces=cast(float, req.ounces),
             ship_from=ship_from,
@@ -290,6 +139,7 @@ async def create_label(request: web.Request) -> web.StreamResponse:
             store_id=store_id,
             warehouse_id=world.default_warehouse_id,
         )
+        return buy_label(world, body, req, parcel)
 
 
 async def get_rates(request: web.Request) -> web.StreamResponse:
@@ -366,21 +216,11 @@ async def void_label(request: web.Request) -> web.StreamResponse:
     shipment_id = body.integer("shipmentId", required=True)
     if body.errors or shipment_id is None:
         return bad_request(body.errors)
-    with world.lock:
-        result = world.shipments.void(shipment_id)
-        if result is None:
-            return not_found(f"Shipment {shipment_id} not found")
-        voided, record = result
-        if not voided:
-            return json_response({"approved": False, "message": "Label already voided."})
-        order_id = record.get("orderId")
-        if order_id is not None:
-            live = [s for s in world.shipments.for_order(int(order_id)) if not s["voided"]]
-            order = world.orders.get(int(order_id))
-            if not live and order is not None and order["orderStatus"] == "shipped":
-                world.orders.put(
-                    {"orderId": order_id, "orderStatus": "awaiting_shipment", "shipDate": None}
-                )
+    result = world.shipping.void_label(shipment_id)
+    if result is None:
+        return not_found(f"Shipment {shipment_id} not found")
+    if not result[0]:
+        return json_response({"approved": False, "message": "Label already voided."})
     return json_response({"approved": True, "message": "Label voided successfully"})
 
 

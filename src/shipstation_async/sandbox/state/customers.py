@@ -207,6 +207,7 @@ class CustomerStore:
                     }
                 ]
             self._added[customer_id] = stored
+            self._orders.changes.emit("customers", customer_id, "create")
             return copy.deepcopy(stored)
 
     def _matches(self, q: CustomerQuery) -> Callable[[JSON], bool]:

@@ -20,6 +20,7 @@ from typing import Any
 from .._time import format_order_ts, now_ms, parse_ts
 from ..data.generated_orders import DEFAULT_SPAN_DAYS, ID_STRIDE, ORDER_ID_BASE
 from ..data.order_json import blank_order
+from .changes import ChangeFeed
 from .order_reads import OrderReads
 
 JSON = dict[str, Any]
@@ -86,6 +87,7 @@ class OrderStore(OrderReads):
         span_days: int = DEFAULT_SPAN_DAYS,
         lock: threading.RLock | None = None,
         dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
+        changes: ChangeFeed | None = None,
     ) -> None:
         super().__init__(
             count=count,
@@ -112,6 +114,9 @@ class OrderStore(OrderReads):
         self._added_keys = []  # live added orders by (createDate ms, orderId, index)
         self._patches = {}  # generated index -> changed top-level fields
         self._last_stamp = end_ms + 1
+        self.changes = changes if changes is not None else ChangeFeed()
+        """Where every write of the orders (and of the shipments, fulfillments and customers
+        derived from them) is announced."""
 
     def stamp(self) -> int:
         """Now for a new or changed order (see the class docstring); Pacific wall-clock ms."""
@@ -147,6 +152,7 @@ class OrderStore(OrderReads):
                 pos = bisect.bisect_left(self._added_keys, key)
                 if pos < len(self._added_keys) and self._added_keys[pos] == key:
                     del self._added_keys[pos]
+            self.changes.emit("orders", order_id, "delete")
             return True
 
     def put(self, order: Mapping[str, Any]) -> JSON:
@@ -162,6 +168,7 @@ class OrderStore(OrderReads):
                 if found is not None:
                     i = self.index_of(int(found["orderId"]))
             now = format_order_ts(self.stamp())
+            action = "create" if i is None else "update"
             if i is not None:
                 current = self.at(i)
                 new.pop("createDate", None)
@@ -202,6 +209,7 @@ class OrderStore(OrderReads):
                 self._holds[i] = parse_ts(str(stored["holdUntilDate"])[:10])
             if stored.get("orderKey") is not None:
                 self._overlay_keys[str(stored["orderKey"])] = i
+            self.changes.emit("orders", int(stored["orderId"]), action)
             return copy.deepcopy(stored)
 
     def touch(self, order_id: int, fields: Mapping[str, Any]) -> JSON:
@@ -228,4 +236,5 @@ class OrderStore(OrderReads):
                     self._holds.pop(i, None)
             else:
                 self._patches.setdefault(i, {}).update(copy.deepcopy(dict(fields)))
+            self.changes.emit("orders", order_id, "update")
             return self.at(i)

@@ -510,7 +510,9 @@ class ShipmentStore(_Derived):
             stored["createDate"] = format_order_ts(self._new_create())
             stored["voided"] = False
             stored["voidDate"] = None
-            return self._store(stored)
+            out = self._store(stored)
+            self._orders.changes.emit("shipments", int(out["shipmentId"]), "create")
+            return out
 
     def void(self, shipment_id: int) -> tuple[bool, JSON] | None:
         """Void a shipment's label.
@@ -527,6 +529,7 @@ class ShipmentStore(_Derived):
             record["voided"] = True
             record["voidDate"] = format_order_ts(max(now_ms(), self._orders.end_ms + 1))
             self._replace(shipment_id, record)
+            self._orders.changes.emit("shipments", shipment_id, "void")
             return True, copy.deepcopy(record)
 
     def query(self, q: ShipmentQuery) -> tuple[list[JSON], int]:
@@ -622,7 +625,9 @@ class FulfillmentStore(_Derived):
             stored = {k: copy.deepcopy(record.get(k)) for k in FULFILLMENT_KEYS}
             stored["fulfillmentId"] = self._new_id()
             stored["createDate"] = format_order_ts(self._new_create())
-            return self._store(stored)
+            out = self._store(stored)
+            self._orders.changes.emit("fulfillments", int(out["fulfillmentId"]), "create")
+            return out
 
     def query(self, q: FulfillmentQuery) -> tuple[list[JSON], int]:
         """The page of fulfillments matching ``q`` and the total that match."""
