@@ -10,7 +10,7 @@ fulfillments, stores, users, accounts, webhooks) over one consistent seeded ``Wo
 deviations from the reference are listed in each handler module's docstring. Seed and
 inspect from Python through ``sandbox.world`` (``add_store``, ``add_order``, ...,
 ``get(resource, id)``, ``labels()``, ``write_counts()``) or over HTTP through the control
-API under ``/__sandbox`` (see :mod:`.server`). ``LabelPurchase`` is one entry of the label
+API under ``/__sandbox`` (see :mod:`.http.server`). ``LabelPurchase`` is one entry of the label
 ledger. ``MutationWorkload`` changes the data while clients list it (inserts, modifications,
 status changes, soft deletes, shipments and a burst of orders in one second), seeded and
 logged as ``Mutation`` entries (see :mod:`.mutations`); ``World(dense_seconds=...)`` puts
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .faults import Faults
+    from .http.server import Sandbox, SandboxOptions, SandboxStats
     from .labels import LabelPurchase
     from .mutations import Mutation, MutationKind, MutationWorkload
     from .ratewindow import Decision, RateWindow, WindowMeter
-    from .server import Sandbox, SandboxOptions, SandboxStats
     from .standalone import serve
     from .threaded import ThreadedSandbox
     from .world import OrderQuery, World
@@ -43,9 +43,9 @@ _EXPORTS: dict[str, str] = {
     "MutationWorkload": ".mutations",
     "OrderQuery": ".world",
     "RateWindow": ".ratewindow",
-    "Sandbox": ".server",
-    "SandboxOptions": ".server",
-    "SandboxStats": ".server",
+    "Sandbox": ".http.server",
+    "SandboxOptions": ".http.server",
+    "SandboxStats": ".http.server",
     "ThreadedSandbox": ".threaded",
     "WindowMeter": ".ratewindow",
     "World": ".world",

@@ -19,8 +19,8 @@ from .. import _argtypes as types
 from ..errors import ConfigurationError
 from ..limits import RateLimit
 from .faults import Faults
+from .http.server import DEFAULT_RATE_LIMIT, Sandbox
 from .ratewindow import RESET_FORMATS, WINDOW_MODES, ResetFormat, WindowMode
-from .server import DEFAULT_RATE_LIMIT, Sandbox
 
 log = logging.getLogger("shipstation_async.sandbox")
 

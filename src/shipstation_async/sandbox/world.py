@@ -36,7 +36,7 @@ from ._time import MS_PER_HOUR, PACIFIC, naive_to_ms, now_ms
 from .data import catalog, seed_tables
 from .data.generated_orders import DEFAULT_SPAN_DAYS, ORDER_ID_BASE, STORE_TABLE
 from .data.hashing import M64, mix
-from .data.order_json import ORDER_KEYS, ORDER_STATUSES
+from .data.order_json import ORDER_KEYS, ORDER_STATUSES, UPDATABLE_STATUSES
 from .data.seed_world import (
     order_store_records,
     seed_carriers,
@@ -100,14 +100,6 @@ Resource = Literal[
 """The record kinds :meth:`World.get` reads; the first seven can be added."""
 RESOURCES: tuple[str, ...] = get_args(Resource)
 SEEDABLE: tuple[str, ...] = RESOURCES[:7]
-
-UPDATABLE_STATUSES: tuple[str, ...] = (
-    "awaiting_payment",
-    "awaiting_shipment",
-    "on_hold",
-    "pending_fulfillment",
-)
-"""Statuses in which createorder may update an order (shipped and cancelled are locked)."""
 
 
 def _end_ms(end: datetime | None) -> int:

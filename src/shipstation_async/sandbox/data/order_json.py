@@ -15,6 +15,19 @@ JSON = dict[str, Any]
 
 ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 """The values the orderStatus filter accepts (reference §2): the SDK's own list."""
+CREATE_STATUSES: tuple[str, ...] = tuple(s for s in ORDER_STATUSES if s != "rejected_fulfillment")
+"""The orderStatus values createorder accepts."""
+UPDATABLE_STATUSES: tuple[str, ...] = (
+    "awaiting_payment",
+    "awaiting_shipment",
+    "on_hold",
+    "pending_fulfillment",
+)
+"""Statuses in which createorder may update an order (shipped and cancelled are locked)."""
+HOLDABLE_STATUSES: tuple[str, ...] = ("awaiting_payment", "awaiting_shipment", "on_hold")
+"""Statuses from which holduntil may put an order on hold."""
+SHIPPABLE_STATUSES: tuple[str, ...] = (*UPDATABLE_STATUSES,)
+"""Statuses from which markasshipped may ship an order (the ones createorder may update)."""
 
 ORDER_KEYS: tuple[str, ...] = (
     "orderId",

@@ -24,13 +24,20 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from .. import normalize
-from .._time import format_date
+from ... import normalize
+from ..._time import format_date
+from ...data.order_json import (
+    CREATE_STATUSES,
+    HOLDABLE_STATUSES,
+    ORDER_STATUSES,
+    SHIPPABLE_STATUSES,
+    UPDATABLE_STATUSES,
+)
+from ...rates import CONFIRMATIONS, WEIGHT_UNITS, to_ounces
+from ...world import OrderQuery, SortBy, World
 from ..context import context
-from ..rates import CONFIRMATIONS, WEIGHT_UNITS, to_ounces
 from ..responses import bad_request, json_response, not_found
 from ..router import PARAMS_KEY, Router
-from ..world import ORDER_STATUSES, UPDATABLE_STATUSES, OrderQuery, SortBy, World
 from .body import Body, read_json, read_object
 from .common import add_write, listing, paged, success
 from .params import QueryParams
@@ -42,22 +49,6 @@ DEFAULT_PAGE_SIZE = 100
 MAX_BATCH = 100
 """The most orders one createorders call takes."""
 SORT_BY: tuple[SortBy, ...] = ("OrderDate", "ModifyDate", "CreateDate")
-CREATE_STATUSES: tuple[str, ...] = (
-    "awaiting_payment",
-    "awaiting_shipment",
-    "pending_fulfillment",
-    "shipped",
-    "on_hold",
-    "cancelled",
-)
-"""The orderStatus values createorder accepts."""
-HOLDABLE: tuple[str, ...] = ("awaiting_payment", "awaiting_shipment", "on_hold")
-SHIPPABLE: tuple[str, ...] = (
-    "awaiting_payment",
-    "awaiting_shipment",
-    "on_hold",
-    "pending_fulfillment",
-)
 
 
 def parse_order_query(params: QueryParams, max_days: int | None) -> OrderQuery:
@@ -350,7 +341,7 @@ async def hold_until(request: web.Request) -> web.StreamResponse:
         order = world.orders.get(order_id)
         if order is None:
             return not_found("Order not found")
-        if order["orderStatus"] not in HOLDABLE:
+        if order["orderStatus"] not in HOLDABLE_STATUSES:
             body.error("orderId", f"Order {order_id} is {order['orderStatus']}: it cannot be held.")
             return bad_request(body.errors)
         world.orders.put(
@@ -465,7 +456,7 @@ async def mark_as_shipped(request: web.Request) -> web.StreamResponse:
         order = world.orders.get(order_id)
         if order is None:
             return not_found("Order not found")
-        if order["orderStatus"] not in SHIPPABLE:
+        if order["orderStatus"] not in SHIPPABLE_STATUSES:
             body.error(
                 "orderId",
                 f"Order {order_id} is {order['orderStatus']}: it cannot be marked as shipped.",

@@ -9,10 +9,10 @@ from typing import cast
 
 from aiohttp import web
 
+from ...state.shipments import FulfillmentQuery, ShipSortBy
 from ..context import context
 from ..responses import bad_request
 from ..router import Router
-from ..state.shipments import FulfillmentQuery, ShipSortBy
 from .common import listing, paged
 from .params import QueryParams
 

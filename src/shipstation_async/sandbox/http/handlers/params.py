@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from .._time import MS_PER_DAY, parse_ts
+from ..._time import MS_PER_DAY, parse_ts
 
 
 class QueryParams:

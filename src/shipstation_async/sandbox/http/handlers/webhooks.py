@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ...world import WEBHOOK_EVENTS
 from ..context import context
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..world import WEBHOOK_EVENTS
 from .body import read_object
 from .common import add_write, path_int
 

@@ -15,14 +15,14 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from .. import normalize, rates
+from ... import normalize, rates
+from ...data.catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
+from ...state.shipments import ShipmentQuery, ShipSortBy
+from ...state.shipping import LabelRefused, LabelRequest, Parcel
+from ...world import World
 from ..context import context
-from ..data.catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..state.shipments import ShipmentQuery, ShipSortBy
-from ..state.shipping import LabelRefused, LabelRequest, Parcel
-from ..world import World
 from .body import Body, read_object
 from .common import add_write, listing, paged
 from .params import QueryParams

@@ -15,9 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .._time import parse_ts
-from ..normalize import ci
-from ..rates import DIMENSION_UNITS, WEIGHT_UNITS, to_ounces
+from ..._time import parse_ts
+from ...normalize import ci
+from ...rates import DIMENSION_UNITS, WEIGHT_UNITS, to_ounces
 from ..responses import bad_request
 
 ADDRESS_REQUIRED: tuple[str, ...] = ("name", "street1", "city", "postalCode", "country")

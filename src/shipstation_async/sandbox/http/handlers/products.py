@@ -13,10 +13,10 @@ from typing import cast
 
 from aiohttp import web
 
+from ...world import ProductQuery, ProductSortBy
 from ..context import context
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..world import ProductQuery, ProductSortBy
 from .body import read_object
 from .common import add_write, paged, path_int, success
 from .params import QueryParams

@@ -15,10 +15,10 @@ from typing import cast
 
 from aiohttp import web
 
+from ...data.order_json import ORDER_STATUSES
 from ..context import context
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..world import ORDER_STATUSES
 from .body import Body, read_json, read_object
 from .common import add_write, path_int, success
 from .params import QueryParams

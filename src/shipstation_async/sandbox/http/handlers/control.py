@@ -23,10 +23,10 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from ...world import RESOURCES, SEEDABLE, Resource
 from ..context import context
 from ..responses import json_response, not_found
 from ..router import PARAMS_KEY, Router
-from ..world import RESOURCES, SEEDABLE, Resource
 from .body import read_json
 
 PREFIX = "/__sandbox"

@@ -8,8 +8,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from .mutations import MutationWorkload
-from .world import World
+from ..mutations import MutationWorkload
+from ..world import World
 
 
 def _no_credentials(api_key: str, api_secret: str) -> None:

@@ -6,8 +6,8 @@ from typing import cast
 
 from aiohttp import web
 
+from ...data.catalog import PACKAGES, SERVICES
 from ..context import context
-from ..data.catalog import PACKAGES, SERVICES
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import read_object

@@ -7,10 +7,10 @@ from typing import cast
 
 from aiohttp import web
 
+from ...state.customers import CustomerQuery, CustomerSortBy
 from ..context import context
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from ..state.customers import CustomerQuery, CustomerSortBy
 from .common import paged, path_int
 from .params import QueryParams
 
