@@ -16,7 +16,8 @@ from shipstation_async.sandbox import World, rates
 from shipstation_async.sandbox.data.catalog import PACKAGE_BY_CODE, SERVICES
 from shipstation_async.sandbox.labels import label_data, label_pdf
 from shipstation_async.sandbox.state.customers import CustomerQuery
-from shipstation_async.sandbox.state.shipments import FulfillmentQuery, ShipmentQuery
+from shipstation_async.sandbox.state.fulfillments import FulfillmentQuery
+from shipstation_async.sandbox.state.shipments import ShipmentQuery
 
 from .helpers import FIXED_END, ts
 

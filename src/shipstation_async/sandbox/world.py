@@ -53,12 +53,13 @@ from .state.base import Shared, merge
 from .state.carriers import CarrierBackend
 from .state.changes import ChangeFeed, ChangeLog
 from .state.customers import CustomerStore
+from .state.fulfillments import FulfillmentStore
 from .state.ledger import LabelLedger
 from .state.order_input import OrderIntake
 from .state.order_reads import OrderQuery, SortBy
 from .state.orders import OrderStore
 from .state.products import PRODUCT_KEYS, ProductBackend, ProductQuery, ProductSortBy
-from .state.shipments import FulfillmentStore, ShipmentStore
+from .state.shipments import ShipmentStore
 from .state.shipping import Shipping
 from .state.stores import STORE_KEYS, StoreBackend
 from .state.warehouses import WAREHOUSE_KEYS, WarehouseBackend

@@ -62,15 +62,6 @@ class Router:
         regex = re.compile("^" + "".join(parts) + "/?$", re.IGNORECASE)
         self.routes.append(Route(method.upper(), pattern, regex, converters, handler))
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
-        """Decorator form of :meth:`add`."""
-
-        def register(handler: Handler) -> Handler:
-            self.add(method, pattern, handler)
-            return handler
-
-        return register
-
     def resolve(self, method: str, path: str) -> Match | str | None:
         """Resolve a request to its route.
 

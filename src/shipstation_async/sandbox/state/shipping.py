@@ -32,9 +32,10 @@ from ..data.hashing import mix
 from ..labels import label_data
 from .base import Shared
 from .carriers import CarrierBackend
+from .fulfillments import FulfillmentStore
 from .ledger import LabelLedger
 from .orders import OrderStore
-from .shipments import FulfillmentStore, ShipmentStore
+from .shipments import ShipmentStore
 
 JSON = dict[str, Any]
 

@@ -9,7 +9,8 @@ from typing import cast
 
 from aiohttp import web
 
-from ...state.shipments import FulfillmentQuery, ShipSortBy
+from ...state.derived_records import ShipSortBy
+from ...state.fulfillments import FulfillmentQuery
 from ..context import context
 from ..responses import bad_request
 from ..router import Router

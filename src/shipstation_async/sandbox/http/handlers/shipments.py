@@ -17,7 +17,8 @@ from aiohttp import web
 
 from ... import normalize, rates
 from ...data.catalog import CARRIER_BY_CODE, PACKAGE_BY_CODE, SERVICE_BY_CODE
-from ...state.shipments import ShipmentQuery, ShipSortBy
+from ...state.derived_records import ShipSortBy
+from ...state.shipments import ShipmentQuery
 from ...state.shipping import LabelRefused, LabelRequest, Parcel
 from ...world import World
 from ..context import context
