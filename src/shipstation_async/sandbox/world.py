@@ -31,7 +31,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from . import normalize
 from ._time import MS_PER_HOUR, PACIFIC, naive_to_ms, now_ms
 from .data import catalog, seed_tables
 from .data.generated_orders import DEFAULT_SPAN_DAYS, ORDER_ID_BASE, STORE_TABLE
@@ -239,6 +238,7 @@ class World:
         self.fulfillments = FulfillmentStore(self.orders, lock=self.lock)
         self.intake = OrderIntake(
             shared,
+            orders=self.orders,
             products=self.products,
             accounts=self.accounts,
             stores=self.store_backend,
@@ -413,20 +413,7 @@ class World:
         Unlike createorder it also accepts ``orderId``, ``createDate`` and ``modifyDate``, and
         updates locked (shipped, cancelled) orders. For raw control, use ``orders.put``.
         """
-        data = merge(record, fields)
-        with self.lock:
-            existing = None
-            key = normalize.ci(data, "orderKey")
-            if key is not None:
-                existing = self.orders.find_by_key(str(key))
-            order = self.build_order(data, existing)
-            for field in ("orderId", "createDate", "modifyDate"):
-                value = normalize.ci(data, field)
-                if value is not None and existing is None:
-                    order[field] = value if field == "orderId" else normalize.order_ts(value)
-            if existing is None and normalize.ci(data, "orderId") is None:
-                order.pop("orderId", None)
-            return self.orders.put(order)
+        return self.intake.add(merge(record, fields))
 
     # -- orders --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .base import Shared
 if TYPE_CHECKING:
     from .accounts import AccountBackend
     from .customers import CustomerStore
+    from .orders import OrderStore
     from .products import ProductBackend
     from .stores import StoreBackend
     from .warehouses import WarehouseBackend
@@ -48,6 +49,7 @@ class OrderIntake:
         self,
         shared: Shared,
         *,
+        orders: OrderStore,
         products: ProductBackend,
         accounts: AccountBackend,
         stores: StoreBackend,
@@ -56,6 +58,7 @@ class OrderIntake:
     ) -> None:
         self._shared = shared
         self._lock = shared.lock
+        self._orders = orders
         self._products = products
         self._accounts = accounts
         self._stores = stores
@@ -76,6 +79,22 @@ class OrderIntake:
             value = self._next_customs_id
             self._next_customs_id += 1
             return value
+
+    def add(self, data: Mapping[str, Any]) -> JSON:
+        """Add (or, by orderKey, replace) an order; see :meth:`..world.World.add_order`."""
+        with self._lock:
+            existing = None
+            key = normalize.ci(data, "orderKey")
+            if key is not None:
+                existing = self._orders.find_by_key(str(key))
+            order = self.build(data, existing)
+            for field in ("orderId", "createDate", "modifyDate"):
+                value = normalize.ci(data, field)
+                if value is not None and existing is None:
+                    order[field] = value if field == "orderId" else normalize.order_ts(value)
+            if existing is None and normalize.ci(data, "orderId") is None:
+                order.pop("orderId", None)
+            return self._orders.put(order)
 
     def build(self, data: Mapping[str, Any], existing: JSON | None) -> JSON:
         """A complete Order from createorder's body (``existing``: the order it updates).
