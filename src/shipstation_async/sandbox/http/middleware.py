@@ -13,10 +13,12 @@
    ``X-Rate-Limit-Limit/Remaining/Reset``;
 4. :meth:`Middleware.faults`: scripted or random errors, drops, 429s and late processing
    (:class:`..faults.Faults`);
-5. :meth:`Middleware.latency`: the request body is read (the body limit, aiohttp's
-   ``client_max_size`` of 1 MiB, applies here: 413), the handler processes it, and only then
-   the answer waits ``latency`` plus ``Faults.latency`` seconds, as on a real server: a
-   request whose client timed out meanwhile has still taken effect;
+5. :meth:`Middleware.latency`: the request body is read, the handler processes it, and only
+   then the answer waits ``latency`` plus ``Faults.latency`` seconds, as on a real server: a
+   request whose client timed out meanwhile has still taken effect. The body limit
+   (aiohttp's ``client_max_size``, 1 MiB) applies at this read: a larger body gets 413
+   after the rate window counted the request, without rate-limit headers (the 413 is an
+   exception, raised past the window's header step), and no handler runs;
 6. the handler the router picks (ASP.NET-style 404/405 when none; see :mod:`.server`).
 """
 

@@ -1,12 +1,11 @@
-"""Shipments: list, createlabel, getrates, voidlabel; and the label purchase they share.
+"""Shipments: list, createlabel, getrates, voidlabel; and the label request they share.
 
-Every label bought (here and by ``/orders/createlabelfororder``) is priced by the rate model
-(:mod:`..rates`), charged to a funded carrier's balance (a 400 when it is too low), stored
-as a shipment, recorded in the label ledger (``World.labels()``) and answered with a small
-valid PDF as base64 ``labelData``. A ``testLabel`` is priced and recorded (flagged) but
-creates no shipment, charges nothing and answers ``shipmentId`` 0. Voiding a label does not
-refund the balance (carriers refund weeks later); the order of a voided label returns to
-``awaiting_shipment`` when it has no other live label.
+These handlers validate and answer; buying a label (here and by
+``/orders/createlabelfororder``) and voiding one follow the rules of
+:mod:`...state.shipping`: priced by the rate model, charged to a funded carrier's balance
+(a 400 when it is too low), stored as a shipment, recorded in the label ledger
+(``World.labels()``) and answered with a small valid PDF as base64 ``labelData``; a
+``testLabel`` creates no shipment, charges nothing and answers ``shipmentId`` 0.
 """
 
 from __future__ import annotations
