@@ -23,7 +23,7 @@ import attrs
 from . import _argtypes as types
 from .errors import ShipStationError
 from .limits import RateLimit
-from .sandbox.serve import add_arguments as add_serve_arguments
+from .sandbox.standalone import add_arguments as add_serve_arguments
 from .streams import WALKS
 
 
@@ -314,7 +314,7 @@ class _Display:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from .sandbox.serve import serve_arguments
+    from .sandbox.standalone import serve_arguments
 
     def ready(sandbox: Any) -> None:
         # Once it listens: a port in use or a bad address fails before any banner.

@@ -8,19 +8,9 @@ from typing import Any
 
 import aiohttp
 
-# shared/ sits beside the repository (locally and in CI).
-_REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = next(
-    (
-        p
-        for p in (
-            _REPO.parent / "shared" / "reference" / "examples" / "Order",
-            Path("/work/shared/reference/examples/Order"),
-        )
-        if p.exists()
-    ),
-    _REPO.parent / "shared" / "reference" / "examples" / "Order",
-)
+# The project's own examples, in the documented shapes (see tests/fixtures/examples/README.md).
+EXAMPLES_ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "examples"
+EXAMPLES = EXAMPLES_ROOT / "Order"
 FIXED_END = datetime(2025, 6, 1, 12, 0, 0)
 
 ORDER_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}$")
@@ -41,17 +31,14 @@ def ts(value: str) -> datetime:
 
 
 def documented_order() -> dict[str, Any]:
-    """The docs' GetOrderResponse example."""
+    """The GetOrderResponse example (the project's own, in the documented shape)."""
     path = EXAMPLES / "GetOrderResponse.json"
     data: dict[str, Any] = json.loads(path.read_text())
     return data
 
 
-EXAMPLES_ROOT = EXAMPLES.parent
-
-
 def example(name: str) -> Any:
-    """A documented example: ``"Carrier/ListAllResponse.json"`` parsed, or a request body."""
+    """An example: ``"Carrier/ListAllResponse.json"`` parsed, or a request body."""
     text = (EXAMPLES_ROOT / name).read_text()
     if name.endswith(".txt"):
         start = min(i for i in (text.find("{"), text.find("[")) if i >= 0)

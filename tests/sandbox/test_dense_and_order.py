@@ -21,8 +21,8 @@ import pytest
 from shipstation_async.errors import ConfigurationError
 from shipstation_async.sandbox import MutationWorkload, Sandbox, World
 from shipstation_async.sandbox._time import parse_ts
-from shipstation_async.sandbox.serve import build_parser, serve
-from shipstation_async.sandbox.shipping import ShipmentQuery
+from shipstation_async.sandbox.standalone import build_parser, serve
+from shipstation_async.sandbox.state.shipments import ShipmentQuery
 from shipstation_async.sandbox.world import OrderQuery, SortBy
 
 from .conftest import ROOMY

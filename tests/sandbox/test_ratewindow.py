@@ -188,7 +188,7 @@ async def test_a_request_is_counted_after_its_queue_wait_on_the_clock_then() -> 
         ) as sb,
         aiohttp.ClientSession(sb.url, headers=auth_headers(sb)) as s,
     ):
-        sb._queue_rng = _Queue(0.0, 0.0, 1.0)  # type: ignore[assignment]
+        sb.middleware._queue_rng = _Queue(0.0, 0.0, 1.0)  # type: ignore[assignment]
         async with s.get("/orders") as r:
             assert r.status == 200
         clock[0] = 5.0

@@ -14,7 +14,7 @@ import pytest
 
 from shipstation_async.limits import RateLimit
 from shipstation_async.sandbox import Sandbox, serve
-from shipstation_async.sandbox.serve import build_parser
+from shipstation_async.sandbox.standalone import build_parser
 
 from .helpers import auth_headers
 

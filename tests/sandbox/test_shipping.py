@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 
 from shipstation_async.sandbox import Sandbox
-from shipstation_async.sandbox.shipping import FULFILLMENT_KEYS, SHIPMENT_KEYS
+from shipstation_async.sandbox.state.fulfillments import FULFILLMENT_KEYS
+from shipstation_async.sandbox.state.shipments import SHIPMENT_KEYS
 
 from .helpers import DATE, ORDER_TS, call, model_state_keys, ts
 

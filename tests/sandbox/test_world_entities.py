@@ -13,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipstation_async.sandbox import World, rates
-from shipstation_async.sandbox._catalog import PACKAGE_BY_CODE, SERVICES
-from shipstation_async.sandbox.customers import CustomerQuery
+from shipstation_async.sandbox.data.catalog import PACKAGE_BY_CODE, SERVICES
 from shipstation_async.sandbox.labels import label_data, label_pdf
-from shipstation_async.sandbox.shipping import FulfillmentQuery, ShipmentQuery
+from shipstation_async.sandbox.state.customers import CustomerQuery
+from shipstation_async.sandbox.state.fulfillments import FulfillmentQuery
+from shipstation_async.sandbox.state.shipments import ShipmentQuery
 
 from .helpers import FIXED_END, ts
 

@@ -10,7 +10,7 @@ fulfillments, stores, users, accounts, webhooks) over one consistent seeded ``Wo
 deviations from the reference are listed in each handler module's docstring. Seed and
 inspect from Python through ``sandbox.world`` (``add_store``, ``add_order``, ...,
 ``get(resource, id)``, ``labels()``, ``write_counts()``) or over HTTP through the control
-API under ``/__sandbox`` (see :mod:`.server`). ``LabelPurchase`` is one entry of the label
+API under ``/__sandbox`` (see :mod:`.http.server`). ``LabelPurchase`` is one entry of the label
 ledger. ``MutationWorkload`` changes the data while clients list it (inserts, modifications,
 status changes, soft deletes, shipments and a burst of orders in one second), seeded and
 logged as ``Mutation`` entries (see :mod:`.mutations`); ``World(dense_seconds=...)`` puts
@@ -19,14 +19,38 @@ runs of generated orders in one createDate second.
 
 from __future__ import annotations
 
-from .faults import Faults
-from .labels import LabelPurchase
-from .mutations import Mutation, MutationKind, MutationWorkload
-from .ratewindow import Decision, RateWindow, WindowMeter
-from .serve import serve
-from .server import Sandbox, SandboxOptions, SandboxStats
-from .threaded import ThreadedSandbox
-from .world import OrderQuery, World
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .faults import Faults
+    from .http.server import Sandbox, SandboxOptions, SandboxStats
+    from .labels import LabelPurchase
+    from .mutations import Mutation, MutationKind, MutationWorkload
+    from .ratewindow import Decision, RateWindow, WindowMeter
+    from .standalone import serve
+    from .threaded import ThreadedSandbox
+    from .world import OrderQuery, World
+
+# Where each exported name lives. Imported on first use, so that the pytest plugin (loaded
+# into every test run of a project that installs the SDK) costs no sandbox or aiohttp.web.
+_EXPORTS: dict[str, str] = {
+    "Decision": ".ratewindow",
+    "Faults": ".faults",
+    "LabelPurchase": ".labels",
+    "Mutation": ".mutations",
+    "MutationKind": ".mutations",
+    "MutationWorkload": ".mutations",
+    "OrderQuery": ".world",
+    "RateWindow": ".ratewindow",
+    "Sandbox": ".http.server",
+    "SandboxOptions": ".http.server",
+    "SandboxStats": ".http.server",
+    "ThreadedSandbox": ".threaded",
+    "WindowMeter": ".ratewindow",
+    "World": ".world",
+    "serve": ".standalone",
+}
 
 __all__ = [
     "Decision",
@@ -45,3 +69,18 @@ __all__ = [
     "World",
     "serve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's module on first access (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
+    return sorted({*globals(), *__all__})

@@ -57,8 +57,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _data
 from ._time import MS_PER_DAY, MS_PER_SECOND, format_date, format_item_ts, format_order_ts
+from .data import seed_tables
 
 if TYPE_CHECKING:
     from .world import World
@@ -335,7 +335,6 @@ class MutationWorkload:
     def _ship(self, world: World, path: str, i: int) -> Mutation:
         orders = world.orders
         order = orders.at(i)
-        order_id = int(order["orderId"])
         now = orders.stamp()
         day = format_date(now)
         carrier, service, package = (
@@ -344,77 +343,70 @@ class MutationWorkload:
             order["packageCode"],
         )
         if not carrier or not service:
-            carrier, service, _name, package = self._rng.choice(_data.SERVICES)
+            carrier, service, _name, package = self._rng.choice(seed_tables.SERVICES)
         package = package or "package"
         label = self._rng.random() < _LABEL_SHARE
         tracking = f"9400{self._rng.randrange(10**17, 10**18)}"
         extra: JSON = {}
+        order_fields = {"serviceCode": service, "packageCode": package}
         if label:
-            adv = order["advancedOptions"] or {}
-            shipment = world.shipments.add(
-                {
-                    "orderId": order_id,
-                    "orderKey": order["orderKey"],
-                    "userId": order["userId"],
-                    "customerEmail": order["customerEmail"],
-                    "orderNumber": order["orderNumber"],
-                    "shipDate": day,
-                    "shipmentCost": 5 + self._rng.randrange(1500) / 100,
-                    "insuranceCost": 0,
-                    "trackingNumber": tracking,
-                    "isReturnLabel": False,
-                    "carrierCode": carrier,
-                    "serviceCode": service,
-                    "packageCode": package,
-                    "confirmation": order["confirmation"] or "none",
-                    "warehouseId": adv.get("warehouseId") or world.default_warehouse_id,
-                    "marketplaceNotified": False,
-                    "shipTo": order["shipTo"],
-                    "weight": order["weight"],
-                    "dimensions": order["dimensions"],
-                    "insuranceOptions": order["insuranceOptions"],
-                    "advancedOptions": {
-                        "billToParty": None,
-                        "billToAccount": None,
-                        "billToPostalCode": None,
-                        "billToCountryCode": None,
-                        "storeId": adv.get("storeId"),
-                    },
-                    "shipmentItems": order["items"],
-                }
+            shipment, changed = world.shipping.ship_with_label(
+                order,
+                self._shipment(world, order, day, tracking, carrier, service, package),
+                {"shipDate": day, "carrierCode": carrier, **order_fields},
+                now_ms=now,
             )
             extra["shipment_id"] = int(shipment["shipmentId"])
         else:
-            fulfillment = world.fulfillments.add(
-                {
-                    "orderId": order_id,
-                    "orderNumber": order["orderNumber"],
-                    "userId": order["userId"],
-                    "customerEmail": order["customerEmail"],
-                    "trackingNumber": tracking,
-                    "shipDate": day,
-                    "carrierCode": carrier,
-                    "fulfillmentFee": 0,
-                    "voidRequested": False,
-                    "voided": False,
-                    "marketplaceNotified": False,
-                    "shipTo": order["shipTo"],
-                }
+            fulfillment, changed = world.shipping.mark_as_shipped(
+                order,
+                carrier_code=carrier,
+                ship_day=day,
+                tracking_number=tracking,
+                notify_sales_channel=False,
+                order_fields=order_fields,
+                now_ms=now,
             )
             extra["fulfillment_id"] = int(fulfillment["fulfillmentId"])
-        changed = orders.touch(
-            order_id,
-            {
-                "orderStatus": "shipped",
-                "shipDate": day,
-                "modifyDate": format_order_ts(now),
-                "carrierCode": carrier,
-                "serviceCode": service,
-                "packageCode": package,
-                "holdUntilDate": None,
-            },
-        )
         return self._entry(path, "ship", changed, str(order["orderStatus"]), **extra)
+
+    def _shipment(
+        self,
+        world: World,
+        order: JSON,
+        day: str,
+        tracking: str,
+        carrier: str,
+        service: str,
+        package: str,
+    ) -> JSON:
+        """The shipment of a label the workload buys for ``order`` (a random cost)."""
+        adv = order["advancedOptions"] or {}
+        return {
+            "shipDate": day,
+            "shipmentCost": 5 + self._rng.randrange(1500) / 100,
+            "insuranceCost": 0,
+            "trackingNumber": tracking,
+            "isReturnLabel": False,
+            "carrierCode": carrier,
+            "serviceCode": service,
+            "packageCode": package,
+            "confirmation": order["confirmation"] or "none",
+            "warehouseId": adv.get("warehouseId") or world.default_warehouse_id,
+            "marketplaceNotified": False,
+            "shipTo": order["shipTo"],
+            "weight": order["weight"],
+            "dimensions": order["dimensions"],
+            "insuranceOptions": order["insuranceOptions"],
+            "advancedOptions": {
+                "billToParty": None,
+                "billToAccount": None,
+                "billToPostalCode": None,
+                "billToCountryCode": None,
+                "storeId": adv.get("storeId"),
+            },
+            "shipmentItems": order["items"],
+        }
 
     def _burst(self, world: World, path: str) -> list[Mutation]:
         orders = world.orders

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from ._catalog import PACKAGE_BY_CODE, SERVICES, PackageSpec, ServiceSpec
+from .data.catalog import PACKAGE_BY_CODE, SERVICES, PackageSpec, ServiceSpec
 
 WEIGHT_UNITS: dict[str, float] = {"ounces": 1.0, "pounds": 16.0, "grams": 1 / 28.349523125}
 """Ounces per unit for the units ShipStation accepts."""

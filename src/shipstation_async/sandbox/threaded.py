@@ -11,10 +11,10 @@ from typing import Self, Unpack
 
 from ..limits import RateLimit
 from .faults import Faults
+from .http.server import Sandbox, SandboxOptions, SandboxStats
 from .labels import LabelPurchase
 from .mutations import MutationWorkload
 from .ratewindow import Decision
-from .server import Sandbox, SandboxOptions, SandboxStats
 from .world import World
 
 log = logging.getLogger("shipstation_async.sandbox")

@@ -1,0 +1,1 @@
+"""The sandbox's generated data: the catalog, seed tables and orders derived from a seed."""

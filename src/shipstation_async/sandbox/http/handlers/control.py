@@ -1,0 +1,138 @@
+"""The sandbox's control API under ``/__sandbox`` (a prefix ShipStation does not use).
+
+It needs no credentials and bypasses the rate window, faults, latency and the request
+counters, so tests can seed and inspect without disturbing what they measure.
+
+- ``GET  /__sandbox``: this index.
+- ``POST /__sandbox/seed/{resource}``: add one record (a JSON object) or several (an array);
+  resource is stores, warehouses, products, customers, orders, tags or users. Answers
+  ``{"created": [records as stored]}``; 400 ``{"Message": ...}`` for a conflicting id.
+- ``GET  /__sandbox/records/{resource}/{id}``: any record, inactive and deleted ones included
+  (also shipments, fulfillments, carriers (by code), webhooks); 404 when unknown.
+- ``GET  /__sandbox/labels``: ``{"labels": [...]}``, the label ledger, oldest first.
+- ``GET  /__sandbox/writes``: ``{"writes": {"POST /orders/createorder": 2, ...}}``.
+- ``GET  /__sandbox/stats``: the request counters (``Sandbox.stats()``).
+- ``POST /__sandbox/reset-stats``: zero them.
+- ``GET  /__sandbox/mutations``: the mutation workload: ``{"attached": bool, "requests": n,
+  "counts": {kind: n}, "log": [Mutation.to_json(), ...]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aiohttp import web
+
+from ...world import RESOURCES, SEEDABLE, Resource
+from ..context import context
+from ..responses import json_response, not_found
+from ..router import PARAMS_KEY, Router
+from .body import read_json
+
+PREFIX = "/__sandbox"
+"""The path prefix of the control API."""
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox``: the control routes."""
+    return json_response(
+        {
+            "routes": [
+                f"POST {PREFIX}/seed/{{resource}}",
+                f"GET {PREFIX}/records/{{resource}}/{{id}}",
+                f"GET {PREFIX}/labels",
+                f"GET {PREFIX}/writes",
+                f"GET {PREFIX}/stats",
+                f"POST {PREFIX}/reset-stats",
+                f"GET {PREFIX}/mutations",
+            ],
+            "seedable": list(SEEDABLE),
+            "resources": list(RESOURCES),
+        }
+    )
+
+
+async def seed(request: web.Request) -> web.StreamResponse:
+    """``POST /__sandbox/seed/{resource}``: add records; ``{"created": [...]}``."""
+    world = context(request).world
+    resource = str(request[PARAMS_KEY]["resource"]).lower()
+    if resource not in SEEDABLE:
+        return json_response(
+            {"Message": f"Cannot seed '{resource}': one of {list(SEEDABLE)}."}, status=400
+        )
+    data, problem = await read_json(request, resource)
+    if problem is not None:
+        return problem
+    records: list[Any] = data if isinstance(data, list) else [data]
+    if not all(isinstance(r, dict) for r in records):
+        return json_response({"Message": "Send a JSON object or an array of them."}, status=400)
+    created = []
+    try:
+        with world.lock:
+            for record in records:
+                created.append(world.add(cast(Resource, resource), record))
+    except (ValueError, TypeError) as exc:
+        return json_response({"Message": str(exc), "created": created}, status=400)
+    return json_response({"created": created})
+
+
+async def record(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/records/{resource}/{id}``: one record of any kind, or 404."""
+    resource = str(request[PARAMS_KEY]["resource"]).lower()
+    if resource not in RESOURCES:
+        return not_found(f"Unknown resource '{resource}': one of {list(RESOURCES)}.")
+    found = context(request).world.get(
+        cast(Resource, resource), str(request[PARAMS_KEY]["recordId"])
+    )
+    if found is None:
+        return not_found(f"No {resource} record {request[PARAMS_KEY]['recordId']}")
+    return json_response(found)
+
+
+async def labels(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/labels``: the label ledger."""
+    return json_response({"labels": [p.to_json() for p in context(request).world.labels()]})
+
+
+async def writes(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/writes``: executions of each write endpoint that took effect."""
+    return json_response({"writes": context(request).world.write_counts()})
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/stats``: the server's request counters."""
+    return json_response(context(request).stats())
+
+
+async def reset_stats(request: web.Request) -> web.StreamResponse:
+    """``POST /__sandbox/reset-stats``: zero the request counters."""
+    context(request).reset_stats()
+    return json_response({"success": True})
+
+
+async def mutations(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/mutations``: the attached workload's request count and log."""
+    ctx = context(request)
+    workload = ctx.mutations
+    if workload is None:
+        return json_response({"attached": False, "requests": 0, "counts": {}, "log": []})
+    with ctx.world.lock:
+        log = [m.to_json() for m in workload.log]
+        requests = workload.requests
+    return json_response(
+        {"attached": True, "requests": requests, "counts": workload.counts(), "log": log}
+    )
+
+
+def build_control_router() -> Router:
+    """The router of the control API."""
+    router = Router()
+    router.add("GET", PREFIX, index)
+    router.add("POST", PREFIX + "/seed/{resource}", seed)
+    router.add("GET", PREFIX + "/records/{resource}/{recordId}", record)
+    router.add("GET", PREFIX + "/labels", labels)
+    router.add("GET", PREFIX + "/writes", writes)
+    router.add("GET", PREFIX + "/stats", stats)
+    router.add("POST", PREFIX + "/reset-stats", reset_stats)
+    router.add("GET", PREFIX + "/mutations", mutations)
+    return router

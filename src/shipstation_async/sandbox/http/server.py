@@ -1,0 +1,359 @@
+"""The sandbox server: a local ShipStation V1 that enforces the rate limit.
+
+Each request passes the middleware chain of :mod:`.middleware` in this order: arrival, Basic
+auth, the API key's rate window, faults, latency (the body is read there: its size limit
+applies after the rate window and the faults), then the handler the router picks
+(ASP.NET-style 404/405 when none).
+
+Two exceptions. ``POST /accounts/registeraccount`` needs no credentials (ShipStation serves it
+to partners without an account) and so skips the auth and the rate window. The control API under
+``/__sandbox`` skips everything above (no credentials, no rate window, no faults, not counted
+in :meth:`Sandbox.stats`):
+
+- ``POST /__sandbox/seed/{resource}``: add a record (object) or records (array) of stores,
+  warehouses, products, customers, orders, tags or users; ``{"created": [...]}``.
+- ``GET /__sandbox/records/{resource}/{id}``: any record, inactive and deleted ones included.
+- ``GET /__sandbox/labels``: the label ledger; ``GET /__sandbox/writes``: how many times
+  each write endpoint took effect; ``GET /__sandbox/stats`` and ``POST /__sandbox/reset-stats``.
+- ``GET /__sandbox/mutations``: the attached mutation workload's log.
+
+The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``labels()``,
+``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self, TypedDict
+
+from aiohttp import web
+
+from ...errors import ConfigurationError
+from ...limits import RateLimit, is_seconds
+from ..faults import Faults
+from ..labels import LabelPurchase
+from ..mutations import MutationWorkload
+from ..ratewindow import (
+    RESET_FORMATS,
+    WINDOW_MODES,
+    Decision,
+    ResetFormat,
+    WindowMode,
+    reset_rounding,
+)
+from ..world import World
+from .context import CONTEXT, SandboxContext
+from .handlers import build_control_router, build_router
+from .middleware import ARRIVAL_LOG_SIZE, Middleware, SandboxStats
+from .responses import (
+    method_not_allowed,
+    no_resource,
+    server_error,
+)
+from .router import PARAMS_KEY, Router
+
+__all__ = [
+    "ARRIVAL_LOG_SIZE",
+    "DEFAULT_RATE_LIMIT",
+    "Sandbox",
+    "SandboxOptions",
+    "SandboxStats",
+]
+
+log = logging.getLogger("shipstation_async.sandbox")
+
+
+DEFAULT_RATE_LIMIT = RateLimit()
+"""ShipStation's limit, 40 requests per 60 s per API key: the sandbox's default."""
+
+
+class SandboxOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Sandbox` (for :class:`ThreadedSandbox` and fixtures)."""
+
+    orders: int
+    seed: int
+    rate_limit: RateLimit
+    window: WindowMode
+    reset_format: ResetFormat
+    count_rejected: bool
+    counting_delay: float
+    latency: float
+    faults: Faults | None
+    host: str
+    port: int
+    api_key: str
+    api_secret: str
+    clock: Callable[[], float] | None
+    max_date_range_days: int | None
+    world: World | None
+    world_end: datetime | None
+    dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]]
+    mutations: MutationWorkload | None
+
+
+class Sandbox:
+    """A local ShipStation V1 server on loopback that enforces the rate limit.
+
+    Use as ``async with Sandbox(...) as sb:`` (or ``await sb.start()`` / ``await sb.close()``)
+    and point a client at ``sb.url`` with ``sb.api_key`` / ``sb.api_secret``.
+
+    ``orders``/``seed``: the generated world (see :class:`World`; or pass ``world``);
+    ``world_end``: its end (``World(end=...)``; default the start of the current hour, so
+    give it for the same data in every process and hour); ``dense_seconds``: runs of orders
+    sharing one createDate second (``World(dense_seconds=...)``). ``mutations``: a
+    :class:`MutationWorkload` applied before list requests are answered (also settable later
+    through ``sb.mutations``; None: none).
+    ``rate_limit``: L requests per W seconds per API key. ``window``: ``"fixed"`` (opens at
+    the first request after the previous window closed), ``"aligned"`` (``[k*W, (k+1)*W)`` on
+    the wall clock, ``time.time()``) or ``"rolling"`` (sliding). ``reset_format``: ``"floor"``
+    (or ``"int"``) rounds X-Rate-Limit-Reset down to whole seconds, ``"ceil"`` up, ``"float"``
+    gives 3 decimals. ``count_rejected``: whether refused requests count against the window.
+    ``counting_delay``: each request waits a random 0 to ``counting_delay`` seconds in a queue
+    before the window counts it (a loaded server; its Reset is computed then). ``latency``:
+    seconds added to every admitted request. ``faults``: injected faults (mutable at
+    runtime through ``sb.faults``). ``port`` 0 picks a free port. ``clock``: a monotonic
+    clock in seconds replacing ``time.monotonic`` (and ``time.time`` for aligned windows).
+    ``max_date_range_days``: the longest date range a list filter accepts (None: no limit).
+    """
+
+    def __init__(
+        self,
+        *,
+        orders: int = 1000,
+        seed: int = 0,
+        rate_limit: RateLimit = DEFAULT_RATE_LIMIT,
+        window: WindowMode = "fixed",
+        reset_format: ResetFormat = "floor",
+        count_rejected: bool = True,
+        counting_delay: float = 0.0,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "sandbox-key",
+        api_secret: str = "sandbox-secret",
+        clock: Callable[[], float] | None = None,
+        max_date_range_days: int | None = 90,
+        world: World | None = None,
+        world_end: datetime | None = None,
+        dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
+        mutations: MutationWorkload | None = None,
+    ) -> None:
+        _check_options(
+            window=window,
+            reset_format=reset_format,
+            counting_delay=counting_delay,
+            latency=latency,
+            orders=orders,
+            api_key=api_key,
+            api_secret=api_secret,
+            shaped=world is not None and (world_end is not None or bool(dense_seconds)),
+        )
+        self.rate_limit = rate_limit
+        self.window: WindowMode = window
+        self.reset_format: ResetFormat = reset_rounding(reset_format)
+        self.count_rejected = count_rejected
+        self.counting_delay = counting_delay
+        self.latency = latency
+        self.faults = faults if faults is not None else Faults()
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.api_secret = api_secret
+        if world is None:
+            try:
+                world = World(orders=orders, seed=seed, end=world_end, dense_seconds=dense_seconds)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from exc
+        self.world = world
+        self.context = SandboxContext(
+            world=self.world,
+            max_date_range_days=max_date_range_days,
+            add_credentials=self.add_credentials,
+            stats=self._stats_json,
+            reset_stats=self.reset_stats,
+            mutations=mutations,
+        )
+        self.router: Router = build_router()
+        self.control_router: Router = build_control_router()
+        self.middleware = Middleware(
+            self,
+            control=self._dispatch_control,
+            credentials={api_key: api_secret},
+            clock=clock or time.monotonic,
+            window_clock=clock or (time.time if window == "aligned" else time.monotonic),
+            seed=seed,
+        )
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, ``http://127.0.0.1:PORT`` (no trailing slash); set by :meth:`start`."""
+        if self._url is None:
+            raise RuntimeError("the sandbox is not started: use `async with` or await start()")
+        return self._url
+
+    async def start(self) -> None:
+        """Start serving on ``host:port`` (port 0: a free port, then available in ``url``)."""
+        if self._runner is not None:
+            raise RuntimeError("the sandbox is already started")
+        app = web.Application(middlewares=self.middleware.chain())
+        app[CONTEXT] = self.context
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        self.port = int(address[1])
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        self._url = f"http://{host}:{self.port}"
+        log.debug("ShipStation sandbox serving at %s", self._url)
+
+    async def close(self) -> None:
+        """Stop serving and close every connection (idempotent)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+            log.debug("ShipStation sandbox at %s stopped", self._url)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- control and inspection (thread-safe) ------------------------------------------------
+
+    @property
+    def mutations(self) -> MutationWorkload | None:
+        """The mutation workload applied before list requests are answered, or None."""
+        return self.context.mutations
+
+    @mutations.setter
+    def mutations(self, workload: MutationWorkload | None) -> None:
+        self.context.mutations = workload
+
+    def add_credentials(self, api_key: str, api_secret: str) -> None:
+        """Accept another key pair; each API key has its own rate window."""
+        if not api_key or not api_secret:
+            raise ConfigurationError("api_key and api_secret must be non-empty")
+        self.middleware.add_credentials(api_key, api_secret)
+
+    def stats(self) -> SandboxStats:
+        """A snapshot of the counters (safe from any thread)."""
+        return self.middleware.stats()
+
+    def reset_stats(self) -> None:
+        """Zero the counters and the arrival log; the rate windows keep their state."""
+        self.middleware.reset_stats()
+
+    def _stats_json(self) -> dict[str, object]:
+        s = self.stats()
+        return {
+            "requests": s.requests,
+            "accepted": s.accepted,
+            "rate_limited": s.rate_limited,
+            "max_in_window": s.max_in_window,
+            "by_path": s.by_path,
+            "by_status": {str(k): v for k, v in s.by_status.items()},
+            "dropped": s.dropped,
+            "handled": s.handled,
+        }
+
+    def labels(self) -> list[LabelPurchase]:
+        """The label ledger: every label bought, oldest first (see ``World.labels``)."""
+        return self.world.labels()
+
+    def write_counts(self) -> dict[str, int]:
+        """How many times each write endpoint took effect (see ``World.write_counts``)."""
+        return self.world.write_counts()
+
+    def arrivals(self) -> list[tuple[float, str, str, int]]:
+        """The recent arrivals ``(time, method, path_qs, status)``, oldest first.
+
+        ``time`` is the sandbox clock (``time.monotonic`` unless a clock was given); status
+        is 0 for a dropped connection or a request still in progress. At most
+        ``ARRIVAL_LOG_SIZE`` entries are kept.
+        """
+        return self.middleware.arrivals()
+
+    def window_state(self, api_key: str | None = None) -> Decision:
+        """The current state of an API key's window (default: the main key), not counted."""
+        return self.middleware.window_state(api_key if api_key is not None else self.api_key)
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        return await self._dispatch_to(self.router, request, count=True)
+
+    async def _dispatch_control(self, request: web.Request) -> web.StreamResponse:
+        return await self._dispatch_to(self.control_router, request, count=False)
+
+    async def _dispatch_to(
+        self, router: Router, request: web.Request, *, count: bool
+    ) -> web.StreamResponse:
+        match = router.resolve(request.method, request.path)
+        if match is None:
+            return no_resource(str(request.url))
+        if isinstance(match, str):
+            return method_not_allowed(request.method)
+        request[PARAMS_KEY] = match.params
+        if count:
+            self.middleware.count_handled()
+        try:
+            return await match.handler(request)
+        except Exception as exc:
+            log.exception("sandbox handler failed for %s %s", request.method, request.path_qs)
+            return server_error(500, f"{type(exc).__name__}: {exc}")
+
+
+def _check_options(
+    *,
+    window: str,
+    reset_format: str,
+    counting_delay: float,
+    latency: float,
+    orders: int,
+    api_key: str,
+    api_secret: str,
+    shaped: bool,
+) -> None:
+    """Raise ConfigurationError for options the sandbox cannot run with."""
+    if window not in WINDOW_MODES:
+        raise ConfigurationError(f"window must be one of {WINDOW_MODES}, got {window!r}")
+    if reset_format not in RESET_FORMATS:
+        raise ConfigurationError(
+            f"reset_format must be one of {RESET_FORMATS}, got {reset_format!r}"
+        )
+    if not is_seconds(counting_delay) or counting_delay < 0:
+        raise ConfigurationError(f"counting_delay must be >= 0 seconds, got {counting_delay!r}")
+    if not is_seconds(latency) or latency < 0:
+        raise ConfigurationError(f"latency must be >= 0 seconds, got {latency!r}")
+    if orders < 0:
+        raise ConfigurationError(f"orders must be >= 0, got {orders!r}")
+    if not api_key or not api_secret:
+        raise ConfigurationError("the sandbox needs a non-empty api_key and api_secret")
+    if shaped:
+        raise ConfigurationError(
+            "world_end and dense_seconds shape a generated world: give them to World, "
+            "not beside world="
+        )
