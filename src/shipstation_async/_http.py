@@ -1,26 +1,22 @@
 """The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
 
-The only place that touches aiohttp, through its documented API only. Two mechanisms tie the
-wire to the budget and to the attempt's :class:`~._send_state.SendTracker`:
+The only place that touches aiohttp, through its documented API only. One trace signal ties
+the wire to the budget and to the attempt's :class:`~._send_state.SendTracker`:
+``on_request_headers_sent``, which aiohttp awaits once a connection is ready and just before
+it writes the headers. There a request granted before a 429 pause is held back, the send is
+stamped, and its read deadline starts. aiohttp re-sends an idempotent request once when its
+connection drops (RFC 9112, 9.3.1), and the signal fires again for the re-send's headers:
+the attempt then decides whether that re-send may go (with a budget slot of its own) or is
+refused (a write that may have acted never goes out twice behind the retry policy's back).
 
-- the trace signal ``on_request_headers_sent``, which aiohttp awaits once a connection is
-  ready and just before it writes the headers: a request granted before a 429 pause is held
-  back there, the send is stamped, and its read deadline starts;
-- a per-request middleware, which aiohttp calls on each pass of its own send loop: a second
-  pass is aiohttp re-sending after a reused connection dropped, and the attempt decides
-  there whether that re-send may go (an idempotent request, with a budget slot of its own)
-  or is refused (anything that may have acted: it never goes out twice behind the retry
-  policy's back).
-
-On the client's own session :class:`ReadDeadlines` times out the reads (by cancelling the
-request's task, which aiohttp never re-sends); on a session the user passed in, aiohttp's own
+On the client's own session :class:`ReadDeadlines` times out the reads by cancelling the
+request's task, which aiohttp never re-sends; on a session the user passed in, aiohttp's own
 per-read timeout applies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -91,13 +87,15 @@ class SendHooks:
         """
 
     async def before_resend(self) -> None:
-        """Called when aiohttp is about to re-send after a drop: refuse, or get a slot."""
+        """Called before aiohttp re-sends after a drop: refuse, or get the re-send a slot."""
         self.tracker.mark_dropped()
         raise _ResendRefused("the connection dropped after sending; not re-sent")
 
     async def headers_going_out(self) -> None:
         """Hold if need be, stamp the send, start the read deadline (the trace hook's work)."""
-        if self.must_hold():
+        if self.tracker.went_out:  # the headers of aiohttp's own re-send
+            await self.before_resend()
+        elif self.must_hold():
             await self.before_send()
         at = time.monotonic()  # before writing: the server may count it at once
         if self.tracker.mark_sent(at):
@@ -243,22 +241,6 @@ TRACE_CONFIG = make_trace_config()
 """Shared by the client's own sessions (a user's session gets one of its own, removed on close)."""
 
 
-async def _resend_guard(
-    hooks: SendHooks, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-) -> aiohttp.ClientResponse:
-    # aiohttp calls its middlewares on every pass of its send loop: a pass after the request
-    # went out is aiohttp's own re-send of an idempotent method after a reused connection
-    # dropped (RFC 9112, 9.3.1).
-    if hooks.tracker.went_out:
-        await hooks.before_resend()
-    return await handler(request)
-
-
-def resend_guard(hooks: SendHooks) -> aiohttp.ClientMiddlewareType:
-    """The per-request middleware that lets ``hooks`` refuse or admit aiohttp's re-send."""
-    return functools.partial(_resend_guard, hooks)
-
-
 async def send(
     session: aiohttp.ClientSession,
     request: PreparedRequest,
@@ -266,7 +248,7 @@ async def send(
     limits: aiohttp.ClientTimeout,
     *,
     session_headers: Mapping[str, str] | None,
-    middlewares: tuple[aiohttp.ClientMiddlewareType, ...],
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
     redactor: Redactor,
 ) -> RawResponse:
     """Send ``request`` and read the whole response; failures become :class:`TransportError`.
@@ -275,7 +257,7 @@ async def send(
     when that is certain (the connection could not be made, or the headers never went out).
     ``session_headers``: the headers our own session sends by default (the credentials among
     them); only the others are passed per request. ``middlewares``: on a user's session, the
-    one that writes the credentials (the re-send guard is added here). ``limits`` are
+    one that writes the credentials. ``limits`` are
     aiohttp's timeouts; on our own session the reads are timed by ``hooks.deadlines``
     instead. ``redactor`` takes the credential out of what a failure quotes (a malformed
     status line, say) before it becomes a message.
@@ -292,9 +274,7 @@ async def send(
     try:
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
         # with its headers) is a local of this frame when the failure is raised below.
-        return await _exchange(
-            session, request, hooks, limits, headers, (*middlewares, resend_guard(hooks))
-        )
+        return await _exchange(session, request, hooks, limits, headers, middlewares)
     except asyncio.CancelledError as exc:
         if not hooks.cut_by_deadline():
             # Without the frames it came through: aiohttp's own hold the request's headers
@@ -355,7 +335,7 @@ async def _exchange(
     hooks: SendHooks,
     limits: aiohttp.ClientTimeout,
     headers: Mapping[str, str] | None,
-    middlewares: tuple[aiohttp.ClientMiddlewareType, ...],
+    middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
 ) -> RawResponse:
     tracker, deadlines = hooks.tracker, hooks.deadlines
     async with session.request(

@@ -144,15 +144,13 @@ class Pipeline:
         self._loop_scheduler: LoopScheduler | None = None
         self._trace_config: aiohttp.TraceConfig | None = None
         # On a user's session, a middleware writes the credential headers on each request.
-        self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
         if session is not None:
             self.middlewares = (_http.credentials_middleware(credentials),)
             # A user's session has no hooks of ours: add them so sends are stamped and held
             # exactly (removed again on close).
             self._trace_config = _http.make_trace_config()
             session.trace_configs.append(self._trace_config)
-
-    # -- session and scheduler -------------------------------------------------------------
 
     def ensure_session(self) -> aiohttp.ClientSession:
         """The session, created on first use; ClientClosedError once closing began."""
@@ -201,8 +199,6 @@ class Pipeline:
             elif session is not None and self._trace_config is not None:
                 with contextlib.suppress(ValueError):
                     session.trace_configs.remove(self._trace_config)
-
-    # -- the loop ------------------------------------------------------------------------
 
     async def request(
         self,

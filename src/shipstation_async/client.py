@@ -321,20 +321,7 @@ class ShipStation:
         # Names the API and key in a write attempt without carrying the key itself.
         self._account = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
         self._in_flight = InFlightLimit(options.in_flight_cap)
-        self._pipeline = Pipeline(
-            settings=Settings(
-                timeout=options.timeout,
-                retry=self._retry,
-                settle_min_horizon=float(options.settle_min_horizon),
-                account=self._account,
-            ),
-            credentials=self._credentials,
-            builder=self._builder,
-            ledger=self._ledger,
-            in_flight=self._in_flight,
-            hooks=tuple(options.hooks),
-            session=session,
-        )
+        self._pipeline = self._start_pipeline(options)
 
         self.orders = Orders(self)
         """Orders: list, get, create/update, hold, tag, assign, mark shipped, buy labels."""
@@ -358,6 +345,22 @@ class ShipStation:
         """Account: tags, partner account registration."""
         self.webhooks = Webhooks(self)
         """Webhooks: list, subscribe, unsubscribe."""
+
+    def _start_pipeline(self, options: ClientOptions) -> Pipeline:
+        return Pipeline(
+            settings=Settings(
+                timeout=options.timeout,
+                retry=self._retry,
+                settle_min_horizon=float(options.settle_min_horizon),
+                account=self._account,
+            ),
+            credentials=self._credentials,
+            builder=self._builder,
+            ledger=self._ledger,
+            in_flight=self._in_flight,
+            hooks=tuple(options.hooks),
+            session=options.session,
+        )
 
     def __repr__(self) -> str:
         credentials = getattr(self, "_credentials", None)  # None while __init__ fails
