@@ -10,8 +10,8 @@ moves ``SENT`` to ``DROPPED``, and the re-send's headers ``DROPPED`` to ``RESENT
 From ``RESENT`` and ``ANSWERED`` the deadline and the close still apply; aiohttp re-sends
 only once, so ``RESENT`` never drops into another re-send.
 
-Every transition is a method; one not in :data:`TRANSITIONS` leaves the state as it is (a
-signal out of the expected order must never fail a request, only not count).
+Every transition is a method; an event that has no transition from the current state leaves
+it as it is (a signal out of the expected order must never fail a request, only not count).
 """
 
 from __future__ import annotations
@@ -52,8 +52,7 @@ TRANSITIONS = MappingProxyType(
 )
 """Each state's legal next states; the methods of :class:`SendTracker` follow it."""
 
-_GONE_OUT = frozenset(set(Send) - {Send.NOT_SENT})
-_LATEST_OUT = frozenset(_GONE_OUT - {Send.DROPPED})
+_AWAITING = (Send.SENT, Send.RESENT, Send.ANSWERED)  # a tuple: compared by identity, not hash
 
 
 class SendTracker:
@@ -74,46 +73,53 @@ class SendTracker:
     def __repr__(self) -> str:
         return f"SendTracker({self.state.name})"
 
-    def _move(self, to: Send) -> bool:
-        if to in TRANSITIONS[self.state]:
-            self.state = to
-            return True
-        return False
+    # Each method moves only along TRANSITIONS (a test checks it), written out as
+    # comparisons: an enum member's hash is a Python call, and this runs on every request.
 
     def mark_sent(self, at: float) -> bool:
         """The headers are about to be written (``at``: now). False: not a new send."""
-        moved = self._move(Send.RESENT if self.state is Send.DROPPED else Send.SENT)
-        if moved:
-            self.at = at
-        return moved
+        state = self.state
+        if state is Send.NOT_SENT:
+            self.state = Send.SENT
+        elif state is Send.DROPPED:
+            self.state = Send.RESENT
+        else:
+            return False
+        self.at = at
+        return True
 
     def mark_answered(self) -> None:
         """The response headers arrived."""
-        self._move(Send.ANSWERED)
+        if self.state is Send.SENT or self.state is Send.RESENT:
+            self.state = Send.ANSWERED
 
     def mark_dropped(self) -> bool:
-        """Aiohttp began re-sending after the connection dropped. False: it had not gone out."""
-        moved = self._move(Send.DROPPED)
-        self.resent = self.resent or moved
-        return moved
+        """The connection dropped and aiohttp began its re-send. False: not from ``SENT``."""
+        if self.state is not Send.SENT:
+            return False
+        self.state = Send.DROPPED
+        self.resent = True
+        return True
 
     def time_out(self) -> None:
         """The read deadline passed: its connection is being cut."""
-        self._move(Send.TIMED_OUT)
+        if self.state in _AWAITING:
+            self.state = Send.TIMED_OUT
 
     def cut_off(self) -> None:
         """The client is closing under it: its connection is being cut."""
-        self._move(Send.CUT_OFF)
+        if self.state in _AWAITING:
+            self.state = Send.CUT_OFF
 
     @property
     def went_out(self) -> bool:
         """Whether some send of this attempt may have reached the server."""
-        return self.state in _GONE_OUT
+        return self.state is not Send.NOT_SENT
 
     @property
     def latest_went_out(self) -> bool:
         """Whether the latest send went out (not so while aiohttp's re-send waits for a slot)."""
-        return self.state in _LATEST_OUT
+        return self.state is not Send.NOT_SENT and self.state is not Send.DROPPED
 
     @property
     def timed_out(self) -> bool:
