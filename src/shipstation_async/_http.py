@@ -1,22 +1,25 @@
 """The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
 
-The only place that touches aiohttp, through its documented API only. One trace signal ties
-the wire to the budget and to the attempt's :class:`~._send_state.SendTracker`:
-``on_request_headers_sent``, which aiohttp awaits once a connection is ready and just before
-it writes the headers. There a request granted before a 429 pause is held back, the send is
-stamped, and its read deadline starts. aiohttp re-sends an idempotent request once when its
-connection drops (RFC 9112, 9.3.1), and the signal fires again for the re-send's headers:
-the attempt then decides whether that re-send may go (with a budget slot of its own) or is
-refused (a write that may have acted never goes out twice behind the retry policy's back).
+The only place that touches aiohttp. One hook ties the wire to the budget and to the
+attempt's :class:`~._send_state.SendTracker`: :meth:`SendHooks.headers_going_out`, awaited
+once a connection is ready and just before the headers are written. There a request granted
+before a 429 pause is held back, the send is stamped, and its read deadline starts. aiohttp
+re-sends an idempotent request once when its connection drops (RFC 9112, 9.3.1), and the
+hook runs again for the re-send's headers: the attempt then decides whether that re-send may
+go (with a budget slot of its own) or is refused (a write that may have acted never goes out
+twice behind the retry policy's back).
 
-On the client's own session :class:`ReadDeadlines` times out the reads by cancelling the
-request's task, which aiohttp never re-sends; on a session the user passed in, aiohttp's own
-per-read timeout applies.
+On a session the user passed in, the hook is aiohttp's public trace signal
+``on_request_headers_sent``, and aiohttp's own per-read timeout applies. On the client's own
+session it is :class:`HookedRequest` (tracing costs a fifth of a request's CPU: see there),
+and :class:`ReadDeadlines` times out the reads by cancelling the request's task, which
+aiohttp never re-sends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -222,6 +225,32 @@ def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddleware
     return middleware
 
 
+_ATTEMPT: contextvars.ContextVar[SendHooks | None] = contextvars.ContextVar(
+    "shipstation_async_attempt", default=None
+)
+
+
+class HookedRequest(aiohttp.ClientRequest):
+    """aiohttp's request, awaiting the attempt's hook just before it writes the headers.
+
+    The one aiohttp class subclassed, for the client's own session (``request_class``, a
+    documented ClientSession argument); a user's session gets the same hook from the public
+    trace signal instead. Tracing would do here too, but it builds a parameters object and
+    awaits a signal at every step of every request (aiohttp avoids that cost when no trace
+    is set, aio-libs/aiohttp#9031), which costs this client a fifth of its requests per
+    second. ``ClientRequest.send`` runs once per pass of aiohttp's send loop, with the
+    connection ready and nothing written: tests/unit/test_client.py checks that an aiohttp
+    release still calls it so.
+    """
+
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        """Run the attempt's hook, then send as aiohttp does."""
+        hooks = _ATTEMPT.get()
+        if hooks is not None:
+            await hooks.headers_going_out()
+        return await super().send(conn)
+
+
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
     # aiohttp awaits this once a connection is ready, just before it writes the headers.
     hooks = trace.trace_request_ctx
@@ -235,10 +264,6 @@ def make_trace_config() -> aiohttp.TraceConfig:
     config.on_request_headers_sent.append(_headers_sent)
     config.freeze()
     return config
-
-
-TRACE_CONFIG = make_trace_config()
-"""Shared by the client's own sessions (a user's session gets one of its own, removed on close)."""
 
 
 async def send(
@@ -270,6 +295,7 @@ async def send(
             extra = {k: v for k, v in request.headers.items() if session_headers.get(k) != v}
             headers = extra or None
     tracker, deadlines = hooks.tracker, hooks.deadlines
+    token = _ATTEMPT.set(hooks)
     failure: ShipStationError
     try:
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
@@ -310,6 +336,7 @@ async def send(
                 sent=tracker.went_out,
             )
     finally:
+        _ATTEMPT.reset(token)
         if deadlines is not None:
             deadlines.forget(tracker)
     # Raised outside the except block so that aiohttp's exception (whose repr can show the

@@ -162,7 +162,7 @@ class Pipeline:
                 # Sent by default, so that a request without a body passes no headers at all;
                 # the credentials are revealed here, into the session, and nowhere else.
                 headers={**self.builder.common_headers, **self.credentials.headers()},
-                trace_configs=[_http.TRACE_CONFIG],
+                request_class=_http.HookedRequest,
             )
         return self.session
 
