@@ -299,7 +299,7 @@ class Pipeline:
         except DecodeError as error:
             kind = Failure.UNREADABLE_2XX if status < 300 else Failure.UNREADABLE_3XX
             await self._failed(call, kind, True, error, status)
-            raise AssertionError("unreachable: an unreadable answer is never retried") from None
+            return False, None  # what the retry decision says (today: never for this)
         except APIError as error:
             recover = call.operation.recover
             if call.ambiguous and recover is not None:
