@@ -40,6 +40,7 @@ from ._sansio import (
     may_have_acted,
     parse_rate_limit,
 )
+from ._send_state import SendTracker
 from .errors import (
     AmbiguousRequestError,
     APIError,
@@ -99,7 +100,7 @@ class _Call:
     rate_limited: int = 0  # attempts answered 429
     ambiguous: bool = False  # an earlier attempt may have taken effect
     front: bool = False  # a retry goes ahead of its lane
-    last: Attempt | None = None
+    sent: SendTracker | None = None  # the latest attempt's (not the attempt: no cycle)
 
 
 class Pipeline:
@@ -220,7 +221,7 @@ class Pipeline:
                 grant = await self._grant(call, scheduler)
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant)
-                call.last = attempt
+                call.sent = attempt.tracker
                 if call.method is Method.NON_IDEMPOTENT:
                     raw, headers = await attempt.run_shielded()
                 else:
@@ -348,8 +349,8 @@ class Pipeline:
     def write_attempt(self, call: _Call) -> WriteAttempt:
         """What an ambiguous write sent and when, for settling it later."""
         now = self.ledger.clock()
-        last = call.last
-        sent_at = last.tracker.at if last is not None and last.tracker.at is not None else now
+        last = call.sent
+        sent_at = last.at if last is not None and last.at is not None else now
         return WriteAttempt(
             method=call.prepared.method,
             path=call.prepared.path,
@@ -405,8 +406,8 @@ class Pipeline:
 
 
 def _transport_failure(call: _Call, error: TransportError) -> Failure:
-    last = call.last
-    if last is not None and last.tracker.timed_out:
+    last = call.sent
+    if last is not None and last.timed_out:
         return Failure.TIMEOUT
     return Failure.DROPPED if error.sent else Failure.CONNECT
 
