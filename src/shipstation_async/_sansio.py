@@ -1,8 +1,8 @@
-"""The pure core of the request pipeline: build requests, decode responses. No I/O, no clock.
+"""The pure core of the request pipeline: build, decode, errors, and the retry decision.
 
-Everything here is a function of its arguments, so it is tested without a network. The I/O
-around it lives in :mod:`._http`; the retry and budget decisions in :mod:`.scheduler` and
-:mod:`.client`.
+No I/O, no clock: everything here is a function of its arguments, so it is tested without a
+network. The I/O around it lives in :mod:`._http`, the loop that carries out its decisions in
+:mod:`._pipeline`, and the budget in :mod:`.scheduler`.
 """
 
 from __future__ import annotations
