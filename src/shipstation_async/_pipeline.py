@@ -76,7 +76,7 @@ def method_kind(operation: Operation, method: str) -> Method:
     return Method.SAFE if method in _SAFE_METHODS else Method.IDEMPOTENT
 
 
-@attrs.define
+@attrs.frozen
 class Settings:
     """What the pipeline is configured with (read from the client's options)."""
 
@@ -100,7 +100,7 @@ class _Call:
     rate_limited: int = 0  # attempts answered 429
     ambiguous: bool = False  # an earlier attempt may have taken effect
     front: bool = False  # a retry goes ahead of its lane
-    sent: SendTracker | None = None  # the latest attempt's (not the attempt: no cycle)
+    latest_send: SendTracker | None = None  # the latest attempt's (not the attempt: no cycle)
 
 
 class Pipeline:
@@ -221,7 +221,7 @@ class Pipeline:
                 grant = await self._grant(call, scheduler)
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant)
-                call.sent = attempt.tracker
+                call.latest_send = attempt.tracker
                 if call.method is Method.NON_IDEMPOTENT:
                     raw, headers = await attempt.run_shielded()
                 else:
@@ -349,7 +349,7 @@ class Pipeline:
     def write_attempt(self, call: _Call) -> WriteAttempt:
         """What an ambiguous write sent and when, for settling it later."""
         now = self.ledger.clock()
-        last = call.sent
+        last = call.latest_send
         sent_at = last.at if last is not None and last.at is not None else now
         return WriteAttempt(
             method=call.prepared.method,
@@ -406,7 +406,7 @@ class Pipeline:
 
 
 def _transport_failure(call: _Call, error: TransportError) -> Failure:
-    last = call.sent
+    last = call.latest_send
     if last is not None and last.timed_out:
         return Failure.TIMEOUT
     return Failure.DROPPED if error.sent else Failure.CONNECT
