@@ -47,20 +47,6 @@ class _ResendRefused(Exception):
     """aiohttp's own re-send of a request that went out once was refused."""
 
 
-class _CancelTask:
-    """Cuts a request by cancelling the task that awaits it (aiohttp then closes the connection)."""
-
-    __slots__ = ("fired", "task")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.fired = False
-
-    def abort(self) -> None:
-        self.fired = True
-        self.task.cancel()
-
-
 class SendHooks:
     """One attempt as the I/O layer sees it: its send state and the budget's hooks on the send.
 
@@ -68,12 +54,13 @@ class SendHooks:
     the client's own session's read timer (None on a user's session).
     """
 
-    __slots__ = ("_cut", "deadlines", "tracker")
+    __slots__ = ("_cut", "_task", "deadlines", "tracker")
 
     def __init__(self, deadlines: ReadDeadlines | None = None) -> None:
         self.tracker = SendTracker()
         self.deadlines = deadlines
-        self._cut: _CancelTask | None = None
+        self._task: asyncio.Task[Any] | None = None  # the task awaiting the answer
+        self._cut = False  # the read deadline cancelled it
 
     def must_hold(self) -> bool:
         """A cheap check whether :meth:`before_send` has anything to do (usually not)."""
@@ -95,28 +82,44 @@ class SendHooks:
         raise _ResendRefused("the connection dropped after sending; not re-sent")
 
     async def headers_going_out(self) -> None:
-        """Hold if need be, stamp the send, start the read deadline (the trace hook's work)."""
+        """The hook's whole work: :meth:`wait_before_send` if :meth:`must_wait`, then stamp."""
+        if self.must_wait():
+            await self.wait_before_send()
+        self.stamp()
+
+    def must_wait(self) -> bool:
+        """Whether the send must wait first: aiohttp's own re-send, or a 429 pause."""
+        return self.tracker.went_out or self.must_hold()
+
+    async def wait_before_send(self) -> None:
+        """Refuse or admit aiohttp's re-send, or hold a request granted before a 429 pause."""
         if self.tracker.went_out:  # the headers of aiohttp's own re-send
             await self.before_resend()
-        elif self.must_hold():
+        else:
             await self.before_send()
+
+    def stamp(self) -> None:
+        """The headers go out now: stamp the send and start its read deadline."""
         at = time.monotonic()  # before writing: the server may count it at once
         if self.tracker.mark_sent(at):
             self.on_sent(at)
             deadlines = self.deadlines
             if deadlines is not None:
-                task = asyncio.current_task()
-                if task is not None:
-                    self._cut = _CancelTask(task)
-                    deadlines.watch(self.tracker, self._cut)
+                self._task = asyncio.current_task()
+                deadlines.watch(self.tracker, self)
+
+    def abort(self) -> None:
+        """Cut the request (the read deadline's :class:`Abortable`): cancel its task."""
+        if self._task is not None:
+            self._cut = True
+            self._task.cancel()
 
     def cut_by_deadline(self) -> bool:
         """Whether a cancellation came from the read deadline alone (then it is taken back)."""
-        cut = self._cut
-        if cut is None or not cut.fired:
+        if not self._cut or self._task is None:
             return False
-        cut.fired = False
-        return cut.task.uncancel() == 0
+        self._cut = False
+        return self._task.uncancel() == 0
 
 
 class ReadDeadlines:
@@ -247,7 +250,9 @@ class HookedRequest(aiohttp.ClientRequest):
         """Run the attempt's hook, then send as aiohttp does."""
         hooks = _ATTEMPT.get()
         if hooks is not None:
-            await hooks.headers_going_out()
+            if hooks.must_wait():  # rarely: no coroutine made for the common case
+                await hooks.wait_before_send()
+            hooks.stamp()
         return await super().send(conn)
 
 

@@ -938,7 +938,7 @@ async def test_aiohttp_still_calls_the_hooked_request_before_each_send(
     arrived_when_hooked: list[int] = []
 
     class Recording(_http.SendHooks):
-        async def headers_going_out(self) -> None:
+        def stamp(self) -> None:
             arrived_when_hooked.append(len(recorder.requests))
 
     token = _http._ATTEMPT.set(Recording())
