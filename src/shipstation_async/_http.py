@@ -1,12 +1,19 @@
 """The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
 
-The only place that touches aiohttp. Two hooks tie the wire to the scheduler: the moment the
-request headers go out is the send's timestamp, and just before that (a connection has been
-obtained) a request granted before a 429 pause is held back. On the client's own session the
-hooks live in a :class:`ScheduledRequest` subclass (cheap: aiohttp's tracing costs about a
-fifth of a request's CPU), :class:`ReadDeadlines` times out the reads, and
-:class:`ScheduledConnector` stops aiohttp re-sending a request that timed out; on a session the
-user passed in, the hooks are a trace config and aiohttp's own per-read timeout applies.
+The only place that touches aiohttp. One hook ties the wire to the budget and to the
+attempt's :class:`~._send_state.SendTracker`: :meth:`SendHooks.headers_going_out`, awaited
+once a connection is ready and just before the headers are written. There a request granted
+before a 429 pause is held back, the send is stamped, and its read deadline starts. aiohttp
+re-sends an idempotent request once when its connection drops (RFC 9112, 9.3.1), and the
+hook runs again for the re-send's headers: the attempt then decides whether that re-send may
+go (with a budget slot of its own) or is refused (a write that may have acted never goes out
+twice behind the retry policy's back).
+
+On a session the user passed in, the hook is aiohttp's public trace signal
+``on_request_headers_sent``, and aiohttp's own per-read timeout applies. On the client's own
+session it is :class:`HookedRequest` (tracing costs a tenth of its throughput: see there),
+and :class:`ReadDeadlines` times out the reads by cancelling the request's task, which
+aiohttp never re-sends.
 """
 
 from __future__ import annotations
@@ -16,63 +23,103 @@ import contextvars
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import attrs
 import yarl
-from aiohttp.connector import Connection
-from aiohttp.tracing import Trace
 from multidict import CIMultiDictProxy
 
 from ._redact import Redactor
 from ._sansio import Credentials, PreparedRequest
+from ._send_state import SendTracker
 from .errors import ClientClosedError, ShipStationError, TransportError
 
 
-class AttemptContext:
-    """One attempt as the I/O layer sees it: the scheduler's hooks around writing the headers.
+class Abortable(Protocol):
+    """What :class:`ReadDeadlines` cuts when a request is overdue."""
 
-    The client subclasses it; this base only records that the request went out. ``sent``:
-    the headers of the current send went out; ``ever_sent`` (sticky): some send of this
-    attempt went out (aiohttp may re-send after a drop). ``timed_out`` / ``cut_off``:
-    :class:`ReadDeadlines` aborted its connection, overdue / because the client closed.
+    def abort(self) -> None:
+        """Stop the request: its pending read fails."""
+
+
+class _ResendRefused(Exception):
+    """aiohttp's own re-send of a request that went out once was refused."""
+
+
+class SendHooks:
+    """One attempt as the I/O layer sees it: its send state and the budget's hooks on the send.
+
+    This base only tracks the state; the pipeline's attempt adds the budget. ``deadlines``:
+    the client's own session's read timer (None on a user's session).
     """
 
-    __slots__ = ("cut_off", "deadlines", "ever_sent", "sent", "timed_out")
+    __slots__ = ("_cut", "_task", "deadlines", "tracker")
 
     def __init__(self, deadlines: ReadDeadlines | None = None) -> None:
-        self.sent = False
-        self.ever_sent = False
+        self.tracker = SendTracker()
         self.deadlines = deadlines
-        self.timed_out = False
-        self.cut_off = False
-
-    def mark_sent(self, at: float | None = None) -> None:
-        """Record that the headers went out (idempotent); ``at``: taken before writing them."""
-        if not self.sent:
-            self.sent = True
-            self.ever_sent = True
-            self.on_sent(time.monotonic() if at is None else at)
-
-    def on_sent(self, at: float) -> None:
-        """Called once per send, with a monotonic time at or before the headers went out.
-
-        Never later: the server may count the request as soon as they are written, and the
-        scheduler bounds when it was counted from below by this time.
-        """
+        self._task: asyncio.Task[Any] | None = None  # the task awaiting the answer
+        self._cut = False  # the read deadline cancelled it
 
     def must_hold(self) -> bool:
         """A cheap check whether :meth:`before_send` has anything to do (usually not)."""
         return False
 
     async def before_send(self) -> None:
-        """Hold the request, when :meth:`must_hold` says so, before its headers are written.
+        """Hold the request, when :meth:`must_hold` says so, before its headers are written."""
 
-        Awaited once a connection is ready. aiohttp itself re-sends an idempotent request
-        once when the server drops the connection, so this can run again after ``sent``: it
-        must then get the re-send a slot of its own.
+    def on_sent(self, at: float) -> None:
+        """Called once per send, with a monotonic time at or before the headers went out.
+
+        Never later: the server may count the request as soon as they are written, and the
+        budget bounds when it was counted from below by this time.
         """
+
+    async def before_resend(self) -> None:
+        """Called before aiohttp re-sends after a drop: refuse, or get the re-send a slot."""
+        self.tracker.mark_dropped()
+        raise _ResendRefused("the connection dropped after sending; not re-sent")
+
+    async def headers_going_out(self) -> None:
+        """The hook's whole work: :meth:`wait_before_send` if :meth:`must_wait`, then stamp."""
+        if self.must_wait():
+            await self.wait_before_send()
+        self.stamp()
+
+    def must_wait(self) -> bool:
+        """Whether the send must wait first: aiohttp's own re-send, or a 429 pause."""
+        return self.tracker.went_out or self.must_hold()
+
+    async def wait_before_send(self) -> None:
+        """Refuse or admit aiohttp's re-send, or hold a request granted before a 429 pause."""
+        if self.tracker.went_out:  # the headers of aiohttp's own re-send
+            await self.before_resend()
+        else:
+            await self.before_send()
+
+    def stamp(self) -> None:
+        """The headers go out now: stamp the send and start its read deadline."""
+        at = time.monotonic()  # before writing: the server may count it at once
+        if self.tracker.mark_sent(at):
+            self.on_sent(at)
+            deadlines = self.deadlines
+            if deadlines is not None:
+                self._task = asyncio.current_task()
+                deadlines.watch(self.tracker, self)
+
+    def abort(self) -> None:
+        """Cut the request (the read deadline's :class:`Abortable`): cancel its task."""
+        if self._task is not None:
+            self._cut = True
+            self._task.cancel()
+
+    def cut_by_deadline(self) -> bool:
+        """Whether a cancellation came from the read deadline alone (then it is taken back)."""
+        if not self._cut or self._task is None:
+            return False
+        self._cut = False
+        return self._task.uncancel() == 0
 
 
 class ReadDeadlines:
@@ -83,7 +130,8 @@ class ReadDeadlines:
     headers have gone out, and again when the response headers arrive (so the body gets a full
     timeout). One timer, armed while any request waits, checks them all every tenth of the
     timeout (at most every second), so a timeout fires up to that much late. An overdue
-    request's connection is aborted, which fails its pending read, and it reports a timeout.
+    request is aborted (on a session: its task is cancelled, which fails its pending read and
+    closes its connection), its state moves to ``TIMED_OUT``, and it reports a timeout.
     The time a request is held before sending (a 429 pause) is not counted: the deadline
     starts when its headers go out, so it covers uploading the body too (a stalled upload
     times out; aiohttp's per-read timeout starts only once the body is written).
@@ -94,22 +142,22 @@ class ReadDeadlines:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._period = min(1.0, timeout / 10)
-        self._entries: dict[AttemptContext, tuple[asyncio.Transport, float]] = {}
+        self._entries: dict[SendTracker, tuple[Abortable, float]] = {}
         self._handle: asyncio.TimerHandle | None = None
 
-    def watch(self, ctx: AttemptContext, transport: asyncio.Transport) -> None:
-        """The request's headers went out on ``transport``: its answer is due within the timeout."""
+    def watch(self, ctx: SendTracker, transport: Abortable) -> None:
+        """The request's headers went out (``transport`` cuts it): its answer is due in time."""
         self._entries[ctx] = (transport, time.monotonic() + self.timeout)
         if self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(self._period, self._check)
 
-    def extend(self, ctx: AttemptContext) -> None:
+    def extend(self, ctx: SendTracker) -> None:
         """The response headers arrived: the body is due within the timeout from now."""
         entry = self._entries.get(ctx)
         if entry is not None:
             self._entries[ctx] = (entry[0], time.monotonic() + self.timeout)
 
-    def forget(self, ctx: AttemptContext) -> None:
+    def forget(self, ctx: SendTracker) -> None:
         """The request is done with its connection (called before the connection is released)."""
         self._entries.pop(ctx, None)
 
@@ -125,7 +173,7 @@ class ReadDeadlines:
             self._handle = None
         entries, self._entries = self._entries, {}
         for ctx, (transport, _) in entries.items():
-            ctx.cut_off = True
+            ctx.cut_off()
             transport.abort()
         return len(entries)
 
@@ -135,7 +183,7 @@ class ReadDeadlines:
         try:
             for ctx in overdue:
                 transport, _ = self._entries.pop(ctx)
-                ctx.timed_out = True
+                ctx.time_out()
                 transport.abort()  # the pending read fails; the connection is never reused
         finally:
             # Re-armed whatever happened above: a stopped timer would time nothing out.
@@ -180,69 +228,44 @@ def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddleware
     return middleware
 
 
-_CURRENT_ATTEMPT: contextvars.ContextVar[AttemptContext | None] = contextvars.ContextVar(
+_ATTEMPT: contextvars.ContextVar[SendHooks | None] = contextvars.ContextVar(
     "shipstation_async_attempt", default=None
 )
 
 
-class ScheduledConnector(aiohttp.TCPConnector):
-    """aiohttp's connector, refusing the re-send of a request that timed out or was cut off."""
+class HookedRequest(aiohttp.ClientRequest):
+    """aiohttp's request, awaiting the attempt's hook just before it writes the headers.
 
-    async def connect(
-        self,
-        req: aiohttp.ClientRequest,
-        traces: list[Trace],
-        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
-    ) -> Connection:
-        """Get a connection for ``req``, unless its attempt already timed out or was cut off."""
-        ctx = _CURRENT_ATTEMPT.get()
-        if ctx is not None and (ctx.timed_out or ctx.cut_off):
-            # aiohttp re-sends a GET once when its connection drops, as an abort by
-            # ReadDeadlines does; refusing before connecting costs no connection: a request
-            # that timed out is not sent again. aiohttp re-wraps this as a connection timeout;
-            # send() words the error from the attempt's flags, which are set whenever it fires.
-            raise aiohttp.ServerTimeoutError("timed out or cut off; not re-sent")
-        return await super().connect(req, traces, timeout)
+    The one aiohttp class subclassed, for the client's own session (``request_class``, a
+    documented ClientSession argument); a user's session gets the same hook from the public
+    trace signal instead. Tracing would do here too, but it builds a parameters object and
+    awaits a signal at every step of every request (aiohttp avoids that cost when no trace
+    is set, aio-libs/aiohttp#9031): with it, the overhead benchmark reached 0.56 of raw
+    aiohttp's requests per second; without it 0.63 (the client before this hook: 0.60).
+    ``ClientRequest.send`` runs once per pass of aiohttp's send loop, with the connection
+    ready and nothing written: tests/unit/test_client.py checks that aiohttp still calls it
+    so (the re-send included).
+    """
 
-
-class ScheduledRequest(aiohttp.ClientRequest):
-    """aiohttp's request with the scheduler's two hooks around writing the headers."""
-
-    async def send(self, conn: Connection) -> aiohttp.ClientResponse:
-        """Hold the request if a 429 pause began since its grant, send it, stamp the send."""
-        ctx = _CURRENT_ATTEMPT.get()
-        if ctx is None:
-            return await super().send(conn)
-        if ctx.deadlines is not None and ctx.sent:
-            # aiohttp re-sends after a dropped connection: the first send's deadline no longer
-            # applies (it would count the hold below, and the new connection gets its own).
-            ctx.deadlines.forget(ctx)
-            ctx.timed_out = False
-        if ctx.must_hold():
-            await ctx.before_send()
-        started = time.monotonic()  # before writing: the server may count it at once
-        try:
-            response = await super().send(conn)
-        finally:
-            # Also on failure: once send() started, assume the headers may have gone out.
-            ctx.mark_sent(started)
-        transport = conn.transport
-        if ctx.deadlines is not None and transport is not None:
-            ctx.deadlines.watch(ctx, transport)
-        return response
+    async def send(self, conn: Any) -> aiohttp.ClientResponse:
+        """Run the attempt's hook, then send as aiohttp does."""
+        hooks = _ATTEMPT.get()
+        if hooks is not None:
+            if hooks.must_wait():  # rarely: no coroutine made for the common case
+                await hooks.wait_before_send()
+            hooks.stamp()
+        return await super().send(conn)
 
 
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
-    # aiohttp awaits this just before it writes the headers: hold, then stamp the send.
-    ctx = trace.trace_request_ctx
-    if isinstance(ctx, AttemptContext):
-        if ctx.must_hold():
-            await ctx.before_send()
-        ctx.mark_sent()
+    # aiohttp awaits this once a connection is ready, just before it writes the headers.
+    hooks = trace.trace_request_ctx
+    if isinstance(hooks, SendHooks):
+        await hooks.headers_going_out()
 
 
 def make_trace_config() -> aiohttp.TraceConfig:
-    """The trace hooks the scheduler relies on (frozen, ready to add to a session)."""
+    """The trace hook every session of ours carries (frozen, ready to add to a session)."""
     config = aiohttp.TraceConfig()
     config.on_request_headers_sent.append(_headers_sent)
     config.freeze()
@@ -252,7 +275,7 @@ def make_trace_config() -> aiohttp.TraceConfig:
 async def send(
     session: aiohttp.ClientSession,
     request: PreparedRequest,
-    ctx: AttemptContext,
+    hooks: SendHooks,
     limits: aiohttp.ClientTimeout,
     *,
     session_headers: Mapping[str, str] | None,
@@ -265,9 +288,10 @@ async def send(
     when that is certain (the connection could not be made, or the headers never went out).
     ``session_headers``: the headers our own session sends by default (the credentials among
     them); only the others are passed per request. ``middlewares``: on a user's session, the
-    one that writes the credentials. ``limits`` are aiohttp's timeouts; on our own session the
-    reads are timed by ``ctx.deadlines`` instead. ``redactor`` takes the credential out of
-    what a failure quotes (a malformed status line, say) before it becomes a message.
+    one that writes the credentials. ``limits`` are
+    aiohttp's timeouts; on our own session the reads are timed by ``hooks.deadlines``
+    instead. ``redactor`` takes the credential out of what a failure quotes (a malformed
+    status line, say) before it becomes a message.
     """
     headers: Mapping[str, str] | None = request.headers
     if session_headers is not None:
@@ -276,26 +300,29 @@ async def send(
         else:
             extra = {k: v for k, v in request.headers.items() if session_headers.get(k) != v}
             headers = extra or None
-    deadlines = ctx.deadlines
-    token = _CURRENT_ATTEMPT.set(ctx)
+    tracker, deadlines = hooks.tracker, hooks.deadlines
+    token = _ATTEMPT.set(hooks)
     failure: ShipStationError
     try:
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
         # with its headers) is a local of this frame when the failure is raised below.
-        return await _exchange(session, request, ctx, limits, headers, middlewares)
+        return await _exchange(session, request, hooks, limits, headers, middlewares)
     except asyncio.CancelledError as exc:
-        # Without the frames it came through: aiohttp's own hold the request's headers (the
-        # credential among them), and a caller's timeout chains this into what it raises.
-        raise exc.with_traceback(None) from None
+        if not hooks.cut_by_deadline():
+            # Without the frames it came through: aiohttp's own hold the request's headers
+            # (the credential among them), and a caller's timeout chains this into what it
+            # raises.
+            raise exc.with_traceback(None) from None
+        failure = _cut_failure(request, hooks)
     except RuntimeError as exc:
         if not session.closed:
             failure = TransportError(
                 redactor.text(_describe(exc)),
                 method=request.method,
                 path=request.path,
-                sent=ctx.ever_sent,
+                sent=tracker.went_out,
             )
-        elif ctx.ever_sent:  # closed under a request already sent: it may have taken effect
+        elif tracker.went_out:  # closed under a request already sent: it may have taken effect
             failure = TransportError(
                 redactor.text(_describe(exc)),
                 method=request.method,
@@ -305,36 +332,45 @@ async def send(
         else:  # aiohttp refuses a closed session before it connects: nothing went out
             failure = ClientClosedError("the HTTP session is closed")
     except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, anything unforeseen
-        failure = TransportError(
-            # Every session carries our hooks (our own: the request class; a user's: the trace
-            # config), so a send that went out was seen.
-            f"timed out (no answer within {deadlines.timeout:g} s)"
-            if ctx.timed_out and deadlines is not None
-            else "cut off: the client was closed before the answer came back"
-            if ctx.cut_off
-            else redactor.text(_describe(exc)),
-            method=request.method,
-            path=request.path,
-            sent=ctx.ever_sent,
-        )
+        if tracker.timed_out or tracker.was_cut_off:
+            failure = _cut_failure(request, hooks)
+        else:
+            failure = TransportError(
+                redactor.text(_describe(exc)),
+                method=request.method,
+                path=request.path,
+                sent=tracker.went_out,
+            )
     finally:
-        _CURRENT_ATTEMPT.reset(token)
+        _ATTEMPT.reset(token)
         if deadlines is not None:
-            deadlines.forget(ctx)
+            deadlines.forget(tracker)
     # Raised outside the except block so that aiohttp's exception (whose repr can show the
     # request headers, credential included) is not kept as __context__.
     raise failure
 
 
+def _cut_failure(request: PreparedRequest, hooks: SendHooks) -> TransportError:
+    deadlines = hooks.deadlines
+    return TransportError(
+        f"timed out (no answer within {deadlines.timeout:g} s)"
+        if hooks.tracker.timed_out and deadlines is not None
+        else "cut off: the client was closed before the answer came back",
+        method=request.method,
+        path=request.path,
+        sent=True,
+    )
+
+
 async def _exchange(
     session: aiohttp.ClientSession,
     request: PreparedRequest,
-    ctx: AttemptContext,
+    hooks: SendHooks,
     limits: aiohttp.ClientTimeout,
     headers: Mapping[str, str] | None,
     middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
 ) -> RawResponse:
-    deadlines = ctx.deadlines
+    tracker, deadlines = hooks.tracker, hooks.deadlines
     async with session.request(
         request.method,
         yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
@@ -343,22 +379,20 @@ async def _exchange(
         timeout=limits,
         allow_redirects=False,
         raise_for_status=False,
-        trace_request_ctx=ctx,
+        trace_request_ctx=hooks,
         middlewares=middlewares,
     ) as response:
         headers_at = time.monotonic()
+        tracker.mark_answered()
         if deadlines is None:
             body = await response.read()
         else:
-            deadlines.extend(ctx)
+            deadlines.extend(tracker)
             try:
                 body = await response.read()
             finally:
-                # As soon as the body is in. aiohttp may already have pooled the connection
-                # (when the last bytes arrived); no other request can take it before this
-                # task resumes, and a check in between only aborts an idle connection,
-                # which the pool then discards.
-                deadlines.forget(ctx)
+                # As soon as the body is in: no timeout can cut this request from here on.
+                deadlines.forget(tracker)
         return RawResponse(
             status=response.status,
             headers=response.headers,

@@ -1,13 +1,12 @@
-"""The pure core of the request pipeline: build requests, decode responses. No I/O, no clock.
+"""The pure core of the request pipeline: build, decode, errors, and the retry decision.
 
-Everything here is a function of its arguments, so it is tested without a network. The I/O
-around it lives in :mod:`._http`; the retry and budget decisions in :mod:`.scheduler` and
-:mod:`.client`.
+No I/O, no clock: everything here is a function of its arguments, so it is tested without a
+network. The I/O around it lives in :mod:`._http`, the loop that carries out its decisions in
+:mod:`._pipeline`, and the budget in :mod:`.scheduler`.
 """
 
 from __future__ import annotations
 
-import base64
 import enum
 import json
 import math
@@ -15,18 +14,19 @@ import re
 import secrets
 import typing
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, Literal
-from urllib.parse import quote
 
 import attrs
 
 from ._arguments import MAX_QUERY
-from ._redact import Redactor, Secret
-from ._time import format_query_datetime
+from ._credentials import Credentials as Credentials  # its home before; imported from here
+from ._query import QueryValue, encode_query
+from ._query import encode_query_value as encode_query_value
+from ._redact import Redactor
 from ._version import __version__
 from .errors import (
     APIError,
@@ -56,7 +56,80 @@ class Safety(enum.Enum):
     """Repeating it acts twice (buying a label): retried only when provably not processed."""
 
 
-QueryValue = str | int | bool | Decimal | datetime | date | None
+class Method(enum.Enum):
+    """How safe it is to send a request twice, for the retry decision."""
+
+    SAFE = "safe"
+    """A read (GET): it changes nothing on the server."""
+    IDEMPOTENT = "idempotent"
+    """A write whose repetition leaves the same state (PUT, DELETE, state setters)."""
+    NON_IDEMPOTENT = "non_idempotent"
+    """A write that acts again when repeated (buying a label)."""
+
+
+class Failure(enum.Enum):
+    """How an attempt failed, as far as the retry decision cares."""
+
+    CONNECT = "connect"
+    """No connection (refused, DNS, connect timeout): nothing was written."""
+    DROPPED = "dropped"
+    """The connection failed or closed on the way (before or after the send: see ``sent``)."""
+    TIMEOUT = "timeout"
+    """No answer within the timeout from the send."""
+    RATE_LIMITED = "429"
+    """429 Too Many Requests: the server did not process it."""
+    SERVER_ERROR = "5xx"
+    """A 5xx answer: the server may have processed it before failing."""
+    CLIENT_ERROR = "4xx"
+    """Another error answer (400, 401, 404...): it was refused."""
+    UNREADABLE_2XX = "unreadable_2xx"
+    """A 2xx answer whose body cannot be read: it took effect, its result is unknown."""
+    UNREADABLE_3XX = "unreadable_3xx"
+    """A 3xx answer (never followed) whose body cannot be read: nothing to recover."""
+
+
+_ANSWERED = frozenset(
+    {Failure.RATE_LIMITED, Failure.SERVER_ERROR, Failure.CLIENT_ERROR}
+    | {Failure.UNREADABLE_2XX, Failure.UNREADABLE_3XX}
+)
+
+
+class Decision(enum.Enum):
+    """What the pipeline does with a failed attempt."""
+
+    RETRY = "retry"
+    """Send it again (after the backoff; a 429 after the window's pause)."""
+    AMBIGUOUS = "ambiguous"
+    """Raise AmbiguousRequestError: it may have taken effect and must be settled first."""
+    RAISE = "raise"
+    """Raise the error as it is."""
+
+
+def may_have_acted(failure: Failure, *, sent: bool) -> bool:
+    """Whether the server may have carried the request out (an answer implies it was sent)."""
+    if failure is Failure.RATE_LIMITED or failure is Failure.CLIENT_ERROR:
+        return False  # refused before processing
+    return sent or failure in _ANSWERED
+
+
+def decide_retry(method: Method, failure: Failure, *, sent: bool) -> Decision:
+    """Retry, report as ambiguous, or raise: the whole retry policy but its counts and delays.
+
+    ``sent``: the request may have reached the server (its headers began to go out). A 429
+    is always retried (the budget pauses first); a request that surely did not act is
+    retried; one that may have acted is retried only when repeating it is harmless, and
+    otherwise reported as ambiguous. A readable refusal, and an unreadable answer to a
+    request that may be repeated, are raised.
+    """
+    if failure is Failure.RATE_LIMITED:
+        return Decision.RETRY
+    if failure is Failure.CLIENT_ERROR or failure is Failure.UNREADABLE_3XX:
+        return Decision.RAISE
+    if not may_have_acted(failure, sent=sent):
+        return Decision.RETRY
+    if method is Method.NON_IDEMPOTENT:
+        return Decision.AMBIGUOUS
+    return Decision.RAISE if failure is Failure.UNREADABLE_2XX else Decision.RETRY
 
 
 @attrs.frozen
@@ -86,59 +159,6 @@ class Operation:
     baseline: Any = attrs.field(default=None, eq=False, repr=False)
     """What was read just before a non-idempotent write so that an ambiguous outcome can be
     settled (add funds: the carrier's balance); carried into the error's ``attempt``."""
-
-
-def _secret(value: str | Secret) -> Secret:
-    return value if isinstance(value, Secret) else Secret(value)
-
-
-@attrs.frozen(eq=False)
-class Credentials:
-    """An API key and secret, and a partner key if any, held so that they never show.
-
-    ``api_secret``, ``partner_key`` and ``authorization`` (the ``Authorization`` header's
-    value: HTTP Basic, the key as user, the secret as password) are :class:`Secret` values:
-    their repr and str are ``[redacted]`` and they are revealed only where the headers are
-    written. ``partner_key`` goes out as the ``x-partner`` header (ShipStation integration
-    partners). ``redactor`` takes all three out of text a server or the network sent back.
-    """
-
-    api_key: str
-    api_secret: Secret = attrs.field(converter=_secret, repr=False)
-    partner_key: Secret | None = attrs.field(
-        default=None, converter=attrs.converters.optional(_secret), repr=False
-    )
-    authorization: Secret = attrs.field(init=False, repr=False)
-    redactor: Redactor = attrs.field(init=False, repr=False)
-
-    @authorization.default
-    def _basic(self) -> Secret:
-        raw = f"{self.api_key}:{self.api_secret.reveal()}".encode()
-        return Secret("Basic " + base64.b64encode(raw).decode("ascii"))
-
-    @redactor.default
-    def _redactor(self) -> Redactor:
-        token = self.authorization.reveal().removeprefix("Basic ")
-        secrets = [token, self.api_secret.reveal()]
-        if self.partner_key is not None:
-            secrets.append(self.partner_key.reveal())
-        return Redactor(secrets)
-
-    def redact(self, text: str) -> str:
-        """``text`` without this credential: the header's token, the secret, the partner key.
-
-        In any encoding (plain, JSON-escaped, percent-encoded, HTML references). A secret or
-        partner key shorter than 8 characters cannot be told apart from ordinary words and is
-        left (ShipStation's secrets are 32).
-        """
-        return self.redactor.text(text)
-
-    def headers(self) -> dict[str, str]:
-        """The credential headers, revealed: for the one place that writes them."""
-        headers = {"Authorization": self.authorization.reveal()}
-        if self.partner_key is not None:
-            headers["x-partner"] = self.partner_key.reveal()
-        return headers
 
 
 @attrs.define
@@ -253,76 +273,6 @@ def decode_json(data: bytes) -> Any:
     # The body may hold anything (an echo of the credential): not a local of a failing frame.
     del data
     raise DecodeError(f"response is not valid JSON: {reason}")
-
-
-_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
-
-
-def encode_query_value(value: QueryValue, name: str) -> str | None:
-    """Render one query value as ShipStation expects it; dates go out in Pacific time."""
-    if value is None:
-        return None
-    if type(value) is int:
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return format_query_datetime(value, name)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidRequestError(f"{name}: {value} is not a number to send", field=name)
-        return format(value, "f")
-    # A subclass's own __str__ (an Enum's "Carrier.UPS") is not what the value holds.
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, int):
-        return int.__repr__(value)
-    raise InvalidRequestError(
-        f"{name}: cannot send a {type(value).__name__} as a query parameter", field=name
-    )
-
-
-def encode_query(query: Mapping[str, QueryValue] | None) -> str:
-    """Build a query string (without ``?``), dropping None values, in the given key order."""
-    if not query:
-        return ""
-    parts = []
-    for name, value in query.items():
-        if type(value) is int:
-            text: str | None = str(value)  # the common case (page, pageSize, ids): no quoting
-        else:
-            text = encode_query_value(value, name)
-            if text is None:
-                continue
-            text = _quote(text)
-        parts.append(f"{_quote_name(name)}={text}")
-    return "&".join(parts)
-
-
-_QUOTED_NAMES: dict[str, str] = {}
-
-
-def _quote_name(name: str) -> str:
-    # A handful of parameter names recur in every query: quote each once.
-    quoted = _QUOTED_NAMES.get(name)
-    if quoted is None:
-        quoted = _quote(name)
-        if len(_QUOTED_NAMES) < 1024:
-            _QUOTED_NAMES[name] = quoted
-    return quoted
-
-
-def _quote(text: str) -> str:
-    if text.isascii() and text.isalnum():
-        return text
-    if _URL_SAFE.fullmatch(text):
-        return text
-    try:
-        return quote(text, safe="")
-    except UnicodeEncodeError:  # a lone surrogate
-        raise InvalidRequestError(
-            "a query value holds a lone surrogate, which is not valid Unicode text"
-        ) from None
 
 
 class RequestBuilder:

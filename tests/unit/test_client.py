@@ -900,3 +900,54 @@ def test_loops_of_finished_asyncio_runs_are_not_kept(recorder_url_for_sync: str)
         asyncio.run(job())
     gc.collect()
     assert [ref() for ref in loops] == [None, None, None]
+
+
+async def test_aiohttp_still_gives_the_hook_the_no_resend_guarantee_rests_on(
+    recorder: RecordingServer,
+) -> None:
+    # The pipeline holds, stamps and (for aiohttp's own re-send of a dropped idempotent
+    # request) admits or refuses each send in the public on_request_headers_sent trace
+    # signal. It must be awaited before the headers go out, and again before a re-send's: an
+    # aiohttp release that changes either fails here, before it can break the rule.
+    recorder.default = Reply(body={"orderId": 1})
+    arrived_when_hooked: list[int] = []
+
+    async def headers_sent(*_: Any) -> None:
+        arrived_when_hooked.append(len(recorder.requests))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(headers_sent)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        recorder.reply(Reply(drop=True))
+        async with session.get(recorder.url + "/orders/1") as response:
+            assert response.status == 200
+    assert len(recorder.requests) == 2  # aiohttp re-sent the dropped GET on its own
+    assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived
+
+
+async def test_aiohttp_still_calls_the_hooked_request_before_each_send(
+    recorder: RecordingServer,
+) -> None:
+    # The client's own session holds, stamps and admits or refuses each send in
+    # HookedRequest.send, aiohttp's ClientRequest.send. It must run once per pass of aiohttp's
+    # send loop, aiohttp's own re-send of a dropped GET included, before the headers go out:
+    # an aiohttp release that changes that fails here.
+    from shipstation_async import _http
+
+    recorder.default = Reply(body={"orderId": 1})
+    arrived_when_hooked: list[int] = []
+
+    class Recording(_http.SendHooks):
+        def stamp(self) -> None:
+            arrived_when_hooked.append(len(recorder.requests))
+
+    token = _http._ATTEMPT.set(Recording())
+    try:
+        async with aiohttp.ClientSession(request_class=_http.HookedRequest) as session:
+            recorder.reply(Reply(drop=True))
+            async with session.get(recorder.url + "/orders/1") as response:
+                assert response.status == 200
+    finally:
+        _http._ATTEMPT.reset(token)
+    assert len(recorder.requests) == 2  # aiohttp re-sent the dropped GET on its own
+    assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived

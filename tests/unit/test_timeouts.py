@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from shipstation_async import Operation, RateLimit, RetryPolicy, TransportError
-from shipstation_async._http import AttemptContext, ReadDeadlines
+from shipstation_async._http import ReadDeadlines
+from shipstation_async._send_state import SendTracker
 
 from ..conftest import NO_WAIT
 from ..recording import RecordingServer, Reply
@@ -28,9 +29,15 @@ class _Transport(asyncio.Transport):
         self.aborted += 1
 
 
+def _sent() -> SendTracker:
+    tracker = SendTracker()
+    tracker.mark_sent(time.monotonic())
+    return tracker
+
+
 async def test_overdue_request_has_its_connection_aborted_and_is_marked() -> None:
     deadlines = ReadDeadlines(0.05)
-    late, answered = AttemptContext(deadlines), AttemptContext(deadlines)
+    late, answered = _sent(), _sent()
     late_transport, answered_transport = _Transport(), _Transport()
     deadlines.watch(late, late_transport)
     deadlines.watch(answered, answered_transport)
@@ -43,7 +50,7 @@ async def test_overdue_request_has_its_connection_aborted_and_is_marked() -> Non
 
 async def test_extend_gives_the_body_a_full_timeout_from_the_headers() -> None:
     deadlines = ReadDeadlines(0.2)
-    ctx, transport = AttemptContext(deadlines), _Transport()
+    ctx, transport = _sent(), _Transport()
     deadlines.watch(ctx, transport)
     await asyncio.sleep(0.15)
     deadlines.extend(ctx)
