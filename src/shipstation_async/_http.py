@@ -9,17 +9,16 @@ hook runs again for the re-send's headers: the attempt then decides whether that
 go (with a budget slot of its own) or is refused (a write that may have acted never goes out
 twice behind the retry policy's back).
 
-On a session the user passed in, the hook is aiohttp's public trace signal
-``on_request_headers_sent``, and aiohttp's own per-read timeout applies. On the client's own
-session it is :class:`HookedRequest` (tracing costs a tenth of its throughput: see there),
-and :class:`ReadDeadlines` times out the reads by cancelling the request's task, which
-aiohttp never re-sends.
+The hook is aiohttp's public trace signal ``on_request_headers_sent``, on the client's own
+session and on a user's alike: src subclasses no aiohttp class and reaches no private name.
+On the client's own session :class:`ReadDeadlines` times out the reads by cancelling the
+request's task, which aiohttp never re-sends; on a user's session aiohttp's own per-read
+timeout applies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -228,35 +227,6 @@ def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddleware
     return middleware
 
 
-_ATTEMPT: contextvars.ContextVar[SendHooks | None] = contextvars.ContextVar(
-    "shipstation_async_attempt", default=None
-)
-
-
-class HookedRequest(aiohttp.ClientRequest):
-    """aiohttp's request, awaiting the attempt's hook just before it writes the headers.
-
-    The one aiohttp class subclassed, for the client's own session (``request_class``, a
-    documented ClientSession argument); a user's session gets the same hook from the public
-    trace signal instead. Tracing would do here too, but it builds a parameters object and
-    awaits a signal at every step of every request (aiohttp avoids that cost when no trace
-    is set, aio-libs/aiohttp#9031): with it, the overhead benchmark reached 0.56 of raw
-    aiohttp's requests per second; without it 0.63 (the client before this hook: 0.60).
-    ``ClientRequest.send`` runs once per pass of aiohttp's send loop, with the connection
-    ready and nothing written: tests/unit/test_client.py checks that aiohttp still calls it
-    so (the re-send included).
-    """
-
-    async def send(self, conn: Any) -> aiohttp.ClientResponse:
-        """Run the attempt's hook, then send as aiohttp does."""
-        hooks = _ATTEMPT.get()
-        if hooks is not None:
-            if hooks.must_wait():  # rarely: no coroutine made for the common case
-                await hooks.wait_before_send()
-            hooks.stamp()
-        return await super().send(conn)
-
-
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
     # aiohttp awaits this once a connection is ready, just before it writes the headers.
     hooks = trace.trace_request_ctx
@@ -301,7 +271,6 @@ async def send(
             extra = {k: v for k, v in request.headers.items() if session_headers.get(k) != v}
             headers = extra or None
     tracker, deadlines = hooks.tracker, hooks.deadlines
-    token = _ATTEMPT.set(hooks)
     failure: ShipStationError
     try:
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
@@ -342,7 +311,6 @@ async def send(
                 sent=tracker.went_out,
             )
     finally:
-        _ATTEMPT.reset(token)
         if deadlines is not None:
             deadlines.forget(tracker)
     # Raised outside the except block so that aiohttp's exception (whose repr can show the

@@ -143,14 +143,13 @@ class Pipeline:
             sock_read=None if self.deadlines is not None else timeout,
         )
         self._loop_scheduler: LoopScheduler | None = None
-        self._trace_config: aiohttp.TraceConfig | None = None
+        # The send hook, on our session and on a user's alike (aiohttp's public tracing).
+        self._trace_config = _http.make_trace_config()
         # On a user's session, a middleware writes the credential headers on each request.
         self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
         if session is not None:
             self.middlewares = (_http.credentials_middleware(credentials),)
-            # A user's session has no hooks of ours: add them so sends are stamped and held
-            # exactly (removed again on close).
-            self._trace_config = _http.make_trace_config()
+            # Removed again on close.
             session.trace_configs.append(self._trace_config)
 
     def ensure_session(self) -> aiohttp.ClientSession:
@@ -163,7 +162,7 @@ class Pipeline:
                 # Sent by default, so that a request without a body passes no headers at all;
                 # the credentials are revealed here, into the session, and nowhere else.
                 headers={**self.builder.common_headers, **self.credentials.headers()},
-                request_class=_http.HookedRequest,
+                trace_configs=[self._trace_config],
             )
         return self.session
 
@@ -197,7 +196,7 @@ class Pipeline:
             session, self.session = self.session, None
             if self.owns_session and session is not None:
                 await session.close()
-            elif session is not None and self._trace_config is not None:
+            elif session is not None:
                 with contextlib.suppress(ValueError):
                     session.trace_configs.remove(self._trace_config)
 

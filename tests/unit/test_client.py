@@ -923,31 +923,3 @@ async def test_aiohttp_still_gives_the_hook_the_no_resend_guarantee_rests_on(
             assert response.status == 200
     assert len(recorder.requests) == 2  # aiohttp re-sent the dropped GET on its own
     assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived
-
-
-async def test_aiohttp_still_calls_the_hooked_request_before_each_send(
-    recorder: RecordingServer,
-) -> None:
-    # The client's own session holds, stamps and admits or refuses each send in
-    # HookedRequest.send, aiohttp's ClientRequest.send. It must run once per pass of aiohttp's
-    # send loop, aiohttp's own re-send of a dropped GET included, before the headers go out:
-    # an aiohttp release that changes that fails here.
-    from shipstation_async import _http
-
-    recorder.default = Reply(body={"orderId": 1})
-    arrived_when_hooked: list[int] = []
-
-    class Recording(_http.SendHooks):
-        def stamp(self) -> None:
-            arrived_when_hooked.append(len(recorder.requests))
-
-    token = _http._ATTEMPT.set(Recording())
-    try:
-        async with aiohttp.ClientSession(request_class=_http.HookedRequest) as session:
-            recorder.reply(Reply(drop=True))
-            async with session.get(recorder.url + "/orders/1") as response:
-                assert response.status == 200
-    finally:
-        _http._ATTEMPT.reset(token)
-    assert len(recorder.requests) == 2  # aiohttp re-sent the dropped GET on its own
-    assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived

@@ -35,8 +35,6 @@ from typing import Protocol
 
 import attrs
 from aiohttp import web
-from aiohttp.typedefs import Handler
-from aiohttp.typedefs import Middleware as AiohttpMiddleware
 
 from ...limits import RateLimit
 from ..faults import FaultDecision, Faults
@@ -47,6 +45,19 @@ from .responses import server_error, too_many_requests, unauthorized
 
 ARRIVAL_LOG_SIZE = 100_000
 """How many arrivals :meth:`Middleware.arrivals` keeps (the most recent)."""
+
+# aiohttp's handler and middleware shapes, spelt out (its typedefs module is not public API).
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class AiohttpMiddleware(Protocol):
+    """What ``web.Application(middlewares=...)`` takes."""
+
+    def __call__(
+        self, request: web.Request, handler: Handler
+    ) -> Awaitable[web.StreamResponse]:  # pragma: no cover - a shape
+        """Answer ``request``, calling ``handler`` for the rest of the chain."""
+        ...
 
 
 class Settings(Protocol):
