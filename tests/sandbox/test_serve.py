@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import aiohttp
@@ -93,8 +94,17 @@ def test_python_dash_m_serves_and_stops_on_ctrl_c() -> None:
             m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
             url = m.group(1) if m else None
         assert url is not None, "the server did not log its URL"
+        # Keep draining stderr: a child blocked writing to a full pipe would never exit.
+        rest: list[str] = []
+        drain = threading.Thread(target=lambda: rest.extend(proc.stderr or ()), daemon=True)
+        drain.start()
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running 30 s after Ctrl-C; stderr: {rest}") from None
+        drain.join(5)  # EOF once the child is gone
+        assert code == 0, rest
     finally:
         if proc.poll() is None:
             proc.kill()
