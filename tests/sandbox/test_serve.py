@@ -82,6 +82,9 @@ def test_python_dash_m_serves_and_stops_on_ctrl_c() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONWARNINGS": "error::ResourceWarning"},
+        # Ctrl-C as a terminal would deliver it: a test run started in the background by a
+        # shell ignores SIGINT, and a child inherits an ignored signal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stderr is not None
