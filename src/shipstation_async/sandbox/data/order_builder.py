@@ -11,7 +11,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from .._time import MS_PER_DAY, format_date, format_item_ts, format_order_ts
-from ..normalize import money
+from ..normalize import ADDRESS_KEYS, money
 from . import seed_tables
 from .order_json import order_json
 from .people import Person
@@ -26,19 +26,7 @@ ORDER_ITEM_ID_BASE = 300_000_000
 CUSTOMS_ITEM_ID_BASE = 11_000_000
 """customsItemIds of generated order ``i`` are ``CUSTOMS_ITEM_ID_BASE + 4 * i + line``."""
 _NO_CUSTOMS: JSON = {"contents": None, "customsItems": None, "nonDelivery": None}
-_BILL_TO_KEYS = (
-    "company",
-    "street1",
-    "street2",
-    "street3",
-    "city",
-    "state",
-    "postalCode",
-    "country",
-    "phone",
-    "residential",
-    "addressVerified",
-)
+_BILL_TO_KEYS = ADDRESS_KEYS[1:]  # the name comes from the customer
 
 
 def build_generated_order(gen: GeneratedOrders, i: int) -> JSON:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from ...models.types import OrderStatus
+from ..normalize import ADDRESS_KEYS
 
 JSON = dict[str, Any]
 
@@ -88,22 +89,7 @@ def order_json(**fields: Any) -> JSON:
 
 def blank_order() -> JSON:
     """Every documented Order key, empty: the base for orders added with partial data."""
-    address = dict.fromkeys(
-        (
-            "name",
-            "company",
-            "street1",
-            "street2",
-            "street3",
-            "city",
-            "state",
-            "postalCode",
-            "country",
-            "phone",
-            "residential",
-            "addressVerified",
-        )
-    )
+    address = dict.fromkeys(ADDRESS_KEYS)
     return order_json(
         orderStatus="awaiting_shipment",
         billTo=dict(address),
