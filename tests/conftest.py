@@ -10,6 +10,7 @@ import pytest
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 
 from .recording import RecordingServer
+from .redis_server import RedisServer
 
 NO_WAIT = RetryPolicy(max_attempts=4, base=0.0)
 
@@ -29,6 +30,15 @@ async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached within {within} s")
         await asyncio.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a loopback port for the whole test session."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "shipstation_async"
 
 # Imported only behind an extra or by the test runner that loads the plugin.
-OPTIONAL_IMPORTS = {"msgspec": "speedups", "rich": "cli", "pytest": None}
+OPTIONAL_IMPORTS = {"msgspec": "speedups", "rich": "cli", "redis": "redis", "pytest": None}
 # Distributions that are needed without being imported by name.
 DATA_ONLY = {"tzdata"}  # zoneinfo's data where the system has none
 

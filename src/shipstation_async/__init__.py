@@ -8,6 +8,7 @@ from ._backoff import RetryPolicy
 from ._budget import RateLimitStatus
 from ._sansio import Lane, Operation, Safety
 from ._version import __version__
+from .budget import RedisBudget
 from .client import ShipStation
 from .errors import (
     AmbiguousRequestError,
@@ -48,6 +49,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimitStatus",
+    "RedisBudget",
     "RetryPolicy",
     "Safety",
     "ServerError",

@@ -22,7 +22,7 @@ import attrs
 
 from . import _http
 from ._backoff import RetryPolicy
-from ._budget import Grant, InFlightLimit, Ledger, LoopScheduler, loop_scheduler_for
+from ._budget import BudgetBackend, Grant, InFlightLimit, LoopScheduler, loop_scheduler_for
 from ._credentials import Credentials
 from ._once import SEND_WATCH
 from ._sansio import (
@@ -116,7 +116,7 @@ class Pipeline:
         settings: Settings,
         credentials: Credentials,
         builder: RequestBuilder,
-        ledger: Ledger,
+        ledger: BudgetBackend,
         in_flight: InFlightLimit,
         hooks: tuple[Hook, ...],
         session: aiohttp.ClientSession | None,

@@ -18,8 +18,8 @@ from ._arguments import checked
 from ._backoff import RetryPolicy
 from ._budget import (
     LANES,
+    BudgetBackend,
     InFlightLimit,
-    Ledger,
     RateLimitStatus,
     budget_key,
     ledger_for,
@@ -30,6 +30,7 @@ from ._pipeline import Pipeline, Settings
 from ._redact import Secret
 from ._sansio import USER_AGENT, Lane, Operation, RequestBuilder
 from ._settle import MIN_HORIZON
+from .budget import RedisBudget, budget_from_environment
 from .errors import AmbiguousRequestError, ConfigurationError, InvalidRequestError
 from .events import Hook
 from .limits import RateLimit, is_count, is_seconds
@@ -251,7 +252,9 @@ class ShipStation:
     loop, is paced by one shared budget (``rate_limit``, 40 per 60 s by default) so that the
     server never needs to answer 429; when it does anyway (another process on the same key),
     every request is held until the window resets. Calls default to the ``interactive`` lane,
-    which goes ahead of ``bulk`` work.
+    which goes ahead of ``bulk`` work. ``budget`` (a :class:`~shipstation_async.budget.RedisBudget`,
+    or by default the one the ``SHIPSTATION_BUDGET_URL`` environment variable names) shares
+    the budget with every process and host that uses the same Redis.
 
     ``timeout`` bounds the wait for the server's answer, counted from the moment the request
     goes out (time held back by the rate limit does not count): seconds for the request body
@@ -286,6 +289,7 @@ class ShipStation:
         user_agent: str | None = None,
         partner_key: str | None = None,
         settle_min_horizon: float = MIN_HORIZON,
+        budget: RedisBudget | None = None,
     ) -> None:
         # Held as Secret from the first line on: a traceback of any error below shows this
         # frame's locals, and they must show no credential.
@@ -317,7 +321,14 @@ class ShipStation:
         self._rate_limit = options.limit
         self._retry = options.retry_policy
         key = budget_key(self._base_url, self._credentials.api_key)
-        self._ledger: Ledger = ledger_for(key, self._rate_limit)
+        if budget is not None and not isinstance(budget, RedisBudget):
+            raise ConfigurationError(f"budget must be a RedisBudget, got {type(budget).__name__}")
+        store = budget if budget is not None else budget_from_environment()
+        self._ledger: BudgetBackend = (
+            ledger_for(key, self._rate_limit)
+            if store is None
+            else store.ledger_for(key, self._rate_limit)
+        )
         # Names the API and key in a write attempt without carrying the key itself.
         self._account = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
         self._in_flight = InFlightLimit(options.in_flight_cap)

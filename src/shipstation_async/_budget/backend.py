@@ -42,7 +42,10 @@ class RateLimitStatus:
     (the configured margin plus what the answers showed the server needs). ``queued`` counts
     waiters per lane on the calling event loop; ``rate_limited`` counts 429s seen since start;
     ``reset_rounding`` is what was learned of the server's whole-second Reset (``"floor"``,
-    ``"ceil"``, ``"nearest"`` or ``"unknown"``).
+    ``"ceil"``, ``"nearest"`` or ``"unknown"``). With a shared budget (Redis), ``shared`` is
+    True, ``sent_in_window`` and ``in_flight`` count every process's sends, ``processes`` is
+    how many processes used the key lately and ``degraded`` whether this process runs on its
+    local share because Redis did not answer.
     """
 
     limit: int
@@ -62,6 +65,9 @@ class RateLimitStatus:
     server_remaining: int | None
     server_reset_in: float | None
     reset_rounding: str = "unknown"
+    shared: bool = False
+    processes: int = 1
+    degraded: bool = False
 
 
 class Listener(Protocol):

@@ -186,6 +186,15 @@ class Ledger:
                 self._probes.out = False
         self._notify()
 
+    def hold_until(self, until: float) -> None:
+        """Hold one slot until clock time ``until``: a send this ledger did not grant.
+
+        A backend taking over from another store (the shared budget falling back to a local
+        share) enters the slots its process still holds there.
+        """
+        with self._lock:
+            self._slots.hold(until - self.margin)
+
     def mark_sent(self, grant: Grant, at: float | None = None) -> None:
         """Stamp the moment the request went out (at or before its headers were written)."""
         with self._lock:

@@ -17,6 +17,8 @@ import yarl
 from ..limits import RateLimit
 from .backend import BudgetBackend
 from .ledger import Ledger
+from .shared import SharedLedger
+from .shared_waiting import SharedWaitingRoom
 from .waiting import LoopScheduler
 
 # The logger keeps the name of the module the budget grew in: users filter on it.
@@ -69,6 +71,9 @@ def loop_scheduler_for(budget: BudgetBackend, loop: asyncio.AbstractEventLoop) -
             _loop_schedulers[loop] = per_loop
         scheduler = per_loop.get(id(budget))
         if scheduler is None:
-            scheduler = LoopScheduler(budget, loop)
+            if isinstance(budget, SharedLedger):
+                scheduler = SharedWaitingRoom(budget, loop)
+            else:
+                scheduler = LoopScheduler(budget, loop)
             per_loop[id(budget)] = scheduler
         return scheduler

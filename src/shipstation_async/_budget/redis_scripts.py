@@ -1,0 +1,254 @@
+"""The Lua scripts of the shared budget: one atomic script per operation, on Redis's clock.
+
+Every instant is read from Redis's ``TIME`` inside the script, never from a host: hosts' clocks
+drift apart, the server's is one clock for all of them. Hosts pass only durations (how long
+ago an answer arrived, how long the answer took), measured on their monotonic clocks.
+
+The keys of one budget (``KEYS``, in this order; all under one hash tag, so that they live in
+one Redis Cluster slot, and no script touches a key it was not given):
+
+1. ``holds``: a sorted set of the slots held (member: grant id; score: when the slot frees).
+   A slot in flight frees at grant + W + lease unless its process renews it (a heartbeat):
+   a process that dies holding it gives it back within the lease. An answered one frees at
+   answer + W + margin (rule 1); one given up on at give-up + longest answer + W + margin.
+2. ``flight``: the same ids while in flight (score: their lease's end).
+3. ``meta``: a hash: ``born`` (the state exists: a missing one means Redis lost it),
+   ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_needed`` (rule 2), ``refused``
+   (the last 429), ``room``/``room_until``/``room_set`` (rule 3, another client's use),
+   ``limit`` (a lower limit a server reported), ``longest``, ``active``, ``sent``,
+   ``rate_limited``.
+4. ``procs``: processes seen (member: process id; score: when last seen).
+5. ``iwait``: processes with interactive calls waiting (score: until when the claim holds).
+
+Times are seconds as Lua numbers; scripts return them as strings (an integer reply would
+truncate them).
+"""
+
+from __future__ import annotations
+
+# Shared by every script: the keys, the clock, and small helpers.
+_PRELUDE = """
+local holds, flight, meta, procs, iwait = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local function num(field, default)
+  local value = redis.call('HGET', meta, field)
+  if value then return tonumber(value) end
+  return default
+end
+local function keep(ttl_ms)
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms) end
+end
+local function purge()
+  redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', flight, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', iwait, '-inf', now)
+end
+"""
+
+# ARGV: lane, id, process, limit, period, reserve, lease, interactive waiting here (0/1),
+# ttl ms, process ttl.
+# Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s},
+# {'wait', seconds, epoch}
+# (time will bring room), {'answer', '-1', epoch} (an answer must come first) or {'lost'}.
+GRANT = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+purge()
+local lane, id, proc = ARGV[1], ARGV[2], ARGV[3]
+local limit = math.min(tonumber(ARGV[4]), num('limit', tonumber(ARGV[4])))
+local period, lease = tonumber(ARGV[5]), tonumber(ARGV[7])
+local reserve = math.max(0, math.min(tonumber(ARGV[6]), limit - 1))
+redis.call('ZADD', procs, now, proc)
+redis.call('ZREMRANGEBYSCORE', procs, '-inf', now - tonumber(ARGV[10]))
+if ARGV[8] == '1' then
+  redis.call('ZADD', iwait, now + 2, proc)
+else
+  redis.call('ZREM', iwait, proc)
+end
+keep(ARGV[9])
+local epoch = num('epoch', 0)
+local paused = num('pause_until', 0)
+if now < paused then return {'wait', tostring(paused - now), epoch} end
+local probe = redis.call('HGET', meta, 'probe')
+if probe then
+  if redis.call('ZSCORE', flight, probe) then return {'answer', '-1', epoch} end
+  -- Its lease ran out: the process that held it is gone; the next request probes instead.
+  redis.call('HDEL', meta, 'probe')
+  redis.call('HSET', meta, 'probe_needed', 1)
+end
+local held = redis.call('ZCARD', holds)
+if held == 0 and now - num('active', 0) > 2 * period then
+  redis.call('HSET', meta, 'probe_needed', 1)  -- rule 2: idle two windows, someone else may not be
+end
+local need = 1
+if lane == 'bulk' then
+  need = 1 + reserve
+  local claims = redis.call('ZCARD', iwait)
+  if ARGV[8] == '1' then claims = claims - 1 end
+  if claims > 0 then return {'answer', '-1', epoch} end  -- interactive calls elsewhere go first
+end
+local room_until = num('room_until', 0)
+local by_room = now < room_until and num('room', 0) < need
+if limit - held < need then
+  local nth = redis.call('ZRANGE', holds, need - (limit - held) - 1, need - (limit - held) - 1,
+    'WITHSCORES')
+  if #nth == 0 or redis.call('ZSCORE', flight, nth[1]) then return {'answer', '-1', epoch} end
+  local at = tonumber(nth[2])
+  if by_room then at = math.max(at, room_until) end
+  return {'wait', tostring(at - now), epoch}
+end
+if by_room then return {'wait', tostring(room_until - now), epoch} end
+local is_probe = 0
+if redis.call('HGET', meta, 'probe_needed') then
+  is_probe = 1
+  redis.call('HSET', meta, 'probe', id)
+  redis.call('HDEL', meta, 'probe_needed')
+end
+redis.call('ZADD', holds, now + period + lease, id)
+redis.call('ZADD', flight, now + period + lease, id)
+if now < room_until then redis.call('HINCRBY', meta, 'room', -1) end
+redis.call('HSET', meta, 'active', tostring(now))
+redis.call('HINCRBY', meta, 'sent', 1)
+return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', procs),
+  num('sent', 0), num('rate_limited', 0)}
+"""
+)
+
+# ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
+# granted at (Redis time), then the headers or '': limit, remaining, reset (its upper bound:
+# a second more when it came whole, which may have been rounded down), retry-after; then the
+# configured limit.
+# Returns {epoch, lowered limit or 0}.
+COMPLETE = (
+    _PRELUDE
+    + """
+local id, status = ARGV[1], tonumber(ARGV[2])
+local period, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+local at = now - math.max(0, tonumber(ARGV[6]))
+redis.call('ZREM', flight, id)
+redis.call('ZADD', holds, math.max(at + period + margin, now), id)  -- rule 1: answer + W
+redis.call('HSET', meta, 'longest', tostring(math.max(num('longest', 0), tonumber(ARGV[7]))))
+redis.call('HSET', meta, 'active', tostring(now))
+keep(ARGV[5])
+local was_probe = redis.call('HGET', meta, 'probe') == id
+if was_probe then redis.call('HDEL', meta, 'probe') end
+local h_limit, h_remaining = tonumber(ARGV[9]), tonumber(ARGV[10])
+local h_reset, retry_after = tonumber(ARGV[11]), tonumber(ARGV[12])
+if status == 429 then
+  local pause = period
+  if retry_after then
+    pause = retry_after
+  elseif h_reset then
+    pause = h_reset
+  end
+  local resume = at + pause
+  if was_probe then
+    -- Rule 5: a refused probe means the window is still full past the Reset it announced:
+    -- wait until W after the previous refusal, when all it had counted then has left.
+    resume = math.max(resume, num('refused', at) + period + margin)
+  end
+  redis.call('HSET', meta, 'pause_until', tostring(math.max(num('pause_until', 0), resume)))
+  redis.call('HSET', meta, 'refused', tostring(at), 'probe_needed', 1)
+  redis.call('HDEL', meta, 'probe')
+  redis.call('HINCRBY', meta, 'rate_limited', 1)
+  return {redis.call('HINCRBY', meta, 'epoch', 1), 0}
+end
+local lowered = 0
+if h_limit and h_limit < num('limit', tonumber(ARGV[13])) then
+  redis.call('HSET', meta, 'limit', h_limit)
+  lowered = h_limit
+end
+if h_limit and h_remaining then
+  -- Rule 3: every slot still held may be in the server's window. A count beyond that is
+  -- another client's use of the key: follow the headers until the Reset.
+  if h_limit - h_remaining > redis.call('ZCARD', holds) then
+    local uncounted = redis.call('ZCARD', flight)
+    redis.call('HSET', meta, 'room', math.max(0, h_remaining - uncounted),
+      'room_until', tostring(at + (h_reset or period)), 'room_set', tostring(at))
+  elseif tonumber(ARGV[8]) > num('room_set', now) then
+    -- Counted after the room's answer and explained by our own slots: it replaces the room.
+    redis.call('HDEL', meta, 'room', 'room_until', 'room_set')
+  end
+end
+return {num('epoch', 0), lowered}
+"""
+)
+
+# ARGV: id, sent (0/1), period, margin, ttl ms, given up seconds ago. Returns 1.
+FAIL = (
+    _PRELUDE
+    + """
+local id = ARGV[1]
+redis.call('ZREM', flight, id)
+if ARGV[2] == '1' then
+  -- It may still be counted: hold it until the give-up + the longest answer + W (rule 1).
+  local at = now - math.max(0, tonumber(ARGV[6]))
+  local frees = at + num('longest', 0) + tonumber(ARGV[3]) + tonumber(ARGV[4])
+  redis.call('ZADD', holds, math.max(frees, now), id)
+else
+  redis.call('ZREM', holds, id)
+end
+if redis.call('HGET', meta, 'probe') == id then
+  redis.call('HDEL', meta, 'probe')
+  redis.call('HSET', meta, 'probe_needed', 1)  -- the next request probes instead
+end
+keep(ARGV[5])
+return 1
+"""
+)
+
+# ARGV: process, period, lease, ttl ms, process ttl, then the ids this process has in flight.
+# Returns {'lost'} or {'ok', held, in flight, processes, this process's rank among them,
+# paused for (seconds), epoch, 429s, sent, limit or -1}.
+RENEW = (
+    _PRELUDE
+    + """
+if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+purge()
+local proc = ARGV[1]
+local ends = now + tonumber(ARGV[2]) + tonumber(ARGV[3])
+for index = 6, #ARGV do
+  if redis.call('ZSCORE', flight, ARGV[index]) then
+    redis.call('ZADD', holds, 'XX', ends, ARGV[index])
+    redis.call('ZADD', flight, 'XX', ends, ARGV[index])
+  end
+end
+redis.call('ZADD', procs, now, proc)
+redis.call('ZREMRANGEBYSCORE', procs, '-inf', now - tonumber(ARGV[5]))
+keep(ARGV[4])
+local members = redis.call('ZRANGE', procs, 0, -1)
+table.sort(members)
+local rank = 0
+for index, member in ipairs(members) do
+  if member == proc then rank = index - 1 end
+end
+return {'ok', redis.call('ZCARD', holds), redis.call('ZCARD', flight), #members, rank,
+  tostring(math.max(0, num('pause_until', 0) - now)), num('epoch', 0),
+  num('rate_limited', 0), num('sent', 0), num('limit', -1)}
+"""
+)
+
+# ARGV: process, ttl ms, process ttl, then triples (id, seconds its slot is still held,
+# in flight 0/1). Recreates lost state (a probe goes first, as at cold start) and adds the
+# slots this process knows it holds. Returns 1 when the state had been lost, else 0.
+RESTORE = (
+    _PRELUDE
+    + """
+local lost = 0
+if redis.call('EXISTS', meta) == 0 then
+  lost = 1
+  redis.call('HSET', meta, 'born', tostring(now), 'probe_needed', 1, 'active', tostring(now))
+end
+for index = 4, #ARGV, 3 do
+  local ends = now + tonumber(ARGV[index + 1])
+  redis.call('ZADD', holds, 'NX', ends, ARGV[index])
+  if ARGV[index + 2] == '1' then redis.call('ZADD', flight, 'NX', ends, ARGV[index]) end
+end
+redis.call('ZADD', procs, now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', procs, '-inf', now - tonumber(ARGV[3]))
+keep(ARGV[2])
+return lost
+"""
+)

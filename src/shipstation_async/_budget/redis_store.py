@@ -1,0 +1,93 @@
+"""The I/O of the shared budget: one Redis connection pool per event loop, the scripts on it.
+
+``redis.asyncio`` binds a connection pool to the event loop it first ran on, so each loop that
+spends a shared budget gets its own client (with short socket timeouts: a Redis that does not
+answer must turn into the local share quickly, not hold every request). Scripts are run with
+EVALSHA through redis-py's ``register_script``, which loads a script again once when Redis
+answers NOSCRIPT (after a restart, a failover or ``SCRIPT FLUSH``); a second NOSCRIPT in a row
+surfaces as :class:`RedisUnavailable` and the next call loads it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import redis_scripts
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
+
+    from .._redact import Secret
+
+
+ScriptArg = str | int | float
+
+
+class RedisUnavailable(Exception):
+    """Redis did not answer a budget script (connection, timeout, loading, failover, auth)."""
+
+
+class ScriptRunner:
+    """The budget scripts, registered on one event loop's Redis client."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self._scripts: dict[str, AsyncScript] = {
+            name: client.register_script(getattr(redis_scripts, name))
+            for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE")
+        }
+
+    async def run(self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]) -> Any:
+        """Run script ``name``; RedisUnavailable when Redis cannot answer it."""
+        from redis.exceptions import RedisError
+
+        try:
+            return await self._scripts[name](keys=list(keys), args=list(args))
+        except (RedisError, OSError, TimeoutError) as exc:
+            # The type only: a message may quote the URL, and with it a password.
+            raise RedisUnavailable(type(exc).__name__) from None
+
+
+class Connections:
+    """One :class:`ScriptRunner` per event loop for a Redis URL (held as a secret)."""
+
+    def __init__(self, url: Secret, *, timeout: float) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._runners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ScriptRunner] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def runner(self) -> ScriptRunner:
+        """The running loop's script runner, created on first use."""
+        loop = asyncio.get_running_loop()
+        runner = self._runners.get(loop)
+        if runner is None:
+            runner = ScriptRunner(self._client())
+            self._runners[loop] = runner
+        return runner
+
+    def _client(self) -> Redis:
+        import redis.asyncio
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        return redis.asyncio.Redis.from_url(
+            self._url.reveal(),
+            socket_timeout=self._timeout,
+            socket_connect_timeout=self._timeout,
+            # One attempt per call: a failed call means the local share, and the budget asks
+            # again soon (a retry loop here would hold every waiting request).
+            retry=Retry(NoBackoff(), 0),
+        )
+
+    async def aclose(self) -> None:
+        """Close the running loop's connection pool (others close with their loops)."""
+        loop = asyncio.get_running_loop()
+        runner = self._runners.pop(loop, None)
+        if runner is not None:
+            await runner.client.aclose()

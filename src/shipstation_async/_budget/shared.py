@@ -1,0 +1,570 @@
+"""One API key's budget kept in Redis and shared by every process and host that spends it.
+
+:class:`SharedLedger` is the budget backend for a key whose budget lives in Redis: each grant,
+answer and failure is one atomic script (:mod:`.redis_scripts`) on Redis's own clock, so every
+process follows the same rules on the same books: rule 1's holds (with leases, so that a
+process killed while holding slots gives them back), the 429 pause and its probe, the
+interactive reserve and lane order across processes, and rule 3's room when a client outside
+the budget spends the key too.
+
+Grants are asked for asynchronously (:meth:`SharedLedger.grant`, by the waiting room of
+:mod:`.shared_waiting`); what the request loop reports back (sent, answered, failed) is written
+in the background, so that no request waits on Redis after its answer. Until a write lands,
+Redis keeps the slot as in flight under its lease: the slot frees later, never sooner.
+
+When Redis does not answer, the process runs on a *local share* (a :class:`~.ledger.Ledger`
+with the limit divided among the processes last seen, so that the shares never add up to
+more than the limit) or, with ``on_unavailable="wait"``, holds its requests; it asks Redis
+again every ``retry_every`` seconds and, once it answers, gives it the slots it holds and
+shares again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import math
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .._sansio import Lane, RateLimitHeaders
+from ..limits import RateLimit
+from .backend import BudgetBackend, Grant, Listener, RateLimitStatus
+from .ledger import Ledger
+from .redis_store import Connections, RedisUnavailable, ScriptArg, ScriptRunner
+
+_log = logging.getLogger("shipstation_async.scheduler")
+
+Policy = Literal["share", "wait"]
+
+
+@attrs.define(eq=False)
+class SharedGrant(Grant):
+    """A grant of the shared budget (``local``: the local share's grant while degraded)."""
+
+    id: str = ""
+    granted_at: str = "0"  # Redis time of the grant, as the script gave it
+    local: Grant | None = None
+    local_ledger: Ledger | None = None
+
+
+@attrs.define
+class SharedView:
+    """What the latest replies from Redis said of the whole budget."""
+
+    held: int = 0
+    in_flight: int = 0
+    processes: int = 1
+    rank: int = 0
+    rate_limited: int = 0
+    sent: int = 0
+    limit: int | None = None
+    next_at: float | None = None  # the clock time the last refusal named
+
+
+@attrs.frozen
+class SharedSettings:
+    """How a shared budget runs: its keys, lease, policy when Redis is away."""
+
+    keys: tuple[str, ...]
+    lease: float
+    on_unavailable: Policy
+    retry_every: float
+    poll: float
+
+
+class SharedLedger:
+    """The backend of one key's budget in Redis (see the module's doc)."""
+
+    def __init__(
+        self,
+        connections: Connections,
+        settings: SharedSettings,
+        rate_limit: RateLimit,
+        *,
+        name: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._connections = connections
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._process = uuid.uuid4().hex[:16]
+        self._ids = itertools.count()
+        self.view = SharedView()
+        self._epoch = 0  # this process's epoch: moves when any process's 429 is seen
+        self._shared_epoch = 0  # the highest epoch Redis reported
+        self._pending_429 = 0  # 429s whose write has not landed: grants meanwhile re-queue
+        self._pause_until = -math.inf
+        self._longest = 0.0
+        # This process's slots: id -> when it frees (inf while in flight), for Redis to take
+        # back after it lost them, and for the local share to count.
+        self._mine: dict[str, float] = {}
+        self.degraded = False
+        self.transitions = 0  # every switch between shared and local; clients report them
+        self._local: Ledger | None = None
+        self._retry_at = -math.inf
+        self._listeners: tuple[weakref.ref[Listener], ...] = ()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
+        self._heartbeats = weakref.WeakKeyDictionary()
+        self.configure(rate_limit)
+
+    # -- the seam's plain parts --------------------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock durations are measured on (instants come from Redis)."""
+        return self._clock
+
+    @property
+    def poll(self) -> float:
+        """Seconds between asks while another process's answer decides."""
+        return self._settings.poll
+
+    @property
+    def epoch(self) -> int:
+        """Moves with every 429 pause seen here or in Redis."""
+        return self._epoch
+
+    def configure(self, rate_limit: RateLimit) -> None:
+        """Adopt a (new) plan."""
+        with self._lock:
+            self.rate_limit = rate_limit
+            self.limit = rate_limit.requests
+            self.period = rate_limit.period
+            self.margin = rate_limit.effective_margin
+            self.reserve = rate_limit.effective_reserve
+
+    def paused_until(self) -> float:
+        """Clock time until which a 429 pause seen here holds every request."""
+        local = self._local
+        return max(self._pause_until, local.paused_until() if local else -math.inf)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Register a loop's waiting room to be woken when the budget may have room again."""
+        with self._lock:
+            alive = tuple(ref for ref in self._listeners if ref() is not None)
+            self._listeners = (*alive, weakref.ref(listener))
+
+    def _notify(self) -> None:
+        for ref in self._listeners:
+            listener = ref()
+            if listener is not None and listener.has_waiters:
+                listener.wake_threadsafe()
+
+    def try_grant(self, lane: Lane, now: float | None = None) -> Grant | None:
+        """A grant without asking Redis: only the local share's, while Redis is away."""
+        if not self.degraded or self._clock() >= self._retry_at:
+            return None
+        grant = self._local_grant(lane)
+        return grant if isinstance(grant, Grant) else None
+
+    def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
+        """When the last refusal said room may come (None: on an answer, or not known)."""
+        return self.view.next_at
+
+    # -- granting ----------------------------------------------------------------------------
+
+    async def grant(self, lane: Lane, *, interactive_waiting: bool) -> Grant | float | None:
+        """A grant for ``lane``, or the clock time to ask again (None: when an answer comes).
+
+        ``interactive_waiting``: interactive calls of this process wait (bulk work elsewhere
+        lets them go first).
+        """
+        now = self._clock()
+        if now < self._pause_until:
+            return self._pause_until
+        if self.degraded and now < self._retry_at:
+            return self._local_grant(lane)
+        runner = self._connections.runner()
+        try:
+            if self.degraded:
+                await self._restore(runner)  # back: first what this process holds
+            grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
+            if reply[0] == b"lost":
+                await self._restore(runner)
+                grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
+        except RedisUnavailable as exc:
+            self._degrade(str(exc))
+            return self._local_grant(lane)
+        self._shared_again()
+        return self._read_grant(grant_id, reply, lane)
+
+    async def _grant_script(
+        self, runner: ScriptRunner, lane: Lane, waiting: bool
+    ) -> tuple[str, Any]:
+        grant_id = f"{self._process}:{next(self._ids)}"
+        return grant_id, await runner.run(
+            "GRANT",
+            self._settings.keys,
+            [
+                lane,
+                grant_id,
+                self._process,
+                self.limit,
+                self.period,
+                self.reserve,
+                self._settings.lease,
+                int(waiting),
+                self._ttl_ms(),
+                self._process_ttl(),
+            ],
+        )
+
+    def _read_grant(self, grant_id: str, reply: Sequence[Any], lane: Lane) -> Grant | float | None:
+        kind = reply[0]
+        if kind == b"lost":
+            return self._clock() + self._settings.poll  # lost again at once: ask soon
+        shared_epoch = int(reply[2])
+        stale = self._see_epoch(shared_epoch)
+        if kind == b"grant":
+            with self._lock:
+                self._mine[grant_id] = math.inf
+                view = self.view
+                view.held, view.processes = int(reply[4]), int(reply[5])
+                view.sent, view.rate_limited = int(reply[6]), int(reply[7])
+                view.next_at = None
+            self._ensure_heartbeat()
+            return SharedGrant(
+                lane,
+                -1 if stale else self._epoch,
+                bool(int(reply[3])),
+                id=grant_id,
+                granted_at=reply[1].decode(),
+            )
+        if kind == b"wait":
+            at = self._clock() + float(reply[1])
+            self.view.next_at = at
+            return at
+        self.view.next_at = None
+        return None  # an answer (here or in another process) decides
+
+    def _see_epoch(self, shared_epoch: int) -> bool:
+        """Note Redis's epoch; whether a grant made under ``shared_epoch`` is stale."""
+        with self._lock:
+            if shared_epoch > self._shared_epoch:
+                self._shared_epoch = shared_epoch
+                self._epoch += 1
+            return shared_epoch < self._shared_epoch or self._pending_429 > 0
+
+    # -- what the request loop reports ---------------------------------------------------------
+
+    def mark_sent(self, grant: Grant, at: float | None = None) -> None:
+        """Stamp the send (locally: Redis holds the slot from its grant)."""
+        if isinstance(grant, SharedGrant) and grant.local is not None:
+            assert grant.local_ledger is not None
+            grant.local_ledger.mark_sent(grant.local, at)
+        if grant.state == "reserved":
+            grant.state = "sent"
+            grant.sent_at = self._clock() if at is None else at
+
+    def release(self, grant: Grant) -> None:
+        """Give back a slot that was granted but never sent."""
+        self._settle(grant, sent=False, at=None)
+
+    def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
+        """An attempt with no answer; ``sent``: it may have gone out and may be counted."""
+        self._settle(grant, sent=sent, at=at)
+
+    def _settle(self, grant: Grant, *, sent: bool, at: float | None) -> None:
+        if grant.state == "done" or not isinstance(grant, SharedGrant):
+            return
+        now = self._clock()
+        at = now if at is None else at
+        grant.state = "done"
+        with self._lock:
+            if sent:
+                self._mine[grant.id] = at + self._longest + self.period + self.margin
+            else:
+                self._mine.pop(grant.id, None)
+        if grant.local is not None:
+            assert grant.local_ledger is not None
+            grant.local_ledger.fail(grant.local, sent=sent, at=at)
+            return
+        args: list[ScriptArg] = [grant.id, int(sent), self.period, self.margin, self._ttl_ms()]
+        args.append(now - at)
+        self._spawn(self._write("FAIL", args))
+
+    def complete(
+        self,
+        grant: Grant,
+        status: int,
+        headers: RateLimitHeaders | None,
+        at: float | None = None,
+    ) -> None:
+        """An answer arrived ``at``: its slot frees W later; a 429 pauses every process."""
+        if grant.state == "done" or not isinstance(grant, SharedGrant):
+            return
+        now = self._clock()
+        at = now if at is None else at
+        took = at - grant.sent_at if grant.sent_at is not None else 0.0
+        grant.state = "done"
+        with self._lock:
+            self._longest = max(self._longest, took)
+            self._mine[grant.id] = at + self.period + self.margin
+            if status == 429:
+                self._epoch += 1
+                self._pause_until = max(self._pause_until, at + _pause_of(headers, self.period))
+        if grant.local is not None:
+            assert grant.local_ledger is not None
+            grant.local_ledger.complete(grant.local, status, headers, at)
+            return
+        if status == 429:
+            with self._lock:
+                self._pending_429 += 1
+        self._spawn(self._write_answer(grant, status, headers, now - at, took))
+
+    async def _write_answer(
+        self,
+        grant: SharedGrant,
+        status: int,
+        headers: RateLimitHeaders | None,
+        ago: float,
+        took: float,
+    ) -> None:
+        args: list[ScriptArg] = [
+            grant.id,
+            status,
+            self.period,
+            self.margin,
+            self._ttl_ms(),
+            ago,
+            took,
+            grant.granted_at,
+            *_header_args(headers),
+            self.limit,
+        ]
+        try:
+            reply = await self._write("COMPLETE", args)
+        finally:
+            if status == 429:
+                with self._lock:
+                    self._pending_429 -= 1
+        if reply is not None:
+            self._see_epoch(int(reply[0]))
+            if int(reply[1]):
+                _log.warning(
+                    "budget %s: server reports a limit of %d requests (configured %d)",
+                    self.name,
+                    int(reply[1]),
+                    self.limit,
+                )
+
+    async def _write(self, script: str, args: list[ScriptArg]) -> Any:
+        """Run a write script; when Redis is away the lease keeps the slot held meanwhile."""
+        try:
+            return await self._connections.runner().run(script, self._settings.keys, args)
+        except RedisUnavailable as exc:
+            self._degrade(str(exc))
+            return None
+        finally:
+            self._notify()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- leases --------------------------------------------------------------------------------
+
+    def _ensure_heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        task = self._heartbeats.get(loop)
+        if task is None or task.done():
+            self._heartbeats[loop] = loop.create_task(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of this process's slots in flight, while there are any."""
+        while True:
+            await asyncio.sleep(self._settings.lease / 3)
+            with self._lock:
+                flying = [grant_id for grant_id, frees in self._mine.items() if frees == math.inf]
+            if not flying:
+                return
+            args: list[ScriptArg] = [self._process, self.period, self._settings.lease]
+            args += [self._ttl_ms(), self._process_ttl(), *flying]
+            reply = await self._write("RENEW", args)
+            if reply is not None and reply[0] == b"lost":
+                with contextlib.suppress(RedisUnavailable):
+                    await self._restore(self._connections.runner())
+            elif reply is not None:
+                self._read_renewal(reply)
+
+    def _read_renewal(self, reply: Sequence[Any]) -> None:
+        view = self.view
+        view.held, view.in_flight = int(reply[1]), int(reply[2])
+        view.processes, view.rank = int(reply[3]), int(reply[4])
+        view.rate_limited, view.sent = int(reply[7]), int(reply[8])
+        view.limit = int(reply[9]) if int(reply[9]) > 0 else None
+        self._see_epoch(int(reply[6]))
+
+    async def refresh(self) -> None:
+        """Read the shared figures now (what :meth:`snapshot` shows)."""
+        reply = await self._write(
+            "RENEW",
+            [self._process, self.period, self._settings.lease, self._ttl_ms(), self._process_ttl()],
+        )
+        if reply is not None and reply[0] == b"ok":
+            self._read_renewal(reply)
+
+    # -- Redis away and back -------------------------------------------------------------------
+
+    def _degrade(self, reason: str) -> None:
+        with self._lock:
+            now = self._clock()
+            self._retry_at = now + self._settings.retry_every
+            if self.degraded:
+                return
+            self.degraded = True
+            self.transitions += 1
+            share = self._share()
+            self._local = self._local_ledger(share, now)
+        _log.warning(
+            "budget %s: Redis did not answer (%s); %s until it does",
+            self.name,
+            reason,
+            f"running on a local share of {share} requests per {self.period:g} s"
+            if self._local is not None
+            else "holding requests",
+        )
+
+    def _share(self) -> int:
+        """What this process may spend alone: the shares of the processes seen sum to L."""
+        if self._settings.on_unavailable == "wait":
+            return 0
+        limit = self.view.limit or self.limit
+        processes = max(1, self.view.processes)
+        rank = min(self.view.rank, processes - 1)
+        return limit // processes + (1 if rank < limit % processes else 0)
+
+    def _local_ledger(self, share: int, now: float) -> Ledger | None:
+        if share <= 0:
+            return None
+        reserve = min(self.reserve, share - 1)
+        local = Ledger(
+            RateLimit(share, self.period, margin=self.margin, reserve=reserve), name=self.name
+        )
+        for frees in self._mine.values():
+            # Slots in flight stay held as long as Redis would hold them.
+            local.hold_until(frees if frees != math.inf else now + self.period + self._longest)
+        return local
+
+    def _local_grant(self, lane: Lane) -> Grant | float | None:
+        local = self._local
+        if local is None:
+            return self._retry_at
+        granted = local.try_grant(lane)
+        if granted is None:
+            at = local.next_opportunity(lane)
+            return self._retry_at if at is None else min(at, self._retry_at)
+        grant_id = f"{self._process}:{next(self._ids)}"
+        with self._lock:
+            self._mine[grant_id] = math.inf
+        return SharedGrant(
+            lane, self._epoch, granted.probe, id=grant_id, local=granted, local_ledger=local
+        )
+
+    async def _restore(self, runner: ScriptRunner) -> None:
+        """Give Redis the slots this process holds (after it lost its state, or came back)."""
+        now = self._clock()
+        triples: list[ScriptArg] = []
+        with self._lock:
+            for grant_id, frees in list(self._mine.items()):
+                if frees <= now:
+                    del self._mine[grant_id]
+                    continue
+                flying = frees == math.inf
+                left = self.period + self._settings.lease if flying else frees - now
+                triples += [grant_id, left, int(flying)]
+        args = [self._process, self._ttl_ms(), self._process_ttl(), *triples]
+        if await runner.run("RESTORE", self._settings.keys, args) and triples:
+            _log.warning(
+                "budget %s: Redis had lost the budget's state; restored this process's %d "
+                "slots, and one request probes the server's count first",
+                self.name,
+                len(triples) // 3,
+            )
+
+    def _shared_again(self) -> None:
+        if not self.degraded:
+            return
+        with self._lock:
+            self.degraded = False
+            self.transitions += 1
+            self._local = None
+        _log.warning("budget %s: Redis answers again; the budget is shared again", self.name)
+
+    # -- figures -------------------------------------------------------------------------------
+
+    def _ttl_ms(self) -> int:
+        return math.ceil((3 * self.period + self._settings.lease + self._longest + 60) * 1000)
+
+    def _process_ttl(self) -> float:
+        return 2 * self.period + self._settings.lease
+
+    def snapshot(self, queued: dict[str, int], now: float | None = None) -> RateLimitStatus:
+        """The budget as the latest replies from Redis showed it (``refresh`` reads it now)."""
+        now = self._clock() if now is None else now
+        view = self.view
+        limit = min(self.limit, view.limit or self.limit)
+        local = self._local
+        if local is not None:
+            status = local.snapshot(queued, now)
+            return attrs.evolve(status, shared=True, processes=view.processes, degraded=True)
+        paused_for = max(0.0, self._pause_until - now)
+        return RateLimitStatus(
+            limit=limit,
+            period=self.period,
+            margin=self.margin,
+            reserve=min(self.reserve, limit - 1),
+            remaining=0 if paused_for else max(0, limit - view.held),
+            next_slot_in=None if view.next_at is None else max(0.0, view.next_at - now),
+            sent_in_window=view.held,
+            in_flight=view.in_flight,
+            reserved=0,
+            queued=queued,
+            rate_limited=view.rate_limited,
+            paused_for=paused_for,
+            probing=False,
+            total_sent=view.sent,
+            server_remaining=None,
+            server_reset_in=None,
+            shared=True,
+            processes=view.processes,
+            degraded=self.degraded,
+        )
+
+
+def _pause_of(headers: RateLimitHeaders | None, period: float) -> float:
+    """How long a 429 holds every request, at most (the header's upper bound)."""
+    if headers is not None and headers.retry_after is not None:
+        return headers.retry_after
+    if headers is not None and headers.reset is not None:
+        return headers.reset + (1.0 if headers.reset_floored else 0.0)
+    return period
+
+
+def _header_args(headers: RateLimitHeaders | None) -> list[ScriptArg]:
+    if headers is None:
+        return ["", "", "", ""]
+    reset = None
+    if headers.reset is not None:
+        reset = headers.reset + (1.0 if headers.reset_floored else 0.0)
+    return [
+        "" if value is None else value
+        for value in (headers.limit, headers.remaining, reset, headers.retry_after)
+    ]
+
+
+if TYPE_CHECKING:
+    _SHARED_BACKEND: type[BudgetBackend] = SharedLedger

@@ -1,0 +1,166 @@
+"""Budgets shared across processes and hosts: :class:`RedisBudget` (Redis or Valkey).
+
+By default each process keeps the budget of each API key to itself (every client, thread and
+event loop of the process share it). Workers in several processes, or on several hosts, that
+use one key share its budget through Redis::
+
+    budget = RedisBudget("redis://localhost:6379/0")
+    async with ShipStation(key, secret, budget=budget) as ss:
+        ...
+
+or, without code, ``SHIPSTATION_BUDGET_URL=redis://...`` in the environment makes every client
+of the process use it. Needs the ``redis`` extra (``pip install shipstation-async[redis]``).
+Only commands Valkey has too are used, so a Valkey URL works the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from typing import Literal
+
+import yarl
+
+from ._budget.redis_store import Connections
+from ._budget.shared import SharedLedger, SharedSettings
+from ._redact import Secret
+from .errors import ConfigurationError
+from .limits import RateLimit, is_seconds
+
+ENVIRONMENT_VARIABLE = "SHIPSTATION_BUDGET_URL"
+_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
+
+
+class RedisBudget:
+    """A store for API keys' budgets in Redis: every process that uses it shares each key's.
+
+    ``url``: ``redis://[:password@]host:port/db`` (``rediss://`` for TLS, ``unix://`` for a
+    socket); it is held as a credential and never shown. ``prefix`` starts every key name
+    (each key's names also hold a hash of the API key, never the key). ``lease``: seconds a
+    slot whose process stopped renewing it (killed, frozen, cut off) stays held beyond W.
+    ``timeout``: seconds to wait for Redis before running on the local share.
+    ``on_unavailable``: what a process does while Redis does not answer: ``"share"`` (the
+    default) spends a conservative local share (the limit divided among the processes last
+    seen, so that the shares never sum to more than the limit), ``"wait"`` holds its requests
+    (``max_wait`` applies); either way it asks Redis again every ``retry_every`` seconds and
+    shares again once it answers. ``poll``: seconds between asks while another process's
+    answer decides whether a slot is free.
+    """
+
+    def __init__(
+        self,
+        url: str | Secret,
+        *,
+        prefix: str = "shipstation",
+        lease: float = 10.0,
+        timeout: float = 0.5,
+        on_unavailable: Literal["share", "wait"] = "share",
+        retry_every: float = 1.0,
+        poll: float = 0.05,
+    ) -> None:
+        secret = Secret(url) if isinstance(url, str) else url
+        url = ""  # a password may be in it: not a local of this frame from here on
+        parsed = _parse(secret)
+        for name, value in (
+            ("lease", lease),
+            ("timeout", timeout),
+            ("retry_every", retry_every),
+            ("poll", poll),
+        ):
+            if not is_seconds(value) or value <= 0:
+                raise ConfigurationError(
+                    f"RedisBudget {name} must be a positive number of seconds, got {value!r}"
+                )
+        if on_unavailable not in ("share", "wait"):
+            raise ConfigurationError(
+                f"RedisBudget on_unavailable must be 'share' or 'wait', got {on_unavailable!r}"
+            )
+        if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
+            raise ConfigurationError("RedisBudget prefix must be a non-empty name without braces")
+        self._where = _where(parsed)
+        self.prefix = prefix
+        self.lease = float(lease)
+        self.on_unavailable = on_unavailable
+        self.retry_every = float(retry_every)
+        self.poll = float(poll)
+        self._connections = Connections(secret, timeout=float(timeout))
+        self._ledgers: dict[tuple[str, str], SharedLedger] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RedisBudget({self._where!r}, prefix={self.prefix!r})"
+
+    def key_names(self, key: tuple[str, str]) -> tuple[str, ...]:
+        """The Redis keys of one (API, API key) budget: one hash tag, no API key in them."""
+        digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
+        return tuple(
+            f"{self.prefix}:{{{digest}}}:{part}"
+            for part in ("holds", "flight", "meta", "procs", "iwait")
+        )
+
+    def ledger_for(self, key: tuple[str, str], rate_limit: RateLimit) -> SharedLedger:
+        """The handle of this process on the shared budget of ``key`` (one per key per store)."""
+        with self._lock:
+            ledger = self._ledgers.get(key)
+            if ledger is None:
+                settings = SharedSettings(
+                    keys=self.key_names(key),
+                    lease=self.lease,
+                    on_unavailable=self.on_unavailable,
+                    retry_every=self.retry_every,
+                    poll=self.poll,
+                )
+                ledger = SharedLedger(self._connections, settings, rate_limit, name=key[0])
+                self._ledgers[key] = ledger
+                return ledger
+        if ledger.rate_limit != rate_limit:
+            ledger.configure(rate_limit)
+        return ledger
+
+    async def aclose(self) -> None:
+        """Close this event loop's connections to Redis (each loop's close with the loop)."""
+        await self._connections.aclose()
+
+
+def _parse(url: Secret) -> yarl.URL:
+    try:
+        parsed = yarl.URL(url.reveal())
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.scheme not in _SCHEMES:
+        raise ConfigurationError(
+            "RedisBudget url must be redis://host:port/db, rediss://... or unix://path"
+        )
+    return parsed
+
+
+def _where(url: yarl.URL) -> str:
+    """The URL without its user and password: what reprs and logs may show."""
+    if url.scheme == "unix":
+        return f"unix://{url.path}"
+    port = "" if url.port is None else f":{url.port}"
+    return f"{url.scheme}://{url.host or ''}{port}{url.path if url.path != '/' else ''}"
+
+
+_from_environment: dict[str, RedisBudget] = {}
+_environment_lock = threading.Lock()
+
+
+def budget_from_environment() -> RedisBudget | None:
+    """The process-wide :class:`RedisBudget` named by ``SHIPSTATION_BUDGET_URL``, if set."""
+    # Known by a digest of the URL (it may hold a password), so a changed variable is seen.
+    url = Secret(os.environ.get(ENVIRONMENT_VARIABLE, "").strip())
+    if not url.reveal():
+        return None
+    digest = hashlib.sha256(url.reveal().encode()).hexdigest()
+    with _environment_lock:
+        store = _from_environment.get(digest)
+        if store is None:
+            store = RedisBudget(url)
+            _from_environment.clear()
+            _from_environment[digest] = store
+        return store
+
+
+__all__ = ["ENVIRONMENT_VARIABLE", "RedisBudget", "budget_from_environment"]
