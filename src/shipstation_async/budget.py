@@ -119,7 +119,15 @@ class RedisBudget:
         return ledger
 
     async def aclose(self) -> None:
-        """Close this event loop's connections to Redis (each loop's close with the loop)."""
+        """Close this event loop's connections to Redis, once its writes have landed.
+
+        Slots still in flight are then no longer renewed: Redis frees them a lease after W.
+        """
+        with self._lock:
+            ledgers = list(self._ledgers.values())
+        for ledger in ledgers:
+            await ledger.flush()
+            ledger.stop_heartbeat()
         await self._connections.aclose()
 
 

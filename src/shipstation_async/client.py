@@ -25,6 +25,7 @@ from ._budget import (
     ledger_for,
     loop_scheduler_for,
 )
+from ._budget.shared import SharedLedger
 from ._credentials import Credentials, is_header_text, secret_from
 from ._pipeline import Pipeline, Settings
 from ._redact import Secret
@@ -408,9 +409,14 @@ class ShipStation:
         cut off into an ambiguous one. Then the session this client created is closed, and
         requests still on it are cut off (a session passed in is left open, with whatever
         still runs on it). Calling it again does nothing more; if it is cancelled while
-        waiting, it still closes the session.
+        waiting, it still closes the session. With a shared budget, what this loop still has
+        to tell Redis (answers, failures) is written before it returns.
         """
-        await self._pipeline.close(grace)
+        try:
+            await self._pipeline.close(grace)
+        finally:
+            if isinstance(self._ledger, SharedLedger):
+                await self._ledger.flush()
 
     @checked
     async def settle(

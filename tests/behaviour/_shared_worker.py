@@ -36,6 +36,13 @@ def _skew_clocks(offset: float, factor: float) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
     events: list[Event] = []
+    sent = asyncio.Event()
+
+    def hook(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, RequestSent):
+            sent.set()
+
     budget = RedisBudget(args.redis, prefix=args.prefix, lease=args.lease, poll=0.02)
     waits: list[float] = []
     stop_at = time.monotonic() + args.seconds
@@ -48,7 +55,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         max_wait=None,
         timeout=60.0,
         budget=budget,
-        hooks=[events.append],
+        hooks=[hook],
     ) as ss:
         page = Operation("GET", "/orders", query={"page": 1, "pageSize": 1})
 
@@ -70,8 +77,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         if args.hold:
             # The first goes alone (a cold start's probe) and is not answered before the kill.
             calls = [asyncio.ensure_future(ss.request(page, lane="bulk")) for _ in range(3)]
-            while not any(isinstance(e, RequestSent) for e in events):
-                await asyncio.sleep(0.01)
+            await sent.wait()
             print("granted", flush=True)
             await asyncio.gather(*calls)
         results = await asyncio.gather(

@@ -91,12 +91,13 @@ class SharedLedger:
         rate_limit: RateLimit,
         *,
         name: str = "",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.name = name
         self._connections = connections
         self._settings = settings
-        self._clock = clock
+        # Read when called, like the request loop's send and answer times it is compared with.
+        self._clock = clock if clock is not None else _monotonic
         self._lock = threading.Lock()
         self._process = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
@@ -375,6 +376,19 @@ class SharedLedger:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def flush(self) -> None:
+        """Wait for this loop's writes to Redis to land (at a client's close)."""
+        loop = asyncio.get_running_loop()
+        pending = [task for task in self._tasks if task.get_loop() is loop]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def stop_heartbeat(self) -> None:
+        """Stop this loop's lease renewals (its connections are closing)."""
+        task = self._heartbeats.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()
+
     # -- leases --------------------------------------------------------------------------------
 
     def _ensure_heartbeat(self) -> None:
@@ -452,7 +466,9 @@ class SharedLedger:
             return None
         reserve = min(self.reserve, share - 1)
         local = Ledger(
-            RateLimit(share, self.period, margin=self.margin, reserve=reserve), name=self.name
+            RateLimit(share, self.period, margin=self.margin, reserve=reserve),
+            name=self.name,
+            clock=self._clock,
         )
         for frees in self._mine.values():
             # Slots in flight stay held as long as Redis would hold them.
@@ -543,6 +559,10 @@ class SharedLedger:
             processes=view.processes,
             degraded=self.degraded,
         )
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def _pause_of(headers: RateLimitHeaders | None, period: float) -> float:
