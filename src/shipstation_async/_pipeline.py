@@ -23,6 +23,7 @@ import attrs
 from . import _http
 from ._backoff import RetryPolicy
 from ._budget import BudgetBackend, Grant, InFlightLimit, LoopScheduler, loop_scheduler_for
+from ._budget.backend import mode_event
 from ._credentials import Credentials
 from ._once import SEND_WATCH
 from ._sansio import (
@@ -35,6 +36,7 @@ from ._sansio import (
     RateLimitHeaders,
     RequestBuilder,
     Safety,
+    ambiguous_message,
     decide_retry,
     decode_response,
     error_for_status,
@@ -143,6 +145,7 @@ class Pipeline:
             sock_read=None if self.deadlines is not None else timeout,
         )
         self._loop_scheduler: LoopScheduler | None = None
+        self._budget_transitions = 0  # the shared budget's switches this client reported
         # The send hook, on our session and on a user's alike (aiohttp's public tracing).
         self._trace_config = _http.make_trace_config()
         # On a user's session, a middleware writes the credential headers on each request.
@@ -218,6 +221,9 @@ class Pipeline:
             call.attempt += 1
             try:
                 grant = await self._grant(call, scheduler)
+                if self.ledger.transitions != self._budget_transitions:
+                    self._budget_transitions, event = mode_event(self.ledger)
+                    self.emit(event)  # the shared budget went local (Redis away), or back
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant)
                 call.latest_send = attempt.tracker
@@ -333,7 +339,7 @@ class Pipeline:
         decision = decide_retry(call.method, failure, sent=sent)
         if decision is Decision.AMBIGUOUS:
             raise AmbiguousRequestError(
-                _ambiguous_message(failure, error, status),
+                ambiguous_message(failure, error, status),
                 method=call.prepared.method,
                 path=call.prepared.path,
                 cause=error,
@@ -409,27 +415,6 @@ def _transport_failure(call: _Call, error: TransportError) -> Failure:
     if last is not None and last.timed_out:
         return Failure.TIMEOUT
     return Failure.DROPPED if error.sent else Failure.CONNECT
-
-
-def _ambiguous_message(failure: Failure, error: ShipStationError, status: int | None) -> str:
-    if failure is Failure.SERVER_ERROR:
-        return (
-            f"ShipStation answered {status}; the request may have taken effect, so it "
-            "was not retried. Settle it (ss.settle(exc)) before sending it again."
-        )
-    if failure is Failure.UNREADABLE_2XX:
-        # A write answered as done whose answer cannot be read: it took effect, but what it
-        # made is unknown to the caller. Settling finds it.
-        return (
-            f"ShipStation answered {status}, but the answer could not be read ({error}); "
-            "it most likely took effect. Settle it (ss.settle(exc)) before sending it "
-            "again."
-        )
-    return (
-        "the request was sent but no answer came back (" + str(error) + "); it may "
-        "have taken effect, so it was not retried. Settle it (ss.settle(exc)) before "
-        "sending it again."
-    )
 
 
 class Attempt(_http.SendHooks):

@@ -132,6 +132,28 @@ def decide_retry(method: Method, failure: Failure, *, sent: bool) -> Decision:
     return Decision.RAISE if failure is Failure.UNREADABLE_2XX else Decision.RETRY
 
 
+def ambiguous_message(failure: Failure, error: ShipStationError, status: int | None) -> str:
+    """What an AmbiguousRequestError says of a write that may have taken effect."""
+    if failure is Failure.SERVER_ERROR:
+        return (
+            f"ShipStation answered {status}; the request may have taken effect, so it "
+            "was not retried. Settle it (ss.settle(exc)) before sending it again."
+        )
+    if failure is Failure.UNREADABLE_2XX:
+        # A write answered as done whose answer cannot be read: it took effect, but what it
+        # made is unknown to the caller. Settling finds it.
+        return (
+            f"ShipStation answered {status}, but the answer could not be read ({error}); "
+            "it most likely took effect. Settle it (ss.settle(exc)) before sending it "
+            "again."
+        )
+    return (
+        "the request was sent but no answer came back (" + str(error) + "); it may "
+        "have taken effect, so it was not retried. Settle it (ss.settle(exc)) before "
+        "sending it again."
+    )
+
+
 @attrs.frozen
 class Operation:
     """One API call described as data: what resources hand to ``client.request``.

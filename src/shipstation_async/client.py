@@ -238,6 +238,16 @@ def _credentials(
     return Credentials(api_key, secret, partner)
 
 
+def _budget_of(
+    key: tuple[str, str], rate_limit: RateLimit, store: RedisBudget | None
+) -> BudgetBackend:
+    """The key's budget: in ``store``, else in the environment's store, else in-process."""
+    if store is not None and not isinstance(store, RedisBudget):
+        raise ConfigurationError(f"budget must be a RedisBudget, got {type(store).__name__}")
+    store = store if store is not None else budget_from_environment()
+    return ledger_for(key, rate_limit) if store is None else store.ledger_for(key, rate_limit)
+
+
 def _printable(secret: Secret) -> bool:
     return secret.reveal().isprintable()
 
@@ -322,14 +332,7 @@ class ShipStation:
         self._rate_limit = options.limit
         self._retry = options.retry_policy
         key = budget_key(self._base_url, self._credentials.api_key)
-        if budget is not None and not isinstance(budget, RedisBudget):
-            raise ConfigurationError(f"budget must be a RedisBudget, got {type(budget).__name__}")
-        store = budget if budget is not None else budget_from_environment()
-        self._ledger: BudgetBackend = (
-            ledger_for(key, self._rate_limit)
-            if store is None
-            else store.ledger_for(key, self._rate_limit)
-        )
+        self._ledger: BudgetBackend = _budget_of(key, self._rate_limit, budget)
         # Names the API and key in a write attempt without carrying the key itself.
         self._account = hashlib.sha256("\0".join(key).encode()).hexdigest()[:16]
         self._in_flight = InFlightLimit(options.in_flight_cap)

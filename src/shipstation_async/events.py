@@ -71,7 +71,32 @@ class CompletedAfterCancel:
     error: str | None
 
 
-Event = RequestSent | ResponseReceived | RetryScheduled | Throttled | CompletedAfterCancel
+@attrs.frozen
+class BudgetDegraded:
+    """Redis, where the budget is shared, does not answer: this process spends a local share.
+
+    ``share`` is the requests per window it may send alone meanwhile (0: it holds its
+    requests until Redis answers), out of the limit divided among ``processes`` seen lately.
+    """
+
+    share: int
+    processes: int
+
+
+@attrs.frozen
+class BudgetShared:
+    """Redis answers again after a :class:`BudgetDegraded`: the budget is shared again."""
+
+
+Event = (
+    RequestSent
+    | ResponseReceived
+    | RetryScheduled
+    | Throttled
+    | CompletedAfterCancel
+    | BudgetDegraded
+    | BudgetShared
+)
 """Any event a hook may receive."""
 
 Hook = Callable[[Event], None]

@@ -27,7 +27,13 @@ import redis
 from shipstation_async import RateLimit, RedisBudget
 from shipstation_async._budget import budget_key
 from shipstation_async._sansio import Credentials
-from shipstation_async.events import Event, RequestSent, ResponseReceived
+from shipstation_async.events import (
+    BudgetDegraded,
+    BudgetShared,
+    Event,
+    RequestSent,
+    ResponseReceived,
+)
 from shipstation_async.sandbox import ThreadedSandbox
 
 from ..redis_server import RedisServer
@@ -280,9 +286,12 @@ async def test_redis_killed_and_restarted_mid_run(
     name = prefix()
     stores = [RedisBudget(server.url, prefix=name, timeout=0.2, retry_every=0.3) for _ in "ab"]
     degraded_seen: list[bool] = []
+    events: list[Event] = []
     try:
         async with (
-            client_for(sandbox, rate_limit=limit, budget=stores[0], max_wait=60) as one,
+            client_for(
+                sandbox, rate_limit=limit, budget=stores[0], max_wait=60, hooks=[events.append]
+            ) as one,
             client_for(sandbox, rate_limit=limit, budget=stores[1], max_wait=60) as two,
         ):
 
@@ -306,6 +315,8 @@ async def test_redis_killed_and_restarted_mid_run(
         server.stop()
     assert len(results) == 51
     assert degraded_seen == [True]
+    modes = [type(e) for e in events if isinstance(e, BudgetDegraded | BudgetShared)]
+    assert modes == [BudgetDegraded, BudgetShared]
     assert sandbox.stats().rate_limited <= 2
     assert all(count <= 1 for count in refused), refused
     assert "Redis did not answer" in caplog.text
@@ -347,6 +358,7 @@ async def test_unreachable_redis_runs_on_the_local_share_and_never_shows_the_pas
     assert len(pages) == 8
     assert status.degraded and status.shared
     assert sandbox.stats().rate_limited == 0
+    assert [e for e in events if isinstance(e, BudgetDegraded)] == [BudgetDegraded(6, 1)]
     assert "hunter2" not in caplog.text
     assert all("hunter2" not in repr(event) for event in events)
 
@@ -369,3 +381,29 @@ async def test_keys_hold_a_hash_tag_and_no_api_key_and_expire(
         key = next(n for n in names if n.endswith(":" + name))
         ttl = int(redis_server.command("PTTL", key).strip(b":\r\n"))
         assert 0 < ttl <= (3 * limit.period + store.lease + 60 + 5) * 1000, (name, ttl)
+
+
+async def test_the_environment_variable_shares_every_client_of_the_process(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    monkeypatch.setenv("SHIPSTATION_BUDGET_URL", redis_server.url)
+    async with client_for(sandbox, rate_limit=limit) as ss:
+        await ss.orders.list(page_size=1)
+        status = ss.rate_limit_status()
+    assert status.shared and not status.degraded
+    assert status.sent_in_window == 1
+
+
+def test_a_budget_that_is_not_a_redis_budget_is_refused_before_any_request() -> None:
+    from shipstation_async import ConfigurationError, ShipStation
+
+    with pytest.raises(ConfigurationError, match="RedisBudget"):
+        ShipStation("key", "secret", budget="redis://127.0.0.1:6379/0")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="url"):
+        RedisBudget("http://127.0.0.1:6379/0")
+    with pytest.raises(ConfigurationError, match="lease"):
+        RedisBudget("redis://127.0.0.1:6379/0", lease=0)

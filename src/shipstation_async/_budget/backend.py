@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 import attrs
 
 from .._sansio import Lane, RateLimitHeaders
+from ..events import BudgetDegraded, BudgetShared
 from ..limits import RateLimit
 
 
@@ -102,6 +103,13 @@ class BudgetBackend(Protocol):
     def rate_limit(self) -> RateLimit:
         """The plan the budget was configured with."""
 
+    @property
+    def transitions(self) -> int:
+        """Switches between a shared store and a local share so far (0 for a local budget)."""
+
+    def local_share(self) -> int | None:
+        """The requests per window spent alone while a shared store is away (None: shared)."""
+
     def configure(self, rate_limit: RateLimit) -> None:
         """Adopt a (new) plan. Slots already held stay held."""
 
@@ -137,3 +145,11 @@ class BudgetBackend(Protocol):
 
     def snapshot(self, queued: dict[str, int], now: float | None = None) -> RateLimitStatus:
         """A :class:`RateLimitStatus` of the budget; ``queued`` comes from a waiting room."""
+
+
+def mode_event(budget: BudgetBackend) -> tuple[int, BudgetDegraded | BudgetShared]:
+    """The event for a budget's latest switch (Redis away, or back), and its switch count."""
+    share = budget.local_share()
+    if share is None:
+        return budget.transitions, BudgetShared()
+    return budget.transitions, BudgetDegraded(share, budget.snapshot({}).processes)

@@ -77,6 +77,15 @@ class Ledger:
         return self._clock
 
     @property
+    def transitions(self) -> int:
+        """Always 0: an in-process budget has no shared store to lose."""
+        return 0
+
+    def local_share(self) -> int | None:
+        """None: an in-process budget is never a fallback share."""
+        return None
+
+    @property
     def reset_rounding(self) -> str:
         """What the answers showed of the server's whole-second Reset (rule 4)."""
         return self._view.rounding.learned

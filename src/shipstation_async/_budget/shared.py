@@ -111,7 +111,8 @@ class SharedLedger:
         # back after it lost them, and for the local share to count.
         self._mine: dict[str, float] = {}
         self.degraded = False
-        self.transitions = 0  # every switch between shared and local; clients report them
+        self._transitions = 0  # every switch between shared and local; clients report them
+        self._share_now = 0
         self._local: Ledger | None = None
         self._retry_at = -math.inf
         self._listeners: tuple[weakref.ref[Listener], ...] = ()
@@ -126,6 +127,15 @@ class SharedLedger:
     def clock(self) -> Callable[[], float]:
         """The monotonic clock durations are measured on (instants come from Redis)."""
         return self._clock
+
+    @property
+    def transitions(self) -> int:
+        """Switches between the shared budget and the local share so far."""
+        return self._transitions
+
+    def local_share(self) -> int | None:
+        """The share spent alone while Redis does not answer (None: shared)."""
+        return self._share_now if self.degraded else None
 
     @property
     def poll(self) -> float:
@@ -440,8 +450,8 @@ class SharedLedger:
             if self.degraded:
                 return
             self.degraded = True
-            self.transitions += 1
-            share = self._share()
+            self._transitions += 1
+            share = self._share_now = self._share()
             self._local = self._local_ledger(share, now)
         _log.warning(
             "budget %s: Redis did not answer (%s); %s until it does",
@@ -516,7 +526,7 @@ class SharedLedger:
             return
         with self._lock:
             self.degraded = False
-            self.transitions += 1
+            self._transitions += 1
             self._local = None
         _log.warning("budget %s: Redis answers again; the budget is shared again", self.name)
 
