@@ -37,6 +37,8 @@ from shipstation_async.models import Order, converter
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
+from .shared import SHARED_BENCHMARKS
+
 L, W = 40, 4.0
 Figures = dict[str, float]
 
@@ -764,4 +766,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "stream_budget_use": stream_budget_use,
     "backfill_memory": backfill_memory,
     "stream_vs_naive": stream_vs_naive,
+    **SHARED_BENCHMARKS,
 }

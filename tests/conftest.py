@@ -10,7 +10,7 @@ import pytest
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 
 from .recording import RecordingServer
-from .redis_server import RedisServer
+from .redis_server import RedisServer, require
 
 NO_WAIT = RetryPolicy(max_attempts=4, base=0.0)
 
@@ -35,7 +35,7 @@ async def until(condition: Callable[[], bool], within: float = 5.0) -> None:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A real redis-server on a loopback port for the whole test session."""
-    server = RedisServer()
+    server = require()
     server.start()
     yield server
     server.stop()

@@ -15,6 +15,18 @@ import time
 
 import pytest
 
+MISSING = "redis-server is not installed (the README's test command installs it)"
+
+
+def require() -> RedisServer:
+    """A RedisServer (not started); without the binary: fail under CI, else skip."""
+    try:
+        return RedisServer()
+    except FileNotFoundError:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -28,10 +40,7 @@ class RedisServer:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            message = "redis-server is not installed (the README's test command installs it)"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+            raise FileNotFoundError(MISSING)
         self.binary = binary
         self.port = _free_port()
         self.directory = tempfile.mkdtemp(prefix="ss-redis-")

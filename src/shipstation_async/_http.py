@@ -19,7 +19,9 @@ timeout applies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import weakref
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any, Protocol
@@ -240,6 +242,33 @@ def make_trace_config() -> aiohttp.TraceConfig:
     config.on_request_headers_sent.append(_headers_sent)
     config.freeze()
     return config
+
+
+# One for every session: a session carrying the hook twice would run it twice per request,
+# and the second run would take the first send for a re-send.
+SEND_HOOK = make_trace_config()
+_hooked_sessions: weakref.WeakKeyDictionary[aiohttp.ClientSession, int] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def attach_send_hook(session: aiohttp.ClientSession) -> None:
+    """Add the send hook to a user's session (counted: several clients may share it)."""
+    users = _hooked_sessions.get(session, 0)
+    if not users and SEND_HOOK not in session.trace_configs:
+        session.trace_configs.append(SEND_HOOK)
+    _hooked_sessions[session] = users + 1
+
+
+def detach_send_hook(session: aiohttp.ClientSession) -> None:
+    """A client closed: remove the hook once no client of ours uses the session."""
+    users = _hooked_sessions.get(session, 0) - 1
+    if users > 0:
+        _hooked_sessions[session] = users
+        return
+    _hooked_sessions.pop(session, None)
+    with contextlib.suppress(ValueError):
+        session.trace_configs.remove(SEND_HOOK)
 
 
 async def send(

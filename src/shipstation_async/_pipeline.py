@@ -146,14 +146,13 @@ class Pipeline:
         )
         self._loop_scheduler: LoopScheduler | None = None
         self._budget_transitions = 0  # the shared budget's switches this client reported
-        # The send hook, on our session and on a user's alike (aiohttp's public tracing).
-        self._trace_config = _http.make_trace_config()
-        # On a user's session, a middleware writes the credential headers on each request.
+        # On a user's session, a middleware writes the credential headers on each request,
+        # and the send hook (aiohttp's public tracing) is added, once however many clients
+        # share the session, until the last of them closes.
         self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
         if session is not None:
             self.middlewares = (_http.credentials_middleware(credentials),)
-            # Removed again on close.
-            session.trace_configs.append(self._trace_config)
+            _http.attach_send_hook(session)
 
     def ensure_session(self) -> aiohttp.ClientSession:
         """The session, created on first use; ClientClosedError once closing began."""
@@ -165,7 +164,7 @@ class Pipeline:
                 # Sent by default, so that a request without a body passes no headers at all;
                 # the credentials are revealed here, into the session, and nowhere else.
                 headers={**self.builder.common_headers, **self.credentials.headers()},
-                trace_configs=[self._trace_config],
+                trace_configs=[_http.SEND_HOOK],
             )
         return self.session
 
@@ -200,8 +199,7 @@ class Pipeline:
             if self.owns_session and session is not None:
                 await session.close()
             elif session is not None:
-                with contextlib.suppress(ValueError):
-                    session.trace_configs.remove(self._trace_config)
+                _http.detach_send_hook(session)
 
     async def request(
         self,

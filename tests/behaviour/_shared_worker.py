@@ -4,7 +4,8 @@
 runs bulk streams and, with ``--interactive N``, N interactive single calls spread over the
 run, for SECONDS. ``--skew OFFSET FACTOR`` runs the process on a wall clock and a monotonic
 clock that are OFFSET seconds off and tick FACTOR times as fast as the host's (hosts whose
-clocks disagree). ``--lease S`` sets the budget's lease. ``--hold`` makes every request slow
+clocks disagree). ``--lease S`` sets the budget's lease, ``--reserve N`` the interactive
+reserve (0 for bulk-only work). ``--hold`` makes every request slow
 (the sandbox is told to delay answers by the test) and is for the crash test: the worker
 prints ``granted`` once its requests are in flight, then waits to be killed.
 """
@@ -50,7 +51,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         args.key,
         args.secret,
         base_url=args.url,
-        rate_limit=RateLimit(args.limit, args.period),
+        rate_limit=RateLimit(args.limit, args.period, reserve=args.reserve),
         retry=RetryPolicy(base=0.0),
         max_wait=None,
         timeout=60.0,
@@ -107,6 +108,7 @@ def main() -> None:
     parser.add_argument("--skew", type=float, nargs=2, default=None)
     parser.add_argument("--lease", type=float, default=10.0)
     parser.add_argument("--hold", action="store_true")
+    parser.add_argument("--reserve", type=int, default=None)
     args = parser.parse_args()
     if args.skew is not None:
         _skew_clocks(*args.skew)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ from shipstation_async.events import (
 )
 from shipstation_async.sandbox import ThreadedSandbox
 
-from ..redis_server import RedisServer
+from ..redis_server import RedisServer, require
 from ._helpers import client_for
 
 pytestmark = pytest.mark.timing
@@ -273,7 +274,9 @@ async def test_a_killed_process_gives_its_slots_back_within_the_lease(
 
 
 async def test_redis_killed_and_restarted_mid_run(
-    shipstation_sandbox_factory: Factory, caplog: pytest.LogCaptureFixture
+    shipstation_sandbox_factory: Factory,
+    caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,  # the binary is there
 ) -> None:
     """Two "processes" (two stores, so two handles on the key) lose Redis for 1.5 s: each
     runs on its local share meanwhile, at most one 429 each, every call completes, and they
@@ -281,7 +284,7 @@ async def test_redis_killed_and_restarted_mid_run(
     caplog.set_level(logging.WARNING, "shipstation_async.scheduler")
     limit = RateLimit(10, 1.0)
     sandbox = fresh(shipstation_sandbox_factory, limit)
-    server = RedisServer()
+    server = require()
     server.start()
     name = prefix()
     stores = [RedisBudget(server.url, prefix=name, timeout=0.2, retry_every=0.3) for _ in "ab"]
@@ -346,8 +349,10 @@ async def test_unreachable_redis_runs_on_the_local_share_and_never_shows_the_pas
     caplog.set_level(logging.DEBUG)
     limit = RateLimit(6, 1.0)
     sandbox = fresh(shipstation_sandbox_factory, limit)
-    closed = RedisServer()  # a free port nobody listens on
-    url = f"redis://:hunter2-pw@127.0.0.1:{closed.port}/0"
+    with socket.socket() as free:  # a port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"redis://:hunter2-pw@127.0.0.1:{port}/0"
     store = RedisBudget(url, timeout=0.2)
     assert "hunter2" not in repr(store)
     events: list[Event] = []

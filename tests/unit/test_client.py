@@ -638,6 +638,24 @@ async def test_user_session_auth_is_ignored_and_session_left_open(
     assert recorder.requests[0].headers["Authorization"] == ss._credentials.authorization.reveal()
 
 
+async def test_clients_of_many_keys_share_one_user_session(recorder: RecordingServer) -> None:
+    """The send hook runs once per request however many clients share the session (run
+    twice, it took every first send for aiohttp's re-send and refused it)."""
+    recorder.default = Reply(body={"orderId": 1}, headers=rl())
+    async with aiohttp.ClientSession() as session:
+        before = list(session.trace_configs)
+        clients = [make_client(recorder, session=session) for _ in range(3)]
+        await asyncio.gather(*(ss.orders.get(1) for ss in clients for _ in range(4)))
+        assert [ss.rate_limit_status().total_sent for ss in clients] == [4, 4, 4]
+        await clients[0].aclose()
+        await clients[1].orders.get(1)  # the hook stays while another client uses it
+        assert clients[1].rate_limit_status().total_sent == 5
+        for ss in clients[1:]:
+            await ss.aclose()
+        assert session.trace_configs == before
+    assert len(recorder.requests) == 13
+
+
 async def test_closed_client_refuses_requests(recorder: RecordingServer) -> None:
     ss = make_client(recorder)
     await ss.aclose()
