@@ -49,8 +49,8 @@ end
 # ARGV: lane, id, process, limit, period, reserve, lease, interactive waiting here (0/1),
 # ttl ms, process ttl.
 # Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s},
-# {'wait', seconds, epoch}
-# (time will bring room), {'answer', '-1', epoch} (an answer must come first) or {'lost'}.
+# {'wait', seconds, epoch, processes} (time will bring room), {'answer', '-1', epoch,
+# processes} (an answer must come first) or {'lost'}.
 GRANT = (
     _PRELUDE
     + """
@@ -69,11 +69,14 @@ else
 end
 keep(ARGV[9])
 local epoch = num('epoch', 0)
+local function refuse(kind, seconds)
+  return {kind, tostring(seconds), epoch, redis.call('ZCARD', procs)}
+end
 local paused = num('pause_until', 0)
-if now < paused then return {'wait', tostring(paused - now), epoch} end
+if now < paused then return refuse('wait', paused - now) end
 local probe = redis.call('HGET', meta, 'probe')
 if probe then
-  if redis.call('ZSCORE', flight, probe) then return {'answer', '-1', epoch} end
+  if redis.call('ZSCORE', flight, probe) then return refuse('answer', -1) end
   -- Its lease ran out: the process that held it is gone; the next request probes instead.
   redis.call('HDEL', meta, 'probe')
   redis.call('HSET', meta, 'probe_needed', 1)
@@ -87,19 +90,19 @@ if lane == 'bulk' then
   need = 1 + reserve
   local claims = redis.call('ZCARD', iwait)
   if ARGV[8] == '1' then claims = claims - 1 end
-  if claims > 0 then return {'answer', '-1', epoch} end  -- interactive calls elsewhere go first
+  if claims > 0 then return refuse('answer', -1) end  -- interactive calls elsewhere go first
 end
 local room_until = num('room_until', 0)
 local by_room = now < room_until and num('room', 0) < need
 if limit - held < need then
   local nth = redis.call('ZRANGE', holds, need - (limit - held) - 1, need - (limit - held) - 1,
     'WITHSCORES')
-  if #nth == 0 or redis.call('ZSCORE', flight, nth[1]) then return {'answer', '-1', epoch} end
+  if #nth == 0 or redis.call('ZSCORE', flight, nth[1]) then return refuse('answer', -1) end
   local at = tonumber(nth[2])
   if by_room then at = math.max(at, room_until) end
-  return {'wait', tostring(at - now), epoch}
+  return refuse('wait', at - now)
 end
-if by_room then return {'wait', tostring(room_until - now), epoch} end
+if by_room then return refuse('wait', room_until - now) end
 local is_probe = 0
 if redis.call('HGET', meta, 'probe_needed') then
   is_probe = 1

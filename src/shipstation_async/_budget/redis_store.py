@@ -76,7 +76,7 @@ class Connections:
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        return redis.asyncio.Redis.from_url(
+        client: Redis = redis.asyncio.Redis.from_url(
             self._url.reveal(),
             socket_timeout=self._timeout,
             socket_connect_timeout=self._timeout,
@@ -84,6 +84,7 @@ class Connections:
             # again soon (a retry loop here would hold every waiting request).
             retry=Retry(NoBackoff(), 0),
         )
+        return client
 
     async def aclose(self) -> None:
         """Close the running loop's connection pool (others close with their loops)."""

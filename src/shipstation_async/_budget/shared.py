@@ -63,7 +63,7 @@ class SharedView:
     held: int = 0
     in_flight: int = 0
     processes: int = 1
-    rank: int = 0
+    rank: int | None = None  # this process's place among them (from a renewal), when known
     rate_limited: int = 0
     sent: int = 0
     limit: int | None = None
@@ -253,6 +253,7 @@ class SharedLedger:
                 id=grant_id,
                 granted_at=reply[1].decode(),
             )
+        self.view.processes = int(reply[3])
         if kind == b"wait":
             at = self._clock() + float(reply[1])
             self.view.next_at = at
@@ -295,7 +296,9 @@ class SharedLedger:
         grant.state = "done"
         with self._lock:
             if sent:
-                self._mine[grant.id] = at + self._longest + self.period + self.margin
+                frees = self._mine[grant.id] = at + self._longest + self.period + self.margin
+                if self._local is not None and grant.local is None:
+                    self._local.hold_until(frees)  # sent while shared, failed while away
             else:
                 self._mine.pop(grant.id, None)
         if grant.local is not None:
@@ -330,6 +333,9 @@ class SharedLedger:
             assert grant.local_ledger is not None
             grant.local_ledger.complete(grant.local, status, headers, at)
             return
+        local = self._local
+        if local is not None:  # sent while shared, answered while Redis is away
+            local.hold_until(at + self.period + self.margin)
         if status == 429:
             with self._lock:
                 self._pending_429 += 1
@@ -468,10 +474,19 @@ class SharedLedger:
             return 0
         limit = self.view.limit or self.limit
         processes = max(1, self.view.processes)
-        rank = min(self.view.rank, processes - 1)
-        return limit // processes + (1 if rank < limit % processes else 0)
+        rank = self.view.rank
+        # The remainder goes to the first processes in Redis's order; without a rank, none.
+        extra = rank is not None and rank < limit % processes
+        return limit // processes + int(extra)
 
     def _local_ledger(self, share: int, now: float) -> Ledger | None:
+        """The local share: nothing more until a window after now, then ``share`` per window.
+
+        The other processes may have filled the window just before Redis went away (what
+        Redis last said of them is already old), so the share starts full: only a window
+        later can the shares safely add up to L. This process's own slots stay held as
+        Redis would hold them.
+        """
         if share <= 0:
             return None
         reserve = min(self.reserve, share - 1)
@@ -481,8 +496,10 @@ class SharedLedger:
             clock=self._clock,
         )
         for frees in self._mine.values():
-            # Slots in flight stay held as long as Redis would hold them.
-            local.hold_until(frees if frees != math.inf else now + self.period + self._longest)
+            if now < frees < math.inf:
+                local.hold_until(frees)
+        for _ in range(share):
+            local.hold_until(now + self.period + self._longest + self.margin)
         return local
 
     def _local_grant(self, lane: Lane) -> Grant | float | None:
