@@ -30,7 +30,9 @@ Figures = dict[str, float]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _worker(sb: ThreadedSandbox, url: str, name: str, seconds: float, limit: RateLimit) -> Any:
+def _worker(
+    sb: ThreadedSandbox, url: str, name: str, seconds: float, limit: RateLimit, *extra: str
+) -> Any:
     return subprocess.Popen(
         [
             sys.executable,
@@ -46,8 +48,7 @@ def _worker(sb: ThreadedSandbox, url: str, name: str, seconds: float, limit: Rat
             str(limit.period),
             "--streams",
             "8",
-            "--reserve",
-            "0",  # bulk work only: no interactive call to keep slots for
+            *(extra or ("--reserve", "0")),  # bulk work only: no interactive call to wait for
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -106,6 +107,45 @@ async def shared_budget_use(quick: bool) -> Figures:
             figures[f"budget_use_{processes}p"] / figures["budget_use_1p"]
         )
     return figures
+
+
+async def shared_interactive(quick: bool) -> Figures:
+    """Interactive calls in one process while it and three others saturate the key with bulk
+    work (W = 10 s, rolling, the default reserve): the calls' wait, p50 and p99, against the
+    slot time W / L."""
+    limit = RateLimit(40, 2.0 if quick else 10.0)
+    seconds = (3 if quick else 5) * limit.period
+    calls = 10 if quick else 40
+    server = RedisServer()
+    server.start()
+    try:
+        with ThreadedSandbox(
+            orders=5,
+            rate_limit=limit,
+            window="rolling",
+            reset_format="float",
+            api_key=f"bench-{uuid.uuid4().hex[:8]}",
+        ) as sb:
+            name = f"i{uuid.uuid4().hex[:8]}"
+            # Every process on the default reserve; the second also makes interactive calls.
+            extras = [("--streams", "8")] * 4
+            extras[1] = ("--streams", "8", "--interactive", str(calls))
+            workers = [_worker(sb, server.url, name, seconds, limit, *extra) for extra in extras]
+            reports = [
+                json.loads((await asyncio.to_thread(w.communicate))[0].strip().splitlines()[-1])
+                for w in workers
+            ]
+            stats = sb.stats()
+    finally:
+        server.stop()
+    waits = sorted(reports[1]["interactive_waits"])
+    p50, p99 = _percentiles(waits)
+    return {
+        "p50_ms": p50 * 1e3,
+        "p99_ms": p99 * 1e3,
+        "slot_time_ms": limit.period / limit.requests * 1e3,
+        "rate_limited": float(stats.rate_limited),
+    }
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -211,6 +251,7 @@ async def fleet(quick: bool) -> Figures:
 
 SHARED_BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "shared_budget_use": shared_budget_use,
+    "shared_interactive": shared_interactive,
     "grant_latency": grant_latency,
     "fleet": fleet,
 }
