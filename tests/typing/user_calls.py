@@ -19,12 +19,14 @@ from shipstation_async import (
     RateLimit,
     RateLimitError,
     RateLimitStatus,
+    RedisBudget,
     Settlement,
     ShipStation,
     ShipStationError,
     TransportError,
 )
 from shipstation_async.backfill import Backfill
+from shipstation_async.events import BudgetDegraded, BudgetShared, Event
 from shipstation_async.models import (
     Address,
     Carrier,
@@ -270,3 +272,22 @@ async def client() -> None:
         status: RateLimitStatus = ss.rate_limit_status()
         summary = await Backfill(ss, "orders", start=date(2024, 1, 1), sink="orders.jsonl").run()
         print(status, summary.records, summary.requests)
+
+
+async def shared_budget() -> None:
+    """A worker whose budget is shared in Redis, and the events of its switches."""
+    budget = RedisBudget("redis://localhost:6379/0", lease=10.0, on_unavailable="wait")
+
+    def hook(event: Event) -> None:
+        if isinstance(event, BudgetDegraded):
+            print("local share", event.share, "of", event.processes, "processes")
+        elif isinstance(event, BudgetShared):
+            print("shared again")
+
+    async with ShipStation("key", "secret", budget=budget, hooks=[hook]) as ss:
+        status = ss.rate_limit_status()
+        shared: bool = status.shared
+        processes: int = status.processes
+        degraded: bool = status.degraded
+        print(shared, processes, degraded)
+    await budget.aclose()
