@@ -218,10 +218,12 @@ class Pipeline:
         while True:
             call.attempt += 1
             try:
-                grant = await self._grant(call, scheduler)
-                if self.ledger.transitions != self._budget_transitions:
-                    self._budget_transitions, event = mode_event(self.ledger)
-                    self.emit(event)  # the shared budget went local (Redis away), or back
+                try:
+                    grant = await self._grant(call, scheduler)
+                finally:
+                    if self.ledger.transitions != self._budget_transitions:
+                        self._budget_transitions, event = mode_event(self.ledger)
+                        self.emit(event)  # the shared budget went local (Redis away), or back
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant)
                 call.latest_send = attempt.tracker

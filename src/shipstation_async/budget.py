@@ -23,7 +23,8 @@ from typing import Literal
 import yarl
 
 from ._budget.redis_store import Connections
-from ._budget.shared import SharedLedger, SharedSettings
+from ._budget.shared import SharedLedger
+from ._budget.shared_parts import SharedSettings
 from ._redact import Secret
 from .errors import ConfigurationError
 from .limits import RateLimit, is_seconds
@@ -59,9 +60,10 @@ class RedisBudget:
         retry_every: float = 1.0,
         poll: float = 0.05,
     ) -> None:
+        # Set first: a repr of a half-made store must work and show no password.
+        self._where, self.prefix = "?", "?"
         secret = Secret(url) if isinstance(url, str) else url
         url = ""  # a password may be in it: not a local of this frame from here on
-        parsed = _parse(secret)
         for name, value in (
             ("lease", lease),
             ("timeout", timeout),
@@ -78,7 +80,7 @@ class RedisBudget:
             )
         if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
             raise ConfigurationError("RedisBudget prefix must be a non-empty name without braces")
-        self._where = _where(parsed)
+        secret, self._where = _checked_url(secret)
         self.prefix = prefix
         self.lease = float(lease)
         self.on_unavailable = on_unavailable
@@ -131,16 +133,24 @@ class RedisBudget:
         await self._connections.aclose()
 
 
-def _parse(url: Secret) -> yarl.URL:
+def _checked_url(url: Secret) -> tuple[Secret, str]:
+    """The URL for redis-py (``valkey`` schemes spelled ``redis``) and what may be shown of it.
+
+    The parsed URL (whose repr shows the password) stays inside this function.
+    """
     try:
         parsed = yarl.URL(url.reveal())
     except (TypeError, ValueError):
         parsed = None
     if parsed is None or parsed.scheme not in _SCHEMES:
         raise ConfigurationError(
-            "RedisBudget url must be redis://host:port/db, rediss://... or unix://path"
+            "RedisBudget url must be redis://host:port/db, rediss://..., valkey://... "
+            "or unix://path"
         )
-    return parsed
+    if parsed.scheme.startswith("valkey"):  # the same protocol; redis-py knows redis only
+        parsed = parsed.with_scheme(parsed.scheme.replace("valkey", "redis", 1))
+        url = Secret(str(parsed))
+    return url, _where(parsed)
 
 
 def _where(url: yarl.URL) -> str:

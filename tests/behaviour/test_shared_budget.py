@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 import redis
 
-from shipstation_async import RateLimit, RedisBudget
+from shipstation_async import RateLimit, RateLimitError, RedisBudget
 from shipstation_async._budget import budget_key
 from shipstation_async._sansio import Credentials
 from shipstation_async.events import (
@@ -343,9 +343,11 @@ async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budge
     assert sandbox.stats().rate_limited == 0
 
 
-async def test_unreachable_redis_runs_on_the_local_share_and_never_shows_the_password(
+async def test_a_redis_never_reached_holds_requests_and_never_shows_the_password(
     shipstation_sandbox_factory: Factory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Without a single answer from Redis, how many processes share the key is unknown: no
+    share can be taken as safe, so requests wait (and fail at max_wait, unsent)."""
     caplog.set_level(logging.DEBUG)
     limit = RateLimit(6, 1.0)
     sandbox = fresh(shipstation_sandbox_factory, limit)
@@ -353,18 +355,22 @@ async def test_unreachable_redis_runs_on_the_local_share_and_never_shows_the_pas
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     url = f"redis://:hunter2-pw@127.0.0.1:{port}/0"
-    store = RedisBudget(url, timeout=0.2)
+    store = RedisBudget(url, timeout=0.2, retry_every=0.2)
     assert "hunter2" not in repr(store)
     events: list[Event] = []
-    async with client_for(sandbox, rate_limit=limit, budget=store, hooks=[events.append]) as ss:
-        pages = await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(8)))
+    async with client_for(
+        sandbox, rate_limit=limit, budget=store, hooks=[events.append], max_wait=1.0
+    ) as ss:
+        with pytest.raises(RateLimitError) as refused:
+            await ss.orders.list(page_size=1)
         status = ss.rate_limit_status()
     await store.aclose()
-    assert len(pages) == 8
+    assert refused.value.sent is False
+    assert sandbox.stats().requests == 0
     assert status.degraded and status.shared
-    assert sandbox.stats().rate_limited == 0
-    assert [e for e in events if isinstance(e, BudgetDegraded)] == [BudgetDegraded(6, 1)]
+    assert [e for e in events if isinstance(e, BudgetDegraded)] == [BudgetDegraded(0, 1)]
     assert "hunter2" not in caplog.text
+    assert "hunter2" not in str(refused.value) and "hunter2" not in repr(refused.value)
     assert all("hunter2" not in repr(event) for event in events)
 
 

@@ -47,14 +47,18 @@ end
 """
 
 # ARGV: lane, id, process, limit, period, reserve, lease, interactive waiting here (0/1),
-# ttl ms, process ttl.
-# Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s},
-# {'wait', seconds, epoch, processes} (time will bring room), {'answer', '-1', epoch,
-# processes} (an answer must come first) or {'lost'}.
+# ttl ms, process ttl, the state's generation this process knows ('' at first).
+# Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s, born},
+# {'wait', seconds, epoch, processes, born} (time will bring room), {'answer', '-1', epoch,
+# processes, born} (an answer must come first) or {'lost'}. ``born`` names the state's
+# generation: a process that sees a new one gives Redis the slots it holds (RESTORE).
 GRANT = (
     _PRELUDE
     + """
 if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+local born = redis.call('HGET', meta, 'born')
+-- A generation this process has not restored its slots into yet: restore before granting.
+if ARGV[11] ~= '' and ARGV[11] ~= born then return {'lost'} end
 purge()
 local lane, id, proc = ARGV[1], ARGV[2], ARGV[3]
 local limit = math.min(tonumber(ARGV[4]), num('limit', tonumber(ARGV[4])))
@@ -70,7 +74,7 @@ end
 keep(ARGV[9])
 local epoch = num('epoch', 0)
 local function refuse(kind, seconds)
-  return {kind, tostring(seconds), epoch, redis.call('ZCARD', procs)}
+  return {kind, tostring(seconds), epoch, redis.call('ZCARD', procs), born}
 end
 local paused = num('pause_until', 0)
 if now < paused then return refuse('wait', paused - now) end
@@ -115,7 +119,7 @@ if now < room_until then redis.call('HINCRBY', meta, 'room', -1) end
 redis.call('HSET', meta, 'active', tostring(now))
 redis.call('HINCRBY', meta, 'sent', 1)
 return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', procs),
-  num('sent', 0), num('rate_limited', 0)}
+  num('sent', 0), num('rate_limited', 0), born}
 """
 )
 
@@ -123,10 +127,11 @@ return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', p
 # granted at (Redis time), then the headers or '': limit, remaining, reset (its upper bound:
 # a second more when it came whole, which may have been rounded down), retry-after; then the
 # configured limit.
-# Returns {epoch, lowered limit or 0}.
+# Returns {epoch, lowered limit or 0}, or {'lost'} (nothing written: RESTORE first).
 COMPLETE = (
     _PRELUDE
     + """
+if redis.call('EXISTS', meta) == 0 then return {'lost'} end
 local id, status = ARGV[1], tonumber(ARGV[2])
 local period, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
 local at = now - math.max(0, tonumber(ARGV[6]))
@@ -179,10 +184,12 @@ return {num('epoch', 0), lowered}
 """
 )
 
-# ARGV: id, sent (0/1), period, margin, ttl ms, given up seconds ago. Returns 1.
+# ARGV: id, sent (0/1), period, margin, ttl ms, given up seconds ago. Returns {1}, or
+# {'lost'} (nothing written: RESTORE first).
 FAIL = (
     _PRELUDE
     + """
+if redis.call('EXISTS', meta) == 0 then return {'lost'} end
 local id = ARGV[1]
 redis.call('ZREM', flight, id)
 if ARGV[2] == '1' then
@@ -198,13 +205,13 @@ if redis.call('HGET', meta, 'probe') == id then
   redis.call('HSET', meta, 'probe_needed', 1)  -- the next request probes instead
 end
 keep(ARGV[5])
-return 1
+return {1}
 """
 )
 
 # ARGV: process, period, lease, ttl ms, process ttl, then the ids this process has in flight.
 # Returns {'lost'} or {'ok', held, in flight, processes, this process's rank among them,
-# paused for (seconds), epoch, 429s, sent, limit or -1}.
+# paused for (seconds), epoch, 429s, sent, limit or -1, born}.
 RENEW = (
     _PRELUDE
     + """
@@ -229,13 +236,17 @@ for index, member in ipairs(members) do
 end
 return {'ok', redis.call('ZCARD', holds), redis.call('ZCARD', flight), #members, rank,
   tostring(math.max(0, num('pause_until', 0) - now)), num('epoch', 0),
-  num('rate_limited', 0), num('sent', 0), num('limit', -1)}
+  num('rate_limited', 0), num('sent', 0), num('limit', -1), redis.call('HGET', meta, 'born')}
 """
 )
 
-# ARGV: process, ttl ms, process ttl, then triples (id, seconds its slot is still held,
-# in flight 0/1). Recreates lost state (a probe goes first, as at cold start) and adds the
-# slots this process knows it holds. Returns 1 when the state had been lost, else 0.
+# ARGV: process, ttl ms, process ttl, paused for (seconds, 0: not paused), phantom slots,
+# how long they hold (seconds), then triples (id, seconds its slot is still held, in flight
+# 0/1). Recreates lost state (a probe goes first, as at cold start) and gives Redis what this
+# process knows: its slots (each held to the later of the two ends), answers that did not
+# reach Redis (no longer in flight; a probe among them is settled), a 429 pause it saw, and
+# after an outage the slots the other processes' local shares may have spent meanwhile
+# (phantoms). Returns {lost 0/1, born}.
 RESTORE = (
     _PRELUDE
     + """
@@ -244,14 +255,31 @@ if redis.call('EXISTS', meta) == 0 then
   lost = 1
   redis.call('HSET', meta, 'born', tostring(now), 'probe_needed', 1, 'active', tostring(now))
 end
-for index = 4, #ARGV, 3 do
-  local ends = now + tonumber(ARGV[index + 1])
-  redis.call('ZADD', holds, 'NX', ends, ARGV[index])
-  if ARGV[index + 2] == '1' then redis.call('ZADD', flight, 'NX', ends, ARGV[index]) end
+local proc = ARGV[1]
+for index = 7, #ARGV, 3 do
+  local id, ends = ARGV[index], now + tonumber(ARGV[index + 1])
+  redis.call('ZADD', holds, 'GT', ends, id)
+  if ARGV[index + 2] == '1' then
+    redis.call('ZADD', flight, 'GT', ends, id)
+  else
+    redis.call('ZREM', flight, id)
+    if redis.call('HGET', meta, 'probe') == id then
+      redis.call('HDEL', meta, 'probe')
+      redis.call('HSET', meta, 'probe_needed', 1)
+    end
+  end
 end
-redis.call('ZADD', procs, now, ARGV[1])
+local paused = tonumber(ARGV[4])
+if paused > 0 and now + paused > num('pause_until', 0) then
+  redis.call('HSET', meta, 'pause_until', tostring(now + paused), 'probe_needed', 1)
+  redis.call('HINCRBY', meta, 'epoch', 1)
+end
+for index = 1, tonumber(ARGV[5]) do
+  redis.call('ZADD', holds, 'GT', now + tonumber(ARGV[6]), proc .. ':phantom:' .. index)
+end
+redis.call('ZADD', procs, now, proc)
 redis.call('ZREMRANGEBYSCORE', procs, '-inf', now - tonumber(ARGV[3]))
 keep(ARGV[2])
-return lost
+return {lost, redis.call('HGET', meta, 'born')}
 """
 )

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .._redact import Secret
 
 
-ScriptArg = str | int | float
+ScriptArg = str | bytes | int | float
 
 
 class RedisUnavailable(Exception):
@@ -67,6 +67,9 @@ class Connections:
         loop = asyncio.get_running_loop()
         runner = self._runners.get(loop)
         if runner is None:
+            # A pool holds its loop: drop those of loops that ended (one per asyncio.run()).
+            for ended in [other for other in self._runners if other.is_closed()]:
+                del self._runners[ended]
             runner = ScriptRunner(self._client())
             self._runners[loop] = runner
         return runner

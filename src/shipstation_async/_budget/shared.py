@@ -22,7 +22,6 @@ shares again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import math
@@ -31,7 +30,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -40,45 +39,18 @@ from ..limits import RateLimit
 from .backend import BudgetBackend, Grant, Listener, RateLimitStatus
 from .ledger import Ledger
 from .redis_store import Connections, RedisUnavailable, ScriptArg, ScriptRunner
+from .shared_parts import (
+    SharedGrant,
+    SharedSettings,
+    SharedView,
+    header_args,
+    local_share,
+    pause_of,
+    share_of,
+    shared_status,
+)
 
 _log = logging.getLogger("shipstation_async.scheduler")
-
-Policy = Literal["share", "wait"]
-
-
-@attrs.define(eq=False)
-class SharedGrant(Grant):
-    """A grant of the shared budget (``local``: the local share's grant while degraded)."""
-
-    id: str = ""
-    granted_at: str = "0"  # Redis time of the grant, as the script gave it
-    local: Grant | None = None
-    local_ledger: Ledger | None = None
-
-
-@attrs.define
-class SharedView:
-    """What the latest replies from Redis said of the whole budget."""
-
-    held: int = 0
-    in_flight: int = 0
-    processes: int = 1
-    rank: int | None = None  # this process's place among them (from a renewal), when known
-    rate_limited: int = 0
-    sent: int = 0
-    limit: int | None = None
-    next_at: float | None = None  # the clock time the last refusal named
-
-
-@attrs.frozen
-class SharedSettings:
-    """How a shared budget runs: its keys, lease, policy when Redis is away."""
-
-    keys: tuple[str, ...]
-    lease: float
-    on_unavailable: Policy
-    retry_every: float
-    poll: float
 
 
 class SharedLedger:
@@ -115,6 +87,9 @@ class SharedLedger:
         self._share_now = 0
         self._local: Ledger | None = None
         self._retry_at = -math.inf
+        self._born: bytes | None = None  # the generation of Redis's state last seen
+        self._heard = False  # whether Redis ever answered (until then the processes are unknown)
+        self._recovery: asyncio.Task[None] | None = None
         self._listeners: tuple[weakref.ref[Listener], ...] = ()
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
@@ -181,8 +156,8 @@ class SharedLedger:
         return grant if isinstance(grant, Grant) else None
 
     def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
-        """When the last refusal said room may come (None: on an answer, or not known)."""
-        return self.view.next_at
+        """None: not known here (Redis answers per lane and moment; nothing is refused early)."""
+        return None
 
     # -- granting ----------------------------------------------------------------------------
 
@@ -200,9 +175,9 @@ class SharedLedger:
         runner = self._connections.runner()
         try:
             if self.degraded:
-                await self._restore(runner)  # back: first what this process holds
+                await self._restore(runner, returning=True)  # first what this process holds
             grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
-            if reply[0] == b"lost":
+            if reply[0] == b"lost":  # lost, or a generation this process has not restored into
                 await self._restore(runner)
                 grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
         except RedisUnavailable as exc:
@@ -229,6 +204,7 @@ class SharedLedger:
                 int(waiting),
                 self._ttl_ms(),
                 self._process_ttl(),
+                b"" if self._born is None else self._born,
             ],
         )
 
@@ -236,6 +212,9 @@ class SharedLedger:
         kind = reply[0]
         if kind == b"lost":
             return self._clock() + self._settings.poll  # lost again at once: ask soon
+        self._heard = True
+        if self._born is None:
+            self._born = reply[-1]  # the generation its slots are written into
         shared_epoch = int(reply[2])
         stale = self._see_epoch(shared_epoch)
         if kind == b"grant":
@@ -304,6 +283,7 @@ class SharedLedger:
         if grant.local is not None:
             assert grant.local_ledger is not None
             grant.local_ledger.fail(grant.local, sent=sent, at=at)
+            self._notify()  # the local share's waiters may go
             return
         args: list[ScriptArg] = [grant.id, int(sent), self.period, self.margin, self._ttl_ms()]
         args.append(now - at)
@@ -328,10 +308,11 @@ class SharedLedger:
             self._mine[grant.id] = at + self.period + self.margin
             if status == 429:
                 self._epoch += 1
-                self._pause_until = max(self._pause_until, at + _pause_of(headers, self.period))
+                self._pause_until = max(self._pause_until, at + pause_of(headers, self.period))
         if grant.local is not None:
             assert grant.local_ledger is not None
             grant.local_ledger.complete(grant.local, status, headers, at)
+            self._notify()  # the local share's waiters may go
             return
         local = self._local
         if local is not None:  # sent while shared, answered while Redis is away
@@ -358,7 +339,7 @@ class SharedLedger:
             ago,
             took,
             grant.granted_at,
-            *_header_args(headers),
+            *header_args(headers),
             self.limit,
         ]
         try:
@@ -378,9 +359,18 @@ class SharedLedger:
                 )
 
     async def _write(self, script: str, args: list[ScriptArg]) -> Any:
-        """Run a write script; when Redis is away the lease keeps the slot held meanwhile."""
+        """Run a write script; when Redis is away the lease keeps the slot held meanwhile.
+
+        When Redis lost the state, this process's slots (this one's outcome among them,
+        already noted) are restored first, and the write is made again.
+        """
         try:
-            return await self._connections.runner().run(script, self._settings.keys, args)
+            runner = self._connections.runner()
+            reply = await runner.run(script, self._settings.keys, args)
+            if reply and reply[0] == b"lost":
+                await self._restore(runner)
+                reply = await runner.run(script, self._settings.keys, args)
+            return reply
         except RedisUnavailable as exc:
             self._degrade(str(exc))
             return None
@@ -389,13 +379,19 @@ class SharedLedger:
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        with self._lock:  # loops on other threads add and drop theirs
+            self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        with self._lock:
+            self._tasks.discard(task)
 
     async def flush(self) -> None:
         """Wait for this loop's writes to Redis to land (at a client's close)."""
         loop = asyncio.get_running_loop()
-        pending = [task for task in self._tasks if task.get_loop() is loop]
+        with self._lock:
+            pending = [task for task in self._tasks if task.get_loop() is loop]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
@@ -411,7 +407,9 @@ class SharedLedger:
         loop = asyncio.get_running_loop()
         task = self._heartbeats.get(loop)
         if task is None or task.done():
-            self._heartbeats[loop] = loop.create_task(self._heartbeat())
+            task = self._heartbeats[loop] = loop.create_task(self._heartbeat())
+            # The entry goes with the task: a finished task would keep its loop alive.
+            task.add_done_callback(lambda _: self._heartbeats.pop(loop, None))
 
     async def _heartbeat(self) -> None:
         """Renew the leases of this process's slots in flight, while there are any."""
@@ -424,10 +422,7 @@ class SharedLedger:
             args: list[ScriptArg] = [self._process, self.period, self._settings.lease]
             args += [self._ttl_ms(), self._process_ttl(), *flying]
             reply = await self._write("RENEW", args)
-            if reply is not None and reply[0] == b"lost":
-                with contextlib.suppress(RedisUnavailable):
-                    await self._restore(self._connections.runner())
-            elif reply is not None:
+            if reply is not None and reply[0] == b"ok":
                 self._read_renewal(reply)
 
     def _read_renewal(self, reply: Sequence[Any]) -> None:
@@ -436,6 +431,7 @@ class SharedLedger:
         view.processes, view.rank = int(reply[3]), int(reply[4])
         view.rate_limited, view.sent = int(reply[7]), int(reply[8])
         view.limit = int(reply[9]) if int(reply[9]) > 0 else None
+        self._heard = True
         self._see_epoch(int(reply[6]))
 
     async def refresh(self) -> None:
@@ -449,6 +445,10 @@ class SharedLedger:
 
     # -- Redis away and back -------------------------------------------------------------------
 
+    def degrade(self, reason: str) -> None:
+        """Run on the local share from now on, until Redis answers a retry."""
+        self._degrade(reason)
+
     def _degrade(self, reason: str) -> None:
         with self._lock:
             now = self._clock()
@@ -459,6 +459,7 @@ class SharedLedger:
             self._transitions += 1
             share = self._share_now = self._share()
             self._local = self._local_ledger(share, now)
+        self._start_recovery()
         _log.warning(
             "budget %s: Redis did not answer (%s); %s until it does",
             self.name,
@@ -470,37 +471,18 @@ class SharedLedger:
 
     def _share(self) -> int:
         """What this process may spend alone: the shares of the processes seen sum to L."""
-        if self._settings.on_unavailable == "wait":
-            return 0
-        limit = self.view.limit or self.limit
-        processes = max(1, self.view.processes)
-        rank = self.view.rank
-        # The remainder goes to the first processes in Redis's order; without a rank, none.
-        extra = rank is not None and rank < limit % processes
-        return limit // processes + int(extra)
+        if self._settings.on_unavailable == "wait" or not self._heard:
+            return 0  # waiting, or no count of the processes yet: none may be taken for 1
+        return share_of(self.view.limit or self.limit, self.view.processes, self.view.rank)
 
     def _local_ledger(self, share: int, now: float) -> Ledger | None:
-        """The local share: nothing more until a window after now, then ``share`` per window.
-
-        The other processes may have filled the window just before Redis went away (what
-        Redis last said of them is already old), so the share starts full: only a window
-        later can the shares safely add up to L. This process's own slots stay held as
-        Redis would hold them.
-        """
         if share <= 0:
             return None
-        reserve = min(self.reserve, share - 1)
-        local = Ledger(
-            RateLimit(share, self.period, margin=self.margin, reserve=reserve),
-            name=self.name,
-            clock=self._clock,
+        plan = RateLimit(
+            share, self.period, margin=self.margin, reserve=min(self.reserve, share - 1)
         )
-        for frees in self._mine.values():
-            if now < frees < math.inf:
-                local.hold_until(frees)
-        for _ in range(share):
-            local.hold_until(now + self.period + self._longest + self.margin)
-        return local
+        full_until = now + self.period + self._longest + self.margin
+        return local_share(plan, self.name, self._clock, list(self._mine.values()), now, full_until)
 
     def _local_grant(self, lane: Lane) -> Grant | float | None:
         local = self._local
@@ -517,8 +499,13 @@ class SharedLedger:
             lane, self._epoch, granted.probe, id=grant_id, local=granted, local_ledger=local
         )
 
-    async def _restore(self, runner: ScriptRunner) -> None:
-        """Give Redis the slots this process holds (after it lost its state, or came back)."""
+    async def _restore(self, runner: ScriptRunner, *, returning: bool = False) -> None:
+        """Give Redis the slots this process holds (after it lost its state, or came back).
+
+        ``returning`` from the local share: the other processes may still be on theirs, and
+        Redis has not heard of what they spend, so the rest of the limit is held for a
+        window (phantom slots) beside this process's own.
+        """
         now = self._clock()
         triples: list[ScriptArg] = []
         with self._lock:
@@ -529,14 +516,43 @@ class SharedLedger:
                 flying = frees == math.inf
                 left = self.period + self._settings.lease if flying else frees - now
                 triples += [grant_id, left, int(flying)]
-        args = [self._process, self._ttl_ms(), self._process_ttl(), *triples]
-        if await runner.run("RESTORE", self._settings.keys, args) and triples:
+        phantoms = max(0, self.limit - self._share_now) if returning else 0
+        args: list[ScriptArg] = [self._process, self._ttl_ms(), self._process_ttl()]
+        args += [max(0.0, self._pause_until - now), phantoms]
+        args += [self.period + self._longest + self.margin, *triples]
+        lost, born = await runner.run("RESTORE", self._settings.keys, args)
+        self._born = born
+        if int(lost) and triples:
             _log.warning(
                 "budget %s: Redis had lost the budget's state; restored this process's %d "
                 "slots, and one request probes the server's count first",
                 self.name,
                 len(triples) // 3,
             )
+
+    def _start_recovery(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop here: the next grant asks Redis again
+            return
+        if self._recovery is None or self._recovery.done():
+            self._recovery = loop.create_task(self._recover())
+
+    async def _recover(self) -> None:
+        """Ask Redis again every ``retry_every`` while it is away, waiters or not.
+
+        Once it answers, it gets this process's slots and any pause seen, and sharing resumes.
+        """
+        while self.degraded:
+            await asyncio.sleep(self._settings.retry_every)
+            if not self.degraded:
+                return
+            try:
+                await self._restore(self._connections.runner(), returning=True)
+            except RedisUnavailable:
+                continue
+            self._shared_again()
+            self._notify()
 
     def _shared_again(self) -> None:
         if not self.degraded:
@@ -550,7 +566,10 @@ class SharedLedger:
     # -- figures -------------------------------------------------------------------------------
 
     def _ttl_ms(self) -> int:
-        return math.ceil((3 * self.period + self._settings.lease + self._longest + 60) * 1000)
+        # Idle keys expire, but never before a pause someone saw has ended.
+        pause = max(0.0, self._pause_until - self._clock())
+        idle = 3 * self.period + self._settings.lease + self._longest + 60
+        return math.ceil((idle + pause) * 1000)
 
     def _process_ttl(self) -> float:
         return 2 * self.period + self._settings.lease
@@ -559,58 +578,16 @@ class SharedLedger:
         """The budget as the latest replies from Redis showed it (``refresh`` reads it now)."""
         now = self._clock() if now is None else now
         view = self.view
-        limit = min(self.limit, view.limit or self.limit)
         local = self._local
         if local is not None:
             status = local.snapshot(queued, now)
             return attrs.evolve(status, shared=True, processes=view.processes, degraded=True)
-        paused_for = max(0.0, self._pause_until - now)
-        return RateLimitStatus(
-            limit=limit,
-            period=self.period,
-            margin=self.margin,
-            reserve=min(self.reserve, limit - 1),
-            remaining=0 if paused_for else max(0, limit - view.held),
-            next_slot_in=None if view.next_at is None else max(0.0, view.next_at - now),
-            sent_in_window=view.held,
-            in_flight=view.in_flight,
-            reserved=0,
-            queued=queued,
-            rate_limited=view.rate_limited,
-            paused_for=paused_for,
-            probing=False,
-            total_sent=view.sent,
-            server_remaining=None,
-            server_reset_in=None,
-            shared=True,
-            processes=view.processes,
-            degraded=self.degraded,
-        )
+        plan = RateLimit(self.limit, self.period, margin=self.margin, reserve=self.reserve)
+        return shared_status(view, plan, queued, self._pause_until - now, self.degraded, now)
 
 
 def _monotonic() -> float:
     return time.monotonic()
-
-
-def _pause_of(headers: RateLimitHeaders | None, period: float) -> float:
-    """How long a 429 holds every request, at most (the header's upper bound)."""
-    if headers is not None and headers.retry_after is not None:
-        return headers.retry_after
-    if headers is not None and headers.reset is not None:
-        return headers.reset + (1.0 if headers.reset_floored else 0.0)
-    return period
-
-
-def _header_args(headers: RateLimitHeaders | None) -> list[ScriptArg]:
-    if headers is None:
-        return ["", "", "", ""]
-    reset = None
-    if headers.reset is not None:
-        reset = headers.reset + (1.0 if headers.reset_floored else 0.0)
-    return [
-        "" if value is None else value
-        for value in (headers.limit, headers.remaining, reset, headers.retry_after)
-    ]
 
 
 if TYPE_CHECKING:

@@ -10,12 +10,15 @@ processes' answers are noticed by asking again every ``poll`` seconds.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 
 from .._sansio import Lane
 from .backend import Grant
 from .shared import SharedLedger
 from .waiting import LANES, InFlightLimit, LoopScheduler, _loop_time, _Waiter
+
+_log = logging.getLogger("shipstation_async.scheduler")
 
 
 class SharedWaitingRoom(LoopScheduler):
@@ -51,11 +54,20 @@ class SharedWaitingRoom(LoopScheduler):
         self._dispatching = loop.create_task(self._dispatch_all())
 
     async def _dispatch_all(self) -> None:
-        while True:
-            self._again = False
-            retry_at = await self._grant_waiters()
-            if not self._again:
-                break
+        retry_at: float | None = None
+        try:
+            while True:
+                self._again = False
+                retry_at = await self._grant_waiters()
+                if not self._again:
+                    break
+        except Exception as exc:
+            # Not a Redis that is away (that is a refusal): something unforeseen. The local
+            # share takes over and the room tries again; the type only (a message may
+            # quote the URL).
+            _log.error("budget %s: granting failed (%s)", self.shared.name, type(exc).__name__)
+            self.shared.degrade(type(exc).__name__)
+            retry_at = None
         self._arm(retry_at)
 
     async def _grant_waiters(self) -> float | None:
