@@ -1,9 +1,10 @@
 """A canned-response server for the overhead benchmark, run in its own process.
 
-Answers every request with the same small order page, so the client's own cost per request is
-what gets measured. Its rate-limit headers behave like the real API's with a very high limit:
-a fixed 60 s window from the first request, Remaining counting down, Reset (whole seconds)
-counting down to the window's end.
+Answers every request with the same one-order page (the project's own fixture of
+``GET /orders/{id}``), so the client's own cost per request is what gets measured. Its
+rate-limit headers behave like the real API's with a very high limit: per API key (the
+Authorization header), a fixed 60 s window from the first request, Remaining counting down,
+Reset (whole seconds) counting down to the window's end.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EXAMPLE = SHARED / "reference/examples/Order/GetOrderResponse.json"
+EXAMPLE = (
+    Path(__file__).resolve().parents[1] / "tests/fixtures/shipstation/Order/GetOrderResponse.json"
+)
 LIMIT, PERIOD = 1_000_000, 60.0
 
 
@@ -30,17 +32,19 @@ def body() -> bytes:
 
 def main(port: int) -> None:
     payload = body()
-    window = {"start": -PERIOD, "count": 0}
+    windows: dict[str, dict[str, float]] = {}
 
-    async def handle(_: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.Response:
         now = time.monotonic()
+        key = request.headers.get("Authorization", "")
+        window = windows.setdefault(key, {"start": -PERIOD, "count": 0})
         if now >= window["start"] + PERIOD:
             window["start"], window["count"] = now, 0
         window["count"] += 1
         headers = {
             "Content-Type": "application/json",
             "X-Rate-Limit-Limit": str(LIMIT),
-            "X-Rate-Limit-Remaining": str(max(0, LIMIT - window["count"])),
+            "X-Rate-Limit-Remaining": str(max(0, LIMIT - int(window["count"]))),
             "X-Rate-Limit-Reset": str(int(window["start"] + PERIOD - now)),
         }
         return web.Response(body=payload, headers=headers)
