@@ -1,7 +1,7 @@
 """The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
 
 The only place that touches aiohttp. One hook ties the wire to the budget and to the
-attempt's :class:`~._send_state.SendTracker`: :meth:`SendHooks.headers_going_out`, awaited
+attempt's :class:`~._send_state.SendTracker`: the trace hook ``_headers_sent``, awaited
 once a connection is ready and just before the headers are written. There a request granted
 before a 429 pause is held back, the send is stamped, and its read deadline starts. aiohttp
 re-sends an idempotent request once when its connection drops (RFC 9112, 9.3.1), and the
@@ -81,12 +81,6 @@ class SendHooks:
         """Called before aiohttp re-sends after a drop: refuse, or get the re-send a slot."""
         self.tracker.mark_dropped()
         raise _ResendRefused("the connection dropped after sending; not re-sent")
-
-    async def headers_going_out(self) -> None:
-        """The hook's whole work: :meth:`wait_before_send` if :meth:`must_wait`, then stamp."""
-        if self.must_wait():
-            await self.wait_before_send()
-        self.stamp()
 
     def must_wait(self) -> bool:
         """Whether the send must wait first: aiohttp's own re-send, or a 429 pause."""
@@ -195,7 +189,7 @@ class ReadDeadlines:
             )
 
 
-@attrs.define(frozen=True)
+@attrs.define  # not frozen: a frozen class costs every request twice the time to make one
 class RawResponse:
     """Status, headers and body bytes of a response, with monotonic receipt times.
 
@@ -231,9 +225,13 @@ def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddleware
 
 async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
     # aiohttp awaits this once a connection is ready, just before it writes the headers.
+    # The hook's whole work: wait when the send must (rare), then stamp it. No coroutine of
+    # its own for the usual case: this runs on every request.
     hooks = trace.trace_request_ctx
     if isinstance(hooks, SendHooks):
-        await hooks.headers_going_out()
+        if hooks.must_wait():
+            await hooks.wait_before_send()
+        hooks.stamp()
 
 
 def make_trace_config() -> aiohttp.TraceConfig:

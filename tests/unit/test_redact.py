@@ -1,0 +1,34 @@
+"""The redactor's shortcuts decide exactly as the full decoding does."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shipstation_async._credentials import Credentials
+from shipstation_async._redact import decoded, normalized
+
+# The characters that start or end an encoding, hex digits, letters in both cases (and
+# non-ASCII ones that fold to ASCII), so that encodings form and fall apart at random.
+_ALPHABET = "&%\\#;xXu/ \t\n\r\f<aAbBfF0129K\u212a\u017fs+"
+_TEXTS = st.text(alphabet=_ALPHABET, max_size=40)
+
+
+@given(_TEXTS)
+def test_normalized_takes_the_shortcut_only_where_decoding_changes_nothing(text: str) -> None:
+    assert normalized(text) == decoded(text).casefold()
+
+
+@given(st.lists(st.sampled_from(["&", "& ", "&;", "&&", "&amp;", "&#", "%", "%2", "%2B", "x"])))
+def test_an_ampersand_or_percent_in_prose_decodes_to_itself(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert normalized(text) == decoded(text).casefold()
+
+
+def test_may_hold_sees_a_secret_behind_an_encoding_next_to_prose() -> None:
+    creds = Credentials("key", "0123456789abcdef")
+    token = creds.authorization.reveal().split()[1]
+    first = f"&#{ord(token[0])};"
+    assert creds.redactor.may_hold(f"Field #2 & #3, 5% off: {first}{token[1:]}".encode())
+    assert creds.redactor.may_hold(f"Field #2 & #3, 5% off: {token.upper()}".encode())
+    assert not creds.redactor.may_hold(b"Field #2 & #3, 5% off: nothing here")
