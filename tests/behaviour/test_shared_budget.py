@@ -38,7 +38,7 @@ from shipstation_async.events import (
 from shipstation_async.sandbox import ThreadedSandbox
 
 from ..redis_server import RedisServer, require
-from ._helpers import client_for
+from ._helpers import MODES, client_for
 
 pytestmark = pytest.mark.timing
 
@@ -92,6 +92,36 @@ async def test_no_429_and_never_more_than_l_in_any_window(
     assert len(pages) == 28
     assert stats.rate_limited == 0
     assert stats.max_in_window <= limit.requests
+
+
+async def test_no_429_on_any_window_mode_rounding_or_counting_delay(
+    shipstation_sandbox_factory: Factory, budget: RedisBudget | None
+) -> None:
+    """Every window type and Reset rounding at once, each request counted up to 0.5 s after
+    it arrived: a slot frees W after its answer, on both backends."""
+    limit = RateLimit(10, 1.0)
+    sandboxes = [
+        fresh(
+            shipstation_sandbox_factory,
+            limit,
+            window=window,
+            reset_format=rounding,
+            counting_delay=0.5,
+            seed=len(window) + len(rounding),
+        )
+        for window, rounding in MODES
+    ]
+
+    async def run(sandbox: ThreadedSandbox) -> int:
+        async with client_for(sandbox, rate_limit=limit, budget=budget, max_wait=60.0) as ss:
+            pages = await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(22)))
+        return len(pages)
+
+    assert await asyncio.gather(*(run(sandbox) for sandbox in sandboxes)) == [22] * len(MODES)
+    for mode, sandbox in zip(MODES, sandboxes, strict=True):
+        stats = sandbox.stats()
+        assert (mode, stats.rate_limited) == (mode, 0)
+        assert stats.max_in_window <= limit.requests, mode
 
 
 async def test_cold_start_sends_one_probe_alone(
