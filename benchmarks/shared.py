@@ -57,16 +57,21 @@ def _worker(
     )
 
 
-async def _processes_on_one_key(
-    url: str, processes: int, limit: RateLimit, windows: int
-) -> Figures:
-    with ThreadedSandbox(
+def _sandbox(limit: RateLimit) -> ThreadedSandbox:
+    """A sandbox with a rolling window of ``limit`` and a fresh key."""
+    return ThreadedSandbox(
         orders=5,
         rate_limit=limit,
         window="rolling",
         reset_format="float",
         api_key=f"bench-{uuid.uuid4().hex[:8]}",
-    ) as sb:
+    )
+
+
+async def _processes_on_one_key(
+    url: str, processes: int, limit: RateLimit, windows: int
+) -> Figures:
+    with _sandbox(limit) as sb:
         name = f"b{uuid.uuid4().hex[:8]}"
         seconds = (windows + 1) * limit.period
         workers = [_worker(sb, url, name, seconds, limit) for _ in range(processes)]
@@ -119,13 +124,7 @@ async def shared_interactive(quick: bool) -> Figures:
     server = RedisServer()
     server.start()
     try:
-        with ThreadedSandbox(
-            orders=5,
-            rate_limit=limit,
-            window="rolling",
-            reset_format="float",
-            api_key=f"bench-{uuid.uuid4().hex[:8]}",
-        ) as sb:
+        with _sandbox(limit) as sb:
             name = f"i{uuid.uuid4().hex[:8]}"
             # Every process on the default reserve; the second also makes interactive calls.
             extras = [("--streams", "8")] * 4

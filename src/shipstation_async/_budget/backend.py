@@ -10,6 +10,8 @@ without touching them. This module holds the vocabulary of that seam: :class:`Gr
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Literal, Protocol
 
@@ -80,6 +82,27 @@ class Listener(Protocol):
 
     def wake_threadsafe(self) -> None:
         """Run a dispatch soon on the waiting room's own event loop."""
+
+
+class Listeners:
+    """The waiting rooms a budget wakes when it may have room again (held weakly; any thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: tuple[weakref.ref[Listener], ...] = ()
+
+    def add(self, listener: Listener) -> None:
+        """Register ``listener`` (rooms that went away are dropped meanwhile)."""
+        with self._lock:
+            alive = tuple(ref for ref in self._refs if ref() is not None)
+            self._refs = (*alive, weakref.ref(listener))
+
+    def notify(self) -> None:
+        """Wake every registered room that has requests waiting."""
+        for ref in self._refs:
+            listener = ref()
+            if listener is not None and listener.has_waiters:
+                listener.wake_threadsafe()
 
 
 class BudgetBackend(Protocol):

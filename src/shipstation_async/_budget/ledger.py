@@ -13,13 +13,12 @@ import logging
 import math
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._sansio import Lane, RateLimitHeaders
 from ..limits import RateLimit
-from .backend import BudgetBackend, Grant, Listener, RateLimitStatus
+from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
 from .server_view import TOLERANCE, Probes, Room, ServerView
 from .slots import SlotBook
 
@@ -51,7 +50,7 @@ class Ledger:
         self._probes = Probes()
         self._slack = 0.0  # margin learned from the answers (rule 6)
         self._foreign_at = -math.inf  # when an answer last showed another client's requests
-        self._listeners: tuple[weakref.ref[Listener], ...] = ()
+        self._listeners = Listeners()
         self.configure(rate_limit)
 
     # -- configuration and figures ----------------------------------------------------------
@@ -404,15 +403,10 @@ class Ledger:
 
     def add_listener(self, listener: Listener) -> None:
         """Register a loop's waiting room to be woken when the budget may have room again."""
-        with self._lock:
-            alive = tuple(ref for ref in self._listeners if ref() is not None)
-            self._listeners = (*alive, weakref.ref(listener))
+        self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for ref in self._listeners:
-            listener = ref()
-            if listener is not None and listener.has_waiters:
-                listener.wake_threadsafe()
+        self._listeners.notify()
 
     # -- observation -------------------------------------------------------------------------
 

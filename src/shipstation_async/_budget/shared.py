@@ -36,7 +36,7 @@ import attrs
 
 from .._sansio import Lane, RateLimitHeaders
 from ..limits import RateLimit
-from .backend import BudgetBackend, Grant, Listener, RateLimitStatus
+from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
 from .ledger import Ledger
 from .redis_store import Connections, RedisUnavailable, ScriptArg, ScriptRunner
 from .shared_parts import (
@@ -90,7 +90,7 @@ class SharedLedger:
         self._born: bytes | None = None  # the generation of Redis's state last seen
         self._heard = False  # whether Redis ever answered (until then the processes are unknown)
         self._recovery: asyncio.Task[None] | None = None
-        self._listeners: tuple[weakref.ref[Listener], ...] = ()
+        self._listeners = Listeners()
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
         self._heartbeats = weakref.WeakKeyDictionary()
@@ -138,15 +138,10 @@ class SharedLedger:
 
     def add_listener(self, listener: Listener) -> None:
         """Register a loop's waiting room to be woken when the budget may have room again."""
-        with self._lock:
-            alive = tuple(ref for ref in self._listeners if ref() is not None)
-            self._listeners = (*alive, weakref.ref(listener))
+        self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for ref in self._listeners:
-            listener = ref()
-            if listener is not None and listener.has_waiters:
-                listener.wake_threadsafe()
+        self._listeners.notify()
 
     def try_grant(self, lane: Lane, now: float | None = None) -> Grant | None:
         """A grant without asking Redis: only the local share's, while Redis is away."""

@@ -16,31 +16,23 @@ import math
 from .._sansio import Lane
 from .backend import Grant
 from .shared import SharedLedger
-from .waiting import LANES, InFlightLimit, LoopScheduler, _loop_time, _Waiter
+from .waiting import LANES, LoopScheduler, _loop_time, _Waiter
 
 _log = logging.getLogger("shipstation_async.scheduler")
 
 
 class SharedWaitingRoom(LoopScheduler):
-    """One loop's waiting room for a :class:`~.shared.SharedLedger`."""
+    """One loop's waiting room for a :class:`~.shared.SharedLedger`.
+
+    ``grant_now`` is the base class's: the shared ledger's ``try_grant`` grants without a
+    wait only from the local share, while Redis is away; otherwise every request queues.
+    """
 
     def __init__(self, ledger: SharedLedger, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(ledger, loop)
         self.shared = ledger
         self._dispatching: asyncio.Task[None] | None = None
         self._again = False
-
-    def grant_now(self, lane: Lane, owner: InFlightLimit | None) -> Grant | None:
-        """Only the local share's grant while Redis is away; else every request queues."""
-        queues = self._queues
-        if queues[lane] or (lane == "bulk" and queues["interactive"]):
-            return None
-        if owner is not None and not owner.has_room(lane):
-            return None
-        grant = self.shared.try_grant(lane)
-        if grant is not None and owner is not None:
-            owner.count += 1
-        return grant
 
     def _dispatch(self) -> None:
         self._wake_pending = False
