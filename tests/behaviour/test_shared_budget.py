@@ -356,6 +356,35 @@ async def test_redis_killed_and_restarted_mid_run(
     assert "shared again" in caplog.text
 
 
+async def test_redis_losing_its_state_mid_run_gets_every_handles_slots_back(
+    shipstation_sandbox_factory: Factory, redis_server: RedisServer
+) -> None:
+    """FLUSHALL while two handles on one key are busy (Redis answers throughout): the state
+    is recreated full, each handle writes its slots into the new generation, and no window
+    holds more than L."""
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    name = prefix()
+    stores = [RedisBudget(redis_server.url, prefix=name) for _ in "ab"]
+    async with (
+        client_for(sandbox, rate_limit=limit, budget=stores[0], max_wait=60) as one,
+        client_for(sandbox, rate_limit=limit, budget=stores[1], max_wait=60) as two,
+    ):
+
+        async def loss() -> None:
+            await asyncio.sleep(1.2)
+            assert redis_server.command("FLUSHALL").startswith(b"+OK")
+
+        calls = [ss.orders.list(page_size=1) for ss in (one, two) for _ in range(20)]
+        results = await asyncio.gather(loss(), *calls)
+        refused = [ss.rate_limit_status().rate_limited for ss in (one, two)]
+    for store in stores:
+        await store.aclose()
+    assert len(results) == 41
+    assert sandbox.stats().max_in_window <= limit.requests
+    assert all(count <= 1 for count in refused), refused
+
+
 async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budget(
     shipstation_sandbox_factory: Factory, redis_server: RedisServer
 ) -> None:

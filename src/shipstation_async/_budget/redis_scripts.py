@@ -39,6 +39,12 @@ end
 local function keep(ttl_ms)
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms) end
 end
+-- Whether this process must RESTORE first: the state is gone, or is a generation its slots
+-- were never written into ('' : it knows none yet).
+local function stale(known)
+  if redis.call('EXISTS', meta) == 0 then return true end
+  return known ~= '' and known ~= redis.call('HGET', meta, 'born')
+end
 local function purge()
   redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', flight, '-inf', now)
@@ -55,10 +61,8 @@ end
 GRANT = (
     _PRELUDE
     + """
-if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+if stale(ARGV[11]) then return {'lost'} end
 local born = redis.call('HGET', meta, 'born')
--- A generation this process has not restored its slots into yet: restore before granting.
-if ARGV[11] ~= '' and ARGV[11] ~= born then return {'lost'} end
 purge()
 local lane, id, proc = ARGV[1], ARGV[2], ARGV[3]
 local limit = math.min(tonumber(ARGV[4]), num('limit', tonumber(ARGV[4])))
@@ -126,12 +130,12 @@ return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', p
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
 # granted at (Redis time), then the headers or '': limit, remaining, reset (its upper bound:
 # a second more when it came whole, which may have been rounded down), retry-after; then the
-# configured limit.
+# configured limit and the generation this process knows.
 # Returns {epoch, lowered limit or 0}, or {'lost'} (nothing written: RESTORE first).
 COMPLETE = (
     _PRELUDE
     + """
-if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+if stale(ARGV[14]) then return {'lost'} end
 local id, status = ARGV[1], tonumber(ARGV[2])
 local period, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
 local at = now - math.max(0, tonumber(ARGV[6]))
@@ -184,12 +188,13 @@ return {num('epoch', 0), lowered}
 """
 )
 
-# ARGV: id, sent (0/1), period, margin, ttl ms, given up seconds ago. Returns {1}, or
+# ARGV: id, sent (0/1), period, margin, ttl ms, given up seconds ago, the generation this
+# process knows. Returns {1}, or
 # {'lost'} (nothing written: RESTORE first).
 FAIL = (
     _PRELUDE
     + """
-if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+if stale(ARGV[7]) then return {'lost'} end
 local id = ARGV[1]
 redis.call('ZREM', flight, id)
 if ARGV[2] == '1' then
@@ -209,17 +214,18 @@ return {1}
 """
 )
 
-# ARGV: process, period, lease, ttl ms, process ttl, then the ids this process has in flight.
+# ARGV: process, period, lease, ttl ms, process ttl, the generation this process knows, then
+# the ids it has in flight.
 # Returns {'lost'} or {'ok', held, in flight, processes, this process's rank among them,
 # paused for (seconds), epoch, 429s, sent, limit or -1, born}.
 RENEW = (
     _PRELUDE
     + """
-if redis.call('EXISTS', meta) == 0 then return {'lost'} end
+if stale(ARGV[6]) then return {'lost'} end
 purge()
 local proc = ARGV[1]
 local ends = now + tonumber(ARGV[2]) + tonumber(ARGV[3])
-for index = 6, #ARGV do
+for index = 7, #ARGV do
   if redis.call('ZSCORE', flight, ARGV[index]) then
     redis.call('ZADD', holds, 'XX', ends, ARGV[index])
     redis.call('ZADD', flight, 'XX', ends, ARGV[index])
@@ -241,22 +247,27 @@ return {'ok', redis.call('ZCARD', holds), redis.call('ZCARD', flight), #members,
 )
 
 # ARGV: process, ttl ms, process ttl, paused for (seconds, 0: not paused), phantom slots,
-# how long they hold (seconds), then triples (id, seconds its slot is still held, in flight
-# 0/1). Recreates lost state (a probe goes first, as at cold start) and gives Redis what this
-# process knows: its slots (each held to the later of the two ends), answers that did not
-# reach Redis (no longer in flight; a probe among them is settled), a 429 pause it saw, and
-# after an outage the slots the other processes' local shares may have spent meanwhile
-# (phantoms). Returns {lost 0/1, born}.
+# how long they hold (seconds), the limit a recreated state starts full with (0: empty), then
+# triples (id, seconds its slot is still held, in flight 0/1). Recreates lost state (a probe
+# goes first, as at cold start) and gives Redis what this process knows: its slots (each held
+# to the later of the two ends), answers that did not reach Redis (no longer in flight; a
+# probe among them is settled), a 429 pause it saw, and after an outage the slots the other
+# processes' local shares may have spent meanwhile (phantoms); a state it recreates starts
+# full for that long. Returns {lost 0/1, born, epoch}.
 RESTORE = (
     _PRELUDE
     + """
 local lost = 0
+local phantoms = tonumber(ARGV[5])
 if redis.call('EXISTS', meta) == 0 then
   lost = 1
   redis.call('HSET', meta, 'born', tostring(now), 'probe_needed', 1, 'active', tostring(now))
+  -- The other processes' slots are not here yet (they restore on their next call): the new
+  -- state starts full for a window, less this process's own.
+  phantoms = math.max(phantoms, tonumber(ARGV[7]) - (#ARGV - 7) / 3)
 end
 local proc = ARGV[1]
-for index = 7, #ARGV, 3 do
+for index = 8, #ARGV, 3 do
   local id, ends = ARGV[index], now + tonumber(ARGV[index + 1])
   redis.call('ZADD', holds, 'GT', ends, id)
   if ARGV[index + 2] == '1' then
@@ -274,12 +285,12 @@ if paused > 0 and now + paused > num('pause_until', 0) then
   redis.call('HSET', meta, 'pause_until', tostring(now + paused), 'probe_needed', 1)
   redis.call('HINCRBY', meta, 'epoch', 1)
 end
-for index = 1, tonumber(ARGV[5]) do
+for index = 1, phantoms do
   redis.call('ZADD', holds, 'GT', now + tonumber(ARGV[6]), proc .. ':phantom:' .. index)
 end
 redis.call('ZADD', procs, now, proc)
 redis.call('ZREMRANGEBYSCORE', procs, '-inf', now - tonumber(ARGV[3]))
 keep(ARGV[2])
-return {lost, redis.call('HGET', meta, 'born')}
+return {lost, redis.call('HGET', meta, 'born'), num('epoch', 0)}
 """
 )

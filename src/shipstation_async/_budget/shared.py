@@ -44,6 +44,7 @@ from .shared_parts import (
     SharedSettings,
     SharedView,
     header_args,
+    held_slots,
     local_share,
     pause_of,
     share_of,
@@ -90,6 +91,7 @@ class SharedLedger:
         self._born: bytes | None = None  # the generation of Redis's state last seen
         self._heard = False  # whether Redis ever answered (until then the processes are unknown)
         self._recovery: asyncio.Task[None] | None = None
+        self._last_contact = -math.inf  # when Redis last answered a script of ours
         self._listeners = Listeners()
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
@@ -178,6 +180,7 @@ class SharedLedger:
         except RedisUnavailable as exc:
             self._degrade(str(exc))
             return self._local_grant(lane)
+        self._last_contact = self._clock()
         self._shared_again()
         return self._read_grant(grant_id, reply, lane)
 
@@ -199,7 +202,7 @@ class SharedLedger:
                 int(waiting),
                 self._ttl_ms(),
                 self._process_ttl(),
-                b"" if self._born is None else self._born,
+                self._known_born(),
             ],
         )
 
@@ -281,7 +284,7 @@ class SharedLedger:
             self._notify()  # the local share's waiters may go
             return
         args: list[ScriptArg] = [grant.id, int(sent), self.period, self.margin, self._ttl_ms()]
-        args.append(now - at)
+        args += [now - at, self._known_born()]
         self._spawn(self._write("FAIL", args))
 
     def complete(
@@ -336,6 +339,7 @@ class SharedLedger:
             grant.granted_at,
             *header_args(headers),
             self.limit,
+            self._known_born(),
         ]
         try:
             reply = await self._write("COMPLETE", args)
@@ -365,6 +369,7 @@ class SharedLedger:
             if reply and reply[0] == b"lost":
                 await self._restore(runner)
                 reply = await runner.run(script, self._settings.keys, args)
+            self._last_contact = self._clock()
             return reply
         except RedisUnavailable as exc:
             self._degrade(str(exc))
@@ -414,11 +419,13 @@ class SharedLedger:
                 flying = [grant_id for grant_id, frees in self._mine.items() if frees == math.inf]
             if not flying:
                 return
-            args: list[ScriptArg] = [self._process, self.period, self._settings.lease]
-            args += [self._ttl_ms(), self._process_ttl(), *flying]
-            reply = await self._write("RENEW", args)
+            reply = await self._write("RENEW", self._renew_args(flying))
             if reply is not None and reply[0] == b"ok":
                 self._read_renewal(reply)
+
+    def _renew_args(self, flying: list[str]) -> list[ScriptArg]:
+        args: list[ScriptArg] = [self._process, self.period, self._settings.lease]
+        return [*args, self._ttl_ms(), self._process_ttl(), self._known_born(), *flying]
 
     def _read_renewal(self, reply: Sequence[Any]) -> None:
         view = self.view
@@ -431,10 +438,7 @@ class SharedLedger:
 
     async def refresh(self) -> None:
         """Read the shared figures now (what :meth:`snapshot` shows)."""
-        reply = await self._write(
-            "RENEW",
-            [self._process, self.period, self._settings.lease, self._ttl_ms(), self._process_ttl()],
-        )
+        reply = await self._write("RENEW", self._renew_args([]))
         if reply is not None and reply[0] == b"ok":
             self._read_renewal(reply)
 
@@ -502,21 +506,24 @@ class SharedLedger:
         window (phantom slots) beside this process's own.
         """
         now = self._clock()
-        triples: list[ScriptArg] = []
         with self._lock:
-            for grant_id, frees in list(self._mine.items()):
-                if frees <= now:
-                    del self._mine[grant_id]
-                    continue
-                flying = frees == math.inf
-                left = self.period + self._settings.lease if flying else frees - now
-                triples += [grant_id, left, int(flying)]
-        phantoms = max(0, self.limit - self._share_now) if returning else 0
+            triples = held_slots(self._mine, now, self.period + self._settings.lease)
+        # Others may still spend local shares only under the "share" policy.
+        sharing = returning and self._settings.on_unavailable == "share"
+        phantoms = max(0, self.limit - self._share_now) if sharing else 0
         args: list[ScriptArg] = [self._process, self._ttl_ms(), self._process_ttl()]
         args += [max(0.0, self._pause_until - now), phantoms]
-        args += [self.period + self._longest + self.margin, *triples]
-        lost, born = await runner.run("RESTORE", self._settings.keys, args)
-        self._born = born
+        args += [self.period + self._longest + self.margin]
+        # A state this process recreates starts full when it had been lost: this process
+        # holds slots, or wrote there more recently than the keys live. Otherwise the keys
+        # expired while everyone was idle, or this is a cold start: nothing is in the window.
+        recent = self._born is not None and now - self._last_contact < self._ttl_ms() / 1000
+        args += [self.limit if triples or recent else 0, *triples]
+        lost, born, epoch = await runner.run("RESTORE", self._settings.keys, args)
+        if born != self._born:
+            with self._lock:  # a new generation counts its epochs from its own start
+                self._born, self._shared_epoch = born, int(epoch)
+                self._epoch += 1  # grants of the old one queue again
         if int(lost) and triples:
             _log.warning(
                 "budget %s: Redis had lost the budget's state; restored this process's %d "
@@ -559,6 +566,10 @@ class SharedLedger:
         _log.warning("budget %s: Redis answers again; the budget is shared again", self.name)
 
     # -- figures -------------------------------------------------------------------------------
+
+    def _known_born(self) -> bytes:
+        """The generation this process's slots are written into (b"": none yet)."""
+        return b"" if self._born is None else self._born
 
     def _ttl_ms(self) -> int:
         # Idle keys expire, but never before a pause someone saw has ended.

@@ -55,6 +55,22 @@ class SharedSettings:
     poll: float
 
 
+def held_slots(mine: dict[str, float], now: float, in_flight_for: float) -> list[ScriptArg]:
+    """RESTORE's triples for this process's live slots; ended ones are dropped from ``mine``.
+
+    ``mine`` maps a grant id to when its slot frees (inf while in flight: then it is held
+    ``in_flight_for`` more).
+    """
+    triples: list[ScriptArg] = []
+    for grant_id, frees in list(mine.items()):
+        if frees <= now:
+            del mine[grant_id]
+            continue
+        flying = frees == math.inf
+        triples += [grant_id, in_flight_for if flying else frees - now, int(flying)]
+    return triples
+
+
 def share_of(limit: int, processes: int, rank: int | None) -> int:
     """A process's part of ``limit`` among ``processes``: the parts never sum past it.
 
