@@ -178,7 +178,7 @@ class SharedLedger:
                 await self._restore(runner)
                 grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
         except RedisUnavailable as exc:
-            self._degrade(str(exc))
+            self.degrade(str(exc))
             return self._local_grant(lane)
         self._last_contact = self._clock()
         self._shared_again()
@@ -372,7 +372,7 @@ class SharedLedger:
             self._last_contact = self._clock()
             return reply
         except RedisUnavailable as exc:
-            self._degrade(str(exc))
+            self.degrade(str(exc))
             return None
         finally:
             self._notify()
@@ -446,9 +446,6 @@ class SharedLedger:
 
     def degrade(self, reason: str) -> None:
         """Run on the local share from now on, until Redis answers a retry."""
-        self._degrade(reason)
-
-    def _degrade(self, reason: str) -> None:
         with self._lock:
             now = self._clock()
             self._retry_at = now + self._settings.retry_every
@@ -537,7 +534,8 @@ class SharedLedger:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop here: the next grant asks Redis again
             return
-        if self._recovery is None or self._recovery.done():
+        task = self._recovery  # one on a loop that ended never finishes: start another
+        if task is None or task.done() or task.get_loop().is_closed():
             self._recovery = loop.create_task(self._recover())
 
     async def _recover(self) -> None:
