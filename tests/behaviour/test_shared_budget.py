@@ -26,7 +26,7 @@ import pytest
 import redis
 
 from shipstation_async import RateLimit, RateLimitError, RedisBudget
-from shipstation_async._budget import budget_key
+from shipstation_async._budget import Grant, budget_key
 from shipstation_async._sansio import Credentials
 from shipstation_async.events import (
     BudgetDegraded,
@@ -175,6 +175,37 @@ async def test_bulk_leaves_the_reserve_to_an_interactive_call(
     # The reserve was free: no wait for a slot to free (a full window would take W).
     assert waited < limit.period / 2
     assert sandbox.stats().rate_limited == 0
+
+
+async def test_a_waiting_interactive_call_holds_bulk_work_in_every_process_until_served(
+    redis_server: RedisServer,
+) -> None:
+    """Two processes' handles, no reserve: an interactive call that must wait claims the next
+    slot ahead of the other process's bulk work; once served, its claim is gone (an idle
+    process does not hold anyone back)."""
+    name = prefix()
+    key = ("api", f"k-{uuid.uuid4().hex[:8]}")
+    limit = RateLimit(2, 1.0, reserve=0)
+    first, second = (RedisBudget(redis_server.url, prefix=name) for _ in "ab")
+    a, b = first.ledger_for(key, limit), second.ledger_for(key, limit)
+
+    async def granted(ledger: Any, lane: str, waiting: bool = False) -> Any:
+        outcome = await ledger.grant(lane, interactive_waiting=waiting)
+        if isinstance(outcome, Grant):
+            ledger.mark_sent(outcome)
+            ledger.complete(outcome, 200, None)
+            await ledger.flush()
+        return outcome
+
+    assert isinstance(await granted(b, "bulk"), Grant)  # the cold start's probe, answered
+    assert isinstance(await granted(b, "bulk"), Grant)  # the window is full now
+    assert not isinstance(await granted(a, "interactive"), Grant)  # A must wait: it claims
+    await asyncio.sleep(limit.period + 0.1)  # both slots have freed
+    assert await granted(b, "bulk") is None  # B's bulk work waits behind A's claim
+    assert isinstance(await granted(a, "interactive"), Grant)  # A is served, claim dropped
+    assert isinstance(await granted(b, "bulk"), Grant)  # and B goes on at once
+    for store in (first, second):
+        await store.aclose()
 
 
 # -- many processes ------------------------------------------------------------------------------
@@ -441,8 +472,7 @@ async def test_keys_hold_a_hash_tag_and_no_api_key_and_expire(
     store = RedisBudget(redis_server.url, prefix=prefix())
     async with client_for(sandbox, rate_limit=limit, budget=store) as ss:
         await ss.orders.list(page_size=1)
-    await asyncio.sleep(0.1)  # the answer's write lands in the background
-    await store.aclose()
+    await store.aclose()  # the client's close wrote its answer
     names = store.key_names(budget_key(sandbox.url, sandbox.api_key))
     tags = {name[name.index("{") : name.index("}") + 1] for name in names}
     assert len(tags) == 1

@@ -52,7 +52,8 @@ local function purge()
 end
 """
 
-# ARGV: lane, id, process, limit, period, reserve, lease, interactive waiting here (0/1),
+# ARGV: lane, id, process, limit, period, reserve, lease, other interactive calls of this
+# process waiting besides this one (0/1),
 # ttl ms, process ttl, the state's generation this process knows ('' at first).
 # Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s, born},
 # {'wait', seconds, epoch, processes, born} (time will bring room), {'answer', '-1', epoch,
@@ -78,6 +79,9 @@ end
 keep(ARGV[9])
 local epoch = num('epoch', 0)
 local function refuse(kind, seconds)
+  -- An interactive call that must wait claims priority over bulk work everywhere; a claim
+  -- is dropped by this process's next ask with no other interactive call waiting.
+  if lane == 'interactive' then redis.call('ZADD', iwait, now + 2, proc) end
   return {kind, tostring(seconds), epoch, redis.call('ZCARD', procs), born}
 end
 local paused = num('pause_until', 0)

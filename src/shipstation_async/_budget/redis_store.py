@@ -35,7 +35,10 @@ class ScriptRunner:
     """The budget scripts, registered on one event loop's Redis client."""
 
     def __init__(self, client: Redis) -> None:
+        from redis.exceptions import RedisError
+
         self.client = client
+        self._failures = (RedisError, OSError, TimeoutError)
         self._scripts: dict[str, AsyncScript] = {
             name: client.register_script(getattr(redis_scripts, name))
             for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE")
@@ -43,11 +46,9 @@ class ScriptRunner:
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]) -> Any:
         """Run script ``name``; RedisUnavailable when Redis cannot answer it."""
-        from redis.exceptions import RedisError
-
         try:
             return await self._scripts[name](keys=list(keys), args=list(args))
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             # The type only: a message may quote the URL, and with it a password.
             raise RedisUnavailable(type(exc).__name__) from None
 

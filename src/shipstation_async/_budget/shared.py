@@ -161,8 +161,9 @@ class SharedLedger:
     async def grant(self, lane: Lane, *, interactive_waiting: bool) -> Grant | float | None:
         """A grant for ``lane``, or the clock time to ask again (None: when an answer comes).
 
-        ``interactive_waiting``: interactive calls of this process wait (bulk work elsewhere
-        lets them go first).
+        ``interactive_waiting``: other interactive calls of this process wait besides this
+        one (bulk work elsewhere lets them go first; an interactive call refused claims that
+        too).
         """
         now = self._clock()
         if now < self._pause_until:
@@ -436,12 +437,6 @@ class SharedLedger:
         self._heard = True
         self._see_epoch(int(reply[6]))
 
-    async def refresh(self) -> None:
-        """Read the shared figures now (what :meth:`snapshot` shows)."""
-        reply = await self._write("RENEW", self._renew_args([]))
-        if reply is not None and reply[0] == b"ok":
-            self._read_renewal(reply)
-
     # -- Redis away and back -------------------------------------------------------------------
 
     def degrade(self, reason: str) -> None:
@@ -579,7 +574,7 @@ class SharedLedger:
         return 2 * self.period + self._settings.lease
 
     def snapshot(self, queued: dict[str, int], now: float | None = None) -> RateLimitStatus:
-        """The budget as the latest replies from Redis showed it (``refresh`` reads it now)."""
+        """The budget as the latest replies from Redis showed it."""
         now = self._clock() if now is None else now
         view = self.view
         local = self._local

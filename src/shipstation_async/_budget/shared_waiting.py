@@ -69,9 +69,9 @@ class SharedWaitingRoom(LoopScheduler):
                 waiter = self._next_waiter(lane)
                 if waiter is None:
                     break
-                outcome = await self.shared.grant(
-                    lane, interactive_waiting=bool(self._queues["interactive"])
-                )
+                # Interactive calls waiting besides this one keep their claim in Redis.
+                others = len(self._queues["interactive"]) - (lane == "interactive")
+                outcome = await self.shared.grant(lane, interactive_waiting=others > 0)
                 if not isinstance(outcome, Grant):
                     return outcome  # lower lanes need more room: they wait too
                 self._hand_over(waiter, outcome)
