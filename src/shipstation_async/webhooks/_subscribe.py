@@ -1,0 +1,90 @@
+"""``ensure_subscribed``: make the account's subscriptions match what this receiver wants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from ..models.webhooks import WebhookEvent
+
+if TYPE_CHECKING:
+    from ..client import ShipStation
+
+
+@attrs.frozen
+class SubscriptionReport:
+    """What ``ensure_subscribed`` found and did: webhook ids, by what happened to them."""
+
+    kept: tuple[int, ...]
+    subscribed: tuple[int, ...]
+    removed: tuple[int, ...]
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host, port and path (the token aside)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    path_a, path_b = pa.path.rstrip("/") or "/", pb.path.rstrip("/") or "/"
+    return (pa.scheme.lower(), pa.netloc.lower(), path_a) == (
+        pb.scheme.lower(),
+        pb.netloc.lower(),
+        path_b,
+    )
+
+
+async def ensure_subscribed(
+    client: ShipStation,
+    target_url: str,
+    events: Sequence[WebhookEvent],
+    *,
+    store_id: int | None,
+    prune: bool,
+    friendly_name: str,
+) -> SubscriptionReport:
+    """Subscribe each of ``events`` to ``target_url`` unless it already is; prune if asked.
+
+    A hook counts as ours when its URL equals ``target_url`` (token included) and its store
+    is ``store_id``. ``prune`` removes hooks on the same scheme, host and path that are not
+    wanted (another token, an event not asked for, another store), and nothing else.
+    """
+    hooks = await client.webhooks.list(lane="bulk")
+    present: dict[str, int] = {}
+    stale: list[int] = []
+    for hook in hooks:
+        if hook.webhook_id is None or not hook.url:
+            continue
+        if (
+            hook.hook_type is not None
+            and hook.url == target_url
+            and hook.store_id == store_id
+            and hook.hook_type in events
+            and hook.hook_type not in present
+        ):
+            present[hook.hook_type] = hook.webhook_id
+        elif same_endpoint(hook.url, target_url):
+            stale.append(hook.webhook_id)
+    subscribed: list[int] = []
+    for event in dict.fromkeys(events):
+        if event not in present:
+            result = await client.webhooks.subscribe(
+                target_url, event, store_id=store_id, friendly_name=friendly_name, lane="bulk"
+            )
+            subscribed.append(_id_of(result.id, result.extra))
+    removed: list[int] = []
+    if prune:
+        for hook_id in stale:
+            await client.webhooks.unsubscribe(hook_id, lane="bulk")
+            removed.append(hook_id)
+    return SubscriptionReport(tuple(present.values()), tuple(subscribed), tuple(removed))
+
+
+def _id_of(plain: int | None, extra: Mapping[str, Any]) -> int:
+    # Documented both as {"id": 1} and as {"WebHookID": 1, ...}.
+    if plain is not None:
+        return plain
+    for key, value in extra.items():
+        if key.lower() == "webhookid" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0

@@ -1,0 +1,455 @@
+"""``WebhookReceiver``: receive ShipStation's deliveries, hand each record version over once."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import attrs
+
+from .._redact import Redactor, Secret
+from ..errors import ConfigurationError, InvalidRequestError
+from ..models.webhooks import WebhookEvent
+from ._asgi import asgi_app
+from ._dispatch import FAMILIES, Dispatcher, RetryPlan, Route
+from ._http import (
+    EVENTS,
+    MIN_TOKEN_LENGTH,
+    TOKEN_PARAM,
+    Answer,
+    Refused,
+    answer,
+    check_token,
+    read_delivery,
+)
+from ._polling import Poller
+from ._resource_url import Origin, UnsafeResourceURL, parse_resource_url
+from ._subscribe import SubscriptionReport, ensure_subscribed
+from .events import DeadLetter
+from .store import Job, Progress, SQLiteStore, WebhookStore
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ..client import ShipStation
+
+logger = logging.getLogger("shipstation_async.webhooks")
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+TOKEN_ENV = "SHIPSTATION_WEBHOOK_TOKEN"
+LONGEST_WEBHOOK_DELAY = timedelta(hours=1)
+"""How late a delivery is assumed to arrive at most (ShipStation says "a few minutes")."""
+
+
+class WebhookReceiver:
+    """Receives ShipStation webhooks and hands each new record version to handlers once.
+
+    ``token``: the secret that authenticates deliveries; it travels in the subscribed URL
+    (:meth:`target_url`). Give two (current first) to rotate; None reads
+    ``SHIPSTATION_WEBHOOK_TOKEN`` (comma-separated). At least 16 characters;
+    ``secrets.token_urlsafe(32)`` makes a good one.
+    ``store``: where accepted deliveries wait (a :class:`WebhookStore`, or a path for an
+    :class:`SQLiteStore`; default ``shipstation-webhooks.sqlite``). A delivery is answered
+    200 once stored, before any handler ran.
+    ``poll_interval``: seconds between polling rounds while started (None: no polling unless
+    :meth:`poll` runs); ``overlap``: how far before the last round's end a round starts.
+    ``attempts``/``first_retry``/``max_retry``: a failing handler's schedule before its
+    records go to the dead letters. ``concurrency``: fetches and handler calls at once.
+    ``remember``: how long handled versions and delivery keys are remembered.
+    """
+
+    def __init__(
+        self,
+        client: ShipStation,
+        *,
+        token: str | Sequence[str] | None = None,
+        store: WebhookStore | str | Path = "shipstation-webhooks.sqlite",
+        poll_interval: float | None = None,
+        overlap: timedelta = timedelta(minutes=10),
+        attempts: int = 8,
+        first_retry: float = 1.0,
+        max_retry: float = 300.0,
+        concurrency: int = 8,
+        remember: timedelta = timedelta(days=3),
+        max_body: int = 64 * 1024,
+    ) -> None:
+        self._tokens = _tokens(token)
+        self._accepted = tuple(t.reveal().encode() for t in self._tokens)
+        self._token_redactor = Redactor(t.reveal() for t in self._tokens)
+        _check_settings(poll_interval, overlap, remember, attempts, concurrency, max_body)
+        self._client = client
+        self._store: WebhookStore = (
+            store if not isinstance(store, str | Path) else SQLiteStore(store)
+        )
+        self._routes: dict[str, Route] = {}
+        self._origin = Origin.of(client.base_url)
+        self._max_body = max_body
+        self._remember = remember.total_seconds()
+        self._overlap = overlap
+        self._poll_interval = poll_interval
+        self._retry = RetryPlan(attempts, first_retry, max_retry)
+        self._concurrency = concurrency
+        self._dispatcher: Dispatcher | None = None
+        self._poller: Poller | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._starting: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"WebhookReceiver({len(self._routes)} handlers, store={self._store!r})"
+
+    # -- handlers ----------------------------------------------------------------------
+
+    def on(
+        self, *events: WebhookEvent, items: bool = False, name: str | None = None
+    ) -> Callable[[H], H]:
+        """Register an async handler for ``events``: ``@receiver.on("ORDER_NOTIFY")``.
+
+        The handler receives a :class:`Notification`. ``items``: shipments are fetched with
+        their items. ``name`` (default: the function's module and qualified name) is how the
+        store knows the handler across restarts: keep it stable.
+        """
+        unknown = [e for e in events if e not in EVENTS]
+        if not events or unknown:
+            raise InvalidRequestError(
+                f"on() takes ShipStation events, got {events!r}", field="events"
+            )
+
+        def register(handler: H) -> H:
+            call = inspect.getattr_static(handler, "__call__", None)  # an async __call__
+            if not (inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(call)):
+                raise InvalidRequestError(
+                    "a webhook handler must be an async function", field="handler"
+                )
+            key = name or _name_of(handler)
+            if key in self._routes:
+                raise ConfigurationError(f"a handler named {key!r} is already registered")
+            self._routes[key] = Route(key, frozenset(events), handler, items)
+            return handler
+
+        return register
+
+    # -- where ShipStation posts --------------------------------------------------------
+
+    def target_url(self, url: str) -> str:
+        """``url`` with the current token added: the URL to subscribe."""
+        parts = urlsplit(url)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise InvalidRequestError(
+                "a webhook URL must be https (http on loopback only)", field="url"
+            )
+        if parts.username or parts.password or parts.fragment:
+            raise InvalidRequestError("a webhook URL takes no user info or fragment", field="url")
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != TOKEN_PARAM]
+        query.append((TOKEN_PARAM, self._tokens[0].reveal()))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def authorized(self, path_qs: str) -> bool:
+        """Whether a request target carries an accepted token (check before reading a body)."""
+        return check_token(path_qs, self._accepted)
+
+    async def handle(
+        self, method: str, path_qs: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request: (status, headers, body). For any framework.
+
+        401 without an accepted token, 405 for a method other than POST, 413 for a body
+        over the limit, 400 for a malformed delivery or a ``resource_url`` that is not
+        ShipStation's (logged; nothing is fetched), 503 when the store failed (ShipStation
+        delivers again), and 200 once the delivery is stored.
+        """
+        del headers  # deliveries are unsigned: nothing in the headers authenticates them
+        if method.upper() != "POST":
+            return answer(405, "POST only")
+        if not self.authorized(path_qs):
+            return answer(401, "unauthorized")
+        return await self.accept(body)
+
+    async def accept(self, body: bytes) -> Answer:
+        """Queue an authorized delivery's body; see :meth:`handle` for the answers."""
+        try:
+            delivery = read_delivery(body, self._max_body)
+            query = parse_resource_url(delivery.resource_url, self._origin)
+        except Refused as refusal:
+            return answer(refusal.status, str(refusal))
+        except UnsafeResourceURL as unsafe:
+            logger.warning("webhook delivery refused: %s", unsafe)
+            return answer(400, "resource_url refused")
+        if not any(delivery.resource_type in r.events for r in self._routes.values()):
+            return answer(200, "no handler for this event")
+        dispatcher = await self._started()
+        batch = {"importBatch", "batchId"} & set(query.filters)
+        unique = "" if batch else "|" + uuid.uuid4().hex
+        job = Job(
+            id=uuid.uuid4().hex,
+            key=f"{delivery.resource_type}|{query.batch_key()}{unique}",
+            resource_type=delivery.resource_type,
+            source="webhook",
+            received_at=time.time(),
+            resource_url=delivery.resource_url,
+            query={"kind": query.kind, "filters": dict(query.filters)},
+        )
+        try:
+            added = await self._store.add_job(job, remember_until=time.time() + self._remember)
+        except Exception as exc:
+            logger.error("webhook delivery not stored: %s", type(exc).__name__)
+            return answer(503, "could not store the delivery")
+        if added:
+            dispatcher.submit(job)
+        return answer(200, "accepted" if added else "already received")
+
+    def aiohttp_app(self) -> web.Application:
+        """An aiohttp application that receives deliveries on any path (add it as a sub-app).
+
+        It starts the receiver on start-up and closes it on clean-up.
+        """
+        from ._aiohttp import aiohttp_app
+
+        return aiohttp_app(self, self._max_body)
+
+    def asgi_app(self) -> Callable[..., Any]:
+        """An ASGI application (FastAPI/Starlette ``mount``, uvicorn, any ASGI server).
+
+        It answers lifespan events when it is the top-level app; mounted, it starts the
+        receiver on the first delivery (or ``await receiver.start()`` at start-up).
+        """
+        return asgi_app(self, self._max_body)
+
+    # -- running ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume the store's unfinished jobs and start the polling backup, if configured."""
+        await self._started()
+
+    async def _started(self) -> Dispatcher:
+        if self._dispatcher is not None:
+            return self._dispatcher
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._dispatcher is None:
+                dispatcher = Dispatcher(
+                    self._client,
+                    self._store,
+                    self._routes,
+                    retry=self._retry,
+                    remember=self._remember,
+                    concurrency=self._concurrency,
+                    redact=self._redact,
+                )
+                for job in await self._store.jobs():
+                    dispatcher.submit(job)
+                self._poller = Poller(
+                    self._client,
+                    self._store,
+                    dispatcher,
+                    overlap=self._overlap,
+                    lookback=self._overlap,
+                    remember=self._remember,
+                )
+                self._dispatcher = dispatcher
+                self._background.append(asyncio.create_task(self._prune_every(3600.0)))
+                if self._poll_interval is not None:
+                    self._background.append(asyncio.create_task(self.poll(self._poll_interval)))
+        return self._dispatcher
+
+    async def close(self) -> None:
+        """Stop polling and running jobs (unfinished ones stay stored) and close the store."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        if self._dispatcher is not None:
+            await self._dispatcher.close()
+            self._dispatcher = None
+        await self._store.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def drain(self) -> None:
+        """Wait until every accepted job has been handed over (or dead-lettered).
+
+        Bound it with ``asyncio.timeout()``: a failing handler's retries may take long.
+        """
+        dispatcher = await self._started()
+        await dispatcher.drain()
+
+    async def poll(self, interval: float = 60.0) -> None:
+        """Run the polling backup every ``interval`` seconds until cancelled."""
+        while True:
+            started = time.monotonic()
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning(
+                    "webhook polling round failed: %s", self._redact(f"{type(exc).__name__}: {exc}")
+                )
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+    async def poll_once(self) -> int:
+        """One polling round over the lists some handler is for; returns the records found."""
+        await self._started()
+        assert self._poller is not None
+        lists: dict[str, bool] = {}
+        for kind, family in FAMILIES.items():
+            routes = [r for r in self._routes.values() if r.events & set(family)]
+            if routes:
+                lists[kind] = any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
+        return await self._poller.round(lists)
+
+    async def _prune_every(self, seconds: float) -> None:
+        while True:
+            try:
+                await self._store.prune(time.time())
+            except Exception as exc:
+                logger.warning("webhook store prune failed: %s", type(exc).__name__)
+            await asyncio.sleep(seconds)
+
+    # -- subscriptions and dead letters --------------------------------------------------
+
+    async def ensure_subscribed(
+        self,
+        url: str,
+        events: Sequence[WebhookEvent] = ("ORDER_NOTIFY", "SHIP_NOTIFY"),
+        *,
+        store_id: int | None = None,
+        prune: bool = False,
+        friendly_name: str = "shipstation-async",
+    ) -> SubscriptionReport:
+        """Subscribe ``target_url(url)`` to each event it is not yet subscribed to.
+
+        Idempotent: safe at every start-up. ``prune=True`` also removes hooks on this URL's
+        exact scheme, host and path that are not wanted (an old token, another event);
+        never any other hook.
+        """
+        unknown = [e for e in events if e not in EVENTS]
+        if not events or unknown:
+            raise InvalidRequestError("events must be ShipStation events", field="events")
+        target = self.target_url(url)
+        return await ensure_subscribed(
+            self._client,
+            target,
+            events,
+            store_id=store_id,
+            prune=prune,
+            friendly_name=friendly_name,
+        )
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Every dead letter, oldest first."""
+        from datetime import UTC, datetime
+
+        return [
+            DeadLetter(
+                id=letter.id,
+                handler=letter.handler,
+                resource_type=letter.job.resource_type,  # type: ignore[arg-type]
+                source=letter.job.source,  # type: ignore[arg-type]
+                resource_url=letter.job.resource_url,
+                attempts=letter.job.fetch.attempts,
+                error=letter.job.fetch.error,
+                failed_at=datetime.fromtimestamp(letter.failed_at, UTC),
+                records={k: tuple(v) for k, v in (letter.job.records or {}).items()},
+            )
+            for letter in await self._store.dead_letters()
+        ]
+
+    async def replay(self, letter_id: str | None = None) -> int:
+        """Hand a dead letter's records (all of them: None) to its handler again; the count.
+
+        A version its handler has handled since is still left out.
+        """
+        dispatcher = await self._started()
+        count = 0
+        for letter in await self._store.dead_letters():
+            if letter_id is not None and letter.id != letter_id:
+                continue
+            job = attrs.evolve(
+                letter.job,
+                id=uuid.uuid4().hex,
+                key=f"replay:{uuid.uuid4().hex}",
+                source="replay",
+                received_at=time.time(),
+                fetch=Progress(),
+            )
+            if await self._store.add_job(job, remember_until=time.time() + self._remember):
+                await self._store.drop_dead_letter(letter.id)
+                dispatcher.submit(job)
+                count += 1
+        return count
+
+    def _redact(self, text: str) -> str:
+        return self._token_redactor.text(self._client._credentials.redact(text))
+
+
+def _name_of(handler: Callable[..., Any]) -> str:
+    owner = handler if inspect.isfunction(handler) or inspect.ismethod(handler) else type(handler)
+    return f"{owner.__module__}.{owner.__qualname__}"
+
+
+def _tokens(token: str | Sequence[str] | None) -> tuple[Secret, ...]:
+    if token is None:
+        token = [t.strip() for t in os.environ.get(TOKEN_ENV, "").split(",") if t.strip()]
+        if not token:
+            raise ConfigurationError(f"give token= or set {TOKEN_ENV}")
+    tokens = [token] if isinstance(token, str) else list(token)
+    if not 1 <= len(tokens) <= 2:
+        raise ConfigurationError("give one token, or two while rotating")
+    for value in tokens:
+        if not isinstance(value, str) or len(value) < MIN_TOKEN_LENGTH or not value.isascii():
+            raise ConfigurationError(
+                f"a webhook token must be ASCII text of {MIN_TOKEN_LENGTH}+ characters"
+            )
+        if not all(c.isalnum() or c in "-_.~" for c in value):
+            raise ConfigurationError("a webhook token may hold letters, digits and - _ . ~ only")
+    return tuple(Secret(value) for value in tokens)
+
+
+def _check_settings(
+    poll_interval: float | None,
+    overlap: timedelta,
+    remember: timedelta,
+    attempts: int,
+    concurrency: int,
+    max_body: int,
+) -> None:
+    if poll_interval is not None and not (
+        isinstance(poll_interval, int | float) and poll_interval > 0
+    ):
+        raise ConfigurationError("poll_interval must be a positive number of seconds or None")
+    if not isinstance(overlap, timedelta) or overlap < timedelta(0):
+        raise ConfigurationError("overlap must be a timedelta >= 0")
+    if not isinstance(remember, timedelta) or remember < overlap + LONGEST_WEBHOOK_DELAY:
+        # A version forgotten before a late delivery or an overlapping poll brings it back
+        # would be handed over twice.
+        raise ConfigurationError("remember must cover the overlap plus an hour of webhook delay")
+    for name, value in (
+        ("attempts", attempts),
+        ("concurrency", concurrency),
+        ("max_body", max_body),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigurationError(f"{name} must be a positive int")

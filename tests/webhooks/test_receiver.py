@@ -1,0 +1,224 @@
+"""The receiver's answers, its once-per-version hand-over, retries and dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from shipstation_async import ShipStation
+from shipstation_async.errors import ConfigurationError, InvalidRequestError
+from shipstation_async.sandbox import Sandbox
+from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
+
+from .conftest import OTHER_TOKEN, TOKEN, Seen, delivery, post
+
+
+async def new_orders(ss: ShipStation, count: int, prefix: str) -> list[int]:
+    orders = [
+        {
+            "orderNumber": f"{prefix}-{i}",
+            "orderKey": f"{prefix}-{i}",
+            "orderDate": "2026-11-01T10:00:00",
+            "orderStatus": "awaiting_shipment",
+            "billTo": {"name": "Ann Buyer"},
+            "shipTo": {
+                "name": "Ann Buyer",
+                "street1": "1 Main St",
+                "city": "Austin",
+                "state": "TX",
+                "postalCode": "78701",
+                "country": "US",
+            },
+            "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
+        }
+        for i in range(count)
+    ]
+    result = await ss.orders.create_or_update_many(orders)
+    return [r.order_id for r in result.results if r.order_id is not None]
+
+
+async def test_wrong_or_missing_token_is_401_and_nothing_runs(
+    receiver: WebhookReceiver, sandbox: Sandbox
+) -> None:
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    body = delivery(f"{sandbox.url}/orders?orderNumber=X")
+    before = sandbox.stats().requests
+    for target in (
+        "/hooks",
+        "/hooks?token=",
+        f"/hooks?token={TOKEN}x",
+        f"/hooks?token={TOKEN[:-1]}",
+        f"/hooks?token={TOKEN}&token={TOKEN}",
+    ):
+        status, _, _ = await receiver.handle("POST", target, {}, body)
+        assert status == 401
+    await asyncio.sleep(0.05)
+    assert seen.calls == [] and sandbox.stats().requests == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[]", 400),
+        (b'{"resource_type": "ORDER_NOTIFY"}', 400),
+        (b'{"resource_url": "https://ssapi.shipstation.com/orders", "resource_type": "NOPE"}', 400),
+        (b'{"resource_url": 5, "resource_type": "ORDER_NOTIFY"}', 400),
+        (b"[" * 100_000 + b"]" * 100_000, 413),
+        (b"[" * 60_000, 400),
+        (
+            b'{"resource_url": "https://ssapi.shipstation.com/orders", "resource_type": "ORDER_NOTIFY", "pad": "'
+            + b"x" * 70_000
+            + b'"}',
+            413,
+        ),
+    ],
+)
+async def test_malformed_deliveries_are_refused(
+    receiver: WebhookReceiver, body: bytes, status: int
+) -> None:
+    receiver.on("ORDER_NOTIFY", name="seen")(Seen())
+    assert (await post(receiver, body))[0] == status
+
+
+async def test_method_other_than_post_is_405(receiver: WebhookReceiver) -> None:
+    status, _, _ = await receiver.handle("GET", f"/hooks?token={TOKEN}", {}, b"")
+    assert status == 405
+
+
+async def test_a_delivery_is_handed_over_with_typed_orders(
+    receiver: WebhookReceiver, ss: ShipStation, sandbox: Sandbox
+) -> None:
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    ids = await new_orders(ss, 3, "A")
+    status, answer = await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=A-"))
+    assert (status, answer["message"]) == (200, "accepted")
+    await asyncio.wait_for(receiver.drain(), 10)
+    assert len(seen.calls) == 1
+    call = seen.calls[0]
+    assert call.resource_type == "ORDER_NOTIFY" and call.source == "webhook"
+    assert sorted(o.order_id for o in call.orders) == sorted(ids)  # type: ignore[type-var]
+
+
+async def test_each_version_reaches_a_handler_once(
+    receiver: WebhookReceiver, ss: ShipStation, sandbox: Sandbox
+) -> None:
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    ids = await new_orders(ss, 2, "B")
+    url = f"{sandbox.url}/orders?orderNumber=B-"
+    for _ in range(3):  # redelivered, and concurrently
+        await asyncio.gather(post(receiver, delivery(url)), post(receiver, delivery(url)))
+    await asyncio.wait_for(receiver.drain(), 10)
+    assert sorted(i for i, _ in seen.order_versions()) == sorted(ids)
+    # A change makes a new version: it goes over, the unchanged order does not.
+    order = await ss.orders.get(ids[0])
+    await asyncio.sleep(0.01)
+    await ss.orders.create_or_update(attrs_evolve(order, customer_notes="ring twice"))
+    await post(receiver, delivery(url))
+    await asyncio.wait_for(receiver.drain(), 10)
+    versions = seen.order_versions()
+    assert len(versions) == 3 and len(set(versions)) == 3
+    assert [i for i, _ in versions].count(ids[0]) == 2
+
+
+def attrs_evolve(order, **changes):  # type: ignore[no-untyped-def]
+    import attrs
+
+    return attrs.evolve(order, **changes)
+
+
+async def test_duplicate_batch_is_answered_but_queued_once(
+    receiver: WebhookReceiver, sandbox: Sandbox
+) -> None:
+    receiver.on("SHIP_NOTIFY", name="seen")(Seen())
+    url = f"{sandbox.url}/shipments?batchId=12345&includeShipmentItems=False"
+    first = await post(receiver, delivery(url, "SHIP_NOTIFY"))
+    second = await post(receiver, delivery(url, "SHIP_NOTIFY"))
+    assert first == (200, {"status": 200, "message": "accepted"})
+    assert second == (200, {"status": 200, "message": "already received"})
+
+
+async def test_a_failing_handler_is_retried_and_others_are_not_held(
+    receiver: WebhookReceiver, ss: ShipStation, sandbox: Sandbox
+) -> None:
+    steady = Seen()
+    attempts: list[int] = []
+
+    async def flaky(notification: Notification) -> None:
+        attempts.append(notification.attempt)
+        if len(attempts) < 3:
+            raise RuntimeError("downstream is down")
+
+    receiver.on("ORDER_NOTIFY", name="steady")(steady)
+    receiver.on("ORDER_NOTIFY", name="flaky")(flaky)
+    await new_orders(ss, 2, "C")
+    await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=C-"))
+    await asyncio.wait_for(receiver.drain(), 10)
+    assert attempts == [1, 2, 3]
+    assert len(steady.calls) == 1
+    assert await receiver.dead_letters() == []
+
+
+async def test_dead_letter_and_replay(
+    ss: ShipStation, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), attempts=2, first_retry=0.01)
+    broken = True
+    handled: list[int | None] = []
+
+    @receiver.on("ORDER_NOTIFY", name="sink")
+    async def sink(notification: Notification) -> None:
+        if broken:
+            raise RuntimeError(f"cannot write; secret is {ss._credentials.api_secret.reveal()}")
+        handled.extend(o.order_id for o in notification.orders)
+
+    ids = await new_orders(ss, 2, "D")
+    caplog.set_level(logging.DEBUG)
+    await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=D-"))
+    await asyncio.wait_for(receiver.drain(), 10)
+    letters = await receiver.dead_letters()
+    assert len(letters) == 1 and letters[0].handler == "sink" and letters[0].attempts == 2
+    assert sorted(r["orderId"] for r in letters[0].records["orders"]) == sorted(ids)
+    secret = sandbox.api_secret
+    assert secret not in letters[0].error and "RuntimeError" in letters[0].error
+    assert secret not in caplog.text
+    broken = False
+    assert await receiver.replay() == 1
+    await asyncio.wait_for(receiver.drain(), 10)
+    assert sorted(handled) == sorted(ids)
+    assert await receiver.dead_letters() == []
+    await receiver.close()
+
+
+async def test_tokens_are_checked_and_never_shown(
+    ss: ShipStation, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = WebhookReceiver(ss, token=[TOKEN, OTHER_TOKEN], store=MemoryStore())
+    url = receiver.target_url("https://app.example.com/shipstation?x=1")
+    assert url == f"https://app.example.com/shipstation?x=1&token={TOKEN}"
+    assert receiver.authorized(f"/s?token={OTHER_TOKEN}") and receiver.authorized(
+        f"/s?token={TOKEN}"
+    )
+    assert TOKEN not in repr(receiver) and OTHER_TOKEN not in repr(receiver)
+    for bad in ("short", "has space in it 123456", "ünïcode-token-0123456789"):
+        with pytest.raises(ConfigurationError) as caught:
+            WebhookReceiver(ss, token=bad, store=MemoryStore())
+        assert bad not in str(caught.value)
+    with pytest.raises(InvalidRequestError):
+        receiver.target_url("http://app.example.com/hook")
+    await receiver.close()
+
+
+async def test_token_from_the_environment(ss: ShipStation, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPSTATION_WEBHOOK_TOKEN", f"{TOKEN}, {OTHER_TOKEN}")
+    receiver = WebhookReceiver(ss, store=MemoryStore())
+    assert receiver.authorized(f"/?token={OTHER_TOKEN}")
+    assert receiver.target_url("https://a.example/h").endswith(TOKEN)
+    monkeypatch.delenv("SHIPSTATION_WEBHOOK_TOKEN")
+    with pytest.raises(ConfigurationError):
+        WebhookReceiver(ss, store=MemoryStore())
