@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ OTHER_TOKEN = "tok-zyxwvutsrqponmlkji98"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(world=World(orders=30, seed=11), rate_limit=RateLimit(1000, 1.0)) as sb:
+    world = World(orders=30, seed=11, end=datetime(2026, 1, 1, tzinfo=UTC))
+    async with Sandbox(world=world, rate_limit=RateLimit(1000, 1.0)) as sb:
         yield sb
 
 
