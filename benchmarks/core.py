@@ -38,6 +38,7 @@ from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
 from .shared import SHARED_BENCHMARKS
+from .webhooks import WEBHOOK_BENCHMARKS
 
 L, W = 40, 4.0
 Figures = dict[str, float]
@@ -767,4 +768,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "backfill_memory": backfill_memory,
     "stream_vs_naive": stream_vs_naive,
     **SHARED_BENCHMARKS,
+    **WEBHOOK_BENCHMARKS,
 }
