@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from . import _argtypes as types
+from ._cli_webhooks import add_webhooks, run_listen
 from .errors import ShipStationError
 from .limits import RateLimit
 from .sandbox.standalone import add_arguments as add_serve_arguments
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_demo(commands)
     _add_backfill(commands)
+    add_webhooks(commands)
     sandbox = commands.add_parser("sandbox", help="the local ShipStation stand-in")
     sandbox_commands = sandbox.add_subparsers(
         dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True
@@ -349,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if problem := _existing_output(args):
                 return _usage(problem)
             return asyncio.run(run_backfill(args))
+        if args.command == "webhooks" and args.webhooks_command == "listen":
+            return asyncio.run(run_listen(args))
         if args.command == "sandbox" and args.sandbox_command == "serve":
             asyncio.run(_serve(args))
             return 0

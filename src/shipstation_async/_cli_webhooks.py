@@ -1,0 +1,134 @@
+"""The ``webhooks listen`` command: receive deliveries, poll as a backup, print each version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from . import _argtypes as types
+
+
+def add_webhooks(commands: Any) -> None:
+    """Add ``webhooks listen`` to the command line."""
+    webhooks = commands.add_parser("webhooks", help="receive ShipStation's webhooks")
+    sub = webhooks.add_subparsers(
+        dest="webhooks_command", metavar="WEBHOOKS_COMMAND", required=True
+    )
+    listen = sub.add_parser(
+        "listen",
+        help="receive deliveries and print each record version once (polling backup on)",
+        description="Serve a webhook receiver and print (or write as JSONL) each new record "
+        "version once, from deliveries and from a polling backup. The token that "
+        "authenticates deliveries comes from SHIPSTATION_WEBHOOK_TOKEN; API credentials "
+        "from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET (not needed with --sandbox).",
+        formatter_class=types.HelpFormatter,
+    )
+    listen.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    listen.add_argument("--port", type=int, default=8000, help="port to listen on")
+    listen.add_argument("--path", default="/shipstation/events", help="path deliveries come to")
+    listen.add_argument(
+        "--subscribe-url",
+        default=None,
+        help="the public URL of this listener (https): subscribe it (token added) at start",
+    )
+    listen.add_argument(
+        "--events",
+        default="ORDER_NOTIFY,SHIP_NOTIFY",
+        help="comma-separated events to receive (and subscribe)",
+    )
+    listen.add_argument("--out", default=None, help="append each version to this JSONL file")
+    listen.add_argument(
+        "--store", default="shipstation-webhooks.sqlite", help="SQLite file of accepted deliveries"
+    )
+    listen.add_argument(
+        "--poll-interval", type=float, default=60.0, help="seconds between polling rounds"
+    )
+    listen.add_argument("--base-url", default=None, help="the API's address (default ShipStation)")
+    listen.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against an embedded sandbox that emits webhooks to this listener",
+    )
+    listen.add_argument(
+        "--rate-limit", type=types.rate_limit, default="40/60", help="REQUESTS/SECONDS"
+    )
+
+
+class _Printer:
+    """Writes each record version handed over: a line on stdout, or JSONL to a file."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self.count = 0
+
+    async def __call__(self, notification: Any) -> None:
+        for kind, records in (
+            ("order", notification.orders),
+            ("shipment", notification.shipments),
+            ("fulfillment", notification.fulfillments),
+        ):
+            for record in records:
+                line = {
+                    "event": notification.resource_type,
+                    "source": notification.source,
+                    "kind": kind,
+                    "record": record.raw,
+                }
+                self._out.write(json.dumps(line, default=str) + "\n")
+                self.count += 1
+        self._out.flush()
+
+
+async def run_listen(args: argparse.Namespace) -> int:
+    """The ``webhooks listen`` command."""
+    from aiohttp import web
+
+    from .client import ShipStation
+    from .sandbox import Sandbox
+    from .webhooks import WebhookReceiver
+
+    events = [e.strip() for e in args.events.split(",") if e.strip()]
+    async with contextlib.AsyncExitStack() as stack:
+        if args.sandbox:
+            sandbox = await stack.enter_async_context(Sandbox(orders=0, rate_limit=args.rate_limit))
+            ss = ShipStation(
+                sandbox.api_key,
+                sandbox.api_secret,
+                base_url=sandbox.url,
+                rate_limit=args.rate_limit,
+            )
+        elif args.base_url:
+            ss = ShipStation(base_url=args.base_url, rate_limit=args.rate_limit)
+        else:
+            ss = ShipStation(rate_limit=args.rate_limit)
+        await stack.enter_async_context(ss)
+        out: IO[str] = sys.stdout
+        if args.out:
+            # Opened once at start-up; the writes that follow are small appends.
+            out = stack.enter_context(Path(args.out).open("a", encoding="utf-8"))  # noqa: ASYNC230
+        receiver = WebhookReceiver(ss, store=args.store, poll_interval=args.poll_interval)
+        printer = _Printer(out)
+        receiver.on(*events, name="shipstation-async.listen")(printer)
+        app = web.Application()
+        prefix = "/" + args.path.strip("/").split("/")[0]
+        app.add_subapp(prefix, receiver.aiohttp_app())
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, args.host, args.port).start()
+        local = f"http://{args.host}:{args.port}{args.path}"
+        print(f"listening on {local} (polling every {args.poll_interval:g} s)", file=sys.stderr)
+        if args.subscribe_url or args.sandbox:
+            public = args.subscribe_url or local
+            report = await receiver.ensure_subscribed(public, events)
+            print(
+                f"subscribed {len(report.subscribed)} new, {len(report.kept)} already there",
+                file=sys.stderr,
+            )
+        await asyncio.Event().wait()
+    return 0
