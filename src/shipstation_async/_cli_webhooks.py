@@ -110,7 +110,7 @@ async def run_listen(args: argparse.Namespace) -> int:
         out: IO[str] = sys.stdout
         if args.out:
             # Opened once at start-up; the writes that follow are small appends.
-            out = stack.enter_context(Path(args.out).open("a", encoding="utf-8"))  # noqa: ASYNC230
+            out = stack.enter_context(Path(args.out).open("a", encoding="utf-8"))  # noqa: ASYNC230, SIM115
         receiver = WebhookReceiver(ss, store=args.store, poll_interval=args.poll_interval)
         printer = _Printer(out)
         receiver.on(*events, name="shipstation-async.listen")(printer)
