@@ -70,6 +70,8 @@ def forged(sandbox_url: str, foreign_netloc: str) -> list[str]:
         "https://ssapi6.shipstation.com/orders?importBatch=a&importBatch=b",
         "https://ssapi6.shipstation.com/orders#frag",
         "https://ssapi6.shipstation.com/orders?importBatch=../../x",
+        "https://ssapi6.shipstation.com/orders?storeID=5",  # names no batch: the whole store
+        "https://ssapi6.shipstation.com/shipments?includeShipmentItems=True",
         "javascript:alert(1)",
         "file:///etc/passwd",
         f"{sandbox_url}/orders/123",

@@ -114,10 +114,11 @@ class Dispatcher:
         self._idle.clear()
         task = asyncio.get_running_loop().create_task(self._run(job), name=f"webhook-job-{job.id}")
         self._tasks[job.id] = task
-        task.add_done_callback(lambda _: self._finished(job.id))
+        task.add_done_callback(lambda done: self._finished(job.id, done))
 
-    def _finished(self, job_id: str) -> None:
-        self._tasks.pop(job_id, None)
+    def _finished(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
         if not self._tasks:
             self._idle.set()
 
@@ -134,28 +135,33 @@ class Dispatcher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, job: Job) -> None:
-        try:
-            while True:
-                if job.records is None:
-                    if not await self._fetch(job):
-                        return
-                    continue
-                if job.handlers is None:
-                    names = job.only if job.only is not None else self._route_names(job)
-                    job.handlers = {name: Progress() for name in names}
-                    await self._store.save_job(job)
-                if not job.handlers:
-                    await self._store.drop_job(job.id)
+        while True:
+            try:
+                if await self._advance(job):
                     return
-                await _sleep_until(min(p.next_at for p in job.handlers.values()))
-                now = time.time()
-                due = [name for name, p in job.handlers.items() if p.next_at <= now]
-                await asyncio.gather(*(self._hand_over(job, name) for name in due))
-                await self._store.save_job(job)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a store failure: the job stays stored for the next start
-            logger.error("webhook job %s stopped: %s", job.id, self._describe(exc))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store failed: try again, the job is still stored
+                logger.error("webhook job %s: store failed: %s", job.id, self._describe(exc))
+                await asyncio.sleep(self._retry.first_delay)
+
+    async def _advance(self, job: Job) -> bool:
+        """One step of a job: a fetch, or a round of its due handlers; True once finished."""
+        if job.records is None:
+            return not await self._fetch(job)
+        if job.handlers is None:
+            names = job.only if job.only is not None else self._route_names(job)
+            job.handlers = {name: Progress() for name in names}
+            await self._store.save_job(job)
+        if not job.handlers:
+            await self._store.drop_job(job.id)
+            return True
+        await _sleep_until(min(p.next_at for p in job.handlers.values()))
+        now = time.time()
+        due = [name for name, p in job.handlers.items() if p.next_at <= now]
+        await asyncio.gather(*(self._hand_over(job, name) for name in due))
+        await self._store.save_job(job)
+        return False
 
     def _route_names(self, job: Job) -> list[str]:
         if job.source == "poll":

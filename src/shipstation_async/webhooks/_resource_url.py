@@ -49,6 +49,11 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "batchid": ("batchId", "id"),
     },
 }
+# A notification names what it is about: a batch, or a record. A URL without one would list a
+# whole account (or store) on every delivery.
+_IDENTIFYING = frozenset(
+    {"importBatch", "batchId", "orderId", "orderNumber", "shipmentId", "fulfillmentId"}
+)
 # Paging in the URL is ignored: every page is fetched.
 _PAGING = frozenset({"page", "pagesize"})
 _TEXT = re.compile(r"[A-Za-z0-9._:-]{1,100}", re.ASCII)
@@ -94,7 +99,8 @@ def parse_resource_url(url: object, own: Origin | None = None) -> ResourceQuery:
     Accepted: https on ``ssapi`` + up to three digits + ``.shipstation.com`` (any case, no
     trailing dot, default port), or exactly ``own``'s scheme, host and port; no user info, no
     fragment; the path ``/orders``, ``/shipments`` or ``/fulfillments``; only the query keys
-    those lists take, each once, with plain values. The reason for a refusal names no value.
+    those lists take, each once, with plain values, one of them naming a batch or a record.
+    The reason for a refusal names no value.
     """
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         raise UnsafeResourceURL("resource_url is not a URL of a plausible length")
@@ -107,7 +113,10 @@ def parse_resource_url(url: object, own: Origin | None = None) -> ResourceQuery:
         raise UnsafeResourceURL("resource_url cannot be parsed") from None
     _check_origin(parts, port, own)
     kind = _kind(parts.path)
-    return ResourceQuery(kind, _filters(kind, parts.query))
+    filters = _filters(kind, parts.query)
+    if not _IDENTIFYING & set(filters):
+        raise UnsafeResourceURL("resource_url names no batch or record: it would list everything")
+    return ResourceQuery(kind, filters)
 
 
 def _check_origin(parts: SplitResult, port: int | None, own: Origin | None) -> None:
