@@ -173,3 +173,39 @@ def test_notification_is_frozen() -> None:
 
     n = Notification(resource_type="ORDER_NOTIFY", source="poll")
     assert len(n) == 0 and attrs.evolve(n, attempt=2).attempt == 2
+
+
+async def test_asgi_app_under_uvicorn(ss: ShipStation, sandbox: Sandbox) -> None:
+    import socket
+
+    import uvicorn
+
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    ids = await new_orders(ss, 4, "U")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        receiver.asgi_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+                await asyncio.sleep(0.01)
+        url = receiver.target_url(f"http://127.0.0.1:{port}/events")
+        body = delivery(f"{sandbox.url}/orders?orderNumber=U-")
+        async with aiohttp.ClientSession() as http:
+            answers = await asyncio.gather(*(http.post(url, data=body) for _ in range(20)))
+            assert [a.status for a in answers] == [200] * 20
+            for a in answers:
+                a.release()
+        await asyncio.wait_for(receiver.drain(), 10)
+        assert sorted(i for i, _ in seen.order_versions()) == sorted(ids)
+    finally:
+        server.should_exit = True
+        await serving
+    assert receiver._dispatcher is None  # the lifespan's shutdown closed it
