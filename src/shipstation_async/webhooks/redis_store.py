@@ -17,13 +17,16 @@ takes the jobs without an owner, and those whose owner stopped beating for a lea
 frozen, cut off), so two processes starting together never both resume one job. A start
 waits for that: up to ``lease`` when an owner has just died, up to a heartbeat when owners
 are alive (``receiver.start()`` at start-up keeps it off the first delivery's answer). A
-clean :meth:`RedisStore.close` hands its unfinished jobs back at once. A process whose lease
-ran out while it ran a job (frozen longer than ``lease``) finds the job taken over at its
-next save: :class:`JobTakenOver` stops it there.
+clean :meth:`RedisStore.close` hands its unfinished jobs back at once. Processes that keep
+running do not look for work: the jobs of a process that died wait for the next start of any
+process (a supervisor's restart of it will do). A process whose lease ran out while it ran a
+job (frozen longer than ``lease``) finds the job taken over at its next save:
+:class:`JobTakenOver` stops it there.
 
-Across processes a record version is still handed over once per handler in all but one
-case: two processes handing the same version to one handler at the same moment (each
-checks that it was not handled before either says it was) both hand it over.
+Across processes a record version is handed over once per handler but in two cases: two
+processes handing the same version to one handler at the same moment (each checks that it
+was not handled before either says it was), and a frozen process's hand-over that was under
+way when its job was taken over.
 """
 
 from __future__ import annotations
