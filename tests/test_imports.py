@@ -93,3 +93,23 @@ def test_pytest_run_with_plugin_loads_no_sandbox_nor_aiohttp_web(tmp_path: Path)
     report = json.loads(record.read_text())
     assert "shipstation_async.sandbox.pytest_plugin" in report["sandbox"]
     _check(report)
+
+
+def test_webhooks_import_redis_only_when_redis_store_is_used() -> None:
+    code = textwrap.dedent(
+        """
+        import json, sys
+        import shipstation_async.webhooks as webhooks
+        before = sorted(m for m in sys.modules if m == "redis" or m.startswith("redis."))
+        listed = "RedisStore" in webhooks.__all__ and "RedisStore" in dir(webhooks)
+        store = webhooks.RedisStore("redis://127.0.0.1:1/0")
+        after = "redis.asyncio" in sys.modules
+        print(json.dumps([before, listed, after, type(store).__module__]))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=True
+    )
+    before, listed, after, module = json.loads(out.stdout)
+    assert before == [] and listed and after
+    assert module == "shipstation_async.webhooks.redis_store"

@@ -20,17 +20,15 @@ import os
 import threading
 from typing import Literal
 
-import yarl
-
 from ._budget.redis_store import Connections
 from ._budget.shared import SharedLedger
 from ._budget.shared_parts import SharedSettings
 from ._redact import Secret
+from ._redis_url import checked_url
 from .errors import ConfigurationError
 from .limits import RateLimit, is_seconds
 
 ENVIRONMENT_VARIABLE = "SHIPSTATION_BUDGET_URL"
-_SCHEMES = ("redis", "rediss", "unix", "valkey", "valkeys")
 
 
 class RedisBudget:
@@ -80,7 +78,7 @@ class RedisBudget:
             )
         if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
             raise ConfigurationError("RedisBudget prefix must be a non-empty name without braces")
-        secret, self._where = _checked_url(secret)
+        secret, self._where = checked_url(secret, "RedisBudget")
         self.prefix = prefix
         self.lease = float(lease)
         self.on_unavailable = on_unavailable
@@ -131,34 +129,6 @@ class RedisBudget:
             await ledger.flush()
             ledger.stop_heartbeat()
         await self._connections.aclose()
-
-
-def _checked_url(url: Secret) -> tuple[Secret, str]:
-    """The URL for redis-py (``valkey`` schemes spelled ``redis``) and what may be shown of it.
-
-    The parsed URL (whose repr shows the password) stays inside this function.
-    """
-    try:
-        parsed = yarl.URL(url.reveal())
-    except (TypeError, ValueError):
-        parsed = None
-    if parsed is None or parsed.scheme not in _SCHEMES:
-        raise ConfigurationError(
-            "RedisBudget url must be redis://host:port/db, rediss://..., valkey://... "
-            "or unix://path"
-        )
-    if parsed.scheme.startswith("valkey"):  # the same protocol; redis-py knows redis only
-        parsed = parsed.with_scheme(parsed.scheme.replace("valkey", "redis", 1))
-        url = Secret(str(parsed))
-    return url, _where(parsed)
-
-
-def _where(url: yarl.URL) -> str:
-    """The URL without its user and password: what reprs and logs may show."""
-    if url.scheme == "unix":
-        return f"unix://{url.path}"
-    port = "" if url.port is None else f":{url.port}"
-    return f"{url.scheme}://{url.host or ''}{port}{url.path if url.path != '/' else ''}"
 
 
 _from_environment: dict[str, RedisBudget] = {}

@@ -4,6 +4,8 @@
 ``receiver.aiohttp_app()`` or ``receiver.asgi_app()`` (or call ``receiver.handle(...)``),
 subscribe with ``receiver.ensure_subscribed(url)``, and run ``receiver.poll(...)`` (or give
 ``poll_interval=``) as the backup. Each record version reaches each handler once it returned.
+Stores: ``SQLiteStore`` (the default), ``MemoryStore`` (tests), ``RedisStore`` (several
+processes on one Redis or Valkey; the ``redis`` extra).
 
 Security: a delivery must carry the token in its URL (constant-time check, two tokens while
 rotating); its ``resource_url`` is only read for which list it names, which the client then
@@ -13,6 +15,9 @@ host a delivery names.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._dispatch import Handler
 from ._resource_url import ResourceQuery, UnsafeResourceURL, parse_resource_url
 from ._subscribe import SubscriptionReport
@@ -20,12 +25,24 @@ from .events import DeadLetter, Notification, Source
 from .receiver import TOKEN_ENV, WebhookReceiver
 from .store import MemoryStore, SQLiteStore, WebhookStore
 
+if TYPE_CHECKING:
+    from .redis_store import JobTakenOver, RedisStore, WebhookStoreUnavailable
+
+# Imported on first use: importing the package must not import redis (an optional extra).
+_LAZY: dict[str, str] = {
+    "JobTakenOver": ".redis_store",
+    "RedisStore": ".redis_store",
+    "WebhookStoreUnavailable": ".redis_store",
+}
+
 __all__ = [
     "TOKEN_ENV",
     "DeadLetter",
     "Handler",
+    "JobTakenOver",
     "MemoryStore",
     "Notification",
+    "RedisStore",
     "ResourceQuery",
     "SQLiteStore",
     "Source",
@@ -33,5 +50,21 @@ __all__ = [
     "UnsafeResourceURL",
     "WebhookReceiver",
     "WebhookStore",
+    "WebhookStoreUnavailable",
     "parse_resource_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name's module on first access (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
+    return sorted({*globals(), *__all__})

@@ -3,7 +3,9 @@
 A delivery is answered 200 only once its job is in the store, so a store that survives a
 restart (:class:`SQLiteStore`) loses no accepted delivery to a crash. :class:`MemoryStore`
 is for tests and for processes that may lose in-flight work. One receiver process per store:
-the store records work, the receiver in one process schedules it.
+the store records work, the receiver in one process schedules it. Several processes share
+one :class:`~shipstation_async.webhooks.redis_store.RedisStore` (the ``redis`` extra): each
+runs the jobs it accepted, and at start the jobs no live process runs.
 """
 
 from __future__ import annotations
