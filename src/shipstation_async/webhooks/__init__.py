@@ -23,14 +23,13 @@ from ._resource_url import ResourceQuery, UnsafeResourceURL, parse_resource_url
 from ._subscribe import SubscriptionReport
 from .events import DeadLetter, Notification, Source
 from .receiver import TOKEN_ENV, WebhookReceiver
-from .store import MemoryStore, SQLiteStore, WebhookStore
+from .store import JobTakenOver, MemoryStore, SQLiteStore, WebhookStore
 
 if TYPE_CHECKING:
-    from .redis_store import JobTakenOver, RedisStore, WebhookStoreUnavailable
+    from .redis_store import RedisStore, WebhookStoreUnavailable
 
 # Imported on first use: importing the package must not import redis (an optional extra).
 _LAZY: dict[str, str] = {
-    "JobTakenOver": ".redis_store",
     "RedisStore": ".redis_store",
     "WebhookStoreUnavailable": ".redis_store",
 }

@@ -10,9 +10,11 @@ process a version being handed to a handler is not handed to it by another job m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,7 +33,7 @@ from .events import (
     Source,
     record_version,
 )
-from .store import DeadLetterRecord, Job, Progress, WebhookStore
+from .store import DeadLetterRecord, Job, JobTakenOver, Progress, WebhookStore
 
 if TYPE_CHECKING:
     from ..client import ShipStation
@@ -76,6 +78,13 @@ class RetryPlan:
         return float(min(self.max_delay, self.first_delay * 2 ** (failures - 1)))
 
 
+MAX_PAGES = 20
+"""Pages one delivery may fetch (10,000 records): a bigger batch is left to the poll."""
+RECENT = 100_000
+"""Versions a handler finished that this process remembers without asking the store."""
+BUSY_RETRY = 0.05
+
+
 class Dispatcher:
     """Runs jobs: see the module's docstring."""
 
@@ -98,7 +107,13 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._redact = redact
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # (handler, record) -> the version being handed over: one call per record at a time.
         self._claims: dict[tuple[str, str], str] = {}
+        # (handler, record) -> the newest version it finished, until the store surely has it.
+        self._recent: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._calls = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -127,8 +142,14 @@ class Dispatcher:
         while self._tasks:
             await self._idle.wait()
 
-    async def close(self) -> None:
-        """Stop every job where it stands: the store keeps what is left, for the next start."""
+    async def close(self, grace: float) -> None:
+        """Stop every job where it stands (the store keeps what is left, for the next start).
+
+        Handler calls under way get ``grace`` seconds to return first.
+        """
+        if self._calls:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), grace)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -139,8 +160,9 @@ class Dispatcher:
             try:
                 if await self._advance(job):
                     return
-            except asyncio.CancelledError:
-                raise
+            except JobTakenOver:
+                logger.warning("webhook job %s: another process runs it now", job.id)
+                return
             except Exception as exc:  # the store failed: try again, the job is still stored
                 logger.error("webhook job %s: store failed: %s", job.id, self._describe(exc))
                 await asyncio.sleep(self._retry.first_delay)
@@ -156,11 +178,26 @@ class Dispatcher:
         if not job.handlers:
             await self._store.drop_job(job.id)
             return True
-        await _sleep_until(min(p.next_at for p in job.handlers.values()))
+        runnable = {n: p for n, p in job.handlers.items() if n in self._routes}
+        if not runnable:
+            # Never drop work for a handler this process does not have (renamed, not yet
+            # registered): the job stays stored for a process that has it.
+            logger.error(
+                "webhook job %s waits for handlers not registered here: %s",
+                job.id,
+                ", ".join(sorted(job.handlers)),
+            )
+            return True
+        await _sleep_until(min(p.next_at for p in runnable.values()))
         now = time.time()
-        due = [name for name, p in job.handlers.items() if p.next_at <= now]
-        await asyncio.gather(*(self._hand_over(job, name) for name in due))
+        due = [name for name, p in runnable.items() if p.next_at <= now]
+        results = await asyncio.gather(
+            *(self._hand_over(job, name) for name in due), return_exceptions=True
+        )
         await self._store.save_job(job)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return False
 
     def _route_names(self, job: Job) -> list[str]:
@@ -196,15 +233,18 @@ class Dispatcher:
         if kind == "shipments" and self._wants_items(job):
             query["includeShipmentItems"] = True
         records: list[dict[str, Any]] = []
-        page = 1
-        while True:
+        for page in range(1, MAX_PAGES + 1):
             operation = Operation("GET", "/" + kind, query={**query, "page": page, "pageSize": 500})
             data = await self._client.request(operation, lane="bulk")
             items, pages = _page_of(data, kind)
             records.extend(items)
             if not items or page >= pages:
-                return {kind: records}
-            page += 1
+                break
+        else:
+            logger.warning(
+                "webhook job %s: over %d pages; the rest is left to the poll", job.id, MAX_PAGES
+            )
+        return {kind: records}
 
     def _wants_items(self, job: Job) -> bool:
         if job.resource_type == "ITEM_SHIP_NOTIFY":
@@ -215,48 +255,86 @@ class Dispatcher:
     async def _hand_over(self, job: Job, name: str) -> None:
         """One attempt of handler ``name`` on the job's records it has not handled."""
         assert job.handlers is not None and job.records is not None
-        progress = job.handlers[name]
-        route = self._routes.get(name)
-        if route is None:
-            logger.warning("webhook job %s: no handler %r any more; skipped", job.id, name)
-            del job.handlers[name]
+        progress, route = job.handlers[name], self._routes[name]
+        fresh, versions, busy = await self._fresh(job.records, name)
+        if busy:
+            # Another job is handing one of these records to this handler: wait for it, so a
+            # handler never sees two versions of a record at once (nor one out of order).
+            progress.next_at = time.time() + BUSY_RETRY
             return
-        fresh, versions = await self._fresh(job.records, name)
         if not versions and not any(fresh.values()):
             del job.handlers[name]
             return
         claimed = [(name, ident) for ident in versions]
-        for key in claimed:
-            self._claims[key] = versions[key[1]]
+        self._claims.update((key, versions[key[1]]) for key in claimed)
         try:
-            async with self._slots:
-                await route.handler(self._notification(job, fresh, progress.attempts + 1))
-        except Exception as exc:
-            progress.attempts += 1
-            progress.error = self._describe(exc)
-            logger.warning(
-                "webhook handler %s failed (attempt %d): %s",
-                name,
-                progress.attempts,
-                progress.error,
-            )
-            if progress.attempts >= self._retry.attempts:
-                await self._bury(job, name, fresh, progress)
+            notification = self._notification(job, fresh, progress.attempts + 1, route)
+            error = await self._call(route, notification)
+            if error is None:
+                await self._remember_handled(name, versions)
                 del job.handlers[name]
-            else:
-                progress.next_at = time.time() + self._retry.delay(progress.attempts)
-            return
+                return
         finally:
             for key in claimed:
-                if self._claims.get(key) == versions[key[1]]:
-                    del self._claims[key]
-        await self._store.mark_handled(name, versions, time.time() + self._remember)
-        del job.handlers[name]
+                del self._claims[key]
+        progress.attempts += 1
+        progress.error = error
+        logger.warning(
+            "webhook handler %s failed (attempt %d): %s", name, progress.attempts, progress.error
+        )
+        if progress.attempts >= self._retry.attempts:
+            await self._bury(job, name, fresh, progress)
+            del job.handlers[name]
+        else:
+            progress.next_at = time.time() + self._retry.delay(progress.attempts)
+
+    async def _call(self, route: Route, notification: Notification) -> str | None:
+        """Run the handler; None when it returned, else what went wrong."""
+        async with self._slots:
+            self._calls += 1
+            self._quiet.clear()
+            try:
+                await route.handler(notification)
+                return None
+            except asyncio.CancelledError as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # we are being stopped
+                return self._describe(exc)  # the handler cancelled itself: a failure
+            except Exception as exc:
+                return self._describe(exc)
+            finally:
+                self._calls -= 1
+                if not self._calls:
+                    self._quiet.set()
+
+    async def _remember_handled(self, name: str, versions: Mapping[str, str]) -> None:
+        """Record that ``name`` handled ``versions``: at once here, and in the store."""
+        for ident, version in versions.items():
+            key = (name, ident)
+            if self._recent.get(key, "") < version:
+                self._recent[key] = version
+            self._recent.move_to_end(key)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        failures = 0
+        while True:  # the handler returned: only the store's record is left to make
+            try:
+                await self._store.mark_handled(name, versions, time.time() + self._remember)
+                return
+            except JobTakenOver:
+                raise
+            except Exception as exc:
+                failures += 1
+                logger.error(
+                    "webhook store failed to record handled versions: %s", self._describe(exc)
+                )
+                await asyncio.sleep(self._retry.delay(failures))
 
     async def _fresh(
         self, records: Mapping[str, list[dict[str, Any]]], name: str
-    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
-        """The records ``name`` has not handled (nor is handling), and their versions."""
+    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str], bool]:
+        """The records ``name`` has not handled, their versions, and whether one is busy."""
         identified: list[tuple[str, dict[str, Any], tuple[str, str] | None]] = [
             (kind, record, record_version(kind, record))
             for kind, items in records.items()
@@ -264,28 +342,41 @@ class Dispatcher:
         ]
         idents = [iv[0] for _, _, iv in identified if iv is not None]
         done = await self._store.handled(name, idents)
+        # Read after the store answered: a version finished meanwhile is in _recent.
         fresh: dict[str, list[dict[str, Any]]] = {}
         versions: dict[str, str] = {}
+        busy = False
         for kind, record, iv in identified:
             if iv is not None:
                 ident, version = iv
-                if version <= max(done.get(ident, ""), self._claims.get((name, ident), "")):
+                if version <= max(done.get(ident, ""), self._recent.get((name, ident), "")):
                     continue
+                if (name, ident) in self._claims:
+                    busy = True
                 if versions.get(ident, "") >= version:
                     continue  # the same record twice in one answer
                 versions[ident] = version
             fresh.setdefault(kind, []).append(record)
-        return fresh, versions
+        return fresh, versions, busy
 
     def _notification(
-        self, job: Job, records: Mapping[str, list[dict[str, Any]]], attempt: int
+        self,
+        job: Job,
+        records: Mapping[str, list[dict[str, Any]]],
+        attempt: int,
+        route: Route,
     ) -> Notification:
         typed = {
             kind: tuple(converter.structure(r, _MODELS[kind]) for r in records.get(kind, ()))
             for kind in _MODELS
         }
+        event = job.resource_type
+        if job.source != "webhook" and event not in route.events:
+            # A poll's records, told by the first event of their family this handler is for.
+            family = FAMILIES.get(_kind_of(job), ())
+            event = next((e for e in family if e in route.events), event)
         return Notification(
-            resource_type=cast(WebhookEvent, job.resource_type),
+            resource_type=cast(WebhookEvent, event),
             source=cast(Source, job.source),
             resource_url=job.resource_url,
             orders=typed["orders"],

@@ -31,8 +31,6 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "orders": {
         "storeid": ("storeId", "id"),
         "importbatch": ("importBatch", "text"),
-        "orderid": ("orderId", "id"),
-        "ordernumber": ("orderNumber", "text"),
     },
     "shipments": {
         "storeid": ("storeId", "id"),
@@ -45,15 +43,17 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "storeid": ("storeId", "id"),
         "orderid": ("orderId", "id"),
         "fulfillmentid": ("fulfillmentId", "id"),
-        "ordernumber": ("orderNumber", "text"),
-        "batchid": ("batchId", "id"),
     },
 }
-# A notification names what it is about: a batch, or a record. A URL without one would list a
-# whole account (or store) on every delivery.
-_IDENTIFYING = frozenset(
-    {"importBatch", "batchId", "orderId", "orderNumber", "shipmentId", "fulfillmentId"}
-)
+# A notification names what it is about: a batch or a record, by a filter the list matches
+# exactly. A URL without one would list a whole account (or store) on every delivery.
+_IDENTIFYING: Mapping[str, frozenset[str]] = {
+    "orders": frozenset({"importBatch"}),
+    "shipments": frozenset({"batchId", "shipmentId", "orderId"}),
+    "fulfillments": frozenset({"fulfillmentId", "orderId"}),
+}
+BATCH_KEYS = frozenset({"importBatch", "batchId"})
+"""Filters naming one import action or one label batch: its deliveries are duplicates."""
 # Paging in the URL is ignored: every page is fetched.
 _PAGING = frozenset({"page", "pagesize"})
 _TEXT = re.compile(r"[A-Za-z0-9._:-]{1,100}", re.ASCII)
@@ -114,7 +114,7 @@ def parse_resource_url(url: object, own: Origin | None = None) -> ResourceQuery:
     _check_origin(parts, port, own)
     kind = _kind(parts.path)
     filters = _filters(kind, parts.query)
-    if not _IDENTIFYING & set(filters):
+    if not _IDENTIFYING[kind] & set(filters):
         raise UnsafeResourceURL("resource_url names no batch or record: it would list everything")
     return ResourceQuery(kind, filters)
 

@@ -46,7 +46,7 @@ from .._redis_url import checked_url
 from ..errors import ConfigurationError, ShipStationError
 from ..limits import is_seconds
 from . import _redis_scripts
-from .store import DeadLetterRecord, Job, dump, load
+from .store import DeadLetterRecord, Job, JobTakenOver, dump, load
 
 try:
     import redis.asyncio
@@ -93,10 +93,6 @@ class WebhookStoreUnavailable(ShipStationError):
 
     Its message is the failure's type only: another error's message may quote the URL.
     """
-
-
-class JobTakenOver(ShipStationError):
-    """Another process took over a job this one held: its lease ran out while it ran it."""
 
 
 @attrs.frozen

@@ -23,7 +23,16 @@ from typing import Any, Protocol, TypeVar
 import attrs
 import cattrs
 
+from ..errors import ShipStationError
+
 T = TypeVar("T")
+
+
+class JobTakenOver(ShipStationError):
+    """Another process took over a job this one held: its lease ran out while it ran it.
+
+    A store's ``save_job`` raises it; the job stops here (the other process runs it).
+    """
 
 
 @attrs.define
