@@ -87,7 +87,9 @@ class WebhookDelivery:
     ``drop_rate`` (never sent, never retried); else duplicated with probability
     ``duplicate_rate`` (two independent copies); each copy delayed, with probability
     ``delay_rate``, by a uniform 0 to ``max_delay`` seconds (else sent at once). Default:
-    every payload sent once, at once.
+    every payload sent once, at once. The rates may be changed while serving; ``seed`` is
+    fixed at creation (assign a new object, or POST settings to the control API, to restart
+    the stream).
 
     A copy is a POST of ``{"resource_url", "resource_type"}`` that waits at most ``timeout``
     seconds for the answer; a connection failure, a timeout or a status outside 200-299
