@@ -15,6 +15,15 @@ ledger. ``MutationWorkload`` changes the data while clients list it (inserts, mo
 status changes, soft deletes, shipments and a burst of orders in one second), seeded and
 logged as ``Mutation`` entries (see :mod:`.mutations`); ``World(dense_seconds=...)`` puts
 runs of generated orders in one createDate second.
+
+Webhooks: while serving, a sandbox POSTs ``{"resource_url", "resource_type"}`` to the
+loopback subscriptions made on it (``POST /webhooks/subscribe``) when orders are imported and
+labels bought, by ShipStation's trigger rules, with ``resource_url`` on the sandbox's own URL
+(rules and guesses: :mod:`.state.webhook_triggers`). ``WebhookDelivery`` switches delay,
+drop and duplicate faults (``Sandbox(webhooks=...)``, ``sandbox.webhooks``,
+``POST /__sandbox/webhooks``); ``sandbox.webhook_log()`` lists each ``WebhookEmission``
+(with its ``WebhookAttempt`` s), ``world.webhook_triggers.notifications()`` each
+``WebhookNotification`` the world made.
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ if TYPE_CHECKING:
     from .mutations import Mutation, MutationKind, MutationWorkload
     from .ratewindow import Decision, RateWindow, WindowMeter
     from .standalone import serve
+    from .state.webhook_triggers import WebhookNotification
     from .threaded import ThreadedSandbox
+    from .webhook_delivery import WebhookAttempt, WebhookDelivery, WebhookEmission
     from .world import OrderQuery, World
 
 # Where each exported name lives. Imported on first use, so that the pytest plugin (loaded
@@ -47,6 +58,10 @@ _EXPORTS: dict[str, str] = {
     "SandboxOptions": ".http.server",
     "SandboxStats": ".http.server",
     "ThreadedSandbox": ".threaded",
+    "WebhookAttempt": ".webhook_delivery",
+    "WebhookDelivery": ".webhook_delivery",
+    "WebhookEmission": ".webhook_delivery",
+    "WebhookNotification": ".state.webhook_triggers",
     "WindowMeter": ".ratewindow",
     "World": ".world",
     "serve": ".standalone",
@@ -65,6 +80,10 @@ __all__ = [
     "SandboxOptions",
     "SandboxStats",
     "ThreadedSandbox",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEmission",
+    "WebhookNotification",
     "WindowMeter",
     "World",
     "serve",

@@ -12,7 +12,7 @@ so the page already shows them. Each mutation's kind is drawn with the weights `
 - ``insert``: a new order (a copy of a random generated order's customer, store and items,
   with new ids) with createDate = modifyDate = now and orderDate backdated: half within 3
   days, half up to ``max_backdate_days``; status awaiting_payment (1 in 4) or
-  awaiting_shipment.
+  awaiting_shipment. Each insert is an import action of its own (one ORDER_NOTIFY when paid).
 - ``modify``: a random existing order, generated or not, gets modifyDate = now (and an
   internalNotes line saying so); nothing else changes.
 - ``status``: a random order whose status can move gets modifyDate = now and another status:
@@ -33,7 +33,8 @@ are drawn uniformly over every order index (64 tries to find a live one that fit
 mutation falls back to a modify, or to an insert when no order is live).
 
 The burst: before answering list request ``burst_after + 1`` (after that request's batch),
-``burst_size`` orders (default 600: more than a 500-order page) are inserted with createDates
+``burst_size`` orders (default 600: more than a 500-order page; one import action, so one
+webhook per store and one importBatch) are inserted with createDates
 inside one wall-clock second, starting now: spread over what remains of that second (so
 several share a millisecond when fewer milliseconds remain than orders), or, with
 ``burst_distinct`` d, over d consecutive milliseconds (moved to the next second's start when
@@ -423,7 +424,8 @@ class MutationWorkload:
                 t0 = second_end
             stamps = [t0 + k * d // n for k in range(n)]
         orders.advance_stamp(stamps[-1])
-        return [self._insert(world, path, ms, "burst") for ms in stamps]
+        with world.changes.action():  # one import: one batch, one webhook per store
+            return [self._insert(world, path, ms, "burst") for ms in stamps]
 
     def _insert(self, world: World, path: str, create_ms: int, kind: MutationKind) -> Mutation:
         orders = world.orders

@@ -3,7 +3,9 @@
 ``--end 2025-06-01T12:00`` fixes the generated world's end (naive: Pacific wall-clock; an
 offset is converted), so servers started in different processes or hours with the same
 ``--orders``, ``--seed`` and ``--end`` serve the same data. ``--dense INDEX:COUNT[:DISTINCT]``
-(repeatable) puts ``COUNT`` orders from ``INDEX`` on in one createDate second.
+(repeatable) puts ``COUNT`` orders from ``INDEX`` on in one createDate second. The
+``--webhook-*`` options set the webhook faults (:class:`.webhook_delivery.WebhookDelivery`);
+webhooks go to loopback targets only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..limits import RateLimit
 from .faults import Faults
 from .http.server import DEFAULT_RATE_LIMIT, Sandbox
 from .ratewindow import RESET_FORMATS, WINDOW_MODES, ResetFormat, WindowMode
+from .webhook_delivery import WebhookDelivery
 
 log = logging.getLogger("shipstation_async.sandbox")
 
@@ -44,6 +47,7 @@ async def serve(
     ready: Callable[[Sandbox], object] | None = None,
     end: datetime | None = None,
     dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
+    webhooks: WebhookDelivery | None = None,
 ) -> None:
     """Serve a sandbox until cancelled (Ctrl-C under ``asyncio.run``).
 
@@ -68,6 +72,7 @@ async def serve(
         max_date_range_days=max_date_range_days,
         world_end=end,
         dense_seconds=dense_seconds,
+        webhooks=webhooks,
     ) as sandbox:
         log.info(
             "ShipStation sandbox at %s  API key: %s  API secret: %s  (%d orders, seed %d, "
@@ -160,6 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="seconds a late request waits, read but unprocessed",
     )
+    _add_webhook_arguments(parser)
     parser.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
     parser.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
 
@@ -186,7 +192,45 @@ async def serve_arguments(
         api_secret=args.api_secret,
         end=args.end,
         dense_seconds=args.dense,
+        webhooks=WebhookDelivery(
+            delay_rate=args.webhook_delay_rate,
+            max_delay=args.webhook_max_delay,
+            drop_rate=args.webhook_drop_rate,
+            duplicate_rate=args.webhook_duplicate_rate,
+            seed=args.webhook_seed,
+        ),
         ready=ready,
+    )
+
+
+def _add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--webhook-*`` fault options."""
+    parser.add_argument(
+        "--webhook-delay-rate",
+        type=types.share,
+        default=0.0,
+        help="share of webhook deliveries held back a uniform 0 to --webhook-max-delay seconds",
+    )
+    parser.add_argument(
+        "--webhook-max-delay",
+        type=types.seconds,
+        default=10.0,
+        help="the longest delay of a delayed webhook delivery",
+    )
+    parser.add_argument(
+        "--webhook-drop-rate",
+        type=types.share,
+        default=0.0,
+        help="share of webhook deliveries never sent",
+    )
+    parser.add_argument(
+        "--webhook-duplicate-rate",
+        type=types.share,
+        default=0.0,
+        help="share of webhook deliveries sent twice",
+    )
+    parser.add_argument(
+        "--webhook-seed", type=int, default=0, help="seed of the webhook faults' random stream"
     )
 
 

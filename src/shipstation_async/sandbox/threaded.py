@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import threading
@@ -15,6 +16,7 @@ from .http.server import Sandbox, SandboxOptions, SandboxStats
 from .labels import LabelPurchase
 from .mutations import MutationWorkload
 from .ratewindow import Decision
+from .webhook_delivery import WebhookDelivery, WebhookEmission
 from .world import World
 
 log = logging.getLogger("shipstation_async.sandbox")
@@ -30,12 +32,12 @@ class ThreadedSandbox:
     async code on any loop (the server never shares the caller's loop), so it suits
     function-scoped pytest-asyncio loops and session fixtures alike. It exposes the same
     ``url``, ``api_key``, ``api_secret``, ``rate_limit``, ``faults``, ``world``,
-    ``mutations`` (settable), ``stats()``,
-    ``reset_stats()``, ``arrivals()``, ``add_credentials()``, ``labels()`` and
-    ``write_counts()`` as the sandbox (all thread-safe: the world's seeding and inspection
-    methods, ``world.add_order(...)`` and the rest, take the world's lock, which the
-    server's handlers hold while they change it). Takes the keyword arguments of
-    :class:`Sandbox`.
+    ``mutations`` and ``webhooks`` (settable), ``stats()``, ``reset_stats()``, ``arrivals()``,
+    ``add_credentials()``, ``labels()``, ``write_counts()`` and ``webhook_log()`` as the
+    sandbox, and ``settle_webhooks()`` as a blocking call (all thread-safe: the world's
+    seeding and inspection methods, ``world.add_order(...)`` and the rest, take the world's
+    lock, which the server's handlers hold while they change it). Takes the keyword
+    arguments of :class:`Sandbox`.
     """
 
     def __init__(self, **options: Unpack[SandboxOptions]) -> None:
@@ -154,6 +156,32 @@ class ThreadedSandbox:
     @mutations.setter
     def mutations(self, workload: MutationWorkload | None) -> None:
         self.sandbox.mutations = workload
+
+    @property
+    def webhooks(self) -> WebhookDelivery:
+        """How webhooks are delivered (mutable while serving; see :class:`WebhookDelivery`)."""
+        return self.sandbox.webhooks
+
+    @webhooks.setter
+    def webhooks(self, options: WebhookDelivery) -> None:
+        self.sandbox.webhooks = options
+
+    def webhook_log(self) -> list[WebhookEmission]:
+        """Every webhook emission (one payload for one subscription), oldest first."""
+        return self.sandbox.webhook_log()
+
+    def settle_webhooks(self, timeout: float = 30.0) -> bool:
+        """Block until no webhook delivery is waiting or in progress (False: timed out)."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return self.sandbox.emitter.pending() == 0
+        future = asyncio.run_coroutine_threadsafe(self.sandbox.settle_webhooks(), loop)
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            return False
+        return True
 
     def stats(self) -> SandboxStats:
         """A snapshot of the counters (see :class:`SandboxStats`)."""

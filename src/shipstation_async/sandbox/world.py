@@ -62,6 +62,7 @@ from .state.shipments import ShipmentStore
 from .state.shipping import Shipping
 from .state.stores import STORE_KEYS, StoreBackend
 from .state.warehouses import WAREHOUSE_KEYS, WarehouseBackend
+from .state.webhook_triggers import WebhookTriggers
 from .state.webhooks import WEBHOOK_EVENTS, WebhookBackend
 
 __all__ = [
@@ -130,7 +131,8 @@ class World:
     (:class:`ShipmentStore`), ``fulfillments`` (:class:`FulfillmentStore`), ``customers``
     (:class:`CustomerStore`), ``store_backend``, ``warehouse_backend``, ``products``,
     ``carriers``, ``accounts``, ``webhook_backend``, ``ledger``; the rules ``shipping`` and
-    ``intake`` (createorder); ``changes`` and ``change_log``; and ``lock`` (the re-entrant
+    ``intake`` (createorder); ``changes`` and ``change_log``; ``webhook_triggers`` (what
+    webhooks announce, and the batches their URLs name); and ``lock`` (the re-entrant
     lock every part of the world shares; hold it to make several changes atomic).
     """
 
@@ -194,6 +196,13 @@ class World:
             fulfillments=self.fulfillments,
             carriers=self.carriers,
             ledger=self.ledger,
+        )
+        self.webhook_triggers = WebhookTriggers(
+            shared,
+            seed=seed,
+            orders=self.orders,
+            shipments=self.shipments,
+            fulfillments=self.fulfillments,
         )
         self._writes: Counter[str] = Counter()
 
@@ -539,7 +548,7 @@ class World:
     def subscribe(
         self, *, target_url: str, event: str, store_id: int | None, friendly_name: str | None
     ) -> int:
-        """Record a webhook subscription; returns its id (nothing is delivered yet)."""
+        """Record a webhook subscription; returns its id (later notifications reach it)."""
         return self.webhook_backend.subscribe(
             target_url=target_url, event=event, store_id=store_id, friendly_name=friendly_name
         )

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from ..mutations import MutationWorkload
 from ..world import World
+from .emitter import WebhookEmitter
 
 
 def _no_credentials(api_key: str, api_secret: str) -> None:
@@ -32,6 +33,7 @@ class SandboxContext:
     None lifts the limit. ``add_credentials``: makes the server accept a new key pair
     (registeraccount); ``stats`` and ``reset_stats``: the server's counters (control API).
     ``mutations``: the workload applied before list requests are answered, or None.
+    ``emitter``: the webhook emitter (control API), or None.
     """
 
     world: World
@@ -40,6 +42,7 @@ class SandboxContext:
     stats: Callable[[], dict[str, Any]] = _no_stats
     reset_stats: Callable[[], None] = _nothing
     mutations: MutationWorkload | None = None
+    emitter: WebhookEmitter | None = None
 
 
 CONTEXT = web.AppKey("shipstation_sandbox.context", SandboxContext)

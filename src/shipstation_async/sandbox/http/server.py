@@ -16,9 +16,18 @@ in :meth:`Sandbox.stats`):
 - ``GET /__sandbox/labels``: the label ledger; ``GET /__sandbox/writes``: how many times
   each write endpoint took effect; ``GET /__sandbox/stats`` and ``POST /__sandbox/reset-stats``.
 - ``GET /__sandbox/mutations``: the attached mutation workload's log.
+- ``GET /__sandbox/webhooks`` and ``POST /__sandbox/webhooks`` (a JSON object of settings to
+  change): the webhook delivery settings; ``GET /__sandbox/webhooks/log``: every emission.
 
 The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``labels()``,
-``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``.
+``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``,
+``sandbox.webhooks`` and ``sandbox.webhook_log()``.
+
+Webhooks: while it serves, the sandbox POSTs ``{"resource_url", "resource_type"}`` to every
+subscription (``POST /webhooks/subscribe``) whose event a write triggers, as ShipStation does
+(rules in :mod:`..state.webhook_triggers`), with ``resource_url`` on the sandbox's own URL;
+only to loopback targets unless told otherwise, with switchable delay, drop and duplicate
+faults (:class:`..webhook_delivery.WebhookDelivery`; delivering: :mod:`.emitter`).
 """
 
 from __future__ import annotations
@@ -45,8 +54,10 @@ from ..ratewindow import (
     WindowMode,
     reset_rounding,
 )
+from ..webhook_delivery import WebhookDelivery, WebhookEmission
 from ..world import World
 from .context import CONTEXT, SandboxContext
+from .emitter import WebhookEmitter
 from .handlers import build_control_router, build_router
 from .middleware import ARRIVAL_LOG_SIZE, Middleware, SandboxStats
 from .responses import (
@@ -93,6 +104,7 @@ class SandboxOptions(TypedDict, total=False):
     world_end: datetime | None
     dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]]
     mutations: MutationWorkload | None
+    webhooks: WebhookDelivery | None
 
 
 class Sandbox:
@@ -118,6 +130,9 @@ class Sandbox:
     runtime through ``sb.faults``). ``port`` 0 picks a free port. ``clock``: a monotonic
     clock in seconds replacing ``time.monotonic`` (and ``time.time`` for aligned windows).
     ``max_date_range_days``: the longest date range a list filter accepts (None: no limit).
+    ``webhooks``: how webhooks are delivered (:class:`WebhookDelivery`: delay, drop and
+    duplicate rates, seed, retries; default: each payload once, at once; settable later
+    through ``sb.webhooks``). ``webhook_log()`` lists every emission.
     """
 
     def __init__(
@@ -142,6 +157,7 @@ class Sandbox:
         world_end: datetime | None = None,
         dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
         mutations: MutationWorkload | None = None,
+        webhooks: WebhookDelivery | None = None,
     ) -> None:
         _check_options(
             window=window,
@@ -170,6 +186,7 @@ class Sandbox:
             except ValueError as exc:
                 raise ConfigurationError(str(exc)) from exc
         self.world = world
+        self.emitter = WebhookEmitter(world, webhooks or WebhookDelivery())
         self.context = SandboxContext(
             world=self.world,
             max_date_range_days=max_date_range_days,
@@ -177,6 +194,7 @@ class Sandbox:
             stats=self._stats_json,
             reset_stats=self.reset_stats,
             mutations=mutations,
+            emitter=self.emitter,
         )
         self.router: Router = build_router()
         self.control_router: Router = build_control_router()
@@ -220,10 +238,15 @@ class Sandbox:
         self.port = int(address[1])
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self._url = f"http://{host}:{self.port}"
+        await self.emitter.start(self._url)
         log.debug("ShipStation sandbox serving at %s", self._url)
 
     async def close(self) -> None:
-        """Stop serving and close every connection (idempotent)."""
+        """Stop serving and close every connection (idempotent).
+
+        Webhook deliveries still waiting (a delay, a retry) are cancelled first.
+        """
+        await self.emitter.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -251,6 +274,26 @@ class Sandbox:
     @mutations.setter
     def mutations(self, workload: MutationWorkload | None) -> None:
         self.context.mutations = workload
+
+    @property
+    def webhooks(self) -> WebhookDelivery:
+        """How webhooks are delivered; change its rates, or assign a new one, at any time."""
+        return self.emitter.options
+
+    @webhooks.setter
+    def webhooks(self, options: WebhookDelivery) -> None:
+        self.emitter.options = options
+
+    def webhook_log(self) -> list[WebhookEmission]:
+        """Every webhook emission (one payload for one subscription), oldest first."""
+        return self.emitter.log()
+
+    async def settle_webhooks(self) -> None:
+        """Wait until no webhook delivery is waiting or in progress.
+
+        Await it on the sandbox's event loop, bounded: ``async with asyncio.timeout(10):``.
+        """
+        await self.emitter.settle()
 
     def add_credentials(self, api_key: str, api_secret: str) -> None:
         """Accept another key pair; each API key has its own rate window."""

@@ -151,11 +151,13 @@ class DerivedRecords:
         cheap_checks: list[Callable[[int], bool]],
         full_checks: list[Callable[[JSON], bool]],
         expensive: list[Callable[[JSON], bool]],
+        record_ids: frozenset[int] | None = None,
     ) -> tuple[list[JSON], int]:
         """A list query's page: the checks combined, ShipDate sorting, under the lock.
 
         ``cheap_checks`` run on generated indices, ``expensive`` on built records only, and
-        ``full_checks`` (extended by ``expensive``) on added records.
+        ``full_checks`` (extended by ``expensive``) on added records. ``record_ids``: only
+        these records (looked up, not scanned for).
         """
         orders = self._orders
         sort_key: Callable[[JSON], Any] | None = None
@@ -168,6 +170,7 @@ class DerivedRecords:
                 create_start=q.create_start,
                 create_end=q.create_end,
                 order_id=q.order_id,
+                record_ids=record_ids,
                 cheap=all_of(cheap_checks),
                 gen_full=all_of(expensive),
                 full=all_of([*full_checks, *expensive]),
@@ -178,6 +181,33 @@ class DerivedRecords:
                 page_size=q.page_size,
             )
 
+    def _positions(
+        self,
+        gen: Sequence[int],
+        create_start: int | None,
+        create_end: int | None,
+        order_id: int | None,
+        record_ids: frozenset[int] | None,
+    ) -> Sequence[int]:
+        """The positions in ``gen`` (generated indices) the id and createDate filters keep."""
+        ship_ms = self._orders.ship_ms
+        lo = 0 if create_start is None else bisect.bisect_left(gen, create_start, key=ship_ms)
+        hi = len(gen) if create_end is None else bisect.bisect_right(gen, create_end, key=ship_ms)
+        hi = max(lo, hi)
+        positions: Sequence[int] = range(lo, hi)
+        if order_id is not None:
+            i = self._orders.index_of(order_id)
+            pos = bisect.bisect_left(gen, i) if i is not None else len(gen)
+            positions = [pos] if lo <= pos < hi and gen[pos] == i else []
+        if record_ids is not None:
+            indices = sorted(i for i in map(self._index_of, record_ids) if i is not None)
+            found = [bisect.bisect_left(gen, i) for i in indices]
+            within = positions
+            positions = [
+                p for p, i in zip(found, indices, strict=True) if p in within and gen[p] == i
+            ]
+        return positions
+
     def _select(
         self,
         *,
@@ -185,6 +215,7 @@ class DerivedRecords:
         create_end: int | None,
         order_id: int | None,
         cheap: Callable[[int], bool] | None,
+        record_ids: frozenset[int] | None = None,
         gen_full: Callable[[JSON], bool] | None,
         full: Callable[[JSON], bool] | None,
         sort_key: Callable[[JSON], Any] | None,
@@ -200,21 +231,15 @@ class DerivedRecords:
         added record on every criterion.
         """
         gen = self._orders.shipped_indices(self.kind)
-        ship_ms = self._orders.ship_ms
-        lo = 0 if create_start is None else bisect.bisect_left(gen, create_start, key=ship_ms)
-        hi = len(gen) if create_end is None else bisect.bisect_right(gen, create_end, key=ship_ms)
-        hi = max(lo, hi)
-        positions: Sequence[int] = range(lo, hi)
-        if order_id is not None:
-            i = self._orders.index_of(order_id)
-            pos = bisect.bisect_left(gen, i) if i is not None else len(gen)
-            positions = [pos] if lo <= pos < hi and gen[pos] == i else []
+        positions = self._positions(gen, create_start, create_end, order_id, record_ids)
 
         def added_match(r: JSON) -> bool:
             c = parse_ts(str(r["createDate"]))
             if not in_range(c, create_start, create_end):
                 return False
             if order_id is not None and r.get("orderId") != order_id:
+                return False
+            if record_ids is not None and r.get(self.id_key) not in record_ids:
                 return False
             return full is None or full(r)
 

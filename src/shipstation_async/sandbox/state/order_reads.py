@@ -39,6 +39,7 @@ class OrderQuery:
     Every bound is inclusive. ``customer_name`` and ``item_keyword`` are case-insensitive
     "contains" matches, ``order_number`` a case-insensitive "starts with" match. ``sort_by``
     None orders by orderId. ``tag_id``: only orders carrying that tag (``/orders/listbytag``).
+    ``order_ids``: only these orders (an ``importBatch``; no scan of the others).
     """
 
     customer_name: str | None = None
@@ -59,6 +60,7 @@ class OrderQuery:
     page: int = 1
     page_size: int = 100
     tag_id: int | None = None
+    order_ids: frozenset[int] | None = None
 
 
 PRODUCT_FIELDS: tuple[tuple[str, ...], ...] = tuple(
@@ -365,6 +367,8 @@ class OrderReads(GeneratedOrders):
             i = nxt
 
     def _select(self, q: OrderQuery) -> tuple[list[int], int]:
+        if q.order_ids is not None:
+            return self._select_ids(q, q.order_ids)
         lo, hi = self._create_bounds(q.create_start, q.create_end)
         added = self._added_in(q.create_start, q.create_end)
         preds = self._predicates(q, hi - lo)
@@ -385,6 +389,25 @@ class OrderReads(GeneratedOrders):
         if q.sort_desc:
             matched.reverse()
         return matched[first : first + q.page_size], len(matched)
+
+    def _select_ids(self, q: OrderQuery, order_ids: frozenset[int]) -> tuple[list[int], int]:
+        """The page of ``q`` among ``order_ids`` alone: the other orders are not looked at."""
+        preds = self._predicates(q, len(order_ids))
+        found = []
+        for order_id in order_ids:
+            i = self.index_of(order_id)
+            if i is None or i in self._deleted:
+                continue
+            created = self.create_ms(i)
+            if q.create_start is not None and created < q.create_start:
+                continue
+            if q.create_end is not None and created > q.create_end:
+                continue
+            if all(p(i) for p in preds):
+                found.append(i)
+        found.sort(key=self._sort_key(q.sort_by), reverse=q.sort_desc)
+        first = (q.page - 1) * q.page_size
+        return found[first : first + q.page_size], len(found)
 
     def _keyset_page(
         self,

@@ -87,8 +87,9 @@ class ShipmentQuery:
     Bounds are inclusive; shipDate bounds compare the ship day's midnight. ``recipient_name``
     is a case-insensitive "contains" match; the other text filters are case-insensitive exact
     matches (``customs_country_code`` matches the destination of international shipments).
-    ``batch_id`` (undocumented, from webhook URLs) matches batchNumber. ``sort_by`` None is
-    createDate order (which is also shipmentId order).
+    ``batch_id`` (undocumented, from webhook URLs) matches batchNumber. ``shipment_ids``: only
+    these shipments (a label batch of a SHIP_NOTIFY URL). ``sort_by`` None is createDate order
+    (which is also shipmentId order).
     """
 
     recipient_name: str | None = None
@@ -107,6 +108,7 @@ class ShipmentQuery:
     void_end: int | None = None
     store_id: int | None = None
     batch_id: str | None = None
+    shipment_ids: frozenset[int] | None = None
     include_items: bool = False
     sort_by: ShipSortBy | None = None
     sort_desc: bool = False
@@ -304,5 +306,7 @@ class ShipmentStore(DerivedRecords):
         ):
             if value is not None:
                 expensive.append(field_is(field, value))
-        page, total = self._filtered_page(q, cheap_checks, full_checks, expensive)
+        page, total = self._filtered_page(
+            q, cheap_checks, full_checks, expensive, record_ids=q.shipment_ids
+        )
         return [self.public(r, include_items=q.include_items) for r in page], total

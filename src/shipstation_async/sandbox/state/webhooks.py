@@ -1,4 +1,4 @@
-"""Webhook subscriptions (recorded; a webhook emitter would subscribe to the change feed)."""
+"""Webhook subscriptions (what triggers a delivery: :mod:`.webhook_triggers`)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class WebhookBackend:
     def subscribe(
         self, *, target_url: str, event: str, store_id: int | None, friendly_name: str | None
     ) -> int:
-        """Record a webhook subscription; returns its id (nothing is delivered yet)."""
+        """Record a webhook subscription; returns its id (later notifications reach it)."""
         with self._lock:
             self._next_id += 1 + mix(self._key + self._next_id) % 13
             hook_id = self._next_id

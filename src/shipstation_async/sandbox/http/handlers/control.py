@@ -15,6 +15,16 @@ counters, so tests can seed and inspect without disturbing what they measure.
 - ``POST /__sandbox/reset-stats``: zero them.
 - ``GET  /__sandbox/mutations``: the mutation workload: ``{"attached": bool, "requests": n,
   "counts": {kind: n}, "log": [Mutation.to_json(), ...]}``.
+- ``GET  /__sandbox/webhooks``: the webhook delivery settings (``WebhookDelivery.to_json()``:
+  delay_rate, max_delay, drop_rate, duplicate_rate, seed, timeout, retries, retry_backoff,
+  allow_remote) and ``pending`` (copies waiting or being sent).
+- ``POST /__sandbox/webhooks``: a JSON object of settings to change; the others keep their
+  values and the random stream restarts from ``seed``. Answers the settings as GET does;
+  400 ``{"Message": ...}`` for an unknown setting or a bad value (nothing changed), and for
+  ``allow_remote``, which only Python may set (this API takes no credentials).
+- ``GET  /__sandbox/webhooks/log``: ``{"emissions": [WebhookEmission.to_json(), ...],
+  "notifications": [WebhookNotification.to_json(), ...]}``: every payload sent (or dropped,
+  refused) to a subscription, and every announcement the world made, subscribed to or not.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from ....errors import ConfigurationError
 from ...world import RESOURCES, SEEDABLE, Resource
 from ..context import context
 from ..responses import json_response, not_found
@@ -45,6 +56,9 @@ async def index(request: web.Request) -> web.StreamResponse:
                 f"GET {PREFIX}/stats",
                 f"POST {PREFIX}/reset-stats",
                 f"GET {PREFIX}/mutations",
+                f"GET {PREFIX}/webhooks",
+                f"POST {PREFIX}/webhooks",
+                f"GET {PREFIX}/webhooks/log",
             ],
             "seedable": list(SEEDABLE),
             "resources": list(RESOURCES),
@@ -68,7 +82,7 @@ async def seed(request: web.Request) -> web.StreamResponse:
         return json_response({"Message": "Send a JSON object or an array of them."}, status=400)
     created = []
     try:
-        with world.lock:
+        with world.lock, world.changes.action():  # one import: one batch, one webhook per store
             for record in records:
                 created.append(world.add(cast(Resource, resource), record))
     except (ValueError, TypeError) as exc:
@@ -124,6 +138,44 @@ async def mutations(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def webhook_settings(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/webhooks``: the delivery settings and the copies pending."""
+    emitter = context(request).emitter
+    if emitter is None:
+        return not_found("This sandbox emits no webhooks")
+    return json_response({**emitter.options.to_json(), "pending": emitter.pending()})
+
+
+async def set_webhook_settings(request: web.Request) -> web.StreamResponse:
+    """``POST /__sandbox/webhooks``: change some delivery settings (see the module)."""
+    emitter = context(request).emitter
+    if emitter is None:
+        return not_found("This sandbox emits no webhooks")
+    data, problem = await read_json(request, "settings")
+    if problem is not None:
+        return problem
+    if not isinstance(data, dict):
+        return json_response({"Message": "Send a JSON object of settings."}, status=400)
+    if "allow_remote" in data:  # an unauthenticated API must not open the sandbox to the net
+        return json_response(
+            {"Message": "allow_remote can be set from Python only (Sandbox.webhooks)."},
+            status=400,
+        )
+    try:
+        emitter.options = emitter.options.updated(data)
+    except (ConfigurationError, TypeError) as exc:
+        return json_response({"Message": str(exc)}, status=400)
+    return json_response({**emitter.options.to_json(), "pending": emitter.pending()})
+
+
+async def webhook_log(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/webhooks/log``: every emission, oldest first."""
+    ctx = context(request)
+    emissions = [] if ctx.emitter is None else [e.to_json() for e in ctx.emitter.log()]
+    made = [n.to_json() for n in ctx.world.webhook_triggers.notifications()]
+    return json_response({"emissions": emissions, "notifications": made})
+
+
 def build_control_router() -> Router:
     """The router of the control API."""
     router = Router()
@@ -135,4 +187,7 @@ def build_control_router() -> Router:
     router.add("GET", PREFIX + "/stats", stats)
     router.add("POST", PREFIX + "/reset-stats", reset_stats)
     router.add("GET", PREFIX + "/mutations", mutations)
+    router.add("GET", PREFIX + "/webhooks", webhook_settings)
+    router.add("POST", PREFIX + "/webhooks", set_webhook_settings)
+    router.add("GET", PREFIX + "/webhooks/log", webhook_log)
     return router

@@ -15,6 +15,10 @@ Behaviour where ShipStation's is unconfirmed (reference §5, §7), chosen to be 
 - markasshipped and createlabelfororder refuse cancelled orders; markasshipped also refuses
   shipped ones (a second mark would be a second fulfillment). createlabelfororder on a
   shipped order buys another label, as ShipStation allows.
+- ``GET /orders`` also takes ``importBatch`` (undocumented; named by ORDER_NOTIFY webhook
+  URLs): only the orders of that import batch (see :mod:`...state.webhook_triggers`), none
+  for an unknown one. ``createorders`` is one import action (one batch, one webhook per
+  store), ``createorder`` another.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 from typing import Any, cast
 
+import attrs
 from aiohttp import web
 
 from ... import normalize
@@ -101,6 +106,10 @@ async def list_orders(request: web.Request) -> web.StreamResponse:
     query = parse_order_query(params, ctx.max_date_range_days)
     if params.errors:
         return bad_request(params.errors)
+    batch = params.text("importBatch")
+    if batch is not None:
+        found = ctx.world.webhook_triggers.orders_in_import_batch(batch)
+        query = attrs.evolve(query, order_ids=frozenset(found or ()))
     orders, total = await listing(request, ctx.world.orders.query, query)
     return json_response(
         {
@@ -271,38 +280,38 @@ async def create_orders(request: web.Request) -> web.StreamResponse:
             {"apiOrders": [f"At most {MAX_BATCH} orders per request; got {len(data)}."]}
         )
     results: list[JSON] = []
-    for k, raw in enumerate(data):
-        body = Body(raw if isinstance(raw, dict) else {}, f"apiOrders[{k}]")
-        if not isinstance(raw, dict):
-            body.error("", "An order must be a JSON object.")
-            order = None
-        else:
-            with world.lock:
-                order = upsert_order(body, world)
-        if order is None:
-            messages = [f"{where}: {m}" for where, ms in body.errors.items() for m in ms]
-            results.append(
-                {
-                    "orderId": 0,
-                    "orderNumber": normalize.ci(raw, "orderNumber")
-                    if isinstance(raw, dict)
-                    else None,
-                    "orderKey": normalize.ci(raw, "orderKey") if isinstance(raw, dict) else None,
-                    "success": False,
-                    "errorMessage": " ".join(messages),
-                }
-            )
-            continue
-        results.append(
-            {
-                "orderId": order["orderId"],
-                "orderNumber": order["orderNumber"],
-                "orderKey": order["orderKey"],
-                "success": True,
-                "errorMessage": None,
-            }
-        )
+    with world.changes.action():  # one import: its new orders share one batch and webhook
+        for k, raw in enumerate(data):
+            results.append(_create_one(world, k, raw))
     return json_response({"hasErrors": any(not r["success"] for r in results), "results": results})
+
+
+def _create_one(world: World, k: int, raw: Any) -> JSON:
+    """One item of createorders: upsert it and answer its result entry."""
+    body = Body(raw if isinstance(raw, dict) else {}, f"apiOrders[{k}]")
+    if not isinstance(raw, dict):
+        body.error("", "An order must be a JSON object.")
+        order = None
+    else:
+        with world.lock:
+            order = upsert_order(body, world)
+    if order is None:
+        messages = [f"{where}: {m}" for where, ms in body.errors.items() for m in ms]
+        data = raw if isinstance(raw, dict) else {}
+        return {
+            "orderId": 0,
+            "orderNumber": normalize.ci(data, "orderNumber"),
+            "orderKey": normalize.ci(data, "orderKey"),
+            "success": False,
+            "errorMessage": " ".join(messages),
+        }
+    return {
+        "orderId": order["orderId"],
+        "orderNumber": order["orderNumber"],
+        "orderKey": order["orderKey"],
+        "success": True,
+        "errorMessage": None,
+    }
 
 
 async def delete_order(request: web.Request) -> web.StreamResponse:

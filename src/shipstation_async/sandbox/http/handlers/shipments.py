@@ -6,12 +6,17 @@ These handlers validate and answer; buying a label (here and by
 (a 400 when it is too low), stored as a shipment, recorded in the label ledger
 (``World.labels()``) and answered with a small valid PDF as base64 ``labelData``; a
 ``testLabel`` creates no shipment, charges nothing and answers ``shipmentId`` 0.
+
+``GET /shipments?batchId=`` (undocumented; named by SHIP_NOTIFY webhook URLs) lists the
+label batch a webhook named (see :mod:`...state.webhook_triggers`), or else the shipments
+whose batchNumber it is.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
+import attrs
 from aiohttp import web
 
 from ... import normalize, rates
@@ -263,6 +268,10 @@ async def list_shipments(request: web.Request) -> web.StreamResponse:
     query = parse_shipment_query(params, ctx.max_date_range_days)
     if params.errors:
         return bad_request(params.errors)
+    if query.batch_id is not None:
+        found = ctx.world.webhook_triggers.shipments_in_batch(int(query.batch_id))
+        if found is not None:
+            query = attrs.evolve(query, batch_id=None, shipment_ids=frozenset(found))
     shipments, total = await listing(request, ctx.world.shipments.query, query)
     return paged("shipments", shipments, total, query.page, query.page_size)
 

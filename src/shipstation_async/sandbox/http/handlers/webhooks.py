@@ -1,7 +1,11 @@
-"""Webhooks: list, subscribe, unsubscribe. Subscriptions are recorded; nothing is delivered.
+"""Webhooks: list, subscribe, unsubscribe.
 
-Subscribing twice to the same URL and event makes two subscriptions (ShipStation's handling
-of duplicates is unconfirmed).
+While the sandbox serves, each subscription receives the deliveries its event triggers (see
+:mod:`..emitter` and :mod:`...state.webhook_triggers`); a subscription's ``store_id``
+limits it to that store. Subscribing twice to the same URL and event makes two
+subscriptions, each delivered to (ShipStation's handling of duplicates is unconfirmed).
+Deliveries go to loopback targets only unless the sandbox's ``webhooks.allow_remote`` is
+set: any other target is accepted here but its deliveries are refused and logged.
 """
 
 from __future__ import annotations
