@@ -43,7 +43,10 @@ def add_webhooks(commands: Any) -> None:
     )
     listen.add_argument("--out", default=None, help="append each version to this JSONL file")
     listen.add_argument(
-        "--store", default="shipstation-webhooks.sqlite", help="SQLite file of accepted deliveries"
+        "--store",
+        default=None,
+        help="SQLite file of accepted deliveries (default shipstation-webhooks.sqlite; "
+        "with --sandbox, memory)",
     )
     listen.add_argument(
         "--poll-interval", type=float, default=60.0, help="seconds between polling rounds"
@@ -90,7 +93,7 @@ async def run_listen(args: argparse.Namespace) -> int:
 
     from .client import ShipStation
     from .sandbox import Sandbox
-    from .webhooks import WebhookReceiver
+    from .webhooks import MemoryStore, WebhookReceiver
 
     events = [e.strip() for e in args.events.split(",") if e.strip()]
     async with contextlib.AsyncExitStack() as stack:
@@ -111,12 +114,14 @@ async def run_listen(args: argparse.Namespace) -> int:
         if args.out:
             # Opened once at start-up; the writes that follow are small appends.
             out = stack.enter_context(Path(args.out).open("a", encoding="utf-8"))  # noqa: ASYNC230, SIM115
-        receiver = WebhookReceiver(ss, store=args.store, poll_interval=args.poll_interval)
+        store = args.store or (MemoryStore() if args.sandbox else "shipstation-webhooks.sqlite")
+        receiver = WebhookReceiver(ss, store=store, poll_interval=args.poll_interval)
         printer = _Printer(out)
         receiver.on(*events, name="shipstation-async.listen")(printer)
+        await receiver.start()
+        stack.push_async_callback(receiver.close)
         app = web.Application()
-        prefix = "/" + args.path.strip("/").split("/")[0]
-        app.add_subapp(prefix, receiver.aiohttp_app())
+        app.router.add_route("*", args.path, receiver.aiohttp_handler())
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

@@ -21,7 +21,7 @@ def _append(path: Path, line: str) -> None:
 
 async def main(mode: str, url: str, key: str, secret: str, store: str, out: str) -> None:
     async with ShipStation(key, secret, base_url=url, rate_limit=RateLimit(1000, 1.0)) as ss:
-        receiver = WebhookReceiver(ss, token=TOKEN, store=SQLiteStore(store))
+        receiver = WebhookReceiver(ss, token=TOKEN, store=SQLiteStore(store), poll_interval=None)
 
         @receiver.on("ORDER_NOTIFY", name="sink")
         async def sink(notification: Notification) -> None:

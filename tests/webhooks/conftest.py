@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
-from shipstation_async.sandbox import Sandbox, World
+from shipstation_async.sandbox import Sandbox, WebhookDelivery, World
 from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
 
 TOKEN = "tok-0123456789abcdefghij"
@@ -17,8 +18,17 @@ OTHER_TOKEN = "tok-zyxwvutsrqponmlkji98"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
+    """A sandbox whose webhooks are decided and logged but never sent (tests post them)."""
     world = World(orders=30, seed=11, end=datetime(2026, 1, 1, tzinfo=UTC))
-    async with Sandbox(world=world, rate_limit=RateLimit(1000, 1.0)) as sb:
+    silent = WebhookDelivery(drop_rate=1.0)
+    async with Sandbox(world=world, rate_limit=RateLimit(1000, 1.0), webhooks=silent) as sb:
+        for event in ("ORDER_NOTIFY", "SHIP_NOTIFY"):
+            sb.world.subscribe(
+                target_url="http://127.0.0.1:9/unused",
+                event=event,
+                store_id=None,
+                friendly_name=None,
+            )
         yield sb
 
 
@@ -49,7 +59,15 @@ class Seen:
 
 @pytest.fixture
 async def receiver(ss: ShipStation) -> AsyncIterator[WebhookReceiver]:
-    r = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), first_retry=0.05, max_retry=0.2)
+    r = WebhookReceiver(
+        ss,
+        token=TOKEN,
+        store=MemoryStore(),
+        first_retry=0.05,
+        max_retry=0.2,
+        poll_interval=None,
+        sync_lag=timedelta(0),
+    )
     yield r
     await r.close()
 
@@ -61,3 +79,39 @@ def delivery(resource_url: str, resource_type: str = "ORDER_NOTIFY") -> bytes:
 async def post(r: WebhookReceiver, body: bytes, token: str = TOKEN) -> tuple[int, dict[str, Any]]:
     status, _, answer = await r.handle("POST", f"/hooks?token={token}", {}, body)
     return status, json.loads(answer)
+
+
+async def new_orders(
+    ss: ShipStation, sandbox: Sandbox, count: int, prefix: str
+) -> tuple[list[int], str]:
+    """Create orders in one import action: their ids, and the resource_url ShipStation sends."""
+    orders = [
+        {
+            "orderNumber": f"{prefix}-{i}",
+            "orderKey": f"{prefix}-{i}",
+            "orderDate": "2026-11-01T10:00:00",
+            "orderStatus": "awaiting_shipment",
+            "billTo": {"name": "Ann Buyer"},
+            "shipTo": {
+                "name": "Ann Buyer",
+                "street1": "1 Main St",
+                "city": "Austin",
+                "state": "TX",
+                "postalCode": "78701",
+                "country": "US",
+            },
+            "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
+        }
+        for i in range(count)
+    ]
+    result = await ss.orders.create_or_update_many(orders)
+    ids = [r.order_id for r in result.results if r.order_id is not None]
+    emitted = [e for e in sandbox.webhook_log() if e.resource_type == "ORDER_NOTIFY"]
+    assert emitted and sorted(emitted[-1].record_ids) == sorted(ids)
+    return ids, emitted[-1].resource_url
+
+
+async def poll(receiver: WebhookReceiver) -> int:
+    """One polling round once the server's clock (whole seconds) passed what was just written."""
+    await asyncio.sleep(1.05)
+    return await receiver.poll_once()

@@ -12,8 +12,7 @@ from pathlib import Path
 from shipstation_async import ShipStation
 from shipstation_async.sandbox import Sandbox
 
-from .conftest import delivery
-from .test_receiver import new_orders
+from .conftest import delivery, new_orders
 
 WORKER = Path(__file__).with_name("_kill_worker.py")
 
@@ -21,7 +20,7 @@ WORKER = Path(__file__).with_name("_kill_worker.py")
 async def test_sigkill_after_200_and_the_restart_hands_over_once(
     sandbox: Sandbox, ss: ShipStation, tmp_path: Path
 ) -> None:
-    ids = await new_orders(ss, 3, "K")
+    ids, url_k = await new_orders(ss, sandbox, 3, "K")
     store, out = tmp_path / "hooks.sqlite", tmp_path / "handled.jsonl"
     args = [sandbox.url, sandbox.api_key, sandbox.api_secret, str(store), str(out)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -35,7 +34,7 @@ async def test_sigkill_after_200_and_the_restart_hands_over_once(
         env=env,
     )
     assert first.stdin is not None and first.stdout is not None
-    first.stdin.write(delivery(f"{sandbox.url}/orders?orderNumber=K-") + b"\n")
+    first.stdin.write(delivery(url_k) + b"\n")
     await first.stdin.drain()
     lines = [await asyncio.wait_for(first.stdout.readline(), 30) for _ in range(2)]
     assert sorted(lines) == [b"answered 200\n", b"handler-started\n"]

@@ -15,27 +15,26 @@ from shipstation_async import ShipStation
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.webhooks import MemoryStore, WebhookReceiver
 
-from .conftest import OTHER_TOKEN, TOKEN, Seen, delivery, post
-from .test_receiver import new_orders
+from .conftest import OTHER_TOKEN, TOKEN, Seen, delivery, new_orders, poll, post
 
 
 async def test_polling_hands_over_what_no_webhook_reported(
-    receiver: WebhookReceiver, ss: ShipStation
+    receiver: WebhookReceiver, ss: ShipStation, sandbox: Sandbox
 ) -> None:
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 3, "P")
-    assert await receiver.poll_once() == 3
+    ids, _ = await new_orders(ss, sandbox, 3, "P")
+    assert await poll(receiver) == 3
     await asyncio.wait_for(receiver.drain(), 10)
     assert sorted(i for i, _ in seen.order_versions()) == sorted(ids)
     assert all(call.source == "poll" for call in seen.calls)
     # The next round overlaps the last: nothing new goes over again...
-    await receiver.poll_once()
+    await poll(receiver)
     await asyncio.wait_for(receiver.drain(), 10)
     assert len(seen.order_versions()) == 3
     # ...but a status change, which no webhook reports, does.
     await ss.orders.hold_until(ids[1], (await ss.orders.get(ids[1])).order_date.date())  # type: ignore[union-attr]
-    await receiver.poll_once()
+    await poll(receiver)
     await asyncio.wait_for(receiver.drain(), 10)
     versions = seen.order_versions()
     assert len(versions) == 4 and versions[-1][0] == ids[1]
@@ -46,9 +45,9 @@ async def test_a_webhook_and_the_poll_hand_a_version_over_once(
 ) -> None:
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 2, "Q")
-    await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=Q-"))
-    await receiver.poll_once()
+    ids, url_q = await new_orders(ss, sandbox, 2, "Q")
+    await post(receiver, delivery(url_q))
+    await poll(receiver)
     await asyncio.wait_for(receiver.drain(), 10)
     assert sorted(i for i, _ in seen.order_versions()) == sorted(ids)
 
@@ -56,7 +55,8 @@ async def test_a_webhook_and_the_poll_hand_a_version_over_once(
 async def test_ensure_subscribed_is_idempotent_and_prunes_only_its_own_endpoint(
     ss: ShipStation,
 ) -> None:
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
+    receiver.on("ORDER_NOTIFY", "SHIP_NOTIFY", name="both")(Seen())
     foreign = await ss.webhooks.subscribe(
         "https://prod.example.com/hooks?token=abc", "ORDER_NOTIFY"
     )
@@ -73,11 +73,13 @@ async def test_ensure_subscribed_is_idempotent_and_prunes_only_its_own_endpoint(
     left = {hook.webhook_id: hook for hook in await ss.webhooks.list()}
     assert old.id in pruned.removed and foreign.id in left and old.id not in left
     assert len(pruned.removed) == 2  # the old token's hook and the SHIP_NOTIFY one
-    ours = [h for h in left.values() if h.webhook_id != foreign.id]
+    ours = [h for h in left.values() if (h.url or "").startswith("https://app.example.com/")]
     assert len(ours) == 1 and ours[0].hook_type == "ORDER_NOTIFY"
     assert TOKEN not in repr(ours[0]) and "token=***" in repr(ours[0])
     # Rotation: a receiver with a new token subscribes its URL, the old hooks stay unpruned.
-    rotated = WebhookReceiver(ss, token=[OTHER_TOKEN, TOKEN], store=MemoryStore())
+    rotated = WebhookReceiver(
+        ss, token=[OTHER_TOKEN, TOKEN], store=MemoryStore(), poll_interval=None
+    )
     report = await rotated.ensure_subscribed(
         "https://app.example.com/shipstation", ["ORDER_NOTIFY"]
     )
@@ -87,17 +89,17 @@ async def test_ensure_subscribed_is_idempotent_and_prunes_only_its_own_endpoint(
 
 
 async def test_aiohttp_sub_app(ss: ShipStation, sandbox: Sandbox) -> None:
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 1, "H")
+    ids, url_h = await new_orders(ss, sandbox, 1, "H")
     app = web.Application()
     app.add_subapp("/shipstation", receiver.aiohttp_app())
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
         url = receiver.target_url(f"http://127.0.0.1:{server.port}/shipstation/in")
-        body = delivery(f"{sandbox.url}/orders?orderNumber=H-")
+        body = delivery(url_h)
         async with aiohttp.ClientSession() as http:
             async with http.post(url, data=body) as answer:
                 assert answer.status == 200
@@ -131,7 +133,7 @@ async def call_asgi(
 
 
 async def test_asgi_app(ss: ShipStation, sandbox: Sandbox) -> None:
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
     app = receiver.asgi_app()
@@ -142,11 +144,11 @@ async def test_asgi_app(ss: ShipStation, sandbox: Sandbox) -> None:
         "lifespan.startup.complete",
         "lifespan.shutdown.complete",
     ]
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
     app = receiver.asgi_app()
-    ids = await new_orders(ss, 2, "S")
-    body = delivery(f"{sandbox.url}/orders?orderNumber=S-")
+    ids, url_s = await new_orders(ss, sandbox, 2, "S")
+    body = delivery(url_s)
     scope = {
         "type": "http",
         "method": "POST",
@@ -180,10 +182,10 @@ async def test_asgi_app_under_uvicorn(ss: ShipStation, sandbox: Sandbox) -> None
 
     import uvicorn
 
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore())
+    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 4, "U")
+    ids, url_u = await new_orders(ss, sandbox, 4, "U")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -197,7 +199,7 @@ async def test_asgi_app_under_uvicorn(ss: ShipStation, sandbox: Sandbox) -> None
             while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
                 await asyncio.sleep(0.01)
         url = receiver.target_url(f"http://127.0.0.1:{port}/events")
-        body = delivery(f"{sandbox.url}/orders?orderNumber=U-")
+        body = delivery(url_u)
         async with aiohttp.ClientSession() as http:
             answers = await asyncio.gather(*(http.post(url, data=body) for _ in range(20)))
             assert [a.status for a in answers] == [200] * 20

@@ -12,31 +12,7 @@ from shipstation_async.errors import ConfigurationError, InvalidRequestError
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
 
-from .conftest import OTHER_TOKEN, TOKEN, Seen, delivery, post
-
-
-async def new_orders(ss: ShipStation, count: int, prefix: str) -> list[int]:
-    orders = [
-        {
-            "orderNumber": f"{prefix}-{i}",
-            "orderKey": f"{prefix}-{i}",
-            "orderDate": "2026-11-01T10:00:00",
-            "orderStatus": "awaiting_shipment",
-            "billTo": {"name": "Ann Buyer"},
-            "shipTo": {
-                "name": "Ann Buyer",
-                "street1": "1 Main St",
-                "city": "Austin",
-                "state": "TX",
-                "postalCode": "78701",
-                "country": "US",
-            },
-            "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
-        }
-        for i in range(count)
-    ]
-    result = await ss.orders.create_or_update_many(orders)
-    return [r.order_id for r in result.results if r.order_id is not None]
+from .conftest import OTHER_TOKEN, TOKEN, Seen, delivery, new_orders, poll, post
 
 
 async def test_wrong_or_missing_token_is_401_and_nothing_runs(
@@ -44,7 +20,7 @@ async def test_wrong_or_missing_token_is_401_and_nothing_runs(
 ) -> None:
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    body = delivery(f"{sandbox.url}/orders?orderNumber=X")
+    body = delivery(f"{sandbox.url}/orders?importBatch=x")
     before = sandbox.stats().requests
     for target in (
         "/hooks",
@@ -92,8 +68,8 @@ async def test_a_delivery_is_handed_over_with_typed_orders(
 ) -> None:
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 3, "A")
-    status, answer = await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=A-"))
+    ids, url = await new_orders(ss, sandbox, 3, "A")
+    status, answer = await post(receiver, delivery(url))
     assert (status, answer["message"]) == (200, "accepted")
     await asyncio.wait_for(receiver.drain(), 10)
     assert len(seen.calls) == 1
@@ -107,17 +83,19 @@ async def test_each_version_reaches_a_handler_once(
 ) -> None:
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 2, "B")
-    url = f"{sandbox.url}/orders?orderNumber=B-"
+    ids, url = await new_orders(ss, sandbox, 2, "B")
     for _ in range(3):  # redelivered, and concurrently
         await asyncio.gather(post(receiver, delivery(url)), post(receiver, delivery(url)))
     await asyncio.wait_for(receiver.drain(), 10)
     assert sorted(i for i, _ in seen.order_versions()) == sorted(ids)
-    # A change makes a new version: it goes over, the unchanged order does not.
+    # An edit makes a new version but no webhook (as on ShipStation): the poll brings it, and
+    # only it (the unchanged order does not go over again).
+    emitted = len(sandbox.webhook_log())
     order = await ss.orders.get(ids[0])
-    await asyncio.sleep(0.01)
     await ss.orders.create_or_update(attrs_evolve(order, customer_notes="ring twice"))
-    await post(receiver, delivery(url))
+    assert len(sandbox.webhook_log()) == emitted
+    await post(receiver, delivery(url))  # the old batch again: nothing new
+    await poll(receiver)
     await asyncio.wait_for(receiver.drain(), 10)
     versions = seen.order_versions()
     assert len(versions) == 3 and len(set(versions)) == 3
@@ -154,8 +132,8 @@ async def test_a_failing_handler_is_retried_and_others_are_not_held(
 
     receiver.on("ORDER_NOTIFY", name="steady")(steady)
     receiver.on("ORDER_NOTIFY", name="flaky")(flaky)
-    await new_orders(ss, 2, "C")
-    await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=C-"))
+    _, url = await new_orders(ss, sandbox, 2, "C")
+    await post(receiver, delivery(url))
     await asyncio.wait_for(receiver.drain(), 10)
     assert attempts == [1, 2, 3]
     assert len(steady.calls) == 1
@@ -165,7 +143,9 @@ async def test_a_failing_handler_is_retried_and_others_are_not_held(
 async def test_dead_letter_and_replay(
     ss: ShipStation, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), attempts=2, first_retry=0.01)
+    receiver = WebhookReceiver(
+        ss, token=TOKEN, store=MemoryStore(), attempts=2, first_retry=0.01, poll_interval=None
+    )
     broken = True
     handled: list[int | None] = []
 
@@ -175,9 +155,9 @@ async def test_dead_letter_and_replay(
             raise RuntimeError(f"cannot write; secret is {ss._credentials.api_secret.reveal()}")
         handled.extend(o.order_id for o in notification.orders)
 
-    ids = await new_orders(ss, 2, "D")
+    ids, url = await new_orders(ss, sandbox, 2, "D")
     caplog.set_level(logging.DEBUG)
-    await post(receiver, delivery(f"{sandbox.url}/orders?orderNumber=D-"))
+    await post(receiver, delivery(url))
     await asyncio.wait_for(receiver.drain(), 10)
     letters = await receiver.dead_letters()
     assert len(letters) == 1 and letters[0].handler == "sink" and letters[0].attempts == 2
@@ -196,7 +176,9 @@ async def test_dead_letter_and_replay(
 async def test_tokens_are_checked_and_never_shown(
     ss: ShipStation, caplog: pytest.LogCaptureFixture
 ) -> None:
-    receiver = WebhookReceiver(ss, token=[TOKEN, OTHER_TOKEN], store=MemoryStore())
+    receiver = WebhookReceiver(
+        ss, token=[TOKEN, OTHER_TOKEN], store=MemoryStore(), poll_interval=None
+    )
     url = receiver.target_url("https://app.example.com/shipstation?x=1")
     assert url == f"https://app.example.com/shipstation?x=1&token={TOKEN}"
     assert receiver.authorized(f"/s?token={OTHER_TOKEN}") and receiver.authorized(
@@ -205,7 +187,7 @@ async def test_tokens_are_checked_and_never_shown(
     assert TOKEN not in repr(receiver) and OTHER_TOKEN not in repr(receiver)
     for bad in ("short", "has space in it 123456", "ünïcode-token-0123456789"):
         with pytest.raises(ConfigurationError) as caught:
-            WebhookReceiver(ss, token=bad, store=MemoryStore())
+            WebhookReceiver(ss, token=bad, store=MemoryStore(), poll_interval=None)
         assert bad not in str(caught.value)
     with pytest.raises(InvalidRequestError):
         receiver.target_url("http://app.example.com/hook")
@@ -214,9 +196,9 @@ async def test_tokens_are_checked_and_never_shown(
 
 async def test_token_from_the_environment(ss: ShipStation, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHIPSTATION_WEBHOOK_TOKEN", f"{TOKEN}, {OTHER_TOKEN}")
-    receiver = WebhookReceiver(ss, store=MemoryStore())
+    receiver = WebhookReceiver(ss, store=MemoryStore(), poll_interval=None)
     assert receiver.authorized(f"/?token={OTHER_TOKEN}")
     assert receiver.target_url("https://a.example/h").endswith(TOKEN)
     monkeypatch.delenv("SHIPSTATION_WEBHOOK_TOKEN")
     with pytest.raises(ConfigurationError):
-        WebhookReceiver(ss, store=MemoryStore())
+        WebhookReceiver(ss, store=MemoryStore(), poll_interval=None)

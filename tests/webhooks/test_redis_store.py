@@ -16,6 +16,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,8 @@ from shipstation_async.webhooks.redis_store import KEEP_MARGIN
 from shipstation_async.webhooks.store import DeadLetterRecord
 
 from ..redis_server import RedisServer, require
-from .conftest import TOKEN, Seen, delivery, post
-from .test_receiver import attrs_evolve, new_orders
+from .conftest import TOKEN, Seen, delivery, new_orders, poll, post
+from .test_receiver import attrs_evolve
 from .test_stores import RECORDS, job, redis_store
 
 WORKER = Path(__file__).with_name("_redis_worker.py")
@@ -134,10 +135,10 @@ async def test_a_receiver_whose_redis_went_away_answers_503_and_shows_no_passwor
         assert server.command("CONFIG", "SET", "requirepass", PASSWORD).startswith(b"+OK")
         url = f"redis://:{PASSWORD}@127.0.0.1:{server.port}/0"
         store = RedisStore(url, prefix="pw", timeout=0.5, attempts=2)
-        receiver = WebhookReceiver(ss, token=TOKEN, store=store)
+        receiver = WebhookReceiver(ss, token=TOKEN, store=store, poll_interval=None)
         receiver.on("ORDER_NOTIFY", name="seen")(Seen())
         assert PASSWORD not in repr(receiver)
-        body = delivery(f"{sandbox.url}/orders?orderNumber=nothing-matches")
+        body = delivery(f"{sandbox.url}/orders?importBatch=nothing-matches")
         assert await post(receiver, body) == (200, {"status": 200, "message": "accepted"})
         server.kill()
         status, answer = await post(receiver, body)
@@ -258,11 +259,18 @@ async def test_a_receiver_on_redis_hands_each_version_over_once(
     redis_server: RedisServer, ss: ShipStation, sandbox: Sandbox
 ) -> None:
     store = redis_store(redis_server)
-    receiver = WebhookReceiver(ss, token=TOKEN, store=store, first_retry=0.05, max_retry=0.2)
+    receiver = WebhookReceiver(
+        ss,
+        token=TOKEN,
+        store=store,
+        first_retry=0.05,
+        max_retry=0.2,
+        poll_interval=None,
+        sync_lag=timedelta(0),
+    )
     seen = Seen()
     receiver.on("ORDER_NOTIFY", name="seen")(seen)
-    ids = await new_orders(ss, 2, "R")
-    url = f"{sandbox.url}/orders?orderNumber=R-"
+    ids, url = await new_orders(ss, sandbox, 2, "R")
     for _ in range(3):  # redelivered, and concurrently
         await asyncio.gather(post(receiver, delivery(url)), post(receiver, delivery(url)))
     await asyncio.wait_for(receiver.drain(), 10)
@@ -270,7 +278,8 @@ async def test_a_receiver_on_redis_hands_each_version_over_once(
     order = await ss.orders.get(ids[0])
     await asyncio.sleep(0.01)
     await ss.orders.create_or_update(attrs_evolve(order, customer_notes="ring twice"))
-    await post(receiver, delivery(url))
+    await post(receiver, delivery(url))  # the old batch again: nothing new
+    await poll(receiver)  # an edit sends no webhook: the poll brings it
     await asyncio.wait_for(receiver.drain(), 10)
     versions = seen.order_versions()
     assert len(versions) == 3 and len(set(versions)) == 3
@@ -283,7 +292,9 @@ async def test_a_job_left_by_a_closed_receiver_is_resumed_by_the_next(
     redis_server: RedisServer, ss: ShipStation, sandbox: Sandbox
 ) -> None:
     prefix = f"resume-{uuid.uuid4().hex[:8]}"
-    first = WebhookReceiver(ss, token=TOKEN, store=RedisStore(redis_server.url, prefix=prefix))
+    first = WebhookReceiver(
+        ss, token=TOKEN, store=RedisStore(redis_server.url, prefix=prefix), poll_interval=None
+    )
     entered = asyncio.Event()
 
     @first.on("ORDER_NOTIFY", name="sink")
@@ -291,11 +302,13 @@ async def test_a_job_left_by_a_closed_receiver_is_resumed_by_the_next(
         entered.set()
         await asyncio.sleep(3600)
 
-    ids = await new_orders(ss, 2, "S")
-    assert (await post(first, delivery(f"{sandbox.url}/orders?orderNumber=S-")))[0] == 200
+    ids, url_s = await new_orders(ss, sandbox, 2, "S")
+    assert (await post(first, delivery(url_s)))[0] == 200
     await asyncio.wait_for(entered.wait(), 10)
     await first.close()
-    second = WebhookReceiver(ss, token=TOKEN, store=RedisStore(redis_server.url, prefix=prefix))
+    second = WebhookReceiver(
+        ss, token=TOKEN, store=RedisStore(redis_server.url, prefix=prefix), poll_interval=None
+    )
     handled: list[int | None] = []
 
     @second.on("ORDER_NOTIFY", name="sink")

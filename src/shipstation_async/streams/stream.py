@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -20,7 +20,7 @@ from .._sansio import Lane
 from .._time import pacific_wall
 from ..errors import InvalidRequestError
 from ..limits import is_count
-from .plan import Plan, Split, SubRange, second_of, split
+from .plan import T0_LAG, Plan, Split, SubRange, second_of, split
 from .registry import Walk
 from .walker import Batch, Walker
 
@@ -109,7 +109,9 @@ class ItemStream(Generic[T]):
     ``concurrency`` walkers (they share the one budget, so more concurrency never raises the
     request rate; it keeps the budget busy while answers are in flight), ``page_size``
     (default 500), ``ordered`` (creation-date order; otherwise as fetched), ``lane``
-    (``bulk`` by default, so single calls in the same process go first).
+    (``bulk`` by default, so single calls in the same process go first), ``t0_lag`` (without
+    an end, the walk ends at the server's time less this: records show up in lists a
+    little after their time).
     """
 
     def __init__(
@@ -128,8 +130,10 @@ class ItemStream(Generic[T]):
         resume: tuple[datetime | None, list[SubRange]] | None = None,
         on_plan: Callable[[datetime | None, list[SubRange]], None] | None = None,
         typed: bool = True,
+        t0_lag: timedelta = T0_LAG,
     ) -> None:
         _check_options(concurrency, page_size)
+        self._t0_lag = t0_lag
         self._start = None if start is None else pacific_wall(start, "start")
         self._end = None if end is None else pacific_wall(end, "end")
         if self._start is not None and self._end is not None and self._end < self._start:
@@ -289,7 +293,7 @@ class ItemStream(Generic[T]):
             return True
         start, end = self._start, self._end
         if start is None or end is None:
-            oldest, server_t0, matching = await self._walker.probe()
+            oldest, server_t0, matching = await self._walker.probe(self._t0_lag)
             if oldest is None:
                 return False  # nothing matches the filters at all
             if start is None and end is None:

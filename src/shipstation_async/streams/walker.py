@@ -108,11 +108,11 @@ class Walker:
             raise DecodeError(f"{walk.path}: an entry of {walk.envelope!r} is not an object")
         return data
 
-    async def probe(self) -> tuple[str | None, datetime, int]:
+    async def probe(self, lag: timedelta = T0_LAG) -> tuple[str | None, datetime, int]:
         """One request for what the caller left open: where the range starts and ends.
 
         The oldest matching record's creation key is the start; T0, the end, is the server's
-        ``Date`` minus two minutes. Also returns how many records match the filters at all.
+        ``Date`` minus ``lag`` (two minutes). Also returns how many records match the filters.
         """
         headers: dict[str, str] = {}
         query = {"sortBy": self._walk.sort_by, "sortDir": "ASC", "page": 1, "pageSize": 1}
@@ -123,7 +123,7 @@ class Walker:
             server_now = parsedate_to_datetime(headers["Date"])
         except (KeyError, TypeError, ValueError):
             raise DecodeError("the server's answer carried no usable Date header") from None
-        return oldest, to_pacific_wall(server_now) - T0_LAG, count_of(data.get("total"))
+        return oldest, to_pacific_wall(server_now) - lag, count_of(data.get("total"))
 
     def _page_query(self, low: datetime, high: datetime, page: int) -> dict[str, Any]:
         walk = self._walk

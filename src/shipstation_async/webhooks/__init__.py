@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from ._dispatch import Handler
 from ._resource_url import ResourceQuery, UnsafeResourceURL, parse_resource_url
-from ._subscribe import SubscriptionReport
+from ._subscribe import SubscriptionReport, WebhookSubscriptionError
+from ._tokens import TOKEN_ENV
 from .events import DeadLetter, Notification, Source
-from .receiver import TOKEN_ENV, WebhookReceiver
+from .receiver import WebhookReceiver
 from .store import JobTakenOver, MemoryStore, SQLiteStore, WebhookStore
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ __all__ = [
     "WebhookReceiver",
     "WebhookStore",
     "WebhookStoreUnavailable",
+    "WebhookSubscriptionError",
     "parse_resource_url",
 ]
 

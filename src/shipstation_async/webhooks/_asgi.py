@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ._http import answer
+from ._http import Answer, answer
+
+BODY_TIMEOUT = 10.0
+"""Seconds a delivery's body may take to arrive."""
 
 if TYPE_CHECKING:
     from .receiver import WebhookReceiver
@@ -33,17 +37,24 @@ def asgi_app(
         elif not receiver.authorized(target):
             status, headers, body = answer(401, "unauthorized")
         else:
-            data = await _body(receive, max_body)
-            if data is None:
-                status, headers, body = answer(413, f"the body is over {max_body} bytes")
-            else:
-                status, headers, body = await receiver.accept(data)
+            status, headers, body = await _delivery(receiver, receive, max_body)
         raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers]
         raw_headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+async def _delivery(receiver: WebhookReceiver, receive: Receive, max_body: int) -> Answer:
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            data = await _body(receive, max_body)
+    except TimeoutError:
+        return answer(408, "the body took too long")
+    if data is None:
+        return answer(413, f"the body is over {max_body} bytes")
+    return await receiver._accept(data)
 
 
 async def _body(receive: Receive, limit: int) -> bytes | None:

@@ -19,7 +19,6 @@ from .events import FULFILLMENT_EVENTS, ORDER_EVENTS, SHIP_EVENTS
 
 EVENTS: frozenset[str] = frozenset(ORDER_EVENTS + SHIP_EVENTS + FULFILLMENT_EVENTS)
 TOKEN_PARAM = "token"
-MIN_TOKEN_LENGTH = 16
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 """A response: status, headers, body."""

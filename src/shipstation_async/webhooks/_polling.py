@@ -2,28 +2,48 @@
 
 One round lists what changed since the committed high-water mark less an overlap (orders by
 modifyDate, shipments by createDate and by voidDate, fulfillments by createDate: only the
-lists some handler is for) up to now, and stores the records as one job per list together
-with the new mark. The dispatcher hands them over through the same once-per-version filter
-as deliveries, so what a webhook already brought is not handed over again.
+lists some handler is for) up to the server's time less the sync lag, and stores the records
+as jobs of at most :data:`CHUNK` records, the last one together with the new mark. The
+dispatcher hands them over through the same once-per-version filter as deliveries, so what
+a webhook already brought is not handed over again. A round that fails commits no mark: the
+next one lists the same span again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .._time import from_pacific_wall
 from ..resources.streaming import open_stream
 from ..streams import MODIFIED_ORDERS
 from .store import Job
 
 if TYPE_CHECKING:
     from ..client import ShipStation
+    from ..streams import ItemStream
     from ._dispatch import Dispatcher
     from .store import WebhookStore
 
+logger = logging.getLogger("shipstation_async.webhooks")
+
 MAX_VOID_RANGE = timedelta(days=89)
+CHUNK = 100
+"""Records per polled job: one failing record holds back at most this many."""
+
+_EVENT_OF = {
+    "orders": "ORDER_NOTIFY",
+    "shipments": "SHIP_NOTIFY",
+    "fulfillments": "FULFILLMENT_SHIPPED",
+}
+
+
+def mark_time(mark: str) -> float:
+    """A stored mark as seconds since the epoch."""
+    return datetime.fromisoformat(mark).timestamp()
 
 
 class Poller:
@@ -37,6 +57,7 @@ class Poller:
         *,
         overlap: timedelta,
         lookback: timedelta,
+        sync_lag: timedelta,
         remember: float,
     ) -> None:
         self._client = client
@@ -44,59 +65,82 @@ class Poller:
         self._dispatcher = dispatcher
         self._overlap = overlap
         self._lookback = lookback
+        self._sync_lag = sync_lag
         self._remember = remember
 
     async def round(self, lists: dict[str, bool]) -> int:
         """Poll each list in ``lists`` (name -> with shipment items); returns records found."""
-        end = datetime.now(UTC)
         found = 0
         for name, items in lists.items():
             mark = f"poll:{name}"
-            start = await self._start(mark, end)
-            records = await self._collect(name, start, end, items)
+            start = await self._start(mark)
+            records, end = await self._collect(name, start, items)
             found += len(records)
-            kind = "orders" if name == "orders" else name
-            job = Job(
-                id=uuid.uuid4().hex,
-                key=f"poll:{uuid.uuid4().hex}",
-                resource_type=_EVENT_OF[kind],
-                source="poll",
-                received_at=time.time(),
-                records={kind: records},
-            )
-            added = await self._store.add_job(
-                job, remember_until=time.time() + self._remember, mark=(mark, end.isoformat())
-            )
-            if added:
-                self._dispatcher.submit(job)
+            chunks = [records[i : i + CHUNK] for i in range(0, len(records), CHUNK)] or [[]]
+            for number, chunk in enumerate(chunks, 1):
+                last = number == len(chunks)
+                await self._add(name, chunk, (mark, end.isoformat()) if last and end else None)
         return found
 
-    async def _start(self, mark: str, end: datetime) -> datetime:
+    async def _add(
+        self, kind: str, records: list[dict[str, Any]], mark: tuple[str, str] | None
+    ) -> None:
+        job = Job(
+            id=uuid.uuid4().hex,
+            key=f"poll:{uuid.uuid4().hex}",
+            resource_type=_EVENT_OF[kind],
+            source="poll",
+            received_at=time.time(),
+            records={kind: records},
+        )
+        remember_until = time.time() + self._remember
+        if await self._store.add_job(job, remember_until=remember_until, mark=mark):
+            self._dispatcher.submit(job)
+
+    async def _start(self, mark: str) -> datetime:
         saved = await self._store.mark(mark)
         if saved is None:
-            return end - self._lookback
+            logger.warning(
+                "webhook polling: no %s mark yet; the first round looks back %s only "
+                "(give lookback= for more)",
+                mark,
+                self._lookback,
+            )
+            return datetime.now(UTC) - self._lookback
         return datetime.fromisoformat(saved) - self._overlap
 
     async def _collect(
-        self, name: str, start: datetime, end: datetime, items: bool
-    ) -> list[dict[str, Any]]:
+        self, name: str, start: datetime, items: bool
+    ) -> tuple[list[dict[str, Any]], datetime | None]:
+        """The records of one list from ``start``, and where the walk ended (None: nothing)."""
         ss = self._client
+        stream: ItemStream[Any]
         if name == "orders":
-            stream = open_stream(ss.orders, {}, walk=MODIFIED_ORDERS, start=start, end=end)
-        elif name == "fulfillments":
-            stream = open_stream(ss.fulfillments, {}, start=start, end=end)
-        else:
             stream = open_stream(
-                ss.shipments, {"include_shipment_items": items}, start=start, end=end
+                ss.orders, {}, walk=MODIFIED_ORDERS, start=start, t0_lag=self._sync_lag
             )
+        elif name == "fulfillments":
+            stream = open_stream(ss.fulfillments, {}, start=start, t0_lag=self._sync_lag)
+        else:
+            filters = {"include_shipment_items": items}
+            stream = open_stream(ss.shipments, filters, start=start, t0_lag=self._sync_lag)
         records = [dict(item.raw) async for item in stream if item.raw is not None]
+        if stream.t0 is None:
+            return records, None  # the list is empty: the mark stays
+        end = from_pacific_wall(stream.t0)
         if name == "shipments":
-            records.extend(await self._voided(max(start, end - MAX_VOID_RANGE), end, items))
-        return records
+            records.extend(await self._voided(start, end, items))
+        return records, end
 
     async def _voided(self, start: datetime, end: datetime, items: bool) -> list[dict[str, Any]]:
         # Few labels are voided: plain pages by voidDate (no stream: the list sorts by no
         # void date to walk by).
+        if end - start > MAX_VOID_RANGE:
+            logger.warning(
+                "webhook polling: voids before %s are not listed (the API takes 90 days)",
+                (end - MAX_VOID_RANGE).isoformat(),
+            )
+            start = end - MAX_VOID_RANGE
         records: list[dict[str, Any]] = []
         page = 1
         while True:
@@ -112,10 +156,3 @@ class Poller:
             if page >= answer.pages or not answer.items:
                 return records
             page += 1
-
-
-_EVENT_OF = {
-    "orders": "ORDER_NOTIFY",
-    "shipments": "SHIP_NOTIFY",
-    "fulfillments": "FULFILLMENT_SHIPPED",
-}

@@ -8,10 +8,22 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ..errors import ShipStationError
 from ..models.webhooks import WebhookEvent
 
 if TYPE_CHECKING:
     from ..client import ShipStation
+
+
+class WebhookSubscriptionError(ShipStationError):
+    """Listing, subscribing or unsubscribing failed; ``status`` is the API's, if it answered.
+
+    Its message is the original error's, with the webhook token taken out.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @attrs.frozen

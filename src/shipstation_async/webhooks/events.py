@@ -9,6 +9,7 @@ from typing import Any, Literal
 import attrs
 
 from ..models import Fulfillment, Order, Shipment
+from ..models._scalars import structure_datetime
 from ..models.webhooks import WebhookEvent
 
 Source = Literal["webhook", "poll", "replay"]
@@ -17,6 +18,8 @@ Source = Literal["webhook", "poll", "replay"]
 ORDER_EVENTS: tuple[WebhookEvent, ...] = ("ORDER_NOTIFY", "ITEM_ORDER_NOTIFY")
 SHIP_EVENTS: tuple[WebhookEvent, ...] = ("SHIP_NOTIFY", "ITEM_SHIP_NOTIFY")
 FULFILLMENT_EVENTS: tuple[WebhookEvent, ...] = ("FULFILLMENT_SHIPPED", "FULFILLMENT_REJECTED")
+EVENT_ORDER: tuple[WebhookEvent, ...] = ORDER_EVENTS + SHIP_EVENTS + FULFILLMENT_EVENTS
+"""Every event, in the order the docs list them."""
 
 
 @attrs.frozen(kw_only=True)
@@ -64,12 +67,12 @@ class DeadLetter:
 def record_version(kind: str, record: Mapping[str, Any]) -> tuple[str, str] | None:
     """A record's identity and version, as text that sorts by version within one identity.
 
-    Orders change by ``modifyDate``; shipments and fulfillments only by being voided. None
-    for a record without an id (nothing can be said about it; it is handed over).
+    Orders change by ``modifyDate`` (read as the client reads timestamps, then compared as
+    instants: any precision, zone or offset form); shipments and fulfillments only by being
+    voided. None for a record without an id (nothing can be said about it; it is handed over).
     """
     if kind == "orders":
-        ident, stamp = record.get("orderId"), record.get("modifyDate")
-        version = "0" if not isinstance(stamp, str) else _sortable(stamp)
+        ident, version = record.get("orderId"), _instant(record.get("modifyDate"))
     elif kind == "shipments":
         ident, version = record.get("shipmentId"), "1" if record.get("voided") else "0"
     else:
@@ -79,8 +82,14 @@ def record_version(kind: str, record: Mapping[str, Any]) -> tuple[str, str] | No
     return f"{kind}:{ident}", version
 
 
-def _sortable(stamp: str) -> str:
-    # The API's timestamps are one zone's wall clock with 0 to 7 fractional digits: pad the
-    # fraction so that two versions compare as text in time order.
-    head, _, fraction = stamp.partition(".")
-    return "1" + head + "." + fraction.ljust(7, "0")[:7]
+def _instant(stamp: object) -> str:
+    # Microseconds since the epoch, zero-padded so that text order is time order. An order
+    # without a readable modifyDate is version "0": handed over once, then never again.
+    if not isinstance(stamp, str):
+        return "0"
+    try:
+        moment = structure_datetime(stamp, datetime)
+    except (ValueError, TypeError, OverflowError):
+        return "0"
+    micros = int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    return f"{max(micros, 0):020d}"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -17,14 +16,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from .._redact import Redactor, Secret
-from ..errors import ConfigurationError, InvalidRequestError
+from .._redact import Redactor
+from ..errors import ConfigurationError, InvalidRequestError, ShipStationError
 from ..models.webhooks import WebhookEvent
 from ._asgi import asgi_app
 from ._dispatch import FAMILIES, Dispatcher, RetryPlan, Route
 from ._http import (
     EVENTS,
-    MIN_TOKEN_LENGTH,
     TOKEN_PARAM,
     Answer,
     Refused,
@@ -32,11 +30,12 @@ from ._http import (
     check_token,
     read_delivery,
 )
-from ._polling import Poller
-from ._resource_url import Origin, UnsafeResourceURL, parse_resource_url
-from ._subscribe import SubscriptionReport, ensure_subscribed
-from .events import DeadLetter
-from .store import Job, Progress, SQLiteStore, WebhookStore
+from ._polling import Poller, mark_time
+from ._resource_url import BATCH_KEYS, Origin, UnsafeResourceURL, parse_resource_url
+from ._subscribe import SubscriptionReport, WebhookSubscriptionError, ensure_subscribed
+from ._tokens import guard_logs, tokens_from
+from .events import EVENT_ORDER, DeadLetter
+from .store import DeadLetterRecord, Job, Progress, SQLiteStore, WebhookStore
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -47,7 +46,6 @@ logger = logging.getLogger("shipstation_async.webhooks")
 
 H = TypeVar("H", bound=Callable[..., Any])
 
-TOKEN_ENV = "SHIPSTATION_WEBHOOK_TOKEN"
 LONGEST_WEBHOOK_DELAY = timedelta(hours=1)
 """How late a delivery is assumed to arrive at most (ShipStation says "a few minutes")."""
 
@@ -63,10 +61,17 @@ class WebhookReceiver:
     :class:`SQLiteStore`; default ``shipstation-webhooks.sqlite``). A delivery is answered
     200 once stored, before any handler ran.
     ``poll_interval``: seconds between polling rounds while started (None: no polling unless
-    :meth:`poll` runs); ``overlap``: how far before the last round's end a round starts.
+    :meth:`poll` runs); ``overlap``: how far before the last round's end a round starts;
+    ``lookback``: how far back the first round ever looks (default: ``overlap``);
+    ``sync_lag``: how far behind the server's clock a round ends (records appear in lists
+    a little after their time).
     ``attempts``/``first_retry``/``max_retry``: a failing handler's schedule before its
     records go to the dead letters. ``concurrency``: fetches and handler calls at once.
     ``remember``: how long handled versions and delivery keys are remembered.
+    ``max_pending``: accepted jobs at most; beyond, deliveries get 503 (ShipStation retries).
+
+    The receiver runs on the event loop that started it (:meth:`start`, or the first
+    delivery): keep that loop running, as an ASGI or aiohttp server does.
     """
 
     def __init__(
@@ -75,19 +80,27 @@ class WebhookReceiver:
         *,
         token: str | Sequence[str] | None = None,
         store: WebhookStore | str | Path = "shipstation-webhooks.sqlite",
-        poll_interval: float | None = None,
+        poll_interval: float | None = 300.0,
         overlap: timedelta = timedelta(minutes=10),
+        lookback: timedelta | None = None,
+        sync_lag: timedelta = timedelta(minutes=2),
         attempts: int = 8,
         first_retry: float = 1.0,
         max_retry: float = 300.0,
         concurrency: int = 8,
         remember: timedelta = timedelta(days=3),
         max_body: int = 64 * 1024,
+        max_pending: int = 10_000,
     ) -> None:
-        self._tokens = _tokens(token)
+        self._tokens = tokens_from(token)
         self._accepted = tuple(t.reveal().encode() for t in self._tokens)
         self._token_redactor = Redactor(t.reveal() for t in self._tokens)
+        self._log_guard = guard_logs(self._token_redactor)
         _check_settings(poll_interval, overlap, remember, attempts, concurrency, max_body)
+        if lookback is not None and (not isinstance(lookback, timedelta) or lookback < overlap):
+            raise ConfigurationError("lookback must be a timedelta of at least the overlap")
+        if not isinstance(sync_lag, timedelta) or sync_lag < timedelta(0):
+            raise ConfigurationError("sync_lag must be a timedelta >= 0")
         self._client = client
         self._store: WebhookStore = (
             store if not isinstance(store, str | Path) else SQLiteStore(store)
@@ -97,6 +110,10 @@ class WebhookReceiver:
         self._max_body = max_body
         self._remember = remember.total_seconds()
         self._overlap = overlap
+        self._lookback = lookback or overlap
+        self._sync_lag = sync_lag
+        self._max_pending = max_pending
+        self._closed = False
         self._poll_interval = poll_interval
         self._retry = RetryPlan(attempts, first_retry, max_retry)
         self._concurrency = concurrency
@@ -104,6 +121,7 @@ class WebhookReceiver:
         self._poller: Poller | None = None
         self._background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Lock | None = None
+        self._replaying = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"WebhookReceiver({len(self._routes)} handlers, store={self._store!r})"
@@ -174,9 +192,9 @@ class WebhookReceiver:
             return answer(405, "POST only")
         if not self.authorized(path_qs):
             return answer(401, "unauthorized")
-        return await self.accept(body)
+        return await self._accept(body)
 
-    async def accept(self, body: bytes) -> Answer:
+    async def _accept(self, body: bytes) -> Answer:
         """Queue an authorized delivery's body; see :meth:`handle` for the answers."""
         try:
             delivery = read_delivery(body, self._max_body)
@@ -188,20 +206,23 @@ class WebhookReceiver:
             return answer(400, "resource_url refused")
         if not any(delivery.resource_type in r.events for r in self._routes.values()):
             return answer(200, "no handler for this event")
-        dispatcher = await self._started()
-        batch = {"importBatch", "batchId"} & set(query.filters)
-        unique = "" if batch else "|" + uuid.uuid4().hex
+        now = time.time()
+        # A batch's deliveries are one event; any other URL is fetched at most once a minute.
+        keep = self._remember if BATCH_KEYS & set(query.filters) else 60.0
         job = Job(
             id=uuid.uuid4().hex,
-            key=f"{delivery.resource_type}|{query.batch_key()}{unique}",
+            key=f"{delivery.resource_type}|{query.batch_key()}",
             resource_type=delivery.resource_type,
             source="webhook",
-            received_at=time.time(),
+            received_at=now,
             resource_url=delivery.resource_url,
             query={"kind": query.kind, "filters": dict(query.filters)},
         )
         try:
-            added = await self._store.add_job(job, remember_until=time.time() + self._remember)
+            dispatcher = await self._started()
+            if dispatcher.pending >= self._max_pending:
+                return answer(503, "too many deliveries waiting")
+            added = await self._store.add_job(job, remember_until=now + keep)
         except Exception as exc:
             logger.error("webhook delivery not stored: %s", type(exc).__name__)
             return answer(503, "could not store the delivery")
@@ -212,11 +233,22 @@ class WebhookReceiver:
     def aiohttp_app(self) -> web.Application:
         """An aiohttp application that receives deliveries on any path (add it as a sub-app).
 
-        It starts the receiver on start-up and closes it on clean-up.
+        It starts the receiver on start-up and closes it on clean-up. Mounted with
+        ``app.add_subapp("/shipstation", ...)`` it answers ``/shipstation/<anything>``, not
+        ``/shipstation`` itself: subscribe a URL with a path below the prefix.
         """
         from ._aiohttp import aiohttp_app
 
         return aiohttp_app(self, self._max_body)
+
+    def aiohttp_handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """An aiohttp request handler, for a route of your own (``add_post(path, ...)``).
+
+        Start and close the receiver yourself (``await receiver.start()`` on start-up).
+        """
+        from ._aiohttp import aiohttp_handler
+
+        return aiohttp_handler(self, self._max_body)
 
     def asgi_app(self) -> Callable[..., Any]:
         """An ASGI application (FastAPI/Starlette ``mount``, uvicorn, any ASGI server).
@@ -233,6 +265,8 @@ class WebhookReceiver:
         await self._started()
 
     async def _started(self) -> Dispatcher:
+        if self._closed:
+            raise ConfigurationError("this webhook receiver is closed")
         if self._dispatcher is not None:
             return self._dispatcher
         if self._starting is None:
@@ -255,7 +289,8 @@ class WebhookReceiver:
                     self._store,
                     dispatcher,
                     overlap=self._overlap,
-                    lookback=self._overlap,
+                    lookback=self._lookback,
+                    sync_lag=self._sync_lag,
                     remember=self._remember,
                 )
                 self._dispatcher = dispatcher
@@ -264,14 +299,19 @@ class WebhookReceiver:
                     self._background.append(asyncio.create_task(self.poll(self._poll_interval)))
         return self._dispatcher
 
-    async def close(self) -> None:
-        """Stop polling and running jobs (unfinished ones stay stored) and close the store."""
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop polling and running jobs (unfinished ones stay stored) and close the store.
+
+        Handler calls under way get ``grace`` seconds to return. Deliveries after this get
+        503; a closed receiver does not start again.
+        """
+        self._closed = True
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background.clear()
         if self._dispatcher is not None:
-            await self._dispatcher.close()
+            await self._dispatcher.close(grace)
             self._dispatcher = None
         await self._store.close()
 
@@ -323,7 +363,15 @@ class WebhookReceiver:
     async def _prune_every(self, seconds: float) -> None:
         while True:
             try:
-                await self._store.prune(time.time())
+                # A version stays remembered while a poll may still list it again: after a
+                # long stop, the next round starts at the old mark less the overlap.
+                cutoff = time.time()
+                for kind in FAMILIES:
+                    mark = await self._store.mark(f"poll:{kind}")
+                    if mark is not None:
+                        since = mark_time(mark) - self._overlap.total_seconds() - 3600.0
+                        cutoff = min(cutoff, since)
+                await self._store.prune(cutoff)
             except Exception as exc:
                 logger.warning("webhook store prune failed: %s", type(exc).__name__)
             await asyncio.sleep(seconds)
@@ -333,7 +381,7 @@ class WebhookReceiver:
     async def ensure_subscribed(
         self,
         url: str,
-        events: Sequence[WebhookEvent] = ("ORDER_NOTIFY", "SHIP_NOTIFY"),
+        events: Sequence[WebhookEvent] | None = None,
         *,
         store_id: int | None = None,
         prune: bool = False,
@@ -341,22 +389,31 @@ class WebhookReceiver:
     ) -> SubscriptionReport:
         """Subscribe ``target_url(url)`` to each event it is not yet subscribed to.
 
-        Idempotent: safe at every start-up. ``prune=True`` also removes hooks on this URL's
-        exact scheme, host and path that are not wanted (an old token, another event);
-        never any other hook.
+        ``events``: default, every event a handler is registered for. Idempotent: safe at
+        every start-up. ``prune=True`` also removes hooks on this URL's exact scheme, host
+        and path that are not wanted (an old token, another event); never any other hook.
+        An API error is raised as :class:`WebhookSubscriptionError`, the token taken out.
         """
+        if events is None:
+            events = [e for e in EVENT_ORDER if any(e in r.events for r in self._routes.values())]
         unknown = [e for e in events if e not in EVENTS]
         if not events or unknown:
             raise InvalidRequestError("events must be ShipStation events", field="events")
         target = self.target_url(url)
-        return await ensure_subscribed(
-            self._client,
-            target,
-            events,
-            store_id=store_id,
-            prune=prune,
-            friendly_name=friendly_name,
-        )
+        try:
+            return await ensure_subscribed(
+                self._client,
+                target,
+                events,
+                store_id=store_id,
+                prune=prune,
+                friendly_name=friendly_name,
+            )
+        except ShipStationError as exc:
+            # An API error may quote the URL it was given, token included.
+            status = getattr(exc, "status", None)
+            message = self._redact(f"{type(exc).__name__}: {exc}")
+            raise WebhookSubscriptionError(message, status=status) from None
 
     async def dead_letters(self) -> list[DeadLetter]:
         """Every dead letter, oldest first."""
@@ -378,15 +435,26 @@ class WebhookReceiver:
         ]
 
     async def replay(self, letter_id: str | None = None) -> int:
-        """Hand a dead letter's records (all of them: None) to its handler again; the count.
+        """Hand a dead letter's records (every letter: None) to its handler again; the count.
 
-        A version its handler has handled since is still left out.
+        A version its handler has handled since is still left out. A letter whose handler is
+        not registered here stays (ConfigurationError); an unknown id is an InvalidRequestError.
         """
         dispatcher = await self._started()
+        async with self._replaying:
+            letters = await self._store.dead_letters()
+            if letter_id is not None:
+                letters = [letter for letter in letters if letter.id == letter_id]
+                if not letters:
+                    raise InvalidRequestError("no dead letter has that id", field="letter_id")
+            missing = sorted({lt.handler for lt in letters} - set(self._routes))
+            if missing:
+                raise ConfigurationError(f"no handler registered as {', '.join(missing)}")
+            return await self._requeue(dispatcher, letters)
+
+    async def _requeue(self, dispatcher: Dispatcher, letters: list[DeadLetterRecord]) -> int:
         count = 0
-        for letter in await self._store.dead_letters():
-            if letter_id is not None and letter.id != letter_id:
-                continue
+        for letter in letters:
             job = attrs.evolve(
                 letter.job,
                 id=uuid.uuid4().hex,
@@ -408,24 +476,6 @@ class WebhookReceiver:
 def _name_of(handler: Callable[..., Any]) -> str:
     owner = handler if inspect.isfunction(handler) or inspect.ismethod(handler) else type(handler)
     return f"{owner.__module__}.{owner.__qualname__}"
-
-
-def _tokens(token: str | Sequence[str] | None) -> tuple[Secret, ...]:
-    if token is None:
-        token = [t.strip() for t in os.environ.get(TOKEN_ENV, "").split(",") if t.strip()]
-        if not token:
-            raise ConfigurationError(f"give token= or set {TOKEN_ENV}")
-    tokens = [token] if isinstance(token, str) else list(token)
-    if not 1 <= len(tokens) <= 2:
-        raise ConfigurationError("give one token, or two while rotating")
-    for value in tokens:
-        if not isinstance(value, str) or len(value) < MIN_TOKEN_LENGTH or not value.isascii():
-            raise ConfigurationError(
-                f"a webhook token must be ASCII text of {MIN_TOKEN_LENGTH}+ characters"
-            )
-        if not all(c.isalnum() or c in "-_.~" for c in value):
-            raise ConfigurationError("a webhook token may hold letters, digits and - _ . ~ only")
-    return tuple(Secret(value) for value in tokens)
 
 
 def _check_settings(

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import attrs
 import cattrs
 
-from ..errors import ShipStationError
+from ..errors import ConfigurationError, ShipStationError
 
 T = TypeVar("T")
 
@@ -236,7 +236,9 @@ class SQLiteStore:
 
     WAL journal with ``synchronous=NORMAL``: a commit survives the process being killed
     (not a power cut before the OS wrote it). One thread owns the connection, so the event
-    loop never waits on the disk.
+    loop never waits on the disk. One process at a time: the file is locked (``<path>.lock``)
+    and a second process gets :class:`~shipstation_async.errors.ConfigurationError` (several
+    workers on one store: :class:`RedisStore`).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -244,6 +246,7 @@ class SQLiteStore:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="shipstation-webhooks")
         self._local = threading.local()
         self._closed = False
+        self._lock: IO[bytes] | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self._path)!r})"
@@ -251,6 +254,7 @@ class SQLiteStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
+            self._lock = _exclusive(self._path.with_name(self._path.name + ".lock"))
             db = sqlite3.connect(self._path, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -372,9 +376,29 @@ class SQLiteStore:
             db = getattr(self._local, "db", None)
             if db is not None:
                 db.close()
+            if self._lock is not None:
+                self._lock.close()  # releases the lock
 
         await asyncio.get_running_loop().run_in_executor(self._executor, shut)
         self._executor.shutdown(wait=True)
+
+
+def _exclusive(path: Path) -> IO[bytes]:
+    """Hold an exclusive lock on ``path`` for as long as the returned file stays open."""
+    handle = path.open("a+b")
+    try:
+        import fcntl  # POSIX; elsewhere the store is not guarded
+    except ImportError:
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigurationError(
+            f"the webhook store {path.name[:-5]!r} is used by another process: give each "
+            "process its own store, or share a RedisStore"
+        ) from None
+    return handle
 
 
 def _transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
