@@ -55,7 +55,8 @@ def add_webhooks(commands: Any) -> None:
     listen.add_argument(
         "--sandbox",
         action="store_true",
-        help="run against an embedded sandbox that emits webhooks to this listener",
+        help="run against an embedded sandbox whose orders change as it is polled (new "
+        "orders, edits, status changes, labels) and that posts webhooks to this listener",
     )
     listen.add_argument(
         "--rate-limit", type=types.rate_limit, default="40/60", help="REQUESTS/SECONDS"
@@ -92,13 +93,17 @@ async def run_listen(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from .client import ShipStation
-    from .sandbox import Sandbox
+    from .sandbox import MutationWorkload, Sandbox
     from .webhooks import MemoryStore, WebhookReceiver
 
     events = [e.strip() for e in args.events.split(",") if e.strip()]
     async with contextlib.AsyncExitStack() as stack:
         if args.sandbox:
-            sandbox = await stack.enter_async_context(Sandbox(orders=0, rate_limit=args.rate_limit))
+            # Changes come with each list request the polling makes: a live account in small.
+            changes = MutationWorkload(seed=1, per_request=2, deletes=0.0, ships=1.0)
+            sandbox = await stack.enter_async_context(
+                Sandbox(orders=50, rate_limit=args.rate_limit, mutations=changes)
+            )
             ss = ShipStation(
                 sandbox.api_key,
                 sandbox.api_secret,

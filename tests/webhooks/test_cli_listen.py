@@ -1,0 +1,60 @@
+"""``shipstation-async webhooks listen`` against its embedded sandbox, in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TOKEN = "cli-token-0123456789abcdef"
+
+
+def test_listen_writes_each_version_once_and_never_the_token(tmp_path: Path) -> None:
+    out = tmp_path / "events.jsonl"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "SHIPSTATION_WEBHOOK_TOKEN": TOKEN,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    command = [sys.executable, "-m", "shipstation_async", "webhooks", "listen", "--sandbox"]
+    command += ["--port", str(port), "--poll-interval", "1", "--rate-limit", "40/2"]
+    command += ["--out", str(out)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            lines = out.read_text().splitlines() if out.exists() else []
+            if len(lines) >= 20 and {json.loads(line)["kind"] for line in lines} >= {
+                "order",
+                "shipment",
+            }:
+                break
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    kinds = {row["kind"] for row in rows}
+    assert kinds >= {"order", "shipment"}, output
+    versions = [
+        (
+            row["kind"],
+            row["record"].get("orderId") or row["record"].get("shipmentId"),
+            row["record"].get("modifyDate"),
+            row["record"].get("voided"),
+        )
+        for row in rows
+    ]
+    assert len(versions) == len(set(versions))
+    assert f"listening on http://127.0.0.1:{port}/shipstation/events" in output
+    assert TOKEN not in output and TOKEN not in out.read_text()
