@@ -11,6 +11,7 @@ runs the jobs it accepted, and at start the jobs no live process runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 import threading
@@ -231,6 +232,9 @@ CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+_Adding = tuple[Job, str, float, "tuple[str, str] | None", "asyncio.Future[bool]"]
+
+
 class SQLiteStore:
     """A store in an SQLite file: what was accepted survives a crash or a restart.
 
@@ -247,6 +251,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._closed = False
         self._lock: IO[bytes] | None = None
+        self._adding: list[_Adding] = []
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self._path)!r})"
@@ -269,22 +274,32 @@ class SQLiteStore:
     async def add_job(
         self, job: Job, *, remember_until: float, mark: tuple[str, str] | None = None
     ) -> bool:
-        """See :meth:`WebhookStore.add_job`."""
-        body = dump(job)
+        """See :meth:`WebhookStore.add_job`.
 
-        def add(db: sqlite3.Connection) -> bool:
-            row = db.execute("SELECT until FROM delivery_keys WHERE key = ?", (job.key,)).fetchone()
-            if row is not None and row[0] > job.received_at:
-                return False
-            db.execute(
-                "INSERT OR REPLACE INTO delivery_keys VALUES (?, ?)", (job.key, remember_until)
-            )
-            db.execute("INSERT INTO jobs VALUES (?, ?)", (job.id, body))
-            if mark is not None:
-                db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", mark)
-            return True
+        Additions that arrive together commit in one transaction (a burst of deliveries
+        waits for one disk write, not one each); each is decided on its own.
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._adding.append((job, dump(job), remember_until, mark, done))
+        if len(self._adding) == 1:
+            asyncio.get_running_loop().create_task(self._add_waiting())
+        result: bool = await done
+        return result
 
-        return await self._run(add)
+    async def _add_waiting(self) -> None:
+        await asyncio.sleep(0)  # let the deliveries already arriving join this transaction
+        while self._adding:
+            batch, self._adding = self._adding, []
+            try:
+                added = await self._run(functools.partial(_add_all, batch))
+            except Exception as exc:
+                for entry in batch:
+                    if not entry[4].done():
+                        entry[4].set_exception(exc)
+            else:
+                for entry, result in zip(batch, added, strict=True):
+                    if not entry[4].done():
+                        entry[4].set_result(result)
 
     async def save_job(self, job: Job) -> None:
         """See :meth:`WebhookStore.save_job`."""
@@ -381,6 +396,27 @@ class SQLiteStore:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, shut)
         self._executor.shutdown(wait=True)
+
+
+def _add_all(batch: list[_Adding], db: sqlite3.Connection) -> list[bool]:
+    return [_add(db, *entry[:4]) for entry in batch]
+
+
+def _add(
+    db: sqlite3.Connection,
+    job: Job,
+    body: str,
+    remember_until: float,
+    mark: tuple[str, str] | None,
+) -> bool:
+    row = db.execute("SELECT until FROM delivery_keys WHERE key = ?", (job.key,)).fetchone()
+    if row is not None and row[0] > job.received_at:
+        return False
+    db.execute("INSERT OR REPLACE INTO delivery_keys VALUES (?, ?)", (job.key, remember_until))
+    db.execute("INSERT INTO jobs VALUES (?, ?)", (job.id, body))
+    if mark is not None:
+        db.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", mark)
+    return True
 
 
 def _exclusive(path: Path) -> IO[bytes]:
