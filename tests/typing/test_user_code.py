@@ -46,3 +46,18 @@ def test_mistakes_are_refused_at_run_time_too() -> None:
 def test_the_calls_are_coroutine_functions() -> None:
     functions = [value for name, value in vars(user_calls).items() if inspect.isfunction(value)]
     assert functions and all(inspect.iscoroutinefunction(f) for f in functions)
+
+
+async def test_the_webhook_user_code_builds_and_mounts() -> None:
+    from shipstation_async import ShipStation
+
+    from . import user_webhooks
+
+    async with ShipStation("key", "secret-of-the-account", base_url="http://127.0.0.1:9") as ss:
+        receiver, orders, shipments = user_webhooks.build(ss)
+        assert orders == [] and shipments == []
+        app = user_webhooks.aiohttp_application(receiver)
+        assert len(app.router.routes()) >= 2
+        status, _, _ = await receiver.handle("POST", "/?token=wrong-token-123456789", {}, b"{}")
+        assert status == 401
+        await receiver.close()
