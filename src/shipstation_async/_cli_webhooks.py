@@ -131,7 +131,7 @@ async def run_listen(args: argparse.Namespace) -> int:
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, args.host, args.port).start()
-        local = f"http://{args.host}:{args.port}{args.path}"
+        local = f"http://{_reachable(args.host)}:{args.port}{args.path}"
         print(f"listening on {local} (polling every {args.poll_interval:g} s)", file=sys.stderr)
         if args.subscribe_url or args.sandbox:
             public = args.subscribe_url or local
@@ -142,3 +142,12 @@ async def run_listen(args: argparse.Namespace) -> int:
             )
         await asyncio.Event().wait()
     return 0
+
+
+def _reachable(host: str) -> str:
+    """The host part of a URL that reaches a listener on ``host`` (wildcards: loopback)."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

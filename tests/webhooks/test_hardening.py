@@ -228,3 +228,116 @@ async def test_a_poll_hands_records_over_in_chunks(
     assert await poll(receiver) == 270
     await asyncio.wait_for(receiver.drain(), 20)
     assert sorted(sizes) == [70, 100, 100] and time.monotonic() - started < 20
+
+
+class SlowMarks(MemoryStore):
+    async def mark_handled(self, handler: str, versions: Any, until: float) -> None:
+        await asyncio.sleep(0.3)
+        await super().mark_handled(handler, versions, until)
+
+
+async def test_close_waits_for_the_record_of_a_handled_version(
+    ss: ShipStation, sandbox: Sandbox
+) -> None:
+    store = SlowMarks()
+    receiver = WebhookReceiver(ss, token=TOKEN, store=store, poll_interval=None)
+    returned = asyncio.Event()
+
+    @receiver.on("ORDER_NOTIFY", name="quick")
+    async def quick(notification: Notification) -> None:
+        returned.set()
+
+    ids, url = await new_orders(ss, sandbox, 2, "W")
+    await post(receiver, delivery(url))
+    await asyncio.wait_for(returned.wait(), 10)
+    await receiver.close(grace=5)  # the handler returned; its record is being written
+    assert set(await store.handled("quick", [f"orders:{i}" for i in ids])) == {
+        f"orders:{i}" for i in ids
+    }
+
+
+class SlowAdds(MemoryStore):
+    async def add_job(self, job: Any, *, remember_until: float, mark: Any = None) -> bool:
+        await asyncio.sleep(0.2)
+        return await super().add_job(job, remember_until=remember_until, mark=mark)
+
+
+async def test_a_delivery_whose_request_is_cancelled_is_still_run(
+    ss: ShipStation, sandbox: Sandbox
+) -> None:
+    receiver = WebhookReceiver(ss, token=TOKEN, store=SlowAdds(), poll_interval=None)
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    ids, url = await new_orders(ss, sandbox, 1, "V")
+    request = asyncio.ensure_future(post(receiver, delivery(url)))
+    await asyncio.sleep(0.05)
+    request.cancel()  # the sender hung up while the delivery was being stored
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await asyncio.sleep(0.3)
+    await asyncio.wait_for(receiver.drain(), 10)
+    assert [i for i, _ in seen.order_versions()] == ids
+    await receiver.close()
+
+
+async def test_another_event_loop_gets_503(receiver: WebhookReceiver, sandbox: Sandbox) -> None:
+    receiver.on("ORDER_NOTIFY", name="seen")(Seen())
+    await receiver.start()
+    body = delivery(f"{sandbox.url}/orders?importBatch=abc")
+    status, _ = await asyncio.to_thread(lambda: asyncio.run(post(receiver, body)))
+    assert status == 503
+
+
+async def test_tracebacks_in_server_logs_lose_the_token(
+    receiver: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    try:
+        raise ValueError(f"bad request line b'POST /x?token={TOKEN} HTTP/1.1'")
+    except ValueError:
+        logging.getLogger("aiohttp.server").exception("Error handling request")
+    assert "Error handling request" in caplog.text and "ValueError" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_a_subscription_error_keeps_the_token_out_of_its_chain() -> None:
+    from shipstation_async import RetryPolicy
+    from shipstation_async.webhooks import WebhookSubscriptionError
+
+    async def echo(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return web.json_response({"webhooks": []})
+        body = await request.text()
+        return web.json_response({"Message": f"The request is invalid: {body}"}, status=400)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with ShipStation(
+            "key", "secret-0123456789", base_url=url, retry=RetryPolicy(max_attempts=1)
+        ) as ss:
+            receiver = WebhookReceiver(ss, token=TOKEN, store=MemoryStore(), poll_interval=None)
+            receiver.on("ORDER_NOTIFY", name="seen")(Seen())
+            with pytest.raises(WebhookSubscriptionError) as caught:
+                await receiver.ensure_subscribed("https://app.example.com/hooks/events")
+            error = caught.value
+            assert error.status == 400 and "invalid" in str(error)
+            assert error.__context__ is None and error.__cause__ is None
+            assert TOKEN not in str(error) and TOKEN not in repr(error)
+            frames = [tb.tb_frame for tb in _walk(error.__traceback__)]
+            assert all(TOKEN not in repr(frame.f_locals) for frame in frames)
+            await receiver.close()
+    finally:
+        await runner.cleanup()
+
+
+def _walk(tb: Any) -> list[Any]:
+    found = []
+    while tb is not None:
+        found.append(tb)
+        tb = tb.tb_next
+    return found

@@ -319,3 +319,19 @@ async def test_a_job_left_by_a_closed_receiver_is_resumed_by_the_next(
     await asyncio.wait_for(second.drain(), 10)
     assert sorted(handled) == sorted(ids)  # type: ignore[type-var]
     await second.close()
+
+
+async def test_one_store_on_a_redis_leads_the_polling(redis_server: RedisServer) -> None:
+    prefix = f"lead-{uuid.uuid4().hex[:8]}"
+    one = RedisStore(redis_server.url, prefix=prefix)
+    two = RedisStore(redis_server.url, prefix=prefix)
+    try:
+        assert await one.lead("poller", 0.5)
+        assert not await two.lead("poller", 0.5)
+        assert await one.lead("poller", 0.5)  # renewed by its holder
+        await asyncio.sleep(0.7)  # the holder stopped renewing
+        assert await two.lead("poller", 0.5)
+        assert not await one.lead("poller", 0.5)
+    finally:
+        await one.close()
+        await two.close()

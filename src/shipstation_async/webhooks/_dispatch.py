@@ -257,26 +257,26 @@ class Dispatcher:
         assert job.handlers is not None and job.records is not None
         progress, route = job.handlers[name], self._routes[name]
         fresh, versions, busy = await self._fresh(job.records, name)
-        if busy:
-            # Another job is handing one of these records to this handler: wait for it, so a
-            # handler never sees two versions of a record at once (nor one out of order).
-            progress.next_at = time.time() + BUSY_RETRY
-            return
         if not versions and not any(fresh.values()):
-            del job.handlers[name]
+            self._done_or_later(job, name, busy)
             return
         claimed = [(name, ident) for ident in versions]
         self._claims.update((key, versions[key[1]]) for key in claimed)
+        self._calls += 1  # until the versions are remembered: close() waits for both
+        self._quiet.clear()
         try:
             notification = self._notification(job, fresh, progress.attempts + 1, route)
             error = await self._call(route, notification)
             if error is None:
                 await self._remember_handled(name, versions)
-                del job.handlers[name]
+                self._done_or_later(job, name, busy)
                 return
         finally:
             for key in claimed:
                 del self._claims[key]
+            self._calls -= 1
+            if not self._calls:
+                self._quiet.set()
         progress.attempts += 1
         progress.error = error
         logger.warning(
@@ -288,11 +288,19 @@ class Dispatcher:
         else:
             progress.next_at = time.time() + self._retry.delay(progress.attempts)
 
+    def _done_or_later(self, job: Job, name: str, busy: bool) -> None:
+        """The handler is done with the job, unless records held back as busy remain."""
+        assert job.handlers is not None
+        if busy:
+            # Another job is handing those records to this handler: wait for it, so a handler
+            # never sees two versions of a record at once (nor one out of order).
+            job.handlers[name].next_at = time.time() + BUSY_RETRY
+        else:
+            del job.handlers[name]
+
     async def _call(self, route: Route, notification: Notification) -> str | None:
         """Run the handler; None when it returned, else what went wrong."""
         async with self._slots:
-            self._calls += 1
-            self._quiet.clear()
             try:
                 await route.handler(notification)
                 return None
@@ -303,10 +311,6 @@ class Dispatcher:
                 return self._describe(exc)  # the handler cancelled itself: a failure
             except Exception as exc:
                 return self._describe(exc)
-            finally:
-                self._calls -= 1
-                if not self._calls:
-                    self._quiet.set()
 
     async def _remember_handled(self, name: str, versions: Mapping[str, str]) -> None:
         """Record that ``name`` handled ``versions``: at once here, and in the store."""
@@ -334,7 +338,10 @@ class Dispatcher:
     async def _fresh(
         self, records: Mapping[str, list[dict[str, Any]]], name: str
     ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str], bool]:
-        """The records ``name`` has not handled, their versions, and whether one is busy."""
+        """The records ``name`` has neither handled nor is handling, and their versions.
+
+        The flag says whether some were held back because another job is handing them over.
+        """
         identified: list[tuple[str, dict[str, Any], tuple[str, str] | None]] = [
             (kind, record, record_version(kind, record))
             for kind, items in records.items()
@@ -352,7 +359,8 @@ class Dispatcher:
                 if version <= max(done.get(ident, ""), self._recent.get((name, ident), "")):
                     continue
                 if (name, ident) in self._claims:
-                    busy = True
+                    busy = True  # held back: handed over once the other job is done
+                    continue
                 if versions.get(ident, "") >= version:
                     continue  # the same record twice in one answer
                 versions[ident] = version

@@ -171,4 +171,24 @@ end
 return #gone
 """
 
-NAMES = ("ADD_JOB", "SAVE_JOB", "DROP_JOB", "CLAIM", "BEAT", "RELEASE", "MARK_HANDLED", "PRUNE")
+# KEYS: lead. ARGV: role, owner, ttl ms. Takes or renews a role (the poller) for this owner
+# unless another owner holds it; the hash field expires with the key (one role per key use).
+LEAD = """
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder and holder ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+NAMES = (
+    "ADD_JOB",
+    "SAVE_JOB",
+    "DROP_JOB",
+    "CLAIM",
+    "BEAT",
+    "RELEASE",
+    "MARK_HANDLED",
+    "PRUNE",
+    "LEAD",
+)

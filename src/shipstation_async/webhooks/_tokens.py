@@ -42,12 +42,26 @@ def tokens_from(token: str | Sequence[str] | None) -> tuple[Secret, ...]:
 class LogGuard:
     """One receiver's tokens, taken out of the access logs for as long as this lives."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, tokens: Sequence[str]) -> None:
         self.redactor = redactor
+        self._folded = tuple(t.casefold() for t in tokens)
+
+    def clean(self, text: str) -> str:
+        """``text`` without the tokens; a cheap look first (most log lines hold none)."""
+        if "%" in text or "\\" in text or "&" in text:
+            return self.redactor.text(text)  # an encoded token may hide behind these
+        folded = text.casefold()
+        if any(token in folded for token in self._folded):
+            return self.redactor.text(text)
+        return text
 
 
 class TokenLogFilter(logging.Filter):
-    """Takes every live receiver's tokens out of a log record's message and arguments."""
+    """Takes every live receiver's tokens out of a log record.
+
+    The message, its arguments, the extras, and the traceback's text (formatted here, before
+    any handler formats it).
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,31 +71,39 @@ class TokenLogFilter(logging.Filter):
         """Redact what ``guard`` knows for as long as it lives."""
         self._guards.add(guard)
 
-    def _clean(self, value: object) -> object:
+    def _clean(self, value: object, guards: list[LogGuard]) -> object:
         if isinstance(value, str):
-            for guard in list(self._guards):
-                value = guard.redactor.text(value)
+            for guard in guards:
+                value = guard.clean(value)
         return value
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Redact in place; never drops a record."""
-        record.msg = self._clean(record.msg)
+        guards = list(self._guards)
+        if not guards:
+            return True
+        record.msg = self._clean(
+            record.msg if isinstance(record.msg, str) else str(record.msg), guards
+        )
         if isinstance(record.args, tuple):
-            record.args = tuple(self._clean(a) for a in record.args)
+            record.args = tuple(self._clean(a, guards) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: self._clean(v) for k, v in record.args.items()}
+            record.args = {k: self._clean(v, guards) for k, v in record.args.items()}
         for key, value in list(vars(record).items()):
             if isinstance(value, str) and key not in ("msg", "name", "levelname", "pathname"):
-                setattr(record, key, self._clean(value))
+                setattr(record, key, self._clean(value, guards))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = str(self._clean(_TRACEBACKS.formatException(record.exc_info), guards))
         return True
 
 
+_TRACEBACKS = logging.Formatter()
 _FILTER = TokenLogFilter()
 
 
-def guard_logs(redactor: Redactor) -> LogGuard:
+def guard_logs(redactor: Redactor, tokens: Sequence[str]) -> LogGuard:
     """Keep ``redactor``'s tokens out of the access logs while the guard returned lives."""
-    guard = LogGuard(redactor)
+    guard = LogGuard(redactor, tokens)
     _FILTER.add(guard)
     for name in ACCESS_LOGGERS:
         logger = logging.getLogger(name)

@@ -95,7 +95,7 @@ class WebhookReceiver:
         self._tokens = tokens_from(token)
         self._accepted = tuple(t.reveal().encode() for t in self._tokens)
         self._token_redactor = Redactor(t.reveal() for t in self._tokens)
-        self._log_guard = guard_logs(self._token_redactor)
+        self._log_guard = guard_logs(self._token_redactor, [t.reveal() for t in self._tokens])
         _check_settings(poll_interval, overlap, remember, attempts, concurrency, max_body)
         if lookback is not None and (not isinstance(lookback, timedelta) or lookback < overlap):
             raise ConfigurationError("lookback must be a timedelta of at least the overlap")
@@ -122,6 +122,7 @@ class WebhookReceiver:
         self._background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Lock | None = None
         self._replaying = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"WebhookReceiver({len(self._routes)} handlers, store={self._store!r})"
@@ -222,13 +223,20 @@ class WebhookReceiver:
             dispatcher = await self._started()
             if dispatcher.pending >= self._max_pending:
                 return answer(503, "too many deliveries waiting")
-            added = await self._store.add_job(job, remember_until=now + keep)
+            # Stored and started together even if this request is cancelled meanwhile (a
+            # client that hung up): a stored job nothing runs would be lost until a restart.
+            storing = asyncio.ensure_future(self._store_and_run(dispatcher, job, now + keep))
+            added = await asyncio.shield(storing)
         except Exception as exc:
             logger.error("webhook delivery not stored: %s", type(exc).__name__)
             return answer(503, "could not store the delivery")
+        return answer(200, "accepted" if added else "already received")
+
+    async def _store_and_run(self, dispatcher: Dispatcher, job: Job, remember_until: float) -> bool:
+        added = await self._store.add_job(job, remember_until=remember_until)
         if added:
             dispatcher.submit(job)
-        return answer(200, "accepted" if added else "already received")
+        return added
 
     def aiohttp_app(self) -> web.Application:
         """An aiohttp application that receives deliveries on any path (add it as a sub-app).
@@ -267,6 +275,12 @@ class WebhookReceiver:
     async def _started(self) -> Dispatcher:
         if self._closed:
             raise ConfigurationError("this webhook receiver is closed")
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:
+            # Its jobs run on the loop that started it; work queued from another would die
+            # with that loop.
+            raise ConfigurationError("this webhook receiver runs on another event loop")
+        self._loop = loop
         if self._dispatcher is not None:
             return self._dispatcher
         if self._starting is None:
@@ -340,7 +354,9 @@ class WebhookReceiver:
         while True:
             started = time.monotonic()
             try:
-                await self.poll_once()
+                # With a shared store one process polls at a time; the others stand by.
+                if await self._store.lead("poller", 3 * interval + 10):
+                    await self.poll_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -353,24 +369,30 @@ class WebhookReceiver:
         """One polling round over the lists some handler is for; returns the records found."""
         await self._started()
         assert self._poller is not None
+        return await self._poller.round(self._polled_lists())
+
+    def _polled_lists(self) -> dict[str, bool]:
+        """The lists some handler is for (name -> shipments with their items)."""
         lists: dict[str, bool] = {}
         for kind, family in FAMILIES.items():
             routes = [r for r in self._routes.values() if r.events & set(family)]
             if routes:
                 lists[kind] = any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
-        return await self._poller.round(lists)
+        return lists
 
     async def _prune_every(self, seconds: float) -> None:
         while True:
             try:
                 # A version stays remembered while a poll may still list it again: after a
                 # long stop, the next round starts at the old mark less the overlap.
-                cutoff = time.time()
-                for kind in FAMILIES:
+                now = time.time()
+                cutoff = now
+                for kind in self._polled_lists() if self._poll_interval is not None else ():
                     mark = await self._store.mark(f"poll:{kind}")
-                    if mark is not None:
-                        since = mark_time(mark) - self._overlap.total_seconds() - 3600.0
-                        cutoff = min(cutoff, since)
+                    if mark is None or mark_time(mark) < now - self._remember:
+                        continue  # a list not polled for long holds nothing back
+                    since = mark_time(mark) - self._overlap.total_seconds() - 3600.0
+                    cutoff = min(cutoff, since)
                 await self._store.prune(cutoff)
             except Exception as exc:
                 logger.warning("webhook store prune failed: %s", type(exc).__name__)
@@ -399,11 +421,11 @@ class WebhookReceiver:
         unknown = [e for e in events if e not in EVENTS]
         if not events or unknown:
             raise InvalidRequestError("events must be ShipStation events", field="events")
-        target = self.target_url(url)
+        failure: WebhookSubscriptionError | None = None
         try:
             return await ensure_subscribed(
                 self._client,
-                target,
+                self.target_url(url),  # not a local: the token stays out of tracebacks' frames
                 events,
                 store_id=store_id,
                 prune=prune,
@@ -411,9 +433,10 @@ class WebhookReceiver:
             )
         except ShipStationError as exc:
             # An API error may quote the URL it was given, token included.
-            status = getattr(exc, "status", None)
             message = self._redact(f"{type(exc).__name__}: {exc}")
-            raise WebhookSubscriptionError(message, status=status) from None
+            failure = WebhookSubscriptionError(message, status=getattr(exc, "status", None))
+        # Raised outside the except block: no __context__ holding the original error.
+        raise failure
 
     async def dead_letters(self) -> list[DeadLetter]:
         """Every dead letter, oldest first."""

@@ -83,6 +83,7 @@ _PARTS = (
     "handled-until",
     "letters",
     "marks",
+    "lead",
 )
 # A retried call is safe: every write is idempotent (a job is known by its id).
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
@@ -105,6 +106,7 @@ class _Keys:
     handled_until: str
     letters: str
     marks: str
+    lead: str
 
 
 @attrs.frozen
@@ -275,6 +277,11 @@ class RedisStore:
     async def drop_dead_letter(self, letter_id: str) -> bool:
         """See :meth:`WebhookStore.drop_dead_letter`."""
         return bool(await self._command("HDEL", self._keys.letters, letter_id))
+
+    async def lead(self, role: str, seconds: float) -> bool:
+        """See :meth:`WebhookStore.lead`: one store on this Redis holds ``role`` at a time."""
+        ttl_ms = max(1, int(seconds * 1000))
+        return bool(await self._script("LEAD", [self._keys.lead], [role, self.owner, ttl_ms]))
 
     async def mark(self, name: str) -> str | None:
         """See :meth:`WebhookStore.mark`."""

@@ -134,6 +134,12 @@ class WebhookStore(Protocol):
     async def drop_dead_letter(self, letter_id: str) -> bool:
         """Remove a dead letter; False when there is none with that id."""
 
+    async def lead(self, role: str, seconds: float) -> bool:
+        """Take or keep ``role`` (``"poller"``) for ``seconds``; False while another holds it.
+
+        A store one process uses always says True; a shared store lets one process poll.
+        """
+
     async def mark(self, name: str) -> str | None:
         """A poll's committed high-water mark."""
 
@@ -206,6 +212,10 @@ class MemoryStore:
     async def drop_dead_letter(self, letter_id: str) -> bool:
         """See :meth:`WebhookStore.drop_dead_letter`."""
         return self._letters.pop(letter_id, None) is not None
+
+    async def lead(self, role: str, seconds: float) -> bool:
+        """See :meth:`WebhookStore.lead` (one process: always True)."""
+        return True
 
     async def mark(self, name: str) -> str | None:
         """See :meth:`WebhookStore.mark`."""
@@ -365,6 +375,10 @@ class SQLiteStore:
         """See :meth:`WebhookStore.drop_dead_letter`."""
         query = "DELETE FROM dead_letters WHERE id = ?"
         return await self._run(lambda db: db.execute(query, (letter_id,)).rowcount > 0)
+
+    async def lead(self, role: str, seconds: float) -> bool:
+        """See :meth:`WebhookStore.lead` (one process: always True)."""
+        return True
 
     async def mark(self, name: str) -> str | None:
         """See :meth:`WebhookStore.mark`."""
