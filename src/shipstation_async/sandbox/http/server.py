@@ -81,6 +81,9 @@ __all__ = [
 log = logging.getLogger("shipstation_async.sandbox")
 
 
+LINGERING_SECONDS = 1.0
+"""How long the rest of an unread body (after a 401, 408, 413) is read and dropped."""
+
 DEFAULT_RATE_LIMIT = RateLimit()
 """ShipStation's limit, 40 requests per 60 s per API key: the sandbox's default."""
 
@@ -244,7 +247,15 @@ class Sandbox:
         )
         app[CONTEXT] = self.context
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            # After a 408 or 413 the rest of a body is read and dropped for 1 s, not aiohttp's
+            # 10 s: a connection that timed out is released soon after its answer.
+            lingering_time=LINGERING_SECONDS,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port)
