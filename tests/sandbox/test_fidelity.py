@@ -343,7 +343,7 @@ async def test_a_defaulted_return_address_has_no_residential(
     assert status == 200 and updated["returnAddress"]["residential"] is None
 
 
-async def test_customs_item_ids_are_assigned_by_the_server(session: aiohttp.ClientSession) -> None:
+async def test_read_only_ids_are_assigned_by_the_server(session: aiohttp.ClientSession) -> None:
     customs = {
         "contents": "merchandise",
         "nonDelivery": "return_to_sender",
@@ -355,8 +355,12 @@ async def test_customs_item_ids_are_assigned_by_the_server(session: aiohttp.Clie
     ids: list[int] = []
     for number in ("FID-CUSTOMS-1", "FID-CUSTOMS-2"):
         body = order_body(number, internationalOptions=customs)
+        body["items"][0]["orderItemId"] = 5
+        body["shipTo"].update(street1=None, addressVerified="Address validated successfully")
         status, order = await call(session, "POST", "/orders/createorder", body)
         assert status == 200, order
+        assert order["items"][0]["orderItemId"] != 5
+        assert order["shipTo"]["addressVerified"] == "Address validation failed"  # no street
         items = order["internationalOptions"]["customsItems"]
         assert [i["quantity"] for i in items] == [2, 1] and items[0]["value"] == 12.5
         ids += [i["customsItemId"] for i in items]
@@ -394,6 +398,25 @@ async def test_malformed_json_is_a_model_state_entry_in_json_net_words(
     assert message.startswith(start) and "Path '" in message
     for python in ("Expecting", "char ", "(", "delimiter", "JSONDecodeError"):
         assert python not in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [(b"[1, 2]", "JSON array"), (b'"an order"', "Error converting value"), (b"7", "value 7")],
+)
+async def test_a_body_that_is_not_an_object_is_a_model_state_400(
+    session: aiohttp.ClientSession, raw: bytes, words: str
+) -> None:
+    async with session.post(
+        "/orders/createorder", data=raw, headers={"Content-Type": "application/json"}
+    ) as r:
+        assert r.status == 400
+        body = await r.json()
+    assert model_state_keys(body) == {"apiOrder"}
+    assert (
+        words in body["ModelState"]["apiOrder"][0]
+        and "'ApiOrder'" in body["ModelState"]["apiOrder"][0]
+    )
 
 
 # -- 5. the 401 ----------------------------------------------------------------------------------

@@ -112,12 +112,20 @@ def parse_ts(text: str) -> int:
         int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro
     )
     if offset is not None:
-        if offset == "Z":
-            aware = dt.replace(tzinfo=UTC)
-        else:
-            sign = -1 if offset[0] == "-" else 1
-            digits = offset[1:].replace(":", "")
-            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-            aware = dt.replace(tzinfo=UTC) - sign * delta
-        dt = aware.astimezone(PACIFIC).replace(tzinfo=None)
+        try:
+            dt = _to_pacific(dt, offset)
+        except OverflowError:  # an offset that moves year 1 or 9999 out of range
+            raise ValueError(f"not a date: {text!r}") from None
     return naive_to_ms(dt)
+
+
+def _to_pacific(dt: datetime, offset: str) -> datetime:
+    """The naive Pacific time of ``dt`` at UTC ``offset`` (``Z`` or ``+hh[:]mm``)."""
+    if offset == "Z":
+        aware = dt.replace(tzinfo=UTC)
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        aware = dt.replace(tzinfo=UTC) - sign * delta
+    return aware.astimezone(PACIFIC).replace(tzinfo=None)

@@ -284,10 +284,8 @@ async def read_object(
     bound, errors, problem = await _bind_body(request, parameter, model)
     if problem is not None:
         return None, problem
-    if bound is None:
-        return None, bad_request({parameter: ["A non-empty request body is required."]})
-    if not isinstance(bound, dict):  # the root did not bind: nothing to check
-        return None, bad_request(errors)
+    if not isinstance(bound, dict):  # empty, or the root did not bind: nothing to check
+        return None, bad_request(errors or {parameter: ["A non-empty request body is required."]})
     return Body(bound, parameter, errors), None
 
 
