@@ -349,7 +349,16 @@ class Binder:
                 out[name] = item
                 continue
             out.pop(canonical, None)  # a second spelling replaces the first, as Json.NET sets
-            out[canonical] = self.bind(item, kind.fields[canonical], join_path(path, name))
+            field = kind.fields[canonical]
+            if isinstance(field, Scalar) and item is not None:
+                # The common case inline: the path is only spelt out for an error.
+                try:
+                    out[canonical] = _CONVERTERS[field.kind](item)
+                except Unbound as exc:
+                    self.error(join_path(path, name), str(exc))
+                    out[canonical] = None
+            else:
+                out[canonical] = self.bind(item, field, join_path(path, name))
         return out
 
 

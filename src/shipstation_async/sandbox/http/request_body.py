@@ -147,20 +147,24 @@ def parse_json(text: str, parameter: str) -> Any:
     return value
 
 
-def depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (a scalar: 0), without recursion."""
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar: 0), without recursion.
+
+    Stops looking once past ``limit`` (the result is then ``limit + 1``).
+    """
+    if not isinstance(value, dict | list):
+        return 0
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, level = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, level + 1)
-        stack.extend((child, level + 1) for child in children)
+        if level > deepest:
+            deepest = level
+            if deepest > limit:
+                return deepest
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
     return deepest
 
 
