@@ -57,7 +57,7 @@ class Body:
             self.errors.setdefault(key, []).append(message)
 
     def raw(self, name: str) -> Any:
-        """The property's value as sent (case-insensitive name; None when absent)."""
+        """The property's bound value (case-insensitive name; None when absent)."""
         return ci(self.data, name)
 
     def _missing(self, name: str, required: bool) -> bool:
