@@ -14,7 +14,8 @@ EXAMPLES = EXAMPLES_ROOT / "Order"
 FIXED_END = datetime(2025, 6, 1, 12, 0, 0)
 
 ORDER_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}$")
-ITEM_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$")
+# Items, products and stores: the fraction's trailing zeros dropped, none on a whole second.
+ITEM_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{0,2}[1-9])?$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -87,12 +87,12 @@ async def test_warehouses_list_get_create(sandbox: Sandbox, session: aiohttp.Cli
     status, created = await call(session, "POST", "/warehouses/createwarehouse", request)
     assert status == 200 and set(created) == set(example("Warehouse/CreateWarehouseResponse.json"))
     assert created["warehouseName"] == "Harbour Annex" and not created["isDefault"]
-    # returnAddress defaults to the originAddress.
-    assert created["returnAddress"] == created["originAddress"]
+    # returnAddress defaults to the originAddress, residential null (the documented example).
+    assert created["returnAddress"] == {**created["originAddress"], "residential": None}
     assert created["originAddress"]["street1"] == "12 Quay Street"
     _, listed = await call(session, "GET", "/warehouses")
     assert created in listed and len(listed) == len(warehouses) + 1
-    status, body = await call(session, "POST", "/warehouses/createwarehouse", {"isDefault": 1})
+    status, body = await call(session, "POST", "/warehouses/createwarehouse", {"isDefault": "yes"})
     assert status == 400
     assert model_state_keys(body) == {"warehouse.originAddress", "warehouse.isDefault"}
     status, body = await call(

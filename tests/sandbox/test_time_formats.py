@@ -25,7 +25,8 @@ milliseconds = st.integers(min_value=-946_684_800_000, max_value=3_155_760_000_0
 def test_formats_agree_with_datetime(ms: int) -> None:
     moment = EPOCH + timedelta(milliseconds=ms)
     assert ms_to_naive(ms) == moment
-    assert format_item_ts(ms) == moment.isoformat(timespec="milliseconds")
+    item = moment.isoformat(timespec="milliseconds").rstrip("0").removesuffix(".")
+    assert format_item_ts(ms) == item
     assert format_order_ts(ms) == moment.isoformat(timespec="milliseconds") + "0000"
     assert format_date(ms) == moment.date().isoformat()
 

@@ -7,7 +7,10 @@ cancelled. The pytest plugin (``shipstation_sandbox`` fixtures) lives in ``pytes
 
 Every V1 endpoint is served (orders, shipments, products, warehouses, carriers, customers,
 fulfillments, stores, users, accounts, webhooks) over one consistent seeded ``World``;
-deviations from the reference are listed in each handler module's docstring. Seed and
+deviations from the reference are listed in each handler module's docstring, and what is
+documented or guessed of the API's HTTP behaviour (typed binding of bodies, media types,
+malformed and oversized bodies, the 401) in those of :mod:`.http.binding` and
+:mod:`.http.request_body`. Seed and
 inspect from Python through ``sandbox.world`` (``add_store``, ``add_order``, ...,
 ``get(resource, id)``, ``labels()``, ``write_counts()``) or over HTTP through the control
 API under ``/__sandbox`` (see :mod:`.http.server`). ``LabelPurchase`` is one entry of the label

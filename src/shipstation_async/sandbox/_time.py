@@ -65,8 +65,29 @@ def format_order_ts(ms: int) -> str:
 
 
 def format_item_ts(ms: int) -> str:
-    """Format as order items do: ``2015-07-16T14:00:34.823`` (3 fractional digits)."""
-    return _clock_text(ms)
+    """Format as order items, products and stores do: trailing zeros of the fraction dropped.
+
+    ``2015-07-16T14:00:34.823``, ``2015-08-17T09:43:03.05``, ``2015-08-17T09:24:14.78`` (the
+    documented examples), and no fraction at all on a whole second (``2015-08-17T09:43:03``,
+    as .NET's ``FFFFFFF`` format writes it: no documented example shows that case, [U]).
+    """
+    text = _clock_text(ms)
+    if text.endswith("0"):
+        text = text.rstrip("0").removesuffix(".")
+    return text
+
+
+def format_order_text(text: str) -> str:
+    """An order-level timestamp as sent, in the orders' 7-digit format.
+
+    Its fractional digits are kept to the 7th (``.1234567`` stays ``.1234567``; fewer are
+    padded with zeros), on the instant :func:`parse_ts` reads (an offset converted to Pacific
+    time). Raises ValueError when the text is not a date.
+    """
+    whole = format_order_ts(parse_ts(text))
+    m = _QUERY_RE.match(text)
+    digits = (m.group(7) if m is not None else None) or ""
+    return whole[:-4] + digits[3:7].ljust(4, "0")
 
 
 def format_date(ms: int) -> str:
@@ -91,12 +112,20 @@ def parse_ts(text: str) -> int:
         int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro
     )
     if offset is not None:
-        if offset == "Z":
-            aware = dt.replace(tzinfo=UTC)
-        else:
-            sign = -1 if offset[0] == "-" else 1
-            digits = offset[1:].replace(":", "")
-            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-            aware = dt.replace(tzinfo=UTC) - sign * delta
-        dt = aware.astimezone(PACIFIC).replace(tzinfo=None)
+        try:
+            dt = _to_pacific(dt, offset)
+        except OverflowError:  # an offset that moves year 1 or 9999 out of range
+            raise ValueError(f"not a date: {text!r}") from None
     return naive_to_ms(dt)
+
+
+def _to_pacific(dt: datetime, offset: str) -> datetime:
+    """The naive Pacific time of ``dt`` at UTC ``offset`` (``Z`` or ``+hh[:]mm``)."""
+    if offset == "Z":
+        aware = dt.replace(tzinfo=UTC)
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        aware = dt.replace(tzinfo=UTC) - sign * delta
+    return aware.astimezone(PACIFIC).replace(tzinfo=None)

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ._time import format_date, format_item_ts, format_order_ts, parse_ts
+from ._time import format_date, format_item_ts, format_order_text, parse_ts
 
 JSON = dict[str, Any]
 
@@ -143,8 +143,12 @@ def insurance(data: Any) -> JSON:
     }
 
 
-def international(data: Any, next_id: list[int]) -> JSON:
-    """InternationalOptions; customs items get ids from ``next_id[0]`` (incremented)."""
+def international(data: Any, next_id: list[int], keep: frozenset[int] = frozenset()) -> JSON:
+    """InternationalOptions; customs items get ids from ``next_id[0]`` (incremented).
+
+    customsItemId is read-only: one sent is replaced by a new id, unless it is in ``keep``
+    (the ids of the customs items of the order being updated, [U]).
+    """
     if not isinstance(data, Mapping):
         return {"contents": None, "customsItems": None, "nonDelivery": None}
     items = ci(data, "customsItems")
@@ -165,7 +169,7 @@ def international(data: Any, next_id: list[int]) -> JSON:
                     "countryOfOrigin",
                 ),
             )
-            if entry["customsItemId"] is None:
+            if entry["customsItemId"] not in keep:
                 entry["customsItemId"] = next_id[0]
                 next_id[0] += 1
             customs.append(entry)
@@ -177,10 +181,10 @@ def international(data: Any, next_id: list[int]) -> JSON:
 
 
 def order_ts(value: Any) -> str | None:
-    """A timestamp in the orders' 7-digit format (None stays None)."""
+    """A timestamp in the orders' 7-digit format, its 7 digits kept (None stays None)."""
     if value is None or value == "":
         return None
-    return format_order_ts(parse_ts(str(value)))
+    return format_order_text(str(value))
 
 
 def plain_date(value: Any) -> str | None:

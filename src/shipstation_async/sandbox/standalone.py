@@ -5,7 +5,9 @@ offset is converted), so servers started in different processes or hours with th
 ``--orders``, ``--seed`` and ``--end`` serve the same data. ``--dense INDEX:COUNT[:DISTINCT]``
 (repeatable) puts ``COUNT`` orders from ``INDEX`` on in one createDate second. The
 ``--webhook-*`` options set the webhook faults (:class:`.webhook_delivery.WebhookDelivery`);
-webhooks go to loopback targets only.
+webhooks go to loopback targets only. ``--max-date-range-days`` sets the longest date range
+the orders and shipments lists accept (90, as the API's notes state; 0: no limit);
+``--body-timeout`` and ``--max-body-size`` bound request bodies (then 408, 413).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .. import _argtypes as types
 from ..errors import ConfigurationError
 from ..limits import RateLimit
 from .faults import Faults
+from .http.request_body import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE
 from .http.server import DEFAULT_RATE_LIMIT, Sandbox
 from .ratewindow import RESET_FORMATS, WINDOW_MODES, ResetFormat, WindowMode
 from .webhook_delivery import WebhookDelivery
@@ -48,6 +51,8 @@ async def serve(
     end: datetime | None = None,
     dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
     webhooks: WebhookDelivery | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
 ) -> None:
     """Serve a sandbox until cancelled (Ctrl-C under ``asyncio.run``).
 
@@ -73,6 +78,8 @@ async def serve(
         world_end=end,
         dense_seconds=dense_seconds,
         webhooks=webhooks,
+        body_timeout=body_timeout,
+        max_body_size=max_body_size,
     ) as sandbox:
         log.info(
             "ShipStation sandbox at %s  API key: %s  API secret: %s  (%d orders, seed %d, "
@@ -166,6 +173,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds a late request waits, read but unprocessed",
     )
     _add_webhook_arguments(parser)
+    _add_request_arguments(parser)
     parser.add_argument("--api-key", default="sandbox-key", help="the key it accepts")
     parser.add_argument("--api-secret", default="sandbox-secret", help="the secret it accepts")
 
@@ -192,6 +200,9 @@ async def serve_arguments(
         api_secret=args.api_secret,
         end=args.end,
         dense_seconds=args.dense,
+        max_date_range_days=args.max_date_range_days or None,
+        body_timeout=args.body_timeout,
+        max_body_size=args.max_body_size,
         webhooks=WebhookDelivery(
             delay_rate=args.webhook_delay_rate,
             max_delay=args.webhook_max_delay,
@@ -200,6 +211,29 @@ async def serve_arguments(
             seed=args.webhook_seed,
         ),
         ready=ready,
+    )
+
+
+def _add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options on what requests the sandbox accepts."""
+    parser.add_argument(
+        "--max-date-range-days",
+        type=types.count,
+        default=90,
+        help="the longest date range (*Start to *End) the orders and shipments lists accept; "
+        "0: no limit",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=types.seconds,
+        default=DEFAULT_BODY_TIMEOUT,
+        help="seconds a request body may take to arrive (then 408 and the connection closed)",
+    )
+    parser.add_argument(
+        "--max-body-size",
+        type=types.positive,
+        default=DEFAULT_MAX_BODY_SIZE,
+        help="the largest request body in bytes (then 413)",
     )
 
 

@@ -33,7 +33,8 @@ class SandboxContext:
     None lifts the limit. ``add_credentials``: makes the server accept a new key pair
     (registeraccount); ``stats`` and ``reset_stats``: the server's counters (control API).
     ``mutations``: the workload applied before list requests are answered, or None.
-    ``emitter``: the webhook emitter (control API), or None.
+    ``emitter``: the webhook emitter (control API), or None. ``body_timeout``: seconds a
+    request body may take to arrive.
     """
 
     world: World
@@ -43,6 +44,7 @@ class SandboxContext:
     reset_stats: Callable[[], None] = _nothing
     mutations: MutationWorkload | None = None
     emitter: WebhookEmitter | None = None
+    body_timeout: float = 30.0
 
 
 CONTEXT = web.AppKey("shipstation_sandbox.context", SandboxContext)

@@ -3,8 +3,9 @@
 1. :meth:`Middleware.arrival`: record the arrival time, method, path and counts; the control
    API under ``/__sandbox`` is answered here, before everything below (no credentials, no
    rate window, no faults, not counted);
-2. :meth:`Middleware.auth`: Basic auth; missing or wrong credentials get 401 ``401
-   Unauthorized`` (text/plain, no rate-limit headers, the window untouched);
+2. :meth:`Middleware.auth`: Basic auth; missing, malformed (not base64, non-ASCII) or wrong
+   credentials get 401 ``401 Unauthorized`` (text/plain, no rate-limit headers, the window
+   untouched: a guess, see :func:`.responses.unauthorized`);
    ``POST /accounts/registeraccount`` needs none and skips this and the next step;
 3. :meth:`Middleware.rate_window`: the API key's rate window; with a ``counting_delay`` the
    request first waits a random 0 to D seconds in a queue (a loaded server counts it late),
@@ -15,10 +16,10 @@
    (:class:`..faults.Faults`);
 5. :meth:`Middleware.latency`: the request body is read, the handler processes it, and only
    then the answer waits ``latency`` plus ``Faults.latency`` seconds, as on a real server: a
-   request whose client timed out meanwhile has still taken effect. The body limit
-   (aiohttp's ``client_max_size``, 1 MiB) applies at this read: a larger body gets 413
-   after the rate window counted the request, without rate-limit headers (the 413 is an
-   exception, raised past the window's header step), and no handler runs;
+   request whose client timed out meanwhile has still taken effect. The body's limits apply
+   at this read (:func:`.request_body.read_body`): a body over ``max_body_size`` gets 413,
+   one not received within ``body_timeout`` seconds 408 (the connection closed), after the
+   rate window counted the request (so with rate-limit headers), and no handler runs;
 6. the handler the router picks (ASP.NET-style 404/405 when none; see :mod:`.server`).
 """
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import random
 import threading
 from collections import Counter, deque
@@ -41,6 +41,7 @@ from ..faults import FaultDecision, Faults
 from ..ratewindow import Decision, RateWindow, ResetFormat, WindowMeter, WindowMode
 from .handlers import CONTROL_PREFIX
 from .handlers.accounts import REGISTER_PATH
+from .request_body import read_body
 from .responses import server_error, too_many_requests, unauthorized
 
 ARRIVAL_LOG_SIZE = 100_000
@@ -70,6 +71,7 @@ class Settings(Protocol):
     counting_delay: float
     latency: float
     faults: Faults
+    body_timeout: float
 
 
 @attrs.frozen
@@ -255,7 +257,7 @@ class Middleware:
             return None
         try:
             decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (non-ASCII text included), or not UTF-8 once decoded
             return None
         key, sep, secret = decoded.partition(":")
         if not sep:
@@ -309,7 +311,9 @@ class Middleware:
         if fault.kind == "late":
             # Read whole now (the client may be gone by the time it is processed), then
             # processed late: the effect lands after the delay, whoever is still waiting.
-            await request.read()
+            problem = await read_body(request, self._settings.body_timeout)
+            if problem is not None:
+                return problem
             await asyncio.sleep(fault.delay)
             return await handler(request)
         if fault.kind is None or fault.kind == "drop_after":
@@ -333,7 +337,9 @@ class Middleware:
         """5. Read the body, run the handler, then wait ``latency`` plus the fault's."""
         # Read and processed first, then delayed: a client that times out during the delay
         # leaves a request that took effect, as a slow real server does.
-        await request.read()
+        problem = await read_body(request, self._settings.body_timeout)
+        if problem is not None:
+            return problem
         response = await handler(request)
         await self._delay(request[_FAULT])
         return response

@@ -60,7 +60,12 @@ def too_many_requests() -> web.Response:
 
 
 def unauthorized() -> web.Response:
-    """401 as ShipStation sends it: plain text, no rate-limit headers."""
+    """401: plain text ``401 Unauthorized``, no rate-limit headers.
+
+    A guess ([U], reference §5): the body of ShipStation's 401 is undocumented; one client
+    (a Singer tap) notes it arrives as plain text rather than JSON, and whether it carries
+    rate-limit headers is unknown. A client should accept any body with a 401.
+    """
     return web.Response(status=401, text="401 Unauthorized", content_type="text/plain")
 
 
@@ -68,7 +73,23 @@ _GATEWAY_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
 )
-_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+_REASONS = {
+    408: "Request Time-out",
+    413: "Request Entity Too Large",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+def gateway_error(status: int) -> web.Response:
+    """A front proxy's HTML error page (408, 413, 502, 503, 504); the wording is a guess."""
+    reason = _REASONS[status]
+    return web.Response(
+        status=status,
+        text=_GATEWAY_PAGE.format(status=status, reason=reason),
+        content_type="text/html",
+    )
 
 
 def server_error(status: int = 500, exception_message: str | None = None) -> web.Response:
@@ -88,13 +109,8 @@ def server_error(status: int = 500, exception_message: str | None = None) -> web
             },
             status=500,
         )
-    if status in _REASONS:
-        reason = _REASONS[status]
-        return web.Response(
-            status=status,
-            text=_GATEWAY_PAGE.format(status=status, reason=reason),
-            content_type="text/html",
-        )
+    if status in (502, 503, 504):
+        return gateway_error(status)
     if status == 400:
         return bad_request({"request": ["The request is invalid."]})
     return json_response({"Message": "An error has occurred."}, status=status)

@@ -18,6 +18,8 @@ in :meth:`Sandbox.stats`):
 - ``GET /__sandbox/mutations``: the attached mutation workload's log.
 - ``GET /__sandbox/webhooks`` and ``POST /__sandbox/webhooks`` (a JSON object of settings to
   change): the webhook delivery settings; ``GET /__sandbox/webhooks/log``: every emission.
+- ``GET /__sandbox/settings`` and ``POST /__sandbox/settings``: ``max_date_range_days`` (the
+  90-day range rule) and ``body_timeout``.
 
 The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``labels()``,
 ``write_counts()``), ``sandbox.labels()``, ``sandbox.write_counts()``, ``sandbox.stats()``,
@@ -60,6 +62,7 @@ from .context import CONTEXT, SandboxContext
 from .emitter import WebhookEmitter
 from .handlers import build_control_router, build_router
 from .middleware import ARRIVAL_LOG_SIZE, Middleware, SandboxStats
+from .request_body import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, read_body
 from .responses import (
     method_not_allowed,
     no_resource,
@@ -77,6 +80,9 @@ __all__ = [
 
 log = logging.getLogger("shipstation_async.sandbox")
 
+
+LINGERING_SECONDS = 1.0
+"""How long the rest of an unread body (after a 401, 408, 413) is read and dropped."""
 
 DEFAULT_RATE_LIMIT = RateLimit()
 """ShipStation's limit, 40 requests per 60 s per API key: the sandbox's default."""
@@ -105,6 +111,8 @@ class SandboxOptions(TypedDict, total=False):
     dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]]
     mutations: MutationWorkload | None
     webhooks: WebhookDelivery | None
+    body_timeout: float
+    max_body_size: int
 
 
 class Sandbox:
@@ -129,7 +137,14 @@ class Sandbox:
     seconds added to every admitted request. ``faults``: injected faults (mutable at
     runtime through ``sb.faults``). ``port`` 0 picks a free port. ``clock``: a monotonic
     clock in seconds replacing ``time.monotonic`` (and ``time.time`` for aligned windows).
-    ``max_date_range_days``: the longest date range a list filter accepts (None: no limit).
+    ``max_date_range_days``: the longest date range (``*Start`` to ``*End``) the orders and
+    shipments lists accept, 90 by default as the API's integration notes state it (None: no
+    limit; settable later through ``sb.max_date_range_days`` or ``POST /__sandbox/settings``),
+    so an account whose limit differs can be modelled.
+    ``body_timeout``: seconds a request body may take to arrive (then 408, the connection
+    closed; settable later); ``max_body_size``: the largest body in bytes (then 413). Where
+    these and the sandbox's other HTTP answers are documented facts and where guesses:
+    :mod:`.request_body`, :mod:`.binding`.
     ``webhooks``: how webhooks are delivered (:class:`WebhookDelivery`: delay, drop and
     duplicate rates, seed, retries; default: each payload once, at once; settable later
     through ``sb.webhooks``). ``webhook_log()`` lists every emission.
@@ -158,7 +173,10 @@ class Sandbox:
         dense_seconds: Sequence[tuple[int, int] | tuple[int, int, int]] = (),
         mutations: MutationWorkload | None = None,
         webhooks: WebhookDelivery | None = None,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
+        _check_limits(max_date_range_days, body_timeout, max_body_size)
         _check_options(
             window=window,
             reset_format=reset_format,
@@ -180,6 +198,7 @@ class Sandbox:
         self.port = port
         self.api_key = api_key
         self.api_secret = api_secret
+        self.max_body_size = max_body_size
         if world is None:
             try:
                 world = World(orders=orders, seed=seed, end=world_end, dense_seconds=dense_seconds)
@@ -195,6 +214,7 @@ class Sandbox:
             reset_stats=self.reset_stats,
             mutations=mutations,
             emitter=self.emitter,
+            body_timeout=float(body_timeout),
         )
         self.router: Router = build_router()
         self.control_router: Router = build_control_router()
@@ -222,10 +242,20 @@ class Sandbox:
         """Start serving on ``host:port`` (port 0: a free port, then available in ``url``)."""
         if self._runner is not None:
             raise RuntimeError("the sandbox is already started")
-        app = web.Application(middlewares=self.middleware.chain())
+        app = web.Application(
+            middlewares=self.middleware.chain(), client_max_size=self.max_body_size
+        )
         app[CONTEXT] = self.context
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            # After a 408 or 413 the rest of a body is read and dropped for 1 s, not aiohttp's
+            # 10 s: a connection that timed out is released soon after its answer.
+            lingering_time=LINGERING_SECONDS,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port)
@@ -274,6 +304,26 @@ class Sandbox:
     @mutations.setter
     def mutations(self, workload: MutationWorkload | None) -> None:
         self.context.mutations = workload
+
+    @property
+    def max_date_range_days(self) -> int | None:
+        """The longest date range the orders and shipments lists accept (None: no limit)."""
+        return self.context.max_date_range_days
+
+    @max_date_range_days.setter
+    def max_date_range_days(self, days: int | None) -> None:
+        _check_limits(days, self.body_timeout, self.max_body_size)
+        self.context.max_date_range_days = days
+
+    @property
+    def body_timeout(self) -> float:
+        """Seconds a request body may take to arrive before the answer is 408."""
+        return self.context.body_timeout
+
+    @body_timeout.setter
+    def body_timeout(self, seconds: float) -> None:
+        _check_limits(self.max_date_range_days, seconds, self.max_body_size)
+        self.context.body_timeout = float(seconds)
 
     @property
     def webhooks(self) -> WebhookDelivery:
@@ -349,6 +399,9 @@ class Sandbox:
         return await self._dispatch_to(self.router, request, count=True)
 
     async def _dispatch_control(self, request: web.Request) -> web.StreamResponse:
+        problem = await read_body(request, self.body_timeout)  # the API's limits apply here too
+        if problem is not None:
+            return problem
         return await self._dispatch_to(self.control_router, request, count=False)
 
     async def _dispatch_to(
@@ -367,6 +420,22 @@ class Sandbox:
         except Exception as exc:
             log.exception("sandbox handler failed for %s %s", request.method, request.path_qs)
             return server_error(500, f"{type(exc).__name__}: {exc}")
+
+
+def _check_limits(max_date_range_days: int | None, body_timeout: float, max_body_size: int) -> None:
+    """Raise ConfigurationError for a range limit, body timeout or body size out of range."""
+    if max_date_range_days is not None and (
+        isinstance(max_date_range_days, bool)
+        or not isinstance(max_date_range_days, int)
+        or max_date_range_days < 1
+    ):
+        raise ConfigurationError(
+            f"max_date_range_days must be None or a whole number >= 1, got {max_date_range_days!r}"
+        )
+    if not is_seconds(body_timeout) or body_timeout <= 0:
+        raise ConfigurationError(f"body_timeout must be > 0 seconds, got {body_timeout!r}")
+    if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
+        raise ConfigurationError(f"max_body_size must be >= 1 byte, got {max_body_size!r}")
 
 
 def _check_options(

@@ -130,7 +130,7 @@ class OrderIntake:
             order["shippingAmount"] = ci(data, "shippingAmount", 0) or 0
             for field in _TEXT_FIELDS:
                 order[field] = ci(data, field)
-            self._options(order, data, ounces)
+            self._options(order, data, ounces, existing)
             order["advancedOptions"] = self._advanced(data, existing)
             self._references(order, data)
             if existing is not None:
@@ -181,8 +181,13 @@ class OrderIntake:
             items.append(entry)
         return items, subtotal, ounces
 
-    def _options(self, order: JSON, data: Mapping[str, Any], ounces: float) -> None:
-        """Gift, confirmation, dates, weight, dimensions, insurance and customs."""
+    def _options(
+        self, order: JSON, data: Mapping[str, Any], ounces: float, existing: JSON | None
+    ) -> None:
+        """Gift, confirmation, dates, weight, dimensions, insurance and customs.
+
+        customsItemIds are the server's: an update keeps those of the order's customs items.
+        """
         ci = normalize.ci
         order["gift"] = bool(ci(data, "gift", False))
         order["confirmation"] = ci(data, "confirmation") or "none"
@@ -195,8 +200,10 @@ class OrderIntake:
         order["dimensions"] = normalize.dimensions(ci(data, "dimensions"))
         order["insuranceOptions"] = normalize.insurance(ci(data, "insuranceOptions"))
         counter = [self._next_customs_id]
+        old = ((existing or {}).get("internationalOptions") or {}).get("customsItems") or ()
+        keep = frozenset(int(c["customsItemId"]) for c in old if c.get("customsItemId") is not None)
         order["internationalOptions"] = normalize.international(
-            ci(data, "internationalOptions"), counter
+            ci(data, "internationalOptions"), counter, keep
         )
         self._next_customs_id = counter[0]
 

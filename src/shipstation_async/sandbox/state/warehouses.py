@@ -24,6 +24,19 @@ WAREHOUSE_KEYS: tuple[str, ...] = (
 """The keys of a Warehouse, as the docs' examples show them."""
 
 
+def default_return_address(origin: Mapping[str, Any] | None) -> JSON:
+    """The return address of a warehouse created (or replaced) without one.
+
+    The origin address copied, with ``residential`` null as the documented createwarehouse
+    example shows it (origin ``true``, return address ``null``). That example's return
+    address also bears the warehouseName as its name, which may have been sent: the sandbox
+    keeps the origin's name ([U]).
+    """
+    out = normalize.address(origin)
+    out["residential"] = None
+    return out
+
+
 class WarehouseBackend:
     """The warehouses by warehouseId; ``key`` seeds the ids of new ones."""
 
@@ -91,7 +104,9 @@ class WarehouseBackend:
             origin = normalize.address(origin_src)
             out["originAddress"] = origin
             ret = out["returnAddress"]
-            out["returnAddress"] = normalize.address(ret) if ret is not None else dict(origin)
+            out["returnAddress"] = (
+                normalize.address(ret) if ret is not None else default_return_address(origin)
+            )
             out["warehouseName"] = out["warehouseName"] or origin["name"]
             out["createDate"] = out["createDate"] or format_order_ts(self._shared.clock())
             out["isDefault"] = bool(out["isDefault"])

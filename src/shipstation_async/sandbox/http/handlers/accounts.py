@@ -12,6 +12,7 @@ from typing import cast
 from aiohttp import web
 
 from ..context import context
+from ..models import REGISTER_ACCOUNT
 from ..responses import bad_request, json_response
 from ..router import Router
 from .body import read_object
@@ -30,7 +31,7 @@ async def list_tags(request: web.Request) -> web.StreamResponse:
 async def register_account(request: web.Request) -> web.StreamResponse:
     """``POST /accounts/registeraccount``: ``{message, sellerId, success, apiKey, apiSecret}``."""
     ctx = context(request)
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", REGISTER_ACCOUNT)
     if body is None:
         return cast(web.Response, problem)
     for field in ("firstName", "lastName", "password"):

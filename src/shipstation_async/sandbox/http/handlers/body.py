@@ -1,15 +1,15 @@
-"""JSON request bodies with ASP.NET-style validation errors.
+"""Request bodies bound to typed models, with ASP.NET-style validation errors.
 
-ASP.NET Web API binds a JSON body to a model: property names match case-insensitively,
-numbers given as strings convert, and every problem becomes a ModelState entry keyed
-``<model>.<property>`` (``apiOrder.orderNumber``). :class:`Body` does the same and collects
-every problem so that one 400 reports all of them.
+Every write handler reads its body with :func:`read_object` (or :func:`read_bound`) and a
+model of :mod:`..models`: the body is read by its media type (:mod:`..request_body`) and
+bound to the model as Json.NET binds it (:mod:`..binding`: numeric strings become numbers,
+"true"/"false" booleans, anything that does not convert a 400 ModelState entry keyed
+``<parameter>.<path>``). :class:`Body` then checks the typed values and collects every
+problem so that one 400 reports all of them.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,44 +18,46 @@ from aiohttp import web
 from ..._time import parse_ts
 from ...normalize import ci
 from ...rates import DIMENSION_UNITS, WEIGHT_UNITS, to_ounces
+from ..binding import FieldType, Model, Unbound, bind, to_bool, to_decimal, to_int, to_text
+from ..request_body import BodyProblem, decode, parse_json, read_parsed
 from ..responses import bad_request
 
 ADDRESS_REQUIRED: tuple[str, ...] = ("name", "street1", "city", "postalCode", "country")
 """The address fields a label or warehouse needs."""
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 class Body:
-    """A JSON object body bound to ``model`` (the ModelState key prefix), with errors."""
+    """A JSON object body bound to ``model`` (the ModelState key prefix), with errors.
 
-    def __init__(self, data: Mapping[str, Any], model: str) -> None:
+    ``unbound``: the binder's errors; they start :attr:`errors`, and the properties they name
+    get no further messages.
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        model: str,
+        unbound: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.data = data
         self.model = model
-        self.errors: dict[str, list[str]] = {}
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in (unbound or {}).items()}
+        # A property that did not bind is reported once, by the binder: its value is None,
+        # and checks of it would only add "required" to the conversion error.
+        self._unbound = frozenset(self.errors)
 
     def key(self, name: str) -> str:
         """The ModelState key of a property: ``<model>.<name>``."""
         return f"{self.model}.{name}" if self.model else name
 
     def error(self, name: str, message: str) -> None:
-        """Record a problem with property ``name``."""
-        self.errors.setdefault(self.key(name), []).append(message)
+        """Record a problem with property ``name`` (unless it failed to bind)."""
+        key = self.key(name)
+        if key not in self._unbound:
+            self.errors.setdefault(key, []).append(message)
 
     def raw(self, name: str) -> Any:
-        """The property's value as sent (case-insensitive name; None when absent)."""
+        """The property's bound value (case-insensitive name; None when absent)."""
         return ci(self.data, name)
 
     def _missing(self, name: str, required: bool) -> bool:
@@ -66,22 +68,19 @@ class Body:
             return True
         return False
 
-    def _invalid(self, name: str, value: Any, target: str) -> None:
-        self.error(
-            name,
-            f"Could not convert {_json_type(value)} to {target}: {value!r}. Path '{name}'.",
-        )
+    def _invalid(self, name: str, problem: Unbound) -> None:
+        self.error(name, f"{problem} Path '{name}'.")
 
     def text(self, name: str, *, required: bool = False, max_len: int | None = None) -> str | None:
-        """A string property (numbers convert, as JSON.NET converts them)."""
+        """A string property (numbers convert, as Json.NET converts them)."""
         if self._missing(name, required):
             return None
-        value = self.raw(name)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self._invalid(name, value, "String")
+        try:
+            text = to_text(self.raw(name))
+        except Unbound as problem:
+            self._invalid(name, problem)
             return None
-        text = str(value)
-        if max_len is not None and len(text) > max_len:
+        if text is not None and max_len is not None and len(text) > max_len:
             self.error(
                 name, f"The field {name} must be a string with a maximum length of {max_len}."
             )
@@ -90,24 +89,15 @@ class Body:
     def integer(
         self, name: str, *, required: bool = False, lo: int | None = None, hi: int | None = None
     ) -> int | None:
-        """An integer property (integral numbers and numeric strings convert)."""
+        """An Int32 property (numeric strings convert)."""
         if self._missing(name, required):
             return None
-        value = self.raw(name)
-        result: int | None = None
-        if isinstance(value, bool):
-            result = None
-        elif isinstance(value, int):
-            result = value
-        elif isinstance(value, float) and value.is_integer():
-            result = int(value)
-        elif isinstance(value, str):
-            try:
-                result = int(value.strip())
-            except ValueError:
-                result = None
+        try:
+            result = to_int(self.raw(name))
+        except Unbound as problem:
+            self._invalid(name, problem)
+            return None
         if result is None:
-            self._invalid(name, value, "Int32")
             return None
         if (lo is not None and result < lo) or (hi is not None and result > hi):
             self.error(name, f"The field {name} must be between {lo} and {hi}.")
@@ -125,18 +115,14 @@ class Body:
         """A decimal property (numeric strings convert)."""
         if self._missing(name, required):
             return None
-        value = self.raw(name)
-        result: float | None = None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            result = float(value)
-        elif isinstance(value, str):
-            try:
-                result = float(value.strip())
-            except ValueError:
-                result = None
-        if result is None or not math.isfinite(result):
-            self._invalid(name, value, "Decimal")
+        try:
+            value = to_decimal(self.raw(name))
+        except Unbound as problem:
+            self._invalid(name, problem)
             return None
+        if value is None:
+            return None
+        result = float(value)
         if (lo is not None and result < lo) or (hi is not None and result > hi):
             self.error(name, f"The field {name} must be between {lo} and {hi}.")
             return None
@@ -144,28 +130,22 @@ class Body:
 
     def boolean(self, name: str, *, default: bool | None = None) -> bool | None:
         """A boolean property ("true"/"false" strings convert)."""
-        value = self.raw(name)
-        if value is None:
+        try:
+            value = to_bool(self.raw(name))
+        except Unbound as problem:
+            self._invalid(name, problem)
             return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        self._invalid(name, value, "Boolean")
-        return default
+        return default if value is None else value
 
     def date(self, name: str, *, required: bool = False) -> int | None:
         """A date or timestamp property as Pacific wall-clock milliseconds."""
         if self._missing(name, required):
             return None
         value = self.raw(name)
-        if not isinstance(value, str):
-            self._invalid(name, value, "DateTime")
-            return None
         try:
-            return parse_ts(value)
-        except ValueError:
-            self._invalid(name, value, "DateTime")
+            return parse_ts(str(value))
+        except (ValueError, OverflowError):
+            self._invalid(name, Unbound(f"Could not convert string to DateTime: {value}."))
             return None
 
     def choice(self, name: str, choices: Sequence[str], *, required: bool = False) -> str | None:
@@ -187,29 +167,29 @@ class Body:
                 self.error(name, f"The {name} field is required.")
             return None
         if not isinstance(value, Mapping):
-            self._invalid(name, value, "Object")
+            self._invalid(name, Unbound(f"Error converting value {value!r} to type 'Object'."))
             return None
         return value
 
     def int_list(self, name: str, *, required: bool = False) -> list[int] | None:
-        """An array of integers (required: at least one)."""
+        """An array of Int32 (required: at least one)."""
         value = self.raw(name)
         if value is None or value == []:
             if required:
                 self.error(name, f"The {name} field is required.")
             return None
         if not isinstance(value, list):
-            self._invalid(name, value, "Int32[]")
+            self._invalid(name, Unbound("Error converting value to type 'List<Int32>'."))
             return None
         out: list[int] = []
         for k, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, int | str):
-                self._invalid(f"{name}[{k}]", item, "Int32")
-                continue
             try:
-                out.append(int(item))
-            except ValueError:
-                self._invalid(f"{name}[{k}]", item, "Int32")
+                number = to_int(item)
+            except Unbound as problem:
+                self._invalid(f"{name}[{k}]", problem)
+                continue
+            if number is not None:
+                out.append(number)
         return out
 
     def address(
@@ -264,38 +244,57 @@ class Body:
         return out[0], out[1], out[2]
 
 
-async def read_json(request: web.Request, model: str) -> tuple[Any, web.Response | None]:
-    """The request's JSON body, or a 400 for an empty or malformed one."""
+async def _bind_body(
+    request: web.Request, parameter: str, kind: FieldType
+) -> tuple[Any, dict[str, list[str]], web.Response | None]:
+    """(the body bound to ``kind`` or None when empty, binding errors, the 400/415 instead)."""
     raw = await request.read()
-    if not raw.strip():
-        return None, bad_request({model: ["A non-empty request body is required."]})
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        char = raw.strip()[:1].decode("latin-1")
-        return None, bad_request(
-            {
-                model: [
-                    f"Unexpected character encountered while parsing value: {char}. "
-                    f"Path '', line 1, position 1. ({exc})"
-                ]
-            }
-        )
+        data = read_parsed(request, raw, parameter, kind)
+    except BodyProblem as problem:
+        return None, {}, problem.response
+    if data is None:
+        return None, {}, None
+    bound, errors = bind(data, kind, parameter)
+    return bound, errors, None
 
 
-async def read_object(request: web.Request, model: str) -> tuple[Body | None, web.Response | None]:
-    """The request's JSON object body bound to ``model``, or the 400 to answer instead."""
-    data, problem = await read_json(request, model)
+async def read_bound(
+    request: web.Request, parameter: str, kind: FieldType
+) -> tuple[Any, web.Response | None]:
+    """The body bound to ``kind`` (None when empty), or the 400/415 to answer instead.
+
+    ``parameter`` is the action parameter's name, the ModelState keys' prefix. Any binding
+    error is a 400 at once.
+    """
+    bound, errors, problem = await _bind_body(request, parameter, kind)
+    if problem is None and errors:
+        problem = bad_request(errors)
+    return (None, problem) if problem is not None else (bound, None)
+
+
+async def read_object(
+    request: web.Request, parameter: str, model: Model
+) -> tuple[Body | None, web.Response | None]:
+    """The body bound to ``model`` as a :class:`Body`, or the 400/415 to answer instead.
+
+    The binding errors come with the Body (:attr:`Body.errors`): the handler adds its own
+    checks' problems, and answers them all in one 400, as Web API's ModelState holds both.
+    """
+    bound, errors, problem = await _bind_body(request, parameter, model)
     if problem is not None:
         return None, problem
-    if not isinstance(data, dict):
-        return None, bad_request(
-            {
-                model: [
-                    f"Cannot deserialize the current JSON {_json_type(data)} into type "
-                    f"'{model}' because the type requires a JSON object (e.g. "
-                    '{"name":"value"}) to deserialize correctly.'
-                ]
-            }
-        )
-    return Body(data, model), None
+    if not isinstance(bound, dict):  # empty, or the root did not bind: nothing to check
+        return None, bad_request(errors or {parameter: ["A non-empty request body is required."]})
+    return Body(bound, parameter, errors), None
+
+
+async def read_control_json(request: web.Request, what: str) -> tuple[Any, web.Response | None]:
+    """A control API body: JSON whatever its Content-Type, or the 400 to answer instead."""
+    raw = await request.read()
+    if not raw.strip():
+        return None, bad_request({what: ["A non-empty request body is required."]})
+    try:
+        return parse_json(decode(raw, request.charset), what), None
+    except BodyProblem as problem:
+        return None, problem.response

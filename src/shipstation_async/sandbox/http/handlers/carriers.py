@@ -1,4 +1,9 @@
-"""Carriers: list, get, services, packages, and adding funds to a funded account."""
+"""Carriers: list, get, services, packages, and adding funds to a funded account.
+
+addfunds answers the carrier with exactly the documented example's keys (name, code,
+accountNumber, requiresFundedAccount, balance): without the nickname, shippingProviderId and
+primary that GET /carriers adds.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from aiohttp import web
 
 from ...data.catalog import PACKAGES, SERVICES
 from ..context import context
+from ..models import ADD_FUNDS
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import read_object
@@ -16,6 +22,8 @@ from .params import QueryParams
 
 MIN_FUNDS = 10.0
 MAX_FUNDS = 10_000.0
+ADD_FUNDS_KEYS = ("name", "code", "accountNumber", "requiresFundedAccount", "balance")
+"""The keys of addfunds' documented response."""
 
 
 def _carrier_code(request: web.Request) -> tuple[str | None, web.Response | None]:
@@ -87,7 +95,7 @@ async def list_packages(request: web.Request) -> web.StreamResponse:
 async def add_funds(request: web.Request) -> web.StreamResponse:
     """``POST /carriers/addfunds``: ``{carrierCode, amount}`` ($10 to $10,000); the carrier."""
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", ADD_FUNDS)
     if body is None:
         return cast(web.Response, problem)
     code = body.text("carrierCode", required=True)
@@ -99,7 +107,7 @@ async def add_funds(request: web.Request) -> web.StreamResponse:
     carrier = world.add_funds(code, round(amount * 100))
     if carrier is None:
         return not_found(f"Carrier '{code}' not found")
-    return json_response(carrier)
+    return json_response({k: carrier[k] for k in ADD_FUNDS_KEYS})
 
 
 def register(router: Router) -> None:

@@ -22,6 +22,12 @@ counters, so tests can seed and inspect without disturbing what they measure.
   values and the random stream restarts from ``seed``. Answers the settings as GET does;
   400 ``{"Message": ...}`` for an unknown setting or a bad value (nothing changed), and for
   ``allow_remote``, which only Python may set (this API takes no credentials).
+- ``GET  /__sandbox/settings``: ``{"max_date_range_days": 90, "body_timeout": 30.0}``.
+- ``POST /__sandbox/settings``: a JSON object of those settings to change (the others keep
+  their values); answers them as GET does; 400 ``{"Message": ...}`` for an unknown setting or
+  a bad value (nothing changed). ``max_date_range_days``: the longest date range the orders
+  and shipments lists accept, a whole number of days >= 1 or null for no limit;
+  ``body_timeout``: seconds a request body may take to arrive (> 0).
 - ``GET  /__sandbox/webhooks/log``: ``{"emissions": [WebhookEmission.to_json(), ...],
   "notifications": [WebhookNotification.to_json(), ...]}``: every payload sent (or dropped,
   refused) to a subscription, and every announcement the world made, subscribed to or not.
@@ -38,7 +44,7 @@ from ...world import RESOURCES, SEEDABLE, Resource
 from ..context import context
 from ..responses import json_response, not_found
 from ..router import PARAMS_KEY, Router
-from .body import read_json
+from .body import read_control_json
 
 PREFIX = "/__sandbox"
 """The path prefix of the control API."""
@@ -59,6 +65,8 @@ async def index(request: web.Request) -> web.StreamResponse:
                 f"GET {PREFIX}/webhooks",
                 f"POST {PREFIX}/webhooks",
                 f"GET {PREFIX}/webhooks/log",
+                f"GET {PREFIX}/settings",
+                f"POST {PREFIX}/settings",
             ],
             "seedable": list(SEEDABLE),
             "resources": list(RESOURCES),
@@ -74,7 +82,7 @@ async def seed(request: web.Request) -> web.StreamResponse:
         return json_response(
             {"Message": f"Cannot seed '{resource}': one of {list(SEEDABLE)}."}, status=400
         )
-    data, problem = await read_json(request, resource)
+    data, problem = await read_control_json(request, resource)
     if problem is not None:
         return problem
     records: list[Any] = data if isinstance(data, list) else [data]
@@ -151,7 +159,7 @@ async def set_webhook_settings(request: web.Request) -> web.StreamResponse:
     emitter = context(request).emitter
     if emitter is None:
         return not_found("This sandbox emits no webhooks")
-    data, problem = await read_json(request, "settings")
+    data, problem = await read_control_json(request, "settings")
     if problem is not None:
         return problem
     if not isinstance(data, dict):
@@ -176,6 +184,48 @@ async def webhook_log(request: web.Request) -> web.StreamResponse:
     return json_response({"emissions": emissions, "notifications": made})
 
 
+def _settings_json(request: web.Request) -> dict[str, Any]:
+    ctx = context(request)
+    return {"max_date_range_days": ctx.max_date_range_days, "body_timeout": ctx.body_timeout}
+
+
+async def settings(request: web.Request) -> web.StreamResponse:
+    """``GET /__sandbox/settings``: the sandbox's behaviour settings."""
+    return json_response(_settings_json(request))
+
+
+def _setting_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be setting ``name``, or None when it can."""
+    if name == "max_date_range_days":
+        if value is None or (type(value) is int and value >= 1):
+            return None
+        return "max_date_range_days must be null or a whole number of days >= 1"
+    if name == "body_timeout":
+        if type(value) in (int, float) and 0 < value < float("inf"):
+            return None
+        return "body_timeout must be a number of seconds > 0"
+    return f"unknown setting {name!r}: one of ['body_timeout', 'max_date_range_days']"
+
+
+async def set_settings(request: web.Request) -> web.StreamResponse:
+    """``POST /__sandbox/settings``: change some settings (see the module)."""
+    data, problem = await read_control_json(request, "settings")
+    if problem is not None:
+        return problem
+    if not isinstance(data, dict):
+        return json_response({"Message": "Send a JSON object of settings."}, status=400)
+    for name, value in data.items():
+        why = _setting_problem(name, value)
+        if why is not None:
+            return json_response({"Message": why}, status=400)
+    ctx = context(request)
+    if "max_date_range_days" in data:
+        ctx.max_date_range_days = data["max_date_range_days"]
+    if "body_timeout" in data:
+        ctx.body_timeout = float(data["body_timeout"])
+    return json_response(_settings_json(request))
+
+
 def build_control_router() -> Router:
     """The router of the control API."""
     router = Router()
@@ -190,4 +240,6 @@ def build_control_router() -> Router:
     router.add("GET", PREFIX + "/webhooks", webhook_settings)
     router.add("POST", PREFIX + "/webhooks", set_webhook_settings)
     router.add("GET", PREFIX + "/webhooks/log", webhook_log)
+    router.add("GET", PREFIX + "/settings", settings)
+    router.add("POST", PREFIX + "/settings", set_settings)
     return router

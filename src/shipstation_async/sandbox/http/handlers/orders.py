@@ -41,9 +41,19 @@ from ...data.order_json import (
 from ...rates import CONFIRMATIONS, WEIGHT_UNITS, to_ounces
 from ...world import OrderQuery, SortBy, World
 from ..context import context
+from ..models import (
+    API_ORDER,
+    API_ORDERS,
+    ASSIGN_USER,
+    HOLD_UNTIL,
+    MARK_AS_SHIPPED,
+    ORDER_LABEL,
+    ORDER_REF,
+    ORDER_TAG,
+)
 from ..responses import bad_request, json_response, not_found
 from ..router import PARAMS_KEY, Router
-from .body import Body, read_json, read_object
+from .body import Body, read_bound, read_object
 from .common import add_write, listing, paged, success
 from .params import QueryParams
 from .shipments import buy_label, label_parcel, parse_label_request
@@ -232,21 +242,9 @@ def upsert_order(body: Body, world: World) -> JSON | None:
 async def create_order(request: web.Request) -> web.StreamResponse:
     """``POST /orders/createorder``: create, or update by orderKey; returns the full Order."""
     world = context(request).world
-    data, problem = await read_json(request, "apiOrder")
-    if problem is not None:
-        return problem
-    if not isinstance(data, dict):
-        return bad_request(
-            {
-                "apiOrder": [
-                    "Cannot deserialize the current JSON array (e.g. [1,2,3]) into type "
-                    "'ApiOrder' because the type requires a JSON object (e.g. "
-                    '{"name":"value"}) to deserialize correctly. Path \'\', line 1, '
-                    "position 1."
-                ]
-            }
-        )
-    body = Body(data, "apiOrder")
+    body, problem = await read_object(request, "apiOrder", API_ORDER)
+    if body is None:
+        return cast(web.Response, problem)
     with world.lock:
         order = upsert_order(body, world)
     if order is None:
@@ -255,26 +253,18 @@ async def create_order(request: web.Request) -> web.StreamResponse:
 
 
 async def create_orders(request: web.Request) -> web.StreamResponse:
-    """``POST /orders/createorders``: up to 100 orders, each with its own result."""
+    """``POST /orders/createorders``: up to 100 orders, each with its own result.
+
+    An order that does not bind (a field of the wrong type) fails the whole call with 400, as
+    Web API fails a list parameter ([U]); orders that bind but do not validate get their own
+    failed result.
+    """
     world = context(request).world
-    data, problem = await read_json(request, "apiOrders")
+    data, problem = await read_bound(request, "apiOrders", API_ORDERS)
     if problem is not None:
         return problem
-    if not isinstance(data, list):
-        first = next(iter(data), None) if isinstance(data, dict) else None
-        key = f"apiOrders.{first}" if first else "apiOrders"
-        return bad_request(
-            {
-                key: [
-                    'Cannot deserialize the current JSON object (e.g. {"name":"value"}) '
-                    "into type 'System.Collections.Generic.List`1[ApiOrder]' because the type "
-                    "requires a JSON array (e.g. [1,2,3]) to deserialize correctly. To fix "
-                    "this error either change the JSON to a JSON array (e.g. [1,2,3]) or "
-                    "change the deserialized type. Path "
-                    f"'{first or ''}', line 1, position 1."
-                ]
-            }
-        )
+    if data is None:
+        return bad_request({"apiOrders": ["A non-empty request body is required."]})
     if len(data) > MAX_BATCH:
         return bad_request(
             {"apiOrders": [f"At most {MAX_BATCH} orders per request; got {len(data)}."]}
@@ -326,7 +316,7 @@ async def _order_ref(
     request: web.Request, *, tag: bool = False
 ) -> tuple[Body | None, int, int, web.Response | None]:
     """Read ``{orderId[, tagId]}``: (body, orderId, tagId, the 400 to answer instead)."""
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", ORDER_TAG if tag else ORDER_REF)
     if body is None:
         return None, 0, 0, problem
     order_id = body.integer("orderId", required=True)
@@ -339,7 +329,7 @@ async def _order_ref(
 async def hold_until(request: web.Request) -> web.StreamResponse:
     """``POST /orders/holduntil``: on_hold until a date (then back to awaiting_shipment)."""
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", HOLD_UNTIL)
     if body is None:
         return cast(web.Response, problem)
     order_id = body.integer("orderId", required=True)
@@ -413,7 +403,7 @@ async def remove_tag(request: web.Request) -> web.StreamResponse:
 
 async def _assign(request: web.Request, *, assign: bool) -> web.StreamResponse:
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", ASSIGN_USER)
     if body is None:
         return cast(web.Response, problem)
     order_ids = body.int_list("orderIds", required=True)
@@ -450,7 +440,7 @@ async def unassign_user(request: web.Request) -> web.StreamResponse:
 async def mark_as_shipped(request: web.Request) -> web.StreamResponse:
     """``POST /orders/markasshipped``: a fulfillment, no label; returns {orderId, orderNumber}."""
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", MARK_AS_SHIPPED)
     if body is None:
         return cast(web.Response, problem)
     order_id = body.integer("orderId", required=True)
@@ -485,7 +475,7 @@ async def mark_as_shipped(request: web.Request) -> web.StreamResponse:
 async def create_label_for_order(request: web.Request) -> web.StreamResponse:
     """``POST /orders/createlabelfororder``: buy a label for an order (see shipments)."""
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", ORDER_LABEL)
     if body is None:
         return cast(web.Response, problem)
     order_id = body.integer("orderId", required=True)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ...world import ProductQuery, ProductSortBy
 from ..context import context
+from ..models import PRODUCT
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import read_object
@@ -63,7 +64,7 @@ async def update_product(request: web.Request) -> web.StreamResponse:
     """``PUT /products/{productId}``: replace the product; a success message."""
     world = context(request).world
     product_id = path_int(request, "productId")
-    body, problem = await read_object(request, "product")
+    body, problem = await read_object(request, "product", PRODUCT)
     if body is None:
         return cast(web.Response, problem)
     given = body.integer("productId")

@@ -26,6 +26,7 @@ from ...state.shipments import ShipmentQuery
 from ...state.shipping import LabelRefused, LabelRequest, Parcel
 from ...world import World
 from ..context import context
+from ..models import RATE_OPTIONS, SHIPMENT_LABEL, VOID_LABEL
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import Body, read_object
@@ -109,7 +110,7 @@ async def create_label(request: web.Request) -> web.StreamResponse:
     Needs an active Manual Store (the shipment belongs to it), like ShipStation.
     """
     world = context(request).world
-    body, problem = await read_object(request, "shipment")
+    body, problem = await read_object(request, "shipment", SHIPMENT_LABEL)
     if body is None:
         return cast(web.Response, problem)
     req = parse_label_request(body, weight_required=True)
@@ -153,7 +154,7 @@ async def get_rates(request: web.Request) -> web.StreamResponse:
     A bare array ``[{serviceName, serviceCode, shipmentCost, otherCost}]``: one rate per
     service that can carry the parcel (only the one service when serviceCode is given).
     """
-    body, problem = await read_object(request, "rateOptions")
+    body, problem = await read_object(request, "rateOptions", RATE_OPTIONS)
     if body is None:
         return cast(web.Response, problem)
     carrier = body.text("carrierCode", required=True)
@@ -215,7 +216,7 @@ async def void_label(request: web.Request) -> web.StreamResponse:
     An already voided label gives ``approved: false``; an unknown shipmentId a 404.
     """
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", VOID_LABEL)
     if body is None:
         return cast(web.Response, problem)
     shipment_id = body.integer("shipmentId", required=True)

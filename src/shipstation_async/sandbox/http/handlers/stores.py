@@ -17,9 +17,10 @@ from aiohttp import web
 
 from ...data.order_json import ORDER_STATUSES
 from ..context import context
+from ..models import REFRESH_STORE, STORE, STORE_REF
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
-from .body import Body, read_json, read_object
+from .body import Body, read_bound, read_object
 from .common import add_write, path_int, success
 from .params import QueryParams
 
@@ -49,7 +50,7 @@ async def update_store(request: web.Request) -> web.StreamResponse:
     """``PUT /stores/{storeId}``: replace the store; returns it."""
     world = context(request).world
     store_id = path_int(request, "storeId")
-    body, problem = await read_object(request, "store")
+    body, problem = await read_object(request, "store", STORE)
     if body is None:
         return cast(web.Response, problem)
     given = body.integer("storeId")
@@ -86,18 +87,17 @@ async def refresh_store(request: web.Request) -> web.StreamResponse:
     refresh = params.timestamp("refreshDate")
     if params.errors:
         return bad_request(params.errors)
-    if (await request.read()).strip():
-        data, problem = await read_json(request, "request")
-        if problem is not None:
-            return problem
-        if isinstance(data, dict):
-            body = Body(data, "request")
-            if store_id is None:
-                store_id = body.integer("storeId")
-            if refresh is None:
-                refresh = body.date("refreshDate")
-            if body.errors:
-                return bad_request(body.errors)
+    data, problem = await read_bound(request, "request", REFRESH_STORE)
+    if problem is not None:
+        return problem
+    if isinstance(data, dict):
+        body = Body(data, "request")
+        if store_id is None:
+            store_id = body.integer("storeId")
+        if refresh is None:
+            refresh = body.date("refreshDate")
+        if body.errors:
+            return bad_request(body.errors)
     with world.lock:
         if store_id is None:
             ids = [int(s["storeId"]) for s in world.list_stores()]
@@ -134,7 +134,7 @@ async def marketplaces(request: web.Request) -> web.StreamResponse:
 
 
 async def _set_active(request: web.Request, *, active: bool) -> web.StreamResponse:
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", STORE_REF)
     if body is None:
         return cast(web.Response, problem)
     store_id = body.integer("storeId", required=True)

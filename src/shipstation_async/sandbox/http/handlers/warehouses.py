@@ -1,7 +1,8 @@
 """Warehouses (ship-from locations): list, get, create, update, delete.
 
 PUT replaces the whole record (fields left out become null, a missing isDefault false), except
-that a missing returnAddress defaults to the originAddress, as on create. DELETE is a soft
+that a missing (or null) returnAddress defaults to the originAddress with ``residential``
+null, as on create (see :func:`...state.warehouses.default_return_address`). DELETE is a soft
 delete: the warehouse is no longer listed or fetched (``World.get`` still shows it); the
 default warehouse cannot be deleted (400).
 """
@@ -12,7 +13,9 @@ from typing import cast
 
 from aiohttp import web
 
+from ...state.warehouses import default_return_address
 from ..context import context
+from ..models import WAREHOUSE
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import Body, read_object
@@ -42,7 +45,7 @@ async def get_warehouse(request: web.Request) -> web.StreamResponse:
 async def create_warehouse(request: web.Request) -> web.StreamResponse:
     """``POST /warehouses/createwarehouse``: returns the new Warehouse."""
     world = context(request).world
-    body, problem = await read_object(request, "warehouse")
+    body, problem = await read_object(request, "warehouse", WAREHOUSE)
     if body is None:
         return cast(web.Response, problem)
     _validate(body)
@@ -56,7 +59,7 @@ async def update_warehouse(request: web.Request) -> web.StreamResponse:
     """``PUT /warehouses/{warehouseId}``: replace the warehouse; returns it."""
     world = context(request).world
     warehouse_id = path_int(request, "warehouseId")
-    body, problem = await read_object(request, "warehouse")
+    body, problem = await read_object(request, "warehouse", WAREHOUSE)
     if body is None:
         return cast(web.Response, problem)
     given = body.integer("warehouseId")
@@ -67,7 +70,7 @@ async def update_warehouse(request: web.Request) -> web.StreamResponse:
         return bad_request(body.errors)
     data = dict(body.data)
     if body.raw("returnAddress") is None:
-        data["returnAddress"] = body.raw("originAddress")
+        data["returnAddress"] = default_return_address(body.mapping("originAddress"))
     updated = world.replace_warehouse(warehouse_id, data)
     if updated is None:
         return not_found("Warehouse not found")

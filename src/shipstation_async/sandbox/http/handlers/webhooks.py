@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ...world import WEBHOOK_EVENTS
 from ..context import context
+from ..models import SUBSCRIBE
 from ..responses import bad_request, json_response, not_found
 from ..router import Router
 from .body import read_object
@@ -34,7 +35,7 @@ async def subscribe(request: web.Request) -> web.StreamResponse:
     The body is ``{target_url, event, store_id?, friendly_name?}``.
     """
     world = context(request).world
-    body, problem = await read_object(request, "request")
+    body, problem = await read_object(request, "request", SUBSCRIBE)
     if body is None:
         return cast(web.Response, problem)
     url = body.text("target_url", required=True, max_len=200)
