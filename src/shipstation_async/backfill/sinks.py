@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._sansio import dumps_exact
+from .._exact_json import dumps_exact, dumps_exact_lines
 from ..errors import ConfigurationError
 from ._threads import finish_in_thread
 
@@ -65,7 +65,7 @@ class JsonlSink:
 
     def _append(self, records: Sequence[dict[str, Any]]) -> int:
         if records:
-            data = "".join(dumps_exact(r) + "\n" for r in records).encode()
+            data = dumps_exact_lines(records)
             self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
