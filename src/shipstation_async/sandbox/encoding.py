@@ -25,5 +25,12 @@ def join_paged(key: str, records: Iterable[bytes], **fields: Any) -> bytes:
 
     The same bytes as ``encode_json({key: [decoded records], **fields})``.
     """
-    tail = b"".join(b"," + encode_json(k) + b":" + encode_json(v) for k, v in fields.items())
-    return b"{" + encode_json(key) + b":[" + b",".join(records) + b"]" + tail + b"}"
+    parts = [b"{" + encode_json(key) + b":["]
+    for record in records:
+        parts += (record, b",")
+    if len(parts) > 1:
+        parts.pop()  # the last comma
+    parts.append(b"]")
+    parts += (b"," + encode_json(k) + b":" + encode_json(v) for k, v in fields.items())
+    parts.append(b"}")
+    return b"".join(parts)  # one copy of the page

@@ -158,6 +158,28 @@ def _guid(value: int) -> str:
     return f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'
 
 
+def _middle_draws(
+    rnd: random.Random, order_date: int, customer: _Customer, pairs: list[tuple[str, int]]
+) -> tuple[str, tuple[int, str], bool, str, str, str]:
+    """(shipByDate, provider, insured, billTo, dimensions, customField1), drawn in order."""
+    ship_by = "null"
+    if rnd.random() < 0.7:
+        day = order_date // MS_PER_DAY + rnd.randrange(3, 8)
+        ship_by = f'"{day_text(day)}T00:00:00.0000000"'
+    provider = seed_tables.FULFILLMENT_PROVIDERS[
+        rnd.randrange(len(seed_tables.FULFILLMENT_PROVIDERS))
+    ]
+    insured = rnd.random() < 0.15
+    bill_to = customer.bill_to_name if rnd.random() < 0.6 else customer.bill_to_full
+    dims = "null"
+    if rnd.random() < 0.6:
+        dims = _DIMENSIONS % (rnd.randrange(6, 25), rnd.randrange(4, 16), rnd.randrange(2, 12))
+    custom1 = "null"
+    if rnd.random() < 0.3:
+        custom1 = _str(", ".join(f"SKU: {sku} x {qty}" for sku, qty in pairs[:2]))
+    return ship_by, provider, insured, bill_to, dims, custom1
+
+
 def _opt(text: str | None) -> str:
     return "null" if text is None else _str(text)
 
@@ -201,6 +223,7 @@ class OrderBytes:
         self._customers: dict[int, _Customer] = {}
         self._money: dict[int, str] = {}
         self._text: dict[Any, str] = {}
+        self._random = random.Random()  # reseeded per order (callers hold the world's lock)
         # Per store: its orderNumber's opening (a quote and the prefix), then its
         # advancedOptions for a fulfilled order (no warehouse) and for any other, with a
         # hole for customField1.
@@ -269,32 +292,20 @@ class OrderBytes:
         if (h1 >> 16) % 12 == 0:
             recipient = self._customer((h1 >> 24) % pool + pool)
         lines, discount = gen.lines(h1)
-        rnd = random.Random(gen.hash(i, 2))
-        items, subtotal, weight_oz, pairs, customs = self._items(
-            i, lines, discount, rnd, self._stamp(create, "")
-        )
+        rnd = self._random
+        rnd.seed(gen.hash(i, 2))  # the same state as random.Random(that hash)
+        clock = self._stamp(create, "")
+        items, subtotal, weight_oz, pairs, customs = self._items(i, lines, discount, rnd, clock)
         tax = subtotal * rnd.choice((0, 0, 600, 725, 825, 950)) // 10000
         shipping = rnd.choice((0, 0, 499, 599, 895, 1000, 1295))
         total = subtotal + tax + shipping
         destination = recipient or customer
         ounces = sum(seed_tables.PRODUCTS[p][2] * q for p, q in lines)
         service, has_service = gen.generated_service(i, destination.person, ounces, status)
-        ship_by = "null"
-        if rnd.random() < 0.7:
-            day = order_date // MS_PER_DAY + rnd.randrange(3, 8)
-            ship_by = self._stamp(day * MS_PER_DAY, "0000")
+        ship_by, provider, insured, bill_to, dims, custom1 = _middle_draws(
+            rnd, order_date, customer, pairs
+        )
         fulfilled = status in ("pending_fulfillment", "rejected_fulfillment")
-        provider = seed_tables.FULFILLMENT_PROVIDERS[
-            rnd.randrange(len(seed_tables.FULFILLMENT_PROVIDERS))
-        ]
-        insured = rnd.random() < 0.15
-        bill_to = customer.bill_to_name if rnd.random() < 0.6 else customer.bill_to_full
-        dims = "null"
-        if rnd.random() < 0.6:
-            dims = _DIMENSIONS % (rnd.randrange(6, 25), rnd.randrange(4, 16), rnd.randrange(2, 12))
-        custom1 = "null"
-        if rnd.random() < 0.3:
-            custom1 = _str(", ".join(f"SKU: {sku} x {qty}" for sku, qty in pairs[:2]))
         notes = self._notes(rnd, status, recipient is not None)
         total_text = self._amount(total)
         tags = gen.generated_tags(i)
@@ -309,7 +320,7 @@ class OrderBytes:
             f'{store[0]}{100001 + i}"',
             _guid(gen.generated_key_value(i)),
             self._stamp(order_date, "0000"),
-            self._stamp(create, "0000"),
+            f'{clock[:-1]}0000"',
             self._stamp(modify, "0000"),
             "null" if payment is None else self._stamp(payment, "0000"),
             ship_by,

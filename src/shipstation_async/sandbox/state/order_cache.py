@@ -94,9 +94,9 @@ class EncodedOrders:
 
     def read_ahead(self, indices: range) -> None:
         """Build the orders ``indices`` soon, in a worker thread (those not yet kept)."""
-        if not indices:
-            return
         with self._lock:
+            if all(i in self._bytes for i in indices):
+                return
             self._ahead.append(indices)
             if self._worker is None:
                 self._worker = threading.Thread(
