@@ -1,4 +1,4 @@
-"""Generated order ``i`` straight to JSON bytes, several times faster than building the dict.
+"""Generated order ``i`` straight to JSON bytes: about twice as fast as a dict then json.dumps.
 
 :func:`.order_builder.build_generated_order` is the definition of a generated order;
 :class:`OrderBytes` writes the very bytes that ``json.dumps(order, separators=(",", ":"))``

@@ -5,6 +5,9 @@ order read again costs a dict lookup. :class:`EncodedOrders` keeps those bytes w
 budget (the oldest go first) and drops an order's bytes when a write changes it: the store
 calls :meth:`EncodedOrders.discard` wherever it changes an order (under the world's lock,
 as every read of the cache is), so a page never shows an order as it was before a write.
+Not through the change feed: a label bought or an order marked as shipped changes the order
+inside an operation whose one record names the shipment, and a hold that ends by itself
+changes it at a read, with no record at all.
 
 Read-ahead: a reader paging through the orders in createDate order asks next for the orders
 after its page, so after such a page the cache builds them in a worker thread, a few at a
@@ -49,8 +52,6 @@ class EncodedOrders:
         self._size = 0
         self._ahead: deque[range] = deque(maxlen=AHEAD_RANGES)
         self._worker: threading.Thread | None = None
-        self.hits = 0
-        """Reads answered from the cache."""
         self.built = 0
         """Orders encoded (on a read or ahead of one)."""
 
@@ -64,7 +65,6 @@ class EncodedOrders:
         """Order ``i``'s bytes, encoded now unless kept. Call with the lock held."""
         data = self._bytes.get(i)
         if data is not None:
-            self.hits += 1
             return data
         data = self._build(i)
         self.built += 1
@@ -84,13 +84,6 @@ class EncodedOrders:
         data = self._bytes.pop(i, None)
         if data is not None:
             self._size -= len(data)
-
-    def clear(self) -> None:
-        """Forget every order's bytes and the queued read-ahead."""
-        with self._lock:
-            self._bytes.clear()
-            self._size = 0
-            self._ahead.clear()
 
     def read_ahead(self, indices: range) -> None:
         """Build the orders ``indices`` soon, in a worker thread (those not yet kept)."""
