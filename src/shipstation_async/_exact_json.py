@@ -48,6 +48,12 @@ class _ExactDumper:
         return exact
 
 
+def dumps_exact_each(records: Sequence[Any]) -> list[str]:
+    """:func:`dumps_exact` of each record, with one pair of marks for the whole batch."""
+    dumper = _ExactDumper()
+    return [dumper.dumps(r) for r in records]
+
+
 def _fast_line_encoder() -> Callable[[Sequence[Any]], bytes] | None:
     # msgspec (the ``speedups`` extra) writes Decimals with their own digits, like dumps_exact,
     # about eight times as fast; it writes non-ASCII as UTF-8 where the json module escapes it.
@@ -76,5 +82,4 @@ def dumps_exact_lines(records: Sequence[Any]) -> bytes:
         else:
             if data.isascii() and b"\x7f" not in data:
                 return data
-    dumper = _ExactDumper()
-    return "".join(dumper.dumps(r) + "\n" for r in records).encode()
+    return "".join(text + "\n" for text in dumps_exact_each(records)).encode()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shipstation_async import _exact_json
-from shipstation_async._exact_json import dumps_exact, dumps_exact_lines
+from shipstation_async._exact_json import dumps_exact, dumps_exact_each, dumps_exact_lines
 from shipstation_async._sansio import decode_json
 
 
@@ -39,6 +39,7 @@ def test_lines_are_the_json_modules_bytes(
         assert _exact_json._fast_lines is not None  # the test extra installs msgspec
     data = dumps_exact_lines(records)
     assert data == by_json(records)
+    assert dumps_exact_each(records) == [dumps_exact(r) for r in records]
     assert [decode_json(line) for line in data.splitlines()] == records
 
 
