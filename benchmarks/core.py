@@ -37,6 +37,7 @@ from shipstation_async.models import Order, converter
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
+from .sandbox_speed import SANDBOX_BENCHMARKS
 from .shared import SHARED_BENCHMARKS
 from .webhooks import WEBHOOK_BENCHMARKS
 
@@ -769,4 +770,5 @@ BENCHMARKS: dict[str, Callable[..., Awaitable[Figures]]] = {
     "stream_vs_naive": stream_vs_naive,
     **SHARED_BENCHMARKS,
     **WEBHOOK_BENCHMARKS,
+    **SANDBOX_BENCHMARKS,
 }

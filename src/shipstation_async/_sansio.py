@@ -11,7 +11,6 @@ import enum
 import json
 import math
 import re
-import secrets
 import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC
@@ -24,6 +23,7 @@ import attrs
 
 from ._arguments import MAX_QUERY
 from ._credentials import Credentials as Credentials  # its home before; imported from here
+from ._exact_json import dumps_exact as dumps_exact
 from ._query import QueryValue, encode_query
 from ._query import encode_query_value as encode_query_value
 from ._redact import Redactor
@@ -213,35 +213,6 @@ class RateLimitHeaders:
     reset: float | None
     reset_floored: bool
     retry_after: float | None
-
-
-def dumps_exact(value: Any) -> str:
-    """Compact JSON in which each Decimal keeps its own digits ("12.50" stays ``12.50``).
-
-    The API's numbers are decoded as Decimal, so a record written back this way reads as it
-    was received. Each Decimal is first written as a string between two random marks, which
-    are then taken off; the marks are fresh for every call, so no data can imitate them.
-    A Decimal that is not a finite number raises ValueError (JSON has no NaN or Infinity).
-    """
-    token = secrets.token_hex(8)
-    marked = 0
-
-    def mark(item: object) -> str:
-        nonlocal marked
-        if isinstance(item, Decimal):
-            if not item.is_finite():
-                raise ValueError(f"{item} is not a JSON number")
-            marked += 1
-            return f"{token}{item}{token}"
-        raise TypeError(f"{type(item).__name__} {item!r} is not JSON serializable")
-
-    text = json.dumps(value, default=mark, separators=(",", ":"), allow_nan=False)
-    if not marked:
-        return text
-    exact, count = re.subn(f'"{token}([-+0-9.eE]+){token}"', r"\1", text)
-    if count != marked:  # pragma: no cover - 64 random bits would have to appear in the data
-        raise ValueError("could not write the numbers exactly")
-    return exact
 
 
 def encode_json(body: Any) -> bytes:

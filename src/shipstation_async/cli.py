@@ -187,7 +187,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
     """The ``backfill`` command: a resumable copy with a progress display."""
     from .backfill import Backfill, SqliteSink
     from .client import ShipStation
-    from .sandbox import Sandbox
+    from .sandbox.own_process import SandboxProcess
 
     out, checkpoint = _output(args)
     sink: Any = out
@@ -197,8 +197,10 @@ async def run_backfill(args: argparse.Namespace) -> int:
     rate_limit = attrs.evolve(args.rate_limit, reserve=0)
     async with contextlib.AsyncExitStack() as stack:
         if args.sandbox:
+            # In a process of its own: the sandbox builds each page in Python, and on the
+            # client's interpreter it would take turns with the client's work.
             sandbox = await stack.enter_async_context(
-                Sandbox(
+                SandboxProcess(
                     orders=args.sandbox_orders,
                     seed=1,
                     rate_limit=args.rate_limit,

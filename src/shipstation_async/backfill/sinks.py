@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._sansio import dumps_exact
+from .._exact_json import dumps_exact_each, dumps_exact_lines
 from ..errors import ConfigurationError
 from ._threads import finish_in_thread
 
@@ -65,7 +65,7 @@ class JsonlSink:
 
     def _append(self, records: Sequence[dict[str, Any]]) -> int:
         if records:
-            data = "".join(dumps_exact(r) + "\n" for r in records).encode()
+            data = dumps_exact_lines(records)
             self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -121,7 +121,8 @@ class SqliteSink:
 
     def rows(self, records: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
         """The batch as (table, [(id, json), ...]) for the checkpoint's transaction."""
-        return self.table, [(str(r.get(self.id_key)), dumps_exact(r)) for r in records]
+        ids = [str(r.get(self.id_key)) for r in records]
+        return self.table, list(zip(ids, dumps_exact_each(records), strict=True))
 
     def open(self, offset: int) -> None:
         """Continue counting from ``offset`` (records committed so far)."""

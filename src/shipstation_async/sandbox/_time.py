@@ -44,8 +44,8 @@ def now_ms() -> int:
 
 
 @functools.lru_cache(maxsize=8192)
-def _day_text(day: int) -> str:
-    # Orders cluster in a few days per page: the calendar arithmetic is done once per day.
+def day_text(day: int) -> str:
+    """Day ``day`` since the sandbox epoch as ``YYYY-MM-DD`` (kept: pages share few days)."""
     d = _EPOCH + timedelta(days=day)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
@@ -56,7 +56,7 @@ def _clock_text(ms: int) -> str:
     seconds, millis = divmod(rest, MS_PER_SECOND)
     minutes, second = divmod(seconds, 60)
     hour, minute = divmod(minutes, 60)
-    return f"{_day_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
+    return f"{day_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
 
 
 def format_order_ts(ms: int) -> str:
@@ -92,7 +92,7 @@ def format_order_text(text: str) -> str:
 
 def format_date(ms: int) -> str:
     """Format a plain date as shipDate does: ``2015-07-02``."""
-    return _day_text(ms // MS_PER_DAY)
+    return day_text(ms // MS_PER_DAY)
 
 
 def parse_ts(text: str) -> int:

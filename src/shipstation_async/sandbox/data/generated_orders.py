@@ -130,6 +130,11 @@ class GeneratedOrders:
         return ms_to_naive(self.end_ms).isoformat()
 
     @property
+    def store_records(self) -> list[JSON]:
+        """The generation records of the stores orders belong to (see the class docstring)."""
+        return self._stores
+
+    @property
     def dense_seconds(self) -> list[tuple[int, int, int]]:
         """The dense runs ``(index, count, distinct)``, ascending."""
         return [(index, n, d) for index, n, d, _base in self._dense]
@@ -143,7 +148,11 @@ class GeneratedOrders:
 
     def generated_key(self, i: int) -> str:
         """The orderKey of generated index ``i``."""
-        return guid((self._h(i, 0) << 64) | (i ^ self._key_mask))
+        return guid(self.generated_key_value(i))
+
+    def generated_key_value(self, i: int) -> int:
+        """The integer whose GUID is the orderKey of generated index ``i``."""
+        return (self._h(i, 0) << 64) | (i ^ self._key_mask)
 
     def generated_create_ms(self, i: int) -> int:
         """The createDate of generated index ``i`` as wall-clock milliseconds."""

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+
+from ..encoding import encode_json, join_paged
 
 JSON_CONTENT_TYPE = "application/json"
 
 
 def json_response(data: Any, *, status: int = 200) -> web.Response:
     """A JSON response as ShipStation sends it (``application/json; charset=utf-8``)."""
-    return web.Response(
-        # Bodies are trees built per request, never cyclic: skipping the check saves ~10%.
-        body=json.dumps(data, separators=(",", ":"), check_circular=False).encode(),
-        status=status,
-        content_type=JSON_CONTENT_TYPE,
-        charset="utf-8",
-    )
+    return encoded_response(encode_json(data), status=status)
+
+
+def encoded_response(body: bytes, *, status: int = 200) -> web.Response:
+    """A JSON response whose body is already encoded (by :mod:`..encoding`)."""
+    return web.Response(body=body, status=status, content_type=JSON_CONTENT_TYPE, charset="utf-8")
+
+
+def paged_response(key: str, records: Iterable[bytes], **fields: Any) -> web.Response:
+    """``{key: [records...], **fields}`` from pre-encoded records, joined (no re-encoding)."""
+    return encoded_response(join_paged(key, records, **fields))
 
 
 def bad_request(model_state: Mapping[str, Sequence[str]]) -> web.Response:

@@ -26,6 +26,9 @@ from ..data import seed_tables
 from ..data.generated_orders import ID_STRIDE, ORDER_ID_BASE, GeneratedOrders
 from ..data.hashing import M64
 from ..data.order_builder import build_generated_order
+from ..data.order_bytes import OrderBytes
+from ..encoding import encode_json
+from .order_cache import EncodedOrders
 
 JSON = dict[str, Any]
 
@@ -89,6 +92,9 @@ class OrderReads(GeneratedOrders):
     _deleted_gen: list[int]
     _added_keys: list[tuple[int, int, int]]
     _patches: dict[int, JSON]
+    _order_bytes: OrderBytes
+    encoded: EncodedOrders
+    """Each order's response bytes, kept until a write changes the order."""
 
     def order_id(self, i: int) -> int:
         """The orderId of index ``i``."""
@@ -142,6 +148,7 @@ class OrderReads(GeneratedOrders):
             if until > now:
                 continue
             del self._holds[i]
+            self.encoded.discard(i)
             o = self._overlay[i]
             o["orderStatus"] = "awaiting_shipment"
             o["holdUntilDate"] = None
@@ -274,6 +281,37 @@ class OrderReads(GeneratedOrders):
             self._release_due()
             indices, total = self._select(q)
             return [self.at(i) for i in indices], total
+
+    def query_encoded(self, q: OrderQuery) -> tuple[list[bytes], int]:
+        """:meth:`query` with each order as its response bytes (kept: see :attr:`encoded`).
+
+        After a full page in createDate (or orderId) order with no filter but createDate,
+        the orders of the next page are built ahead, in the background.
+        """
+        with self._lock:
+            self._release_due()
+            indices, total = self._select(q)
+            page = [self.encoded.get(i) for i in indices]
+            if len(indices) == q.page_size and _plain(q):
+                last = indices[-1]
+                if q.sort_desc:
+                    self.encoded.read_ahead(range(max(0, last - q.page_size), last))
+                else:
+                    stop = min(self._next_index, last + 1 + q.page_size)
+                    self.encoded.read_ahead(range(last + 1, stop))
+            return page, total
+
+    def _encode(self, i: int) -> bytes:
+        """Order ``i``'s response bytes, encoded now (what :attr:`encoded` keeps)."""
+        o = self._overlay.get(i)
+        if o is not None:
+            return encode_json(o)
+        patch = self._patches.get(i)
+        if patch is None:
+            return self._order_bytes.order(i)
+        built = build_generated_order(self, i)
+        built.update(patch)
+        return encode_json(built)
 
     def _create_bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
         lo = (
@@ -464,6 +502,28 @@ class OrderReads(GeneratedOrders):
         if desc:
             out.reverse()
         return out, total
+
+
+_FILTERS = (
+    "customer_name",
+    "item_keyword",
+    "modify_start",
+    "modify_end",
+    "order_start",
+    "order_end",
+    "payment_start",
+    "payment_end",
+    "order_number",
+    "order_status",
+    "store_id",
+    "tag_id",
+    "order_ids",
+)
+
+
+def _plain(q: OrderQuery) -> bool:
+    """Whether ``q`` pages in index order: createDate or orderId order, no other filter."""
+    return q.sort_by in (None, "CreateDate") and all(getattr(q, f) is None for f in _FILTERS)
 
 
 def _in_range(

@@ -19,8 +19,10 @@ from typing import Any
 
 from .._time import format_order_ts, now_ms, parse_ts
 from ..data.generated_orders import DEFAULT_SPAN_DAYS, ID_STRIDE, ORDER_ID_BASE
+from ..data.order_bytes import OrderBytes
 from ..data.order_json import blank_order
 from .changes import ChangeFeed
+from .order_cache import EncodedOrders
 from .order_reads import OrderReads
 
 JSON = dict[str, Any]
@@ -114,6 +116,8 @@ class OrderStore(OrderReads):
         self._added_keys = []  # live added orders by (createDate ms, orderId, index)
         self._patches = {}  # generated index -> changed top-level fields
         self._last_stamp = end_ms + 1
+        self._order_bytes = OrderBytes(self)
+        self.encoded = EncodedOrders(self._encode, self._ahead_wanted, self._lock)
         self.changes = changes if changes is not None else ChangeFeed()
         """Where every write of the orders (and of the shipments, fulfillments and customers
         derived from them) is announced."""
@@ -130,6 +134,9 @@ class OrderStore(OrderReads):
         with self._lock:
             self._last_stamp = max(self._last_stamp, ms)
 
+    def _ahead_wanted(self, i: int) -> bool:
+        return 0 <= i < self._next_index and i not in self._deleted
+
     def __len__(self) -> int:
         """How many orders exist (generated plus added)."""
         return self._next_index
@@ -144,6 +151,7 @@ class OrderStore(OrderReads):
             if i is None or i in self._deleted:
                 return False
             self._deleted.add(i)
+            self.encoded.discard(i)
             self._holds.pop(i, None)
             if i < self.count:
                 bisect.insort(self._deleted_gen, i)
@@ -199,6 +207,7 @@ class OrderStore(OrderReads):
                 stored["orderNumber"] = stored.get("orderNumber") or f"SANDBOX-{i}"
             self._overlay[i] = stored
             self._patches.pop(i, None)
+            self.encoded.discard(i)
             if i not in self._overlay_create and i >= self.count:
                 self._overlay_create[i] = parse_ts(str(stored["createDate"]))
                 bisect.insort(
@@ -229,6 +238,7 @@ class OrderStore(OrderReads):
             i = self.index_of(order_id)
             if i is None:
                 raise KeyError(order_id)
+            self.encoded.discard(i)
             o = self._overlay.get(i)
             if o is not None:
                 o.update(copy.deepcopy(dict(fields)))

@@ -51,10 +51,10 @@ from ..models import (
     ORDER_REF,
     ORDER_TAG,
 )
-from ..responses import bad_request, json_response, not_found
+from ..responses import bad_request, json_response, not_found, paged_response
 from ..router import PARAMS_KEY, Router
 from .body import Body, read_bound, read_object
-from .common import add_write, listing, paged, success
+from .common import add_write, listing, success
 from .params import QueryParams
 from .shipments import buy_label, label_parcel, parse_label_request
 
@@ -120,14 +120,13 @@ async def list_orders(request: web.Request) -> web.StreamResponse:
     if batch is not None:
         found = ctx.world.webhook_triggers.orders_in_import_batch(batch)
         query = attrs.evolve(query, order_ids=frozenset(found or ()))
-    orders, total = await listing(request, ctx.world.orders.query, query)
-    return json_response(
-        {
-            "orders": orders,
-            "total": total,
-            "page": query.page,
-            "pages": math.ceil(total / query.page_size),
-        }
+    orders, total = await listing(request, ctx.world.orders.query_encoded, query)
+    return paged_response(
+        "orders",
+        orders,
+        total=total,
+        page=query.page,
+        pages=math.ceil(total / query.page_size),
     )
 
 
@@ -143,8 +142,10 @@ async def list_by_tag(request: web.Request) -> web.StreamResponse:
     if params.errors:
         return bad_request(params.errors)
     query = OrderQuery(order_status=status, tag_id=tag_id, page=page, page_size=page_size)
-    orders, total = await listing(request, ctx.world.orders.query, query)
-    return paged("orders", orders, total, page, page_size)
+    orders, total = await listing(request, ctx.world.orders.query_encoded, query)
+    return paged_response(
+        "orders", orders, total=total, page=page, pages=math.ceil(total / page_size)
+    )
 
 
 async def get_order(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,135 @@
+"""The orders' response bytes, kept between reads and built ahead of a paging reader.
+
+A list page is joined from each order's JSON bytes (:func:`..encoding.join_paged`), so an
+order read again costs a dict lookup. :class:`EncodedOrders` keeps those bytes within a byte
+budget (the oldest go first) and drops an order's bytes when a write changes it: the store
+calls :meth:`EncodedOrders.discard` wherever it changes an order (under the world's lock,
+as every read of the cache is), so a page never shows an order as it was before a write.
+Not through the change feed: a label bought or an order marked as shipped changes the order
+inside an operation whose one record names the shipment, and a hold that ends by itself
+changes it at a read, with no record at all.
+
+Read-ahead: a reader paging through the orders in createDate order asks next for the orders
+after its page, so after such a page the cache builds them in a worker thread, a few at a
+time under the lock, yielding the interpreter between batches so that requests keep their
+latency. The worker ends when it has nothing left to build.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+DEFAULT_BUDGET = 128 << 20
+"""Bytes of encoded orders kept at most (about 50,000 generated orders)."""
+AHEAD_BATCH = 16
+"""Orders the read-ahead builds per hold of the lock (about half a millisecond)."""
+AHEAD_RANGES = 256
+"""Read-ahead ranges queued at most (the oldest are dropped first)."""
+
+
+class EncodedOrders:
+    """Order index -> the order's JSON bytes, within ``budget`` bytes.
+
+    ``build(i)`` encodes order ``i`` (called with ``lock`` held); ``wanted(i)``: whether a
+    read-ahead should build ``i`` (it exists, is not deleted, and is not cached yet).
+    """
+
+    def __init__(
+        self,
+        build: Callable[[int], bytes],
+        wanted: Callable[[int], bool],
+        lock: threading.RLock,
+        budget: int = DEFAULT_BUDGET,
+    ) -> None:
+        self._build = build
+        self._wanted = wanted
+        self._lock = lock
+        self.budget = budget
+        self._bytes: dict[int, bytes] = {}
+        self._size = 0
+        self._ahead: deque[range] = deque(maxlen=AHEAD_RANGES)
+        self._worker: threading.Thread | None = None
+        self.built = 0
+        """Orders encoded (on a read or ahead of one)."""
+
+    def __contains__(self, i: int) -> bool:
+        return i in self._bytes
+
+    def __len__(self) -> int:
+        return len(self._bytes)
+
+    def get(self, i: int) -> bytes:
+        """Order ``i``'s bytes, encoded now unless kept. Call with the lock held."""
+        data = self._bytes.get(i)
+        if data is not None:
+            return data
+        data = self._build(i)
+        self.built += 1
+        self._keep(i, data)
+        return data
+
+    def _keep(self, i: int, data: bytes) -> None:
+        if len(data) > self.budget:
+            return
+        self._size += len(data)
+        self._bytes[i] = data
+        while self._size > self.budget:  # the oldest entries go first
+            self._size -= len(self._bytes.pop(next(iter(self._bytes))))
+
+    def discard(self, i: int) -> None:
+        """Forget order ``i``'s bytes (it changed). Call with the lock held."""
+        data = self._bytes.pop(i, None)
+        if data is not None:
+            self._size -= len(data)
+
+    def read_ahead(self, indices: range) -> None:
+        """Build the orders ``indices`` soon, in a worker thread (those not yet kept)."""
+        with self._lock:
+            if all(i in self._bytes for i in indices):
+                return
+            self._ahead.append(indices)
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._run, name="sandbox-read-ahead", daemon=True
+                )
+                self._worker.start()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the read-ahead has nothing left to build; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                worker = self._worker
+            if worker is None:
+                return True
+            worker.join(min(0.05, max(0.0, deadline - time.monotonic())))
+        return False
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                batch = self._next_batch()
+                if not batch:
+                    self._worker = None
+                    return
+                for i in batch:
+                    self.get(i)
+            time.sleep(0)  # let waiting requests have the interpreter between batches
+
+    def _next_batch(self) -> list[int]:
+        """Up to AHEAD_BATCH indices still wanted, from the oldest range queued."""
+        batch: list[int] = []
+        while self._ahead and len(batch) < AHEAD_BATCH:
+            todo = self._ahead.popleft()
+            for n, i in enumerate(todo):
+                if i in self._bytes or not self._wanted(i):
+                    continue
+                batch.append(i)
+                if len(batch) == AHEAD_BATCH:
+                    if n + 1 < len(todo):
+                        self._ahead.appendleft(todo[n + 1 :])
+                    break
+        return batch

@@ -1,0 +1,173 @@
+"""Orders served as kept JSON bytes: the same bytes as the dicts, never stale after a write."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shipstation_async.sandbox import Sandbox, World
+from shipstation_async.sandbox.data.order_builder import build_generated_order
+from shipstation_async.sandbox.data.order_bytes import OrderBytes
+from shipstation_async.sandbox.encoding import encode_json, join_paged
+from shipstation_async.sandbox.state import order_reads
+from shipstation_async.sandbox.world import OrderQuery
+
+from .conftest import ROOMY
+from .helpers import FIXED_END, auth_headers
+
+
+def dumped(value: Any) -> bytes:
+    """What the sandbox's responses wrote before orders were kept as bytes."""
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    ("orders", "seed", "dense"),
+    [(2000, 3, ()), (30_000, 1, ((12_000, 900, 7),)), (400_000, 99, ())],
+)
+def test_generated_order_bytes_are_the_dicts_encoded(
+    orders: int, seed: int, dense: tuple[tuple[int, int, int], ...]
+) -> None:
+    world = World(orders=orders, seed=seed, end=FIXED_END, dense_seconds=dense)
+    writer = OrderBytes(world.orders)
+    step = max(1, orders // 1500)
+    indices = [*range(0, orders, step), orders - 1, *range(12_000, 12_050)]
+    for i in (i for i in indices if i < orders):
+        assert writer.order(i) == dumped(build_generated_order(world.orders, i)), i
+
+
+def page_of(world: World, q: OrderQuery) -> bytes:
+    encoded, total = world.orders.query_encoded(q)
+    return join_paged("orders", encoded, total=total, page=q.page, pages=1)
+
+
+def reference(world: World, q: OrderQuery) -> bytes:
+    orders, total = world.orders.query(q)
+    return dumped({"orders": orders, "total": total, "page": q.page, "pages": 1})
+
+
+QUERIES = [
+    OrderQuery(page_size=500),
+    OrderQuery(sort_by="CreateDate", page=2, page_size=300),
+    OrderQuery(sort_by="ModifyDate", sort_desc=True, page_size=200),
+    OrderQuery(order_status="on_hold", page_size=100),
+    OrderQuery(item_keyword="mug", page_size=100),
+]
+
+
+def test_pages_match_the_dicts_and_follow_every_kind_of_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World(orders=1200, seed=4, end=FIXED_END)
+    orders = world.orders
+    for q in QUERIES:  # read once: every order on these pages is now kept
+        assert page_of(world, q) == reference(world, q)
+    assert len(orders.encoded) > 0
+    # touch (a patch over a generated order), put (an overlay), delete, a new order
+    orders.touch(orders.order_id(0), {"orderStatus": "on_hold", "internalNotes": "caf\u00e9"})
+    changed = orders.at(1)
+    changed["customerNotes"] = "new \u2603 note"
+    orders.put(changed)
+    orders.delete(orders.order_id(2))
+    added = orders.at(3)
+    for key in ("orderId", "orderKey"):
+        added.pop(key)
+    added["orderNumber"] = "ADDED-1"
+    orders.put(added)
+    for q in QUERIES:
+        assert page_of(world, q) == reference(world, q)
+    first = json.loads(page_of(world, QUERIES[0]))["orders"]
+    assert first[0]["orderStatus"] == "on_hold" and first[0]["internalNotes"] == "caf\u00e9"
+    assert first[1]["customerNotes"] == "new \u2603 note"
+    assert orders.order_id(2) not in {o["orderId"] for o in first}
+    # A hold that ends on its own (at a read) changes the order the cache kept.
+    held = orders.at(5)
+    held.update(orderStatus="on_hold", holdUntilDate="2030-01-01T00:00:00.0000000")
+    orders.put(held)
+    assert json.loads(page_of(world, QUERIES[0]))["orders"][4]["orderStatus"] == "on_hold"
+    later = order_reads.now_ms() + 10 * 365 * 86_400_000
+    monkeypatch.setattr(order_reads, "now_ms", lambda: later)
+    assert json.loads(page_of(world, QUERIES[0]))["orders"][4]["orderStatus"] == (
+        "awaiting_shipment"
+    )
+    for q in QUERIES:
+        assert page_of(world, q) == reference(world, q)
+
+
+def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
+    world = World(orders=3000, seed=8, end=FIXED_END)
+    orders = world.orders
+    q = OrderQuery(sort_by="CreateDate", page=2, page_size=500)
+    page_of(world, q)
+    assert orders.encoded.settle()
+    assert all(i in orders.encoded for i in range(1000, 1500))  # page 3, not read yet
+    assert 1500 not in orders.encoded
+    built = orders.encoded.built
+    target = orders.order_id(1200)
+    orders.touch(target, {"orderStatus": "cancelled"})
+    nxt = OrderQuery(sort_by="CreateDate", page=3, page_size=500)
+    assert page_of(world, nxt) == reference(world, nxt)
+    assert orders.encoded.settle()
+    # Only the changed order was encoded again, besides the 500 of page 4 built ahead.
+    assert orders.encoded.built == built + 1 + 500
+    descending = OrderQuery(sort_by="CreateDate", sort_desc=True, page=1, page_size=500)
+    page_of(world, descending)
+    assert orders.encoded.settle()
+    assert all(i in orders.encoded for i in range(2000, 2500))
+    filtered = OrderQuery(sort_by="CreateDate", order_status="shipped", page_size=100)
+    before = set(range(3000)) - {i for i in range(3000) if i in orders.encoded}
+    page_of(world, filtered)
+    assert orders.encoded.settle()
+    # A filtered page is kept, but nothing is built ahead of it (its next page is unknown).
+    shown = {orders.index_of(o["orderId"]) for o in orders.query(filtered)[0]}
+    assert {i for i in before if i in orders.encoded} == shown & before
+
+
+def test_the_kept_bytes_stay_within_their_budget() -> None:
+    world = World(orders=2000, seed=2, end=FIXED_END)
+    world.orders.encoded.budget = 200_000  # about 70 orders
+    for page in range(1, 9):
+        q = OrderQuery(sort_by="CreateDate", page=page, page_size=250)
+        assert page_of(world, q) == reference(world, q)
+        assert world.orders.encoded.settle()
+        assert world.orders.encoded._size <= 200_000
+        assert 0 < len(world.orders.encoded) <= 100
+
+
+async def test_list_bodies_are_the_envelope_encoded() -> None:
+    world = World(orders=1500, seed=6, end=FIXED_END)
+    async with (
+        Sandbox(world=world, rate_limit=ROOMY) as sb,
+        aiohttp.ClientSession(sb.url, headers=auth_headers(sb)) as session,
+    ):
+        tag = world.tag_ids[0]
+        for path, params, q in (
+            ("/orders", {"pageSize": "500", "page": "2"}, OrderQuery(page=2, page_size=500)),
+            (
+                "/orders/listbytag",
+                {"orderStatus": "shipped", "tagId": str(tag)},
+                OrderQuery(order_status="shipped", tag_id=tag),
+            ),
+        ):
+            for _ in range(2):  # built, then kept
+                async with session.get(path, params=params) as r:
+                    assert r.status == 200
+                    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
+                    body = await r.read()
+                orders, total = world.orders.query(q)
+                pages = math.ceil(total / q.page_size)
+                envelope = {"orders": orders, "total": total, "page": q.page, "pages": pages}
+                assert body == dumped(envelope) == encode_json(envelope)
+
+
+def test_a_page_with_no_orders_is_an_empty_list() -> None:
+    assert join_paged("orders", [], total=0, page=1, pages=0) == dumped(
+        {"orders": [], "total": 0, "page": 1, "pages": 0}
+    )
+    world = World(orders=10, seed=1, end=FIXED_END)
+    q = OrderQuery(create_start=0, create_end=1)
+    assert page_of(world, q) == reference(world, q)
