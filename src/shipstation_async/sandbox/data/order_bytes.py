@@ -246,10 +246,13 @@ class OrderBytes:
     def _stamp(ms: int, tail: str) -> str:
         """A quoted timestamp: format_item_ts (``tail`` empty) or format_order_ts ("0000")."""
         day, rest = divmod(ms, MS_PER_DAY)
-        return (
-            f'"{day_text(day)}T{rest // 3_600_000:02d}:{rest // 60_000 % 60:02d}:'
-            f'{rest // 1000 % 60:02d}.{rest % 1000:03d}{tail}"'
+        text = (
+            f"{day_text(day)}T{rest // 3_600_000:02d}:{rest // 60_000 % 60:02d}:"
+            f"{rest // 1000 % 60:02d}.{rest % 1000:03d}{tail}"
         )
+        if not tail and text.endswith("0"):
+            text = text.rstrip("0").removesuffix(".")  # as format_item_ts writes it
+        return f'"{text}"'
 
     def _customer(self, c: int) -> _Customer:
         found = self._customers.get(c)
@@ -320,7 +323,7 @@ class OrderBytes:
             f'{store[0]}{100001 + i}"',
             _guid(gen.generated_key_value(i)),
             self._stamp(order_date, "0000"),
-            f'{clock[:-1]}0000"',
+            self._stamp(create, "0000"),
             self._stamp(modify, "0000"),
             "null" if payment is None else self._stamp(payment, "0000"),
             ship_by,
