@@ -453,6 +453,7 @@ MIXED = {
 }
 
 
+@pytest.mark.cpu_bound
 async def test_five_hundred_intents_under_mixed_faults_never_buy_twice(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
