@@ -90,7 +90,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             if self.groups is None:
                 # Every worker collected the same tests (xdist checks it before scheduling).
                 written = sorted(directory.glob("*.json"))
-                self.groups = json.loads(written[0].read_text("utf-8")) if written else {}
+                if not written:  # never spread the groups silently
+                    raise RuntimeError(f"no worker wrote its test groups into {directory}")
+                self.groups = json.loads(written[0].read_text("utf-8"))
             group = self.groups.get(nodeid)
             return group if group is not None else str(super()._split_scope(nodeid))
 
