@@ -97,7 +97,9 @@ class RedisServer:
 
     def _pid_on_port(self) -> int | None:
         try:
-            info = self.command("INFO", "server").decode(errors="replace")
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"INFO server\r\n")
+                info = conn.recv(65536).decode(errors="replace")
         except OSError:
             return None
         for line in info.splitlines():
