@@ -33,7 +33,7 @@ _GROUPS_DIR = pytest.StashKey[Path]()
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give the ``timing`` and ``cpu_bound`` tests their ``xdist_group`` (see the module)."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    if not _xdist(config):
         return
     groups: dict[str, str] = {}
     timing = 0
@@ -99,9 +99,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return Scheduling(config, log)
 
 
+def _xdist(config: pytest.Config) -> bool:
+    return config.getoption("dist", None) is not None  # an option of pytest-xdist's
+
+
 def _controls_groups(config: pytest.Config) -> bool:
     return (
-        config.pluginmanager.hasplugin("xdist")
+        _xdist(config)
         and not hasattr(config, "workerinput")
         and config.getoption("dist", "no") == "loadgroup"
         and bool(config.getoption("numprocesses", None))
