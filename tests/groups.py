@@ -1,11 +1,12 @@
-"""Which tests may run beside which under pytest-xdist (the suite runs on four workers).
+"""Which tests may run beside which under pytest-xdist (the suite runs on three workers).
 
-Most of the suite waits on real time windows, so four workers share two cores well; but the
+Most of the suite waits on real time windows, so three workers share two cores well; but the
 ``timing`` tests must not all run at once, nor beside many CPU-bound tests. So the ``timing``
 tests are dealt round-robin into TIMING_GROUPS groups and the ``cpu_bound`` ones form one
 group: each group runs in order on one worker (``--dist loadgroup``, ``xdist_group``), so at
-most TIMING_GROUPS timing tests and one CPU-bound test run at any moment; the rest spread over
-the free workers.
+most TIMING_GROUPS timing tests and one CPU-bound test run at any moment. With three workers,
+the timing tests have a CPU-bound neighbour at most, as when the suite ran in one process beside
+a CPU hog; the rest spread over the workers as they come free.
 
 pytest 9.2 no longer lets pytest-xdist (3.8) tag a test's id with its group, so
 ``--dist loadgroup`` alone would silently spread every test (pytest-dev/pytest-xdist#1386).
