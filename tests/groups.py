@@ -5,8 +5,8 @@ Most of the suite waits on real time windows, so three workers share two cores w
 tests are dealt round-robin into TIMING_GROUPS groups and the ``cpu_bound`` ones form one
 group: each group runs in order on one worker (``--dist loadgroup``, ``xdist_group``), so at
 most TIMING_GROUPS timing tests and one CPU-bound test run at any moment. With three workers,
-the timing tests have a CPU-bound neighbour at most, as when the suite ran in one process beside
-a CPU hog; the rest spread over the workers as they come free.
+the timing tests have one busy neighbour at most while both groups run (as when the suite ran
+in one process beside a CPU hog); the rest spread over the workers as they come free.
 
 pytest 9.2 no longer lets pytest-xdist (3.8) tag a test's id with its group, so
 ``--dist loadgroup`` alone would silently spread every test (pytest-dev/pytest-xdist#1386).
