@@ -44,7 +44,8 @@ def stress(session: nox.Session) -> None:
 
     The timing tests run real windows against sandboxes in threads of the test process: with
     the CPU short, a sandbox counts requests late and the client wakes late. Safety (429s,
-    the most admitted in any window) must still hold exactly, and speed within its room.
+    the most admitted in any window) must still hold exactly, and speed within its room. Each
+    run uses the suite's three workers (pyproject's addopts), so the hog comes on top of them.
     """
     session.install("-e", ".[test]")
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])

@@ -9,6 +9,13 @@ import pytest
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 
+from .groups import (  # noqa: F401 - pytest finds its hooks by name in conftest
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_configure_node,
+    pytest_unconfigure,
+    pytest_xdist_make_scheduler,
+)
 from .recording import RecordingServer
 from .redis_server import RedisServer, require
 

@@ -45,6 +45,7 @@ class RedisServer:
         self.port = _free_port()
         self.directory = tempfile.mkdtemp(prefix="ss-redis-")
         self.process: subprocess.Popen[bytes] | None = None
+        self.started = False
 
     @property
     def url(self) -> str:
@@ -52,8 +53,21 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        """Start the server and wait until it accepts connections."""
-        self.process = subprocess.Popen(
+        """Start the server and wait until it accepts connections.
+
+        The port was free when chosen, but another process (a parallel test worker starting its
+        own server) may take it first: then this server exits, and a new port is tried. A
+        restart after :meth:`kill` keeps the port its clients know.
+        """
+        for _ in range(1 if self.started else 5):
+            if self._start():
+                self.started = True
+                return
+            self.port = _free_port()
+        raise RuntimeError("redis-server did not start")
+
+    def _start(self) -> bool:
+        process = subprocess.Popen(
             [
                 self.binary,
                 "--port",
@@ -70,18 +84,28 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.process = process
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("redis-server did not start")
+        while time.monotonic() < deadline and process.poll() is None:
+            # The answer must come from this process, not from a server of another worker
+            # that holds the port.
+            if self._pid_on_port() == process.pid:
+                return True
             time.sleep(0.05)
+        self.kill()
+        return False
+
+    def _pid_on_port(self) -> int | None:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"INFO server\r\n")
+                info = conn.recv(65536).decode(errors="replace")
+        except OSError:
+            return None
+        for line in info.splitlines():
+            if line.startswith("process_id:"):
+                return int(line.partition(":")[2])
+        return None
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL): everything it held is lost."""

@@ -116,6 +116,22 @@ class PollSchedule:
         """Whether a look that began at ``look_began`` and found nothing settles it as not made."""
         return look_began >= self.settled_at
 
+    def retry_gap(self, failures: int) -> float:
+        """The longest wait before looking again after ``failures`` failed looks in a row.
+
+        It doubles from :data:`FIRST_INTERVAL` up to the schedule's longest gap: a server
+        that timed out is not asked again at once, and settlements that failed together (one
+        overloaded server) spread out when the caller draws each wait from the upper half.
+        """
+        return min(FIRST_INTERVAL * 2.0 ** max(0, failures - 1), max(1.0, self.horizon / 4))
+
+
+LOOK_RETRIES = 4
+"""Looks a settlement without ``max_wait`` still makes once its wait is over, one after each
+look that failed transiently (a timeout, a lost connection, a 5xx, no budget in time) or that
+only learnt the server's clock: a server slow for a while is asked again, a few more times,
+before the outcome is left unknown. With ``max_wait`` the wait ends when it says."""
+
 
 # -- the server's clock -----------------------------------------------------------------------
 

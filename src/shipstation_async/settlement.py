@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -32,6 +33,7 @@ from ._settle import (
     ADD_FUNDS_PATH,
     CREATE_WAREHOUSE_PATH,
     LABEL_PATHS,
+    LOOK_RETRIES,
     MARK_SHIPPED_PATH,
     FundsCheck,
     Outcome,
@@ -49,7 +51,15 @@ from ._settle import (
     server_date,
     warehouse_matches,
 )
-from .errors import AmbiguousRequestError, InvalidRequestError, ShipStationError, WriteAttempt
+from .errors import (
+    AmbiguousRequestError,
+    InvalidRequestError,
+    RateLimitError,
+    ServerError,
+    ShipStationError,
+    TransportError,
+    WriteAttempt,
+)
 from .limits import is_seconds
 from .models import Carrier, Fulfillment, Label, Shipment, Warehouse
 from .models.converter import converter
@@ -130,7 +140,9 @@ async def settle(
     ``horizon``: seconds after the send by which the server has surely finished processing
     (default :func:`horizon_seconds` of the client's timeout and the slowest answer seen);
     ``max_wait``: seconds to wait from now at most (default: until the horizon has passed,
-    and as long again while looks fail or cannot conclude); ``exclude``: shipment ids
+    and as long again while looks fail or cannot conclude, then up to
+    :data:`~._settle.LOOK_RETRIES` more looks while they fail transiently); a failed look is
+    retried after a doubling, jittered wait; ``exclude``: shipment ids
     known to belong to other purchases (default: those this process's purchases of the same
     label were answered with).
     """
@@ -160,7 +172,8 @@ async def settle(
     settled_at = attempt.sent_at + horizon
     deadline = now + max_wait if max_wait is not None else max(now, settled_at) + horizon
     schedule = PollSchedule(attempt.sent_at, horizon, deadline)
-    return await _Settling(client, attempt, look, schedule, deadline, exclude).run()
+    retries = LOOK_RETRIES if max_wait is None else 0
+    return await _Settling(client, attempt, look, schedule, deadline, exclude, retries).run()
 
 
 _LookFn = Callable[
@@ -179,6 +192,7 @@ class _Settling:
         schedule: PollSchedule,
         deadline: float,
         exclude: frozenset[int],
+        retries: int,
     ) -> None:
         self.client, self.attempt, self.look = client, attempt, look
         self.schedule, self.deadline, self.exclude = schedule, deadline, exclude
@@ -190,6 +204,12 @@ class _Settling:
         self.trusted_since: datetime | None = None
         self.failure: ShipStationError | None = None
         self.inconclusive = False
+        self.failures = 0  # failed looks in a row
+        # Whether one more look is worth making once the wait is over, and how many may be
+        # (none when the caller set max_wait: its wait ends when it says).
+        self.retry_due = False
+        self.retries_left = retries
+        self.patient = retries > 0
         # ShipStation may list no shipment for a test label: only finding one is proof.
         self.proof_of_absence = not (attempt.path in LABEL_PATHS and attempt.body.get("testLabel"))
 
@@ -199,7 +219,12 @@ class _Settling:
             now = self.clock()
             at = self.schedule.next_look(looks=self.looks, last_look=self.last_look, now=now)
             if at is None:
-                return self._finish("still_ambiguous", (), self._doubt())
+                if not (self.retry_due and self.retries_left > 0):
+                    return self._finish("still_ambiguous", (), self._doubt())
+                # The wait is over, but the last look failed for a while only (or just
+                # learnt the server's clock): one more look, never more than LOOK_RETRIES.
+                self.retries_left -= 1
+                at = now
             if at > now:
                 await asyncio.sleep(at - now)
             began = self.clock()
@@ -217,19 +242,29 @@ class _Settling:
     async def _look(self) -> _Look | None:
         """One look; None when it taught nothing (it failed, or could not conclude)."""
         remaining = max(0.0, self.deadline - self.clock())
+        if self.patient:  # no max_wait: a look made late still gets a timeout's worth
+            remaining = max(remaining, self.attempt.timeout)
         try:
             seen = await self.look(
                 self.client, self.attempt, self.trusted_since, remaining, self.exclude
             )
         except ShipStationError as exc:
             self.failure, self.inconclusive = exc, True
+            self.failures += 1
+            self.retry_due = isinstance(exc, TransportError | ServerError | RateLimitError)
             _log.info("settling %s: a look failed (%s)", self.attempt.path, exc)
         else:
             self.failure, self.inconclusive = None, seen.verdict == "still_ambiguous"
+            self.failures, self.retry_due = 0, False
             if not self.inconclusive:
                 return seen
-        # Look again shortly: the schedule alone would stop once past the horizon.
-        await asyncio.sleep(min(1.0, max(0.0, self.deadline - self.clock())))
+        # Look again after a wait that doubles while looks fail, drawn from its upper half
+        # so that settlements failing together do not ask again together.
+        gap = self.schedule.retry_gap(max(1, self.failures))
+        pause = random.uniform(gap / 2, gap)
+        if not (self.retry_due and self.retries_left):
+            pause = min(pause, max(0.0, self.deadline - self.clock()))
+        await asyncio.sleep(pause)
         return None
 
     def _proves_absence(self, seen: _Look, began: float) -> bool:
@@ -241,6 +276,7 @@ class _Settling:
         past_horizon = self.schedule.proves_absence(began)
         # A look past the horizon that cannot prove anything is followed by one at once.
         self.last_look = began if trusted or not past_horizon else None
+        self.retry_due = not trusted and seen.server_clock and past_horizon
         return trusted and past_horizon and self.proof_of_absence
 
     def _doubt(self) -> str:

@@ -152,15 +152,20 @@ async def test_cold_start_into_a_spent_window_costs_one_429(
         reset_format=mode[1],
         count_rejected=count_rejected,
     )
-    # Another process spends the whole window on this key just before we start. Start just
-    # after a whole second, so that in "aligned" mode the spent window (aligned to the
-    # sandbox's wall clock) is still the current one when our first request arrives.
+    # Another process spends the whole window on this key just before we start, all at once
+    # (one after the other, a loaded machine took most of the window's second to send them,
+    # and the first had left the rolling window when our probe came). Start just after a
+    # whole second, so that in "aligned" mode the spent window (aligned to the sandbox's wall
+    # clock) is still the current one when our first request arrives.
     await asyncio.sleep(1.02 - time.time() % 1.0)
     auth = Credentials(sandbox.api_key, sandbox.api_secret).authorization.reveal()
     async with aiohttp.ClientSession() as raw:
-        for _ in range(LIMIT.requests):
+
+        async def spend() -> int:
             async with raw.get(sandbox.url + "/orders", headers={"Authorization": auth}) as r:
-                assert r.status == 200
+                return r.status
+
+        assert await asyncio.gather(*(spend() for _ in range(LIMIT.requests))) == [200] * 10
     events: list[Event] = []
     async with client_for(sandbox, hooks=[events.append]) as ss:
         pages = await asyncio.gather(*(ss.orders.list(page_size=2) for _ in range(15)))

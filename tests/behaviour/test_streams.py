@@ -58,6 +58,7 @@ async def all_ids(ss: ShipStation, **filters: Any) -> list[int]:
         page += 1
 
 
+@pytest.mark.cpu_bound
 @pytest.mark.parametrize("ordered", [False, True])
 async def test_every_order_exactly_once(ss: ShipStation, ordered: bool) -> None:
     expected = await all_ids(ss)
@@ -249,6 +250,7 @@ async def test_bad_streams_fail_before_any_request(
     assert sandbox.stats().requests == before
 
 
+@pytest.mark.cpu_bound
 async def test_a_second_holding_more_than_a_page_is_read_whole(
     ss: ShipStation, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,8 @@ from shipstation_async import RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import MutationWorkload, ThreadedSandbox
 from tests.behaviour._helpers import newest_created
 
+pytestmark = pytest.mark.cpu_bound
+
 LIMIT = RateLimit(10_000, 60.0)
 Factory = Callable[..., ThreadedSandbox]
 

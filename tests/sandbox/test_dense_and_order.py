@@ -137,6 +137,7 @@ def brute_force(rows: list[Row], q: OrderQuery) -> tuple[list[int], int]:
     return [r[0] for r in kept[first : first + q.page_size]], len(kept)
 
 
+@pytest.mark.cpu_bound
 def test_list_order_matches_a_brute_force_reference_under_changes() -> None:
     w = World(orders=3000, seed=4, end=FIXED_END, dense_seconds=SPEC)
     orders = w.orders
@@ -239,6 +240,7 @@ def world_digest(orders: int, seed: int, end: datetime, dense: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+@pytest.mark.cpu_bound
 def test_same_seed_orders_and_end_give_the_same_world_in_another_process() -> None:
     dense = ((700, 620),)
     here = world_digest(2000, 5, FIXED_END, dense)
@@ -291,6 +293,7 @@ async def test_sandbox_world_end_and_the_end_option() -> None:
             await task
 
 
+@pytest.mark.cpu_bound
 async def test_a_million_orders_with_a_dense_second_and_a_workload_page_fast() -> None:
     world = World(orders=1_000_000, seed=3, end=FIXED_END, dense_seconds=((600_000, 620),))
     workload = MutationWorkload(seed=1, per_request=3, deletes=1.0, burst_after=0)

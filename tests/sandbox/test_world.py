@@ -168,6 +168,7 @@ def test_put_adds_new_orders_at_the_end() -> None:
     assert page[0]["orderId"] == new["orderId"]
 
 
+@pytest.mark.cpu_bound
 def test_a_million_orders_page_and_date_filter_fast() -> None:
     w = World(orders=1_000_000, seed=3, end=FIXED_END)
     t0 = time.perf_counter()

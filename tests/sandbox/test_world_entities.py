@@ -136,6 +136,7 @@ def test_same_seed_same_world() -> None:
     assert a.user_ids == b.user_ids != c.user_ids
 
 
+@pytest.mark.cpu_bound
 def test_a_million_orders_list_shipments_and_customers_fast() -> None:
     w = World(orders=1_000_000, seed=3, end=FIXED_END)
     t0 = time.perf_counter()

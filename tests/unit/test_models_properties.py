@@ -102,6 +102,7 @@ def normal(value: Any) -> Any:
     return value
 
 
+@pytest.mark.cpu_bound
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())

@@ -88,6 +88,13 @@ def test_a_settlement_begun_after_the_horizon_looks_once_and_concludes() -> None
     assert schedule.proves_absence(100.0)
 
 
+def test_after_failed_looks_the_pause_doubles_up_to_the_schedules_longest_gap() -> None:
+    long = PollSchedule(sent_at=0.0, horizon=121.0)
+    assert [long.retry_gap(n) for n in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30.25, 30.25]
+    short = PollSchedule(sent_at=0.0, horizon=2.6)
+    assert [short.retry_gap(n) for n in range(1, 5)] == [0.5, 1.0, 1.0, 1.0]
+
+
 @given(
     horizon=st.floats(0.0, 500.0),
     started=st.floats(0.0, 600.0),
