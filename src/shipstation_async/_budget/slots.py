@@ -39,7 +39,8 @@ class SlotBook:
 
     def free(self, limit: int) -> int:
         """Slots neither held nor reserved under ``limit``."""
-        return limit - self.held() - self.reserved
+        # held(), written out: this runs on every grant.
+        return limit - len(self.in_flight) - len(self.holds) + self.gone - self.reserved
 
     @property
     def busy(self) -> bool:
@@ -85,6 +86,18 @@ class SlotBook:
             holds.insert(index, until)
             if index < self.gone:  # pragma: no cover - a hold always ends in the future
                 self.gone += 1
+
+    def answered_hold(self, at: float, until: float) -> None:
+        """A send landed (or may have been counted by) ``at``; its slot is held until ``until``.
+
+        :meth:`hold` and :meth:`note_answered` in one call (every answer makes both).
+        """
+        self.hold(until)
+        answered = self.answered
+        if not answered or at >= answered[-1]:
+            answered.append(at)
+        else:
+            bisect.insort(answered, at)
 
     def note_answered(self, at: float) -> None:
         """A send landed (or may have been counted by) ``at``."""
