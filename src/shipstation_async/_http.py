@@ -383,7 +383,9 @@ async def _exchange(
     middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
 ) -> RawResponse:
     tracker, deadlines = hooks.tracker, hooks.deadlines
-    async with session.request(
+    # Awaited rather than entered: the response is released below, as leaving the block
+    # would, without the four coroutines of aiohttp's context managers on every request.
+    response = await session.request(
         request.method,
         yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
         headers=headers,
@@ -393,15 +395,20 @@ async def _exchange(
         raise_for_status=False,
         trace_request_ctx=hooks,
         middlewares=middlewares,
-    ) as response:
+    )
+    try:
         headers_at = time.monotonic()
         tracker.mark_answered()
+        # The body stream itself: read() would add a trace signal per request for nothing.
+        # A read that fails leaves the payload unfinished, so the release below closes the
+        # connection rather than reusing it.
+        content = response.content
         if deadlines is None:
-            body = await response.read()
+            body = await content.read()
         else:
             deadlines.extend(tracker, headers_at)
             try:
-                body = await response.read()
+                body = await content.read()
             finally:
                 # As soon as the body is in: no timeout can cut this request from here on.
                 deadlines.forget(tracker)
@@ -412,6 +419,8 @@ async def _exchange(
             received_at=time.monotonic(),
             headers_at=headers_at,
         )
+    finally:
+        response.release()
 
 
 def _describe(exc: BaseException) -> str:
