@@ -112,9 +112,8 @@ class Ledger:
     def _purge(self, now: float) -> None:
         """Bring the books to ``now``: free the holds that ended, age rooms, note idleness."""
         slots, probes, margin = self._slots, self._probes, self.margin
-        if slots.free_until(now - margin):
+        if slots.advance(now, margin, slots.longest + _SLACK_REACH * self.period):  # _reach()
             probes.slot_reused()
-        slots.forget(now, slots.longest + _SLACK_REACH * self.period, margin)  # _reach()
         if self._view.rooms:
             self._view.age(now, margin)
         if not probes.needed and now - probes.last_seen > 2 * self.period:

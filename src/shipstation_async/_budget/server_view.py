@@ -270,8 +270,26 @@ class ServerView:
         self.server_reset_at = at + (reset if reset is not None else period)
         server_limit = headers.limit if headers.limit is not None else limit
         counted = max(0, server_limit - remaining)
-        if reset is not None and headers.reset_floored:
-            self._learn_rounding(sent_at, at, counted, reset, observed, period)
+        if reset is None or not headers.reset_floored:
+            return counted
+        # Rule 4: what a whole-second Reset shows of its rounding.
+        if counted == 1 and math.floor(period) <= reset <= math.ceil(period):
+            # Alone in the server's window, with a whole window ahead: this request opened it
+            # (or is its oldest), so the window ends W after it was counted. Answers up to a
+            # second short of that (an aligned window may have begun up to a second earlier)
+            # are from the same window.
+            if observed:
+                self.anchor = (sent_at + period, at + period, sent_at + period - 1.0, at)
+            return counted
+        anchor = self.anchor
+        if anchor is None or counted < 2 or not observed:
+            return counted
+        end_low, end_high, usable_until, anchored_at = anchor
+        if sent_at < anchored_at or at >= usable_until:
+            return counted  # not counted after the anchor, or perhaps in a later window
+        # Counted within [sent_at, at]: the true seconds to the window's end were within
+        # [end_low - at, end_high - sent_at].
+        self.rounding.observe(end_low - at - reset, end_high - sent_at - reset)
         return counted
 
     def span(
@@ -284,27 +302,6 @@ class ServerView:
         # rounding may add a second, but the window that counted this request ends within W
         # of it; a Reset longer than W is taken as said.
         return sent_at + reset + low, at + max(reset, min(reset + high, period))
-
-    def _learn_rounding(
-        self, sent_at: float, at: float, counted: int, reset: float, observed: bool, period: float
-    ) -> None:
-        if counted == 1 and math.floor(period) <= reset <= math.ceil(period):
-            # Alone in the server's window, with a whole window ahead: this request opened it
-            # (or is its oldest), so the window ends W after it was counted. Answers up to a
-            # second short of that (an aligned window may have begun up to a second earlier)
-            # are from the same window.
-            if observed:
-                self.anchor = (sent_at + period, at + period, sent_at + period - 1.0, at)
-            return
-        anchor = self.anchor
-        if anchor is None or counted < 2 or not observed:
-            return
-        end_low, end_high, usable_until, anchored_at = anchor
-        if sent_at < anchored_at or at >= usable_until:
-            return  # not counted after the anchor, or perhaps in a later window
-        # Counted within [sent_at, at]: the true seconds to the window's end were within
-        # [end_low - at, end_high - sent_at].
-        self.rounding.observe(end_low - at - reset, end_high - sent_at - reset)
 
     def drop_rooms_answered_by(self, sent_at: float) -> None:
         """Our own sends explain a count that came after these rooms' counts: drop them."""
