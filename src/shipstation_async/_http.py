@@ -24,7 +24,7 @@ import time
 import weakref
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiohttp
 import attrs
@@ -33,7 +33,7 @@ from multidict import CIMultiDictProxy
 
 from ._redact import Redactor
 from ._sansio import Credentials, PreparedRequest
-from ._send_state import SendTracker
+from ._send_state import Send, SendTracker
 from .errors import ClientClosedError, ShipStationError, TransportError
 
 
@@ -52,14 +52,20 @@ class SendHooks:
     """One attempt as the I/O layer sees it: its send state and the budget's hooks on the send.
 
     This base only tracks the state; the pipeline's attempt adds the budget. ``deadlines``:
-    the client's own session's read timer (None on a user's session).
+    the client's own session's read timer (None on a user's session); ``loop``: the event
+    loop the request runs on, when the caller knows it (it saves looking it up again).
     """
 
-    __slots__ = ("_cut", "_task", "deadlines", "tracker")
+    __slots__ = ("_cut", "_loop", "_task", "deadlines", "tracker")
 
-    def __init__(self, deadlines: ReadDeadlines | None = None) -> None:
+    def __init__(
+        self,
+        deadlines: ReadDeadlines | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self.tracker = SendTracker()
         self.deadlines = deadlines
+        self._loop = loop
         self._task: asyncio.Task[Any] | None = None  # the task awaiting the answer
         self._cut = False  # the read deadline cancelled it
 
@@ -100,8 +106,8 @@ class SendHooks:
             self.on_sent(at)
             deadlines = self.deadlines
             if deadlines is not None:
-                self._task = asyncio.current_task()
-                deadlines.watch(self.tracker, self)
+                self._task = asyncio.current_task(self._loop)
+                deadlines.watch(self.tracker, self, at)
 
     def abort(self) -> None:
         """Cut the request (the read deadline's :class:`Abortable`): cancel its task."""
@@ -140,17 +146,22 @@ class ReadDeadlines:
         self._entries: dict[SendTracker, tuple[Abortable, float]] = {}
         self._handle: asyncio.TimerHandle | None = None
 
-    def watch(self, ctx: SendTracker, transport: Abortable) -> None:
-        """The request's headers went out (``transport`` cuts it): its answer is due in time."""
-        self._entries[ctx] = (transport, time.monotonic() + self.timeout)
+    def watch(self, ctx: SendTracker, transport: Abortable, now: float | None = None) -> None:
+        """The request's headers went out (``now``): its answer is due within the timeout.
+
+        ``transport`` cuts it when it is not.
+        """
+        at = time.monotonic() if now is None else now
+        self._entries[ctx] = (transport, at + self.timeout)
         if self._handle is None:
             self._handle = asyncio.get_running_loop().call_later(self._period, self._check)
 
-    def extend(self, ctx: SendTracker) -> None:
-        """The response headers arrived: the body is due within the timeout from now."""
+    def extend(self, ctx: SendTracker, now: float | None = None) -> None:
+        """The response headers arrived (``now``): the body is due within the timeout."""
         entry = self._entries.get(ctx)
         if entry is not None:
-            self._entries[ctx] = (entry[0], time.monotonic() + self.timeout)
+            at = time.monotonic() if now is None else now
+            self._entries[ctx] = (entry[0], at + self.timeout)
 
     def forget(self, ctx: SendTracker) -> None:
         """The request is done with its connection (called before the connection is released)."""
@@ -223,20 +234,26 @@ def credentials_middleware(credentials: Credentials) -> aiohttp.ClientMiddleware
     return middleware
 
 
-async def _headers_sent(_: aiohttp.ClientSession, trace: SimpleNamespace, __: Any) -> None:
+def _request_ctx(trace_request_ctx: object = None) -> object:
+    # The trace context aiohttp hands the hook: the request's own SendHooks (what the request
+    # passed as trace_request_ctx), not a namespace made around it for every request.
+    return trace_request_ctx
+
+
+async def _headers_sent(_: aiohttp.ClientSession, hooks: object, __: Any) -> None:
     # aiohttp awaits this once a connection is ready, just before it writes the headers.
     # The hook's whole work: wait when the send must (rare), then stamp it. No coroutine of
     # its own for the usual case: this runs on every request.
-    hooks = trace.trace_request_ctx
     if isinstance(hooks, SendHooks):
-        if hooks.must_wait():
+        if hooks.tracker.state is not Send.NOT_SENT or hooks.must_hold():  # must_wait()
             await hooks.wait_before_send()
         hooks.stamp()
 
 
 def make_trace_config() -> aiohttp.TraceConfig:
     """The trace hook every session of ours carries (frozen, ready to add to a session)."""
-    config = aiohttp.TraceConfig()
+    # A factory is what the parameter takes (typed as SimpleNamespace, its default).
+    config = aiohttp.TraceConfig(cast("type[SimpleNamespace]", _request_ctx))
     config.on_request_headers_sent.append(_headers_sent)
     config.freeze()
     return config
@@ -366,7 +383,9 @@ async def _exchange(
     middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None,
 ) -> RawResponse:
     tracker, deadlines = hooks.tracker, hooks.deadlines
-    async with session.request(
+    # Awaited rather than entered: the response is released below, as leaving the block
+    # would, without the four coroutines of aiohttp's context managers on every request.
+    response = await session.request(
         request.method,
         yarl.URL(request.url, encoded=True),  # the sans-I/O layer encoded it exactly
         headers=headers,
@@ -376,15 +395,20 @@ async def _exchange(
         raise_for_status=False,
         trace_request_ctx=hooks,
         middlewares=middlewares,
-    ) as response:
+    )
+    try:
         headers_at = time.monotonic()
         tracker.mark_answered()
+        # The body stream itself: read() would add a trace signal per request for nothing.
+        # A read that fails leaves the payload unfinished, so the release below closes the
+        # connection rather than reusing it.
+        content = response.content
         if deadlines is None:
-            body = await response.read()
+            body = await content.read()
         else:
-            deadlines.extend(tracker)
+            deadlines.extend(tracker, headers_at)
             try:
-                body = await response.read()
+                body = await content.read()
             finally:
                 # As soon as the body is in: no timeout can cut this request from here on.
                 deadlines.forget(tracker)
@@ -395,6 +419,8 @@ async def _exchange(
             received_at=time.monotonic(),
             headers_at=headers_at,
         )
+    finally:
+        response.release()
 
 
 def _describe(exc: BaseException) -> str:

@@ -150,6 +150,8 @@ class Pipeline:
         # and the send hook (aiohttp's public tracing) is added, once however many clients
         # share the session, until the last of them closes.
         self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
+        # What our own session sends by default, so that a request passes only the rest.
+        self.session_headers = builder.common_headers if session is None else None
         if session is not None:
             self.middlewares = (_http.credentials_middleware(credentials),)
             _http.attach_send_hook(session)
@@ -168,9 +170,10 @@ class Pipeline:
             )
         return self.session
 
-    def scheduler(self) -> LoopScheduler:
-        """The budget's scheduler for the running loop."""
-        loop = asyncio.get_running_loop()
+    def scheduler(self, loop: asyncio.AbstractEventLoop | None = None) -> LoopScheduler:
+        """The budget's scheduler for ``loop``, the running loop (looked up when not given)."""
+        if loop is None:
+            loop = asyncio.get_running_loop()
         scheduler = self._loop_scheduler
         if scheduler is None or not scheduler.serves(loop):
             scheduler = self._loop_scheduler = loop_scheduler_for(self.ledger, loop)
@@ -211,27 +214,37 @@ class Pipeline:
     ) -> Any:
         """Send ``operation`` (lane and wait checked by the caller); see ``ShipStation.request``."""
         prepared = self.builder.build(operation)
-        session = self.ensure_session()
-        scheduler = self.scheduler()
+        session = self.session
+        if session is None or self.closed:
+            session = self.ensure_session()
+        loop = asyncio.get_running_loop()
+        scheduler = self._loop_scheduler
+        if scheduler is None or not scheduler.serves(loop):
+            scheduler = self.scheduler(loop)
         deadline = None if wait_budget is None else self.ledger.clock() + wait_budget
         call = _Call(operation, prepared, lane, deadline, method_kind(operation, prepared.method))
+        in_flight = self.in_flight
         while True:
             call.attempt += 1
             try:
                 try:
-                    grant = await self._grant(call, scheduler)
+                    # A free slot without a coroutine; only a request that must wait queues.
+                    grant = None if self.closed else scheduler.grant_now(lane, in_flight)
+                    if grant is None:
+                        grant = await self._grant(call, scheduler)
                 finally:
                     if self.ledger.transitions != self._budget_transitions:
                         self._budget_transitions, event = mode_event(self.ledger)
                         self.emit(event)  # the shared budget went local (Redis away), or back
                 call.front = True
-                attempt = Attempt(self, session, scheduler, call, grant)
+                attempt = Attempt(self, session, scheduler, call, grant, loop)
                 call.latest_send = attempt.tracker
                 if call.method is Method.NON_IDEMPOTENT:
                     raw, headers = await attempt.run_shielded()
                 else:
                     raw, headers = await attempt.send()
-                call.ambiguous = call.ambiguous or attempt.tracker.resent
+                if attempt.tracker.resent:
+                    call.ambiguous = True
             except ClientClosedError as exc:  # before a retry, while queued, or before sending
                 sent = call.ambiguous or exc.sent
                 raise ClientClosedError(
@@ -240,17 +253,19 @@ class Pipeline:
             except TransportError as exc:
                 await self._failed(call, _transport_failure(call, exc), exc.sent, exc)
                 continue
-            answered, answer = await self._answered(call, raw, headers, headers_out)
-            if answered:
-                return answer
+            status = raw.status
+            if status < 500 and status != 429:  # most answers: read without another coroutine
+                try:
+                    return self._read(call, raw, headers_out)
+                except DecodeError as error:
+                    kind = Failure.UNREADABLE_2XX if status < 300 else Failure.UNREADABLE_3XX
+                    await self._failed(call, kind, True, error, status)
+                    continue  # what the retry decision says (today: never for this)
+            await self._not_served(call, raw, headers)
 
     async def _grant(self, call: _Call, scheduler: LoopScheduler) -> Grant:
         if self.closed:  # a retry after close() began
             raise ClientClosedError()
-        # A free slot without a coroutine; only a request that must wait queues.
-        grant = scheduler.grant_now(call.lane, self.in_flight)
-        if grant is not None:
-            return grant
         try:
             return await scheduler.acquire(
                 call.lane,
@@ -268,14 +283,10 @@ class Pipeline:
                 )
             raise
 
-    async def _answered(
-        self,
-        call: _Call,
-        raw: _http.RawResponse,
-        headers: RateLimitHeaders | None,
-        headers_out: MutableMapping[str, str] | None,
-    ) -> tuple[bool, Any]:
-        """(True, the result) for an answer that ends the call; (False, None) to retry."""
+    async def _not_served(
+        self, call: _Call, raw: _http.RawResponse, headers: RateLimitHeaders | None
+    ) -> None:
+        """A 429 or 5xx answer: return to try again, or raise."""
         method, path = call.prepared.method, call.prepared.path
         status = raw.status
         if status == 429:
@@ -285,29 +296,33 @@ class Pipeline:
             pause = self.ledger.paused_until() - self.ledger.clock()
             self.emit(Throttled(method, path, max(0.0, pause)))
             self.emit(RetryScheduled(method, path, call.attempt + 1, 0.0, "429 Too Many Requests"))
-            return False, None  # the ledger holds everyone until the window resets
-        if status >= 500:
-            error = error_for_status(
-                status, raw.body, method=method, path=path, redactor=self.credentials.redactor
-            )
-            server_delay = headers.retry_after if headers is not None else None
-            await self._failed(call, Failure.SERVER_ERROR, True, error, status, server_delay)
-            return False, None
+            return  # the ledger holds everyone until the window resets
+        error = error_for_status(
+            status, raw.body, method=method, path=path, redactor=self.credentials.redactor
+        )
+        server_delay = headers.retry_after if headers is not None else None
+        await self._failed(call, Failure.SERVER_ERROR, True, error, status, server_delay)
+
+    def _read(
+        self, call: _Call, raw: _http.RawResponse, headers_out: MutableMapping[str, str] | None
+    ) -> Any:
+        """The result of an answer below 500 other than 429; raises its APIError or DecodeError.
+
+        An APIError after an ambiguous attempt may be recovered into a success.
+        """
+        status, method, path = raw.status, call.prepared.method, call.prepared.path
         if headers_out is not None:
             # Only the server's clock: other headers may echo anything (the credential).
             headers_out["Date"] = self.credentials.redact(raw.headers.get("Date", ""))
+        operation = call.operation
         try:
             answer = decode_response(
                 status, raw.body, method=method, path=path, redactor=self.credentials.redactor
             )
-            if call.operation.structure is not None and status < 300:
-                answer = call.operation.structure(answer)
-        except DecodeError as error:
-            kind = Failure.UNREADABLE_2XX if status < 300 else Failure.UNREADABLE_3XX
-            await self._failed(call, kind, True, error, status)
-            return False, None  # what the retry decision says (today: never for this)
+            if operation.structure is not None and status < 300:
+                answer = operation.structure(answer)
         except APIError as error:
-            recover = call.operation.recover
+            recover = operation.recover
             if call.ambiguous and recover is not None:
                 recovered = recover(error)
                 if recovered is not None:
@@ -317,11 +332,11 @@ class Pipeline:
                         path,
                         error.status,
                     )
-                    return True, recovered
+                    return recovered
             raise
-        if call.ambiguous and call.operation.recover_answer is not None:
-            return True, call.operation.recover_answer(answer)
-        return True, answer
+        if call.ambiguous and operation.recover_answer is not None:
+            return operation.recover_answer(answer)
+        return answer
 
     async def _failed(
         self,
@@ -429,8 +444,9 @@ class Attempt(_http.SendHooks):
         scheduler: LoopScheduler,
         call: _Call,
         grant: Grant,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        super().__init__(pipeline.deadlines)
+        super().__init__(pipeline.deadlines, loop)
         self.pipeline = pipeline
         self.session = session
         self.scheduler = scheduler
@@ -525,7 +541,7 @@ class Attempt(_http.SendHooks):
                 self.call.prepared,
                 self,
                 pipeline.aiohttp_timeout,
-                session_headers=pipeline.builder.common_headers if pipeline.owns_session else None,
+                session_headers=pipeline.session_headers,
                 middlewares=pipeline.middlewares,
                 redactor=pipeline.credentials.redactor,
             )
@@ -543,7 +559,8 @@ class Attempt(_http.SendHooks):
         sent_at = self.tracker.at
         elapsed = raw.received_at - (sent_at if sent_at is not None else raw.received_at)
         pipeline.answer_times.append(elapsed)
-        self._report(raw.status, elapsed, headers)
+        if pipeline.hooks or _log.isEnabledFor(logging.DEBUG):
+            self._report(raw.status, elapsed, headers)
         return raw, headers
 
     def _report(self, status: int, elapsed: float, headers: RateLimitHeaders | None) -> None:

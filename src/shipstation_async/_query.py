@@ -46,15 +46,19 @@ def encode_query(query: Mapping[str, QueryValue] | None) -> str:
     if not query:
         return ""
     parts = []
+    quoted_names = _QUOTED_NAMES
     for name, value in query.items():
         if type(value) is int:
-            text: str | None = str(value)  # the common case (page, pageSize, ids): no quoting
+            text: str | int | None = value  # the common case (page, pageSize, ids): as it is
         else:
             text = encode_query_value(value, name)
             if text is None:
                 continue
             text = _quote(text)
-        parts.append(f"{_quote_name(name)}={text}")
+        quoted = quoted_names.get(name)
+        if quoted is None:
+            quoted = _quote_name(name)
+        parts.append(f"{quoted}={text}")
     return "&".join(parts)
 
 

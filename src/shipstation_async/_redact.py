@@ -143,13 +143,14 @@ def decoded(text: str) -> str:
 class Redactor:
     """Takes given secrets out of text and decoded JSON, whatever their encoding there."""
 
-    __slots__ = ("_folded", "_pattern", "_plain", "_triggers")
+    __slots__ = ("_folded", "_folded_bytes", "_pattern", "_plain")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         plain = sorted({s for s in secrets if len(s) >= MIN_SECRET}, key=len, reverse=True)
         self._plain = tuple(plain)
         variants = {v for s in plain for v in (s, s.replace("+", " "))}
         self._folded = tuple(v.casefold() for v in variants)
+        self._folded_bytes = tuple(v.encode() for v in self._folded)
         self._pattern = (
             re.compile(
                 "|".join(
@@ -160,10 +161,6 @@ class Redactor:
             if plain
             else None
         )
-        # Bytes without which a secret can only be there in plain: escapes, percent-encoding,
-        # HTML references. A body with none of them, and no secret in plain (any case),
-        # needs no closer look: most answers.
-        self._triggers = (b"\\", b"%", b"&")
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._plain)} secrets)"
@@ -186,12 +183,13 @@ class Redactor:
         """Whether ``body`` may hold a secret (False: it surely does not)."""
         if self._pattern is None:
             return False
-        if body.isascii():  # most answers: normalized() looks at them cheaply
-            return self._hidden(body.decode("ascii"))
-        if any(t in body for t in self._triggers):
+        # Bytes without which a secret can only be there in plain: escapes, percent-encoding,
+        # HTML references. With one of them, look closer (normalized() is cheap on prose).
+        if b"\\" in body or b"%" in body or b"&" in body:
             return self._hidden(body.decode("utf-8", "replace"))
+        # Without (most answers): only a secret in plain, in any case, can be there.
         lowered = body.lower()
-        return any(s.encode() in lowered for s in self._folded)
+        return any(secret in lowered for secret in self._folded_bytes)
 
     def _hidden(self, text: str) -> bool:
         flat = normalized(text)

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
+from multidict import istr
 
 from ._arguments import MAX_QUERY
 from ._credentials import Credentials as Credentials  # its home before; imported from here
@@ -369,32 +370,40 @@ def parse_retry_after(value: str | None, date_header: str | None = None) -> floa
         return None
 
 
+# Header names as multidict's case-insensitive strings: a CIMultiDict looks them up without
+# folding them again (a plain dict, which a test may pass, finds them by these spellings).
+_LIMIT = istr("X-Rate-Limit-Limit")
+_REMAINING = istr("X-Rate-Limit-Remaining")
+_RESET = istr("X-Rate-Limit-Reset")
+_RETRY_AFTER = istr("Retry-After")
+
+
 def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
     """Read ``X-Rate-Limit-{Limit,Remaining,Reset}`` and ``Retry-After``; None when all absent.
 
     ``headers`` must be case-insensitive (aiohttp's CIMultiDict is). Malformed, negative or
     non-finite values are treated as absent rather than trusted; this never raises.
     """
-    limit_text = headers.get("X-Rate-Limit-Limit")
-    remaining_text = headers.get("X-Rate-Limit-Remaining")
-    reset_text = headers.get("X-Rate-Limit-Reset")
-    retry_text = headers.get("Retry-After")
-    if (
-        retry_text is None
-        and limit_text is not None
-        and remaining_text is not None
-        and reset_text is not None
-        and 0 < len(limit_text) < 8
-        and 0 < len(remaining_text) < 8
-        and 0 < len(reset_text) < 8
-        and (digits := limit_text + remaining_text + reset_text).isdigit()
-        and digits.isascii()
-    ):
-        # What every answer of the real API carries: three small whole numbers (below the cap).
-        limit = int(limit_text)
-        return RateLimitHeaders(
-            limit if limit >= 1 else None, int(remaining_text), float(reset_text), True, None
-        )
+    get = headers.get
+    limit_text = get(_LIMIT)
+    remaining_text = get(_REMAINING)
+    reset_text = get(_RESET)
+    retry_text = get(_RETRY_AFTER)
+    if retry_text is None and limit_text and remaining_text and reset_text:
+        digits = limit_text + remaining_text + reset_text
+        if (
+            len(limit_text) < 8
+            and len(remaining_text) < 8
+            and len(reset_text) < 8
+            and digits.isdigit()
+            and digits.isascii()
+        ):
+            # What every answer of the real API carries: three small whole numbers (below
+            # the cap).
+            limit = int(limit_text)
+            return RateLimitHeaders(
+                limit if limit >= 1 else None, int(remaining_text), float(reset_text), True, None
+            )
     return read_rate_limit(
         limit_text,
         remaining_text,

@@ -111,12 +111,13 @@ class Ledger:
 
     def _purge(self, now: float) -> None:
         """Bring the books to ``now``: free the holds that ended, age rooms, note idleness."""
-        slots = self._slots
-        if slots.free_until(now - self.margin):
-            self._probes.slot_reused()
-        slots.forget(now, self._reach(), self.margin)
-        self._view.age(now, self.margin)
-        self._probes.after_idle(now, self.period, slots.busy)
+        slots, probes, margin = self._slots, self._probes, self.margin
+        if slots.advance(now, margin, slots.longest + _SLACK_REACH * self.period):  # _reach()
+            probes.slot_reused()
+        if self._view.rooms:
+            self._view.age(now, margin)
+        if not probes.needed and now - probes.last_seen > 2 * self.period:
+            probes.after_idle(now, self.period, slots.busy)  # (on every grant: tested first)
 
     def _free(self) -> int:
         return self._view.cap(self._slots.free(self.limit))
@@ -141,20 +142,22 @@ class Ledger:
         with self._lock:
             now = self._clock() if now is None else now
             self._purge(now)
-            probes = self._probes
-            if now < self._view.paused_until or probes.blocking:
+            probes, view = self._probes, self._view
+            if now < view.paused_until or (probes.needed and probes.out):  # a probe blocks
                 return None
-            need = self._need(lane)
+            need = 1 if lane == "interactive" else 1 + self.reserve
             probe = probes.needed
-            if self._free() < need:
-                if self._slots.free(self.limit) < need or not self._doubt_blocks(need):
+            free = self._slots.free(self.limit)
+            if (view.cap(free) if view.rooms else free) < need:
+                if free < need or not self._doubt_blocks(need):
                     return None
                 probe = True  # its answer is the fresh count the doubtful room waits for
             if probe:
                 probes.out = True
             self._slots.reserved += 1
-            self._view.take_slot()
-            return Grant(lane, self._view.epoch, probe)
+            if view.rooms:
+                view.take_slot()
+            return Grant(lane, view.epoch, probe)
 
     def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
         """Earliest clock time at which ``try_grant(lane)`` may succeed.
@@ -208,7 +211,13 @@ class Ledger:
         with self._lock:
             if grant.state != "reserved":
                 return
-            self._record_send(grant, self._clock() if at is None else at)
+            if at is None:
+                at = self._clock()
+            # _record_send(), written out: every send comes here.
+            grant.state = "sent"
+            grant.sent_at = at
+            grant.margin = self.margin
+            self._slots.record_send(at)
 
     # -- answers and failures ----------------------------------------------------------------
 
@@ -228,28 +237,29 @@ class Ledger:
                 return  # settled already (aiohttp re-sent it under a new grant)
             if at is None:
                 at = self._clock()
+            slots = self._slots
             observed = grant.state == "sent"
             if not observed:
                 # No hook saw the send (a user's own session): stamp it now; its answer, not
                 # its send, decides when its slot frees.
                 self._record_send(grant, at)
-            self._slots.landed(grant.sent_at or 0.0)
+            slots.landed(grant.sent_at or 0.0)
             grant.state = "done"
             self._probes.last_seen = at
             sent_at = grant.sent_at if grant.sent_at is not None else at
-            if observed:
-                self._slots.answer_took(at - sent_at)
+            if observed and at - sent_at > slots.longest:
+                slots.answer_took(at - sent_at)
             if headers is not None:
                 self._follow_headers(grant, status, headers, at, observed)
-            self._slots.hold(at + self.period)
-            self._slots.note_answered(at)
+            slots.answered_hold(at, at + self.period)
             if status == 429:
                 self._pause(sent_at, headers, at)
             else:
-                self._view.went_through(sent_at)
+                if self._view.refused_at is not None:
+                    self._view.went_through(sent_at)
                 if grant.probe:
                     self._probes.answered()
-        self._notify()
+        self._listeners.notify()  # _notify(), one call less
 
     def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
         """Account for an attempt with no response; ``sent``: it may have gone out.
@@ -283,40 +293,35 @@ class Ledger:
     def _follow_headers(
         self, grant: Grant, status: int, headers: RateLimitHeaders, at: float, observed: bool
     ) -> None:
-        self._adopt_lower_limit(headers.limit)
+        if headers.limit is not None and headers.limit < self.limit:
+            self._adopt_lower_limit(headers.limit)
         remaining = headers.remaining
         if remaining is None:
             return
         sent_at = grant.sent_at if grant.sent_at is not None else at
-        reading = self._view.read(
-            headers,
-            remaining,
-            sent_at=sent_at,
-            at=at,
-            observed=observed,
-            period=self.period,
-            limit=self.limit,
-        )
+        view = self._view
+        counted = view.count(headers, remaining, sent_at, at, observed, self.period, self.limit)
         # Besides this request, the server's window held ``others`` (a 429: at least L, its
         # window was full without it). Ours among them, at most (rule 3): those in flight and
         # those whose slot was still held when this request was sent (under the margin then).
-        others = reading.counted if status == 429 else reading.counted - 1
+        others = counted if status == 429 else counted - 1
         surplus = others - self._slots.maybe_counted(sent_at - grant.margin)
         if surplus <= 0:
-            if self._ours_explain(others, sent_at, at):
-                return
+            if not view.rooms or self._ours_explain(others, sent_at, at):
+                return  # (no rooms: the usual case, and _ours_explain's first answer)
             # Other clients' requests may still be in it: this fresher count replaces the
             # rooms it supersedes, below.
         elif observed:
-            self._learn_slack(grant, at, surplus, reading.latest)
+            self._learn_slack(grant, at, surplus, view.span(headers, sent_at, at, self.period)[1])
         if status == 429:
             return  # the pause and its probe (rule 5) take over
+        earliest, latest = view.span(headers, sent_at, at, self.period)
         room = max(0, remaining - self._slots.maybe_uncounted(sent_at))
-        self._view.add_room(
+        view.add_room(
             Room(
                 room=room,
-                earliest=reading.earliest,
-                latest=reading.latest,
+                earliest=earliest,
+                latest=latest,
                 expires=at + self.period + self.margin,
                 basis=sent_at,
                 answered=at,

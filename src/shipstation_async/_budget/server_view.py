@@ -27,6 +27,9 @@ _ROUNDINGS: dict[str, tuple[float, float]] = {
     "nearest": (-0.5, 0.5),
 }
 
+# Per rounding, the bounds an observation must reach to fit it: (high + TOLERANCE, low - it).
+_FITS = {kind: (high + TOLERANCE, low - TOLERANCE) for kind, (low, high) in _ROUNDINGS.items()}
+
 
 @attrs.define
 class Room:
@@ -50,19 +53,6 @@ class Room:
     bumped: bool = False
 
 
-@attrs.frozen
-class Reading:
-    """What one answer's headers said of the server's window.
-
-    ``counted`` requests were in it when it counted this one; it ends (rolling: its oldest
-    leaves) within ``[earliest, latest]``.
-    """
-
-    counted: int
-    earliest: float
-    latest: float
-
-
 class ResetRounding:
     """Which way the server rounds a whole-second Reset, learned from its answers.
 
@@ -70,18 +60,28 @@ class ResetRounding:
     its range; if none is left (a server rounding some other way), all are possible again.
     """
 
-    __slots__ = ("kinds",)
+    __slots__ = ("_kinds", "_offsets")
 
     def __init__(self) -> None:
         self.kinds = set(_ROUNDINGS)
 
-    def offsets(self) -> tuple[float, float]:
-        """(low, high): the reset is within [R + low, R + high] for a whole-second Reset R."""
-        kinds = self.kinds
-        return (
+    @property
+    def kinds(self) -> set[str]:
+        """The roundings that still fit the answers."""
+        return self._kinds
+
+    @kinds.setter
+    def kinds(self, kinds: set[str]) -> None:
+        self._kinds = kinds
+        # Read on every answer, changed rarely: worked out once per change.
+        self._offsets = (
             min(_ROUNDINGS[k][0] for k in kinds),
             max(_ROUNDINGS[k][1] for k in kinds),
         )
+
+    def offsets(self) -> tuple[float, float]:
+        """(low, high): the reset is within [R + low, R + high] for a whole-second Reset R."""
+        return self._offsets
 
     @property
     def learned(self) -> str:
@@ -97,12 +97,10 @@ class ResetRounding:
         """The true seconds to the reset were R + d for some d in ``[low, high]``."""
         if high < -1.0 - TOLERANCE or low > 1.0 + TOLERANCE:
             return  # no rounding explains it: the anchor was not this window's end
-        left = {
-            kind
-            for kind in self.kinds
-            if low <= _ROUNDINGS[kind][1] + TOLERANCE and high >= _ROUNDINGS[kind][0] - TOLERANCE
-        }
-        self.kinds = left or set(_ROUNDINGS)
+        kinds = self._kinds
+        left = {kind for kind in kinds if low <= _FITS[kind][0] and high >= _FITS[kind][1]}
+        if len(left) != len(kinds):  # usually none is ruled out: nothing to work out again
+            self.kinds = left or set(_ROUNDINGS)
 
 
 def last_digit(value: float) -> float:
@@ -251,38 +249,30 @@ class ServerView:
         unit = last_digit(headers.reset)
         return -unit, unit
 
-    def read(
+    def count(
         self,
         headers: RateLimitHeaders,
         remaining: int,
-        *,
         sent_at: float,
         at: float,
         observed: bool,
         period: float,
         limit: int,
-    ) -> Reading:
-        """Take in the Remaining and Reset of an answer that arrived ``at``; what they said.
+    ) -> int:
+        """Take in an answer's Remaining and Reset: how many its server window counted.
 
-        ``observed``: the send time is known (not stamped at the answer).
+        The answer arrived ``at``; ``observed``: the send time is known (not stamped at the
+        answer). When that window ends is :meth:`span`, worked out only when a room follows
+        it or rule 6 learns from it (every answer is counted; most need no more).
         """
-        reset = headers.reset if headers.reset is not None else period
+        reset = headers.reset
         self.server_remaining = remaining
-        self.server_reset_at = at + reset
+        self.server_reset_at = at + (reset if reset is not None else period)
         server_limit = headers.limit if headers.limit is not None else limit
         counted = max(0, server_limit - remaining)
-        if headers.reset is not None and headers.reset_floored:
-            self._learn_rounding(sent_at, at, counted, headers.reset, observed, period)
-        low, high = self.reset_offsets(headers)
-        # When the server's window ends (rolling: its oldest leaves), at the latest: Reset's
-        # rounding may add a second, but the window that counted this request ends within W
-        # of it; a Reset longer than W is taken as said.
-        latest = at + max(reset, min(reset + high, period))
-        return Reading(counted=counted, earliest=sent_at + reset + low, latest=latest)
-
-    def _learn_rounding(
-        self, sent_at: float, at: float, counted: int, reset: float, observed: bool, period: float
-    ) -> None:
+        if reset is None or not headers.reset_floored:
+            return counted
+        # Rule 4: what a whole-second Reset shows of its rounding.
         if counted == 1 and math.floor(period) <= reset <= math.ceil(period):
             # Alone in the server's window, with a whole window ahead: this request opened it
             # (or is its oldest), so the window ends W after it was counted. Answers up to a
@@ -290,16 +280,28 @@ class ServerView:
             # are from the same window.
             if observed:
                 self.anchor = (sent_at + period, at + period, sent_at + period - 1.0, at)
-            return
+            return counted
         anchor = self.anchor
         if anchor is None or counted < 2 or not observed:
-            return
+            return counted
         end_low, end_high, usable_until, anchored_at = anchor
         if sent_at < anchored_at or at >= usable_until:
-            return  # not counted after the anchor, or perhaps in a later window
+            return counted  # not counted after the anchor, or perhaps in a later window
         # Counted within [sent_at, at]: the true seconds to the window's end were within
         # [end_low - at, end_high - sent_at].
         self.rounding.observe(end_low - at - reset, end_high - sent_at - reset)
+        return counted
+
+    def span(
+        self, headers: RateLimitHeaders, sent_at: float, at: float, period: float
+    ) -> tuple[float, float]:
+        """(earliest, latest): when the window that counted the answer's request ends."""
+        reset = headers.reset if headers.reset is not None else period
+        low, high = self.reset_offsets(headers)
+        # When the server's window ends (rolling: its oldest leaves), at the latest: Reset's
+        # rounding may add a second, but the window that counted this request ends within W
+        # of it; a Reset longer than W is taken as said.
+        return sent_at + reset + low, at + max(reset, min(reset + high, period))
 
     def drop_rooms_answered_by(self, sent_at: float) -> None:
         """Our own sends explain a count that came after these rooms' counts: drop them."""

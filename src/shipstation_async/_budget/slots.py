@@ -39,7 +39,8 @@ class SlotBook:
 
     def free(self, limit: int) -> int:
         """Slots neither held nor reserved under ``limit``."""
-        return limit - self.held() - self.reserved
+        # held(), written out: this runs on every grant.
+        return limit - len(self.in_flight) - len(self.holds) + self.gone - self.reserved
 
     @property
     def busy(self) -> bool:
@@ -86,6 +87,22 @@ class SlotBook:
             if index < self.gone:  # pragma: no cover - a hold always ends in the future
                 self.gone += 1
 
+    def answered_hold(self, at: float, until: float) -> None:
+        """A send landed (or may have been counted by) ``at``; its slot is held until ``until``.
+
+        :meth:`hold` and :meth:`note_answered` in one call (every answer makes both).
+        """
+        holds = self.holds
+        if holds and until >= holds[-1]:  # hold(), for the usual case: the latest hold
+            holds.append(until)
+        else:
+            self.hold(until)
+        answered = self.answered
+        if not answered or at >= answered[-1]:
+            answered.append(at)
+        else:
+            bisect.insort(answered, at)
+
     def note_answered(self, at: float) -> None:
         """A send landed (or may have been counted by) ``at``."""
         answered = self.answered
@@ -96,26 +113,23 @@ class SlotBook:
 
     # -- time passing -------------------------------------------------------------------------
 
-    def free_until(self, freed_by: float) -> bool:
-        """Free the holds that ended by ``freed_by`` (now less the margin); whether any did."""
-        holds = self.holds
-        gone = self.gone
-        if gone < len(holds) and holds[gone] <= freed_by:
-            self.gone = bisect.bisect_right(holds, freed_by, gone)
-            return True
-        return False
+    def advance(self, now: float, margin: float, reach: float) -> bool:
+        """Bring the lists to ``now``: free the holds that ended, drop what nothing needs.
 
-    def forget(self, now: float, reach: float, margin: float) -> None:
-        """Drop what no answer can still need.
-
-        Slots freed before the oldest send still in flight (by more than rule 6's ``reach``)
-        can no longer matter to any answer, nor come back with a margin it learns.
+        Returns whether a hold ended. A hold ends by now less the margin. Slots freed before
+        the oldest send still in flight (by more than rule 6's ``reach``) can no longer
+        matter to any answer, nor come back with a margin it learns: they are dropped, as
+        are the answer times before them.
         """
         holds = self.holds
+        gone = self.gone
+        freed = gone < len(holds) and holds[gone] <= now - margin
+        if freed:
+            gone = self.gone = bisect.bisect_right(holds, now - margin, gone)
         in_flight = self.in_flight
         horizon = (min(now, in_flight[0]) if in_flight else now) - reach
-        if self.gone and holds[0] <= horizon - margin:
-            cut = bisect.bisect_right(holds, horizon - margin, 0, self.gone)
+        if gone and holds[0] <= horizon - margin:
+            cut = bisect.bisect_right(holds, horizon - margin, 0, gone)
             if cut * 4 >= len(holds):
                 del holds[:cut]
                 self.gone -= cut
@@ -124,6 +138,7 @@ class SlotBook:
             cut = bisect.bisect_right(answered, horizon)
             if cut * 4 >= len(answered):
                 del answered[:cut]
+        return freed
 
     def hold_again_from(self, freed_after: float) -> None:
         """Slots freed after ``freed_after`` (less the margin) are held again (a new margin)."""

@@ -77,6 +77,9 @@ class LoopScheduler:
         self.ledger = ledger
         self._loop_ref = weakref.ref(loop)
         self._queues: dict[Lane, deque[_Waiter]] = {lane: deque() for lane in LANES}
+        # The same two queues by name: read on every request (has_waiters, grant_now).
+        self._interactive = self._queues["interactive"]
+        self._bulk = self._queues["bulk"]
         # Waiters per in-flight owner per lane, so a scan can stop once every owner is full.
         self._owners: dict[Lane, dict[int, int]] = {lane: {} for lane in LANES}
         self._timer: asyncio.TimerHandle | None = None
@@ -91,7 +94,7 @@ class LoopScheduler:
     @property
     def has_waiters(self) -> bool:
         """Whether any request on this loop waits for a slot."""
-        return bool(self._queues["interactive"] or self._queues["bulk"])
+        return bool(self._interactive or self._bulk)
 
     def queued(self) -> dict[str, int]:
         """Waiting requests per lane."""
@@ -102,8 +105,7 @@ class LoopScheduler:
 
         Given only when nobody waits ahead of it and the budget and ``owner``'s cap allow.
         """
-        queues = self._queues
-        if queues[lane] or (lane == "bulk" and queues["interactive"]):
+        if self._interactive or (lane == "bulk" and self._bulk):
             return None
         if owner is not None and not owner.has_room(lane):
             return None
@@ -183,7 +185,7 @@ class LoopScheduler:
     def owner_released(self, owner: InFlightLimit) -> None:
         """An in-flight request of ``owner`` finished: waiters it blocked may go."""
         owner.release()
-        if self.has_waiters:
+        if self._interactive or self._bulk:  # has_waiters
             self.wake()
 
     def fail_group(self, group: object, error: Callable[[], BaseException]) -> int:
