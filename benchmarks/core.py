@@ -275,7 +275,9 @@ async def overhead(quick: bool) -> Figures:
     At two concurrencies: 20 callers (bulk work; the figures without a suffix) and one caller
     awaiting each call in turn (a web app's single calls; suffix ``_1``). The SDK runs as
     installed (``speedups`` is 1 when msgspec reads the answers) and, figures marked ``_json``,
-    with the json module reading them, as without the speedups extra.
+    with the json module reading them, as without the speedups extra. ``raw_traced`` is raw
+    aiohttp with a trace config whose headers-sent hook does nothing: what the SDK's send
+    hook, aiohttp's public tracing, costs aiohttp itself.
     """
     port = _free_port()
     server = _start_canned_server(port)
@@ -294,11 +296,24 @@ async def overhead(quick: bool) -> Figures:
     return figures
 
 
+async def _noop_hook(*_: Any) -> None:
+    pass
+
+
+def _traced() -> aiohttp.TraceConfig:
+    # What the SDK's send hook costs aiohttp itself: one trace config (aiohttp then sends
+    # every trace signal of a request), with a hook that does nothing.
+    config = aiohttp.TraceConfig()
+    config.on_request_headers_sent.append(_noop_hook)
+    return config
+
+
 async def _overhead_at(port: int, n: int, workers: int) -> Figures:
     url = f"http://127.0.0.1:{port}"
     auth = _auth("bench", "secret")
     async with (
         aiohttp.ClientSession(headers={"Authorization": auth}) as session,
+        aiohttp.ClientSession(headers={"Authorization": auth}, trace_configs=[_traced()]) as traced,
         ShipStation(
             f"bench-{uuid.uuid4().hex[:8]}",
             "secret",
@@ -310,14 +325,17 @@ async def _overhead_at(port: int, n: int, workers: int) -> Figures:
     ):
         operation = Operation("GET", "/orders", query={"page": 1, "pageSize": 1})
 
-        async def raw() -> None:
+        async def raw(over: aiohttp.ClientSession = session) -> None:
             async def worker() -> None:
                 for _ in range(n // workers):
-                    async with session.get(url + "/orders?page=1&pageSize=1") as response:
+                    async with over.get(url + "/orders?page=1&pageSize=1") as response:
                         data = await response.json()
                         assert isinstance(data, dict)
 
             await asyncio.gather(*(worker() for _ in range(workers)))
+
+        async def raw_traced() -> None:
+            await raw(traced)
 
         async def sdk() -> None:
             async def worker() -> None:
@@ -337,18 +355,28 @@ async def _overhead_at(port: int, n: int, workers: int) -> Figures:
             finally:
                 _sansio._fast_decode = fast_decode
 
-        await raw()  # warm every path: connections, imports
-        await sdk()
-        await sdk_json_module()
+        variants = (
+            ("raw", raw),
+            ("raw_traced", raw_traced),
+            ("sdk", sdk),
+            ("sdk_json", sdk_json_module),
+        )
+        for _, run in variants:  # warm every path: connections, imports
+            await run()
         runs: dict[str, tuple[list[float], list[float]]] = {}
         for _ in range(3):  # interleaved, so drift on a shared machine hits all alike
-            for name, run in (("raw", raw), ("sdk", sdk), ("sdk_json", sdk_json_module)):
+            for name, run in variants:
                 rps, cpu = await _timed(run, n)
                 runs.setdefault(name, ([], []))[0].append(rps)
                 runs[name][1].append(cpu)
     rps_of = {name: statistics.median(rps) for name, (rps, _) in runs.items()}
     cpu_of = {name: statistics.median(cpu) for name, (_, cpu) in runs.items()}
     figures = {"raw_rps": rps_of["raw"], "raw_cpu_us": cpu_of["raw"] * 1e6}
+    figures |= {
+        "raw_traced_rps": rps_of["raw_traced"],
+        "raw_traced_ratio": rps_of["raw_traced"] / rps_of["raw"],
+        "raw_traced_cpu_us": cpu_of["raw_traced"] * 1e6,
+    }
     for name, suffix in (("sdk", ""), ("sdk_json", "_json")):
         figures |= {
             f"sdk_rps{suffix}": rps_of[name],
