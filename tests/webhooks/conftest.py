@@ -81,29 +81,32 @@ async def post(r: WebhookReceiver, body: bytes, token: str = TOKEN) -> tuple[int
     return status, json.loads(answer)
 
 
+def order_body(key: str) -> dict[str, Any]:
+    """A paid order to create, in the API's JSON, numbered and keyed by ``key``."""
+    return {
+        "orderNumber": key,
+        "orderKey": key,
+        "orderDate": "2026-11-01T10:00:00",
+        "orderStatus": "awaiting_shipment",
+        "billTo": {"name": "Ann Buyer"},
+        "shipTo": {
+            "name": "Ann Buyer",
+            "street1": "1 Main St",
+            "city": "Austin",
+            "state": "TX",
+            "postalCode": "78701",
+            "country": "US",
+        },
+        "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
+        "weight": {"value": 2, "units": "pounds"},
+    }
+
+
 async def new_orders(
     ss: ShipStation, sandbox: Sandbox, count: int, prefix: str
 ) -> tuple[list[int], str]:
     """Create orders in one import action: their ids, and the resource_url ShipStation sends."""
-    orders = [
-        {
-            "orderNumber": f"{prefix}-{i}",
-            "orderKey": f"{prefix}-{i}",
-            "orderDate": "2026-11-01T10:00:00",
-            "orderStatus": "awaiting_shipment",
-            "billTo": {"name": "Ann Buyer"},
-            "shipTo": {
-                "name": "Ann Buyer",
-                "street1": "1 Main St",
-                "city": "Austin",
-                "state": "TX",
-                "postalCode": "78701",
-                "country": "US",
-            },
-            "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
-        }
-        for i in range(count)
-    ]
+    orders = [order_body(f"{prefix}-{i}") for i in range(count)]
     result = await ss.orders.create_or_update_many(orders)
     ids = [r.order_id for r in result.results if r.order_id is not None]
     emitted = [e for e in sandbox.webhook_log() if e.resource_type == "ORDER_NOTIFY"]

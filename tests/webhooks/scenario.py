@@ -24,6 +24,8 @@ from shipstation_async.models._scalars import structure_datetime
 from shipstation_async.sandbox import Sandbox, WebhookDelivery, World
 from shipstation_async.webhooks import Notification, SQLiteStore, WebhookReceiver
 
+from .conftest import order_body
+
 TOKEN = "scenario-token-0123456789"
 
 
@@ -65,26 +67,6 @@ class Outcome:
         }
 
 
-def _order(key: str) -> dict[str, Any]:
-    return {
-        "orderNumber": key,
-        "orderKey": key,
-        "orderDate": "2026-11-01T10:00:00",
-        "orderStatus": "awaiting_shipment",
-        "billTo": {"name": "Ann Buyer"},
-        "shipTo": {
-            "name": "Ann Buyer",
-            "street1": "1 Main St",
-            "city": "Austin",
-            "state": "TX",
-            "postalCode": "78701",
-            "country": "US",
-        },
-        "items": [{"sku": "SKU-1", "name": "Thing", "quantity": 1, "unitPrice": 5}],
-        "weight": {"value": 2, "units": "pounds"},
-    }
-
-
 class Workload:
     """Creates, labels, voids, ships, edits and holds orders at random (seeded)."""
 
@@ -110,7 +92,7 @@ class Workload:
         batch = []
         for _ in range(self.rng.randint(1, 3)):
             self._serial += 1
-            batch.append(_order(f"E2E-{self._serial}"))
+            batch.append(order_body(f"E2E-{self._serial}"))
         result = await self.ss.orders.create_or_update_many(batch)
         ids = [r.order_id for r in result.results if r.order_id is not None]
         self.open.extend(ids)
