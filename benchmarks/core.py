@@ -13,7 +13,6 @@ import json
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from shipstation_async.models import Order, converter
 from shipstation_async.sandbox import ThreadedSandbox
 from shipstation_async.sandbox.world import World
 
+from .processes import free_port, sandbox_args
 from .sandbox_speed import SANDBOX_BENCHMARKS
 from .shared import SHARED_BENCHMARKS
 from .webhooks import WEBHOOK_BENCHMARKS
@@ -236,12 +236,6 @@ async def interactive_latency_without_lanes(quick: bool) -> Figures:
     return await _interactive_latency(False, quick)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _wait_for_port(port: int) -> None:
     for _ in range(200):
         try:
@@ -279,7 +273,7 @@ async def overhead(quick: bool) -> Figures:
     aiohttp with a trace config whose headers-sent hook does nothing: what the SDK's send
     hook, aiohttp's public tracing, costs aiohttp itself.
     """
-    port = _free_port()
+    port = free_port()
     server = _start_canned_server(port)
     figures: Figures = {}
     try:
@@ -445,23 +439,12 @@ async def _budget_use(quick: bool, *, backfill: bool, window: float) -> Figures:
     orders = CONCURRENCY * per_part
     end = datetime(2026, 11, 1, tzinfo=UTC)
     start = end - timedelta(days=SPAN_DAYS + 1)
-    port = _free_port()
+    port = free_port()
     server = _start_process(
         [
             "-m",
             "shipstation_async.sandbox",
-            "--port",
-            str(port),
-            "--orders",
-            str(orders),
-            "--end",
-            end.isoformat(),
-            "--rate-limit",
-            f"{L}/{window:g}",
-            "--api-key",
-            "bench",
-            "--api-secret",
-            "s",
+            *sandbox_args(port, orders),
             "--log-level",
             "WARNING",
         ]
@@ -541,7 +524,7 @@ async def stream_budget_use(quick: bool) -> Figures:
 
 
 async def _backfill_rss(orders: int) -> tuple[int, float]:
-    port = _free_port()
+    port = free_port()
     server = _start_process(
         [
             "-m",
@@ -690,7 +673,7 @@ async def _budget_case(
 ) -> Figures:
     """One client with default settings against its own sandbox process: ``requests``
     concurrent ``orders.list`` calls; budget use, 429s and the most admitted in any W."""
-    port = _free_port()
+    port = free_port()
     key = f"bench-{uuid.uuid4().hex[:8]}"
     server = _start_process(
         [

@@ -32,6 +32,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from .processes import free_port, sandbox_args
+
 Figures = dict[str, float]
 
 WORLD_ORDERS = 100_000
@@ -44,12 +46,6 @@ _ROOT = Path(__file__).resolve().parents[1]
 _AUTH = "Basic " + base64.b64encode(b"bench:s").decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _serve(port: int, orders: int) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -57,18 +53,7 @@ async def _serve(port: int, orders: int) -> asyncio.subprocess.Process:
         "shipstation_async",
         "sandbox",
         "serve",
-        "--port",
-        str(port),
-        "--orders",
-        str(orders),
-        "--end",
-        "2026-11-01T00:00:00",
-        "--rate-limit",
-        "100000/60",
-        "--api-key",
-        "bench",
-        "--api-secret",
-        "s",
+        *sandbox_args(port, orders),
         cwd=_ROOT,
         stdout=asyncio.subprocess.DEVNULL,
     )
@@ -152,7 +137,7 @@ async def sandbox_pages(quick: bool) -> Figures:
     evens = rng.sample(range(2, pages // 2, 2), 2 * n)
     cold, cold_rate = evens[:n], sorted(evens[n:])
     walk = list(range(pages // 2 + 1, pages // 2 + 1 + n))
-    port = _free_port()
+    port = free_port()
     server = await _serve(port, WORLD_ORDERS)
     try:
         conn = _Connection(port)

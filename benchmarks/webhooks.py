@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import tempfile
 import time
@@ -19,14 +18,10 @@ from shipstation_async import RateLimit, ShipStation
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.webhooks import Notification, SQLiteStore, WebhookReceiver
 
+from .processes import free_port
+
 Figures = dict[str, float]
 TOKEN = "bench-token-0123456789abcdef"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _deliver(url: str, sandbox_url: str, count: int) -> Figures:
@@ -80,7 +75,7 @@ async def _with_receiver(
                 async def handle(notification: Notification) -> None:
                     return None
 
-                port = _free_port()
+                port = free_port()
                 stop = await serve(receiver, port)
                 try:
                     url = receiver.target_url(f"http://127.0.0.1:{port}/shipstation/events")
