@@ -89,6 +89,16 @@ def _checked_base_url(base_url: str) -> tuple[str, str | None]:
     return base_url.rstrip("/"), None
 
 
+BASE_URL_VARIABLE = "SHIPSTATION_BASE_URL"
+
+
+def _base_url_or_default(base_url: str | None) -> str:
+    """``base_url``, else ``SHIPSTATION_BASE_URL`` when set, else ShipStation's own API."""
+    if base_url is not None:
+        return base_url
+    return os.environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine: 127.0.0.0/8, ::1, or localhost."""
     name = host.strip("[]").rstrip(".").lower()
@@ -257,7 +267,8 @@ class ShipStation:
 
     Use it as ``async with ShipStation(key, secret) as ss:``, or open it once at start-up and
     ``await ss.aclose()`` at shutdown. Credentials default to the ``SHIPSTATION_API_KEY`` and
-    ``SHIPSTATION_API_SECRET`` environment variables.
+    ``SHIPSTATION_API_SECRET`` environment variables, and ``base_url`` to the
+    ``SHIPSTATION_BASE_URL`` one (a sandbox, say) or else ShipStation's own API.
 
     Every request of every client on the same API key in this process, on any thread or event
     loop, is paced by one shared budget (``rate_limit``, 40 per 60 s by default) so that the
@@ -289,7 +300,7 @@ class ShipStation:
         api_key: str | None = None,
         api_secret: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         rate_limit: RateLimit | None = None,
         timeout: float = 30.0,
         max_in_flight: int | None = None,
@@ -310,7 +321,7 @@ class ShipStation:
             partner = secret_from(partner_key, "partner_key", "SHIPSTATION_PARTNER_KEY")
         finally:
             api_secret = partner_key = None
-        self._base_url, problem = _checked_base_url(base_url)
+        self._base_url, problem = _checked_base_url(_base_url_or_default(base_url))
         base_url = ""  # it may carry a password: not a local of this frame from here on
         if problem is not None:
             raise ConfigurationError(problem)

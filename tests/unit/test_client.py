@@ -86,6 +86,28 @@ async def test_credentials_from_environment(
     assert recorder.requests[0].headers["Authorization"] == "Basic U2hpcFN0YXRpb246Um9ja3M="
 
 
+async def test_base_url_from_environment(
+    monkeypatch: pytest.MonkeyPatch, recorder: RecordingServer
+) -> None:
+    monkeypatch.setenv("SHIPSTATION_BASE_URL", recorder.url + "/")
+    recorder.default = Reply(body={"orders": [], "total": 0, "page": 1, "pages": 0})
+    async with ShipStation("k", "s") as ss:
+        assert ss.base_url == recorder.url
+        await ss.orders.list()
+    assert len(recorder.requests) == 1
+    # An explicit argument wins over the environment; without either, ShipStation's own API.
+    assert ShipStation("k", "s", base_url="http://127.0.0.1:9").base_url == "http://127.0.0.1:9"
+    monkeypatch.delenv("SHIPSTATION_BASE_URL")
+    assert ShipStation("k", "s").base_url == "https://ssapi.shipstation.com"
+
+
+def test_a_bad_base_url_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPSTATION_BASE_URL", "http://u:hunter2@10.0.0.5:8080")
+    with pytest.raises(ConfigurationError) as info:
+        ShipStation("k", "s")
+    assert "hunter2" not in str(info.value)
+
+
 def _partner_header(request: Any) -> str | None:
     found = [v for k, v in request.headers.items() if k.lower() == "x-partner"]
     assert len(found) <= 1
