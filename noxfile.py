@@ -57,3 +57,11 @@ def stress(session: nox.Session) -> None:
     finally:
         hog.terminate()
         hog.wait(10)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors, and run its doctests."""
+    session.install("-e", ".[docs]")
+    session.run("sphinx-build", "-W", "-n", "-q", "-b", "html", "docs", "docs/_build/html")
+    session.run("sphinx-build", "-W", "-n", "-q", "-b", "doctest", "docs", "docs/_build/doctest")

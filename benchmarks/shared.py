@@ -168,7 +168,7 @@ async def grant_latency(quick: bool) -> Figures:
     server.start()
     try:
         store = RedisBudget(server.url, prefix=f"g{uuid.uuid4().hex[:8]}")
-        shared = store.ledger_for(("bench", uuid.uuid4().hex), limit)
+        shared = store._ledger_for(("bench", uuid.uuid4().hex), limit)
         remote: list[float] = []
         for _ in range(n):
             started = time.perf_counter()

@@ -6,6 +6,7 @@ error is a ``ShipStationError``.
 
 from ._backoff import RetryPolicy
 from ._budget import RateLimitStatus
+from ._redact import Secret
 from ._sansio import Lane, Operation, Safety
 from ._version import __version__
 from .budget import RedisBudget
@@ -52,6 +53,7 @@ __all__ = [
     "RedisBudget",
     "RetryPolicy",
     "Safety",
+    "Secret",
     "ServerError",
     "Settlement",
     "ShipStation",

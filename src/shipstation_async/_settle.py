@@ -67,7 +67,7 @@ def horizon_seconds(
 
     The client gives up on an answer after ``timeout``; a server that is still processing then
     finishes within a few of its own slowest answers, and ASP.NET stops a request after 110 s.
-    The horizon is the longest of ``minimum`` (default :data:`MIN_HORIZON`), twice the timeout
+    The horizon is the longest of ``minimum`` (default ``MIN_HORIZON``), twice the timeout
     and four times the slowest answer seen (``slowest_answer``), plus a second.
     """
     slowest = slowest_answer if slowest_answer is not None and slowest_answer > 0 else 0.0

@@ -99,7 +99,7 @@ class RedisBudget:
             for part in ("holds", "flight", "meta", "procs", "iwait")
         )
 
-    def ledger_for(self, key: tuple[str, str], rate_limit: RateLimit) -> SharedLedger:
+    def _ledger_for(self, key: tuple[str, str], rate_limit: RateLimit) -> SharedLedger:
         """The handle of this process on the shared budget of ``key`` (one per key per store)."""
         with self._lock:
             ledger = self._ledgers.get(key)

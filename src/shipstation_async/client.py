@@ -255,7 +255,7 @@ def _budget_of(
     if store is not None and not isinstance(store, RedisBudget):
         raise ConfigurationError(f"budget must be a RedisBudget, got {type(store).__name__}")
     store = store if store is not None else budget_from_environment()
-    return ledger_for(key, rate_limit) if store is None else store.ledger_for(key, rate_limit)
+    return ledger_for(key, rate_limit) if store is None else store._ledger_for(key, rate_limit)
 
 
 def _printable(secret: Secret) -> bool:

@@ -220,6 +220,7 @@ __all__ = [
     "AmbiguousRequestError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "DecodeError",
     "InvalidRequestError",

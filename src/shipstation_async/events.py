@@ -8,6 +8,19 @@ import attrs
 
 from ._sansio import Lane, RateLimitHeaders
 
+__all__ = [
+    "BudgetDegraded",
+    "BudgetShared",
+    "CompletedAfterCancel",
+    "Event",
+    "Hook",
+    "RateLimitHeaders",
+    "RequestSent",
+    "ResponseReceived",
+    "RetryScheduled",
+    "Throttled",
+]
+
 
 @attrs.frozen
 class RequestSent:

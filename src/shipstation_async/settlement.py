@@ -10,7 +10,7 @@ server has surely finished processing the request, and answers with a :class:`Se
 - ``"still_ambiguous"``: no certainty within the wait (the looks failed, the wait was cut
   short, or the write leaves no trace to look for): check by hand before sending it again.
 
-The rules (when to look, what matches, the server's clock) are in :mod:`._settle`; this module
+The rules (when to look, what matches, the server's clock) are in ``._settle``; this module
 does the looking, through the client's budget like any other call.
 """
 

@@ -187,7 +187,7 @@ async def test_a_waiting_interactive_call_holds_bulk_work_in_every_process_until
     key = ("api", f"k-{uuid.uuid4().hex[:8]}")
     limit = RateLimit(2, 1.0, reserve=0)
     first, second = (RedisBudget(redis_server.url, prefix=name) for _ in "ab")
-    a, b = first.ledger_for(key, limit), second.ledger_for(key, limit)
+    a, b = first._ledger_for(key, limit), second._ledger_for(key, limit)
 
     async def granted(ledger: Any, lane: str, waiting: bool = False) -> Any:
         outcome = await ledger.grant(lane, interactive_waiting=waiting)

@@ -1,6 +1,6 @@
 """Resumable bulk copies of ShipStation records: ``Backfill(ss, "orders", ...).run()``."""
 
-from .checkpoint import CheckpointStore
+from .checkpoint import CheckpointStore, Saved
 from .engine import Backfill, Progress, Summary
 from .sinks import CallbackSink, JsonlSink, Sink, SqliteSink
 
@@ -10,6 +10,7 @@ __all__ = [
     "CheckpointStore",
     "JsonlSink",
     "Progress",
+    "Saved",
     "Sink",
     "SqliteSink",
     "Summary",

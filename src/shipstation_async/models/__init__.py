@@ -1,6 +1,6 @@
 """Typed models of ShipStation's objects and the converter that reads and writes them."""
 
-from ._base import Page, SuccessResult
+from ._base import Model, Page, SuccessResult
 from .accounts import RegisterAccountResult, Tag, User
 from .carriers import Carrier, Package, Service
 from .common import (
@@ -46,6 +46,7 @@ __all__ = [
     "MarkAsShippedResult",
     "Marketplace",
     "MarketplaceUsername",
+    "Model",
     "Order",
     "OrderItem",
     "OrderResult",

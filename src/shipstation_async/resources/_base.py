@@ -61,7 +61,7 @@ class Resource:
     """Base of the resource objects hung on the client (``ss.orders``...).
 
     Every public method of a resource has its arguments checked against its annotations
-    before it runs (:mod:`.._arguments`), the ``TypedDict`` of ``**options`` included.
+    before it runs (``.._arguments``), the ``TypedDict`` of ``**options`` included.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

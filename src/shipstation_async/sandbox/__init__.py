@@ -9,20 +9,20 @@ Every V1 endpoint is served (orders, shipments, products, warehouses, carriers, 
 fulfillments, stores, users, accounts, webhooks) over one consistent seeded ``World``;
 deviations from the reference are listed in each handler module's docstring, and what is
 documented or guessed of the API's HTTP behaviour (typed binding of bodies, media types,
-malformed and oversized bodies, the 401) in those of :mod:`.http.binding` and
-:mod:`.http.request_body`. Seed and
+malformed and oversized bodies, the 401) in those of ``.http.binding`` and
+``.http.request_body``. Seed and
 inspect from Python through ``sandbox.world`` (``add_store``, ``add_order``, ...,
 ``get(resource, id)``, ``labels()``, ``write_counts()``) or over HTTP through the control
-API under ``/__sandbox`` (see :mod:`.http.server`). ``LabelPurchase`` is one entry of the label
+API under ``/__sandbox`` (see ``.http.server``). ``LabelPurchase`` is one entry of the label
 ledger. ``MutationWorkload`` changes the data while clients list it (inserts, modifications,
 status changes, soft deletes, shipments and a burst of orders in one second), seeded and
-logged as ``Mutation`` entries (see :mod:`.mutations`); ``World(dense_seconds=...)`` puts
+logged as ``Mutation`` entries (see ``.mutations``); ``World(dense_seconds=...)`` puts
 runs of generated orders in one createDate second.
 
 Webhooks: while serving, a sandbox POSTs ``{"resource_url", "resource_type"}`` to the
 loopback subscriptions made on it (``POST /webhooks/subscribe``) when orders are imported and
 labels bought, by ShipStation's trigger rules, with ``resource_url`` on the sandbox's own URL
-(rules and guesses: :mod:`.state.webhook_triggers`). ``WebhookDelivery`` switches delay,
+(rules and guesses: ``.state.webhook_triggers``). ``WebhookDelivery`` switches delay,
 drop and duplicate faults (``Sandbox(webhooks=...)``, ``sandbox.webhooks``,
 ``POST /__sandbox/webhooks``); ``sandbox.webhook_log()`` lists each ``WebhookEmission``
 (with its ``WebhookAttempt`` s), ``world.webhook_triggers.notifications()`` each
@@ -31,31 +31,36 @@ drop and duplicate faults (``Sandbox(webhooks=...)``, ``sandbox.webhooks``,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .faults import Faults
+    from .faults import FaultDecision, Faults
     from .http.server import Sandbox, SandboxOptions, SandboxStats
     from .labels import LabelPurchase
     from .mutations import Mutation, MutationKind, MutationWorkload
     from .ratewindow import Decision, RateWindow, WindowMeter
     from .standalone import serve
+    from .state.products import ProductQuery
     from .state.webhook_triggers import WebhookNotification
     from .threaded import ThreadedSandbox
-    from .webhook_delivery import WebhookAttempt, WebhookDelivery, WebhookEmission
+    from .webhook_delivery import DeliveryPlan, WebhookAttempt, WebhookDelivery, WebhookEmission
     from .world import OrderQuery, World
 
 # Where each exported name lives. Imported on first use, so that the pytest plugin (loaded
 # into every test run of a project that installs the SDK) costs no sandbox or aiohttp.web.
 _EXPORTS: dict[str, str] = {
     "Decision": ".ratewindow",
+    "DeliveryPlan": ".webhook_delivery",
+    "FaultDecision": ".faults",
     "Faults": ".faults",
     "LabelPurchase": ".labels",
     "Mutation": ".mutations",
     "MutationKind": ".mutations",
     "MutationWorkload": ".mutations",
     "OrderQuery": ".world",
+    "ProductQuery": ".state.products",
     "RateWindow": ".ratewindow",
     "Sandbox": ".http.server",
     "SandboxOptions": ".http.server",
@@ -72,12 +77,15 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "Decision",
+    "DeliveryPlan",
+    "FaultDecision",
     "Faults",
     "LabelPurchase",
     "Mutation",
     "MutationKind",
     "MutationWorkload",
     "OrderQuery",
+    "ProductQuery",
     "RateWindow",
     "Sandbox",
     "SandboxOptions",
@@ -93,16 +101,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import an exported name's module on first access (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the lazily imported ones included."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -123,13 +123,13 @@ class World:
     process, time zone or hour. ``dense_seconds``: ``((index, count), ...)`` or
     ``((index, count, distinct), ...)``: the ``count`` orders from ``index`` on all get
     createDates inside one wall-clock second, rising or equal with the index (see
-    :class:`OrderStore`; e.g. ``((500_000, 620),)`` puts 620 orders, more than a page, in one
+    ``OrderStore``; e.g. ``((500_000, 620),)`` puts 620 orders, more than a page, in one
     second; ``distinct=1`` makes their createDates identical). ``refresh_seconds``: how long a
     store refresh reports "Updating orders".
 
-    Attributes: the backends ``orders`` (:class:`OrderStore`), ``shipments``
-    (:class:`ShipmentStore`), ``fulfillments`` (:class:`FulfillmentStore`), ``customers``
-    (:class:`CustomerStore`), ``store_backend``, ``warehouse_backend``, ``products``,
+    Attributes: the backends ``orders`` (``OrderStore``), ``shipments``
+    (``ShipmentStore``), ``fulfillments`` (``FulfillmentStore``), ``customers``
+    (``CustomerStore``), ``store_backend``, ``warehouse_backend``, ``products``,
     ``carriers``, ``accounts``, ``webhook_backend``, ``ledger``; the rules ``shipping`` and
     ``intake`` (createorder); ``changes`` and ``change_log``; ``webhook_triggers`` (what
     webhooks announce, and the batches their URLs name); and ``lock`` (the re-entrant
@@ -427,11 +427,11 @@ class World:
     # -- orders --------------------------------------------------------------------------------
 
     def resolve_product_id(self, product_id: Any, sku: Any) -> int | None:
-        """The productId an order item gets (see :meth:`ProductBackend.resolve_id`)."""
+        """The productId an order item gets (see ``ProductBackend.resolve_id``)."""
         return self.products.resolve_id(product_id, sku)
 
     def build_order(self, data: Mapping[str, Any], existing: JSON | None) -> JSON:
-        """A complete Order from createorder's body (see :meth:`OrderIntake.build`)."""
+        """A complete Order from createorder's body (see ``OrderIntake.build``)."""
         return self.intake.build(data, existing)
 
     # -- stores --------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ class World:
         return self.store_backend.get(store_id)
 
     def replace_store(self, store_id: int, data: Mapping[str, Any]) -> JSON | None:
-        """Replace a store with ``data`` (see :meth:`StoreBackend.replace`)."""
+        """Replace a store with ``data`` (see ``StoreBackend.replace``)."""
         return self.store_backend.replace(store_id, data)
 
     def set_store_active(self, store_id: int, active: bool) -> bool:
@@ -484,7 +484,7 @@ class World:
         return self.warehouse_backend.get(warehouse_id)
 
     def replace_warehouse(self, warehouse_id: int, data: Mapping[str, Any]) -> JSON | None:
-        """Replace a warehouse with ``data`` (see :meth:`WarehouseBackend.replace`)."""
+        """Replace a warehouse with ``data`` (see ``WarehouseBackend.replace``)."""
         return self.warehouse_backend.replace(warehouse_id, data)
 
     def delete_warehouse(self, warehouse_id: int) -> bool:
@@ -510,7 +510,7 @@ class World:
         return self.carriers.add_funds(code, cents)
 
     def charge(self, code: str, cents: int) -> bool:
-        """Take ``cents`` from a funded carrier's balance (see :meth:`CarrierBackend.charge`)."""
+        """Take ``cents`` from a funded carrier's balance (see ``CarrierBackend.charge``)."""
         return self.carriers.charge(code, cents)
 
     # -- products --------------------------------------------------------------------------------
@@ -524,7 +524,7 @@ class World:
         return self.products.query(q)
 
     def replace_product(self, product_id: int, data: Mapping[str, Any]) -> JSON | None:
-        """Replace a product with ``data`` (see :meth:`ProductBackend.replace`)."""
+        """Replace a product with ``data`` (see ``ProductBackend.replace``)."""
         return self.products.replace(product_id, data)
 
     # -- tags, users, webhooks, accounts ----------------------------------------------------------

@@ -16,9 +16,9 @@ to that second; a second holding a whole page or more is read page by page, re-r
 total is stable, and de-duplicated by id within that second only. Memory stays flat: no set of
 every id seen.
 
-The modules: :mod:`.plan` (pure: keys, parts, cuts, estimates), :mod:`.walker` (the requests
-of one part's walk), :mod:`.stream` (:class:`ItemStream`: planning, fan-out, hand-over) and
-:mod:`.registry` (:data:`WALKS`: how each listing is walked, shared with the backfill).
+The modules: ``.plan`` (pure: keys, parts, cuts, estimates), ``.walker`` (the requests
+of one part's walk), ``.stream`` (:class:`ItemStream`: planning, fan-out, hand-over) and
+``.registry`` (:data:`WALKS`: how each listing is walked, shared with the backfill).
 """
 
 from .plan import MAX_RANGE, T0_LAG, Plan, Split, SubRange, key_of, split, wall_key

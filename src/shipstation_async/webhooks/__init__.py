@@ -15,16 +15,24 @@ host a delivery names.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from ._dispatch import Handler
-from ._resource_url import ResourceQuery, UnsafeResourceURL, parse_resource_url
+from ._resource_url import Origin, ResourceQuery, UnsafeResourceURL, parse_resource_url
 from ._subscribe import SubscriptionReport, WebhookSubscriptionError
 from ._tokens import TOKEN_ENV
 from .events import DeadLetter, Notification, Source
 from .receiver import WebhookReceiver
-from .store import JobTakenOver, MemoryStore, SQLiteStore, WebhookStore
+from .store import (
+    DeadLetterRecord,
+    Job,
+    JobTakenOver,
+    MemoryStore,
+    Progress,
+    SQLiteStore,
+    WebhookStore,
+)
 
 if TYPE_CHECKING:
     from .redis_store import RedisStore, WebhookStoreUnavailable
@@ -38,10 +46,14 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "TOKEN_ENV",
     "DeadLetter",
+    "DeadLetterRecord",
     "Handler",
+    "Job",
     "JobTakenOver",
     "MemoryStore",
     "Notification",
+    "Origin",
+    "Progress",
     "RedisStore",
     "ResourceQuery",
     "SQLiteStore",
@@ -56,16 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a lazily exported name's module on first access (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later accesses skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the lazily imported ones included."""
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -38,7 +38,7 @@ from .events import EVENT_ORDER, DeadLetter
 from .store import DeadLetterRecord, Job, Progress, SQLiteStore, WebhookStore
 
 if TYPE_CHECKING:
-    from aiohttp import web
+    import aiohttp.web
 
     from ..client import ShipStation
 
@@ -238,7 +238,7 @@ class WebhookReceiver:
             dispatcher.submit(job)
         return added
 
-    def aiohttp_app(self) -> web.Application:
+    def aiohttp_app(self) -> aiohttp.web.Application:
         """An aiohttp application that receives deliveries on any path (add it as a sub-app).
 
         It starts the receiver on start-up and closes it on clean-up. Mounted with
@@ -249,7 +249,9 @@ class WebhookReceiver:
 
         return aiohttp_app(self, self._max_body)
 
-    def aiohttp_handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def aiohttp_handler(
+        self,
+    ) -> Callable[[aiohttp.web.Request], Awaitable[aiohttp.web.StreamResponse]]:
         """An aiohttp request handler, for a route of your own (``add_post(path, ...)``).
 
         Start and close the receiver yourself (``await receiver.start()`` on start-up).

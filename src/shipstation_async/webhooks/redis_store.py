@@ -128,7 +128,7 @@ class RedisStore:
 
     Jobs, dead letters and poll marks never expire (they are accepted work, and the user's
     to drop); remembered delivery keys and handled versions go at :meth:`prune` and their
-    Redis keys expire :data:`KEEP_MARGIN` after the latest of them, so a store nobody uses
+    Redis keys expire ``KEEP_MARGIN`` after the latest of them, so a store nobody uses
     any more leaves only its unfinished work behind.
     """
 

@@ -1,6 +1,6 @@
 """The sandbox server: a local ShipStation V1 that enforces the rate limit.
 
-Each request passes the middleware chain of :mod:`.middleware` in this order: arrival, Basic
+Each request passes the middleware chain of ``.middleware`` in this order: arrival, Basic
 auth, the API key's rate window, faults, latency (the body is read there: its size limit
 applies after the rate window and the faults), then the handler the router picks
 (ASP.NET-style 404/405 when none).
@@ -27,9 +27,9 @@ The same from Python: ``sandbox.world`` (:class:`World`: ``add_*``, ``get``, ``l
 
 Webhooks: while it serves, the sandbox POSTs ``{"resource_url", "resource_type"}`` to every
 subscription (``POST /webhooks/subscribe``) whose event a write triggers, as ShipStation does
-(rules in :mod:`..state.webhook_triggers`), with ``resource_url`` on the sandbox's own URL;
+(rules in ``..state.webhook_triggers``), with ``resource_url`` on the sandbox's own URL;
 only to loopback targets unless told otherwise, with switchable delay, drop and duplicate
-faults (:class:`..webhook_delivery.WebhookDelivery`; delivering: :mod:`.emitter`).
+faults (:class:`..webhook_delivery.WebhookDelivery`; delivering: ``.emitter``).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class Sandbox:
     ``body_timeout``: seconds a request body may take to arrive (then 408, the connection
     closed; settable later); ``max_body_size``: the largest body in bytes (then 413). Where
     these and the sandbox's other HTTP answers are documented facts and where guesses:
-    :mod:`.request_body`, :mod:`.binding`.
+    ``.request_body``, ``.binding``.
     ``webhooks``: how webhooks are delivered (:class:`WebhookDelivery`: delay, drop and
     duplicate rates, seed, retries; default: each payload once, at once; settable later
     through ``sb.webhooks``). ``webhook_log()`` lists every emission.
