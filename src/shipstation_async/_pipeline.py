@@ -23,7 +23,7 @@ import attrs
 from . import _http
 from ._backoff import RetryPolicy
 from ._budget import BudgetBackend, Grant, InFlightLimit, LoopScheduler, loop_scheduler_for
-from ._budget.backend import mode_event
+from ._budget.backend import emit_modes
 from ._credentials import Credentials
 from ._once import SEND_WATCH
 from ._sansio import (
@@ -233,9 +233,9 @@ class Pipeline:
                     if grant is None:
                         grant = await self._grant(call, scheduler)
                 finally:
-                    if self.ledger.transitions != self._budget_transitions:
-                        self._budget_transitions, event = mode_event(self.ledger)
-                        self.emit(event)  # the shared budget went local (Redis away), or back
+                    # Report every switch of the shared budget (Redis away, or back) since.
+                    seen = self._budget_transitions
+                    self._budget_transitions = emit_modes(self.ledger, seen, self.emit)
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant, loop)
                 call.latest_send = attempt.tracker

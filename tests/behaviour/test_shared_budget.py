@@ -387,6 +387,43 @@ async def test_redis_killed_and_restarted_mid_run(
     assert "shared again" in caplog.text
 
 
+async def test_a_client_silent_through_an_outage_still_reports_it(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,  # the binary is there
+) -> None:
+    """A client that made no call while Redis was away reports both switches at its next call:
+    a hook counting outages must not miss one because the budget was shared again by then."""
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    server = require()
+    server.start()
+    store = RedisBudget(server.url, prefix=prefix(), timeout=0.2, retry_every=0.2)
+    quiet_events: list[Event] = []
+    try:
+        async with (
+            client_for(sandbox, rate_limit=limit, budget=store, max_wait=60) as busy,
+            client_for(
+                sandbox, rate_limit=limit, budget=store, max_wait=60, hooks=[quiet_events.append]
+            ) as quiet,
+        ):
+            await quiet.orders.list(page_size=1)
+            server.kill()
+            await busy.orders.list(page_size=1)  # finds Redis away: the local share
+            assert busy.rate_limit_status().degraded
+            server.start()
+            for _ in range(100):  # back to shared once a retry reaches Redis
+                await asyncio.sleep(0.1)
+                if not busy.rate_limit_status().degraded:
+                    break
+            assert not busy.rate_limit_status().degraded
+            await quiet.orders.list(page_size=1)
+    finally:
+        await store.aclose()
+        server.stop()
+    modes = [type(e) for e in quiet_events if isinstance(e, BudgetDegraded | BudgetShared)]
+    assert modes == [BudgetDegraded, BudgetShared]
+
+
 async def test_redis_losing_its_state_mid_run_gets_every_handles_slots_back(
     shipstation_sandbox_factory: Factory, redis_server: RedisServer
 ) -> None:

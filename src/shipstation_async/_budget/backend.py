@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
 import attrs
@@ -133,6 +133,9 @@ class BudgetBackend(Protocol):
     def local_share(self) -> int | None:
         """The requests per window spent alone while a shared store is away (None: shared)."""
 
+    def mode_log(self) -> Sequence[tuple[int, BudgetDegraded | BudgetShared]]:
+        """The latest switches (up to 64), each with its number in ``transitions``."""
+
     def configure(self, rate_limit: RateLimit) -> None:
         """Adopt a (new) plan. Slots already held stay held."""
 
@@ -170,9 +173,15 @@ class BudgetBackend(Protocol):
         """A :class:`RateLimitStatus` of the budget; ``queued`` comes from a waiting room."""
 
 
-def mode_event(budget: BudgetBackend) -> tuple[int, BudgetDegraded | BudgetShared]:
-    """The event for a budget's latest switch (Redis away, or back), and its switch count."""
-    share = budget.local_share()
-    if share is None:
-        return budget.transitions, BudgetShared()
-    return budget.transitions, BudgetDegraded(share, budget.snapshot({}).processes)
+def emit_modes(
+    budget: BudgetBackend, seen: int, emit: Callable[[BudgetDegraded | BudgetShared], None]
+) -> int:
+    """Emit the budget's switches numbered after ``seen``, oldest first; the count now.
+
+    Every switch is emitted, not only the latest: a client that made no call while Redis was
+    away still reports that it was (``BudgetDegraded``, then ``BudgetShared``).
+    """
+    for number, event in budget.mode_log():
+        if number > seen:
+            emit(event)
+    return budget.transitions

@@ -84,6 +84,10 @@ class Ledger:
         """None: an in-process budget is never a fallback share."""
         return None
 
+    def mode_log(self) -> tuple[()]:
+        """Empty: an in-process budget never switches."""
+        return ()
+
     @property
     def reset_rounding(self) -> str:
         """What the answers showed of the server's whole-second Reset (rule 4)."""

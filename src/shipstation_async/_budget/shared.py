@@ -29,12 +29,14 @@ import threading
 import time
 import uuid
 import weakref
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._sansio import Lane, RateLimitHeaders
+from ..events import BudgetDegraded, BudgetShared
 from ..limits import RateLimit
 from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
 from .ledger import Ledger
@@ -70,7 +72,7 @@ class SharedLedger:
         self._connections = connections
         self._settings = settings
         # Read when called, like the request loop's send and answer times it is compared with.
-        self._clock = clock if clock is not None else _monotonic
+        self._clock = clock if clock is not None else time.monotonic
         self._lock = threading.Lock()
         self._process = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
@@ -85,6 +87,7 @@ class SharedLedger:
         self._mine: dict[str, float] = {}
         self.degraded = False
         self._transitions = 0  # every switch between shared and local; clients report them
+        self._modes: deque[tuple[int, BudgetDegraded | BudgetShared]] = deque(maxlen=64)
         self._share_now = 0
         self._local: Ledger | None = None
         self._retry_at = -math.inf
@@ -113,6 +116,10 @@ class SharedLedger:
     def local_share(self) -> int | None:
         """The share spent alone while Redis does not answer (None: shared)."""
         return self._share_now if self.degraded else None
+
+    def mode_log(self) -> Sequence[tuple[int, BudgetDegraded | BudgetShared]]:
+        """The latest switches between shared and local (up to 64), numbered."""
+        return tuple(self._modes)
 
     @property
     def poll(self) -> float:
@@ -450,6 +457,7 @@ class SharedLedger:
             self._transitions += 1
             share = self._share_now = self._share()
             self._local = self._local_ledger(share, now)
+            self._modes.append((self._transitions, BudgetDegraded(share, self.view.processes)))
         self._start_recovery()
         _log.warning(
             "budget %s: Redis did not answer (%s); %s until it does",
@@ -556,6 +564,7 @@ class SharedLedger:
             self.degraded = False
             self._transitions += 1
             self._local = None
+            self._modes.append((self._transitions, BudgetShared()))
         _log.warning("budget %s: Redis answers again; the budget is shared again", self.name)
 
     # -- figures -------------------------------------------------------------------------------
@@ -583,10 +592,6 @@ class SharedLedger:
             return attrs.evolve(status, shared=True, processes=view.processes, degraded=True)
         plan = RateLimit(self.limit, self.period, margin=self.margin, reserve=self.reserve)
         return shared_status(view, plan, queued, self._pause_until - now, self.degraded, now)
-
-
-def _monotonic() -> float:
-    return time.monotonic()
 
 
 if TYPE_CHECKING:
