@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck bench stress``."""
+"""Developer sessions: ``nox -s tests lint typecheck bench stress release``."""
 
 from __future__ import annotations
 
@@ -57,3 +57,10 @@ def stress(session: nox.Session) -> None:
     finally:
         hog.terminate()
         hog.wait(10)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build the sdist and wheel, twine-check them, and try the wheel in a fresh venv."""
+    session.install("build>=1.2", "twine>=7.0")
+    session.run("python", "-m", "tests.release_check")

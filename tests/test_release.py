@@ -1,0 +1,81 @@
+"""The release check: sdist and wheel built and twine-checked, the wheel working in a fresh venv.
+
+One build and install per module (tests/release_check.py does the steps; ``nox -s release``
+runs the same). It fetches hatchling and the wheel's dependencies from the package index, and
+takes about 10 s of a core, hence ``cpu_bound``: never beside the timing tests' neighbours.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .release_check import (
+    Installed,
+    check_contents,
+    check_installed,
+    cli_defines_version_flag,
+    release_check,
+    source_version,
+)
+
+pytestmark = pytest.mark.cpu_bound
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    yield release_check(tmp_path_factory.mktemp("release"))
+
+
+def test_release_builds_checks_and_installs(installed: Installed) -> None:
+    # release_check raised on any failed step; what it left is the proof it ran them.
+    assert installed.sdist.name == f"shipstation_async-{source_version()}.tar.gz"
+    assert installed.wheel.name == f"shipstation_async-{source_version()}-py3-none-any.whl"
+    assert installed.command.is_file()
+    print(f"release check: {installed.seconds:.1f} s")
+
+
+def test_installed_command_reports_version_when_the_cli_defines_it(installed: Installed) -> None:
+    help_text = subprocess.run(
+        [installed.command, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert ("--version" in help_text) == cli_defines_version_flag()
+    if cli_defines_version_flag():
+        shown = subprocess.run(
+            [installed.command, "--version"], capture_output=True, text=True, check=True
+        ).stdout
+        assert source_version() in shown
+
+
+def test_contents_check_refuses_an_sdist_without_its_license(
+    installed: Installed, tmp_path: Path
+) -> None:
+    # The check itself can fail: the same sdist less LICENSE is refused.
+    stripped = tmp_path / installed.sdist.name
+    with tarfile.open(installed.sdist) as source, tarfile.open(stripped, "w:gz") as target:
+        for member in source.getmembers():
+            if member.name.endswith("/LICENSE"):
+                continue
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+    with pytest.raises(AssertionError, match="LICENSE"):
+        check_contents(stripped, installed.wheel)
+
+
+def test_installed_check_refuses_a_venv_that_imports_another_copy(
+    installed: Installed, tmp_path: Path
+) -> None:
+    # A venv whose import resolves elsewhere (here: the source tree put first on sys.path by a
+    # .pth file, as an editable install or a stray PYTHONPATH would) is refused.
+    site = next((installed.venv / "lib").glob("python*/site-packages"))
+    shadow = site / "aaa_shadow.pth"
+    src = Path(__file__).resolve().parents[1] / "src"
+    shadow.write_text(f"import sys; sys.path.insert(0, {str(src)!r})\n", "utf-8")
+    try:
+        with pytest.raises(AssertionError, match="imported from"):
+            check_installed(installed)
+    finally:
+        shadow.unlink()
