@@ -151,6 +151,8 @@ def feed_fields(record: FeedRecord) -> dict[str, Any]:
 
 async def find_existing(ss: ShipStation, record: FeedRecord) -> Order | None:
     """ShipStation's order under this record's key, if it has one."""
+    # The orderKey is what keeps the import idempotent: an order this lookup misses is
+    # updated by createorder all the same, never duplicated. The lookup saves the writes.
     page = await ss.orders.list(order_number=record["number"], page_size=500)
     return next((o for o in page.items if o.order_key == order_key(record)), None)
 

@@ -2,19 +2,21 @@
 
 For the oldest orders awaiting shipment (``BATCH`` of them per run), the script asks every
 connected carrier for rates from the order's warehouse, picks the cheapest service the goods
-qualify for, and buys that label for the order (which ShipStation then marks shipped, so the
-next run takes the next orders). A label purchase is the one call that must not be repeated blindly:
-when it times out or meets a 5xx after it went out, ShipStation may have bought the label
-(and may still be processing it). The client then raises ``AmbiguousRequestError`` instead of
-retrying, and ``await ss.settle(exc)`` finds out, waiting until ShipStation has surely
-finished: ``"bought"`` (use the label it found), ``"not_bought"`` (buying again buys once) or
+qualify for, and buys that label for the order, which ShipStation then marks shipped: the
+next run takes the next orders, and an order whose label was bought is not taken again.
+
+A label purchase is the one call that must not be repeated blindly: when it times out or
+meets a 5xx after it went out, ShipStation may have bought the label (and may still be
+processing it). The client then raises ``AmbiguousRequestError`` instead of retrying, and
+``await ss.settle(exc)`` finds out, waiting until ShipStation has surely finished:
+``"bought"`` (use the label it found), ``"not_bought"`` (buying again buys once) or
 ``"still_ambiguous"`` (check by hand; do not buy again). ``ss.orders.create_label_once`` does
 the same in one call, and also keeps identical purchases in this process from overlapping.
 
-Labels are test labels (free; ShipStation may list no shipment for one, so an ambiguous test
-purchase settles as ``"still_ambiguous"`` once the wait is over) unless
-``EXAMPLE_REAL_LABELS=1``, which against ShipStation buys real postage. Against the sandbox
-every label is free either way::
+Labels are test labels unless ``EXAMPLE_REAL_LABELS=1``, which against ShipStation buys real
+postage. A test label leaves its order awaiting shipment (so each run quotes the same orders)
+and may leave no shipment to find (so an ambiguous test purchase settles as
+``"still_ambiguous"`` once the wait is over). Against the sandbox every label is free::
 
     shipstation-async sandbox serve --port 8080 --orders 200 &
     export SHIPSTATION_API_KEY=sandbox-key SHIPSTATION_API_SECRET=sandbox-secret
