@@ -19,6 +19,7 @@ longer check that the wheel's ``Requires-Dist`` is complete, so they come from t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -65,7 +66,7 @@ def source_version() -> str:
 
 def cli_defines_version_flag() -> bool:
     """Whether the source tree's command line defines ``--version``."""
-    return '"--version"' in CLI_SOURCE.read_text("utf-8")
+    return re.search(r"""["']--version["']""", CLI_SOURCE.read_text("utf-8")) is not None
 
 
 def clean_env() -> dict[str, str]:
