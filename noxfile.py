@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck bench stress``."""
+"""Developer sessions: ``nox -s tests lint typecheck bench stress release``."""
 
 from __future__ import annotations
 
@@ -65,3 +65,10 @@ def docs(session: nox.Session) -> None:
     session.install("-e", ".[docs]")
     session.run("sphinx-build", "-W", "-n", "-q", "-b", "html", "docs", "docs/_build/html")
     session.run("sphinx-build", "-W", "-n", "-q", "-b", "doctest", "docs", "docs/_build/doctest")
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build the sdist and wheel, twine-check them, and try the wheel in a fresh venv."""
+    session.install("build>=1.2", "twine>=7.0")
+    session.run("python", "-m", "tests.release_check")

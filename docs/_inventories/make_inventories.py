@@ -34,6 +34,11 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
             "enum.Enum": ("class", "library/enum.html#$"),
             "pathlib.Path": ("class", "library/pathlib.html#$"),
             "asyncio": ("module", "library/asyncio.html#module-$"),
+            "asyncio.AbstractEventLoop": ("class", "library/asyncio-eventloop.html#$"),
+            "asyncio.events.AbstractEventLoop": (
+                "class",
+                "library/asyncio-eventloop.html#asyncio.AbstractEventLoop",
+            ),
             "asyncio.CancelledError": ("exception", "library/asyncio-exceptions.html#$"),
             "asyncio.run": ("function", "library/asyncio-runner.html#$"),
             "logging": ("module", "library/logging.html#module-$"),

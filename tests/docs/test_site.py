@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "shipstation_async.models",
     "shipstation_async.resources",
     "shipstation_async.sandbox",
+    "shipstation_async.scheduler",
     "shipstation_async.settlement",
     "shipstation_async.streams",
     "shipstation_async.webhooks",
