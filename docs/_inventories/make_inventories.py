@@ -40,6 +40,7 @@ INVENTORIES: dict[str, tuple[str, str, dict[str, tuple[str, str]]]] = {
                 "library/asyncio-eventloop.html#asyncio.AbstractEventLoop",
             ),
             "asyncio.CancelledError": ("exception", "library/asyncio-exceptions.html#$"),
+            "asyncio.gather": ("function", "library/asyncio-task.html#$"),
             "asyncio.run": ("function", "library/asyncio-runner.html#$"),
             "logging": ("module", "library/logging.html#module-$"),
             "sqlite3": ("module", "library/sqlite3.html#module-$"),
