@@ -271,8 +271,7 @@ def _legend(frame: _Frame) -> list[str]:
         f'<line x1="{frame.left + 200:.1f}" y1="{y - 4:.1f}" x2="{frame.left + 224:.1f}" '
         f'y2="{y - 4:.1f}" stroke="{FLIGHT}" stroke-width="2"/>',
         f'<text x="{frame.left + 230:.1f}" y="{y:.1f}" fill="{INK}">send to answer</text>',
-        f'<rect x="{frame.left + 346:.1f}" y="{y - 8:.1f}" width="24" height="8" '
-        f'fill="{HOLD}"/>',
+        f'<rect x="{frame.left + 346:.1f}" y="{y - 8:.1f}" width="24" height="8" fill="{HOLD}"/>',
         f'<text x="{frame.left + 376:.1f}" y="{y:.1f}" fill="{INK}">'
         "slot still held: answer to answer + W</text>",
         f'<line x1="{frame.left + 640:.1f}" y1="{y - 10:.1f}" x2="{frame.left + 640:.1f}" '
@@ -382,7 +381,8 @@ def write_window(out_dir: Path) -> tuple[Path, WindowRun]:
 def main(argv: Sequence[str] = ()) -> None:
     """Write the picture into the directory given, or ``docs/_static``."""
     path, run = write_window(Path(argv[0]) if argv else STATIC)
-    print(f"{path}: {len(run.requests)} requests, at most {most_in_window(run.sends, run.limit.period)} in any window")
+    most = most_in_window(run.sends, run.limit.period)
+    print(f"{path}: {len(run.requests)} requests, at most {most} in any window")
 
 
 if __name__ == "__main__":
