@@ -160,17 +160,78 @@ def test_a_port_in_use_is_one_line_and_no_banner(
     assert captured.err.startswith("shipstation-async: error:")
 
 
-def test_the_eta_rests_on_the_budget() -> None:
+def _status(**fields: Any) -> Any:
     from types import SimpleNamespace
 
-    from shipstation_async.cli import eta
+    budget = {"limit": 40, "period": 60.0, "margin": 0.6, "remaining": 10, "in_flight": 0}
+    return SimpleNamespace(**{"next_slot_in": None, "sent_in_window": 30, **budget, **fields})
 
-    status = SimpleNamespace(limit=40, period=60.0, margin=0.6, remaining=10)
+
+def test_the_eta_rests_on_the_budget() -> None:
+    from shipstation_async._cli_progress import eta
+
+    status = _status()
     assert eta(0, status) == 0
     assert eta(10, status) == 0  # the window has room for them now
-    assert eta(11, status) == pytest.approx(60.6)  # one more waits for the next window
+    assert eta(11, status) == pytest.approx(60.6)  # one more waits for a slot to free
     assert eta(10 + 80, status) == pytest.approx(2 * 60.6)
     assert eta(10 + 81, status) == pytest.approx(3 * 60.6)
+    # The first held slot frees in 12 s: the next 40 go then, not a whole window later.
+    assert eta(10 + 40, _status(next_slot_in=12.0)) == pytest.approx(12.0)
+    assert eta(10 + 41, _status(next_slot_in=12.0)) == pytest.approx(12.0 + 60.6)
+    # Requests in flight hold their slots already.
+    assert eta(14, _status(in_flight=4)) == 0
+    # None free and the next slot waits on the answers in flight: those come in a moment.
+    assert eta(30, _status(remaining=0, in_flight=4)) == 0
+    assert eta(30 + 40, _status(remaining=0, in_flight=4)) == pytest.approx(60.6)
+
+
+def test_the_eta_of_a_run_the_budget_no_longer_holds_back_is_its_pace() -> None:
+    # The last third of a run: what is left fits in the window, so the budget alone said 0 s.
+    from shipstation_async._cli_progress import eta, recent_pace
+
+    status = _status(remaining=40, sent_in_window=0)
+    pace = recent_pace([(100.0, 80), (101.0, 82), (104.0, 88)])
+    assert pace == pytest.approx(0.5)
+    assert eta(30, status, pace) == pytest.approx(15.0)
+    assert eta(30, _status(remaining=0, next_slot_in=20.0), pace) == pytest.approx(20.0)
+    assert recent_pace([(1.0, 5)]) is None and recent_pace([(1.0, 5), (2.0, 6)]) is None
+    # A step that waited 30 s for the budget is not the pace of the answers.
+    assert recent_pace([(0.0, 0), (0.5, 1), (1.0, 2), (31.0, 3), (31.5, 4)]) == 0.5
+
+
+def test_the_progress_figures_of_a_resumed_run() -> None:
+    # The report's figures: 17,518 of 50,000 written (most by the run resumed) is 35 %.
+    from shipstation_async._cli_progress import describe, duration, figures
+    from shipstation_async.backfill import Progress
+
+    def report(records: int, left: int | None, requests_left: int | None) -> Progress:
+        return Progress(
+            records=records,
+            records_this_run=records - 17_000,
+            requests=3,
+            parts_done=0,
+            parts=4,
+            elapsed=1.0,
+            pages=1,
+            records_left=left,
+            requests_left=requests_left,
+        )
+
+    status = _status(remaining=0, next_slot_in=30.0)
+    shown = figures(report(17_518, 32_482, 66), status)
+    assert (shown.total, shown.percent) == (50_000, 35)
+    assert shown.eta == pytest.approx(30.0 + 60.6)
+    assert figures(report(44_051, 5_949, 12), status).percent == 88
+    assert figures(report(49_999, 1, 1), status).percent == 99  # 100 only when done
+    assert figures(report(50_000, 0, 0), status).percent == 100
+    unknown = figures(report(17_518, None, None), status)
+    assert (unknown.total, unknown.percent, unknown.eta) == (None, None, None)
+    text = describe(report(17_518, 32_482, 66), status, shown)
+    assert text.startswith("17,518 of ~50,000 · 1 pages · 3 req · budget 30/40 per 60s")
+    assert text.endswith("ETA 91s")
+    shown_as = [duration(s) for s in (0.4, 99, 100, 5999, 6000)]
+    assert shown_as == ["0s", "99s", "1m40s", "99m59s", "1h40m"]
 
 
 def test_errors_are_one_line_and_failed_first_runs_do_not_block(
@@ -183,7 +244,7 @@ def test_errors_are_one_line_and_failed_first_runs_do_not_block(
     monkeypatch.delenv("SHIPSTATION_API_KEY", raising=False)
     monkeypatch.delenv("SHIPSTATION_API_SECRET", raising=False)
     out = Path(str(tmp_path)) / "orders.jsonl"
-    assert main(["backfill", "orders", "--out", str(out)]) == 1
+    assert main(["backfill", "orders", "--out", str(out)]) == 2  # a usage error: nothing sent
     err = capsys.readouterr().err
     assert err.startswith("shipstation-async: error:") and "SHIPSTATION_API_KEY" in err
     # What a run that failed before its first batch leaves behind does not count as output.
@@ -209,8 +270,9 @@ def test_another_database_is_left_alone(
     not_a_database = Path(str(tmp_path)) / "notes.db"
     not_a_database.write_text("hello")
     assert main([*args[:-1], str(not_a_database)]) == 2
-    assert main([*args[:-1], str(not_a_database), "--resume"]) == 1  # one line, no traceback
+    assert main([*args[:-1], str(not_a_database), "--resume"]) == 2  # one line, no traceback
     assert capsys.readouterr().err.startswith("shipstation-async: error:")
+    assert not_a_database.read_text() == "hello"
 
 
 def test_the_backfill_command_is_a_bulk_only_client(

@@ -62,7 +62,14 @@ def share(text: str) -> float:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows an option's default in its help, unless there is none worth showing."""
+    """Shows an option's default in its help, unless there is none worth showing.
+
+    A description or epilog keeps its paragraphs (split by a blank line), each wrapped.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(fill(part, width, indent) for part in text.split("\n\n"))
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         default = action.default

@@ -410,9 +410,10 @@ def describe_backfill(resource: str, query: Mapping[str, object]) -> str:
         text = f"{resource} changed since the last run"
     else:
         start, end = query.get("start"), query.get("end")
-        start = "the oldest record" if start in (None, "None") else start
-        end = "the time it began" if end in (None, "None") else end
-        text = f"{resource} from {start} to {end}"
+        text = resource + (
+            " from the oldest record" if start in (None, "None") else f" from {start}"
+        )
+        text += " with no end given" if end in (None, "None") else f" to {end}"
     filters = query.get("filters")
     if isinstance(filters, Mapping) and filters:
         text += ", filtered by " + ", ".join(f"{k}={v}" for k, v in filters.items())
