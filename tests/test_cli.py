@@ -168,36 +168,43 @@ def _status(**fields: Any) -> Any:
 
 
 def test_the_eta_rests_on_the_budget() -> None:
-    from shipstation_async._cli_progress import eta
+    # 40 per 60 s (+0.6 s margin): a request takes the slot of the one 40 before it once that
+    # one has been answered a window ago.
+    from shipstation_async._cli_progress import budget_wait
 
-    status = _status()
-    assert eta(0, status) == 0
-    assert eta(10, status) == 0  # the window has room for them now
-    assert eta(11, status) == pytest.approx(60.6)  # one more waits for a slot to free
-    assert eta(10 + 80, status) == pytest.approx(2 * 60.6)
-    assert eta(10 + 81, status) == pytest.approx(3 * 60.6)
-    # The first held slot frees in 12 s: the next 40 go then, not a whole window later.
-    assert eta(10 + 40, _status(next_slot_in=12.0)) == pytest.approx(12.0)
-    assert eta(10 + 41, _status(next_slot_in=12.0)) == pytest.approx(12.0 + 60.6)
-    # Requests in flight hold their slots already.
-    assert eta(14, _status(in_flight=4)) == 0
-    # None free and the next slot waits on the answers in flight: those come in a moment.
-    assert eta(30, _status(remaining=0, in_flight=4)) == 0
-    assert eta(30 + 40, _status(remaining=0, in_flight=4)) == pytest.approx(60.6)
+    window = 60.6
+    start = [(0.5, 5)]  # a fresh process: five sent, 35 slots never used
+    assert budget_wait(start, 0, 40, window) == 0
+    assert budget_wait(start, 35, 40, window) == 0
+    assert budget_wait(start, 36, 40, window) == pytest.approx(window)  # the 1st's slot
+    assert budget_wait(start, 35 + 40, 40, window) == pytest.approx(window)
+    assert budget_wait(start, 35 + 41, 40, window) == pytest.approx(2 * window)
+    # Sent at 1 s apart: the slots free 1 s apart a window later, not all at its end.
+    steady = [(float(t), t) for t in range(1, 41)]
+    assert budget_wait(steady, 1, 40, window) == pytest.approx(1 + window - 40)
+    assert budget_wait(steady, 10, 40, window) == pytest.approx(10 + window - 40)
 
 
-def test_the_eta_of_a_run_the_budget_no_longer_holds_back_is_its_pace() -> None:
-    # The last third of a run: what is left fits in the window, so the budget alone said 0 s.
+def test_the_eta_of_a_run_past_its_last_window_is_the_pace_of_its_answers() -> None:
+    # A run of 105 requests at 40 per 60 s: 40 went at the start, 40 a window later. When the
+    # third window opens, the 25 left fit in it: the budget alone said 0 s (and a whole window
+    # before); they take what the answers take.
     from shipstation_async._cli_progress import eta, recent_pace
 
-    status = _status(remaining=40, sent_in_window=0)
-    pace = recent_pace([(100.0, 80), (101.0, 82), (104.0, 88)])
-    assert pace == pytest.approx(0.5)
-    assert eta(30, status, pace) == pytest.approx(15.0)
-    assert eta(30, _status(remaining=0, next_slot_in=20.0), pace) == pytest.approx(20.0)
+    first = [(0.25 * n, n) for n in range(1, 41)]
+    second = [(60.6 + 0.25 * n, 40 + n) for n in range(1, 41)]
+    history = [*first, *second]
+    status = _status(remaining=0, in_flight=0)
+    # At the end of the second window, the 25th waits for the slot of the 65th, sent 66.85 s in.
+    assert eta(25, status, history) == pytest.approx(66.85 + 60.6 - 70.6)
+    third = [*history, (127.5, 81), (127.75, 82), (128.0, 83)]  # every slot free again
+    assert recent_pace(third[-8:]) == pytest.approx(0.25)
+    assert eta(22, _status(remaining=37, in_flight=0), third) == pytest.approx(22 * 0.25)
     assert recent_pace([(1.0, 5)]) is None and recent_pace([(1.0, 5), (2.0, 6)]) is None
     # A step that waited 30 s for the budget is not the pace of the answers.
     assert recent_pace([(0.0, 0), (0.5, 1), (1.0, 2), (31.0, 3), (31.5, 4)]) == 0.5
+    # Requests in flight hold their slots already.
+    assert eta(4, _status(in_flight=4), [(70.0, 80)]) == 0
 
 
 def test_the_progress_figures_of_a_resumed_run() -> None:
@@ -218,10 +225,12 @@ def test_the_progress_figures_of_a_resumed_run() -> None:
             requests_left=requests_left,
         )
 
-    status = _status(remaining=0, next_slot_in=30.0)
-    shown = figures(report(17_518, 32_482, 66), status)
+    status = _status(remaining=0)
+    history = [(float(t), t) for t in range(1, 41)]  # one a second until now, 40 s in
+    shown = figures(report(17_518, 32_482, 66), status, history)
     assert (shown.total, shown.percent) == (50_000, 35)
-    assert shown.eta == pytest.approx(30.0 + 60.6)
+    # The 40 first take the slots of the 40 sent, the 26 others those of the first 26 of them.
+    assert shown.eta == pytest.approx(26 + 2 * 60.6 - 40)
     assert figures(report(44_051, 5_949, 12), status).percent == 88
     assert figures(report(49_999, 1, 1), status).percent == 99  # 100 only when done
     assert figures(report(50_000, 0, 0), status).percent == 100
@@ -229,7 +238,7 @@ def test_the_progress_figures_of_a_resumed_run() -> None:
     assert (unknown.total, unknown.percent, unknown.eta) == (None, None, None)
     text = describe(report(17_518, 32_482, 66), status, shown)
     assert text.startswith("17,518 of ~50,000 · 1 pages · 3 req · budget 30/40 per 60s")
-    assert text.endswith("ETA 91s")
+    assert text.endswith("ETA 1m47s")
     shown_as = [duration(s) for s in (0.4, 99, 100, 5999, 6000)]
     assert shown_as == ["0s", "99s", "1m40s", "99m59s", "1h40m"]
 

@@ -86,8 +86,14 @@ def ids(path: Path) -> list[int]:
     return [json.loads(line)["orderId"] for line in path.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("mistake", ["wrong secret", "unreachable address"])
-@pytest.mark.parametrize("bounds", [[], ["--start", "2020-01-01"]])
+@pytest.mark.parametrize(
+    ("mistake", "bounds"),
+    [
+        ("wrong secret", []),
+        ("wrong secret", ["--start", "2020-01-01"]),
+        ("unreachable address", []),
+    ],
+)
 def test_a_failed_first_run_leaves_nothing_and_the_fixed_command_runs(
     sandbox: ThreadedSandbox, tmp_path: Path, mistake: str, bounds: list[str]
 ) -> None:
@@ -228,7 +234,7 @@ def test_ctrl_c_exits_130_and_the_resume_starts_at_the_right_figures(tmp_path: P
     shown = re.match(r"orders: (\d+)% · ([\d,]+) of ~([\d,]+) · ", resumed.stdout)
     assert shown is not None, resumed.stdout
     percent, records, total = (int(group.replace(",", "")) for group in shown.groups())
-    assert records > written and abs(total - 4000) <= 200, resumed.stdout
+    assert records >= written and abs(total - 4000) <= 200, resumed.stdout
     assert percent == 100 * records // total
     assert sorted(ids(tmp_path / "orders.jsonl")) == sorted(set(ids(tmp_path / "orders.jsonl")))
     assert len(ids(tmp_path / "orders.jsonl")) == 4000

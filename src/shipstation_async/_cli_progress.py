@@ -7,10 +7,10 @@ budget's status (pure, so tested as such); :class:`Display` draws it, a rich bar
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import statistics
 import sys
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,8 +38,8 @@ class Figures:
     eta: float | None
 
 
-def figures(progress: Any, status: Any, pace: float | None = None) -> Figures:
-    """The figures of one progress report; ``pace``: see :func:`eta`."""
+def figures(progress: Any, status: Any, history: Sequence[tuple[float, int]] = ()) -> Figures:
+    """The figures of one progress report; ``history``: see :func:`eta`."""
     total = percent = None
     if progress.records_left is not None:
         total = progress.records + progress.records_left
@@ -50,31 +50,50 @@ def figures(progress: Any, status: Any, pace: float | None = None) -> Figures:
         records=progress.records,
         total=total,
         percent=percent,
-        eta=None if left is None else eta(left, status, pace),
+        eta=None if left is None else eta(left, status, history),
     )
 
 
-def eta(requests_left: int, status: Any, pace: float | None = None) -> float:
+def eta(requests_left: int, status: Any, history: Sequence[tuple[float, int]]) -> float:
     """Seconds ``requests_left`` more requests need: the budget's wait or the pace, the longer.
 
-    The budget: the window's free slots go at once, and so do the requests in flight (they
-    hold theirs); the rest wait for held slots to free, then go ``limit`` per
-    ``period + margin``. The first frees in ``next_slot_in`` when the budget knows; it does not
-    when slots are free now (the others may be held a whole window) or when it waits on the
-    answers in flight (as soon as they come). The pace: seconds per request lately
-    (:func:`recent_pace`), what the answers themselves take when the budget has room.
+    ``history``: (seconds into the run, requests sent in all) at each progress report so far,
+    this one last. The budget's wait is :func:`budget_wait` for the requests not in flight
+    (those hold their slots already); the pace, :func:`recent_pace` over the last reports, is
+    what the answers themselves take once the budget has room, as at the end of a run.
     """
-    if requests_left <= 0:
+    if requests_left <= 0 or not history:
         return 0.0
     window = status.period + status.margin
-    budget = 0.0
-    beyond = requests_left - status.in_flight - status.remaining
-    if beyond > 0:
-        first = status.next_slot_in
-        if first is None:
-            first = window if status.remaining > 0 else 0.0
-        budget = min(first, window) + (-(-beyond // status.limit) - 1) * window
-    return max(budget, requests_left * pace if pace is not None else 0.0)
+    wait = budget_wait(history, requests_left - status.in_flight, status.limit, window)
+    pace = recent_pace(history[-PACE_SAMPLES:])
+    return max(wait, requests_left * pace if pace is not None else 0.0)
+
+
+def budget_wait(
+    history: Sequence[tuple[float, int]], needed: int, limit: int, window: float
+) -> float:
+    """Seconds until the last of ``needed`` more requests has a slot of the budget.
+
+    The budget is a sliding window: a request holds its slot ``window`` seconds from its answer
+    (about when the report that counted it came), so the n-th request goes once the
+    (n - ``limit``)-th has been answered that long; ``history`` as for :func:`eta`.
+    """
+    if needed <= 0 or not history:
+        return 0.0
+    now, sent = history[-1]
+    counts = [count for _, count in history]
+    due: list[float] = []  # when each request to come can go
+    for n in range(sent + 1, sent + needed + 1):
+        earlier = n - limit  # the request whose slot this one takes
+        if earlier <= 0:
+            at = now  # a slot no request of this run has held
+        elif earlier > sent:
+            at = due[earlier - sent - 1] + window
+        else:
+            at = history[bisect.bisect_left(counts, earlier)][0] + window
+        due.append(max(now, at))
+    return due[-1] - now
 
 
 def recent_pace(samples: Sequence[tuple[float, int]]) -> float | None:
@@ -131,7 +150,7 @@ class Display:
         self._bar: Any = None
         self._task: Any = None
         self._last_plain: float | None = None
-        self._samples: deque[tuple[float, int]] = deque(maxlen=PACE_SAMPLES)
+        self._history: list[tuple[float, int]] = []  # (seconds, requests sent) per report
 
     def __enter__(self) -> Display:
         return self
@@ -164,8 +183,8 @@ class Display:
     def update(self, progress: Any) -> None:
         """Show one progress report (the backfill's ``on_progress``)."""
         status = self._ss.rate_limit_status()
-        self._samples.append((progress.elapsed, progress.requests))
-        shown = figures(progress, status, recent_pace(self._samples))
+        self._history.append((progress.elapsed, status.total_sent))
+        shown = figures(progress, status, self._history)
         detail = describe(progress, status, shown)
         percent = "" if shown.percent is None else f"{shown.percent:>3d}%"
         if self._start_bar():
