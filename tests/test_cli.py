@@ -124,6 +124,8 @@ async def test_a_backfill_from_code_leaves_a_file_it_did_not_write_alone(
         (["sandbox", "serve", "--port", "99999"], "a port is 0 to 65535"),
         (["sandbox", "serve", "--orders", "-1"], "expected 0 or more"),
         (["backfill", "orders", "--concurrency", "0"], "expected 1 or more"),
+        (["demo", "--page-size", "501"], "a page holds 1 to 500 records"),
+        (["demo", "--page-size", "0"], "expected 1 or more"),
         (["backfill", "orders", "--start", "2024-13-01"], "--start"),
     ],
 )

@@ -34,6 +34,14 @@ def positive(text: str) -> int:
     return value
 
 
+def page_size(text: str) -> int:
+    """Records per page: 1 to 500, the API's largest page."""
+    value = positive(text)
+    if value > 500:
+        raise argparse.ArgumentTypeError(f"a page holds 1 to 500 records, got {value}")
+    return value
+
+
 def port(text: str) -> int:
     """A TCP port, 0 (any free one) to 65535."""
     value = count(text)

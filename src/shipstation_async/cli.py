@@ -77,7 +77,9 @@ def _add_demo(commands: Any) -> None:
         formatter_class=types.HelpFormatter,
     )
     demo.add_argument("--orders", type=types.count, default=12000, help="orders in the sandbox")
-    demo.add_argument("--page-size", type=int, default=100, help="orders per page (1..500)")
+    demo.add_argument(
+        "--page-size", type=types.page_size, default=100, help="orders per page (1..500)"
+    )
     demo.add_argument(
         "--rate-limit",
         type=types.rate_limit,
