@@ -258,10 +258,14 @@ def test_errors_are_one_line_and_failed_first_runs_do_not_block(
     assert main(["backfill", "orders", "--out", str(out)]) == 2  # a usage error: nothing sent
     err = capsys.readouterr().err
     assert err.startswith("shipstation-async: error:") and "SHIPSTATION_API_KEY" in err
-    # What a run that failed before its first batch leaves behind does not count as output.
+    # What a run of an older version that failed before its first batch left behind (an empty
+    # output, a checkpoint with its tables and no run) does not count as output, nor pin --start.
+    from shipstation_async.backfill.checkpoint import CheckpointStore, checkpoint_beside
+
     out.touch()
+    CheckpointStore(checkpoint_beside(out)).close()
     args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "300", "--out", str(out)]
-    assert main(args) == 0
+    assert main([*args, "--start", "2020-01-01"]) == 0
     assert len(out.read_text().splitlines()) == 300
 
 
