@@ -124,6 +124,8 @@ async def test_a_backfill_from_code_leaves_a_file_it_did_not_write_alone(
         (["sandbox", "serve", "--port", "99999"], "a port is 0 to 65535"),
         (["sandbox", "serve", "--orders", "-1"], "expected 0 or more"),
         (["backfill", "orders", "--concurrency", "0"], "expected 1 or more"),
+        (["demo", "--page-size", "501"], "a page holds 1 to 500 records"),
+        (["demo", "--page-size", "0"], "expected 1 or more"),
         (["backfill", "orders", "--start", "2024-13-01"], "--start"),
     ],
 )
@@ -160,17 +162,87 @@ def test_a_port_in_use_is_one_line_and_no_banner(
     assert captured.err.startswith("shipstation-async: error:")
 
 
-def test_the_eta_rests_on_the_budget() -> None:
+def _status(**fields: Any) -> Any:
     from types import SimpleNamespace
 
-    from shipstation_async.cli import eta
+    budget = {"limit": 40, "period": 60.0, "margin": 0.6, "remaining": 10, "in_flight": 0}
+    return SimpleNamespace(**{"next_slot_in": None, "sent_in_window": 30, **budget, **fields})
 
-    status = SimpleNamespace(limit=40, period=60.0, margin=0.6, remaining=10)
-    assert eta(0, status) == 0
-    assert eta(10, status) == 0  # the window has room for them now
-    assert eta(11, status) == pytest.approx(60.6)  # one more waits for the next window
-    assert eta(10 + 80, status) == pytest.approx(2 * 60.6)
-    assert eta(10 + 81, status) == pytest.approx(3 * 60.6)
+
+def test_the_eta_rests_on_the_budget() -> None:
+    # 40 per 60 s (+0.6 s margin): a request takes the slot of the one 40 before it once that
+    # one has been answered a window ago.
+    from shipstation_async._cli_progress import budget_wait
+
+    window = 60.6
+    start = [(0.5, 5)]  # a fresh process: five sent, 35 slots never used
+    assert budget_wait(start, 0, 40, window) == 0
+    assert budget_wait(start, 35, 40, window) == 0
+    assert budget_wait(start, 36, 40, window) == pytest.approx(window)  # the 1st's slot
+    assert budget_wait(start, 35 + 40, 40, window) == pytest.approx(window)
+    assert budget_wait(start, 35 + 41, 40, window) == pytest.approx(2 * window)
+    # Sent at 1 s apart: the slots free 1 s apart a window later, not all at its end.
+    steady = [(float(t), t) for t in range(1, 41)]
+    assert budget_wait(steady, 1, 40, window) == pytest.approx(1 + window - 40)
+    assert budget_wait(steady, 10, 40, window) == pytest.approx(10 + window - 40)
+
+
+def test_the_eta_of_a_run_past_its_last_window_is_the_pace_of_its_answers() -> None:
+    # A run of 105 requests at 40 per 60 s: 40 went at the start, 40 a window later. When the
+    # third window opens, the 25 left fit in it: the budget alone said 0 s (and a whole window
+    # before); they take what the answers take.
+    from shipstation_async._cli_progress import eta, recent_pace
+
+    first = [(0.25 * n, n) for n in range(1, 41)]
+    second = [(60.6 + 0.25 * n, 40 + n) for n in range(1, 41)]
+    history = [*first, *second]
+    status = _status(remaining=0, in_flight=0)
+    # At the end of the second window, the 25th waits for the slot of the 65th, sent 66.85 s in.
+    assert eta(25, status, history) == pytest.approx(66.85 + 60.6 - 70.6)
+    third = [*history, (127.5, 81), (127.75, 82), (128.0, 83)]  # every slot free again
+    assert recent_pace(third[-8:]) == pytest.approx(0.25)
+    assert eta(22, _status(remaining=37, in_flight=0), third) == pytest.approx(22 * 0.25)
+    assert recent_pace([(1.0, 5)]) is None and recent_pace([(1.0, 5), (2.0, 6)]) is None
+    # A step that waited 30 s for the budget is not the pace of the answers.
+    assert recent_pace([(0.0, 0), (0.5, 1), (1.0, 2), (31.0, 3), (31.5, 4)]) == 0.5
+    # Requests in flight hold their slots already.
+    assert eta(4, _status(in_flight=4), [(70.0, 80)]) == 0
+
+
+def test_the_progress_figures_of_a_resumed_run() -> None:
+    # The report's figures: 17,518 of 50,000 written (most by the run resumed) is 35 %.
+    from shipstation_async._cli_progress import describe, duration, figures
+    from shipstation_async.backfill import Progress
+
+    def report(records: int, left: int | None, requests_left: int | None) -> Progress:
+        return Progress(
+            records=records,
+            records_this_run=records - 17_000,
+            requests=3,
+            parts_done=0,
+            parts=4,
+            elapsed=1.0,
+            pages=1,
+            records_left=left,
+            requests_left=requests_left,
+        )
+
+    status = _status(remaining=0)
+    history = [(float(t), t) for t in range(1, 41)]  # one a second until now, 40 s in
+    shown = figures(report(17_518, 32_482, 66), status, history)
+    assert (shown.total, shown.percent) == (50_000, 35)
+    # The 40 first take the slots of the 40 sent, the 26 others those of the first 26 of them.
+    assert shown.eta == pytest.approx(26 + 2 * 60.6 - 40)
+    assert figures(report(44_051, 5_949, 12), status).percent == 88
+    assert figures(report(49_999, 1, 1), status).percent == 99  # 100 only when done
+    assert figures(report(50_000, 0, 0), status).percent == 100
+    unknown = figures(report(17_518, None, None), status)
+    assert (unknown.total, unknown.percent, unknown.eta) == (None, None, None)
+    text = describe(report(17_518, 32_482, 66), status, shown)
+    assert text.startswith("17,518 of ~50,000 · 1 pages · 3 req · budget 30/40 per 60s")
+    assert text.endswith("ETA 1m47s")
+    shown_as = [duration(s) for s in (0.4, 99, 100, 5999, 6000)]
+    assert shown_as == ["0s", "99s", "1m40s", "99m59s", "1h40m"]
 
 
 def test_errors_are_one_line_and_failed_first_runs_do_not_block(
@@ -183,13 +255,17 @@ def test_errors_are_one_line_and_failed_first_runs_do_not_block(
     monkeypatch.delenv("SHIPSTATION_API_KEY", raising=False)
     monkeypatch.delenv("SHIPSTATION_API_SECRET", raising=False)
     out = Path(str(tmp_path)) / "orders.jsonl"
-    assert main(["backfill", "orders", "--out", str(out)]) == 1
+    assert main(["backfill", "orders", "--out", str(out)]) == 2  # a usage error: nothing sent
     err = capsys.readouterr().err
     assert err.startswith("shipstation-async: error:") and "SHIPSTATION_API_KEY" in err
-    # What a run that failed before its first batch leaves behind does not count as output.
+    # What a run of an older version that failed before its first batch left behind (an empty
+    # output, a checkpoint with its tables and no run) does not count as output, nor pin --start.
+    from shipstation_async.backfill.checkpoint import CheckpointStore, checkpoint_beside
+
     out.touch()
+    CheckpointStore(checkpoint_beside(out)).close()
     args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "300", "--out", str(out)]
-    assert main(args) == 0
+    assert main([*args, "--start", "2020-01-01"]) == 0
     assert len(out.read_text().splitlines()) == 300
 
 
@@ -209,8 +285,9 @@ def test_another_database_is_left_alone(
     not_a_database = Path(str(tmp_path)) / "notes.db"
     not_a_database.write_text("hello")
     assert main([*args[:-1], str(not_a_database)]) == 2
-    assert main([*args[:-1], str(not_a_database), "--resume"]) == 1  # one line, no traceback
+    assert main([*args[:-1], str(not_a_database), "--resume"]) == 2  # one line, no traceback
     assert capsys.readouterr().err.startswith("shipstation-async: error:")
+    assert not_a_database.read_text() == "hello"
 
 
 def test_the_backfill_command_is_a_bulk_only_client(

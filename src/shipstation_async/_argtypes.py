@@ -34,6 +34,14 @@ def positive(text: str) -> int:
     return value
 
 
+def page_size(text: str) -> int:
+    """Records per page: 1 to 500, the API's largest page."""
+    value = positive(text)
+    if value > 500:
+        raise argparse.ArgumentTypeError(f"a page holds 1 to 500 records, got {value}")
+    return value
+
+
 def port(text: str) -> int:
     """A TCP port, 0 (any free one) to 65535."""
     value = count(text)
@@ -62,7 +70,14 @@ def share(text: str) -> float:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows an option's default in its help, unless there is none worth showing."""
+    """Shows an option's default in its help, unless there is none worth showing.
+
+    A description or epilog keeps its paragraphs (split by a blank line), each wrapped.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(fill(part, width, indent) for part in text.split("\n\n"))
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         default = action.default

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any
 
 from . import _argtypes as types
+from ._cli_errors import ENVIRONMENT, EXIT_OK, EXIT_STATUS, credentials_problem, directory_problem
 
 
 def add_webhooks(commands: Any) -> None:
@@ -25,7 +27,9 @@ def add_webhooks(commands: Any) -> None:
         description="Serve a webhook receiver and print (or write as JSONL) each new record "
         "version once, from deliveries and from a polling backup. The token that "
         "authenticates deliveries comes from SHIPSTATION_WEBHOOK_TOKEN; API credentials "
-        "from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET (not needed with --sandbox).",
+        "from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET (not needed with --sandbox), "
+        "checked with one request at start. Runs until Ctrl-C (exit status 130).",
+        epilog=f"{EXIT_STATUS}\n\n{ENVIRONMENT}",
         formatter_class=types.HelpFormatter,
     )
     listen.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -51,7 +55,11 @@ def add_webhooks(commands: Any) -> None:
     listen.add_argument(
         "--poll-interval", type=float, default=60.0, help="seconds between polling rounds"
     )
-    listen.add_argument("--base-url", default=None, help="the API's address (default ShipStation)")
+    listen.add_argument(
+        "--base-url",
+        default=None,
+        help="the API's address (default: SHIPSTATION_BASE_URL when set, else ShipStation's)",
+    )
     listen.add_argument(
         "--sandbox",
         action="store_true",
@@ -61,6 +69,26 @@ def add_webhooks(commands: Any) -> None:
     listen.add_argument(
         "--rate-limit", type=types.rate_limit, default="40/60", help="REQUESTS/SECONDS"
     )
+
+
+def listen_problem(args: argparse.Namespace) -> str | None:
+    """Why ``webhooks listen`` cannot run as asked (a usage error: nothing is sent), or None."""
+    from .webhooks._tokens import TOKEN_ENV
+
+    if args.sandbox and args.base_url:
+        return "--sandbox and --base-url exclude each other"
+    if not os.environ.get(TOKEN_ENV, "").strip():
+        return (
+            f"{TOKEN_ENV} is not set: the token that authenticates ShipStation's deliveries "
+            "(16 characters or more; `python -c 'import secrets; print(secrets.token_urlsafe"
+            "(32))'` makes one)"
+        )
+    if not args.sandbox and (missing := credentials_problem()):
+        return missing
+    for path, option in ((args.out, "--out"), (args.store, "--store")):
+        if path and (problem := directory_problem(path, option)):
+            return problem
+    return None
 
 
 class _Printer:
@@ -110,11 +138,12 @@ async def run_listen(args: argparse.Namespace) -> int:
                 base_url=sandbox.url,
                 rate_limit=args.rate_limit,
             )
-        elif args.base_url:
+        else:  # without --base-url: SHIPSTATION_BASE_URL, else ShipStation's own address
             ss = ShipStation(base_url=args.base_url, rate_limit=args.rate_limit)
-        else:
-            ss = ShipStation(rate_limit=args.rate_limit)
         await stack.enter_async_context(ss)
+        if not args.sandbox:
+            # Wrong credentials or address end the command now, not in a warning per round.
+            await ss.webhooks.list()
         out: IO[str] = sys.stdout
         if args.out:
             # Opened once at start-up; the writes that follow are small appends.
@@ -141,7 +170,7 @@ async def run_listen(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         await asyncio.Event().wait()
-    return 0
+    return EXIT_OK
 
 
 def _reachable(host: str) -> str:

@@ -150,7 +150,8 @@ async def test_a_cancelled_backfill_waits_for_its_disk_work_then_resumes_whole(
         monkeypatch.undo()
         summary = await Backfill(ss, "orders", sink=out, page_size=100).run()
         total = await total_orders(sandbox)
-    assert summary.resumed
+    # Stopped in its first batch's fsync, the run committed nothing and left nothing to resume.
+    assert summary.resumed == (slow == "checkpoint commit")
     assert len(lines(out)) == len(set(lines(out))) == total
 
 
@@ -488,3 +489,90 @@ async def test_a_customers_backfill_with_progress_survives_a_stop_without_repeat
     ids = [json.loads(line)["customerId"] for line in out.read_text().splitlines()]
     assert len(ids) == len(set(ids)) == total == summary.records  # the offset walk resumed whole
     assert seen[0].records_left in (0, None)
+
+
+async def test_an_incremental_run_killed_after_saving_its_plan_keeps_the_earlier_runs(
+    sandbox: ThreadedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new incremental run's plan carries the earlier runs' committed offset: resumed after a
+    # kill before its first batch, the log is appended to, not cut back to nothing.
+    out = tmp_path / "changes.jsonl"
+    start = CheckpointStore.start
+
+    class Killed(Exception):
+        pass
+
+    def killed_after(self: CheckpointStore, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        raise Killed  # as a SIGKILL once the plan is committed
+
+    async with client(sandbox) as ss:
+        total = await total_orders(sandbox)
+        await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
+        monkeypatch.setattr(CheckpointStore, "start", killed_after)
+        with pytest.raises(Killed):
+            await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
+        monkeypatch.undo()
+        resumed = await Backfill(ss, "orders", sink=out, since_last=True, page_size=200).run()
+    assert resumed.resumed and resumed.records_this_run == 0
+    assert sorted(lines(out)) == sorted(set(lines(out))) and len(lines(out)) == total
+
+
+async def test_a_resumed_run_estimates_what_is_left_from_the_first_runs_count(
+    shipstation_sandbox_factory: Factory, tmp_path: Path
+) -> None:
+    # Orders over 400 days that ended 80 days ago; the walk runs to now. Resumed by one walker,
+    # the parts it has not reached yet were guessed from the density of the part it walks: the
+    # empty days counted as full of orders.
+    from datetime import timedelta
+
+    from shipstation_async.sandbox.world import World
+
+    world = World(orders=1200, seed=3, span_days=400, end=datetime.now(UTC) - timedelta(days=80))
+    sandbox = shipstation_sandbox_factory(world=world, rate_limit=LIMIT, api_key="estimate")
+    out = tmp_path / "orders.jsonl"
+    seen: list[Any] = []
+    async with client(sandbox) as ss:
+        await stop_partway(ss, out, after=400)
+        carried = len(lines(out))
+        job = Backfill(ss, "orders", sink=out, page_size=50, concurrency=1, on_progress=seen.append)
+        await job.run()
+    first = seen[0]
+    assert 0 < carried < first.records and first.records_left is not None
+    assert abs(first.records + first.records_left - 1200) <= 60, first
+
+
+@pytest.mark.parametrize("range_given", [False, True])
+async def test_a_first_run_that_fails_leaves_nothing_behind(
+    sandbox: ThreadedSandbox, tmp_path: Path, range_given: bool
+) -> None:
+    # With a range the plan is saved before the first request fails; without, after the probe.
+    from shipstation_async import AuthenticationError
+
+    out = tmp_path / "orders.jsonl"
+    bounds: dict[str, Any] = {}
+    if range_given:
+        bounds = {"start": END - timedelta(days=400), "end": END}
+    wrong = ShipStation(sandbox.api_key, "not-the-secret", base_url=sandbox.url, rate_limit=LIMIT)
+    async with wrong:
+        with pytest.raises(AuthenticationError):
+            await Backfill(wrong, "orders", sink=out, **bounds).run()
+    assert os.listdir(tmp_path) == []
+    async with client(sandbox) as ss:  # another range, resume=True: nothing holds it back
+        summary = await Backfill(ss, "orders", sink=out, end=END - timedelta(days=1)).run()
+    assert not summary.resumed and summary.records == len(lines(out)) > 0
+
+
+def test_an_empty_checkpoint_holds_no_output(tmp_path: Path) -> None:
+    # What a first run of an older version left when it failed: the tables, no run.
+    from shipstation_async.backfill.checkpoint import holds_output, read_run
+
+    path = tmp_path / "orders.jsonl.checkpoint.sqlite"
+    CheckpointStore(path).close()
+    assert not holds_output(path) and read_run(path) is None
+    store = CheckpointStore(path)
+    store.start("orders", {"start": "x"}, None, [], sink_offset=7, records=3, expected=10)
+    store.close()
+    assert holds_output(path)
+    saved = read_run(path)
+    assert saved is not None and (saved.sink_offset, saved.records, saved.expected) == (7, 3, 10)

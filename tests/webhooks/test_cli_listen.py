@@ -43,6 +43,7 @@ def test_listen_writes_each_version_once_and_never_the_token(tmp_path: Path) -> 
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130  # interrupted: the exit status every command gives Ctrl-C
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     kinds = {row["kind"] for row in rows}
     assert kinds >= {"order", "shipment"}, output

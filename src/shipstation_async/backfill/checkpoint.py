@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS run (
     query TEXT NOT NULL,
     t0 TEXT,
     sink_offset INTEGER NOT NULL DEFAULT 0,
-    records INTEGER NOT NULL DEFAULT 0
+    records INTEGER NOT NULL DEFAULT 0,
+    expected INTEGER
 );
 CREATE TABLE IF NOT EXISTS sync (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -65,7 +66,11 @@ def unaccounted_data(output: str | Path, checkpoint: str | Path) -> bool:
 
 @attrs.define
 class Saved:
-    """A run's saved state: what it walks, its parts and how much of the sink is committed."""
+    """A run's saved state: what it walks, its parts and how much of the sink is committed.
+
+    ``expected``: the ``records`` count the run should reach when it ends, when its first
+    request counted every record (None otherwise): a resumed run's progress rests on it.
+    """
 
     resource: str
     query: dict[str, object]
@@ -73,6 +78,7 @@ class Saved:
     parts: list[SubRange]
     sink_offset: int
     records: int
+    expected: int | None = None
 
 
 def holds_output(path: str | Path) -> bool:
@@ -86,14 +92,74 @@ def holds_output(path: str | Path) -> bool:
     if not path.exists():
         return False
     try:
-        uri = path.resolve().as_uri() + "?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
-            tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        with _read_only(path) as db:
+            tables = _tables(db)
             if tables - _TABLES:
                 return True
             return "run" in tables and db.execute("SELECT 1 FROM run").fetchone() is not None
     except sqlite3.Error:
         return True
+
+
+def read_run(path: str | Path) -> Saved | None:
+    """The run a checkpoint holds, read without changing the file (None: none, or no file).
+
+    Raises sqlite3.Error when the file is not a database.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    with _read_only(path) as db:
+        return _saved_run(db) if "run" in _tables(db) else None
+
+
+def _read_only(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    uri = path.resolve().as_uri() + "?mode=ro"
+    return contextlib.closing(sqlite3.connect(uri, uri=True))
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    """The tables of a database: not its indexes (a TEXT primary key has one), not SQLite's.
+
+    Only SQLite may name a table ``sqlite_...``: such a table is its own, not data.
+    """
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        r"AND name NOT LIKE 'sqlite\_%' ESCAPE '\'"
+    )
+    return {name for (name,) in rows}
+
+
+def _saved_run(db: sqlite3.Connection) -> Saved | None:
+    # A checkpoint written before the expected count was kept has no such column.
+    columns = {row[1] for row in db.execute("PRAGMA table_info(run)")}
+    expected = "expected" if "expected" in columns else "NULL"
+    row = db.execute(
+        f"SELECT resource, query, t0, sink_offset, records, {expected} FROM run WHERE id = 1"
+    ).fetchone()
+    if row is None:
+        return None
+    parts = [
+        SubRange(cursor, end, inclusive=bool(inclusive), done=bool(done))
+        for cursor, end, inclusive, done in db.execute(
+            "SELECT cursor, end_key, inclusive, done FROM part ORDER BY idx"
+        )
+    ]
+    return Saved(
+        resource=row[0],
+        query=json.loads(row[1]),
+        t0=None if row[2] is None else datetime.fromisoformat(row[2]),
+        parts=parts,
+        sink_offset=int(row[3]),
+        records=int(row[4]),
+        expected=None if row[5] is None else int(row[5]),
+    )
+
+
+def remove_checkpoint(path: str | Path) -> None:
+    """Delete a checkpoint file and the journal files SQLite keeps beside it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 class CheckpointStore:
@@ -109,6 +175,8 @@ class CheckpointStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
         self._db.executescript(_SCHEMA)
+        if "expected" not in {row[1] for row in self._db.execute("PRAGMA table_info(run)")}:
+            self._db.execute("ALTER TABLE run ADD COLUMN expected INTEGER")  # an older file
 
     def close(self) -> None:
         """Close the database."""
@@ -116,25 +184,7 @@ class CheckpointStore:
 
     def load(self) -> Saved | None:
         """The saved run, or None when this checkpoint is new."""
-        row = self._db.execute(
-            "SELECT resource, query, t0, sink_offset, records FROM run WHERE id = 1"
-        ).fetchone()
-        if row is None:
-            return None
-        parts = [
-            SubRange(cursor, end, inclusive=bool(inclusive), done=bool(done))
-            for cursor, end, inclusive, done in self._db.execute(
-                "SELECT cursor, end_key, inclusive, done FROM part ORDER BY idx"
-            )
-        ]
-        return Saved(
-            resource=row[0],
-            query=json.loads(row[1]),
-            t0=None if row[2] is None else datetime.fromisoformat(row[2]),
-            parts=parts,
-            sink_offset=int(row[3]),
-            records=int(row[4]),
-        )
+        return _saved_run(self._db)
 
     def start(
         self,
@@ -144,21 +194,27 @@ class CheckpointStore:
         parts: list[SubRange],
         sink_offset: int = 0,
         records: int = 0,
+        expected: int | None = None,
     ) -> None:
         """Record a new run's plan, replacing the previous run's.
 
-        An incremental run keeps appending after ``sink_offset``.
+        An incremental run keeps appending after ``sink_offset``, its ``records`` counted on
+        from the earlier runs'. ``expected``: see :class:`Saved`.
         """
         with self._transaction():
             self._db.execute("DELETE FROM run")
             self._db.execute("DELETE FROM part")
             self._db.execute("DELETE FROM band")
             self._db.execute(
-                "INSERT INTO run (id, resource, query, t0) VALUES (1, ?, ?, ?)",
+                "INSERT INTO run (id, resource, query, t0, sink_offset, records, expected) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?)",
                 (
                     resource,
                     json.dumps(query, sort_keys=True, default=str),
                     None if t0 is None else t0.isoformat(),
+                    sink_offset,
+                    records,
+                    expected,
                 ),
             )
             self._db.executemany(

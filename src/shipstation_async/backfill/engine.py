@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -16,7 +17,14 @@ from ..limits import is_count
 from ..resources.streaming import StreamingResource, open_stream
 from ..streams import MODIFIED_ORDERS, WALKS, Batch, ItemStream, SubRange, key_of, wall_key
 from ._threads import finish_in_thread
-from .checkpoint import CheckpointStore, Saved, checkpoint_beside, unaccounted_data
+from .checkpoint import (
+    CheckpointStore,
+    Saved,
+    checkpoint_beside,
+    read_run,
+    remove_checkpoint,
+    unaccounted_data,
+)
 from .sinks import JsonlSink, Sink, SqliteSink
 
 if TYPE_CHECKING:
@@ -77,6 +85,8 @@ class Backfill:
     resume with the same values (a fixed ``start``, not one computed from the clock).
     ``resume=False`` starts over, discarding what the checkpoint's earlier run wrote; a JSONL
     file that no checkpoint accounts for is never overwritten (:class:`ConfigurationError`).
+    A run that fails (or is cancelled) before it commits a first batch removes the checkpoint
+    and the empty output it created: what it leaves does not hold the next run to its range.
     """
 
     def __init__(
@@ -139,6 +149,7 @@ class Backfill:
         saved: tuple[datetime | None, list[SubRange]] | None,
         start: datetime | date | None,
         carried: tuple[int, int],
+        expected: int | None,
     ) -> ItemStream[Any]:
         # An incremental sync walks orders by ModifyDate (the only list with that filter).
         walk = MODIFIED_ORDERS if self._since_last else WALKS[self._resource]
@@ -146,9 +157,11 @@ class Backfill:
 
         def save_plan(t0: datetime | None, parts: list[SubRange]) -> None:
             if saved is None:
-                store.start(self._resource, query_key, t0, parts, *carried)
+                # The count the checkpoint should reach, for a resumed run's progress.
+                count = None if stream.expected is None else carried[1] + stream.expected
+                store.start(self._resource, query_key, t0, parts, *carried, expected=count)
 
-        return open_stream(
+        stream = open_stream(
             resource,
             self._filters,
             walk=walk,
@@ -161,7 +174,9 @@ class Backfill:
             resume=saved,
             on_plan=save_plan,
             typed=False,  # the sinks take the API's own JSON
+            expected=expected,
         )
+        return stream
 
     def _cutoff(self, t0: datetime | None) -> str:
         return "" if t0 is None else key_of(t0 - self._overlap)
@@ -210,13 +225,7 @@ class Backfill:
 
     def _query_key(self) -> dict[str, object]:
         """What a checkpoint must have been made for, for this backfill to resume it."""
-        return {
-            "filters": {k: str(v) for k, v in sorted(self._filters.items())},
-            # An incremental sync's bounds move from run to run; a backfill's are fixed.
-            "start": "" if self._since_last else str(self._start),
-            "end": "" if self._since_last else str(self._end),
-            "since_last": self._since_last,
-        }
+        return query_key(self._start, self._end, self._filters, since_last=self._since_last)
 
     def _load(self, store: CheckpointStore, query_key: dict[str, object]) -> Saved | None:
         """The run the checkpoint holds, when resuming; another backfill's is refused."""
@@ -224,8 +233,9 @@ class Backfill:
         if saved is not None and (saved.resource != self._resource or saved.query != query_key):
             raise ConfigurationError(
                 f"the checkpoint {self._checkpoint} belongs to another backfill "
-                f"({saved.resource} {saved.query}); give this one another output, or "
-                "delete that checkpoint to start over"
+                f"({describe_backfill(saved.resource, saved.query)}), not to this one "
+                f"({describe_backfill(self._resource, query_key)}): give this one another "
+                "output, or delete that checkpoint to start over"
             )
         return saved
 
@@ -251,8 +261,23 @@ class Backfill:
 
     async def run(self) -> Summary:
         """Run (or resume) the backfill to the end and return its summary."""
-        started = time.monotonic()
         self._refuse_foreign_output()
+        output = self._sink.path if isinstance(self._sink, JsonlSink) else None
+        new_output = output is not None and not output.exists()
+        new_checkpoint = not self._checkpoint.exists()
+        try:
+            return await self._run()
+        except BaseException:
+            if new_checkpoint and not _committed_any(self._checkpoint):
+                # Nothing to resume: what this run created would only hold the next one to
+                # its range, or make its output look like someone else's.
+                remove_checkpoint(self._checkpoint)
+                if new_output and output is not None:
+                    output.unlink(missing_ok=True)  # empty, or a batch never committed
+            raise
+
+    async def _run(self) -> Summary:
+        started = time.monotonic()
         store = CheckpointStore(self._checkpoint)
         query_key = self._query_key()
         ledger_before = self._client.rate_limit_status().rate_limited
@@ -266,7 +291,10 @@ class Backfill:
             if self._since_last:
                 saved, start, band = self._next_incremental(store, saved)
             plan = (saved.t0, saved.parts) if saved else None
-            stream = self._stream(store, query_key, plan, start, (offset, copied.total))
+            expected = None
+            if saved is not None and saved.expected is not None:
+                expected = max(0, saved.expected - saved.records)
+            stream = self._stream(store, query_key, plan, start, (offset, copied.total), expected)
             # The band this run has built, restored on a resume (it is committed with each batch).
             new_band = store.load_run_band() if self._since_last and saved is not None else {}
             self._sink.open(offset)
@@ -348,3 +376,45 @@ class _Copied:
         self.total += records
         self.this_run += records
         self.pages += 1
+
+
+def _committed_any(checkpoint: Path) -> bool:
+    """Whether a checkpoint holds a committed record (unreadable: assume it does)."""
+    try:
+        saved = read_run(checkpoint)
+    except sqlite3.Error:
+        return True
+    return saved is not None and saved.records > 0
+
+
+def query_key(
+    start: datetime | date | None,
+    end: datetime | date | None,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    since_last: bool = False,
+) -> dict[str, object]:
+    """What a checkpoint records of the backfill it belongs to (a resume must match it)."""
+    return {
+        "filters": {k: str(v) for k, v in sorted((filters or {}).items())},
+        # An incremental sync's bounds move from run to run; a backfill's are fixed.
+        "start": "" if since_last else str(start),
+        "end": "" if since_last else str(end),
+        "since_last": since_last,
+    }
+
+
+def describe_backfill(resource: str, query: Mapping[str, object]) -> str:
+    """A backfill as a person reads it, from its resource and :func:`query_key`."""
+    if query.get("since_last"):
+        text = f"{resource} changed since the last run"
+    else:
+        start, end = query.get("start"), query.get("end")
+        text = resource + (
+            " from the oldest record" if start in (None, "None") else f" from {start}"
+        )
+        text += " with no end given" if end in (None, "None") else f" to {end}"
+    filters = query.get("filters")
+    if isinstance(filters, Mapping) and filters:
+        text += ", filtered by " + ", ".join(f"{k}={v}" for k, v in filters.items())
+    return text

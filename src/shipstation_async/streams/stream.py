@@ -131,6 +131,7 @@ class ItemStream(Generic[T]):
         on_plan: Callable[[datetime | None, list[SubRange]], None] | None = None,
         typed: bool = True,
         t0_lag: timedelta = T0_LAG,
+        expected: int | None = None,
     ) -> None:
         _check_options(concurrency, page_size)
         self._t0_lag = t0_lag
@@ -164,6 +165,19 @@ class ItemStream(Generic[T]):
         self._on_plan = on_plan
         if resume is not None:
             self.t0, self.parts = resume[0], list(resume[1])
+            # What the earlier run's first request counted, less what it wrote: without it
+            # the parts not walked yet are guessed from this run's density, far off when
+            # records are not spread evenly over the range.
+            self._plan.expected = expected
+
+    @property
+    def expected(self) -> int | None:
+        """Records the walk should yield, once known (None: no count of them all was made).
+
+        Known when the first request counted every matching record (neither start nor end
+        given); a resumed walk's is the ``expected`` it was given: those still to come.
+        """
+        return self._plan.expected
 
     @property
     def requests(self) -> int:
