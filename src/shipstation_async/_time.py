@@ -142,6 +142,29 @@ def from_pacific_wall(wall: datetime) -> datetime:
     return wall.replace(tzinfo=PACIFIC)
 
 
+def before_repeated_hour(moment: datetime) -> datetime:
+    """``moment``, or the start of the fall-back hour when its Pacific wall time is repeated.
+
+    An incremental sync lists by wall-clock filters from its last mark less an overlap. If that
+    start falls in the repeated hour, records changed after the clocks went back carry walls
+    from the hour's start on, before the start: a sync from the mark would miss them. Starting
+    at the hour's first occurrence lists them (and at most an hour again, once a year).
+    """
+    wall = to_pacific_wall(moment)
+    if not _repeated(wall):
+        return moment
+    step = timedelta(minutes=1)
+    while _repeated(wall - step):
+        wall -= step
+    return from_pacific_wall(wall.replace(second=0, microsecond=0))
+
+
+def _repeated(wall: datetime) -> bool:
+    """Whether a naive Pacific wall time occurs twice (the autumn fall-back hour)."""
+    first = wall.replace(tzinfo=PACIFIC, fold=0).utcoffset()
+    return first != wall.replace(tzinfo=PACIFIC, fold=1).utcoffset()
+
+
 def start_of_day(day: date) -> datetime:
     """Midnight Pacific at the start of ``day``, aware: what a date alone means to the API."""
     return datetime(day.year, day.month, day.day, tzinfo=PACIFIC)

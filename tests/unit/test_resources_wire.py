@@ -850,6 +850,19 @@ async def test_return_label_flag_is_sent_only_when_asked(
     assert returned["isReturnLabel"] is True
 
 
+async def test_subscribe_reads_the_id_in_either_documented_shape(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    answers = [
+        {"id": 123456},
+        {"WebHookID": 123457, "HookType": "ORDER_NOTIFY", "Url": "https://x/h", "Name": "n"},
+    ]
+    for answer, expected in zip(answers, (123456, 123457), strict=True):
+        recorder.default = Reply(body=answer)
+        result = await client.webhooks.subscribe("https://x/h", "ORDER_NOTIFY")
+        assert result.id == expected
+
+
 async def test_a_range_of_exactly_90_days_goes_out(
     client: ShipStation, recorder: RecordingServer
 ) -> None:

@@ -100,3 +100,27 @@ def test_any_7_digit_timestamp_parses(value: datetime) -> None:
     text = value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0"
     parsed = parse_timestamp(text)
     assert parsed.replace(tzinfo=None) == value
+
+
+def test_a_start_inside_the_repeated_hour_goes_back_to_its_beginning() -> None:
+    from datetime import timedelta
+
+    from shipstation_async._time import PACIFIC, before_repeated_hour
+
+    # 2026-11-01: at 02:00 PDT the clocks go back to 01:00 PST, so 01:00-01:59 occurs twice.
+    first = datetime(2026, 11, 1, 1, 46, tzinfo=PACIFIC, fold=0)  # PDT
+    second = datetime(2026, 11, 1, 1, 46, tzinfo=PACIFIC, fold=1)  # PST, an hour later
+    hour_start = datetime(2026, 11, 1, 1, 0, tzinfo=PACIFIC, fold=0)
+    assert before_repeated_hour(first) == hour_start
+    assert before_repeated_hour(second) == hour_start
+    assert before_repeated_hour(second.astimezone(UTC)) == hour_start
+    # Records changed after ``first`` but with earlier walls (01:00-01:45 PST) now lie after
+    # the start: that is the point.
+    assert before_repeated_hour(first) <= second - timedelta(minutes=45)
+    for unchanged in (
+        datetime(2026, 11, 1, 0, 59, tzinfo=PACIFIC),
+        datetime(2026, 11, 1, 2, 5, tzinfo=PACIFIC),
+        datetime(2026, 7, 1, 1, 30, tzinfo=PACIFIC),
+        datetime(2026, 3, 8, 3, 30, tzinfo=PACIFIC),  # spring forward: no repeated hour
+    ):
+        assert before_repeated_hour(unchanged) == unchanged

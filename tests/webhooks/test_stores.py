@@ -230,3 +230,30 @@ async def test_concurrent_marks_leave_the_newest_version(store: WebhookStore) ->
     random.Random(5).shuffle(versions)
     await asyncio.gather(*(store.mark_handled("h", {"orders:1": v}, until) for v in versions))
     assert await store.handled("h", ["orders:1"]) == {"orders:1": "129"}
+
+
+async def test_a_poll_whose_overlap_ends_in_the_repeated_hour_starts_at_its_beginning() -> None:
+    """Orders changed after the mark but in the second 01:xx carry earlier walls: the poll
+    must list from 01:00, or the wall-clock filter skips them."""
+    from datetime import UTC, datetime, timedelta
+    from typing import Any, cast
+
+    from shipstation_async._time import PACIFIC
+    from shipstation_async.webhooks._polling import Poller
+
+    store = MemoryStore()
+    mark = datetime(2026, 11, 1, 1, 56, tzinfo=PACIFIC, fold=0).astimezone(UTC)  # PDT
+    store._marks["poll:orders"] = mark.isoformat()
+    poller = Poller(
+        cast(Any, None),
+        store,
+        cast(Any, None),
+        overlap=timedelta(minutes=10),
+        lookback=timedelta(minutes=10),
+        sync_lag=timedelta(minutes=2),
+        remember=60.0,
+    )
+    start = await poller._start("poll:orders")
+    assert start == datetime(2026, 11, 1, 1, 0, tzinfo=PACIFIC, fold=0)
+    store._marks["poll:orders"] = datetime(2026, 11, 1, 9, 0, tzinfo=PACIFIC).isoformat()
+    assert await poller._start("poll:orders") == datetime(2026, 11, 1, 8, 50, tzinfo=PACIFIC)

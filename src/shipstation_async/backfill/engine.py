@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._time import from_pacific_wall
+from .._time import before_repeated_hour, from_pacific_wall
 from ..errors import ConfigurationError
 from ..limits import is_count
 from ..resources.streaming import StreamingResource, open_stream
@@ -256,7 +256,7 @@ class Backfill:
         if high_water is not None:
             # From the last run's T0, less the overlap: a record modified while that run
             # listed is caught now; the band drops the exact repeats.
-            start = from_pacific_wall(high_water - self._overlap)
+            start = before_repeated_hour(from_pacific_wall(high_water - self._overlap))
         return saved, start, band
 
     async def run(self) -> Summary:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from typing import Unpack
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+import attrs
 
 from .._sansio import Operation, Safety
 from ..errors import APIError, InvalidRequestError
@@ -55,13 +58,25 @@ class Webhooks(Resource):
         operation = Operation(
             "POST", "/webhooks/subscribe", body=body, safety=Safety.NON_IDEMPOTENT
         )
-        return await self._model(operation, SubscribeResult, options)
+        result = await self._model(operation, SubscribeResult, options)
+        if result.id is None:  # also documented as {"WebHookID": 1, "HookType": ..., ...}
+            found = webhook_id(result.extra)
+            result = attrs.evolve(result, id=found) if found is not None else result
+        return result
 
     async def unsubscribe(self, webhook_id: int, **options: Unpack[CallOptions]) -> SuccessResult:
         """Remove a subscription (DELETE /webhooks/{webhookId}); a 404 on a retry counts as done."""
         check_id(webhook_id, "webhook_id")
         operation = Operation("DELETE", f"/webhooks/{webhook_id}", recover=_gone)
         return success(await self._call(operation, options))
+
+
+def webhook_id(extra: Mapping[str, Any]) -> int | None:
+    """A subscription's id under its other documented name (``WebHookID``), if present."""
+    for key, value in extra.items():
+        if key.lower() == "webhookid" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def _gone(error: APIError) -> SuccessResult | None:

@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._time import from_pacific_wall
+from .._time import before_repeated_hour, from_pacific_wall
 from ..resources.streaming import open_stream
 from ..streams import MODIFIED_ORDERS
 from .store import Job
@@ -107,7 +107,8 @@ class Poller:
                 self._lookback,
             )
             return datetime.now(UTC) - self._lookback
-        return datetime.fromisoformat(saved) - self._overlap
+        # Back to the fall-back hour's start when the overlap ends inside it (see the helper).
+        return before_repeated_hour(datetime.fromisoformat(saved) - self._overlap)
 
     async def _collect(
         self, name: str, start: datetime, items: bool

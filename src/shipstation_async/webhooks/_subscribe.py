@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import attrs
@@ -83,20 +83,10 @@ async def ensure_subscribed(
             result = await client.webhooks.subscribe(
                 target_url, event, store_id=store_id, friendly_name=friendly_name, lane="bulk"
             )
-            subscribed.append(_id_of(result.id, result.extra))
+            subscribed.append(result.id or 0)  # the client reads either documented shape
     removed: list[int] = []
     if prune:
         for hook_id in stale:
             await client.webhooks.unsubscribe(hook_id, lane="bulk")
             removed.append(hook_id)
     return SubscriptionReport(tuple(present.values()), tuple(subscribed), tuple(removed))
-
-
-def _id_of(plain: int | None, extra: Mapping[str, Any]) -> int:
-    # Documented both as {"id": 1} and as {"WebHookID": 1, ...}.
-    if plain is not None:
-        return plain
-    for key, value in extra.items():
-        if key.lower() == "webhookid" and isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return 0

@@ -68,7 +68,8 @@ class WebhookReceiver:
     ``attempts``/``first_retry``/``max_retry``: a failing handler's schedule before its
     records go to the dead letters. ``concurrency``: fetches and handler calls at once.
     ``remember``: how long handled versions and delivery keys are remembered.
-    ``max_pending``: accepted jobs at most; beyond, deliveries get 503 (ShipStation retries).
+    ``max_pending``: accepted jobs at most; beyond, deliveries get 503 (whether ShipStation
+    delivers again is undocumented: the polling backup lists what a refused one named).
 
     The receiver runs on the event loop that started it (:meth:`start`, or the first
     delivery): keep that loop running, as an ASGI or aiohttp server does.
@@ -185,8 +186,9 @@ class WebhookReceiver:
 
         401 without an accepted token, 405 for a method other than POST, 413 for a body
         over the limit, 400 for a malformed delivery or a ``resource_url`` that is not
-        ShipStation's (logged; nothing is fetched), 503 when the store failed (ShipStation
-        delivers again), and 200 once the delivery is stored.
+        ShipStation's (logged; nothing is fetched), 503 when the store failed (whether
+        ShipStation delivers again is undocumented; the polling backup lists those records),
+        and 200 once the delivery is stored.
         """
         del headers  # deliveries are unsigned: nothing in the headers authenticates them
         if method.upper() != "POST":
