@@ -243,6 +243,44 @@ async def test_the_webhooks_app_polls_for_what_no_webhook_brought(
         assert [e.outcome for e in sandbox.webhook_log()] == ["dropped"]
 
 
+async def test_the_fastapi_webhooks_app_hands_over_an_imported_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import uvicorn
+
+    caplog.set_level(logging.INFO, logger="webhooks_fastapi")
+    monkeypatch.chdir(tmp_path)  # the default SQLite store goes here
+    with ThreadedSandbox(orders=0) as sandbox:
+        point_at(monkeypatch, sandbox)
+        port = unused_port()
+        monkeypatch.setenv("SHIPSTATION_WEBHOOK_TOKEN", "t" * 32)
+        monkeypatch.setenv("PUBLIC_URL", f"http://127.0.0.1:{port}/shipstation/events")
+        module = example("webhooks_fastapi")
+        server = uvicorn.Server(
+            uvicorn.Config(module.app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        await until(lambda: server.started or serving.done())
+        async with ShipStation() as ss:
+            assert len(await ss.webhooks.list()) == 1  # ORDER_NOTIFY, the one handler's
+            await ss.orders.create_or_update(
+                {
+                    "orderNumber": "WH-2",
+                    "orderKey": "wh-2",
+                    "orderDate": "2026-01-05T10:00:00",
+                    "orderStatus": "awaiting_shipment",
+                    "billTo": PARCEL["shipTo"],
+                    **PARCEL,
+                }
+            )
+            await until(lambda: logged(caplog, r"order WH-2 is awaiting_shipment \(webhook\)"))
+        server.should_exit = True
+        await serving
+    assert (tmp_path / "shipstation-webhooks.sqlite").exists()
+    with pytest.raises(ClientClosedError):  # the lifespan closed the client
+        await module.ss.orders.get(1)
+
+
 # -- workers.md ----------------------------------------------------------------------------------
 
 
