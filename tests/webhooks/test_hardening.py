@@ -298,10 +298,20 @@ async def test_tracebacks_in_server_logs_lose_the_token(
         logging.getLogger("aiohttp.server").exception("Error handling request")
     assert "Error handling request" in caplog.text and "ValueError" in caplog.text
     # uvicorn's access line keeps its five arguments (its formatter unpacks them).
+    # uvicorn's own logging setup (another test may have run a server) stops propagation:
+    # listen on its logger itself, behind the filters the receiver put there.
     caplog.set_level(logging.INFO)
-    line = '%s - "%s %s HTTP/%s" %d'
-    target = f"/x?token={TOKEN}"
-    logging.getLogger("uvicorn.access").info(line, "127.0.0.1:5", "POST", target, "1.1", 200)
+    access = logging.getLogger("uvicorn.access")
+    level = access.level
+    access.setLevel(logging.INFO)
+    access.addHandler(caplog.handler)
+    try:
+        line = '%s - "%s %s HTTP/%s" %d'
+        target = f"/x?token={TOKEN}"
+        access.info(line, "127.0.0.1:5", "POST", target, "1.1", 200)
+    finally:
+        access.removeHandler(caplog.handler)
+        access.setLevel(level)
     record = caplog.records[-1]
     assert isinstance(record.args, tuple) and len(record.args) == 5
     assert '"POST /x?token=' in caplog.text and TOKEN not in caplog.text
