@@ -32,15 +32,16 @@ class PublicApi(SphinxDirective):
     """Document each name of ``__all__`` of the module given as the argument."""
 
     required_arguments = 1
-    option_spec = {"exclude": directives.unchanged}
+    option_spec = {"exclude": directives.unchanged, "first": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         """The nodes that replace the directive."""
         name = self.arguments[0]
         module = importlib.import_module(name)
         excluded = set((self.options.get("exclude") or "").split())
+        first = (self.options.get("first") or "").split()
         lines = [f".. module:: {name}", ""]
-        for public in module.__all__:
+        for public in [*first, *(n for n in module.__all__ if n not in first)]:
             if public in excluded:
                 continue
             value = getattr(module, public)
