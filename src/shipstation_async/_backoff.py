@@ -19,7 +19,8 @@ class RetryPolicy:
     request was not processed, so it is retried (after the window resets) for as long as the
     call's ``max_wait`` allows; without one, for as long as the server refuses (every pause is
     logged as a warning). Waits are drawn uniformly from
-    ``[0, min(cap, base * 2**n)]`` (full jitter) for the n-th retry; a server-given delay
+    ``[0, min(cap, base * 2**(n - 1))]`` (full jitter) for the n-th retry (n = 1 for the
+    first, which waits up to ``base``); a server-given delay
     (Retry-After) wins when present. ``base=0`` removes the waits, which tests use.
     """
 

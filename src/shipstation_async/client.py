@@ -278,15 +278,20 @@ class ShipStation:
     or by default the one the ``SHIPSTATION_BUDGET_URL`` environment variable names) shares
     the budget with every process and host that uses the same Redis.
 
-    ``timeout`` bounds the wait for the server's answer, counted from the moment the request
-    goes out (time held back by the rate limit does not count): seconds for the request body
-    to be sent and the response headers to arrive, and again for the response body (on a
-    ``session`` passed in: per read); ``max_wait``
-    bounds how long an interactive call may wait for a budget slot before
-    :class:`RateLimitError` (None waits indefinitely; bulk calls wait indefinitely unless
-    given their own ``max_wait``); ``max_in_flight``
-    caps concurrent requests (default: the limit's request count). A ``session`` passed in is
-    used but not closed; its own auth is ignored. ``hooks`` receive the events of
+    ``timeout`` (30 s) bounds the wait for the server's answer, counted from the moment the
+    request goes out; time held back by the rate limit does not count. It applies twice: to
+    sending the request body and receiving the response headers, then to reading the
+    response body (on a ``session`` passed in: to each read).
+
+    ``max_wait`` (120 s) bounds how long an interactive call may wait for a budget slot; past
+    it the call raises :class:`RateLimitError` and sends nothing. None waits indefinitely.
+    Bulk calls wait indefinitely unless given a ``max_wait`` of their own, and every call
+    takes a ``max_wait=`` keyword that overrides the client's.
+
+    ``max_in_flight`` caps concurrent requests (default: the limit's request count).
+    ``retry`` (a :class:`~shipstation_async.RetryPolicy`) says how failed attempts are
+    retried. A ``session`` passed in is used but not closed; its own auth is ignored.
+    ``hooks`` receive the events of
     :mod:`shipstation_async.events`. ``partner_key`` (default: the ``SHIPSTATION_PARTNER_KEY``
     environment variable) is sent as the ``x-partner`` header on every request, for
     ShipStation integration partners; like the secret, it never appears in reprs or errors.
