@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests lint typecheck bench stress release``."""
+"""Developer sessions: ``nox -s tests lint typecheck docs release bench stress``."""
 
 from __future__ import annotations
 

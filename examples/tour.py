@@ -1,7 +1,7 @@
 """A tour of the API against the embedded sandbox.
 
 Order import, rate shopping and a label, multi-warehouse shipping, and a return label.
-Run it with ``python examples/tour.py``; the README shows the same steps.
+Run it with ``python examples/tour.py``; the how-to guides explain each step.
 """
 
 from __future__ import annotations

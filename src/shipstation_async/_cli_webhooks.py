@@ -160,7 +160,8 @@ async def run_listen(args: argparse.Namespace) -> int:
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, args.host, args.port).start()
-        local = f"http://{_reachable(args.host)}:{args.port}{args.path}"
+        port = runner.addresses[0][1] if runner.addresses else args.port  # the bound one (--port 0)
+        local = f"http://{_reachable(args.host)}:{port}{args.path}"
         print(f"listening on {local} (polling every {args.poll_interval:g} s)", file=sys.stderr)
         if args.subscribe_url or args.sandbox:
             public = args.subscribe_url or local
