@@ -99,11 +99,12 @@ def test_pages_match_the_dicts_and_follow_every_kind_of_write(
 
 
 def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
-    world = World(orders=3000, seed=8, end=FIXED_END)
+    world = World(orders=6000, seed=8, end=FIXED_END)
     orders = world.orders
     q = OrderQuery(sort_by="CreateDate", page=2, page_size=500)
     page_of(world, q)
     assert orders.encoded.settle()
+    # A page read out of the blue: only the next one is built ahead.
     assert all(i in orders.encoded for i in range(1000, 1500))  # page 3, not read yet
     assert 1500 not in orders.encoded
     built = orders.encoded.built
@@ -112,19 +113,41 @@ def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
     nxt = OrderQuery(sort_by="CreateDate", page=3, page_size=500)
     assert page_of(world, nxt) == reference(world, nxt)
     assert orders.encoded.settle()
-    # Only the changed order was encoded again, besides the 500 of page 4 built ahead.
-    assert orders.encoded.built == built + 1 + 500
+    # Page 3 went on from page 2: a walking reader, with AHEAD_PAGES pages built ahead of it.
+    # Only the changed order was encoded again, besides those pages.
+    ahead = order_reads.AHEAD_PAGES * 500
+    assert orders.encoded.built == built + 1 + ahead
+    assert all(i in orders.encoded for i in range(1500, 1500 + ahead))
+    assert 1500 + ahead not in orders.encoded
     descending = OrderQuery(sort_by="CreateDate", sort_desc=True, page=1, page_size=500)
     page_of(world, descending)
     assert orders.encoded.settle()
-    assert all(i in orders.encoded for i in range(2000, 2500))
+    assert all(i in orders.encoded for i in range(5000, 5500))
+    assert 4999 not in orders.encoded
     filtered = OrderQuery(sort_by="CreateDate", order_status="shipped", page_size=100)
-    before = set(range(3000)) - {i for i in range(3000) if i in orders.encoded}
+    before = set(range(6000)) - {i for i in range(6000) if i in orders.encoded}
     page_of(world, filtered)
     assert orders.encoded.settle()
     # A filtered page is kept, but nothing is built ahead of it (its next page is unknown).
     shown = {orders.index_of(o["orderId"]) for o in orders.query(filtered)[0]}
     assert {i for i in before if i in orders.encoded} == shown & before
+
+
+def test_a_keyset_walker_finds_its_next_pages_built() -> None:
+    """A walker moving its createDate start (as the streams do) counts as walking."""
+    world = World(orders=8000, seed=4, end=FIXED_END)
+    orders = world.orders
+    start = orders.create_ms(1000)
+    for step in range(3):
+        q = OrderQuery(sort_by="CreateDate", create_start=start, page_size=500)
+        got, _total = orders.query_encoded(q)
+        assert orders.encoded.settle()
+        last = orders.index_of(json.loads(got[-1])["orderId"])
+        assert last is not None
+        ahead = (order_reads.AHEAD_PAGES if step else 1) * 500
+        assert all(i in orders.encoded for i in range(last + 1, last + 1 + ahead)), step
+        assert last + 1 + ahead not in orders.encoded
+        start = orders.create_ms(last)  # the next request starts within the page just read
 
 
 def test_the_kept_bytes_stay_within_their_budget() -> None:

@@ -12,7 +12,10 @@ changes it at a read, with no record at all.
 Read-ahead: a reader paging through the orders in createDate order asks next for the orders
 after its page, so after such a page the cache builds them in a worker thread, a few at a
 time under the lock, yielding the interpreter between batches so that requests keep their
-latency. The worker ends when it has nothing left to build.
+latency; several pages ahead for a reader seen walking (see
+:meth:`.order_reads.OrderReads.query_encoded`), so that concurrent walkers each find their
+next pages built. Ranges are built in the order they were asked for. The worker ends when it
+has nothing left to build.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ DEFAULT_BUDGET = 128 << 20
 """Bytes of encoded orders kept at most (about 50,000 generated orders)."""
 AHEAD_BATCH = 16
 """Orders the read-ahead builds per hold of the lock (about half a millisecond)."""
+AHEAD_PAGES = 4
+"""Pages built ahead of a reader walking through the orders (one for any other reader)."""
 AHEAD_RANGES = 256
 """Read-ahead ranges queued at most (the oldest are dropped first)."""
 
