@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ from shipstation_async.sandbox.data.order_builder import build_generated_order
 from shipstation_async.sandbox.data.order_bytes import OrderBytes
 from shipstation_async.sandbox.encoding import encode_json, join_paged
 from shipstation_async.sandbox.state import order_reads
+from shipstation_async.sandbox.state.order_cache import EncodedOrders
 from shipstation_async.sandbox.world import OrderQuery
 
 from .conftest import ROOMY
@@ -194,3 +196,26 @@ def test_a_page_with_no_orders_is_an_empty_list() -> None:
     world = World(orders=10, seed=1, end=FIXED_END)
     q = OrderQuery(create_start=0, create_end=1)
     assert page_of(world, q) == reference(world, q)
+
+
+def test_the_read_ahead_builds_every_readers_next_page_first() -> None:
+    """Concurrent walkers: each one's next page is built before any page after a next page."""
+    lock = threading.RLock()
+    built: list[int] = []
+
+    def build(i: int) -> bytes:
+        built.append(i)
+        return b"{}"
+
+    cache = EncodedOrders(build, lambda i: True, lock)
+    with lock:  # both readers queued before the worker builds anything
+        cache.read_ahead(range(0, 400), 100)
+        cache.read_ahead(range(1000, 1400), 100)
+    assert cache.settle()
+    assert sorted(built) == [*range(0, 400), *range(1000, 1400)]
+    position = {i: n for n, i in enumerate(built)}
+    next_pages = [*range(0, 100), *range(1000, 1100)]
+    later_pages = [*range(100, 400), *range(1100, 1400)]
+    assert max(position[i] for i in next_pages) < min(position[i] for i in later_pages)
+    # Each reader's pages come in order: its second page before its third.
+    assert max(position[i] for i in range(100, 200)) < min(position[i] for i in range(200, 300))

@@ -13,9 +13,9 @@ Read-ahead: a reader paging through the orders in createDate order asks next for
 after its page, so after such a page the cache builds them in a worker thread, a few at a
 time under the lock, yielding the interpreter between batches so that requests keep their
 latency; several pages ahead for a reader seen walking (see
-:meth:`.order_reads.OrderReads.query_encoded`), so that concurrent walkers each find their
-next pages built. Ranges are built in the order they were asked for. The worker ends when it
-has nothing left to build.
+:meth:`.order_reads.OrderReads.query_encoded`). Nearest pages first: every reader's next page
+is built before any reader's page after it, so that concurrent walkers each find their next
+page built. The worker ends when it has nothing left to build.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ AHEAD_BATCH = 16
 AHEAD_PAGES = 4
 """Pages built ahead of a reader walking through the orders (one for any other reader)."""
 AHEAD_RANGES = 256
-"""Read-ahead ranges queued at most (the oldest are dropped first)."""
+"""Read-ahead ranges queued at most per distance (the oldest are dropped first)."""
 
 
 class EncodedOrders:
@@ -55,7 +55,8 @@ class EncodedOrders:
         self.budget = budget
         self._bytes: dict[int, bytes] = {}
         self._size = 0
-        self._ahead: deque[range] = deque(maxlen=AHEAD_RANGES)
+        # By distance from the reader: the next page, the one after, ...
+        self._ahead = [deque[range](maxlen=AHEAD_RANGES) for _ in range(AHEAD_PAGES)]
         self._worker: threading.Thread | None = None
         self.built = 0
         """Orders encoded (on a read or ahead of one)."""
@@ -90,12 +91,18 @@ class EncodedOrders:
         if data is not None:
             self._size -= len(data)
 
-    def read_ahead(self, indices: range) -> None:
-        """Build the orders ``indices`` soon, in a worker thread (those not yet kept)."""
+    def read_ahead(self, indices: range, page: int) -> None:
+        """Build the orders ``indices`` soon, in a worker thread (those not yet kept).
+
+        ``indices`` is read in pages of ``page`` orders, in order: the first page is built
+        before the second page of any range asked for, and so on.
+        """
         with self._lock:
             if all(i in self._bytes for i in indices):
                 return
-            self._ahead.append(indices)
+            for distance, start in enumerate(range(0, len(indices), page)):
+                level = self._ahead[min(distance, AHEAD_PAGES - 1)]
+                level.append(indices[start : start + page])
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._run, name="sandbox-read-ahead", daemon=True
@@ -125,16 +132,19 @@ class EncodedOrders:
             time.sleep(0)  # let waiting requests have the interpreter between batches
 
     def _next_batch(self) -> list[int]:
-        """Up to AHEAD_BATCH indices still wanted, from the oldest range queued."""
+        """Up to AHEAD_BATCH indices still wanted, from the nearest, oldest range queued."""
         batch: list[int] = []
-        while self._ahead and len(batch) < AHEAD_BATCH:
-            todo = self._ahead.popleft()
-            for n, i in enumerate(todo):
-                if i in self._bytes or not self._wanted(i):
-                    continue
-                batch.append(i)
-                if len(batch) == AHEAD_BATCH:
-                    if n + 1 < len(todo):
-                        self._ahead.appendleft(todo[n + 1 :])
-                    break
+        for level in self._ahead:
+            while level and len(batch) < AHEAD_BATCH:
+                todo = level.popleft()
+                for n, i in enumerate(todo):
+                    if i in self._bytes or not self._wanted(i):
+                        continue
+                    batch.append(i)
+                    if len(batch) == AHEAD_BATCH:
+                        if n + 1 < len(todo):
+                            level.appendleft(todo[n + 1 :])
+                        break
+            if batch:
+                return batch
         return batch

@@ -299,10 +299,10 @@ class OrderReads(GeneratedOrders):
                 span = q.page_size * (AHEAD_PAGES if walking else 1)
                 last = indices[-1]
                 if q.sort_desc:  # the next pages lie below, the nearest first
-                    self.encoded.read_ahead(range(last - 1, max(0, last - span) - 1, -1))
+                    ahead = range(last - 1, max(0, last - span) - 1, -1)
                 else:
-                    stop = min(self._next_index, last + 1 + span)
-                    self.encoded.read_ahead(range(last + 1, stop))
+                    ahead = range(last + 1, min(self._next_index, last + 1 + span))
+                self.encoded.read_ahead(ahead, q.page_size)
             return page, total
 
     def _encode(self, i: int) -> bytes:
