@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from shipstation_async.sandbox import Sandbox, World
+from shipstation_async.sandbox.data import order_bytes
 from shipstation_async.sandbox.data.order_builder import build_generated_order
 from shipstation_async.sandbox.data.order_bytes import OrderBytes
 from shipstation_async.sandbox.encoding import encode_json, join_paged
@@ -219,3 +220,18 @@ def test_the_read_ahead_builds_every_readers_next_page_first() -> None:
     assert max(position[i] for i in next_pages) < min(position[i] for i in later_pages)
     # Each reader's pages come in order: its second page before its third.
     assert max(position[i] for i in range(100, 200)) < min(position[i] for i in range(200, 300))
+
+
+def test_customers_written_from_their_hash_are_the_people_encoded() -> None:
+    """Every first and last name, city and company: as make_person's Person encodes."""
+    gen = World(orders=60_000, seed=12, end=FIXED_END).orders
+    for c in range(0, 2 * gen.customer_pool, 3):
+        person = gen.customer(c)
+        written = order_bytes._Customer(c, gen.customer_hash_of(c))
+        assert written.address.encode() == dumped(person.address()), c
+        bill_to = {**person.address(), "addressVerified": None}
+        assert written.bill_to_full.encode() == dumped(bill_to), c
+        name_only = {"name": person.name, **dict.fromkeys(list(bill_to)[1:])}
+        assert written.bill_to_name.encode() == dumped(name_only), c
+        assert (written.id, written.email) == (str(person.customer_id), json.dumps(person.email))
+        assert written.us == (person.country == "US")

@@ -353,6 +353,10 @@ class GeneratedOrders:
         """Generated customer ``c`` (``0 <= c < 2 * customer_pool``; recipients above pool)."""
         return make_person(c, self._customer_hash(c))
 
+    def customer_hash_of(self, c: int) -> int:
+        """Generated customer ``c``'s identity hash: every field of it derives from this."""
+        return self._customer_hash(c)
+
     def customer_index(self, customer_id: int) -> int | None:
         """The index of a buying customer's customerId, or None."""
         c = (customer_id - CUSTOMER_ID_BASE) // 8

@@ -21,7 +21,7 @@ from . import seed_tables
 from .generated_orders import service_from
 from .order_builder import CUSTOMS_ITEM_ID_BASE, ORDER_ITEM_ID_BASE
 from .order_json import ORDER_KEYS
-from .people import Person
+from .people import CUSTOMER_ID_BASE
 
 if TYPE_CHECKING:
     from .generated_orders import GeneratedOrders
@@ -210,6 +210,18 @@ _INTERNAL_NOTES = _encoded_choices(seed_tables.INTERNAL_NOTES)
 _GIFT_MESSAGES = _encoded_choices(seed_tables.GIFT_MESSAGES)
 _PAYMENT_METHODS = _encoded_choices(seed_tables.PAYMENT_METHODS)
 _CONFIRMATIONS = _encoded_choices(("none", "none", "none", "delivery", "signature"))
+_SERVICE_TEXT = {
+    service: (
+        (_dumps(service[2]), "null", "null", "null"),
+        (_dumps(service[2]), _dumps(service[0]), _dumps(service[1]), _dumps(service[3])),
+    )
+    for service in (*seed_tables.SERVICES, *seed_tables.INTL_SERVICES)
+}
+"""Per service, without and with one: requestedShippingService, carrierCode, serviceCode and
+packageCode, encoded."""
+_NOT_FULFILLED = ("null", "null")
+_PROVIDER_TEXT = {p: (_dumps(p[1]), str(p[0])) for p in seed_tables.FULFILLMENT_PROVIDERS}
+"""Per fulfillment provider: its name and id, encoded."""
 _HOURS_MINUTES = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
 _SECONDS = tuple(f"{s:02d}." for s in range(60))
 _MILLIS = tuple(f"{m:03d}" for m in range(1000))
@@ -227,31 +239,78 @@ def _opt(text: str | None) -> str:
     return "null" if text is None else _str(text)
 
 
+def _opening(text: str) -> str:
+    """``text`` encoded, without its closing quote (more text follows)."""
+    return _str(text)[:-1]
+
+
+def _closing(text: str) -> str:
+    """``text`` encoded, without its opening quote (it follows more text)."""
+    return _str(text)[1:]
+
+
+# The people tables encoded once; escaping is per character, so encoded pieces join.
+_FIRSTS = tuple(_opening(first) for first in seed_tables.FIRST_NAMES)
+_LASTS = tuple(_closing(f" {last}") for last in seed_tables.LAST_NAMES)
+# An email's local part: "first.last" lowercased, apostrophes dropped (per character, so by
+# halves; the tables are ASCII, where lowercasing is per character too).
+_LOCALS = tuple(_opening(first.lower().replace("'", "")) for first in seed_tables.FIRST_NAMES)
+_LOCAL_LASTS = tuple(
+    _str(f".{last}".lower().replace("'", ""))[1:-1] for last in seed_tables.LAST_NAMES
+)
+_STREETS = tuple(_closing(f" {street}") for street in seed_tables.STREET_NAMES)
+_US_CITIES = tuple(
+    (_str(city), _str(state), f'"{prefix}', f'"{area}-555-')
+    for city, state, prefix, area in seed_tables.US_CITIES
+)
+_INTL_CITIES = tuple(tuple(_str(part) for part in c) for c in seed_tables.INTL_CITIES)
+_COMPANIES = tuple(_str(company) for company in seed_tables.COMPANIES)
+_VERIFIED = tuple(_str(v) for v in seed_tables.ADDRESS_VERIFIED)
+
+
 class _Customer:
-    """A generated person's pre-encoded fields: identity, ship-to and both bill-tos."""
+    """A generated person's pre-encoded fields: identity, ship-to and both bill-tos.
 
-    __slots__ = ("address", "bill_to_full", "bill_to_name", "email", "id", "person", "us")
+    Written straight from the person's identity hash ``hc``, as :func:`.people.person_fields`
+    derives each field (``tests/sandbox/test_order_bytes.py`` holds the two to the same bytes).
+    """
 
-    def __init__(self, person: Person) -> None:
-        self.person = person
-        self.id = str(person.customer_id)
-        self.email = _str(person.email)
-        self.us = person.country == "US"
-        name = _str(person.name)
-        fields = (
-            _opt(person.company),
-            _str(person.street1),
-            _opt(person.street2),
-            _str(person.city),
-            _str(person.state),
-            _str(person.postal_code),
-            _str(person.country),
-            _str(person.phone),
-            "true" if person.residential else "false",
+    __slots__ = ("address", "bill_to_full", "bill_to_name", "email", "id", "us")
+
+    def __init__(self, c: int, hc: int) -> None:
+        fi = hc % len(_FIRSTS)
+        li = (hc >> 10) % len(_LASTS)
+        self.id = str(CUSTOMER_ID_BASE + c * 8 + (hc >> 61))
+        self.email = f'{_LOCALS[fi]}{_LOCAL_LASTS[li]}{c % 1000}@example.com"'
+        name = _FIRSTS[fi] + _LASTS[li]
+        street1 = f'"{(hc >> 20) % 9900 + 100}{_STREETS[(hc >> 34) % len(_STREETS)]}'
+        street2 = f'"Apt {(hc >> 40) % 400 + 1}"' if (hc >> 50) % 5 == 0 else "null"
+        self.us = (hc >> 53) % 12 != 0
+        if self.us:
+            city, state, prefix, area = _US_CITIES[(hc >> 20) % len(_US_CITIES)]
+            postal = f'{prefix}{(hc >> 30) % 100:02d}"'
+            country = '"US"'
+            phone = f'{area}{(hc >> 12) % 10000:04d}"'
+        else:
+            city, state, postal, country = _INTL_CITIES[(hc >> 20) % len(_INTL_CITIES)]
+            phone = f'"+{(hc >> 8) % 90 + 10} {(hc >> 16) % 9000 + 1000} {(hc >> 24) % 900000:06d}"'
+        company = "null"
+        if hc % 10 == 0:
+            company = _COMPANIES[(hc >> 57) % len(_COMPANIES)]
+        address = (
+            company,
+            street1,
+            street2,
+            city,
+            state,
+            postal,
+            country,
+            phone,
+            "true" if company == "null" else "false",
         )
-        self.address = _ADDRESS % (name, *fields, _str(person.verified))
+        self.address = _ADDRESS % (name, *address, _VERIFIED[(hc >> 4) % len(_VERIFIED)])
         self.bill_to_name = _NAME_ONLY % name
-        self.bill_to_full = _ADDRESS % (name, *fields, "null")
+        self.bill_to_full = _ADDRESS % (name, *address, "null")
 
 
 _PRODUCTS = tuple(_Product(p) for p in range(len(seed_tables.PRODUCTS)))
@@ -314,7 +373,7 @@ class OrderBytes:
         if found is None:
             if len(self._customers) >= _CUSTOMER_CACHE:
                 self._customers.clear()
-            found = self._customers[c] = _Customer(self._gen.customer(c))
+            found = self._customers[c] = _Customer(c, self._gen.customer_hash_of(c))
         return found
 
     def _amount(self, cents: int) -> str:
@@ -367,7 +426,7 @@ class OrderBytes:
         ship_by, provider, insured, bill_to, dims, custom1 = self._middle_draws(
             rnd, order_date, customer, lines, discount
         )
-        by = self._json(provider[1]) if fulfilled else "null"
+        by, by_id = _PROVIDER_TEXT[provider] if fulfilled else _NOT_FULFILLED
         store = self._stores[store_index]
         notes = self._notes(rnd, status, recipient is not None)
         tags = gen.tags_from(h5)
@@ -393,10 +452,7 @@ class OrderBytes:
             self._amount(tax),
             self._amount(shipping),
             *notes[:5],
-            self._json(service[2]),
-            self._json(service[0]) if has_service else "null",
-            self._json(service[1]) if has_service else "null",
-            self._json(service[3]) if has_service else "null",
+            *_SERVICE_TEXT[service][has_service],
             notes[5],
             "null" if shipped is None else f'"{day_text(shipped // MS_PER_DAY)}"',
             _WEIGHT % ounces,
@@ -404,11 +460,11 @@ class OrderBytes:
             (_INSURED % total_text) if insured else _UNINSURED,
             customs,
             store[1 if fulfilled else 2] % custom1,
-            "null" if tags is None else _dumps(tags),
+            "null" if tags is None else f"[{','.join(map(str, tags))}]",
             "null" if user is None else self._json(user),
             "true" if fulfilled else "false",
             by,
-            str(provider[0]) if fulfilled else "null",
+            by_id,
             by,
         )
 
