@@ -136,6 +136,17 @@ def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
     assert {i for i in before if i in orders.encoded} == shown & before
 
 
+def test_a_page_read_again_is_not_a_walk() -> None:
+    """Reading the same pages again builds one page ahead of each, as a first read does."""
+    world = World(orders=6000, seed=8, end=FIXED_END)
+    orders = world.orders
+    for page in (2, 6, 2, 6):
+        page_of(world, OrderQuery(sort_by="CreateDate", page=page, page_size=500))
+        assert orders.encoded.settle()
+    kept = {i for i in range(6000) if i in orders.encoded}
+    assert kept == {*range(500, 1500), *range(2500, 3500)}
+
+
 def test_a_keyset_walker_finds_its_next_pages_built() -> None:
     """A walker moving its createDate start (as the streams do) counts as walking."""
     world = World(orders=8000, seed=4, end=FIXED_END)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 DEFAULT_BUDGET = 128 << 20
 """Bytes of encoded orders kept at most (about 50,000 generated orders)."""
@@ -31,6 +31,10 @@ AHEAD_BATCH = 16
 """Orders the read-ahead builds per hold of the lock (about half a millisecond)."""
 AHEAD_PAGES = 4
 """Pages built ahead of a reader walking through the orders (one for any other reader)."""
+CONTINUED_KEPT = 4096
+"""Starts of pages read ahead remembered at most (the oldest are forgotten first)."""
+CONTINUE_SLACK = 16
+"""How far into a page its reader's previous page may reach (a keyset's overlap)."""
 AHEAD_RANGES = 256
 """Read-ahead ranges queued at most per distance (the oldest are dropped first)."""
 
@@ -58,6 +62,7 @@ class EncodedOrders:
         # By distance from the reader: the next page, the one after, ...
         self._ahead = [deque[range](maxlen=AHEAD_RANGES) for _ in range(AHEAD_PAGES)]
         self._worker: threading.Thread | None = None
+        self._continued: dict[int, None] = {}  # where pages read ahead start, oldest first
         self.built = 0
         """Orders encoded (on a read or ahead of one)."""
 
@@ -98,6 +103,10 @@ class EncodedOrders:
         before the second page of any range asked for, and so on.
         """
         with self._lock:
+            if indices:
+                self._continued[indices[0]] = None
+                if len(self._continued) > CONTINUED_KEPT:
+                    del self._continued[next(iter(self._continued))]
             if all(i in self._bytes for i in indices):
                 return
             for distance, start in enumerate(range(0, len(indices), page)):
@@ -108,6 +117,14 @@ class EncodedOrders:
                     target=self._run, name="sandbox-read-ahead", daemon=True
                 )
                 self._worker.start()
+
+    def continues(self, indices: Sequence[int]) -> bool:
+        """Whether a page goes on from one read before: one read ahead of starts within it.
+
+        Near its start: a reader by page number starts where the page read ahead does, one
+        by a moving createDate start a little before (the last second it read, again).
+        """
+        return any(i in self._continued for i in indices[:CONTINUE_SLACK])
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the read-ahead has nothing left to build; False on timeout."""

@@ -287,13 +287,13 @@ class OrderReads(GeneratedOrders):
 
         After a full page in createDate (or orderId) order with no filter but createDate,
         the orders of the next page are built ahead, in the background; and of the next
-        AHEAD_PAGES pages when the page began where an earlier read had got to (a reader
-        walking through the orders, by page number or by a moving createDate start).
+        AHEAD_PAGES pages when the page went on from an earlier one (a reader walking through
+        the orders, by page number or by a moving createDate start), not for a page read again.
         """
         with self._lock:
             self._release_due()
             indices, total = self._select(q)
-            walking = bool(indices) and indices[0] in self.encoded
+            walking = self.encoded.continues(indices)
             page = [self.encoded.get(i) for i in indices]
             if len(indices) == q.page_size and _plain(q):
                 span = q.page_size * (AHEAD_PAGES if walking else 1)
