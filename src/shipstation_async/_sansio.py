@@ -251,6 +251,10 @@ PAUSE_GC_BYTES = 1 << 16
 """Bodies at least this long are decoded with the cyclic garbage collector paused."""
 
 
+def _read_text(data: bytes) -> Any:
+    return _DECODER.decode(data.decode("utf-8"))
+
+
 def _gc_paused(decode: Callable[[bytes], Any], data: bytes) -> Any:
     """``decode(data)`` with the cyclic garbage collector paused (unless paused already).
 
@@ -258,7 +262,7 @@ def _gc_paused(decode: Callable[[bytes], Any], data: bytes) -> Any:
     during the decode trace again and again, and which, promoted early, make the full
     collections that follow frequent: about a third of a page's decoding time, for no garbage
     (decoded JSON holds no cycles). Paused, the page meets the collector once, as a whole.
-    The decoder holds the interpreter throughout, so no other thread runs while it is paused.
+    The decoders hold the interpreter while they run: other threads hardly run meanwhile.
     """
     if not gc.isenabled():
         return decode(data)
@@ -285,7 +289,9 @@ def decode_json(data: bytes) -> Any:
         except _UNREADABLE:
             pass  # the json module decides, and words the error
     try:
-        return _DECODER.decode(data.decode("utf-8"))
+        if len(data) < PAUSE_GC_BYTES:
+            return _DECODER.decode(data.decode("utf-8"))
+        return _gc_paused(_read_text, data)
     except _UNREADABLE as exc:
         reason = str(exc)  # a position, never the content
     # The body may hold anything (an echo of the credential): not a local of a failing frame.
