@@ -113,6 +113,27 @@ def _decodes_to_itself(text: str) -> bool:
     return True
 
 
+_NOT_A_REFERENCE_BYTES = _NOT_A_REFERENCE.encode()
+_PERCENT_BYTES = re.compile(rb"%[0-9a-fA-F]{2}")
+
+
+def _ascii_decodes_to_itself(body: bytes) -> bool:
+    """:func:`_decodes_to_itself` of an ASCII body, without decoding it to text first."""
+    if b"\\" in body:
+        return False
+    at = body.find(b"&")
+    while at >= 0:
+        if body[at + 1 : at + 2] not in _NOT_A_REFERENCE_BYTES:  # b"" (the end) is in it
+            return False
+        at = body.find(b"&", at + 1)
+    at = body.find(b"%")
+    while at >= 0:
+        if _PERCENT_BYTES.match(body, at):
+            return False
+        at = body.find(b"%", at + 1)
+    return True
+
+
 def normalized(text: str) -> str:
     """``text`` with every layer of encoding a secret may hide under taken off, casefolded.
 
@@ -184,10 +205,14 @@ class Redactor:
         if self._pattern is None:
             return False
         # Bytes without which a secret can only be there in plain: escapes, percent-encoding,
-        # HTML references. With one of them, look closer (normalized() is cheap on prose).
-        if b"\\" in body or b"%" in body or b"&" in body:
+        # HTML references. With one of them, look closer, unless (most answers: a "%" or an
+        # "&" in prose) the body is ASCII that no decoding changes, where normalized() would
+        # only lowercase it: as the bytes' own lower() does.
+        if (b"\\" in body or b"%" in body or b"&" in body) and not (
+            body.isascii() and _ascii_decodes_to_itself(body)
+        ):
             return self._hidden(body.decode("utf-8", "replace"))
-        # Without (most answers): only a secret in plain, in any case, can be there.
+        # Otherwise only a secret in plain, in any case, can be there.
         lowered = body.lower()
         return any(secret in lowered for secret in self._folded_bytes)
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import aiohttp
 import pytest
 
 from shipstation_async.sandbox import Sandbox, World
+from shipstation_async.sandbox.data import order_bytes
 from shipstation_async.sandbox.data.order_builder import build_generated_order
 from shipstation_async.sandbox.data.order_bytes import OrderBytes
 from shipstation_async.sandbox.encoding import encode_json, join_paged
 from shipstation_async.sandbox.state import order_reads
+from shipstation_async.sandbox.state.order_cache import EncodedOrders
 from shipstation_async.sandbox.world import OrderQuery
 
 from .conftest import ROOMY
@@ -99,11 +102,12 @@ def test_pages_match_the_dicts_and_follow_every_kind_of_write(
 
 
 def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
-    world = World(orders=3000, seed=8, end=FIXED_END)
+    world = World(orders=6000, seed=8, end=FIXED_END)
     orders = world.orders
     q = OrderQuery(sort_by="CreateDate", page=2, page_size=500)
     page_of(world, q)
     assert orders.encoded.settle()
+    # A page read out of the blue: only the next one is built ahead.
     assert all(i in orders.encoded for i in range(1000, 1500))  # page 3, not read yet
     assert 1500 not in orders.encoded
     built = orders.encoded.built
@@ -112,19 +116,52 @@ def test_the_next_page_is_built_ahead_and_a_write_still_shows() -> None:
     nxt = OrderQuery(sort_by="CreateDate", page=3, page_size=500)
     assert page_of(world, nxt) == reference(world, nxt)
     assert orders.encoded.settle()
-    # Only the changed order was encoded again, besides the 500 of page 4 built ahead.
-    assert orders.encoded.built == built + 1 + 500
+    # Page 3 went on from page 2: a walking reader, with AHEAD_PAGES pages built ahead of it.
+    # Only the changed order was encoded again, besides those pages.
+    ahead = order_reads.AHEAD_PAGES * 500
+    assert orders.encoded.built == built + 1 + ahead
+    assert all(i in orders.encoded for i in range(1500, 1500 + ahead))
+    assert 1500 + ahead not in orders.encoded
     descending = OrderQuery(sort_by="CreateDate", sort_desc=True, page=1, page_size=500)
     page_of(world, descending)
     assert orders.encoded.settle()
-    assert all(i in orders.encoded for i in range(2000, 2500))
+    assert all(i in orders.encoded for i in range(5000, 5500))
+    assert 4999 not in orders.encoded
     filtered = OrderQuery(sort_by="CreateDate", order_status="shipped", page_size=100)
-    before = set(range(3000)) - {i for i in range(3000) if i in orders.encoded}
+    before = set(range(6000)) - {i for i in range(6000) if i in orders.encoded}
     page_of(world, filtered)
     assert orders.encoded.settle()
     # A filtered page is kept, but nothing is built ahead of it (its next page is unknown).
     shown = {orders.index_of(o["orderId"]) for o in orders.query(filtered)[0]}
     assert {i for i in before if i in orders.encoded} == shown & before
+
+
+def test_a_page_read_again_is_not_a_walk() -> None:
+    """Reading the same pages again builds one page ahead of each, as a first read does."""
+    world = World(orders=6000, seed=8, end=FIXED_END)
+    orders = world.orders
+    for page in (2, 6, 2, 6):
+        page_of(world, OrderQuery(sort_by="CreateDate", page=page, page_size=500))
+        assert orders.encoded.settle()
+    kept = {i for i in range(6000) if i in orders.encoded}
+    assert kept == {*range(500, 1500), *range(2500, 3500)}
+
+
+def test_a_keyset_walker_finds_its_next_pages_built() -> None:
+    """A walker moving its createDate start (as the streams do) counts as walking."""
+    world = World(orders=8000, seed=4, end=FIXED_END)
+    orders = world.orders
+    start = orders.create_ms(1000)
+    for step in range(3):
+        q = OrderQuery(sort_by="CreateDate", create_start=start, page_size=500)
+        got, _total = orders.query_encoded(q)
+        assert orders.encoded.settle()
+        last = orders.index_of(json.loads(got[-1])["orderId"])
+        assert last is not None
+        ahead = (order_reads.AHEAD_PAGES if step else 1) * 500
+        assert all(i in orders.encoded for i in range(last + 1, last + 1 + ahead)), step
+        assert last + 1 + ahead not in orders.encoded
+        start = orders.create_ms(last)  # the next request starts within the page just read
 
 
 def test_the_kept_bytes_stay_within_their_budget() -> None:
@@ -171,3 +208,41 @@ def test_a_page_with_no_orders_is_an_empty_list() -> None:
     world = World(orders=10, seed=1, end=FIXED_END)
     q = OrderQuery(create_start=0, create_end=1)
     assert page_of(world, q) == reference(world, q)
+
+
+def test_the_read_ahead_builds_every_readers_next_page_first() -> None:
+    """Concurrent walkers: each one's next page is built before any page after a next page."""
+    lock = threading.RLock()
+    built: list[int] = []
+
+    def build(i: int) -> bytes:
+        built.append(i)
+        return b"{}"
+
+    cache = EncodedOrders(build, lambda i: True, lock)
+    with lock:  # both readers queued before the worker builds anything
+        cache.read_ahead(range(0, 400), 100)
+        cache.read_ahead(range(1000, 1400), 100)
+    assert cache.settle()
+    assert sorted(built) == [*range(0, 400), *range(1000, 1400)]
+    position = {i: n for n, i in enumerate(built)}
+    next_pages = [*range(0, 100), *range(1000, 1100)]
+    later_pages = [*range(100, 400), *range(1100, 1400)]
+    assert max(position[i] for i in next_pages) < min(position[i] for i in later_pages)
+    # Each reader's pages come in order: its second page before its third.
+    assert max(position[i] for i in range(100, 200)) < min(position[i] for i in range(200, 300))
+
+
+def test_customers_written_from_their_hash_are_the_people_encoded() -> None:
+    """Every first and last name, city and company: as make_person's Person encodes."""
+    gen = World(orders=60_000, seed=12, end=FIXED_END).orders
+    for c in range(0, 2 * gen.customer_pool, 3):
+        person = gen.customer(c)
+        written = order_bytes._Customer(c, gen.customer_hash_of(c))
+        assert written.address.encode() == dumped(person.address()), c
+        bill_to = {**person.address(), "addressVerified": None}
+        assert written.bill_to_full.encode() == dumped(bill_to), c
+        name_only = {"name": person.name, **dict.fromkeys(list(bill_to)[1:])}
+        assert written.bill_to_name.encode() == dumped(name_only), c
+        assert (written.id, written.email) == (str(person.customer_id), json.dumps(person.email))
+        assert written.us == (person.country == "US")

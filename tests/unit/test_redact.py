@@ -32,3 +32,18 @@ def test_may_hold_sees_a_secret_behind_an_encoding_next_to_prose() -> None:
     assert creds.redactor.may_hold(f"Field #2 & #3, 5% off: {first}{token[1:]}".encode())
     assert creds.redactor.may_hold(f"Field #2 & #3, 5% off: {token.upper()}".encode())
     assert not creds.redactor.may_hold(b"Field #2 & #3, 5% off: nothing here")
+
+
+_SECRET = "0123456789abcdef"
+_CREDS = Credentials("key", _SECRET)
+_PIECES = st.sampled_from(
+    ["&", "& ", "&;", "&amp;", "&#48;", "&#x30;", "%", "%30", "%2530", "\\u0030", "\\", "x", " "]
+)
+
+
+@given(st.lists(st.one_of(_PIECES, st.sampled_from([_SECRET, _SECRET.upper(), _SECRET[1:]]))))
+def test_may_hold_decides_as_the_full_look_on_ascii_bodies(parts: list[str]) -> None:
+    """The shortcut for ASCII prose (a "%" or an "&" that begins no encoding) misses nothing."""
+    text = "".join(parts)
+    redactor = _CREDS.redactor
+    assert redactor.may_hold(text.encode()) == redactor._hidden(text)

@@ -242,6 +242,55 @@ def test_nan_and_infinity_are_read_as_decimal(json_reader: str) -> None:
     assert decoded["a"].is_nan() and decoded["b"] == [Decimal("Infinity"), Decimal("-Infinity")]
 
 
+def _big_page(orders: int) -> bytes:
+    order = {"orderId": 1, "items": [{"sku": "A", "unitPrice": 12.50, "options": []}]}
+    return json.dumps({"orders": [order] * orders, "total": orders}).encode()
+
+
+def test_a_big_body_is_decoded_with_the_collector_paused(json_reader: str) -> None:
+    import gc
+
+    from shipstation_async._sansio import PAUSE_GC_BYTES, decode_json
+
+    body = _big_page(5_000)  # some 15,000 containers: a collection every 700 without a pause
+    assert len(body) >= PAUSE_GC_BYTES
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        decoded = decode_json(body)
+        during = list(collections)
+    finally:
+        gc.callbacks.remove(count)
+    assert len(during) <= 1  # the one the page meets once the pause is over
+    assert gc.isenabled()
+    assert decoded == json.loads(body, parse_float=Decimal)
+    assert decoded["orders"][0]["items"][0]["unitPrice"] == Decimal("12.5")
+
+
+def test_the_collector_is_left_as_it_was(json_reader: str) -> None:
+    import gc
+
+    from shipstation_async._sansio import decode_json
+
+    body = _big_page(5_000)
+    with pytest.raises(DecodeError):
+        decode_json(body[:-1])  # cut short: unreadable
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode_json(body)
+        with pytest.raises(DecodeError):
+            decode_json(body[:-1])
+        assert not gc.isenabled()  # paused by its owner: not switched on behind its back
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize(
     "body", [b"[" * 100_000 + b"]" * 100_000, b'{"Message": 1e99999999999999999999}']
 )

@@ -11,6 +11,28 @@ from hypothesis import strategies as st
 from shipstation_async.streams import MAX_RANGE, key_of, split, wall_key
 
 
+def _wall_key_spelt_out(text: str) -> str:
+    # wall_key's general path, for every input: the shortcut for a key must agree with it.
+    text = text.strip().replace(" ", "T")
+    head, _, fraction = text.partition(".")
+    if len(head) == 10:
+        head += "T00:00:00"
+    fraction = "".join(ch for ch in fraction if ch.isdigit())
+    return f"{head[:19]}.{fraction[:7].ljust(7, '0')}"
+
+
+_DIGIT = st.sampled_from("0123456789\u0660\u0969\uff15")  # Arabic-Indic, Devanagari, fullwidth
+
+
+@given(st.lists(_DIGIT, min_size=25, max_size=25), st.sampled_from(["", " ", "\n", "0", "Z"]))
+def test_a_wall_key_taken_as_it_is_is_what_the_general_path_gives(
+    digits: list[str], tail: str
+) -> None:
+    d = iter(digits)
+    text = "".join(next(d) if ch == "9" else ch for ch in "9999-99-99T99:99:99.9999999") + tail
+    assert wall_key(text) == _wall_key_spelt_out(text)
+
+
 def test_wall_keys_sort_like_time_whatever_the_precision() -> None:
     assert wall_key("2015-07-16T14:00:34.823") == "2015-07-16T14:00:34.8230000"
     assert wall_key("2015-07-16T14:00:34.8230000") == "2015-07-16T14:00:34.8230000"

@@ -35,6 +35,8 @@ def wall_key(text: str) -> str:
 
     ``"2015-07-16T14:00:34.823"`` -> ``"2015-07-16T14:00:34.8230000"``.
     """
+    if KEY_SHAPE.fullmatch(text):
+        return text  # a key already (as the API writes orders' dates): the rest would keep it
     text = text.strip().replace(" ", "T")
     head, _, fraction = text.partition(".")
     if len(head) == 10:

@@ -43,6 +43,8 @@ class Walk:
         """
         value = record.get(self.date_key)
         if isinstance(value, str):
+            if KEY_SHAPE.fullmatch(value):
+                return value  # already a key: what wall_key would return
             key = wall_key(value)
             if KEY_SHAPE.fullmatch(key):
                 return key

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from .._time import MS_PER_DAY, MS_PER_HOUR, MS_PER_SECOND, ms_to_naive
 from . import seed_tables
-from .hashing import M64, guid, mix
+from .hashing import GOLDEN, M64, guid, mix
 from .order_builder import build_generated_order
 from .people import CUSTOMER_ID_BASE, Person, make_person, person_name
 
@@ -146,6 +146,21 @@ class GeneratedOrders:
         """The orderId of generated index ``i``."""
         return ORDER_ID_BASE + ID_STRIDE * i + (self._h(i, 0) >> 56) % ID_STRIDE
 
+    def identity(self, i: int, h0: int) -> tuple[int, int, int, str, int]:
+        """(orderId, orderKey's integer, createDate, status, store index) from ``h0``.
+
+        ``h0``: index ``i``'s salt-0 hash. What :meth:`generated_order_id`,
+        :meth:`generated_key_value`, :meth:`generated_create_ms`, :meth:`generated_status` and
+        :meth:`store_index` return, in one call.
+        """
+        return (
+            ORDER_ID_BASE + ID_STRIDE * i + (h0 >> 56) % ID_STRIDE,
+            (h0 << 64) | (i ^ self._key_mask),
+            self.create_from(i, h0),
+            STATUS_TABLE[(h0 >> 40) % len(STATUS_TABLE)],
+            STORE_TABLE[(h0 >> 48) % len(STORE_TABLE)] % len(self._stores),
+        )
+
     def generated_key(self, i: int) -> str:
         """The orderKey of generated index ``i``."""
         return guid(self.generated_key_value(i))
@@ -156,11 +171,27 @@ class GeneratedOrders:
 
     def generated_create_ms(self, i: int) -> int:
         """The createDate of generated index ``i`` as wall-clock milliseconds."""
+        return self.create_from(i, self._h(i, 0))
+
+    def hashes(self, i: int) -> list[int]:
+        """The hashes of index ``i`` under salts 0 to 6 (as :meth:`hash`), in one call."""
+        # mix() of each salt, inlined: a page's build computes seven per order.
+        base = self._key + (i << 3) + GOLDEN
+        out = []
+        for salt in range(7):
+            x = (base + salt) & M64
+            x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+            out.append(x ^ (x >> 31))
+        return out
+
+    def create_from(self, i: int, h0: int) -> int:
+        """:meth:`generated_create_ms` of ``i`` given its salt-0 hash ``h0``."""
         if self._dense_starts:
             dense = self._dense_offset(i)
             if dense is not None:
                 return dense[0] + dense[1]
-        return self.start_ms + i * self._step + self._h(i, 0) % self._step
+        return self.start_ms + i * self._step + h0 % self._step
 
     def dates(
         self, i: int, create: int | None = None, status: str | None = None
@@ -173,7 +204,19 @@ class GeneratedOrders:
             create = self.generated_create_ms(i)
         if status is None:
             status = self.generated_status(i)
-        hd = self._h(i, 3)
+        shipped = None
+        if status == "shipped":
+            shipped = self.ship_ms(i, create)
+        return self.dates_from(self._h(i, 3), create, shipped, status == "awaiting_payment")
+
+    def dates_from(
+        self, hd: int, create: int, shipped: int | None, unpaid: bool
+    ) -> tuple[int, int, int | None]:
+        """:meth:`dates` from the order's salt-3 hash ``hd`` and what decides the dates.
+
+        ``create``: its createDate; ``shipped``: when it shipped (None: not shipped);
+        ``unpaid``: whether it is awaiting_payment.
+        """
         u = (hd & 0xFFFF) / 65536.0
         if u < 0.25:
             modify = create
@@ -182,13 +225,9 @@ class GeneratedOrders:
             modify = min(create + 1 + lag, self.end_ms)
             modify = max(modify, create)
         order = (create - ((hd >> 16) & 0xFFFFFFFF) % (36 * MS_PER_HOUR)) // 1000 * 1000
-        if status == "shipped":
-            modify = max(modify, self.ship_ms(i, create))
-        if status == "awaiting_payment":
-            payment = None
-        else:
-            payment = min(order + ((hd >> 48) % 600) * MS_PER_SECOND, create)
-
+        if shipped is not None:
+            modify = max(modify, shipped)
+        payment = None if unpaid else min(order + ((hd >> 48) % 600) * MS_PER_SECOND, create)
         return order, modify, payment
 
     def generated_status(self, i: int) -> str:
@@ -213,14 +252,18 @@ class GeneratedOrders:
         second it lies in the next second, at the order's offset (rising or equal).
         ``create``: its createDate, when the caller has it.
         """
+        if create is None:
+            create = self.generated_create_ms(i)
+        return self.ship_from(i, create, self._h(i, 4))
+
+    def ship_from(self, i: int, create: int, h4: int) -> int:
+        """:meth:`ship_ms` of ``i`` given its createDate and its salt-4 hash ``h4``."""
         if self._dense_starts:
             dense = self._dense_offset(i)
             if dense is not None:
                 return dense[0] + MS_PER_SECOND + dense[1]
-        if create is None:
-            create = self.generated_create_ms(i)
         slot_end = self.start_ms + (i + 1) * self._step
-        return create + (self._h(i, 4) >> 8) % max(1, slot_end - create)
+        return create + (h4 >> 8) % max(1, slot_end - create)
 
     def store_gen(self, i: int) -> JSON:
         """The generation record of generated order ``i``'s store (storeId, prefix, ...)."""
@@ -228,7 +271,10 @@ class GeneratedOrders:
 
     def generated_tags(self, i: int) -> list[int] | None:
         """The tagIds generated order ``i`` was created with (None: no tags)."""
-        h5 = self._h(i, 5)
+        return self.tags_from(self._h(i, 5))
+
+    def tags_from(self, h5: int) -> list[int] | None:
+        """:meth:`generated_tags` given the order's salt-5 hash ``h5``."""
         if not self._tag_ids or h5 % 100 >= 20:
             return None
         n = 1 + (h5 >> 8) % 2
@@ -236,7 +282,10 @@ class GeneratedOrders:
 
     def generated_user(self, i: int) -> str | None:
         """The userId generated order ``i`` was assigned to, or None."""
-        h5 = self._h(i, 5)
+        return self.user_from(self._h(i, 5))
+
+    def user_from(self, h5: int) -> str | None:
+        """:meth:`generated_user` given the order's salt-5 hash ``h5``."""
         if not self._user_ids or (h5 >> 40) % 100 >= 15:
             return None
         return self._user_ids[(h5 >> 48) % len(self._user_ids)]
@@ -257,20 +306,9 @@ class GeneratedOrders:
             destination = recipient or customer
             lines, _ = self.lines(h1)
             ounces = sum(seed_tables.PRODUCTS[p][2] * q for p, q in lines)
-        international = destination.country != "US"
-        h6 = self._h(i, 6)
-        table = seed_tables.INTL_SERVICES if international else seed_tables.SERVICES
-        service = table[h6 % len(table)]
-        if service[1] == "usps_first_class_mail" and ounces > 15:
-            service = seed_tables.SERVICES[2]  # ground advantage
-        if service[1] == "usps_first_class_package_international" and ounces > 64:
-            service = seed_tables.INTL_SERVICES[0]  # priority mail international
         if status is None:
             status = self.generated_status(i)
-        has = status == "shipped" or (
-            status in ("awaiting_shipment", "on_hold") and (h6 >> 32) % 2 == 0
-        )
-        return service, has
+        return service_from(self._h(i, 6), destination.country != "US", ounces, status)
 
     def hash(self, i: int, salt: int) -> int:
         """A 64-bit hash of index ``i`` under ``salt`` (0 to 7)."""
@@ -313,6 +351,10 @@ class GeneratedOrders:
     def customer(self, c: int) -> Person:
         """Generated customer ``c`` (``0 <= c < 2 * customer_pool``; recipients above pool)."""
         return make_person(c, self._customer_hash(c))
+
+    def customer_hash_of(self, c: int) -> int:
+        """Generated customer ``c``'s identity hash: every field of it derives from this."""
+        return self._customer_hash(c)
 
     def customer_index(self, customer_id: int) -> int | None:
         """The index of a buying customer's customerId, or None."""
@@ -362,3 +404,19 @@ class GeneratedOrders:
             q = (h1 >> (45 + 3 * k)) % 8
             lines.append((p, 1 if q < 5 else 2 if q < 7 else 3))
         return lines, (h1 >> 58) % 16 == 0
+
+
+def service_from(
+    h6: int, international: bool, ounces: int, status: str
+) -> tuple[tuple[str, str, str, str], bool]:
+    """:meth:`GeneratedOrders.generated_service` given the order's salt-6 hash ``h6``."""
+    table = seed_tables.INTL_SERVICES if international else seed_tables.SERVICES
+    service = table[h6 % len(table)]
+    if service[1] == "usps_first_class_mail" and ounces > 15:
+        service = seed_tables.SERVICES[2]  # ground advantage
+    if service[1] == "usps_first_class_package_international" and ounces > 64:
+        service = seed_tables.INTL_SERVICES[0]  # priority mail international
+    has = status == "shipped" or (
+        status in ("awaiting_shipment", "on_hold") and (h6 >> 32) % 2 == 0
+    )
+    return service, has

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from ..encoding import encode_json, join_paged
+from ..encoding import encode_json
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -20,11 +20,6 @@ def json_response(data: Any, *, status: int = 200) -> web.Response:
 def encoded_response(body: bytes, *, status: int = 200) -> web.Response:
     """A JSON response whose body is already encoded (by :mod:`..encoding`)."""
     return web.Response(body=body, status=status, content_type=JSON_CONTENT_TYPE, charset="utf-8")
-
-
-def paged_response(key: str, records: Iterable[bytes], **fields: Any) -> web.Response:
-    """``{key: [records...], **fields}`` from pre-encoded records, joined (no re-encoding)."""
-    return encoded_response(join_paged(key, records, **fields))
 
 
 def bad_request(model_state: Mapping[str, Sequence[str]]) -> web.Response:

@@ -12,7 +12,10 @@ changes it at a read, with no record at all.
 Read-ahead: a reader paging through the orders in createDate order asks next for the orders
 after its page, so after such a page the cache builds them in a worker thread, a few at a
 time under the lock, yielding the interpreter between batches so that requests keep their
-latency. The worker ends when it has nothing left to build.
+latency; several pages ahead for a reader seen walking (see
+:meth:`.order_reads.OrderReads.query_encoded`). Nearest pages first: every reader's next page
+is built before any reader's page after it, so that concurrent walkers each find their next
+page built. The worker ends when it has nothing left to build.
 """
 
 from __future__ import annotations
@@ -20,14 +23,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 DEFAULT_BUDGET = 128 << 20
 """Bytes of encoded orders kept at most (about 50,000 generated orders)."""
 AHEAD_BATCH = 16
 """Orders the read-ahead builds per hold of the lock (about half a millisecond)."""
+AHEAD_PAGES = 4
+"""Pages built ahead of a reader walking through the orders (one for any other reader)."""
+CONTINUED_KEPT = 4096
+"""Starts of pages read ahead remembered at most (the oldest are forgotten first)."""
+CONTINUE_SLACK = 16
+"""How far into a page its reader's previous page may reach (a keyset's overlap)."""
 AHEAD_RANGES = 256
-"""Read-ahead ranges queued at most (the oldest are dropped first)."""
+"""Read-ahead ranges queued at most per distance (the oldest are dropped first)."""
 
 
 class EncodedOrders:
@@ -50,8 +59,10 @@ class EncodedOrders:
         self.budget = budget
         self._bytes: dict[int, bytes] = {}
         self._size = 0
-        self._ahead: deque[range] = deque(maxlen=AHEAD_RANGES)
+        # By distance from the reader: the next page, the one after, ...
+        self._ahead = [deque[range](maxlen=AHEAD_RANGES) for _ in range(AHEAD_PAGES)]
         self._worker: threading.Thread | None = None
+        self._continued: dict[int, None] = {}  # where pages read ahead start, oldest first
         self.built = 0
         """Orders encoded (on a read or ahead of one)."""
 
@@ -85,17 +96,35 @@ class EncodedOrders:
         if data is not None:
             self._size -= len(data)
 
-    def read_ahead(self, indices: range) -> None:
-        """Build the orders ``indices`` soon, in a worker thread (those not yet kept)."""
+    def read_ahead(self, indices: range, page: int) -> None:
+        """Build the orders ``indices`` soon, in a worker thread (those not yet kept).
+
+        ``indices`` is read in pages of ``page`` orders, in order: the first page is built
+        before the second page of any range asked for, and so on.
+        """
         with self._lock:
+            if indices:
+                self._continued[indices[0]] = None
+                if len(self._continued) > CONTINUED_KEPT:
+                    del self._continued[next(iter(self._continued))]
             if all(i in self._bytes for i in indices):
                 return
-            self._ahead.append(indices)
+            for distance, start in enumerate(range(0, len(indices), page)):
+                level = self._ahead[min(distance, AHEAD_PAGES - 1)]
+                level.append(indices[start : start + page])
             if self._worker is None:
                 self._worker = threading.Thread(
                     target=self._run, name="sandbox-read-ahead", daemon=True
                 )
                 self._worker.start()
+
+    def continues(self, indices: Sequence[int]) -> bool:
+        """Whether a page goes on from one read before: one read ahead of starts within it.
+
+        Near its start: a reader by page number starts where the page read ahead does, one
+        by a moving createDate start a little before (the last second it read, again).
+        """
+        return any(i in self._continued for i in indices[:CONTINUE_SLACK])
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the read-ahead has nothing left to build; False on timeout."""
@@ -120,16 +149,19 @@ class EncodedOrders:
             time.sleep(0)  # let waiting requests have the interpreter between batches
 
     def _next_batch(self) -> list[int]:
-        """Up to AHEAD_BATCH indices still wanted, from the oldest range queued."""
+        """Up to AHEAD_BATCH indices still wanted, from the nearest, oldest range queued."""
         batch: list[int] = []
-        while self._ahead and len(batch) < AHEAD_BATCH:
-            todo = self._ahead.popleft()
-            for n, i in enumerate(todo):
-                if i in self._bytes or not self._wanted(i):
-                    continue
-                batch.append(i)
-                if len(batch) == AHEAD_BATCH:
-                    if n + 1 < len(todo):
-                        self._ahead.appendleft(todo[n + 1 :])
-                    break
+        for level in self._ahead:
+            while level and len(batch) < AHEAD_BATCH:
+                todo = level.popleft()
+                for n, i in enumerate(todo):
+                    if i in self._bytes or not self._wanted(i):
+                        continue
+                    batch.append(i)
+                    if len(batch) == AHEAD_BATCH:
+                        if n + 1 < len(todo):
+                            level.appendleft(todo[n + 1 :])
+                        break
+            if batch:
+                return batch
         return batch

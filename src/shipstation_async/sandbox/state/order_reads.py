@@ -28,7 +28,7 @@ from ..data.hashing import M64
 from ..data.order_builder import build_generated_order
 from ..data.order_bytes import OrderBytes
 from ..encoding import encode_json
-from .order_cache import EncodedOrders
+from .order_cache import AHEAD_PAGES, EncodedOrders
 
 JSON = dict[str, Any]
 
@@ -286,19 +286,23 @@ class OrderReads(GeneratedOrders):
         """:meth:`query` with each order as its response bytes (kept: see :attr:`encoded`).
 
         After a full page in createDate (or orderId) order with no filter but createDate,
-        the orders of the next page are built ahead, in the background.
+        the orders of the next page are built ahead, in the background; and of the next
+        AHEAD_PAGES pages when the page went on from an earlier one (a reader walking through
+        the orders, by page number or by a moving createDate start), not for a page read again.
         """
         with self._lock:
             self._release_due()
             indices, total = self._select(q)
+            walking = self.encoded.continues(indices)
             page = [self.encoded.get(i) for i in indices]
             if len(indices) == q.page_size and _plain(q):
+                span = q.page_size * (AHEAD_PAGES if walking else 1)
                 last = indices[-1]
-                if q.sort_desc:
-                    self.encoded.read_ahead(range(max(0, last - q.page_size), last))
+                if q.sort_desc:  # the next pages lie below, the nearest first
+                    ahead = range(last - 1, max(0, last - span) - 1, -1)
                 else:
-                    stop = min(self._next_index, last + 1 + q.page_size)
-                    self.encoded.read_ahead(range(last + 1, stop))
+                    ahead = range(last + 1, min(self._next_index, last + 1 + span))
+                self.encoded.read_ahead(ahead, q.page_size)
             return page, total
 
     def _encode(self, i: int) -> bytes:
