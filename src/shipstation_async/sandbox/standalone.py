@@ -309,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(serve_arguments(args))
     except KeyboardInterrupt:
-        return 0
+        return 130  # interrupted: the status `shipstation-async sandbox serve` gives Ctrl-C too
     except ConfigurationError as exc:
         parser.error(str(exc))
     except OSError as exc:  # the address is taken or cannot be bound
