@@ -37,17 +37,25 @@ def resolve(dotted: str) -> Any:
     return None
 
 
+_BY_IDENTITY: dict[int, tuple[str, str]] = {}
+"""id(object) -> (documented name, object type), for this build only: object ids mean nothing
+in another process, so the table is kept here, not in the (pickled) build environment."""
+
+
 def documented_by_identity(env: BuildEnvironment) -> dict[int, tuple[str, str]]:
     """id(object) -> (documented name, object type) for every Python object on the site."""
-    cached: dict[int, tuple[str, str]] | None = getattr(env, "_public_names", None)
-    if cached is None:
-        cached = {}
+    if not _BY_IDENTITY:
         for name, entry in env.get_domain("py").objects.items():  # type: ignore[attr-defined]
             value = resolve(name)
             if value is not None and not isinstance(value, (int, str, float, bool, tuple)):
-                cached.setdefault(id(value), (name, entry.objtype))
-        env._public_names = cached  # type: ignore[attr-defined]
-    return cached
+                _BY_IDENTITY.setdefault(id(value), (name, entry.objtype))
+    return _BY_IDENTITY
+
+
+def forget(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """A new read of the sources: the documented names may have changed."""
+    del app, env, docnames
+    _BY_IDENTITY.clear()
 
 
 def candidates(node: pending_xref) -> list[str]:
@@ -106,5 +114,6 @@ def retarget(
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the resolver."""
+    app.connect("env-before-read-docs", forget)
     app.connect("missing-reference", retarget)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

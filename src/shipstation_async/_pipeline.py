@@ -233,9 +233,9 @@ class Pipeline:
                     if grant is None:
                         grant = await self._grant(call, scheduler)
                 finally:
-                    # Report every switch of the shared budget (Redis away, or back) since.
-                    seen = self._budget_transitions
-                    self._budget_transitions = emit_modes(self.ledger, seen, self.emit)
+                    if self.ledger.transitions != self._budget_transitions:  # Redis away or back
+                        seen = self._budget_transitions
+                        self._budget_transitions = emit_modes(self.ledger, seen, self.emit)
                 call.front = True
                 attempt = Attempt(self, session, scheduler, call, grant, loop)
                 call.latest_send = attempt.tracker

@@ -40,13 +40,12 @@ def blocks() -> Iterator[tuple[str, str, str]]:
     """(id, language, code) of every runnable block."""
     for page in pages():
         text = page.read_text()
-        for number, match in enumerate(FENCE.finditer(text), 1):
+        for match in FENCE.finditer(text):
             language = match["info"].strip().split(" ")[0]
             if language in RUNNABLE:
                 line = text.count("\n", 0, match.start()) + 1
                 name = f"{page.relative_to(ROOT)}:{line}"
                 yield name, language, match["body"]
-            del number
 
 
 BLOCKS = list(blocks())
