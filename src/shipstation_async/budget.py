@@ -96,7 +96,7 @@ class RedisBudget:
         digest = hashlib.sha256("\0".join(key).encode()).hexdigest()[:24]
         return tuple(
             f"{self.prefix}:{{{digest}}}:{part}"
-            for part in ("holds", "flight", "meta", "procs", "iwait")
+            for part in ("holds", "flight", "meta", "procs", "iwait", "freed")
         )
 
     def _ledger_for(self, key: tuple[str, str], rate_limit: RateLimit) -> SharedLedger:

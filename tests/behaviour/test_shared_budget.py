@@ -157,6 +157,28 @@ async def test_a_window_spent_by_another_client_costs_one_429_then_all_complete(
     assert sandbox.stats().max_in_window <= limit.requests
 
 
+async def test_a_server_that_counts_longer_than_w_teaches_a_margin_to_every_process(
+    shipstation_sandbox_factory: Factory, budget: RedisBudget | None
+) -> None:
+    """Rule 6: the server's window is 2.03 s where the clients were told 2 s. The answers show
+    it still counting slots the clients had freed: a margin is learned (for every client of
+    the key), so that the 429s stop after the first."""
+    told = RateLimit(10, 2.0, reserve=0)
+    sandbox = fresh(shipstation_sandbox_factory, RateLimit(10, 2.03))
+    async with (
+        client_for(sandbox, rate_limit=told, budget=budget, max_wait=60.0) as one,
+        client_for(sandbox, rate_limit=told, budget=budget, max_wait=60.0) as two,
+    ):
+        calls = [ss.orders.list(page_size=1) for ss in (one, two) for _ in range(20)]
+        pages = await asyncio.gather(*calls)
+        margins = [ss.rate_limit_status().margin for ss in (one, two)]
+    assert len(pages) == 40
+    stats = sandbox.stats()
+    assert stats.rate_limited <= 1, stats
+    # What 0.03 s more needs, less the time an answer took (the slot frees W after it).
+    assert all(0.01 <= margin <= 0.2 for margin in margins), margins
+
+
 async def test_bulk_leaves_the_reserve_to_an_interactive_call(
     shipstation_sandbox_factory: Factory, budget: RedisBudget | None
 ) -> None:

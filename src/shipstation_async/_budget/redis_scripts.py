@@ -16,9 +16,13 @@ one Redis Cluster slot, and no script touches a key it was not given):
    ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_needed`` (rule 2), ``refused``
    (the last 429), ``room``/``room_until``/``room_set`` (rule 3, another client's use),
    ``limit`` (a lower limit a server reported), ``longest``, ``active``, ``sent``,
-   ``rate_limited``.
+   ``rate_limited``, ``margin`` (rule 6: learned from the answers; every script holds slots
+   by the larger of it and the configured one), ``foreign_at`` (when an answer last showed
+   another client's use).
 4. ``procs``: processes seen (member: process id; score: when last seen).
 5. ``iwait``: processes with interactive calls waiting (score: until when the claim holds).
+6. ``freed``: slots freed lately (member: grant id; score: when it freed), kept for one W:
+   rule 6 asks whether the server still counted them.
 
 Times are seconds as Lua numbers; scripts return them as strings (an integer reply would
 truncate them).
@@ -28,7 +32,8 @@ from __future__ import annotations
 
 # Shared by every script: the keys, the clock, and small helpers.
 _PRELUDE = """
-local holds, flight, meta, procs, iwait = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local holds, flight, meta, procs, iwait, freed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
+  KEYS[6]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local function num(field, default)
@@ -45,7 +50,23 @@ local function stale(known)
   if redis.call('EXISTS', meta) == 0 then return true end
   return known ~= '' and known ~= redis.call('HGET', meta, 'born')
 end
-local function purge()
+-- Slots whose hold ended move to ``freed`` for one W (``period``), where rule 6 finds them.
+-- The first slot used again (and the first after the margin grew) goes alone, as a probe
+-- that checks the server frees slots when rule 1 does (``checking``, then ``checked``): a
+-- server that counts longer costs one 429, not a window's worth.
+local function purge(period)
+  local ended = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'WITHSCORES')
+  for index = 1, #ended, 2 do
+    if not string.find(ended[index], ':phantom:', 1, true) then
+      redis.call('ZADD', freed, ended[index + 1], ended[index])
+    end
+  end
+  if #ended > 0 and redis.call('HEXISTS', meta, 'checked') == 0
+      and redis.call('HEXISTS', meta, 'probe_needed') == 0
+      and redis.call('HEXISTS', meta, 'probe') == 0 then
+    redis.call('HSET', meta, 'probe_needed', 1, 'checking', 1)
+  end
+  redis.call('ZREMRANGEBYSCORE', freed, '-inf', now - period)
   redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', flight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', iwait, '-inf', now)
@@ -64,7 +85,7 @@ GRANT = (
     + """
 if stale(ARGV[11]) then return {'lost'} end
 local born = redis.call('HGET', meta, 'born')
-purge()
+purge(tonumber(ARGV[5]))
 local lane, id, proc = ARGV[1], ARGV[2], ARGV[3]
 local limit = math.min(tonumber(ARGV[4]), num('limit', tonumber(ARGV[4])))
 local period, lease = tonumber(ARGV[5]), tonumber(ARGV[7])
@@ -131,27 +152,87 @@ return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', p
 """
 )
 
+# Rule 6, as the in-process ledger has it. An answer counted ``counted`` requests (this one
+# among them). Ours that it may have counted besides this one: the slots held now, and those
+# freed since this one's grant (``sent``). A surplus beyond them that our slots freed shortly
+# before the grant explain (and no other client was seen in the last two windows) means the
+# server still counted them: it counts longer than answer + W. Every slot is then held that
+# much longer (the step capped by the reach, so that a surplus mistaken for ours cannot stall
+# the budget), the slots freed under the old margin are held again, and the next request goes
+# alone. A surplus they cannot explain is another client's use (rule 3 follows). Returns the
+# margin in force.
+_LEARN_MARGIN = """
+local function learn_margin(counted, sent, at, reset, period, margin)
+  local ours = redis.call('ZCARD', holds) - 1 + redis.call('ZCOUNT', freed, '(' .. sent, '+inf')
+  local surplus = counted - 1 - ours
+  if surplus <= 0 then return margin end
+  local reach = num('longest', 0) + 0.02 * period
+  local recent = redis.call('ZRANGEBYSCORE', freed, '(' .. (sent - reach), sent, 'WITHSCORES')
+  local n = #recent / 2
+  if n < surplus then
+    redis.call('HSET', meta, 'foreign_at', tostring(at))
+    return margin
+  end
+  if at - num('foreign_at', at - 2 * period) < 2 * period then return margin end
+  -- The surplus-th most recently freed was still counted: its hold (answer + W, before the
+  -- margin) needed to last until the window that counted this request ends.
+  local answered_plus_w = tonumber(recent[2 * (n - surplus + 1)]) - margin
+  local window = reset or period
+  local leaves_by = at + math.min(window, math.max(period, window - 1))
+  local needed = math.min(math.max(at, leaves_by) - answered_plus_w, margin + reach) + 0.002
+  if needed <= margin then return margin end
+  local longer = needed - margin
+  local held = redis.call('ZRANGE', holds, 0, -1, 'WITHSCORES')
+  for index = 1, #held, 2 do
+    redis.call('ZADD', holds, 'XX', tonumber(held[index + 1]) + longer, held[index])
+  end
+  local again = redis.call('ZRANGEBYSCORE', freed, '(' .. (now - longer), '+inf', 'WITHSCORES')
+  for index = 1, #again, 2 do
+    redis.call('ZADD', holds, tonumber(again[index + 1]) + longer, again[index])
+    redis.call('ZREM', freed, again[index])
+  end
+  redis.call('HSET', meta, 'margin', tostring(needed))
+  redis.call('HDEL', meta, 'checked', 'checking')  -- the next slot used again checks it
+  return needed
+end
+"""
+
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
 # granted at (Redis time), then the headers or '': limit, remaining, reset (its upper bound:
 # a second more when it came whole, which may have been rounded down), retry-after; then the
 # configured limit and the generation this process knows.
-# Returns {epoch, lowered limit or 0}, or {'lost'} (nothing written: RESTORE first).
+# Returns {epoch, lowered limit or 0, the margin in force}, or {'lost'} (nothing written:
+# RESTORE first).
 COMPLETE = (
     _PRELUDE
+    + _LEARN_MARGIN
     + """
 if stale(ARGV[14]) then return {'lost'} end
 local id, status = ARGV[1], tonumber(ARGV[2])
-local period, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+local period = tonumber(ARGV[3])
+local margin = math.max(tonumber(ARGV[4]), num('margin', 0))
 local at = now - math.max(0, tonumber(ARGV[6]))
+purge(period)
 redis.call('ZREM', flight, id)
 redis.call('ZADD', holds, math.max(at + period + margin, now), id)  -- rule 1: answer + W
 redis.call('HSET', meta, 'longest', tostring(math.max(num('longest', 0), tonumber(ARGV[7]))))
 redis.call('HSET', meta, 'active', tostring(now))
 keep(ARGV[5])
 local was_probe = redis.call('HGET', meta, 'probe') == id
-if was_probe then redis.call('HDEL', meta, 'probe') end
+if was_probe then
+  redis.call('HDEL', meta, 'probe')
+  if status ~= 429 and redis.call('HGET', meta, 'checking') then
+    redis.call('HSET', meta, 'checked', 1)
+  end
+  redis.call('HDEL', meta, 'checking')  -- a probe refused, or after a pause, proves nothing
+end
 local h_limit, h_remaining = tonumber(ARGV[9]), tonumber(ARGV[10])
 local h_reset, retry_after = tonumber(ARGV[11]), tonumber(ARGV[12])
+if h_limit and h_remaining then
+  -- A 429's window was full without it: it counted one more than it shows of ours.
+  local counted = h_limit - h_remaining + (status == 429 and 1 or 0)
+  margin = learn_margin(counted, tonumber(ARGV[8]), at, h_reset, period, margin)
+end
 if status == 429 then
   local pause = period
   if retry_after then
@@ -169,7 +250,7 @@ if status == 429 then
   redis.call('HSET', meta, 'refused', tostring(at), 'probe_needed', 1)
   redis.call('HDEL', meta, 'probe')
   redis.call('HINCRBY', meta, 'rate_limited', 1)
-  return {redis.call('HINCRBY', meta, 'epoch', 1), 0}
+  return {redis.call('HINCRBY', meta, 'epoch', 1), 0, tostring(margin)}
 end
 local lowered = 0
 if h_limit and h_limit < num('limit', tonumber(ARGV[13])) then
@@ -188,7 +269,7 @@ if h_limit and h_remaining then
     redis.call('HDEL', meta, 'room', 'room_until', 'room_set')
   end
 end
-return {num('epoch', 0), lowered}
+return {num('epoch', 0), lowered, tostring(margin)}
 """
 )
 
@@ -226,7 +307,7 @@ RENEW = (
     _PRELUDE
     + """
 if stale(ARGV[6]) then return {'lost'} end
-purge()
+purge(tonumber(ARGV[2]))
 local proc = ARGV[1]
 local ends = now + tonumber(ARGV[2]) + tonumber(ARGV[3])
 for index = 7, #ARGV do

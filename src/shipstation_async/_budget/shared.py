@@ -254,6 +254,19 @@ class SharedLedger:
                 self._epoch += 1
             return shared_epoch < self._shared_epoch or self._pending_429 > 0
 
+    def _see_margin(self, margin: float) -> None:
+        """Adopt a margin the answers taught (rule 6, learned in Redis for every process)."""
+        with self._lock:
+            if margin <= self.margin:
+                return
+            self.margin = margin
+        _log.warning(
+            "budget %s: the server still counted requests after their slots were freed; "
+            "holding each slot %.3f s beyond W from now on",
+            self.name,
+            margin,
+        )
+
     # -- what the request loop reports ---------------------------------------------------------
 
     def mark_sent(self, grant: Grant, at: float | None = None) -> None:
@@ -357,6 +370,7 @@ class SharedLedger:
                     self._pending_429 -= 1
         if reply is not None:
             self._see_epoch(int(reply[0]))
+            self._see_margin(float(reply[2]))
             if int(reply[1]):
                 _log.warning(
                     "budget %s: server reports a limit of %d requests (configured %d)",
