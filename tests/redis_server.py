@@ -37,7 +37,7 @@ def _free_port() -> int:
 class RedisServer:
     """One ``redis-server`` process on 127.0.0.1 without persistence."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError(MISSING)
@@ -46,6 +46,8 @@ class RedisServer:
         self.directory = tempfile.mkdtemp(prefix="ss-redis-")
         self.process: subprocess.Popen[bytes] | None = None
         self.started = False
+        self.options = options
+        """Further ``redis-server`` options (``--cluster-enabled yes``, say)."""
 
     @property
     def url(self) -> str:
@@ -80,6 +82,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 self.directory,
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -131,3 +134,60 @@ class RedisServer:
                 self.process.wait(10)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def require_cluster() -> RedisCluster:
+    """A RedisCluster (not started); without the binaries: fail under CI, else skip."""
+    try:
+        return RedisCluster()
+    except FileNotFoundError:
+        if os.environ.get("CI"):
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+
+
+class RedisCluster:
+    """A Redis Cluster of three primaries (no replicas) on 127.0.0.1, its slots spread."""
+
+    def __init__(self) -> None:
+        cli = shutil.which("redis-cli")  # Debian's redis-server package brings it
+        if cli is None:
+            raise FileNotFoundError(MISSING)
+        self.cli = cli
+        self.nodes = [RedisServer("--cluster-enabled", "yes") for _ in range(3)]
+
+    @property
+    def url(self) -> str:
+        """The URL of one node (a cluster client finds the others from it)."""
+        return self.nodes[0].url
+
+    def start(self) -> None:
+        """Start the nodes, join them and wait until every slot is served."""
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            [
+                self.cli,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if all(b"cluster_state:ok" in node.command("CLUSTER", "INFO") for node in self.nodes):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not come up")
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()

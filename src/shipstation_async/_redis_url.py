@@ -34,6 +34,22 @@ def checked_url(url: Secret, what: str) -> tuple[Secret, str]:
     return url, where(parsed)
 
 
+def cluster_option(url: Secret) -> tuple[Secret, bool]:
+    """The URL without its ``cluster`` query parameter (unknown to redis-py), and its value.
+
+    ``cluster=true`` (or ``1``, ``yes``) names a Redis Cluster; ``false``, ``0``, ``no`` or no
+    parameter a single server. Anything else is a ConfigurationError.
+    """
+    parsed = yarl.URL(url.reveal())
+    value = parsed.query.get("cluster")
+    if value is None:
+        return url, False
+    flag = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if value.lower() not in flag:
+        raise ConfigurationError(f"the URL's cluster parameter must be true or false: {value!r}")
+    return Secret(str(parsed.without_query_params("cluster"))), flag[value.lower()]
+
+
 def where(url: yarl.URL) -> str:
     """The URL without its user and password: what reprs and logs may show."""
     if url.scheme == "unix":

@@ -24,7 +24,7 @@ from ._budget.redis_store import Connections
 from ._budget.shared import SharedLedger
 from ._budget.shared_parts import SharedSettings
 from ._redact import Secret
-from ._redis_url import checked_url
+from ._redis_url import checked_url, cluster_option
 from .errors import ConfigurationError
 from .limits import RateLimit, is_seconds
 
@@ -44,7 +44,10 @@ class RedisBudget:
     seen, so that the shares never sum to more than the limit), ``"wait"`` holds its requests
     (``max_wait`` applies); either way it asks Redis again every ``retry_every`` seconds and
     shares again once it answers. ``poll``: seconds between asks while another process's
-    answer decides whether a slot is free.
+    answer decides whether a slot is free. ``cluster``: the URL names a node of a Redis (or
+    Valkey) Cluster, reached with redis-py's cluster client; ``?cluster=true`` in the URL
+    says the same (the way to say it in ``SHIPSTATION_BUDGET_URL``). Every key of one API key
+    carries one hash tag, so its scripts run on the one node that serves its slot.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class RedisBudget:
         on_unavailable: Literal["share", "wait"] = "share",
         retry_every: float = 1.0,
         poll: float = 0.05,
+        cluster: bool = False,
     ) -> None:
         # Set first: a repr of a half-made store must work and show no password.
         self._where, self.prefix = "?", "?"
@@ -78,13 +82,18 @@ class RedisBudget:
             )
         if not isinstance(prefix, str) or not prefix or "{" in prefix or "}" in prefix:
             raise ConfigurationError("RedisBudget prefix must be a non-empty name without braces")
+        if not isinstance(cluster, bool):
+            raise ConfigurationError(f"RedisBudget cluster must be True or False, got {cluster!r}")
         secret, self._where = checked_url(secret, "RedisBudget")
+        secret, cluster_in_url = cluster_option(secret)
+        self.cluster = cluster or cluster_in_url
+        """Whether Redis is a Cluster (reached with redis-py's cluster client)."""
         self.prefix = prefix
         self.lease = float(lease)
         self.on_unavailable = on_unavailable
         self.retry_every = float(retry_every)
         self.poll = float(poll)
-        self._connections = Connections(secret, timeout=float(timeout))
+        self._connections = Connections(secret, timeout=float(timeout), cluster=self.cluster)
         self._ledgers: dict[tuple[str, str], SharedLedger] = {}
         self._lock = threading.Lock()
 

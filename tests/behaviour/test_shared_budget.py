@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from shipstation_async.events import (
 )
 from shipstation_async.sandbox import ThreadedSandbox
 
-from ..redis_server import RedisServer, require
+from ..redis_server import RedisCluster, RedisServer, require, require_cluster
 from ._helpers import MODES, client_for
 
 pytestmark = pytest.mark.timing
@@ -540,6 +540,54 @@ async def test_keys_hold_a_hash_tag_and_no_api_key_and_expire(
         key = next(n for n in names if n.endswith(":" + name))
         ttl = int(redis_server.command("PTTL", key).strip(b":\r\n"))
         assert 0 < ttl <= (3 * limit.period + store.lease + 60 + 5) * 1000, (name, ttl)
+
+
+@pytest.fixture(scope="module")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """Three Redis Cluster primaries on loopback ports, for this module's cluster test."""
+    cluster = require_cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+async def test_a_redis_cluster_shares_the_budget_from_one_node_of_it(
+    shipstation_sandbox_factory: Factory, redis_cluster: RedisCluster
+) -> None:
+    """Two stores (as two processes would have) on a three-node cluster, one named by the
+    keyword and one by the URL's parameter: one budget, held on the node of its hash tag."""
+    limit = RateLimit(8, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    name = prefix()
+    one = RedisBudget(redis_cluster.url, prefix=name, cluster=True)
+    two = RedisBudget(redis_cluster.url + "?cluster=true", prefix=name)
+    assert (one.cluster, two.cluster) == (True, True)
+    async with (
+        client_for(sandbox, rate_limit=limit, budget=one) as first,
+        client_for(sandbox, rate_limit=limit, budget=two) as second,
+    ):
+        pages = await asyncio.gather(
+            *(ss.orders.list(page_size=1) for ss in (first, second) for _ in range(12))
+        )
+        statuses = [ss.rate_limit_status() for ss in (first, second)]
+    await one.aclose()
+    await two.aclose()
+    assert len(pages) == 24
+    assert sandbox.stats().rate_limited == 0
+    assert sandbox.stats().max_in_window <= limit.requests
+    assert all(status.shared and not status.degraded for status in statuses)
+    # Every key of the budget on one node: the node that serves the hash tag's slot.
+    names = one.key_names(budget_key(sandbox.url, sandbox.api_key))
+    holders = [node for node in redis_cluster.nodes if b":1" in node.command("EXISTS", names[2])]
+    assert len(holders) == 1
+
+
+def test_a_cluster_parameter_that_is_not_a_yes_or_no_is_refused() -> None:
+    from shipstation_async import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="cluster parameter") as refused:
+        RedisBudget("redis://:pw-secret@127.0.0.1:7000/0?cluster=maybe")
+    assert "pw-secret" not in str(refused.value)
 
 
 async def test_the_environment_variable_shares_every_client_of_the_process(

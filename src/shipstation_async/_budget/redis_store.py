@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import redis_scripts
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from redis.asyncio import Redis, RedisCluster
     from redis.commands.core import AsyncScript
 
     from .._redact import Secret
@@ -34,13 +34,17 @@ class RedisUnavailable(Exception):
 class ScriptRunner:
     """The budget scripts, registered on one event loop's Redis client."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis | RedisCluster) -> None:
         from redis.exceptions import RedisError
 
         self.client = client
         self._failures = (RedisError, OSError, TimeoutError)
+        # redis-py types register_script for its single-server client only; its cluster
+        # client has the same method (EVALSHA to the node of the keys' slot, SCRIPT LOAD on
+        # NOSCRIPT).
+        registrar = cast("Redis", client)
         self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(getattr(redis_scripts, name))
+            name: registrar.register_script(getattr(redis_scripts, name))
             for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE")
         }
 
@@ -54,11 +58,16 @@ class ScriptRunner:
 
 
 class Connections:
-    """One :class:`ScriptRunner` per event loop for a Redis URL (held as a secret)."""
+    """One :class:`ScriptRunner` per event loop for a Redis URL (held as a secret).
 
-    def __init__(self, url: Secret, *, timeout: float) -> None:
+    ``cluster``: the URL names a node of a Redis Cluster (redis-py's cluster client, which
+    finds the node serving the budget's one hash slot and follows it when the slot moves).
+    """
+
+    def __init__(self, url: Secret, *, timeout: float, cluster: bool = False) -> None:
         self._url = url
         self._timeout = timeout
+        self._cluster = cluster
         self._runners: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ScriptRunner] = (
             weakref.WeakKeyDictionary()
         )
@@ -75,17 +84,30 @@ class Connections:
             self._runners[loop] = runner
         return runner
 
-    def _client(self) -> Redis:
+    def _client(self) -> Redis | RedisCluster:
         import redis.asyncio
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
+        # One attempt per call: a failed call means the local share, and the budget asks
+        # again soon (a retry loop here would hold every waiting request).
+        if self._cluster:
+            # A MOVED or ASK reply (the slot moved) is followed within the call; a node that
+            # does not answer is asked once more after the client has read the cluster's map
+            # again (a failover), then the call fails.
+            cluster: RedisCluster = redis.asyncio.RedisCluster.from_url(
+                self._url.reveal(),
+                socket_timeout=self._timeout,
+                socket_connect_timeout=self._timeout,
+                retry=Retry(NoBackoff(), 0),
+                connection_error_retry_attempts=0,
+                cluster_error_retry_attempts=1,
+            )
+            return cluster
         client: Redis = redis.asyncio.Redis.from_url(
             self._url.reveal(),
             socket_timeout=self._timeout,
             socket_connect_timeout=self._timeout,
-            # One attempt per call: a failed call means the local share, and the budget asks
-            # again soon (a retry loop here would hold every waiting request).
             retry=Retry(NoBackoff(), 0),
         )
         return client
