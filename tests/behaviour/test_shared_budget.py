@@ -162,7 +162,9 @@ async def test_a_server_that_counts_longer_than_w_teaches_a_margin_to_every_proc
 ) -> None:
     """Rule 6: the server's window is 2.03 s where the clients were told 2 s. The answers show
     it still counting slots the clients had freed: a margin is learned (for every client of
-    the key), so that the 429s stop after the first."""
+    the key), and the 429s stop. Each lesson costs one 429 at most: the first slot used again
+    goes alone, and so does the first after the margin grew (an answer time that varies may
+    teach it in two or three steps). Without the rule: a 429 in every window, 11 here."""
     told = RateLimit(10, 2.0, reserve=0)
     sandbox = fresh(shipstation_sandbox_factory, RateLimit(10, 2.03))
     async with (
@@ -174,9 +176,26 @@ async def test_a_server_that_counts_longer_than_w_teaches_a_margin_to_every_proc
         margins = [ss.rate_limit_status().margin for ss in (one, two)]
     assert len(pages) == 40
     stats = sandbox.stats()
-    assert stats.rate_limited <= 1, stats
+    assert stats.rate_limited <= 3, stats
     # What 0.03 s more needs, less the time an answer took (the slot frees W after it).
     assert all(0.01 <= margin <= 0.2 for margin in margins), margins
+
+
+@pytest.mark.parametrize("rounding", ["floor", "ceil"])
+async def test_the_rounding_of_a_whole_second_reset_is_learned(
+    shipstation_sandbox_factory: Factory, budget: RedisBudget | None, rounding: str
+) -> None:
+    """Rule 4: the first answer, alone in a window it opened, anchors the window's end; the
+    answers after it in that window show which way its whole-second Reset is rounded."""
+    limit = RateLimit(10, 2.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit, window="fixed", reset_format=rounding)
+    async with client_for(sandbox, rate_limit=limit, budget=budget) as ss:
+        for _ in range(8):  # one after another: each answer's send time is known
+            await ss.orders.list(page_size=1)
+            await asyncio.sleep(0.11)
+        learned = ss.rate_limit_status().reset_rounding
+    assert learned != "unknown" and rounding in learned, learned
+    assert sandbox.stats().rate_limited == 0
 
 
 async def test_bulk_leaves_the_reserve_to_an_interactive_call(

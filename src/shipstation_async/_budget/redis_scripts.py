@@ -177,8 +177,7 @@ local function learn_margin(counted, sent, at, reset, period, margin)
   -- The surplus-th most recently freed was still counted: its hold (answer + W, before the
   -- margin) needed to last until the window that counted this request ends.
   local answered_plus_w = tonumber(recent[2 * (n - surplus + 1)]) - margin
-  local window = reset or period
-  local leaves_by = at + math.min(window, math.max(period, window - 1))
+  local leaves_by = at + (reset or period)
   local needed = math.min(math.max(at, leaves_by) - answered_plus_w, margin + reach) + 0.002
   if needed <= margin then return margin end
   local longer = needed - margin
@@ -198,16 +197,16 @@ end
 """
 
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
-# granted at (Redis time), then the headers or '': limit, remaining, reset (its upper bound:
-# a second more when it came whole, which may have been rounded down), retry-after; then the
-# configured limit and the generation this process knows.
+# granted at (Redis time), then the headers or '': limit, remaining, reset's upper bound (by
+# the rounding the process learned of a whole-second Reset: rule 4), retry-after, reset as
+# said; then the configured limit and the generation this process knows.
 # Returns {epoch, lowered limit or 0, the margin in force}, or {'lost'} (nothing written:
 # RESTORE first).
 COMPLETE = (
     _PRELUDE
     + _LEARN_MARGIN
     + """
-if stale(ARGV[14]) then return {'lost'} end
+if stale(ARGV[15]) then return {'lost'} end
 local id, status = ARGV[1], tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
 local margin = math.max(tonumber(ARGV[4]), num('margin', 0))
@@ -228,6 +227,12 @@ if was_probe then
 end
 local h_limit, h_remaining = tonumber(ARGV[9]), tonumber(ARGV[10])
 local h_reset, retry_after = tonumber(ARGV[11]), tonumber(ARGV[12])
+if h_reset then
+  -- When the window that counted this request ends, at the latest: the rounding may add up
+  -- to W; a Reset longer than W is taken as said.
+  local said = tonumber(ARGV[13])
+  h_reset = math.max(said, math.min(h_reset, period))
+end
 if h_limit and h_remaining then
   -- A 429's window was full without it: it counted one more than it shows of ours.
   local counted = h_limit - h_remaining + (status == 429 and 1 or 0)
@@ -253,7 +258,7 @@ if status == 429 then
   return {redis.call('HINCRBY', meta, 'epoch', 1), 0, tostring(margin)}
 end
 local lowered = 0
-if h_limit and h_limit < num('limit', tonumber(ARGV[13])) then
+if h_limit and h_limit < num('limit', tonumber(ARGV[14])) then
   redis.call('HSET', meta, 'limit', h_limit)
   lowered = h_limit
 end

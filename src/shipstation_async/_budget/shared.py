@@ -42,12 +42,13 @@ from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
 from .ledger import Ledger
 from .redis_store import Connections, RedisUnavailable, ScriptArg, ScriptRunner
 from .shared_parts import (
+    ResetReading,
     SharedGrant,
     SharedSettings,
     SharedView,
-    header_args,
     held_slots,
     local_share,
+    margin_taught,
     pause_of,
     share_of,
     shared_status,
@@ -77,6 +78,7 @@ class SharedLedger:
         self._process = uuid.uuid4().hex[:16]
         self._ids = itertools.count()
         self.view = SharedView()
+        self._reset = ResetReading()  # rule 4, from this process's answers
         self._epoch = 0  # this process's epoch: moves when any process's 429 is seen
         self._shared_epoch = 0  # the highest epoch Redis reported
         self._pending_429 = 0  # 429s whose write has not landed: grants meanwhile re-queue
@@ -226,10 +228,7 @@ class SharedLedger:
         if kind == b"grant":
             with self._lock:
                 self._mine[grant_id] = math.inf
-                view = self.view
-                view.held, view.processes = int(reply[4]), int(reply[5])
-                view.sent, view.rate_limited = int(reply[6]), int(reply[7])
-                view.next_at = None
+                self.view.read_grant(reply)
             self._ensure_heartbeat()
             return SharedGrant(
                 lane,
@@ -253,19 +252,6 @@ class SharedLedger:
                 self._shared_epoch = shared_epoch
                 self._epoch += 1
             return shared_epoch < self._shared_epoch or self._pending_429 > 0
-
-    def _see_margin(self, margin: float) -> None:
-        """Adopt a margin the answers taught (rule 6, learned in Redis for every process)."""
-        with self._lock:
-            if margin <= self.margin:
-                return
-            self.margin = margin
-        _log.warning(
-            "budget %s: the server still counted requests after their slots were freed; "
-            "holding each slot %.3f s beyond W from now on",
-            self.name,
-            margin,
-        )
 
     # -- what the request loop reports ---------------------------------------------------------
 
@@ -339,13 +325,15 @@ class SharedLedger:
         if status == 429:
             with self._lock:
                 self._pending_429 += 1
-        self._spawn(self._write_answer(grant, status, headers, now - at, took))
+        plan = (self.limit, self.period)
+        header_values = self._reset.complete_args(headers, grant.sent_at, at, plan)
+        self._spawn(self._write_answer(grant, status, header_values, now - at, took))
 
     async def _write_answer(
         self,
         grant: SharedGrant,
         status: int,
-        headers: RateLimitHeaders | None,
+        header_values: list[ScriptArg],
         ago: float,
         took: float,
     ) -> None:
@@ -358,7 +346,7 @@ class SharedLedger:
             ago,
             took,
             grant.granted_at,
-            *header_args(headers),
+            *header_values,
             self.limit,
             self._known_born(),
         ]
@@ -370,7 +358,10 @@ class SharedLedger:
                     self._pending_429 -= 1
         if reply is not None:
             self._see_epoch(int(reply[0]))
-            self._see_margin(float(reply[2]))
+            with self._lock:  # rule 6's margin, learned in Redis for every process
+                grew, self.margin = float(reply[2]) > self.margin, max(self.margin, float(reply[2]))
+            if grew:
+                margin_taught(self.name, self.margin)
             if int(reply[1]):
                 _log.warning(
                     "budget %s: server reports a limit of %d requests (configured %d)",
@@ -450,13 +441,8 @@ class SharedLedger:
         return [*args, self._ttl_ms(), self._process_ttl(), self._known_born(), *flying]
 
     def _read_renewal(self, reply: Sequence[Any]) -> None:
-        view = self.view
-        view.held, view.in_flight = int(reply[1]), int(reply[2])
-        view.processes, view.rank = int(reply[3]), int(reply[4])
-        view.rate_limited, view.sent = int(reply[7]), int(reply[8])
-        view.limit = int(reply[9]) if int(reply[9]) > 0 else None
         self._heard = True
-        self._see_epoch(int(reply[6]))
+        self._see_epoch(self.view.read_renewal(reply))
 
     # -- Redis away and back -------------------------------------------------------------------
 
@@ -605,7 +591,9 @@ class SharedLedger:
             status = local.snapshot(queued, now)
             return attrs.evolve(status, shared=True, processes=view.processes, degraded=True)
         plan = RateLimit(self.limit, self.period, margin=self.margin, reserve=self.reserve)
-        return shared_status(view, plan, queued, self._pause_until - now, self.degraded, now)
+        paused_for = self._pause_until - now
+        learned = self._reset.learned
+        return shared_status(view, plan, queued, paused_for, self.degraded, now, learned)
 
 
 if TYPE_CHECKING:

@@ -5,9 +5,10 @@ Kept apart from :mod:`.shared`, whose :class:`~.shared.SharedLedger` does the I/
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import attrs
 
@@ -16,6 +17,9 @@ from ..limits import RateLimit
 from .backend import Grant, RateLimitStatus
 from .ledger import Ledger
 from .redis_store import ScriptArg
+from .server_view import ServerView
+
+_log = logging.getLogger("shipstation_async")
 
 Policy = Literal["share", "wait"]
 
@@ -42,6 +46,20 @@ class SharedView:
     sent: int = 0
     limit: int | None = None
     next_at: float | None = None  # the clock time the last refusal named
+
+    def read_grant(self, reply: Sequence[Any]) -> None:
+        """Take in a GRANT script's ``grant`` reply."""
+        self.held, self.processes = int(reply[4]), int(reply[5])
+        self.sent, self.rate_limited = int(reply[6]), int(reply[7])
+        self.next_at = None
+
+    def read_renewal(self, reply: Sequence[Any]) -> int:
+        """Take in a RENEW script's ``ok`` reply; returns the epoch Redis reported."""
+        self.held, self.in_flight = int(reply[1]), int(reply[2])
+        self.processes, self.rank = int(reply[3]), int(reply[4])
+        self.rate_limited, self.sent = int(reply[7]), int(reply[8])
+        self.limit = int(reply[9]) if int(reply[9]) > 0 else None
+        return int(reply[6])
 
 
 @attrs.frozen
@@ -114,17 +132,54 @@ def pause_of(headers: RateLimitHeaders | None, period: float) -> float:
     return period
 
 
-def header_args(headers: RateLimitHeaders | None) -> list[ScriptArg]:
-    """The rate-limit headers as COMPLETE's arguments ('' for each one missing)."""
-    if headers is None:
-        return ["", "", "", ""]
-    reset = None
-    if headers.reset is not None:
-        reset = headers.reset + (1.0 if headers.reset_floored else 0.0)
-    return [
-        "" if value is None else value
-        for value in (headers.limit, headers.remaining, reset, headers.retry_after)
-    ]
+class ResetReading:
+    """Rule 4 for one process of a shared budget: which way a whole-second Reset is rounded.
+
+    Learned from this process's own answers as the in-process ledger learns it (an answer
+    alone in a window it opened anchors the window's end; later answers of that window rule
+    roundings out). Redis then gets the Reset's true upper bound, not a second more.
+    """
+
+    def __init__(self) -> None:
+        self._view = ServerView()
+
+    @property
+    def learned(self) -> str:
+        """The roundings that fit the answers (``"unknown"`` while every one does)."""
+        return self._view.rounding.learned
+
+    def complete_args(
+        self,
+        headers: RateLimitHeaders | None,
+        sent_at: float | None,
+        at: float,
+        plan: tuple[int, float],
+    ) -> list[ScriptArg]:
+        """COMPLETE's header arguments ('' for each one missing).
+
+        Limit, Remaining, Reset's upper bound, Retry-After, and Reset as said. ``plan``:
+        (limit, period).
+        """
+        if headers is None:
+            return ["", "", "", "", ""]
+        view = self._view
+        if headers.remaining is not None:
+            observed = sent_at is not None
+            sent = sent_at if sent_at is not None else at
+            view.count(headers, headers.remaining, sent, at, observed, plan[1], plan[0])
+        upper = None if headers.reset is None else headers.reset + view.reset_offsets(headers)[1]
+        values = (headers.limit, headers.remaining, upper, headers.retry_after, headers.reset)
+        return ["" if value is None else value for value in values]
+
+
+def margin_taught(name: str, margin: float) -> None:
+    """Say that the answers taught a margin (rule 6): a server that counts longer."""
+    _log.warning(
+        "budget %s: the server still counted requests after their slots were freed; "
+        "holding each slot %.3f s beyond W from now on",
+        name,
+        margin,
+    )
 
 
 def shared_status(
@@ -134,6 +189,7 @@ def shared_status(
     paused_for: float,
     degraded: bool,
     now: float,
+    reset_rounding: str,
 ) -> RateLimitStatus:
     """What ``rate_limit_status()`` shows of a shared budget: the latest replies' view."""
     limit = min(plan.requests, view.limit or plan.requests)
@@ -158,4 +214,5 @@ def shared_status(
         shared=True,
         processes=view.processes,
         degraded=degraded,
+        reset_rounding=reset_rounding,
     )
