@@ -3,8 +3,10 @@
 ``sandbox_pages`` serves a 100,000-order world from ``shipstation-async sandbox serve`` in its
 own process and times 500-order pages from request to last byte over one loopback connection
 (a bare HTTP/1.1 client, so the figures are the server's): *cold* pages are first reads of
-their orders, *ahead* pages are first reads of a walk through consecutive pages (which the
-sandbox builds ahead of the walker), *warm* pages were read before. Paced figures leave
+their orders with the background prebuild off (``--no-prebuild``), *ahead* pages are first
+reads of a walk through consecutive pages (which the sandbox builds ahead of the walker),
+*warm* pages were read before; *prebuilt* pages are first reads once the prebuild, on by
+default, has ended. Paced figures leave
 100 ms between requests (a client doing something with each page); pages per second are
 back to back.
 
@@ -46,7 +48,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 _AUTH = "Basic " + base64.b64encode(b"bench:s").decode()
 
 
-async def _serve(port: int, orders: int) -> asyncio.subprocess.Process:
+async def _serve(port: int, orders: int, prebuild: bool) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -54,6 +56,7 @@ async def _serve(port: int, orders: int) -> asyncio.subprocess.Process:
         "sandbox",
         "serve",
         *sandbox_args(port, orders),
+        *([] if prebuild else ["--no-prebuild"]),
         cwd=_ROOT,
         stdout=asyncio.subprocess.DEVNULL,
     )
@@ -138,7 +141,7 @@ async def sandbox_pages(quick: bool) -> Figures:
     cold, cold_rate = evens[:n], sorted(evens[n:])
     walk = list(range(pages // 2 + 1, pages // 2 + 1 + n))
     port = free_port()
-    server = await _serve(port, WORLD_ORDERS)
+    server = await _serve(port, WORLD_ORDERS, prebuild=False)
     try:
         conn = _Connection(port)
         conn.page(1)  # the connection and the server's first-request costs
@@ -153,7 +156,47 @@ async def sandbox_pages(quick: bool) -> Figures:
     finally:
         server.terminate()
         await server.wait()
-    return figures
+    return figures | await _prebuilt(n, rng)
+
+
+async def _prebuilt(n: int, rng: random.Random) -> Figures:
+    """First reads once ``sandbox serve``'s background prebuild has ended (its CPU idle).
+
+    ``prebuild_s``: from the server's start to the end of its prebuild (as many orders as
+    its cache holds: the first 43,000 or so of the 100,000).
+    """
+    port = free_port()
+    started = time.perf_counter()
+    server = await _serve(port, WORLD_ORDERS, prebuild=True)
+    try:
+        await _until_idle(server.pid)
+        built = time.perf_counter() - started
+        conn = _Connection(port)
+        conn.page(1)
+        await asyncio.sleep(PACE)
+        first_reads = rng.sample(range(2, 80), n)
+        return {"prebuild_s": built, "prebuilt_p50_ms": await _paced(conn, first_reads)}
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def _until_idle(pid: int, quiet: float = 0.5, limit: float = 120.0) -> None:
+    """Wait until process ``pid`` has used no CPU for ``quiet`` seconds."""
+
+    def cpu() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+    deadline = time.perf_counter() + limit
+    last = cpu()
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(quiet)
+        now = cpu()
+        if now == last:
+            return
+        last = now
+    raise RuntimeError("the sandbox's prebuild did not end")
 
 
 _LOG_LINE = re.compile(

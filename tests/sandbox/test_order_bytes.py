@@ -15,7 +15,7 @@ from shipstation_async.sandbox.data import order_bytes
 from shipstation_async.sandbox.data.order_builder import build_generated_order
 from shipstation_async.sandbox.data.order_bytes import OrderBytes
 from shipstation_async.sandbox.encoding import encode_json, join_paged
-from shipstation_async.sandbox.state import order_reads
+from shipstation_async.sandbox.state import order_cache, order_reads
 from shipstation_async.sandbox.state.order_cache import EncodedOrders
 from shipstation_async.sandbox.world import OrderQuery
 
@@ -246,3 +246,52 @@ def test_customers_written_from_their_hash_are_the_people_encoded() -> None:
         assert written.bill_to_name.encode() == dumped(name_only), c
         assert (written.id, written.email) == (str(person.customer_id), json.dumps(person.email))
         assert written.us == (person.country == "US")
+
+
+def test_a_prebuild_comes_after_every_page_a_reader_is_owed() -> None:
+    lock = threading.RLock()
+    built: list[int] = []
+
+    def build(i: int) -> bytes:
+        built.append(i)
+        return b"{}"
+
+    cache = EncodedOrders(build, lambda i: i != 7, lock)
+    with lock:  # both queued before the worker builds anything
+        cache.prebuild(range(0, 300))
+        cache.read_ahead(range(200, 300), 100)
+    assert cache.settle()
+    assert built[:100] == list(range(200, 300))  # the reader's page first
+    assert sorted(built) == [i for i in range(300) if i != 7]  # each once, none unwanted
+
+
+def test_a_prebuild_stops_short_of_the_budget() -> None:
+    lock = threading.RLock()
+    cache = EncodedOrders(lambda i: b"x" * 1000, lambda i: True, lock)
+    cache.budget = order_cache.PREBUILD_HEADROOM + 20_000
+    cache.prebuild(range(0, 1000))
+    assert cache.settle()
+    assert 20 <= len(cache) <= 20 + order_cache.AHEAD_BATCH
+    assert 0 not in cache or len(cache) < 1000  # nothing pushed out to make room
+    assert all(i in cache for i in range(20))
+
+
+async def test_a_prebuilt_sandbox_serves_the_same_bytes_and_shows_a_write() -> None:
+    world = World(orders=1200, seed=8, end=FIXED_END)
+    async with Sandbox(world=world, rate_limit=ROOMY, prebuild=True) as sb:
+        assert world.orders.encoded.settle()
+        assert len(world.orders.encoded) == 1200  # every order built before any read
+        built = world.orders.encoded.built
+        q = OrderQuery(page=2, page_size=500)
+        assert page_of(world, q) == reference(world, q)
+        assert world.orders.encoded.built == built  # read from what was built
+        order_id = json.loads(page_of(world, q))["orders"][0]["orderId"]
+        world.orders.touch(order_id, {"internalNotes": "changed after the prebuild"})
+        async with (
+            aiohttp.ClientSession(sb.url, headers=auth_headers(sb)) as session,
+            session.get("/orders", params={"page": "2", "pageSize": "500"}) as r,
+        ):
+            served = await r.read()
+        assert json.loads(served)["orders"][0]["internalNotes"] == "changed after the prebuild"
+        assert page_of(world, q) == reference(world, q)
+        assert served.startswith(page_of(world, q).rpartition(b',"total"')[0])

@@ -129,6 +129,7 @@ async def _serve(spec: dict[str, Any]) -> None:
         world_end=None if end is None else datetime.fromisoformat(end),
         api_key=str(spec["api_key"]),
         api_secret=str(spec["api_secret"]),
+        prebuild=True,  # its own interpreter: idle time is free to build answers ahead
     ) as sandbox:
         print(sandbox.url, flush=True)
         # Until the parent closes our input (or dies): a thread waits for the end of it.

@@ -53,6 +53,7 @@ async def serve(
     webhooks: WebhookDelivery | None = None,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    prebuild: bool = True,
 ) -> None:
     """Serve a sandbox until cancelled (Ctrl-C under ``asyncio.run``).
 
@@ -80,6 +81,7 @@ async def serve(
         webhooks=webhooks,
         body_timeout=body_timeout,
         max_body_size=max_body_size,
+        prebuild=prebuild,
     ) as sandbox:
         log.info(
             "ShipStation sandbox at %s  API key: %s  API secret: %s  (%d orders, seed %d, "
@@ -148,6 +150,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refused (429) requests do not count against the window",
     )
     parser.add_argument(
+        "--no-prebuild",
+        action="store_true",
+        help="build orders' answers only when first read, not in the background from the start",
+    )
+    parser.add_argument(
         "--counting-delay",
         type=types.seconds,
         default=0.0,
@@ -203,6 +210,7 @@ async def serve_arguments(
         max_date_range_days=args.max_date_range_days or None,
         body_timeout=args.body_timeout,
         max_body_size=args.max_body_size,
+        prebuild=not args.no_prebuild,
         webhooks=WebhookDelivery(
             delay_rate=args.webhook_delay_rate,
             max_delay=args.webhook_max_delay,

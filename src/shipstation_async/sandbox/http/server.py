@@ -148,6 +148,10 @@ class Sandbox:
     ``webhooks``: how webhooks are delivered (:class:`WebhookDelivery`: delay, drop and
     duplicate rates, seed, retries; default: each payload once, at once; settable later
     through ``sb.webhooks``). ``webhook_log()`` lists every emission.
+    ``prebuild``: from the start, build every order's answer in a background thread whenever
+    no request is owed one (within the cache's memory budget), so that later reads find them
+    ready. Off by default: in a client's own process it would take the client's interpreter;
+    ``sandbox serve`` and a sandbox in a process of its own turn it on.
     """
 
     def __init__(
@@ -175,6 +179,7 @@ class Sandbox:
         webhooks: WebhookDelivery | None = None,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        prebuild: bool = False,
     ) -> None:
         _check_limits(max_date_range_days, body_timeout, max_body_size)
         _check_options(
@@ -199,6 +204,7 @@ class Sandbox:
         self.api_key = api_key
         self.api_secret = api_secret
         self.max_body_size = max_body_size
+        self.prebuild = bool(prebuild)
         if world is None:
             try:
                 world = World(orders=orders, seed=seed, end=world_end, dense_seconds=dense_seconds)
@@ -269,6 +275,8 @@ class Sandbox:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self._url = f"http://{host}:{self.port}"
         await self.emitter.start(self._url)
+        if self.prebuild:
+            self.world.orders.prebuild()
         log.debug("ShipStation sandbox serving at %s", self._url)
 
     async def close(self) -> None:

@@ -16,6 +16,11 @@ latency; several pages ahead for a reader seen walking (see
 :meth:`.order_reads.OrderReads.query_encoded`). Nearest pages first: every reader's next page
 is built before any reader's page after it, so that concurrent walkers each find their next
 page built. The worker ends when it has nothing left to build.
+
+Prebuild (:meth:`EncodedOrders.prebuild`, for a sandbox served from a process of its own):
+the worker also builds every order, at the lowest priority (after any page a reader is
+owed) and only while the bytes fit the budget, so that a reader arriving later finds them
+built, as on a server whose records are stored rather than generated on demand.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ CONTINUE_SLACK = 16
 """How far into a page its reader's previous page may reach (a keyset's overlap)."""
 AHEAD_RANGES = 256
 """Read-ahead ranges queued at most per distance (the oldest are dropped first)."""
+PREBUILD_HEADROOM = 16 << 20
+"""Bytes of the budget a prebuild leaves free, for the pages readers ask for later."""
 
 
 class EncodedOrders:
@@ -62,6 +69,7 @@ class EncodedOrders:
         # By distance from the reader: the next page, the one after, ...
         self._ahead = [deque[range](maxlen=AHEAD_RANGES) for _ in range(AHEAD_PAGES)]
         self._worker: threading.Thread | None = None
+        self._prebuild: deque[range] = deque()  # built when no reader is owed a page
         self._continued: dict[int, None] = {}  # where pages read ahead start, oldest first
         self.built = 0
         """Orders encoded (on a read or ahead of one)."""
@@ -112,11 +120,24 @@ class EncodedOrders:
             for distance, start in enumerate(range(0, len(indices), page)):
                 level = self._ahead[min(distance, AHEAD_PAGES - 1)]
                 level.append(indices[start : start + page])
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._run, name="sandbox-read-ahead", daemon=True
-                )
-                self._worker.start()
+            self._start_worker()
+
+    def prebuild(self, indices: range) -> None:
+        """Build the orders ``indices`` in the worker thread whenever no reader is owed a page.
+
+        Never beyond the byte budget (less PREBUILD_HEADROOM): a prebuild stops where the
+        budget is full rather than push out bytes a reader may want again.
+        """
+        with self._lock:
+            self._prebuild.append(indices)
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(
+                target=self._run, name="sandbox-read-ahead", daemon=True
+            )
+            self._worker.start()
 
     def continues(self, indices: Sequence[int]) -> bool:
         """Whether a page goes on from one read before: one read ahead of starts within it.
@@ -164,4 +185,22 @@ class EncodedOrders:
                         break
             if batch:
                 return batch
+        return self._prebuild_batch()
+
+    def _prebuild_batch(self) -> list[int]:
+        """Up to AHEAD_BATCH indices of the prebuild; none once the budget is nearly full."""
+        batch: list[int] = []
+        full = self.budget - PREBUILD_HEADROOM
+        while self._prebuild and len(batch) < AHEAD_BATCH and self._size < full:
+            todo = self._prebuild.popleft()
+            for n, i in enumerate(todo):
+                if i in self._bytes or not self._wanted(i):
+                    continue
+                batch.append(i)
+                if len(batch) == AHEAD_BATCH:
+                    if n + 1 < len(todo):
+                        self._prebuild.appendleft(todo[n + 1 :])
+                    break
+        if self._size >= full:
+            self._prebuild.clear()
         return batch

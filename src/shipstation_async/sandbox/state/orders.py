@@ -134,6 +134,14 @@ class OrderStore(OrderReads):
         with self._lock:
             self._last_stamp = max(self._last_stamp, ms)
 
+    def prebuild(self) -> None:
+        """Build every order's response bytes in the background, oldest first.
+
+        At the lowest priority and within the cache's budget: see
+        :meth:`.order_cache.EncodedOrders.prebuild`.
+        """
+        self.encoded.prebuild(range(len(self)))
+
     def _ahead_wanted(self, i: int) -> bool:
         return 0 <= i < self._next_index and i not in self._deleted
 
