@@ -163,7 +163,7 @@ async def _prebuilt(n: int, rng: random.Random) -> Figures:
     """First reads once ``sandbox serve``'s background prebuild has ended (its CPU idle).
 
     ``prebuild_s``: from the server's start to the end of its prebuild (as many orders as
-    its cache holds: the first 43,000 or so of the 100,000).
+    its cache holds: the first 55,000 or so of the 100,000).
     """
     port = free_port()
     started = time.perf_counter()

@@ -30,8 +30,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-DEFAULT_BUDGET = 128 << 20
-"""Bytes of encoded orders kept at most (about 50,000 generated orders)."""
+DEFAULT_BUDGET = 192 << 20
+"""Bytes of encoded orders kept at most (about 60,000 generated orders of about 3 KB)."""
 AHEAD_BATCH = 16
 """Orders the read-ahead builds per hold of the lock (about half a millisecond)."""
 AHEAD_PAGES = 4
