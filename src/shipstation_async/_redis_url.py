@@ -50,6 +50,12 @@ def cluster_option(url: Secret) -> tuple[Secret, bool]:
     return Secret(str(parsed.without_query_params("cluster"))), flag[value.lower()]
 
 
+def cluster_url_fits(url: Secret) -> bool:
+    """Whether a URL can name a Redis Cluster node: TCP (``redis``, ``rediss``), database 0."""
+    parsed = yarl.URL(url.reveal())
+    return parsed.scheme in ("redis", "rediss") and parsed.path in ("", "/", "/0")
+
+
 def where(url: yarl.URL) -> str:
     """The URL without its user and password: what reprs and logs may show."""
     if url.scheme == "unix":

@@ -24,7 +24,7 @@ from ._budget.redis_store import Connections
 from ._budget.shared import SharedLedger
 from ._budget.shared_parts import SharedSettings
 from ._redact import Secret
-from ._redis_url import checked_url, cluster_option
+from ._redis_url import checked_url, cluster_option, cluster_url_fits
 from .errors import ConfigurationError
 from .limits import RateLimit, is_seconds
 
@@ -88,6 +88,11 @@ class RedisBudget:
         secret, cluster_in_url = cluster_option(secret)
         self.cluster = cluster or cluster_in_url
         """Whether Redis is a Cluster (reached with redis-py's cluster client)."""
+        if self.cluster and not cluster_url_fits(secret):
+            raise ConfigurationError(
+                "a Redis Cluster is reached over TCP and has database 0 only: "
+                "redis://host:port or rediss://host:port"
+            )
         self.prefix = prefix
         self.lease = float(lease)
         self.on_unavailable = on_unavailable

@@ -511,11 +511,13 @@ async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budge
     assert sandbox.stats().rate_limited == 0
 
 
+@pytest.mark.parametrize("cluster", [False, True])
 async def test_a_redis_never_reached_holds_requests_and_never_shows_the_password(
-    shipstation_sandbox_factory: Factory, caplog: pytest.LogCaptureFixture
+    shipstation_sandbox_factory: Factory, caplog: pytest.LogCaptureFixture, cluster: bool
 ) -> None:
     """Without a single answer from Redis, how many processes share the key is unknown: no
-    share can be taken as safe, so requests wait (and fail at max_wait, unsent)."""
+    share can be taken as safe, so requests wait (and fail at max_wait, unsent). A cluster
+    client fails otherwise than a plain one (RedisClusterException): the same holds."""
     caplog.set_level(logging.DEBUG)
     limit = RateLimit(6, 1.0)
     sandbox = fresh(shipstation_sandbox_factory, limit)
@@ -523,7 +525,7 @@ async def test_a_redis_never_reached_holds_requests_and_never_shows_the_password
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     url = f"redis://:hunter2-pw@127.0.0.1:{port}/0"
-    store = RedisBudget(url, timeout=0.2, retry_every=0.2)
+    store = RedisBudget(url, timeout=0.2, retry_every=0.2, cluster=cluster)
     assert "hunter2" not in repr(store)
     events: list[Event] = []
     async with client_for(
@@ -601,12 +603,16 @@ async def test_a_redis_cluster_shares_the_budget_from_one_node_of_it(
     assert len(holders) == 1
 
 
-def test_a_cluster_parameter_that_is_not_a_yes_or_no_is_refused() -> None:
+def test_a_cluster_url_that_cannot_name_a_cluster_is_refused() -> None:
     from shipstation_async import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="cluster parameter") as refused:
         RedisBudget("redis://:pw-secret@127.0.0.1:7000/0?cluster=maybe")
     assert "pw-secret" not in str(refused.value)
+    for url in ("unix:///run/redis.sock", "redis://:pw-secret@127.0.0.1:7000/3"):
+        with pytest.raises(ConfigurationError, match="database 0") as refused:
+            RedisBudget(url, cluster=True)
+        assert "pw-secret" not in str(refused.value)
 
 
 async def test_the_environment_variable_shares_every_client_of_the_process(

@@ -50,15 +50,18 @@ local function stale(known)
   if redis.call('EXISTS', meta) == 0 then return true end
   return known ~= '' and known ~= redis.call('HGET', meta, 'born')
 end
--- Slots whose hold ended move to ``freed`` for one W (``period``), where rule 6 finds them.
+-- Slots whose hold ended move to ``freed``, scored by the end less the learned margin (when
+-- the slot rule alone would have freed them: every hold is moved along when the margin
+-- grows), for as long as rule 6 may look back at them (W plus the longest answer, twice).
 -- The first slot used again (and the first after the margin grew) goes alone, as a probe
 -- that checks the server frees slots when rule 1 does (``checking``, then ``checked``): a
 -- server that counts longer costs one 429, not a window's worth.
 local function purge(period)
   local ended = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'WITHSCORES')
+  local learned = num('margin', 0)
   for index = 1, #ended, 2 do
     if not string.find(ended[index], ':phantom:', 1, true) then
-      redis.call('ZADD', freed, ended[index + 1], ended[index])
+      redis.call('ZADD', freed, tonumber(ended[index + 1]) - learned, ended[index])
     end
   end
   if #ended > 0 and redis.call('HEXISTS', meta, 'checked') == 0
@@ -66,7 +69,7 @@ local function purge(period)
       and redis.call('HEXISTS', meta, 'probe') == 0 then
     redis.call('HSET', meta, 'probe_needed', 1, 'checking', 1)
   end
-  redis.call('ZREMRANGEBYSCORE', freed, '-inf', now - period)
+  redis.call('ZREMRANGEBYSCORE', freed, '-inf', now - 2 * (period + num('longest', 0)))
   redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', flight, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', iwait, '-inf', now)
@@ -76,7 +79,8 @@ end
 # ARGV: lane, id, process, limit, period, reserve, lease, other interactive calls of this
 # process waiting besides this one (0/1),
 # ttl ms, process ttl, the state's generation this process knows ('' at first).
-# Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s, born},
+# Returns {'grant', granted at, epoch, probe 0/1, held, processes, sent, 429s, learned margin,
+# born},
 # {'wait', seconds, epoch, processes, born} (time will bring room), {'answer', '-1', epoch,
 # processes, born} (an answer must come first) or {'lost'}. ``born`` names the state's
 # generation: a process that sees a new one gives Redis the slots it holds (RESTORE).
@@ -97,12 +101,12 @@ if ARGV[8] == '1' then
 else
   redis.call('ZREM', iwait, proc)
 end
-keep(ARGV[9])
 local epoch = num('epoch', 0)
 local function refuse(kind, seconds)
   -- An interactive call that must wait claims priority over bulk work everywhere; a claim
   -- is dropped by this process's next ask with no other interactive call waiting.
   if lane == 'interactive' then redis.call('ZADD', iwait, now + 2, proc) end
+  keep(ARGV[9])  -- after every write, so that no key of this budget is left without a TTL
   return {kind, tostring(seconds), epoch, redis.call('ZCARD', procs), born}
 end
 local paused = num('pause_until', 0)
@@ -147,27 +151,31 @@ redis.call('ZADD', flight, now + period + lease, id)
 if now < room_until then redis.call('HINCRBY', meta, 'room', -1) end
 redis.call('HSET', meta, 'active', tostring(now))
 redis.call('HINCRBY', meta, 'sent', 1)
+keep(ARGV[9])
 return {'grant', tostring(now), epoch, is_probe, held + 1, redis.call('ZCARD', procs),
-  num('sent', 0), num('rate_limited', 0), born}
+  num('sent', 0), num('rate_limited', 0), tostring(num('margin', 0)), born}
 """
 )
 
 # Rule 6, as the in-process ledger has it. An answer counted ``counted`` requests (this one
 # among them). Ours that it may have counted besides this one: the slots held now, and those
-# freed since this one's grant (``sent``). A surplus beyond them that our slots freed shortly
-# before the grant explain (and no other client was seen in the last two windows) means the
-# server still counted them: it counts longer than answer + W. Every slot is then held that
-# much longer (the step capped by the reach, so that a surplus mistaken for ours cannot stall
-# the budget), the slots freed under the old margin are held again, and the next request goes
-# alone. A surplus they cannot explain is another client's use (rule 3 follows). Returns the
-# margin in force.
+# whose hold ended after this one's grant (``sent``; ``freed`` keeps ends less the margin,
+# so the grant's margin ``granted_margin`` is taken off ``sent``). A surplus beyond them that
+# slots freed shortly before the grant explain (and no other client was seen in the last two
+# windows) means the server still counted them: it counts longer than answer + W. Every slot
+# is then held that much longer (the step capped by the grant's margin plus the reach, the
+# whole at W / 2, so that a surplus mistaken for ours cannot stall the budget), the slots
+# freed under the old margin are held again, and the next slot used again goes alone. A
+# surplus they cannot explain is another client's use (rule 3 follows). Returns the margin in
+# force.
 _LEARN_MARGIN = """
-local function learn_margin(counted, sent, at, reset, period, margin)
-  local ours = redis.call('ZCARD', holds) - 1 + redis.call('ZCOUNT', freed, '(' .. sent, '+inf')
+local function learn_margin(counted, sent, granted_margin, at, reset, period, margin)
+  local before = sent - granted_margin
+  local ours = redis.call('ZCARD', holds) - 1 + redis.call('ZCOUNT', freed, '(' .. before, '+inf')
   local surplus = counted - 1 - ours
   if surplus <= 0 then return margin end
   local reach = num('longest', 0) + 0.02 * period
-  local recent = redis.call('ZRANGEBYSCORE', freed, '(' .. (sent - reach), sent, 'WITHSCORES')
+  local recent = redis.call('ZRANGEBYSCORE', freed, '(' .. (before - reach), before, 'WITHSCORES')
   local n = #recent / 2
   if n < surplus then
     redis.call('HSET', meta, 'foreign_at', tostring(at))
@@ -176,18 +184,20 @@ local function learn_margin(counted, sent, at, reset, period, margin)
   if at - num('foreign_at', at - 2 * period) < 2 * period then return margin end
   -- The surplus-th most recently freed was still counted: its hold (answer + W, before the
   -- margin) needed to last until the window that counted this request ends.
-  local answered_plus_w = tonumber(recent[2 * (n - surplus + 1)]) - margin
+  local answered_plus_w = tonumber(recent[2 * (n - surplus + 1)])
   local leaves_by = at + (reset or period)
-  local needed = math.min(math.max(at, leaves_by) - answered_plus_w, margin + reach) + 0.002
+  local step = math.min(math.max(at, leaves_by) - answered_plus_w, granted_margin + reach)
+  local needed = math.min(step + 0.002, period / 2)
   if needed <= margin then return margin end
   local longer = needed - margin
   local held = redis.call('ZRANGE', holds, 0, -1, 'WITHSCORES')
   for index = 1, #held, 2 do
     redis.call('ZADD', holds, 'XX', tonumber(held[index + 1]) + longer, held[index])
   end
-  local again = redis.call('ZRANGEBYSCORE', freed, '(' .. (now - longer), '+inf', 'WITHSCORES')
+  local again = redis.call('ZRANGEBYSCORE', freed, '(' .. (now - needed), '+inf', 'WITHSCORES')
   for index = 1, #again, 2 do
-    redis.call('ZADD', holds, tonumber(again[index + 1]) + longer, again[index])
+    -- GT: a slot whose lease ran out before its answer landed may be in both sets.
+    redis.call('ZADD', holds, 'GT', tonumber(again[index + 1]) + needed, again[index])
     redis.call('ZREM', freed, again[index])
   end
   redis.call('HSET', meta, 'margin', tostring(needed))
@@ -199,7 +209,8 @@ end
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
 # granted at (Redis time), then the headers or '': limit, remaining, reset's upper bound (by
 # the rounding the process learned of a whole-second Reset: rule 4), retry-after, reset as
-# said; then the configured limit and the generation this process knows.
+# said; then the configured limit, the generation this process knows, and the margin in force
+# at the grant (GRANT's reply).
 # Returns {epoch, lowered limit or 0, the margin in force}, or {'lost'} (nothing written:
 # RESTORE first).
 COMPLETE = (
@@ -236,7 +247,8 @@ end
 if h_limit and h_remaining then
   -- A 429's window was full without it: it counted one more than it shows of ours.
   local counted = h_limit - h_remaining + (status == 429 and 1 or 0)
-  margin = learn_margin(counted, tonumber(ARGV[8]), at, h_reset, period, margin)
+  local granted_margin = tonumber(ARGV[16])
+  margin = learn_margin(counted, tonumber(ARGV[8]), granted_margin, at, h_reset, period, margin)
 end
 if status == 429 then
   local pause = period
@@ -253,7 +265,7 @@ if status == 429 then
   end
   redis.call('HSET', meta, 'pause_until', tostring(math.max(num('pause_until', 0), resume)))
   redis.call('HSET', meta, 'refused', tostring(at), 'probe_needed', 1)
-  redis.call('HDEL', meta, 'probe')
+  redis.call('HDEL', meta, 'probe', 'checking')  -- a probe after the pause proves nothing
   redis.call('HINCRBY', meta, 'rate_limited', 1)
   return {redis.call('HINCRBY', meta, 'epoch', 1), 0, tostring(margin)}
 end
@@ -290,7 +302,8 @@ redis.call('ZREM', flight, id)
 if ARGV[2] == '1' then
   -- It may still be counted: hold it until the give-up + the longest answer + W (rule 1).
   local at = now - math.max(0, tonumber(ARGV[6]))
-  local frees = at + num('longest', 0) + tonumber(ARGV[3]) + tonumber(ARGV[4])
+  local margin = math.max(tonumber(ARGV[4]), num('margin', 0))
+  local frees = at + num('longest', 0) + tonumber(ARGV[3]) + margin
   redis.call('ZADD', holds, math.max(frees, now), id)
 else
   redis.call('ZREM', holds, id)

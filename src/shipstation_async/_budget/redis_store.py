@@ -3,28 +3,31 @@
 ``redis.asyncio`` binds a connection pool to the event loop it first ran on, so each loop that
 spends a shared budget gets its own client (with short socket timeouts: a Redis that does not
 answer must turn into the local share quickly, not hold every request). Scripts are run with
-EVALSHA through redis-py's ``register_script``, which loads a script again once when Redis
-answers NOSCRIPT (after a restart, a failover or ``SCRIPT FLUSH``); a second NOSCRIPT in a row
-surfaces as :class:`RedisUnavailable` and the next call loads it again.
+EVALSHA; when Redis answers NOSCRIPT (after a restart, a failover or ``SCRIPT FLUSH``) the same
+call runs EVAL, which loads the script again, on the node that holds the budget's keys when
+Redis is a cluster (redis-py's own reload would load it on every primary, and fail when any
+one of them is down). Every call is bounded in time, whatever the client does meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from . import redis_scripts
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis, RedisCluster
-    from redis.commands.core import AsyncScript
 
     from .._redact import Secret
 
 
 ScriptArg = str | bytes | int | float
+BOUND_TIMEOUTS = 3
+"""A script call's time bound, in socket timeouts (a connect, a send, a reply)."""
 
 
 class RedisUnavailable(Exception):
@@ -32,27 +35,45 @@ class RedisUnavailable(Exception):
 
 
 class ScriptRunner:
-    """The budget scripts, registered on one event loop's Redis client."""
+    """The budget scripts on one event loop's Redis client, each call within ``bound`` seconds.
 
-    def __init__(self, client: Redis | RedisCluster) -> None:
-        from redis.exceptions import RedisError
+    ``broken``: a call failed (a cluster client is then made again: redis-py's can lose the
+    nodes it knew while they did not answer, and never find them again).
+    """
+
+    def __init__(self, client: Redis | RedisCluster, *, bound: float) -> None:
+        from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
         self.client = client
-        self._failures = (RedisError, OSError, TimeoutError)
-        # redis-py types register_script for its single-server client only; its cluster
-        # client has the same method (EVALSHA to the node of the keys' slot, SCRIPT LOAD on
-        # NOSCRIPT).
-        registrar = cast("Redis", client)
-        self._scripts: dict[str, AsyncScript] = {
-            name: registrar.register_script(getattr(redis_scripts, name))
-            for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE")
-        }
+        self.bound = bound
+        self.broken = False
+        self._no_script = NoScriptError
+        # RedisClusterException is not a RedisError: a cluster none of whose nodes answers.
+        self._failures = (RedisError, RedisClusterException, OSError, TimeoutError)
+        self._scripts: dict[str, tuple[str, str]] = {}
+        for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE"):
+            text: str = getattr(redis_scripts, name)
+            self._scripts[name] = (text, hashlib.sha1(text.encode()).hexdigest())
 
     async def run(self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]) -> Any:
-        """Run script ``name``; RedisUnavailable when Redis cannot answer it."""
+        """Run script ``name``; RedisUnavailable when Redis cannot answer it in time."""
+        text, sha = self._scripts[name]
+        # As redis-py would write them: bytes as they are (text here), numbers by repr.
+        words = [
+            a.decode() if isinstance(a, bytes) else repr(a) if isinstance(a, float) else str(a)
+            for a in args
+        ]
+        client = self.client
         try:
-            return await self._scripts[name](keys=list(keys), args=list(args))
+            async with asyncio.timeout(self.bound):
+                # redis-py types these as returning "Awaitable[str] | str" (sync and async).
+                try:
+                    return await client.evalsha(sha, len(keys), *keys, *words)  # type: ignore[misc]
+                except self._no_script:
+                    # Loads it again, on the node of the keys (in a cluster).
+                    return await client.eval(text, len(keys), *keys, *words)  # type: ignore[misc]
         except self._failures as exc:
+            self.broken = True
             # The type only: a message may quote the URL, and with it a password.
             raise RedisUnavailable(type(exc).__name__) from None
 
@@ -76,11 +97,15 @@ class Connections:
         """The running loop's script runner, created on first use."""
         loop = asyncio.get_running_loop()
         runner = self._runners.get(loop)
+        if runner is not None and runner.broken and self._cluster:
+            del self._runners[loop]
+            loop.create_task(runner.client.aclose())  # noqa: RUF006 (closing: nothing awaits it)
+            runner = None
         if runner is None:
             # A pool holds its loop: drop those of loops that ended (one per asyncio.run()).
             for ended in [other for other in self._runners if other.is_closed()]:
                 del self._runners[ended]
-            runner = ScriptRunner(self._client())
+            runner = ScriptRunner(self._client(), bound=BOUND_TIMEOUTS * self._timeout)
             self._runners[loop] = runner
         return runner
 

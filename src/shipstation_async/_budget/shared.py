@@ -234,16 +234,12 @@ class SharedLedger:
                 lane,
                 -1 if stale else self._epoch,
                 bool(int(reply[3])),
+                margin=max(self.margin, float(reply[8])),  # the margin in force at the grant
                 id=grant_id,
                 granted_at=reply[1].decode(),
             )
-        self.view.processes = int(reply[3])
-        if kind == b"wait":
-            at = self._clock() + float(reply[1])
-            self.view.next_at = at
-            return at
-        self.view.next_at = None
-        return None  # an answer (here or in another process) decides
+        # A time to ask again, or None: an answer (here or in another process) decides.
+        return self.view.read_refusal(reply, self._clock())
 
     def _see_epoch(self, shared_epoch: int) -> bool:
         """Note Redis's epoch; whether a grant made under ``shared_epoch`` is stale."""
@@ -325,8 +321,9 @@ class SharedLedger:
         if status == 429:
             with self._lock:
                 self._pending_429 += 1
-        plan = (self.limit, self.period)
-        header_values = self._reset.complete_args(headers, grant.sent_at, at, plan)
+        with self._lock:  # loops on other threads answer too
+            plan = (self.limit, self.period)
+            header_values = self._reset.complete_args(headers, grant.sent_at, at, plan)
         self._spawn(self._write_answer(grant, status, header_values, now - at, took))
 
     async def _write_answer(
@@ -349,6 +346,7 @@ class SharedLedger:
             *header_values,
             self.limit,
             self._known_born(),
+            grant.margin,
         ]
         try:
             reply = await self._write("COMPLETE", args)

@@ -53,6 +53,12 @@ class SharedView:
         self.sent, self.rate_limited = int(reply[6]), int(reply[7])
         self.next_at = None
 
+    def read_refusal(self, reply: Sequence[Any], now: float) -> float | None:
+        """Take in a GRANT script's ``wait`` or ``answer`` reply: when to ask again, if known."""
+        self.processes = int(reply[3])
+        self.next_at = now + float(reply[1]) if reply[0] == b"wait" else None
+        return self.next_at
+
     def read_renewal(self, reply: Sequence[Any]) -> int:
         """Take in a RENEW script's ``ok`` reply; returns the epoch Redis reported."""
         self.held, self.in_flight = int(reply[1]), int(reply[2])

@@ -1,0 +1,141 @@
+"""The shared budget's Lua scripts driven one call at a time, on a real redis-server.
+
+Each test sets up the few keys a rule reads, as the scripts write them, and checks what one
+script call makes of them: the cases a whole run reaches only by chance.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from shipstation_async._budget import redis_scripts
+from shipstation_async._budget.redis_store import Connections, RedisUnavailable
+from shipstation_async._redact import Secret
+
+from ..redis_server import RedisServer
+
+W = 1.0
+TTL_MS = 60_000
+
+
+@pytest.fixture
+def keys(redis_server: RedisServer) -> list[str]:
+    tag = uuid.uuid4().hex[:10]
+    return [
+        f"t:{{{tag}}}:{part}" for part in ("holds", "flight", "meta", "procs", "iwait", "freed")
+    ]
+
+
+@pytest.fixture
+def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_server.url) as connection:
+        yield connection
+
+
+def now_of(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1e6
+
+
+def complete(
+    client: redis.Redis,
+    keys: list[str],
+    grant_id: str,
+    *,
+    status: int = 200,
+    sent: float,
+    remaining: int,
+    granted_margin: float = 0.0,
+) -> list[bytes]:
+    """COMPLETE for an answer that arrived now, after 0.1 s, with Limit 10 and Reset 0.5."""
+    args = [grant_id, status, W, 0, TTL_MS, 0, 0.1, repr(sent), 10, remaining, 0.5, "", 0.5]
+    args += [10, "b", granted_margin]
+    reply: list[bytes] = client.eval(redis_scripts.COMPLETE, len(keys), *keys, *args)  # type: ignore[assignment]
+    return reply
+
+
+def test_answers_of_requests_granted_together_teach_the_margin_once(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """One slot the server still counted, four requests in flight that all see it: the margin
+    is learned from the first answer; the other three teach nothing more (each once added a
+    reach: 0.12 s, 0.24, 0.37, 0.49)."""
+    holds, flight, meta, *_, freed = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})  # reach 0.12 s
+    client.zadd(freed, {"A": now - 0.2})  # A's slot freed 0.2 s ago, still counted
+    grants = ["X", "Y", "Z", "V"]
+    for grant in grants:
+        client.zadd(holds, {grant: now + 2})
+        client.zadd(flight, {grant: now + 2})
+    margins = [
+        float(complete(client, keys, g, sent=now - 0.1 + 0.0005 * k, remaining=5)[2])
+        for k, g in enumerate(grants)
+    ]
+    assert 0.1 < margins[0] < 0.13
+    assert margins == [margins[0]] * 4
+    assert float(client.hget(meta, "margin") or 0) == margins[0]
+
+
+def test_a_learned_margin_never_exceeds_half_a_window(client: redis.Redis, keys: list[str]) -> None:
+    holds, flight, meta, *_, freed = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "longest": "5", "checked": 1})  # a reach of 5 s
+    client.zadd(freed, {"A": now - 3})
+    client.zadd(holds, {"X": now + 2})
+    client.zadd(flight, {"X": now + 2})
+    margin = float(complete(client, keys, "X", sent=now - 1, remaining=8)[2])
+    assert margin == pytest.approx(W / 2)
+
+
+def test_a_429_while_the_reuse_check_is_out_ends_the_check(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """The probe that checks a reused slot proves nothing once a 429 came (rule 5 takes over):
+    its answer after the pause does not mark the check as done."""
+    holds, flight, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "probe": "P", "checking": 1})
+    for grant in ("P", "Q"):
+        client.zadd(holds, {grant: now + 2})
+        client.zadd(flight, {grant: now + 2})
+    complete(client, keys, "Q", status=429, sent=now - 0.1, remaining=0)
+    assert not client.hexists(meta, "checking")
+    complete(client, keys, "P", sent=now - 0.1, remaining=8)
+    assert not client.hexists(meta, "checked")
+
+
+def test_a_grant_leaves_no_key_without_a_ttl(client: redis.Redis, keys: list[str]) -> None:
+    meta = keys[2]
+    client.hset(meta, mapping={"born": "b"})
+    for lane in ("interactive", "bulk"):
+        args = [lane, f"g-{lane}", "proc", 10, W, 0, 10, 1, TTL_MS, 60, "b"]
+        client.eval(redis_scripts.GRANT, len(keys), *keys, *args)
+    for key in keys:
+        if client.exists(key):
+            assert 0 < client.pttl(key) <= TTL_MS, key
+
+
+async def test_a_cluster_that_does_not_answer_is_unavailable_within_the_bound() -> None:
+    """redis-py's cluster client fails with an exception that is not a RedisError, and may
+    take a timeout per node it knows: the call is bounded, the failure is RedisUnavailable,
+    and the next call gets a new client (the old one may have forgotten every node)."""
+    with socket.socket() as free:  # a port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    connections = Connections(Secret(f"redis://127.0.0.1:{port}/0"), timeout=0.2, cluster=True)
+    runner = connections.runner()
+    keys = [f"t:{{x}}:{part}" for part in ("holds", "flight", "meta", "procs", "iwait", "freed")]
+    started = time.monotonic()
+    with pytest.raises(RedisUnavailable):
+        await runner.run("RENEW", keys, ["proc", W, 10, TTL_MS, 60, ""])
+    assert time.monotonic() - started < runner.bound + 1.0
+    again = connections.runner()
+    assert again is not runner
+    await connections.aclose()
