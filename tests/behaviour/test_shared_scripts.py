@@ -139,3 +139,27 @@ async def test_a_cluster_that_does_not_answer_is_unavailable_within_the_bound() 
     again = connections.runner()
     assert again is not runner
     await connections.aclose()
+
+
+def test_a_probe_whose_lease_is_not_renewed_passes_its_role_on(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """Everyone waits for the probe's answer while its process renews its lease; once it
+    stops (the process died), the next grant probes instead, one lease on, not W + lease."""
+    holds, flight, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "probe": "P", "probe_until": repr(now + 5)})
+    client.zadd(holds, {"P": now + 60})
+    client.zadd(flight, {"P": now + 60})  # its slot: held W + lease, as a grant leaves it
+
+    def grant(grant_id: str) -> list[bytes]:
+        args = ["interactive", grant_id, "proc", 10, W, 0, 10, 0, TTL_MS, 60, "b"]
+        reply: list[bytes] = client.eval(redis_scripts.GRANT, len(keys), *keys, *args)  # type: ignore[assignment]
+        return reply
+
+    assert grant("A")[0] == b"answer"  # the probe's lease holds
+    client.hset(meta, "probe_until", repr(now - 0.1))  # not renewed
+    reply = grant("B")
+    assert reply[0] == b"grant" and reply[3] == 1  # B probes now
+    assert client.hget(meta, "probe") == b"B"
+    assert client.zscore(holds, "P") is not None  # P's slot stays held

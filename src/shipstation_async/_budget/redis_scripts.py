@@ -13,7 +13,8 @@ one Redis Cluster slot, and no script touches a key it was not given):
    answer + W + margin (rule 1); one given up on at give-up + longest answer + W + margin.
 2. ``flight``: the same ids while in flight (score: their lease's end).
 3. ``meta``: a hash: ``born`` (the state exists: a missing one means Redis lost it),
-   ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_needed`` (rule 2), ``refused``
+   ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_until``/``probe_needed`` (rule
+   2; the probe's role passes on when its lease is not renewed), ``refused``
    (the last 429), ``room``/``room_until``/``room_set`` (rule 3, another client's use),
    ``limit`` (a lower limit a server reported), ``longest``, ``active``, ``sent``,
    ``rate_limited``, ``margin`` (rule 6: learned from the answers; every script holds slots
@@ -113,8 +114,11 @@ local paused = num('pause_until', 0)
 if now < paused then return refuse('wait', paused - now) end
 local probe = redis.call('HGET', meta, 'probe')
 if probe then
-  if redis.call('ZSCORE', flight, probe) then return refuse('answer', -1) end
-  -- Its lease ran out: the process that held it is gone; the next request probes instead.
+  if redis.call('ZSCORE', flight, probe) and now < num('probe_until', 0) then
+    return refuse('answer', -1)
+  end
+  -- Its lease ran out (one lease, renewed by its process's heartbeat; its slot stays held
+  -- for W + lease): the process that held it is gone; the next request probes instead.
   redis.call('HDEL', meta, 'probe')
   redis.call('HSET', meta, 'probe_needed', 1)
 end
@@ -143,7 +147,7 @@ if by_room then return refuse('wait', room_until - now) end
 local is_probe = 0
 if redis.call('HGET', meta, 'probe_needed') then
   is_probe = 1
-  redis.call('HSET', meta, 'probe', id)
+  redis.call('HSET', meta, 'probe', id, 'probe_until', tostring(now + lease))
   redis.call('HDEL', meta, 'probe_needed')
 end
 redis.call('ZADD', holds, now + period + lease, id)
@@ -328,7 +332,11 @@ if stale(ARGV[6]) then return {'lost'} end
 purge(tonumber(ARGV[2]))
 local proc = ARGV[1]
 local ends = now + tonumber(ARGV[2]) + tonumber(ARGV[3])
+local probe = redis.call('HGET', meta, 'probe')
 for index = 7, #ARGV do
+  if ARGV[index] == probe then
+    redis.call('HSET', meta, 'probe_until', tostring(now + tonumber(ARGV[3])))
+  end
   if redis.call('ZSCORE', flight, ARGV[index]) then
     redis.call('ZADD', holds, 'XX', ends, ARGV[index])
     redis.call('ZADD', flight, 'XX', ends, ARGV[index])
