@@ -173,16 +173,7 @@ class EncodedOrders:
         """Up to AHEAD_BATCH indices still wanted, from the nearest, oldest range queued."""
         batch: list[int] = []
         for level in self._ahead:
-            while level and len(batch) < AHEAD_BATCH:
-                todo = level.popleft()
-                for n, i in enumerate(todo):
-                    if i in self._bytes or not self._wanted(i):
-                        continue
-                    batch.append(i)
-                    if len(batch) == AHEAD_BATCH:
-                        if n + 1 < len(todo):
-                            level.appendleft(todo[n + 1 :])
-                        break
+            self._take(level, batch)
             if batch:
                 return batch
         return self._prebuild_batch()
@@ -191,16 +182,21 @@ class EncodedOrders:
         """Up to AHEAD_BATCH indices of the prebuild; none once the budget is nearly full."""
         batch: list[int] = []
         full = self.budget - PREBUILD_HEADROOM
-        while self._prebuild and len(batch) < AHEAD_BATCH and self._size < full:
-            todo = self._prebuild.popleft()
+        if self._size < full:
+            self._take(self._prebuild, batch)
+        else:
+            self._prebuild.clear()
+        return batch
+
+    def _take(self, queue: deque[range], batch: list[int]) -> None:
+        """Fill ``batch`` up to AHEAD_BATCH from ``queue``'s ranges, with indices still wanted."""
+        while queue and len(batch) < AHEAD_BATCH:
+            todo = queue.popleft()
             for n, i in enumerate(todo):
                 if i in self._bytes or not self._wanted(i):
                     continue
                 batch.append(i)
                 if len(batch) == AHEAD_BATCH:
                     if n + 1 < len(todo):
-                        self._prebuild.appendleft(todo[n + 1 :])
+                        queue.appendleft(todo[n + 1 :])
                     break
-        if self._size >= full:
-            self._prebuild.clear()
-        return batch
