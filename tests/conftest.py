@@ -17,7 +17,7 @@ from .groups import (  # noqa: F401 - pytest finds its hooks by name in conftest
     pytest_xdist_make_scheduler,
 )
 from .recording import RecordingServer
-from .redis_server import RedisServer, require
+from .redis_server import RedisCluster, RedisServer, require, require_cluster
 
 NO_WAIT = RetryPolicy(max_attempts=4, base=0.0)
 
@@ -46,6 +46,15 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """A Redis Cluster of three primaries on loopback ports, for the whole test session."""
+    cluster = require_cluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ class RedisBudget:
     socket); it is held as a credential and never shown. ``prefix`` starts every key name
     (each key's names also hold a hash of the API key, never the key). ``lease``: seconds a
     slot whose process stopped renewing it (killed, frozen, cut off) stays held beyond W.
-    ``timeout``: seconds to wait for Redis before running on the local share.
+    ``timeout``: seconds each socket operation waits for Redis; a script call gives up after
+    three of them (1.5 s by default) and the process runs on the local share.
     ``on_unavailable``: what a process does while Redis does not answer: ``"share"`` (the
     default) spends a conservative local share (the limit divided among the processes last
     seen, so that the shares never sum to more than the limit), ``"wait"`` holds its requests
@@ -46,8 +47,13 @@ class RedisBudget:
     shares again once it answers. ``poll``: seconds between asks while another process's
     answer decides whether a slot is free. ``cluster``: the URL names a node of a Redis (or
     Valkey) Cluster, reached with redis-py's cluster client; ``?cluster=true`` in the URL
-    says the same (the way to say it in ``SHIPSTATION_BUDGET_URL``). Every key of one API key
-    carries one hash tag, so its scripts run on the one node that serves its slot.
+    says the same (the way to say it in ``SHIPSTATION_BUDGET_URL``; either one turns it on).
+    A cluster URL is TCP with database 0 (``redis://``, ``rediss://`` or ``valkey://``
+    host:port), else ConfigurationError. Every key of one API key carries one hash tag, so
+    its scripts run on the one node that serves its slot. The client starts from the node the
+    URL names, and from it again after a failure: name an address that stays reachable (a
+    DNS name or proxy in front of the nodes) when nodes may be replaced. A plain client
+    pointed at a cluster, or a cluster client at a plain Redis, logs that it is one.
     """
 
     def __init__(
@@ -90,8 +96,8 @@ class RedisBudget:
         """Whether Redis is a Cluster (reached with redis-py's cluster client)."""
         if self.cluster and not cluster_url_fits(secret):
             raise ConfigurationError(
-                "a Redis Cluster is reached over TCP and has database 0 only: "
-                "redis://host:port or rediss://host:port"
+                "RedisBudget url with cluster: a Redis Cluster is reached over TCP and has "
+                "database 0 only: redis://host:port, rediss://host:port or valkey://host:port"
             )
         self.prefix = prefix
         self.lease = float(lease)
@@ -103,7 +109,8 @@ class RedisBudget:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"RedisBudget({self._where!r}, prefix={self.prefix!r})"
+        cluster = ", cluster=True" if self.cluster else ""
+        return f"RedisBudget({self._where!r}, prefix={self.prefix!r}{cluster})"
 
     def key_names(self, key: tuple[str, str]) -> tuple[str, ...]:
         """The Redis keys of one (API, API key) budget: one hash tag, no API key in them."""

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from shipstation_async.events import (
 )
 from shipstation_async.sandbox import ThreadedSandbox
 
-from ..redis_server import RedisCluster, RedisServer, require, require_cluster
+from ..redis_server import RedisCluster, RedisServer, require
 from ._helpers import MODES, client_for
 
 pytestmark = pytest.mark.timing
@@ -561,15 +561,6 @@ async def test_keys_hold_a_hash_tag_and_no_api_key_and_expire(
         key = next(n for n in names if n.endswith(":" + name))
         ttl = int(redis_server.command("PTTL", key).strip(b":\r\n"))
         assert 0 < ttl <= (3 * limit.period + store.lease + 60 + 5) * 1000, (name, ttl)
-
-
-@pytest.fixture(scope="module")
-def redis_cluster() -> Iterator[RedisCluster]:
-    """Three Redis Cluster primaries on loopback ports, for this module's cluster test."""
-    cluster = require_cluster()
-    cluster.start()
-    yield cluster
-    cluster.stop()
 
 
 async def test_a_redis_cluster_shares_the_budget_from_one_node_of_it(

@@ -15,10 +15,10 @@ import pytest
 import redis
 
 from shipstation_async._budget import redis_scripts
-from shipstation_async._budget.redis_store import Connections, RedisUnavailable
+from shipstation_async._budget.redis_store import Connections, RedisUnavailable, ScriptArg
 from shipstation_async._redact import Secret
 
-from ..redis_server import RedisServer
+from ..redis_server import RedisCluster, RedisServer
 
 W = 1.0
 TTL_MS = 60_000
@@ -163,3 +163,34 @@ def test_a_probe_whose_lease_is_not_renewed_passes_its_role_on(
     assert reply[0] == b"grant" and reply[3] == 1  # B probes now
     assert client.hget(meta, "probe") == b"B"
     assert client.zscore(holds, "P") is not None  # P's slot stays held
+
+
+def budget_keys(tag: str) -> list[str]:
+    return [
+        f"t:{{{tag}}}:{part}" for part in ("holds", "flight", "meta", "procs", "iwait", "freed")
+    ]
+
+
+RENEW_ARGS: list[ScriptArg] = ["proc", W, 10, TTL_MS, 60, ""]
+
+
+async def test_a_cluster_client_on_a_plain_redis_says_so(redis_server: RedisServer) -> None:
+    connections = Connections(Secret(redis_server.url), timeout=0.5, cluster=True)
+    with pytest.raises(RedisUnavailable, match="not a Cluster"):
+        await connections.runner().run("RENEW", budget_keys("a"), RENEW_ARGS)
+    await connections.aclose()
+
+
+async def test_a_plain_client_on_a_cluster_node_says_to_set_cluster(
+    redis_cluster: RedisCluster,
+) -> None:
+    """A plain client is told MOVED for the keys of another node's slots: said in words."""
+    plain = Connections(Secret(redis_cluster.url), timeout=0.5)
+    moved = []
+    for tag in "abcdefgh":  # some of these tags hash to a slot of another node
+        try:
+            await plain.runner().run("RENEW", budget_keys(tag), RENEW_ARGS)
+        except RedisUnavailable as exc:
+            moved.append(str(exc))
+    await plain.aclose()
+    assert moved and all("is a Cluster" in reason for reason in moved), moved

@@ -295,3 +295,11 @@ async def test_a_prebuilt_sandbox_serves_the_same_bytes_and_shows_a_write() -> N
         assert json.loads(served)["orders"][0]["internalNotes"] == "changed after the prebuild"
         assert page_of(world, q) == reference(world, q)
         assert served.startswith(page_of(world, q).rpartition(b',"total"')[0])
+
+
+async def test_closing_a_sandbox_stops_its_prebuild() -> None:
+    world = World(orders=20_000, seed=2, end=FIXED_END)  # all of it fits the cache
+    async with Sandbox(world=world, rate_limit=ROOMY, prebuild=True):
+        pass
+    assert world.orders.encoded.settle(timeout=5.0)  # the worker ended soon after
+    assert len(world.orders.encoded) < 20_000

@@ -42,12 +42,14 @@ class ScriptRunner:
     """
 
     def __init__(self, client: Redis | RedisCluster, *, bound: float) -> None:
-        from redis.exceptions import NoScriptError, RedisClusterException, RedisError
+        from redis.exceptions import MovedError, NoScriptError, RedisClusterException, RedisError
 
         self.client = client
         self.bound = bound
         self.broken = False
         self._no_script = NoScriptError
+        self._moved = MovedError
+        self._cluster_failure = RedisClusterException
         # RedisClusterException is not a RedisError: a cluster none of whose nodes answers.
         self._failures = (RedisError, RedisClusterException, OSError, TimeoutError)
         self._scripts: dict[str, tuple[str, str]] = {}
@@ -74,8 +76,17 @@ class ScriptRunner:
                     return await client.eval(text, len(keys), *keys, *words)  # type: ignore[misc]
         except self._failures as exc:
             self.broken = True
-            # The type only: a message may quote the URL, and with it a password.
-            raise RedisUnavailable(type(exc).__name__) from None
+            # The type only (or a fixed text): a message may quote the URL, with a password.
+            raise RedisUnavailable(self._reason(exc)) from None
+
+    def _reason(self, exc: BaseException) -> str:
+        """Why a call failed, in words a log may show; a Redis of the wrong kind named so."""
+        if isinstance(exc, self._moved) or str(exc).startswith("MOVED "):
+            # (A plain client reads the MOVED reply as a ResponseError.)
+            return "MOVED: this Redis is a Cluster (say cluster=True, or ?cluster=true)"
+        if isinstance(exc, self._cluster_failure) and "not enabled" in str(exc):
+            return "RedisClusterException: this Redis is not a Cluster (cluster=True is set)"
+        return type(exc).__name__
 
 
 class Connections:

@@ -59,7 +59,8 @@ async def serve(
 
     Logs the URL and the credentials at INFO under ``shipstation_async.sandbox``; ``ready``
     is called with the started :class:`Sandbox` (for example to print its URL). ``end`` is
-    :class:`Sandbox`'s ``world_end``; the other arguments are :class:`Sandbox`'s.
+    :class:`Sandbox`'s ``world_end``; the other arguments are :class:`Sandbox`'s, except that
+    ``prebuild`` is on by default here (the server has its own interpreter).
     """
     async with Sandbox(
         host=host,
@@ -152,7 +153,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-prebuild",
         action="store_true",
-        help="build orders' answers only when first read, not in the background from the start",
+        help="build orders' answers only when first read (by default a background thread builds "
+        "them from the start: a core for about 4 s per 50,000 orders, up to 176 MiB)",
     )
     parser.add_argument(
         "--counting-delay",

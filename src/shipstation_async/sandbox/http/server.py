@@ -148,10 +148,13 @@ class Sandbox:
     ``webhooks``: how webhooks are delivered (:class:`WebhookDelivery`: delay, drop and
     duplicate rates, seed, retries; default: each payload once, at once; settable later
     through ``sb.webhooks``). ``webhook_log()`` lists every emission.
-    ``prebuild``: from the start, build every order's answer in a background thread whenever
-    no request is owed one (within the cache's memory budget), so that later reads find them
-    ready. Off by default: in a client's own process it would take the client's interpreter;
-    ``sandbox serve`` and a sandbox in a process of its own turn it on.
+    ``prebuild``: from the start, build every order's answer in a background thread after any
+    page a reader is owed, so that later first reads of order lists find them built (2 to 3
+    ms a 500-order page instead of about 25). It keeps a core busy about 4 s per 50,000
+    orders and fills up to 176 MiB of the order cache (192 MiB, about 60,000 orders, less 16
+    MiB left for reads); :meth:`close` stops it. Off by default: in a client's own process it
+    would take the client's interpreter; ``sandbox serve`` and ``backfill --sandbox`` (a
+    sandbox in a process of its own) turn it on.
     """
 
     def __init__(
@@ -282,8 +285,10 @@ class Sandbox:
     async def close(self) -> None:
         """Stop serving and close every connection (idempotent).
 
-        Webhook deliveries still waiting (a delay, a retry) are cancelled first.
+        Webhook deliveries still waiting (a delay, a retry) are cancelled first, and a
+        prebuild still running stops after its current few orders.
         """
+        self.world.orders.encoded.stop_prebuild()
         await self.emitter.close()
         runner, self._runner = self._runner, None
         if runner is not None:

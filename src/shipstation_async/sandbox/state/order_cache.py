@@ -132,6 +132,11 @@ class EncodedOrders:
             self._prebuild.append(indices)
             self._start_worker()
 
+    def stop_prebuild(self) -> None:
+        """Drop what the prebuild has left to build (the worker ends after its batch)."""
+        with self._lock:
+            self._prebuild.clear()
+
     def _start_worker(self) -> None:
         if self._worker is None:
             self._worker = threading.Thread(
