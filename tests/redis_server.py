@@ -12,16 +12,28 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
+T = TypeVar("T")
 MISSING = "redis-server is not installed (the README's test command installs it)"
 
 
 def require() -> RedisServer:
     """A RedisServer (not started); without the binary: fail under CI, else skip."""
+    return _required(RedisServer)
+
+
+def require_cluster() -> RedisCluster:
+    """A RedisCluster (not started); without the binaries: fail under CI, else skip."""
+    return _required(RedisCluster)
+
+
+def _required(make: Callable[[], T]) -> T:
     try:
-        return RedisServer()
+        return make()
     except FileNotFoundError:
         if os.environ.get("CI"):
             pytest.fail(MISSING)
@@ -134,16 +146,6 @@ class RedisServer:
                 self.process.wait(10)
             self.process = None
         shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def require_cluster() -> RedisCluster:
-    """A RedisCluster (not started); without the binaries: fail under CI, else skip."""
-    try:
-        return RedisCluster()
-    except FileNotFoundError:
-        if os.environ.get("CI"):
-            pytest.fail(MISSING)
-        pytest.skip(MISSING)
 
 
 class RedisCluster:
