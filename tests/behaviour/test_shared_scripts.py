@@ -52,10 +52,11 @@ def complete(
     sent: float,
     remaining: int,
     granted_margin: float = 0.0,
+    configured_margin: float = 0.0,
 ) -> list[bytes]:
     """COMPLETE for an answer that arrived now, after 0.1 s, with Limit 10 and Reset 0.5."""
-    args = [grant_id, status, W, 0, TTL_MS, 0, 0.1, repr(sent), 10, remaining, 0.5, "", 0.5]
-    args += [10, "b", granted_margin]
+    args = [grant_id, status, W, configured_margin, TTL_MS, 0, 0.1, repr(sent), 10, remaining]
+    args += [0.5, "", 0.5, 10, "b", granted_margin]
     reply: list[bytes] = client.eval(redis_scripts.COMPLETE, len(keys), *keys, *args)  # type: ignore[assignment]
     return reply
 
@@ -81,6 +82,23 @@ def test_answers_of_requests_granted_together_teach_the_margin_once(
     assert 0.1 < margins[0] < 0.13
     assert margins == [margins[0]] * 4
     assert float(client.hget(meta, "margin") or 0) == margins[0]
+
+
+def test_a_configured_margin_does_not_hide_what_the_server_still_counts(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """Slots held by a configured margin of 0.2 s: A, freed 0.04 s before X's grant, was still
+    counted. The margin grows by what A needed beyond its hold, as it would from 0."""
+    holds, flight, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})
+    sent = now - 0.06
+    client.zadd(holds, {"A": sent - 0.04, "X": now + 2})  # A's hold (W + 0.2) just ended
+    client.zadd(flight, {"X": now + 2})
+    reply = complete(
+        client, keys, "X", sent=sent, remaining=8, granted_margin=0.2, configured_margin=0.2
+    )
+    assert float(reply[2]) == pytest.approx(0.2 + 0.122, abs=0.005)
 
 
 def test_a_learned_margin_never_exceeds_half_a_window(client: redis.Redis, keys: list[str]) -> None:
@@ -120,6 +138,22 @@ def test_a_grant_leaves_no_key_without_a_ttl(client: redis.Redis, keys: list[str
     for key in keys:
         if client.exists(key):
             assert 0 < client.pttl(key) <= TTL_MS, key
+
+
+def test_a_probe_whose_process_comes_back_keeps_its_role(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """After an outage longer than its lease, the probe's process gives Redis its slots back
+    (RESTORE): the probe still in flight is the probe again, no second one goes."""
+    meta = keys[2]
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "probe": "P", "probe_until": repr(now - 1)})
+    args = ["proc", TTL_MS, 60, 0, 0, 1.0, 0, "P", 12, 1]
+    client.eval(redis_scripts.RESTORE, len(keys), *keys, *args)
+    assert float(client.hget(meta, "probe_until") or 0) > now + 10
+    grant_args = ["interactive", "R", "proc-2", 10, W, 0, 10, 0, TTL_MS, 60, "b"]
+    reply = client.eval(redis_scripts.GRANT, len(keys), *keys, *grant_args)
+    assert reply[0] == b"answer"  # type: ignore[index]
 
 
 async def test_a_cluster_that_does_not_answer_is_unavailable_within_the_bound() -> None:

@@ -224,12 +224,16 @@ COMPLETE = (
 if stale(ARGV[15]) then return {'lost'} end
 local id, status = ARGV[1], tonumber(ARGV[2])
 local period = tonumber(ARGV[3])
-local margin = math.max(tonumber(ARGV[4]), num('margin', 0))
+-- A configured margin is the shared one's floor, so that ``freed`` keeps every end less the
+-- margin it was held by (processes configured apart all hold by the largest).
+if tonumber(ARGV[4]) > num('margin', 0) then redis.call('HSET', meta, 'margin', ARGV[4]) end
+local margin = num('margin', 0)
 local at = now - math.max(0, tonumber(ARGV[6]))
+-- The longest answer first: ``freed`` is kept for as long as rule 6 may look back.
+redis.call('HSET', meta, 'longest', tostring(math.max(num('longest', 0), tonumber(ARGV[7]))))
 purge(period)
 redis.call('ZREM', flight, id)
 redis.call('ZADD', holds, math.max(at + period + margin, now), id)  -- rule 1: answer + W
-redis.call('HSET', meta, 'longest', tostring(math.max(num('longest', 0), tonumber(ARGV[7]))))
 redis.call('HSET', meta, 'active', tostring(now))
 keep(ARGV[5])
 local was_probe = redis.call('HGET', meta, 'probe') == id
@@ -306,8 +310,8 @@ redis.call('ZREM', flight, id)
 if ARGV[2] == '1' then
   -- It may still be counted: hold it until the give-up + the longest answer + W (rule 1).
   local at = now - math.max(0, tonumber(ARGV[6]))
-  local margin = math.max(tonumber(ARGV[4]), num('margin', 0))
-  local frees = at + num('longest', 0) + tonumber(ARGV[3]) + margin
+  if tonumber(ARGV[4]) > num('margin', 0) then redis.call('HSET', meta, 'margin', ARGV[4]) end
+  local frees = at + num('longest', 0) + tonumber(ARGV[3]) + num('margin', 0)
   redis.call('ZADD', holds, math.max(frees, now), id)
 else
   redis.call('ZREM', holds, id)
@@ -383,6 +387,9 @@ for index = 8, #ARGV, 3 do
   redis.call('ZADD', holds, 'GT', ends, id)
   if ARGV[index + 2] == '1' then
     redis.call('ZADD', flight, 'GT', ends, id)
+    if redis.call('HGET', meta, 'probe') == id then
+      redis.call('HSET', meta, 'probe_until', tostring(ends))  -- its process is back
+    end
   else
     redis.call('ZREM', flight, id)
     if redis.call('HGET', meta, 'probe') == id then

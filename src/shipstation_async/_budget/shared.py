@@ -47,6 +47,7 @@ from .shared_parts import (
     SharedSettings,
     SharedView,
     held_slots,
+    limit_reported,
     local_share,
     margin_taught,
     pause_of,
@@ -229,17 +230,25 @@ class SharedLedger:
             with self._lock:
                 self._mine[grant_id] = math.inf
                 self.view.read_grant(reply)
+            self._adopt_margin(float(reply[8]))
             self._ensure_heartbeat()
             return SharedGrant(
                 lane,
                 -1 if stale else self._epoch,
                 bool(int(reply[3])),
-                margin=max(self.margin, float(reply[8])),  # the margin in force at the grant
+                margin=self.margin,  # the margin in force at the grant
                 id=grant_id,
                 granted_at=reply[1].decode(),
             )
         # A time to ask again, or None: an answer (here or in another process) decides.
         return self.view.read_refusal(reply, self._clock())
+
+    def _adopt_margin(self, margin: float) -> None:
+        """Hold slots by the margin Redis holds them by (rule 6, learned for every process)."""
+        with self._lock:
+            grew, self.margin = margin > self.margin, max(self.margin, margin)
+        if grew:
+            margin_taught(self.name, margin)
 
     def _see_epoch(self, shared_epoch: int) -> bool:
         """Note Redis's epoch; whether a grant made under ``shared_epoch`` is stale."""
@@ -356,17 +365,9 @@ class SharedLedger:
                     self._pending_429 -= 1
         if reply is not None:
             self._see_epoch(int(reply[0]))
-            with self._lock:  # rule 6's margin, learned in Redis for every process
-                grew, self.margin = float(reply[2]) > self.margin, max(self.margin, float(reply[2]))
-            if grew:
-                margin_taught(self.name, self.margin)
+            self._adopt_margin(float(reply[2]))
             if int(reply[1]):
-                _log.warning(
-                    "budget %s: server reports a limit of %d requests (configured %d)",
-                    self.name,
-                    int(reply[1]),
-                    self.limit,
-                )
+                limit_reported(self.name, int(reply[1]), self.limit)
 
     async def _write(self, script: str, args: list[ScriptArg]) -> Any:
         """Run a write script; when Redis is away the lease keeps the slot held meanwhile.

@@ -19,7 +19,7 @@ from .ledger import Ledger
 from .redis_store import ScriptArg
 from .server_view import ServerView
 
-_log = logging.getLogger("shipstation_async")
+_log = logging.getLogger("shipstation_async.scheduler")
 
 Policy = Literal["share", "wait"]
 
@@ -179,12 +179,20 @@ class ResetReading:
 
 
 def margin_taught(name: str, margin: float) -> None:
-    """Say that the answers taught a margin (rule 6): a server that counts longer."""
+    """Say that slots are held longer from now on (rule 6, or another process's margin)."""
     _log.warning(
-        "budget %s: the server still counted requests after their slots were freed; "
-        "holding each slot %.3f s beyond W from now on",
+        "budget %s: holding each slot %.3f s beyond W from now on, as every process sharing "
+        "the key does (the answers showed the server still counting requests after their "
+        "slots were freed, or another process is configured with this margin)",
         name,
         margin,
+    )
+
+
+def limit_reported(name: str, limit: int, configured: int) -> None:
+    """Say that a server reported a lower limit than configured (every process adopts it)."""
+    _log.warning(
+        "budget %s: server reports a limit of %d requests (configured %d)", name, limit, configured
     )
 
 
