@@ -175,6 +175,18 @@ async def test_the_fastapi_app_answers_and_turns_callers_away_when_the_budget_is
 # -- webhooks.md ---------------------------------------------------------------------------------
 
 
+def awaiting(number: str) -> dict[str, Any]:
+    """A new order awaiting shipment, to the parcel's address."""
+    return {
+        "orderNumber": number,
+        "orderKey": number.lower(),
+        "orderDate": "2026-01-05T10:00:00",
+        "orderStatus": "awaiting_shipment",
+        "billTo": PARCEL["shipTo"],
+        **PARCEL,
+    }
+
+
 def logged(caplog: pytest.LogCaptureFixture, pattern: str) -> bool:
     return any(re.search(pattern, r.getMessage()) for r in caplog.records)
 
@@ -194,16 +206,7 @@ async def test_the_webhooks_app_subscribes_and_hands_over_orders_and_labels(
             hooks = await ss.webhooks.list()
             assert sorted(h.hook_type for h in hooks) == ["ORDER_NOTIFY", "SHIP_NOTIFY"]
             assert all(h.url.startswith(public_url) for h in hooks)
-            saved = await ss.orders.create_or_update(
-                {
-                    "orderNumber": "WH-1",
-                    "orderKey": "wh-1",
-                    "orderDate": "2026-01-05T10:00:00",
-                    "orderStatus": "awaiting_shipment",
-                    "billTo": PARCEL["shipTo"],
-                    **PARCEL,
-                }
-            )
+            saved = await ss.orders.create_or_update(awaiting("WH-1"))
             await until(lambda: logged(caplog, r"order WH-1 is awaiting_shipment \(webhook\)"))
             label = await ss.orders.create_label(
                 saved.order_id, "ups", "ups_ground", "package", date.today()
@@ -229,16 +232,7 @@ async def test_the_webhooks_app_polls_for_what_no_webhook_brought(
             sync_lag=timedelta(0),
         )
         async with TestServer(app, host="127.0.0.1", port=port), ShipStation() as ss:
-            await ss.orders.create_or_update(
-                {
-                    "orderNumber": "PL-1",
-                    "orderKey": "pl-1",
-                    "orderDate": "2026-01-05T10:00:00",
-                    "orderStatus": "awaiting_shipment",
-                    "billTo": PARCEL["shipTo"],
-                    **PARCEL,
-                }
-            )
+            await ss.orders.create_or_update(awaiting("PL-1"))
             await until(lambda: logged(caplog, r"order PL-1 is awaiting_shipment \(poll\)"))
         assert [e.outcome for e in sandbox.webhook_log()] == ["dropped"]
 
@@ -263,16 +257,7 @@ async def test_the_fastapi_webhooks_app_hands_over_an_imported_order(
         await until(lambda: server.started or serving.done())
         async with ShipStation() as ss:
             assert len(await ss.webhooks.list()) == 1  # ORDER_NOTIFY, the one handler's
-            await ss.orders.create_or_update(
-                {
-                    "orderNumber": "WH-2",
-                    "orderKey": "wh-2",
-                    "orderDate": "2026-01-05T10:00:00",
-                    "orderStatus": "awaiting_shipment",
-                    "billTo": PARCEL["shipTo"],
-                    **PARCEL,
-                }
-            )
+            await ss.orders.create_or_update(awaiting("WH-2"))
             await until(lambda: logged(caplog, r"order WH-2 is awaiting_shipment \(webhook\)"))
         server.should_exit = True
         await serving

@@ -37,6 +37,11 @@ def wall_key(text: str) -> str:
     """
     if KEY_SHAPE.fullmatch(text):
         return text  # a key already (as the API writes orders' dates): the rest would keep it
+    return _spelt_out(text)
+
+
+def _spelt_out(text: str) -> str:
+    """:func:`wall_key` of any text, without the shortcut for one that is a key already."""
     text = text.strip().replace(" ", "T")
     head, _, fraction = text.partition(".")
     if len(head) == 10:
