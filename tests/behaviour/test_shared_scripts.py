@@ -129,12 +129,16 @@ def test_a_429_while_the_reuse_check_is_out_ends_the_check(
     assert not client.hexists(meta, "checked")
 
 
-def test_a_grant_leaves_no_key_without_a_ttl(client: redis.Redis, keys: list[str]) -> None:
-    meta = keys[2]
+@pytest.mark.parametrize("lane", ["interactive", "bulk"])
+def test_a_first_grant_leaves_no_key_without_a_ttl(
+    client: redis.Redis, keys: list[str], lane: str
+) -> None:
+    """One grant on a fresh state (a second one would set the TTLs the first forgot)."""
+    holds, flight, meta, *_ = keys
     client.hset(meta, mapping={"born": "b"})
-    for lane in ("interactive", "bulk"):
-        args = [lane, f"g-{lane}", "proc", 10, W, 0, 10, 1, TTL_MS, 60, "b"]
-        client.eval(redis_scripts.GRANT, len(keys), *keys, *args)
+    args = [lane, "g", "proc", 10, W, 0, 10, 1, TTL_MS, 60, "b"]
+    client.eval(redis_scripts.GRANT, len(keys), *keys, *args)
+    assert client.exists(holds) and client.exists(flight)  # the keys the grant created
     for key in keys:
         if client.exists(key):
             assert 0 < client.pttl(key) <= TTL_MS, key

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shipstation_async.streams import MAX_RANGE, key_of, split, wall_key
-from shipstation_async.streams.plan import _spelt_out
+from shipstation_async.streams.plan import spelt_out
 
 _DIGIT = st.sampled_from("0123456789\u0660\u0969\uff15")  # Arabic-Indic, Devanagari, fullwidth
 
@@ -21,7 +21,7 @@ def test_a_wall_key_taken_as_it_is_is_what_the_general_path_gives(
     d = iter(digits)
     text = "".join(next(d) if ch == "9" else ch for ch in "9999-99-99T99:99:99.9999999") + tail
     # The shortcut for a key must agree with the general path, for every input.
-    assert wall_key(text) == _spelt_out(text)
+    assert wall_key(text) == spelt_out(text)
 
 
 def test_wall_keys_sort_like_time_whatever_the_precision() -> None:

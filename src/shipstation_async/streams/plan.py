@@ -37,10 +37,10 @@ def wall_key(text: str) -> str:
     """
     if KEY_SHAPE.fullmatch(text):
         return text  # a key already (as the API writes orders' dates): the rest would keep it
-    return _spelt_out(text)
+    return spelt_out(text)
 
 
-def _spelt_out(text: str) -> str:
+def spelt_out(text: str) -> str:
     """:func:`wall_key` of any text, without the shortcut for one that is a key already."""
     text = text.strip().replace(" ", "T")
     head, _, fraction = text.partition(".")

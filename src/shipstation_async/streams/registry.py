@@ -15,7 +15,7 @@ import attrs
 
 from ..errors import DecodeError
 from ..models import Customer, Fulfillment, Order, Product, Shipment
-from .plan import KEY_SHAPE, MAX_RANGE, wall_key
+from .plan import KEY_SHAPE, MAX_RANGE, spelt_out
 
 
 @attrs.frozen
@@ -44,8 +44,8 @@ class Walk:
         value = record.get(self.date_key)
         if isinstance(value, str):
             if KEY_SHAPE.fullmatch(value):
-                return value  # already a key: what wall_key would return
-            key = wall_key(value)
+                return value  # already a key (wall_key's shortcut, checked once here)
+            key = spelt_out(value)
             if KEY_SHAPE.fullmatch(key):
                 return key
         raise DecodeError(
