@@ -317,23 +317,23 @@ class Pipeline:
         operation = call.operation
         try:
             answer = decode_response(
-                status, raw.body, method=method, path=path, redactor=self.credentials.redactor
+                status,
+                raw.body,
+                method=method,
+                path=path,
+                redactor=self.credentials.redactor,
+                decode=operation.decode,
             )
             if operation.structure is not None and status < 300:
                 answer = operation.structure(answer)
         except APIError as error:
             recover = operation.recover
-            if call.ambiguous and recover is not None:
-                recovered = recover(error)
-                if recovered is not None:
-                    _log.info(
-                        "%s %s: %d after an ambiguous attempt counts as success",
-                        method,
-                        path,
-                        error.status,
-                    )
-                    return recovered
-            raise
+            recovered = recover(error) if call.ambiguous and recover is not None else None
+            if recovered is None:
+                raise
+            done = "after an ambiguous attempt counts as success"
+            _log.info("%s %s: %d %s", method, path, error.status, done)
+            return recovered
         if call.ambiguous and operation.recover_answer is not None:
             return operation.recover_answer(answer)
         return answer

@@ -183,6 +183,10 @@ class Operation:
     baseline: Any = attrs.field(default=None, eq=False, repr=False)
     """What was read just before a non-idempotent write so that an ambiguous outcome can be
     settled (add funds: the carrier's balance); carried into the error's ``attempt``."""
+    decode: Callable[[bytes], Any] | None = attrs.field(default=None, eq=False, repr=False)
+    """Reads a successful answer's body in place of the JSON reader (a backfill's page reader,
+    which keeps each record's bytes). A body that may hold the credential is still read by the
+    JSON reader, and the credential taken out."""
 
 
 @attrs.define
@@ -553,18 +557,20 @@ def decode_response(
     method: str,
     path: str,
     redactor: Redactor | None = None,
+    decode: Callable[[bytes], Any] | None = None,
 ) -> Any:
     """Decode a successful response's body; raise the typed error for an error status.
 
     An empty body (204, or the 200 with no content that unsubscribe returns) decodes to None.
     ``redactor``: as for :func:`error_for_status`; a body that may hold the credential has it
     taken out of every string once decoded, before any error can quote a value of it.
+    ``decode``: reads a body that holds no credential, in place of :func:`decode_json`.
     """
     if status < 400:
         if not body or body.isspace():
             return None
         if redactor is None or not redactor.may_hold(body):
-            return decode_json(body)
+            return (decode or decode_json)(body)
         try:
             return redactor.value(decode_json(body))
         except DecodeError as exc:

@@ -26,10 +26,16 @@ from shipstation_async.backfill.checkpoint import CheckpointStore
 from shipstation_async.sandbox import ThreadedSandbox
 
 from ..conftest import until
+from ..recording import RecordingServer, Reply
 
 LIMIT = RateLimit(10_000, 60.0)
 Factory = Callable[..., ThreadedSandbox]
 END = datetime(2026, 6, 1, tzinfo=UTC)
+RATE_HEADERS = {
+    "X-Rate-Limit-Limit": "10000",
+    "X-Rate-Limit-Remaining": "9999",
+    "X-Rate-Limit-Reset": "59",
+}
 
 
 @pytest.fixture
@@ -179,6 +185,96 @@ async def test_a_backfill_writes_every_order_once(sandbox: ThreadedSandbox, tmp_
     assert summary.rate_limited == 0 and not summary.resumed
     first = json.loads(out.read_text().splitlines()[0])
     assert "orderId" in first and "createDate" in first  # the API's own JSON
+
+
+async def fetch_raw(sandbox: ThreadedSandbox, path: str) -> bytes:
+    """An answer's body as the sandbox sent it, read without the SDK."""
+    import base64
+
+    import aiohttp
+
+    token = base64.b64encode(f"{sandbox.api_key}:{sandbox.api_secret}".encode()).decode()
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Basic {token}"}) as http,
+        http.get(sandbox.url + path) as response,
+    ):
+        assert response.status == 200
+        return await response.read()
+
+
+@pytest.mark.parametrize("sink", ["jsonl", "sqlite"])
+async def test_the_output_holds_each_order_byte_for_byte_as_the_api_sent_it(
+    sandbox: ThreadedSandbox, tmp_path: Path, sink: str
+) -> None:
+    # The backfill keeps each record's bytes for its own sinks: no decoding and encoding again
+    # between the answer and the output.
+    import sqlite3
+
+    out = tmp_path / ("orders.jsonl" if sink == "jsonl" else "orders.db")
+    target: Path | SqliteSink = out
+    if sink == "sqlite":
+        target = SqliteSink(out, table="orders", id_key="orderId")
+    async with client(sandbox) as ss:
+        await Backfill(ss, "orders", sink=target, page_size=100).run()
+        total = await total_orders(sandbox)
+    if sink == "jsonl":
+        written = out.read_bytes().split(b"\n")[:-1]
+    else:
+        with sqlite3.connect(out) as db:
+            written = [text.encode() for (text,) in db.execute("SELECT json FROM orders")]
+    assert len(written) == total
+    by_id = {json.loads(line)["orderId"]: line for line in written}
+    for order_id in random.Random(1).sample(sorted(by_id), 25):
+        assert by_id[order_id] == await fetch_raw(sandbox, f"/orders/{order_id}")
+
+
+SPELT = [  # orders as a server may spell them: spaces, an exponent, trailing zeros
+    b'{"orderId": 7, "createDate": "2026-01-05T10:00:00.0000000", "orderTotal": 1E+2}',
+    b'{"orderId":8,"createDate":"2026-01-06T11:30:00.5000000","orderTotal":12.50}',
+    b'{ "orderId" : 9 , "createDate" : "2026-01-07T12:00:00" , "amountPaid" : 0.0 }',
+]
+
+
+async def test_a_spelling_of_the_api_survives_the_backfill_unchanged(
+    recorder: RecordingServer, tmp_path: Path
+) -> None:
+    def listing(request: Any) -> Reply:
+        low = request.query["createDateStart"].replace(" ", "T")
+        high = request.query["createDateEnd"].replace(" ", "T")
+        found = [r for r in SPELT if low <= json.loads(r)["createDate"][:19] <= high]
+        body = b'{"orders": [' + b", ".join(found) + b'], "total": %d, "page": 1, "pages": 1}'
+        return Reply(raw=body % len(found), headers=dict(RATE_HEADERS))
+
+    recorder.default = listing
+    out = tmp_path / "orders.jsonl"
+    async with ShipStation("key", "secret", base_url=recorder.url, rate_limit=LIMIT) as ss:
+        end = datetime(2026, 2, 1, tzinfo=UTC)
+        await Backfill(
+            ss, "orders", sink=out, start=datetime(2026, 1, 1, tzinfo=UTC), end=end
+        ).run()
+    assert sorted(out.read_bytes().split(b"\n")[:-1]) == sorted(SPELT)
+
+
+async def test_an_order_that_holds_the_credential_is_written_without_it(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    # A page that may hold the credential is read into dicts and the credential taken out
+    # before anything is written, as for every other answer; its bytes are not kept.
+    import attrs
+
+    out = tmp_path / "orders.jsonl"
+    async with client(sandbox) as ss:
+        listed = await ss.orders.list(order_status="awaiting_shipment", page_size=1)
+        order = listed.items[0]
+        notes = f"call back: {sandbox.api_secret} / {sandbox.api_secret.upper()}"
+        await ss.orders.create_or_update(attrs.evolve(order, internal_notes=notes))
+        await Backfill(ss, "orders", sink=out, page_size=100).run()
+        total = await total_orders(sandbox)
+    text = out.read_text()
+    assert len(text.splitlines()) == total
+    assert sandbox.api_secret.lower() not in text.lower()
+    (echo,) = [json.loads(line) for line in text.splitlines() if "call back" in line]
+    assert echo["orderId"] == order.order_id and "[redacted]" in echo["internalNotes"]
 
 
 async def test_resume_after_a_failure_mid_run(sandbox: ThreadedSandbox, tmp_path: Path) -> None:

@@ -478,3 +478,20 @@ async def test_a_server_that_sends_shorter_pages_than_asked_is_read_to_the_end(
         )
         got = [order.order_id async for order in stream]
     assert sorted(got) == list(range(1200))
+
+
+async def test_a_stream_that_keeps_bytes_yields_records_that_read_as_the_json(
+    ss: ShipStation,
+) -> None:
+    from shipstation_async.resources.streaming import open_stream
+    from shipstation_async.streams import RawRecord
+
+    with pytest.raises(InvalidRequestError, match="keep_bytes"):
+        open_stream(ss.orders, {}, keep_bytes=True)  # models have no bytes to keep
+    async with open_stream(ss.orders, {}, typed=False) as stream:
+        decoded = {r["orderId"]: r async for r in stream}
+    async with open_stream(ss.orders, {}, typed=False, keep_bytes=True) as stream:
+        kept = {r["orderId"]: r async for r in stream}
+    assert kept.keys() == decoded.keys() and len(kept) >= 3000
+    assert all(type(r) is RawRecord for r in kept.values())
+    assert all(kept[i] == decoded[i] for i in decoded)  # the same JSON, read lazily

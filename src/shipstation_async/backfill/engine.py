@@ -174,6 +174,8 @@ class Backfill:
             resume=saved,
             on_plan=save_plan,
             typed=False,  # the sinks take the API's own JSON
+            # Its own sinks write each record's bytes as received; another gets dicts.
+            keep_bytes=isinstance(self._sink, JsonlSink | SqliteSink),
             expected=expected,
         )
         return stream

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .._exact_json import dumps_exact_each, dumps_exact_lines
+from .._raw_records import json_lines, json_texts
 from ..errors import ConfigurationError
 from ._threads import finish_in_thread
 
@@ -27,6 +27,10 @@ class Sink(Protocol):
 
 class JsonlSink:
     """One record per line: the API's JSON as received (its keys, values and numbers as spelt).
+
+    A record read with its bytes kept (:class:`~shipstation_async.streams.RawRecord`, as the
+    backfill reads for this sink) is written as those bytes; a dict is written compact, each
+    number with its own digits.
 
     Lines are appended and fsynced per batch, in a worker thread: the event loop (and the
     interactive calls sharing it) carries on while a slow disk syncs. A resumed run truncates
@@ -65,7 +69,7 @@ class JsonlSink:
 
     def _append(self, records: Sequence[dict[str, Any]]) -> int:
         if records:
-            data = dumps_exact_lines(records)
+            data = json_lines(records)
             self._file.write(data)
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -122,7 +126,7 @@ class SqliteSink:
     def rows(self, records: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
         """The batch as (table, [(id, json), ...]) for the checkpoint's transaction."""
         ids = [str(r.get(self.id_key)) for r in records]
-        return self.table, list(zip(ids, dumps_exact_each(records), strict=True))
+        return self.table, list(zip(ids, json_texts(records), strict=True))
 
     def open(self, offset: int) -> None:
         """Continue counting from ``offset`` (records committed so far)."""

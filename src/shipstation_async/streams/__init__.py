@@ -21,6 +21,7 @@ of one part's walk), ``.stream`` (:class:`ItemStream`: planning, fan-out, hand-o
 ``.registry`` (:data:`WALKS`: how each listing is walked, shared with the backfill).
 """
 
+from .._raw_records import RawRecord
 from .plan import MAX_RANGE, T0_LAG, Plan, Split, SubRange, key_of, split, wall_key
 from .registry import (
     CUSTOMERS,
@@ -48,6 +49,7 @@ __all__ = [
     "Batch",
     "ItemStream",
     "Plan",
+    "RawRecord",
     "Split",
     "StreamError",
     "SubRange",

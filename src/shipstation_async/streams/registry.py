@@ -36,6 +36,15 @@ class Walk:
     """The keyword arguments that bound the walked range, as ``list()`` and ``iter()`` name
     them (None: the list has no date filter)."""
 
+    @property
+    def decoded_keys(self) -> tuple[str, str, str]:
+        """The keys read of each record: its date and id, and modifyDate.
+
+        modifyDate: an incremental backfill's band. A page read with each record's bytes kept
+        decodes only these.
+        """
+        return (self.date_key, self.id_key, "modifyDate")
+
     def record_key(self, record: Mapping[str, Any]) -> str:
         """The record's ``date_key`` as a :func:`wall_key`; :class:`DecodeError` if unusable.
 

@@ -111,7 +111,13 @@ class ItemStream(Generic[T]):
     (default 500), ``ordered`` (creation-date order; otherwise as fetched), ``lane``
     (``bulk`` by default, so single calls in the same process go first), ``t0_lag`` (without
     an end, the walk ends at the server's time less this: records show up in lists a
-    little after their time).
+    little after their time). ``typed=False`` yields the records as decoded JSON instead of
+    models; with it, ``keep_bytes=True`` yields each as a
+    :class:`~shipstation_async.streams.RawRecord`, a read-only mapping that keeps the
+    record's JSON as the API sent it (in ``raw``) and decodes only the keys the walk reads
+    until more is asked of it: for a consumer that writes the JSON out, as the backfill's
+    sinks do (it needs the ``speedups`` extra; without it, dicts, and so for a page that may
+    hold the credential, which is taken out of its strings).
     """
 
     def __init__(
@@ -132,8 +138,11 @@ class ItemStream(Generic[T]):
         typed: bool = True,
         t0_lag: timedelta = T0_LAG,
         expected: int | None = None,
+        keep_bytes: bool = False,
     ) -> None:
         _check_options(concurrency, page_size)
+        if keep_bytes and typed:
+            raise InvalidRequestError("keep_bytes needs typed=False", field="keep_bytes")
         self._t0_lag = t0_lag
         self._start = None if start is None else pacific_wall(start, "start")
         self._end = None if end is None else pacific_wall(end, "end")
@@ -145,7 +154,14 @@ class ItemStream(Generic[T]):
         self._buffer = max(1, buffer_pages)
         self._plan = Plan(page_size)
         self._walker = Walker(
-            client, walk, filters, self._plan, lane=lane, typed=typed, notify=self._notify
+            client,
+            walk,
+            filters,
+            self._plan,
+            lane=lane,
+            typed=typed,
+            notify=self._notify,
+            keep_bytes=keep_bytes,
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._queues: list[asyncio.Queue[Any]] | None = None  # the consumer's, in read order

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._raw_records import page_reader
 from .._sansio import Lane, Operation
 from .._time import to_pacific_wall
 from ..errors import DecodeError, ShipStationError
@@ -49,6 +50,9 @@ class StreamError(ShipStationError):
 @attrs.frozen
 class Batch:
     """What a walker hands over: part ``part``'s records, raw and typed, and its new cursor.
+
+    ``items`` are the records read into models, or the records themselves on an untyped
+    stream.
 
     ``done`` says the part is finished. Checkpointing ``cursor`` with the records written
     makes a resumed walk start exactly after them.
@@ -82,6 +86,7 @@ class Walker:
         lane: Lane,
         typed: bool,
         notify: Callable[[], None],
+        keep_bytes: bool = False,
     ) -> None:
         self._client = client
         self._walk = walk
@@ -91,6 +96,8 @@ class Walker:
         self._lane = lane
         # A consumer of raw records only (the backfill) skips building models.
         self._typed = typed
+        # A consumer that writes the API's JSON (the backfill's sinks) keeps each record's bytes.
+        self._decode = page_reader(walk.envelope, walk.decoded_keys) if keep_bytes else None
         self._notify = notify
         self.requests = 0
         """Requests sent so far."""
@@ -98,7 +105,8 @@ class Walker:
     async def _get(
         self, query: Mapping[str, Any], headers: dict[str, str] | None = None
     ) -> Mapping[str, Any]:
-        operation = Operation("GET", self._walk.path, query={**self._filters, **query})
+        query = {**self._filters, **query}
+        operation = Operation("GET", self._walk.path, query=query, decode=self._decode)
         self.requests += 1
         data = await self._client.request(operation, lane=self._lane, headers_out=headers)
         walk = self._walk
@@ -262,5 +270,5 @@ class Walker:
         self._plan.emitted += len(records)
         self._notify()
         model = self._walk.model
-        items = [converter.structure(r, model) for r in records] if self._typed else []
+        items = [converter.structure(r, model) for r in records] if self._typed else records
         await queue.put(Batch(index, records, items, cursor, done))
