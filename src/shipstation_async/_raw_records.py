@@ -15,12 +15,13 @@ instead, which then decides: so the answer, or the error, is the one the JSON re
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from ._exact_json import dumps_exact_each, dumps_exact_lines
-from ._sansio import decode_json
+from ._sansio import _UNREADABLE, decode_json
 
 try:
     import msgspec
@@ -33,21 +34,29 @@ class RawRecord(Mapping[str, Any]):
 
     It reads as the mapping its JSON decodes to (money as Decimal). The fields the page reader
     decoded answer at once; any other key, a ``len`` or an iteration decodes the whole record
-    once. Read-only, like the bytes it stands for.
+    once. Read-only, like the bytes it stands for. Where the API's JSON is unusual the bytes
+    stay as sent: a key given twice is kept twice (the record reads by the last, as every JSON
+    reader of the SDK does), and a number beyond what the json module reads (an integer of
+    over 4,300 digits, an exponent beyond Decimal's) is written as sent; reading such a
+    number from the record raises :class:`~shipstation_async.DecodeError`.
     """
 
-    __slots__ = ("_fields", "_whole", "raw")
+    __slots__ = ("_fields", "_raw", "_whole")
 
     def __init__(self, raw: bytes, fields: Any) -> None:
-        self.raw = raw
-        """The record's JSON, as the API spelt it."""
+        self._raw = raw
         self._fields = fields  # a msgspec struct: the decoded fields, UNSET where absent
         self._whole: dict[str, Any] | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The record's JSON, as the API spelt it."""
+        return self._raw
 
     def _decoded(self) -> dict[str, Any]:
         whole = self._whole
         if whole is None:
-            whole = self._whole = decode_json(self.raw)
+            whole = self._whole = decode_json(self._raw)
         return whole
 
     def __getitem__(self, key: str) -> Any:
@@ -74,7 +83,7 @@ class RawRecord(Mapping[str, Any]):
         return len(self._decoded())
 
     def __repr__(self) -> str:
-        return f"RawRecord({self._decoded()!r})"
+        return f"RawRecord({self._raw!r})"  # never fails, nor decodes
 
 
 PageReader = Callable[[bytes], Any]
@@ -91,10 +100,12 @@ def page_reader(envelope: str, fields: tuple[str, ...]) -> PageReader | None:
     if msgspec is None:  # pragma: no cover - the speedups extra is installed with the tests
         return None
     names = tuple(dict.fromkeys(fields))
+    extras = ("total", "page", "pages")
+    if envelope in extras or not all(map(_plain_name, (envelope, *names))):
+        return None  # names a struct cannot take as fields: pages are read into dicts
     decoded = msgspec.defstruct(
         "Decoded", [(name, Any, msgspec.UNSET) for name in names], forbid_unknown_fields=False
     )
-    extras = ("total", "page", "pages")
     raw_page = msgspec.defstruct(
         "RawPage",
         [(envelope, list[msgspec.Raw]), *((name, Any, msgspec.UNSET) for name in extras)],
@@ -102,7 +113,9 @@ def page_reader(envelope: str, fields: tuple[str, ...]) -> PageReader | None:
     keys_page = msgspec.defstruct("KeysPage", [(envelope, list[decoded])])  # type: ignore[valid-type]
     read_raw = msgspec.json.Decoder(raw_page, float_hook=Decimal).decode
     read_keys = msgspec.json.Decoder(keys_page, float_hook=Decimal).decode
-    refused = (msgspec.DecodeError, msgspec.ValidationError)  # ValidationError subclasses it
+    # What msgspec refuses, and what it raises itself on a page that is too deep or holds a
+    # number that float_hook cannot read: decode_json then decides, and words the error.
+    refused = (msgspec.DecodeError, msgspec.ValidationError, *_UNREADABLE)
 
     def read(body: bytes) -> Any:
         # Not ASCII: msgspec does not check the UTF-8 of the strings it skips; the JSON
@@ -126,6 +139,10 @@ def page_reader(envelope: str, fields: tuple[str, ...]) -> PageReader | None:
         return answer
 
     return read
+
+
+def _plain_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
 
 
 def json_lines(records: Sequence[Any]) -> bytes:

@@ -255,6 +255,24 @@ async def test_a_spelling_of_the_api_survives_the_backfill_unchanged(
     assert sorted(out.read_bytes().split(b"\n")[:-1]) == sorted(SPELT)
 
 
+async def test_a_sink_of_the_users_own_gets_dicts(sandbox: ThreadedSandbox, tmp_path: Path) -> None:
+    # Only the backfill's own sinks take records that keep their bytes; a subclass of one may
+    # change what it does with a record, so it gets what it always got.
+    from shipstation_async.backfill import JsonlSink
+
+    kinds: set[type] = set()
+
+    class Counting(JsonlSink):
+        async def write(self, records: Sequence[dict[str, Any]]) -> int:
+            kinds.update(type(r) for r in records)
+            return await super().write(records)
+
+    async with client(sandbox) as ss:
+        sink = Counting(tmp_path / "o.jsonl")
+        summary = await Backfill(ss, "orders", sink=sink, checkpoint=tmp_path / "o.db").run()
+    assert summary.records == len(lines(tmp_path / "o.jsonl")) > 0 and kinds == {dict}
+
+
 async def test_an_order_that_holds_the_credential_is_written_without_it(
     sandbox: ThreadedSandbox, tmp_path: Path
 ) -> None:

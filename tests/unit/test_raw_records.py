@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shipstation_async import DecodeError
 from shipstation_async._raw_records import RawRecord, json_lines, json_texts, page_reader
 from shipstation_async._sansio import decode_json
 
@@ -68,7 +69,20 @@ def test_a_page_the_reader_cannot_take_whole_is_read_by_the_json_reader(body: by
     assert not isinstance(records, list) or all(type(r) is not RawRecord for r in records)
 
 
-@pytest.mark.parametrize("body", [b'{"orders":[{"a":"\\q"}]}', b'{"orders":[{"a":1,}]}', b"{"])
+DEEP = b'{"orders":[{"orderId":1,"n":' + b"[" * 5000 + b"]" * 5000 + b"}]}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"orders":[{"a":"\\q"}]}',
+        b'{"orders":[{"a":1,}]}',
+        b"{",
+        DEEP,  # msgspec's own RecursionError
+        b'{"orders":[{"orderId":1e9999999999999999999999999}]}',  # a decoded key
+        b'{"orders":[],"total":1e-9999999999999999999999999}',  # the page's count
+    ],
+)
 def test_malformed_json_fails_as_the_json_reader_fails(body: bytes) -> None:
     with pytest.raises(Exception) as expected:
         decode_json(body)
@@ -96,3 +110,22 @@ def test_records_without_kept_bytes_are_written_as_before() -> None:
     records = [{"orderId": 1, "orderTotal": Decimal("12.50")}, {"orderId": 2}]
     assert json_lines(records) == b'{"orderId":1,"orderTotal":12.50}\n{"orderId":2}\n'
     assert json_texts(records) == ['{"orderId":1,"orderTotal":12.50}', '{"orderId":2}']
+
+
+@pytest.mark.parametrize(
+    ("envelope", "key"),
+    [("total", "createDate"), ("page", "createDate"), ("orders", "class"), ("orders", "_x")],
+)
+def test_names_a_struct_cannot_hold_leave_pages_to_the_json_reader(envelope: str, key: str) -> None:
+    assert page_reader(envelope, (key, "orderId")) is None
+
+
+def test_a_record_shows_and_keeps_its_bytes_without_decoding_them() -> None:
+    body = b'{"orders":[{"orderId":1,"createDate":"c","big":1e9999999999999999999999999}]}'
+    (record,) = read(body)["orders"]
+    assert repr(record) == "RawRecord(" + repr(body[11:-2]) + ")"
+    assert record["orderId"] == 1  # the decoded keys read; the rest cannot be
+    with pytest.raises(DecodeError):
+        record["big"]
+    with pytest.raises(AttributeError):
+        record.raw = b"{}"  # type: ignore[misc]

@@ -174,8 +174,9 @@ class Backfill:
             resume=saved,
             on_plan=save_plan,
             typed=False,  # the sinks take the API's own JSON
-            # Its own sinks write each record's bytes as received; another gets dicts.
-            keep_bytes=isinstance(self._sink, JsonlSink | SqliteSink),
+            # Its own sinks write each record's bytes as received; any other (a subclass of
+            # them included) gets dicts.
+            keep_bytes=type(self._sink) in (JsonlSink, SqliteSink),
             expected=expected,
         )
         return stream
