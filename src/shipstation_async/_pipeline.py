@@ -454,7 +454,7 @@ class Attempt(_http.SendHooks):
         self.grant = grant
 
     def must_hold(self) -> bool:
-        """A 429 pause began since the grant: see :meth:`before_send`."""
+        """A 429 pause began, or a probe was granted, since the grant: see :meth:`before_send`."""
         grant = self.grant
         return grant.state == "reserved" and grant.epoch != self.scheduler.ledger.epoch
 
@@ -477,9 +477,9 @@ class Attempt(_http.SendHooks):
             )
 
     async def before_send(self) -> None:
-        """A 429 arrived between the grant and the send: queue again, at the front.
+        """A 429 or a probe came between the grant and the send: queue again, at the front.
 
-        The slot goes back, so that nothing reaches the server during the pause.
+        The slot goes back: nothing reaches the server during a pause or while a probe is out.
         """
         self.scheduler.ledger.release(self.grant)
         await self._new_grant()

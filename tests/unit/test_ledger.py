@@ -631,6 +631,29 @@ def test_the_first_slot_used_again_goes_alone(make: Make) -> None:
     assert ledger.try_grant("interactive") is not None
 
 
+def test_a_grant_made_before_a_probe_queues_again_rather_than_go_out_beside_it(
+    make: Make,
+) -> None:
+    # Granted before the probe, sent after it (a busy loop, a slow connection): the pipeline
+    # holds a grant whose epoch is not the ledger's, so the probe really goes alone.
+    ledger, clock = make()
+    warm(ledger, clock)
+    clock.now = 1000.5
+    for _ in range(8):
+        grant = grant_and_send(ledger)
+        assert grant is not None
+        ledger.complete(grant, 200, headers(1, 9.5))
+    early = ledger.try_grant("interactive")  # reserved, not sent yet
+    assert early is not None and not early.probe
+    assert early.epoch == ledger.epoch
+    clock.now = 1010.0  # the cold-start probe's slot is free again: its reuse probes
+    probe = ledger.try_grant("interactive")
+    assert probe is not None and probe.probe
+    assert probe.epoch == ledger.epoch != early.epoch
+    ledger.release(early)  # what the pipeline does with it: queue again
+    assert ledger.try_grant("interactive") is None  # until the probe's answer
+
+
 def test_budget_key_groups_shipstation_hosts() -> None:
     assert budget_key("https://ssapi.shipstation.com", "k") == ("shipstation", "k")
     assert budget_key("https://ssapi6.shipstation.com/", "k") == ("shipstation", "k")

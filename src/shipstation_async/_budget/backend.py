@@ -120,7 +120,10 @@ class BudgetBackend(Protocol):
 
     @property
     def epoch(self) -> int:
-        """Increases with every 429 pause; a grant from an older epoch must be re-queued."""
+        """Moves with every 429 pause and every probe: an older grant queues again before sending.
+
+        So nothing granted before a probe goes out while the probe is on its way.
+        """
 
     @property
     def rate_limit(self) -> RateLimit:

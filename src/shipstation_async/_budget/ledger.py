@@ -67,7 +67,10 @@ class Ledger:
 
     @property
     def epoch(self) -> int:
-        """Increases with every 429 pause; a grant from an older epoch must be re-queued."""
+        """Moves with every 429 pause and every probe: an older grant queues again before sending.
+
+        So nothing granted before a probe goes out while the probe is on its way.
+        """
         return self._view.epoch
 
     @property
@@ -158,6 +161,7 @@ class Ledger:
                 probe = True  # its answer is the fresh count the doubtful room waits for
             if probe:
                 probes.out = True
+                view.epoch += 1  # it goes alone: grants not sent yet queue again (must_hold)
             self._slots.reserved += 1
             if view.rooms:
                 view.take_slot()

@@ -227,15 +227,17 @@ class SharedLedger:
         shared_epoch = int(reply[2])
         stale = self._see_epoch(shared_epoch)
         if kind == b"grant":
+            probe = bool(int(reply[3]))
             with self._lock:
                 self._mine[grant_id] = math.inf
                 self.view.read_grant(reply)
+                self._epoch += probe  # it goes alone: grants not sent yet queue again
             self._adopt_margin(float(reply[8]))
             self._ensure_heartbeat()
             return SharedGrant(
                 lane,
                 -1 if stale else self._epoch,
-                bool(int(reply[3])),
+                probe,
                 margin=self.margin,  # the margin in force at the grant
                 id=grant_id,
                 granted_at=reply[1].decode(),
@@ -372,8 +374,8 @@ class SharedLedger:
     async def _write(self, script: str, args: list[ScriptArg]) -> Any:
         """Run a write script; when Redis is away the lease keeps the slot held meanwhile.
 
-        When Redis lost the state, this process's slots (this one's outcome among them,
-        already noted) are restored first, and the write is made again.
+        When Redis lost the state, this process's slots (this one's outcome noted among them)
+        are restored first, and the write is made again.
         """
         try:
             runner = self._connections.runner()
@@ -493,6 +495,7 @@ class SharedLedger:
         grant_id = f"{self._process}:{next(self._ids)}"
         with self._lock:
             self._mine[grant_id] = math.inf
+            self._epoch += granted.probe  # as for a probe Redis grants
         return SharedGrant(
             lane, self._epoch, granted.probe, id=grant_id, local=granted, local_ledger=local
         )
@@ -541,10 +544,7 @@ class SharedLedger:
             self._recovery = loop.create_task(self._recover())
 
     async def _recover(self) -> None:
-        """Ask Redis again every ``retry_every`` while it is away, waiters or not.
-
-        Once it answers, it gets this process's slots and any pause seen, and sharing resumes.
-        """
+        """Ask Redis every ``retry_every`` while it is away; once back, restore and share again."""
         while self.degraded:
             await asyncio.sleep(self._settings.retry_every)
             if not self.degraded:
