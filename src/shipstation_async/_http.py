@@ -34,7 +34,7 @@ from multidict import CIMultiDictProxy
 from ._redact import Redactor
 from ._sansio import Credentials, PreparedRequest
 from ._send_state import Send, SendTracker
-from .errors import ClientClosedError, ShipStationError, TransportError
+from .errors import ClientClosedError, RateLimitError, ShipStationError, TransportError
 
 
 class Abortable(Protocol):
@@ -97,7 +97,10 @@ class SendHooks:
         if self.tracker.went_out:  # the headers of aiohttp's own re-send
             await self.before_resend()
         else:
-            await self.before_send()
+            # Again while the new grant is stale too: a probe may be granted (or a 429 come)
+            # between this request's new grant and its turn to run.
+            while self.must_hold():
+                await self.before_send()
 
     def stamp(self) -> None:
         """The headers go out now: stamp the send and start its read deadline."""
@@ -320,6 +323,11 @@ async def send(
         # In a frame of its own, so that nothing it held (the response, aiohttp's request
         # with its headers) is a local of this frame when the failure is raised below.
         return await _exchange(session, request, hooks, limits, headers, middlewares)
+    except (RateLimitError, ClientClosedError) as exc:
+        # From the send hook, which held the request before its headers (a 429 pause, a
+        # probe): nothing went out, and the caller gets what waiting for a slot raises.
+        # Without aiohttp's frames, which hold the request's headers.
+        raise exc.with_traceback(None) from None
     except asyncio.CancelledError as exc:
         if not hooks.cut_by_deadline():
             # Without the frames it came through: aiohttp's own hold the request's headers

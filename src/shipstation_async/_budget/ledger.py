@@ -165,7 +165,10 @@ class Ledger:
             self._slots.reserved += 1
             if view.rooms:
                 view.take_slot()
-            return Grant(lane, view.epoch, probe)
+            grant = Grant(lane, view.epoch, probe)
+            if probe:
+                probes.current = grant  # only this grant's outcome settles the probe
+            return grant
 
     def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:
         """Earliest clock time at which ``try_grant(lane)`` may succeed.
@@ -201,8 +204,7 @@ class Ledger:
             grant.state = "done"
             self._slots.reserved -= 1
             self._view.give_slot()
-            if grant.probe:
-                self._probes.out = False
+            self._probes.given_up(grant)
         self._notify()
 
     def hold_until(self, until: float) -> None:
@@ -265,7 +267,7 @@ class Ledger:
             else:
                 if self._view.refused_at is not None:
                     self._view.went_through(sent_at)
-                if grant.probe:
+                if grant is self._probes.current:  # not a probe a 429 pause replaced
                     self._probes.answered()
         self._listeners.notify()  # _notify(), one call less
 
@@ -292,8 +294,7 @@ class Ledger:
                 slots.hold(counted_by + self.period)
                 slots.note_answered(counted_by)
             grant.state = "done"
-            if grant.probe:
-                self._probes.out = False  # the next queued request probes instead
+            self._probes.given_up(grant)  # the probe out: the next queued request probes
         self._notify()
 
     # -- following the headers (rules 3, 4 and 6) --------------------------------------------

@@ -119,11 +119,12 @@ class Probes:
     server frees slots when rule 1 does (``checking`` until its answer, then ``checked``).
     """
 
-    __slots__ = ("checked", "checking", "last_seen", "needed", "out")
+    __slots__ = ("checked", "checking", "current", "last_seen", "needed", "out")
 
     def __init__(self) -> None:
         self.needed = True
         self.out = False
+        self.current: object = None  # the grant that is the probe out (only it settles it)
         self.checked = False
         self.checking = False
         self.last_seen = -math.inf  # when the last answer came
@@ -149,6 +150,7 @@ class Probes:
         """The probe went through: the others may go."""
         self.needed = False
         self.out = False
+        self.current = None
         if self.checking:
             self.checked, self.checking = True, False
 
@@ -156,7 +158,14 @@ class Probes:
         """A 429: the next request after the pause probes, and rule 1 is checked again."""
         self.needed = True
         self.out = False
+        self.current = None
         self.checking = False  # a probe after the pause proves nothing of rule 1
+
+    def given_up(self, grant: object) -> None:
+        """``grant`` settled without an answer: if it is the probe out, the next one probes."""
+        if grant is self.current:
+            self.out = False
+            self.current = None
 
     def margin_grew(self) -> None:
         """Check the new margin when a slot is next used again (not by the current probe)."""

@@ -131,7 +131,7 @@ class SharedLedger:
 
     @property
     def epoch(self) -> int:
-        """Moves with every 429 pause seen here or in Redis."""
+        """Moves with every 429 pause seen here or in Redis, and every probe granted here."""
         return self._epoch
 
     def configure(self, rate_limit: RateLimit) -> None:
