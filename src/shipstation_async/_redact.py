@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
+MAX_LAYERS = 16
+"""Layers of encoding taken off text before it is searched for a secret (each shortens it)."""
 MIN_SECRET = 8
 """Characters a secret needs before it is redacted from text (shorter ones look like words)."""
 
@@ -148,8 +150,12 @@ def normalized(text: str) -> str:
 
 
 def decoded(text: str) -> str:
-    """``text`` with the layers of encoding taken off, up to four deep (see normalized)."""
-    for _ in range(4):
+    """``text`` with the layers of encoding taken off, up to MAX_LAYERS deep (see normalized).
+
+    Most text has none or one; each layer taken off shortens it, so a deeper one costs only
+    the text that holds it.
+    """
+    for _ in range(MAX_LAYERS):
         before = text
         text = _unescape(text)
         if "&" in text:

@@ -47,3 +47,19 @@ def test_may_hold_decides_as_the_full_look_on_ascii_bodies(parts: list[str]) -> 
     text = "".join(parts)
     redactor = _CREDS.redactor
     assert redactor.may_hold(text.encode()) == redactor._hidden(text)
+
+
+def test_a_secret_under_many_layers_of_percent_encoding_is_seen_and_taken_out() -> None:
+    from urllib.parse import quote
+
+    from shipstation_async._redact import MAX_LAYERS
+
+    secret = "s3cret+x/0123456789"
+    redactor = Credentials("key", secret).redactor
+    for layers in (1, 5, 8, MAX_LAYERS - 1):
+        hidden = secret
+        for _ in range(layers):
+            hidden = quote(hidden, safe="")
+        body = f'{{"note": "call {hidden} back"}}'
+        assert redactor.may_hold(body.encode()), layers
+        assert "[redacted]" in redactor.text(body) and hidden not in redactor.text(body), layers
