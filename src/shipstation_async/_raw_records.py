@@ -15,6 +15,7 @@ instead, which then decides: so the answer, or the error, is the one the JSON re
 
 from __future__ import annotations
 
+import functools
 import keyword
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -27,6 +28,9 @@ try:
     import msgspec
 except ImportError:  # pragma: no cover - the speedups extra is installed with the tests
     msgspec = None  # type: ignore[assignment]
+
+
+_ABSENT = object()
 
 
 class RawRecord(Mapping[str, Any]):
@@ -60,13 +64,10 @@ class RawRecord(Mapping[str, Any]):
         return whole
 
     def __getitem__(self, key: str) -> Any:
-        fields = self._fields
-        if key in fields.__struct_fields__:
-            value = getattr(fields, key)
-            if value is msgspec.UNSET:
-                raise KeyError(key)
-            return value
-        return self._decoded()[key]
+        value = self.get(key, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(key)
+        return value
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` where the record has none."""
@@ -90,6 +91,7 @@ PageReader = Callable[[bytes], Any]
 """Reads a successful answer's body (an :class:`~._sansio.Operation`'s ``decode``)."""
 
 
+@functools.cache  # one reader per walk, not a new struct for every stream
 def page_reader(envelope: str, fields: tuple[str, ...]) -> PageReader | None:
     """A reader of ``{envelope: [...], "total": n, ...}`` pages into :class:`RawRecord` lists.
 

@@ -44,18 +44,28 @@ def attempt(scheduler: LoopScheduler, grant: Any, deadline: float | None = None)
     return Attempt(pipeline, None, scheduler, call, grant)  # type: ignore[arg-type]
 
 
+def sent(ledger: Ledger) -> Any:
+    """A grant taken and sent at once."""
+    grant = ledger.try_grant("interactive")
+    assert grant is not None
+    ledger.mark_sent(grant)
+    return grant
+
+
+def warmed(clock: Clock | None = None) -> Ledger:
+    """A ledger whose cold-start probe was answered (9 of 10 left); the real clock if None."""
+    rate_limit = RateLimit(10, 10.0, margin=0.1, reserve=0)
+    ledger = Ledger(rate_limit) if clock is None else Ledger(rate_limit, clock=clock)
+    ledger.complete(sent(ledger), 200, headers(9, 10.0))
+    return ledger
+
+
 def test_a_probes_own_outcome_settles_it_not_an_older_probes() -> None:
     # p0 probes, a 429 pauses everyone, p1 probes after the pause; p0, still connecting, then
     # gives its slot back. That must not free the way for a third probe beside p1.
     clock = Clock()
-    ledger = Ledger(RateLimit(10, 10.0, margin=0.1, reserve=0), clock=clock)
-    cold = ledger.try_grant("interactive")
-    assert cold is not None
-    ledger.mark_sent(cold)
-    ledger.complete(cold, 200, headers(9, 10.0))
-    other = ledger.try_grant("interactive")
-    assert other is not None
-    ledger.mark_sent(other)
+    ledger = warmed(clock)
+    other = sent(ledger)
     clock.now = 1010.2  # the cold start's slot frees: its reuse probes
     p0 = ledger.try_grant("interactive")
     assert p0 is not None and p0.probe
@@ -74,17 +84,11 @@ def test_a_probes_own_outcome_settles_it_not_an_older_probes() -> None:
 
 async def test_a_request_granted_again_is_held_again_if_a_probe_came_meanwhile() -> None:
     clock = Clock()
-    ledger = Ledger(RateLimit(10, 10.0, margin=0.1, reserve=0), clock=clock)
+    ledger = warmed(clock)
     scheduler = LoopScheduler(ledger, asyncio.get_running_loop())
-    cold = ledger.try_grant("interactive")
-    assert cold is not None
-    ledger.mark_sent(cold)
-    ledger.complete(cold, 200, headers(9, 10.0))
     early = scheduler.grant_now("interactive", InFlightLimit(10))
     assert early is not None
-    other = ledger.try_grant("interactive")
-    assert other is not None
-    ledger.mark_sent(other)
+    other = sent(ledger)
     clock.now = 1000.5
     ledger.complete(other, 429, headers(0, 1.0, retry_after=1.0))  # `early` is stale now
     request = attempt(scheduler, early)
@@ -93,16 +97,14 @@ async def test_a_request_granted_again_is_held_again_if_a_probe_came_meanwhile()
         await asyncio.sleep(0)
     assert not hook.done() and early.state == "done"  # it gave its slot back, and waits
     clock.now = 1003.0
-    probe = ledger.try_grant("interactive")  # the pause's probe (another task, say)
-    assert probe is not None and probe.probe
-    ledger.mark_sent(probe)
+    probe = sent(ledger)  # the pause's probe (another task, say)
+    assert probe.probe
     probes: list[Any] = []
 
     def first_reuse() -> None:  # runs after the answer wakes the request, before it resumes
         clock.now = 1010.2  # the cold start's slot frees: its reuse probes
-        check = ledger.try_grant("interactive")
-        assert check is not None and check.probe
-        ledger.mark_sent(check)
+        check = sent(ledger)
+        assert check.probe
         probes.append(check)
 
     ledger.complete(probe, 200, headers(8, 9.0))
@@ -122,12 +124,8 @@ async def test_a_request_held_past_its_max_wait_raises_rate_limit_error(
     # Granted, then a probe went out before its headers: it waits for the probe's answer, and
     # when max_wait runs out first the caller gets what waiting for a slot raises, not a
     # transport failure (nothing was sent).
-    ledger = Ledger(RateLimit(10, 10.0, margin=0.1, reserve=0))
+    ledger = warmed()
     scheduler = LoopScheduler(ledger, asyncio.get_running_loop())
-    cold = ledger.try_grant("interactive")
-    assert cold is not None
-    ledger.mark_sent(cold)
-    ledger.complete(cold, 200, headers(9, 10.0))
     early = scheduler.grant_now("interactive", InFlightLimit(10))
     assert early is not None
     ledger._probes.needed = True  # as after two idle windows: the next grant probes

@@ -159,15 +159,13 @@ class Ledger:
                 if free < need or not self._doubt_blocks(need):
                     return None
                 probe = True  # its answer is the fresh count the doubtful room waits for
-            if probe:
-                probes.out = True
-                view.epoch += 1  # it goes alone: grants not sent yet queue again (must_hold)
             self._slots.reserved += 1
             if view.rooms:
                 view.take_slot()
-            grant = Grant(lane, view.epoch, probe)
-            if probe:
-                probes.current = grant  # only this grant's outcome settles the probe
+            if not probe:
+                return Grant(lane, view.epoch, False)
+            view.epoch += 1  # it goes alone: grants not sent yet queue again (must_hold)
+            grant = probes.current = Grant(lane, view.epoch, True)  # only it settles the probe
             return grant
 
     def next_opportunity(self, lane: Lane, now: float | None = None) -> float | None:

@@ -119,15 +119,19 @@ class Probes:
     server frees slots when rule 1 does (``checking`` until its answer, then ``checked``).
     """
 
-    __slots__ = ("checked", "checking", "current", "last_seen", "needed", "out")
+    __slots__ = ("checked", "checking", "current", "last_seen", "needed")
 
     def __init__(self) -> None:
         self.needed = True
-        self.out = False
         self.current: object = None  # the grant that is the probe out (only it settles it)
         self.checked = False
         self.checking = False
         self.last_seen = -math.inf  # when the last answer came
+
+    @property
+    def out(self) -> bool:
+        """Whether a probe is on its way (granted, not settled)."""
+        return self.current is not None
 
     @property
     def blocking(self) -> bool:
@@ -149,7 +153,6 @@ class Probes:
     def answered(self) -> None:
         """The probe went through: the others may go."""
         self.needed = False
-        self.out = False
         self.current = None
         if self.checking:
             self.checked, self.checking = True, False
@@ -157,14 +160,12 @@ class Probes:
     def refused(self) -> None:
         """A 429: the next request after the pause probes, and rule 1 is checked again."""
         self.needed = True
-        self.out = False
         self.current = None
         self.checking = False  # a probe after the pause proves nothing of rule 1
 
     def given_up(self, grant: object) -> None:
         """``grant`` settled without an answer: if it is the probe out, the next one probes."""
         if grant is self.current:
-            self.out = False
             self.current = None
 
     def margin_grew(self) -> None:
