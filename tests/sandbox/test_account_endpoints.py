@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shipstation_async import ShipStation
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.sandbox.state.customers import CUSTOMER_KEYS
 from shipstation_async.sandbox.world import PRODUCT_KEYS, STORE_KEYS
@@ -48,6 +49,24 @@ async def test_carriers_match_the_documented_shapes(session: aiohttp.ClientSessi
         assert status == 400 and model_state_keys(body) == {"carrierCode"}
         status, body = await call(session, "GET", path, carrierCode="dhl")
         assert status == 404
+
+
+async def test_carrier_accounts_come_in_both_shapes_the_api_sends(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    # The API's list has FedEx's accountNumber as a number and the others as strings, and
+    # a nickname where the merchant gave one: a client tested here must take both.
+    status, carriers = await call(session, "GET", "/carriers")
+    assert status == 200
+    by_code = {c["code"]: c for c in carriers}
+    assert isinstance(by_code["fedex"]["accountNumber"], int)
+    assert isinstance(by_code["ups"]["accountNumber"], str)
+    assert isinstance(by_code["fedex"]["nickname"], str) and by_code["ups"]["nickname"] is None
+    async with ShipStation(
+        sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=sandbox.rate_limit
+    ) as ss:
+        fedex = next(c for c in await ss.carriers.list() if c.code == "fedex")
+    assert fedex.account_number == str(by_code["fedex"]["accountNumber"])
 
 
 async def test_add_funds(session: aiohttp.ClientSession) -> None:

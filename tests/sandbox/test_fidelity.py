@@ -125,6 +125,39 @@ async def test_a_value_that_does_not_convert_is_a_model_state_400(
     assert "Traceback" not in message and "Expecting" not in message
 
 
+@pytest.mark.parametrize("user_id", ["not-a-guid", 123, "a1b2c3", True])
+async def test_a_user_id_must_be_a_guid(
+    sandbox: Sandbox, session: aiohttp.ClientSession, user_id: object
+) -> None:
+    # userId is a .NET Guid: a name or a number is a conversion error, not an unknown user.
+    status, body = await call(
+        session, "POST", "/orders/createorder", order_body("FID-GUID", userId=user_id)
+    )
+    assert status == 400 and model_state_keys(body) == {"apiOrder.userId"}, body
+    assert "'System.Guid'" in body["ModelState"]["apiOrder.userId"][0]
+    order_id = sandbox.world.orders.order_id(0)
+    request = {"orderIds": [order_id], "userId": user_id}
+    status, body = await call(session, "POST", "/orders/assignuser", request)
+    assert status == 400 and model_state_keys(body) == {"request.userId"}, body
+
+
+async def test_a_guid_binds_in_every_spelling_dotnet_reads(
+    sandbox: Sandbox, session: aiohttp.ClientSession
+) -> None:
+    user = sandbox.world.list_users()[0]["userId"]
+    order_id = sandbox.world.orders.order_id(0)
+    for spelling in (f"{{{user.upper()}}}", f"({user})", user.replace("-", "")):
+        request = {"orderIds": [order_id], "userId": spelling}
+        status, body = await call(session, "POST", "/orders/assignuser", request)
+        assert status == 200, body
+        _, got = await call(session, "GET", f"/orders/{order_id}")
+        assert got["userId"] == user
+    status, order = await call(
+        session, "POST", "/orders/createorder", order_body("FID-GUID-OK", userId=user.upper())
+    )
+    assert status == 200 and order["userId"] == user
+
+
 async def test_binding_errors_come_with_the_other_problems(session: aiohttp.ClientSession) -> None:
     status, body = await call(session, "POST", "/orders/holduntil", {"orderId": "x"})
     assert status == 400

@@ -139,6 +139,7 @@ def plausible(kind: Any, depth: int = 0) -> Any:
             "decimal": 1.5,
             "bool": True,
             "datetime": "2025-01-02 03:04:05",
+            "guid": "0f8fad5b-d9cb-469f-a165-70867728950e",
         }[kind.kind]
     return None
 

@@ -77,6 +77,11 @@ async def test_envelope_defaults_and_paging(
         ({"page": 0}, "page"),
         ({"page": "x"}, "page"),
         ({"storeId": "abc"}, "storeId"),
+        # Read as .NET reads an Int32, not as Python's int() does.
+        ({"pageSize": "1_0"}, "pageSize"),
+        ({"pageSize": "\uff11\uff10"}, "pageSize"),  # fullwidth digits
+        ({"page": "\u0661"}, "page"),  # an Arabic-Indic digit
+        ({"storeId": "2147483648"}, "storeId"),  # past Int32
         ({"orderStatus": "lost"}, "orderStatus"),
         ({"sortBy": "Price"}, "sortBy"),
         ({"sortDir": "UP"}, "sortDir"),
@@ -146,18 +151,31 @@ async def test_filters_match_a_brute_force_reference(
 
 
 @pytest.mark.parametrize("field", ["createDate", "modifyDate", "orderDate", "paymentDate"])
-async def test_date_filters_are_inclusive_and_match_the_reference(
+async def test_date_filters_match_the_documented_bounds(
     session: aiohttp.ClientSession, all_orders: list[Order], field: str
 ) -> None:
+    # Inclusive bounds, except orderDateStart: "greater than" in the API's documentation.
+    def after(value: datetime, start: datetime) -> bool:
+        return value > start if field == "orderDate" else value >= start
+
     middle = ts(all_orders[200]["createDate"])
     start, end = middle - timedelta(days=40), middle + timedelta(days=40)
     got = await list_all(session, **{f"{field}Start": fmt(start), f"{field}End": fmt(end)})
-    expected = [o for o in all_orders if o[field] is not None and start <= ts(o[field]) <= end]
+    expected = [o for o in all_orders if o[field] is not None and after(ts(o[field]), start)]
+    expected = [o for o in expected if ts(o[field]) <= end]
     assert len(expected) > 5 and ids(got) == ids(expected)
     only_start = await list_all(session, **{f"{field}Start": fmt(middle)})
     assert ids(only_start) == ids(
-        [o for o in all_orders if o[field] is not None and ts(o[field]) >= middle]
+        [o for o in all_orders if o[field] is not None and after(ts(o[field]), middle)]
     )
+    # At an order's own instant: the start excludes it (orderDate) or includes it, the end
+    # includes it.
+    instant = all_orders[77][field] or all_orders[78][field]
+    at = await list_all(session, **{f"{field}Start": instant, f"{field}End": instant})
+    on_instant = [o for o in all_orders if o[field] is not None and ts(o[field]) == ts(instant)]
+    assert ids(at) == ([] if field == "orderDate" else ids(on_instant)) and on_instant
+    through = await list_all(session, **{f"{field}End": instant})
+    assert set(ids(on_instant)) <= set(ids(through))
 
 
 async def test_create_date_bounds_include_the_exact_instant(

@@ -172,20 +172,23 @@ def seed_carriers(key: int) -> tuple[dict[str, JSON], dict[str, int]]:
     for n, spec in enumerate(catalog.CARRIERS):
         h = mix(key + 800 + n)
         if spec.code == "stamps_com":
-            account = f"SS{100_000 + h % 900_000}"
+            account: str | int = f"SS{100_000 + h % 900_000}"
         elif spec.code == "ups":
             account = "".join(
                 "ABCDEFGHJKLMNPRSTUVWXY0123456789"[(h >> (5 * j)) % 32] for j in range(6)
             )
         else:
-            account = str(100_000_000 + h % 900_000_000)
+            # A number, not a string: the API returns the account as it was connected (its
+            # published list has FedEx's as a number), so a client must take either.
+            account = 100_000_000 + h % 900_000_000
         carriers[spec.code] = {
             "name": spec.name,
             "code": spec.code,
             "accountNumber": account,
             "requiresFundedAccount": spec.requires_funded_account,
             "balance": 0,
-            "nickname": None,
+            # A nickname only where the merchant gave one (here: the FedEx account).
+            "nickname": "Main FedEx" if spec.code == "fedex" else None,
             "shippingProviderId": 10_000 + (h >> 32) % 90_000,
             "primary": True,
         }

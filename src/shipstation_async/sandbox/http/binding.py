@@ -20,6 +20,9 @@ Json.NET's conversions (``JsonReader.ReadAsInt32``, ``ReadAsDecimal``, ``ReadAsB
 - Boolean: true and false; the strings "true" and "false" in any case (``bool.TryParse``);
   numbers, non-zero being true (``Convert.ToBoolean``). ``"yes"`` is an error.
 - String: strings; numbers and booleans become their JSON text; objects and arrays are errors.
+- Guid: strings ``Guid.Parse`` reads (32 hex digits, bare, hyphenated as 8-4-4-4-12, or that
+  inside braces or parentheses), then written as .NET writes a Guid (lower case, 8-4-4-4-12);
+  anything else is an error ("Error converting value "nope" to type 'System.Guid'.").
 - DateTime: strings ``DateTime.TryParse`` reads: here the formats of ``_time.parse_ts`` and
   US ``M/d/yyyy [h:mm[:ss] [AM|PM]]`` (rewritten as ISO text); anything else is an error.
 - An object binds property by property, names matched case-insensitively (the last of two
@@ -52,7 +55,7 @@ import attrs
 
 from .._time import parse_ts
 
-ScalarKind = Literal["string", "int", "decimal", "bool", "datetime"]
+ScalarKind = Literal["string", "int", "decimal", "bool", "datetime", "guid"]
 
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
@@ -63,6 +66,7 @@ _INT_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*")
 _DECIMAL_TEXT = re.compile(
     r"\s*[+-]?(?=[0-9,]*\.?[0-9])[0-9,]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?\s*"
 )
+_GUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _US_DATE = re.compile(
     r"\s*(\d{1,2})[/-](\d{1,2})[/-](\d{4})"
     r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp][Mm]))?)?\s*"
@@ -91,6 +95,7 @@ _TYPE_NAMES: dict[str, str] = {
     "decimal": "System.Decimal",
     "bool": "System.Boolean",
     "datetime": "System.DateTime",
+    "guid": "System.Guid",
 }
 
 STRING: Final = Scalar("string")
@@ -98,6 +103,7 @@ INT: Final = Scalar("int")
 DECIMAL: Final = Scalar("decimal")
 BOOL: Final = Scalar("bool")
 DATETIME: Final = Scalar("datetime")
+GUID: Final = Scalar("guid")
 
 
 @attrs.frozen
@@ -265,7 +271,25 @@ def to_datetime(value: Any) -> str | None:
     raise Unbound(f"Could not convert string to DateTime: {value}.")
 
 
+def to_guid(value: Any) -> str | None:
+    """A value bound to a Guid property, in .NET's own spelling (None for null).
+
+    Raises :class:`Unbound`.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] + text[-1:] in ("{}", "()"):
+            text = text[1:-1]  # Guid.Parse's "B" and "P" formats
+        if _GUID_TEXT.fullmatch(text):
+            h = text.replace("-", "").lower()
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    raise Unbound(f"Error converting value {_shown(value)} to type 'System.Guid'.")
+
+
 _CONVERTERS = {
+    "guid": to_guid,
     "string": to_text,
     "int": to_int,
     "decimal": to_decimal,

@@ -8,7 +8,7 @@ documented). The .NET type names are the sandbox's own: ShipStation's are unpubl
 
 from __future__ import annotations
 
-from .binding import BOOL, DATETIME, DECIMAL, INT, STRING, FieldType, ListOf, Model
+from .binding import BOOL, DATETIME, DECIMAL, GUID, INT, STRING, FieldType, ListOf, Model
 
 
 def _strings(*names: str) -> dict[str, FieldType | None]:
@@ -111,7 +111,7 @@ API_ORDER = Model(
         "internationalOptions": INTERNATIONAL_OPTIONS,
         "advancedOptions": ADVANCED_OPTIONS,
         "tagIds": ListOf(INT),
-        "userId": STRING,
+        "userId": GUID,
         "externallyFulfilled": BOOL,
         "externallyFulfilledBy": STRING,
         "externallyFulfilledById": None,
@@ -151,7 +151,7 @@ VOID_LABEL = Model("VoidLabelRequest", {"shipmentId": INT})
 ORDER_REF = Model("OrderRequest", {"orderId": INT})
 ORDER_TAG = Model("OrderTagRequest", {"orderId": INT, "tagId": INT})
 HOLD_UNTIL = Model("HoldUntilRequest", {"orderId": INT, "holdUntilDate": DATETIME})
-ASSIGN_USER = Model("AssignUserRequest", {"orderIds": ListOf(INT), "userId": STRING})
+ASSIGN_USER = Model("AssignUserRequest", {"orderIds": ListOf(INT), "userId": GUID})
 MARK_AS_SHIPPED = Model(
     "MarkAsShippedRequest",
     {

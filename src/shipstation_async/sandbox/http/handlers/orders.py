@@ -84,7 +84,9 @@ def parse_order_query(params: QueryParams, max_days: int | None) -> OrderQuery:
         create_end=create[1],
         modify_start=modify[0],
         modify_end=modify[1],
-        order_start=order[0],
+        # orderDateStart is documented as "greater than" (every other bound as inclusive):
+        # one millisecond on, as the query's bounds are inclusive.
+        order_start=None if order[0] is None else order[0] + 1,
         order_end=order[1],
         payment_start=payment[0],
         payment_end=payment[1],

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from ..._time import MS_PER_DAY, parse_ts
+from ..binding import Unbound, to_int
 
 
 class QueryParams:
@@ -49,9 +50,13 @@ class QueryParams:
         raw = self.text(name)
         if raw is None:
             return default
+        # As .NET reads an Int32: ASCII digits and a sign (Python's int() would also take
+        # "1_0" and other scripts' digits), within its range.
         try:
-            value = int(raw.strip())
-        except ValueError:
+            value = to_int(raw)
+        except Unbound:
+            value = None
+        if value is None:
             self.error(name, f"The value '{raw}' is not valid for {name}.")
             return default
         if (lo is not None and value < lo) or (hi is not None and value > hi):
