@@ -113,3 +113,19 @@ def test_webhooks_import_redis_only_when_redis_store_is_used() -> None:
     before, listed, after, module = json.loads(out.stdout)
     assert before == [] and listed and after
     assert module == "shipstation_async.webhooks.redis_store"
+
+
+def test_command_line_parser_loads_no_sandbox_server_nor_aiohttp_web() -> None:
+    # Every command builds the parser, `sandbox serve`'s options included; only serving a
+    # sandbox (here or in its own process) needs the server.
+    code = REPORT + (
+        "from shipstation_async.cli import build_parser\n"
+        "build_parser().parse_args(['backfill', 'orders', '--sandbox'])\n"
+        "print(json.dumps(loaded_report()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=True
+    )
+    report = json.loads(out.stdout)
+    assert report["aiohttp_web"] == []
+    assert "shipstation_async.sandbox.http.server" not in report["sandbox"]

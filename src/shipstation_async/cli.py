@@ -31,7 +31,7 @@ from ._cli_webhooks import add_webhooks, listen_problem, run_listen
 from ._version import __version__
 from .errors import ShipStationError
 from .limits import RateLimit
-from .sandbox.standalone import add_arguments as add_serve_arguments
+from .sandbox.serve_options import add_arguments as add_serve_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,8 +52,6 @@ NO_MEDIA_TYPE: Final = "application/octet-stream"
 """The media type Web API assumes for a body sent without a Content-Type."""
 MAX_DEPTH: Final = 256
 """Web API's JSON formatter's MaxDepth."""
-DEFAULT_BODY_TIMEOUT: Final = 30.0
-DEFAULT_MAX_BODY_SIZE: Final = 1024**2
 
 
 class BodyProblem(Exception):

@@ -45,6 +45,7 @@ from aiohttp import web
 
 from ...errors import ConfigurationError
 from ...limits import RateLimit, is_seconds
+from ..defaults import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, DEFAULT_RATE_LIMIT
 from ..faults import Faults
 from ..labels import LabelPurchase
 from ..mutations import MutationWorkload
@@ -62,7 +63,7 @@ from .context import CONTEXT, SandboxContext
 from .emitter import WebhookEmitter
 from .handlers import build_control_router, build_router
 from .middleware import ARRIVAL_LOG_SIZE, Middleware, SandboxStats
-from .request_body import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, read_body
+from .request_body import read_body
 from .responses import (
     method_not_allowed,
     no_resource,
@@ -83,9 +84,6 @@ log = logging.getLogger("shipstation_async.sandbox")
 
 LINGERING_SECONDS = 1.0
 """How long the rest of an unread body (after a 401, 408, 413) is read and dropped."""
-
-DEFAULT_RATE_LIMIT = RateLimit()
-"""ShipStation's limit, 40 requests per 60 s per API key: the sandbox's default."""
 
 
 class SandboxOptions(TypedDict, total=False):
