@@ -9,17 +9,19 @@ the account (API and key digest) and :func:`._settle.label_key`:
 - claims: shipment ids that earlier purchases of the key were answered with (or settled to),
   which a settlement must not take for the trace of a later one;
 - unresolved: the last purchase of a key whose outcome is not known yet (remembered as soon
-  as it is ambiguous, forgotten only once settled), settled again before the key buys
-  anything more, so that an interrupted settlement is never taken for a purchase that
-  did not happen.
+  as it is ambiguous, by ``create_label`` and ``create_label_once`` alike, forgotten only
+  once settled), settled again before ``create_label_once`` buys anything more under the
+  key and refused by ``create_label`` until then, so that neither an interrupted settlement
+  nor an unsettled purchase is ever taken for one that did not happen.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -117,10 +119,16 @@ class Intents:
                 return None
             return entry[1], entry[2]
 
-    def resolve(self, key: Key) -> None:
-        """The unresolved purchase of ``key`` is settled."""
+    def resolve(self, key: Key, attempt: object | None = None) -> None:
+        """The unresolved purchase of ``key`` is settled.
+
+        ``attempt``: only if the purchase remembered is that one (a ``WriteAttempt``): a later
+        unresolved purchase of the same key stays remembered.
+        """
         with self._lock:
-            self._unresolved.pop(key, None)
+            entry = self._unresolved.get(key)
+            if entry is not None and (attempt is None or entry[2].attempt is attempt):
+                del self._unresolved[key]
 
     def _prune(self, now: float) -> None:
         for key in [k for k, ids in self._claims.items() if not ids or min(ids.values()) <= now]:
@@ -129,6 +137,11 @@ class Intents:
                 self._claims[key] = live
             else:
                 del self._claims[key]
+
+
+def purchase_intent(body: Mapping[str, Any]) -> str:
+    """What a purchase asked for, as one comparable text (its body, keys sorted)."""
+    return json.dumps(body, sort_keys=True, default=str)
 
 
 INTENTS = Intents()

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._intents import INTENTS, Flight, Key
+from ._intents import INTENTS, Flight, Key, purchase_intent
 from .errors import AmbiguousRequestError, ShipStationError
 from .models import Label
 from .settlement import Settlement, check_by_hand, purchase_key, settle
@@ -62,7 +61,7 @@ async def buy_label_once(
 ) -> Label:
     """Buy a label at most once for this intent (the body of ``create_label_once``)."""
     key = purchase_key(client, path, body)
-    intent = json.dumps(body, sort_keys=True, default=str)
+    intent = purchase_intent(body)
     while True:
         flight, mine = INTENTS.join(key, intent)
         if mine:

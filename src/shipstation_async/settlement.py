@@ -173,7 +173,14 @@ async def settle(
     deadline = now + max_wait if max_wait is not None else max(now, settled_at) + horizon
     schedule = PollSchedule(attempt.sent_at, horizon, deadline)
     retries = LOOK_RETRIES if max_wait is None else 0
-    return await _Settling(client, attempt, look, schedule, deadline, exclude, retries).run()
+    settlement = await _Settling(client, attempt, look, schedule, deadline, exclude, retries).run()
+    if attempt.path in LABEL_PATHS and settlement.outcome != "still_ambiguous":
+        # Certain now: a purchase of the same label may go ahead (see resources.buy_label).
+        key = purchase_key(client, attempt.path, attempt.body)
+        INTENTS.resolve(key, attempt)
+        if settlement.outcome == "bought":
+            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+    return settlement
 
 
 _LookFn = Callable[

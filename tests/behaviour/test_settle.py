@@ -163,6 +163,47 @@ async def test_a_purchase_processed_before_the_drop_is_found_at_the_first_look(
     assert (settlement.outcome, settlement.looks) == ("bought", 1)
 
 
+async def test_an_unsettled_plain_purchase_blocks_the_same_label_until_it_is_settled(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)  # the label was bought; the answer was lost
+    [bought] = sandbox.labels()
+    # Buying the same label again is refused before anything is sent: it could buy twice.
+    before = sandbox.stats().requests
+    with pytest.raises(AmbiguousRequestError, match="not settled; nothing was sent") as again:
+        await buy_for_order(ss, order_id)
+    assert sandbox.stats().requests == before and sandbox.labels() == [bought]
+    assert again.value.attempt is info.value.attempt  # settling it settles the earlier one
+    # create_label_once settles the earlier purchase first, and returns its label.
+    label = await ss.orders.create_label_once(
+        order_id, "ups", "ups_ground", "package", date.today()
+    )
+    assert label.shipment_id == bought.shipment_id and sandbox.labels() == [bought]
+
+
+async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    with pytest.raises(AmbiguousRequestError) as refused:
+        await buy_for_order(ss, order_id)
+    settlement = await ss.settle(refused.value)  # the refusal's error settles the first
+    assert settlement.outcome == "bought"
+    # Known now: a second label is the caller's choice, and is bought.
+    second = await buy_for_order(ss, order_id)
+    assert {p.shipment_id for p in sandbox.labels()} == {
+        settlement.labels[0].shipment_id,
+        second.shipment_id,
+    }
+    assert info.value.attempt is not None
+
+
 async def test_a_label_without_an_order_is_found_by_its_recipient(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 import attrs
 
 from .._arguments import check_mapping_as, checked
-from .._intents import INTENTS
+from .._intents import INTENTS, purchase_intent
 from .._sansio import Lane, Operation, Safety
 from .._settle import label_key
 from .._time import as_instant, require_aware, sent_wall
-from ..errors import DecodeError, InvalidRequestError
+from ..errors import AmbiguousRequestError, DecodeError, InvalidRequestError
 from ..limits import is_count
 from ..models import Label, Page, SuccessResult
 from ..models.converter import converter, wire_keys
@@ -419,8 +419,15 @@ async def buy_label(
     """Send one label purchase (never retried once it may have taken effect).
 
     The shipment it is answered with is claimed in the process's registry, so that settling a
-    later purchase of the same label never takes this one for it.
+    later purchase of the same label never takes this one for it. An ambiguous outcome is
+    remembered there until settled, and until then another purchase of the same label (same
+    order or recipient, carrier, service and package) is refused before anything is sent:
+    it could buy the label twice.
     """
+    key = (client._account, label_key(path, body))
+    prior = INTENTS.unresolved(key)
+    if prior is not None:
+        raise unsettled_purchase(prior[1])
     operation = Operation(
         "POST",
         path,
@@ -428,9 +435,30 @@ async def buy_label(
         safety=Safety.NON_IDEMPOTENT,
         structure=functools.partial(structure, cls=Label),
     )
-    label: Label = await client.request(operation, **options)
-    INTENTS.claim((client._account, label_key(path, body)), [label.shipment_id])
+    try:
+        label: Label = await client.request(operation, **options)
+    except AmbiguousRequestError as exc:
+        if not body.get("testLabel"):  # a test label costs nothing to buy again
+            INTENTS.leave_unresolved(key, purchase_intent(body), exc)
+        raise
+    INTENTS.claim(key, [label.shipment_id])
     return label
+
+
+def unsettled_purchase(earlier: AmbiguousRequestError) -> AmbiguousRequestError:
+    """The error refusing a purchase while an earlier one of the same label is unsettled.
+
+    It carries the earlier purchase's attempt: ``await ss.settle(error)`` settles that one.
+    """
+    return AmbiguousRequestError(
+        "an earlier purchase of this label may have bought it and is not settled; nothing was "
+        "sent. Settle it first (await ss.settle(error) with this error or the earlier one), "
+        "or buy with create_label_once, which settles it itself",
+        method=earlier.method,
+        path=earlier.path,
+        cause=earlier.cause,
+        attempt=earlier.attempt,
+    )
 
 
 def list_arguments(
