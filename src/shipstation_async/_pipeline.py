@@ -4,8 +4,8 @@ A call goes through :meth:`Pipeline.request`: its lane and wait are checked, the
 built (:mod:`._sansio`), and then each attempt gets a slot from the shared budget
 (:mod:`.scheduler`), is sent (:mod:`._http`, its send state tracked by
 :class:`~._send_state.SendTracker`) and accounted for in the ledger. What a failed attempt
-leads to (retry, ambiguous, raise) is :func:`~._sansio.decide_retry`'s answer; this module
-only carries it out: the backoff, the events, and the typed errors.
+leads to (retry, ambiguous, raise) is :func:`~._retry_decision.decide_retry`'s answer; this
+module only carries it out: the backoff, the events, and the typed errors.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from ._sansio import (
     error_for_status,
     may_have_acted,
     parse_rate_limit,
+    transport_failure,
 )
 from ._send_state import SendTracker
 from .errors import (
@@ -251,15 +252,16 @@ class Pipeline:
                     exc.reason, method=prepared.method, path=prepared.path, sent=sent
                 ) from None
             except TransportError as exc:
-                await self._failed(call, _transport_failure(call, exc), exc.sent, exc)
+                last = call.latest_send
+                failure = transport_failure(exc.sent, timed_out=bool(last and last.timed_out))
+                await self._failed(call, failure, exc.sent, exc)
                 continue
             status = raw.status
-            if status < 500 and status != 429:  # most answers: read without another coroutine
+            if status < 300 or (400 <= status < 500 and status != 429):  # read them at once
                 try:
                     return self._read(call, raw, headers_out)
                 except DecodeError as error:
-                    kind = Failure.UNREADABLE_2XX if status < 300 else Failure.UNREADABLE_3XX
-                    await self._failed(call, kind, True, error, status)
+                    await self._failed(call, Failure.UNREADABLE_2XX, True, error, status)
                     continue  # what the retry decision says (today: never for this)
             await self._not_served(call, raw, headers)
 
@@ -286,7 +288,7 @@ class Pipeline:
     async def _not_served(
         self, call: _Call, raw: _http.RawResponse, headers: RateLimitHeaders | None
     ) -> None:
-        """A 429 or 5xx answer: return to try again, or raise."""
+        """A 3xx, 429 or 5xx answer: return to try again, or raise."""
         method, path = call.prepared.method, call.prepared.path
         status = raw.status
         if status == 429:
@@ -297,11 +299,14 @@ class Pipeline:
             self.emit(Throttled(method, path, max(0.0, pause)))
             self.emit(RetryScheduled(method, path, call.attempt + 1, 0.0, "429 Too Many Requests"))
             return  # the ledger holds everyone until the window resets
+        redactor = self.credentials.redactor
+        location = raw.headers.get("Location")  # a 3xx's
         error = error_for_status(
-            status, raw.body, method=method, path=path, redactor=self.credentials.redactor
+            status, raw.body, method=method, path=path, redactor=redactor, location=location
         )
         server_delay = headers.retry_after if headers is not None else None
-        await self._failed(call, Failure.SERVER_ERROR, True, error, status, server_delay)
+        kind = Failure.REDIRECTED if status < 400 else Failure.SERVER_ERROR  # never followed
+        await self._failed(call, kind, True, error, status, server_delay)
 
     def _read(
         self, call: _Call, raw: _http.RawResponse, headers_out: MutableMapping[str, str] | None
@@ -423,13 +428,6 @@ class Pipeline:
                 hook(event)
             except Exception:
                 _log.exception("a shipstation_async hook raised; ignoring it")
-
-
-def _transport_failure(call: _Call, error: TransportError) -> Failure:
-    last = call.latest_send
-    if last is not None and last.timed_out:
-        return Failure.TIMEOUT
-    return Failure.DROPPED if error.sent else Failure.CONNECT
 
 
 class Attempt(_http.SendHooks):

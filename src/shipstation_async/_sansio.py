@@ -1,7 +1,8 @@
-"""The pure core of the request pipeline: build, decode, errors, and the retry decision.
+"""The pure core of the request pipeline: build, decode, errors (the retry decision beside it).
 
 No I/O, no clock: everything here is a function of its arguments, so it is tested without a
-network. The I/O around it lives in :mod:`._http`, the loop that carries out its decisions in
+network. The retry decision is :mod:`._retry_decision` (its names are importable from here
+too), the I/O around it lives in :mod:`._http`, the loop that carries out its decisions in
 :mod:`._pipeline`, and the budget in :mod:`.scheduler`.
 """
 
@@ -29,6 +30,13 @@ from ._exact_json import dumps_exact as dumps_exact
 from ._query import QueryValue, encode_query
 from ._query import encode_query_value as encode_query_value
 from ._redact import Redactor
+from ._retry_decision import Decision as Decision
+from ._retry_decision import Failure as Failure
+from ._retry_decision import Method as Method
+from ._retry_decision import ambiguous_message as ambiguous_message
+from ._retry_decision import decide_retry as decide_retry
+from ._retry_decision import may_have_acted as may_have_acted
+from ._retry_decision import transport_failure as transport_failure
 from ._version import __version__
 from .errors import (
     APIError,
@@ -56,104 +64,6 @@ class Safety(enum.Enum):
     """Repeating it leaves the same state (GET, PUT, DELETE, state setters): retried freely."""
     NON_IDEMPOTENT = "non_idempotent"
     """Repeating it acts twice (buying a label): retried only when provably not processed."""
-
-
-class Method(enum.Enum):
-    """How safe it is to send a request twice, for the retry decision."""
-
-    SAFE = "safe"
-    """A read (GET): it changes nothing on the server."""
-    IDEMPOTENT = "idempotent"
-    """A write whose repetition leaves the same state (PUT, DELETE, state setters)."""
-    NON_IDEMPOTENT = "non_idempotent"
-    """A write that acts again when repeated (buying a label)."""
-
-
-class Failure(enum.Enum):
-    """How an attempt failed, as far as the retry decision cares."""
-
-    CONNECT = "connect"
-    """No connection (refused, DNS, connect timeout): nothing was written."""
-    DROPPED = "dropped"
-    """The connection failed or closed on the way (before or after the send: see ``sent``)."""
-    TIMEOUT = "timeout"
-    """No answer within the timeout from the send."""
-    RATE_LIMITED = "429"
-    """429 Too Many Requests: the server did not process it."""
-    SERVER_ERROR = "5xx"
-    """A 5xx answer: the server may have processed it before failing."""
-    CLIENT_ERROR = "4xx"
-    """Another error answer (400, 401, 404...): it was refused."""
-    UNREADABLE_2XX = "unreadable_2xx"
-    """A 2xx answer whose body cannot be read: it took effect, its result is unknown."""
-    UNREADABLE_3XX = "unreadable_3xx"
-    """A 3xx answer (never followed) whose body cannot be read: nothing to recover."""
-
-
-_ANSWERED = frozenset(
-    {Failure.RATE_LIMITED, Failure.SERVER_ERROR, Failure.CLIENT_ERROR}
-    | {Failure.UNREADABLE_2XX, Failure.UNREADABLE_3XX}
-)
-
-
-class Decision(enum.Enum):
-    """What the pipeline does with a failed attempt."""
-
-    RETRY = "retry"
-    """Send it again (after the backoff; a 429 after the window's pause)."""
-    AMBIGUOUS = "ambiguous"
-    """Raise AmbiguousRequestError: it may have taken effect and must be settled first."""
-    RAISE = "raise"
-    """Raise the error as it is."""
-
-
-def may_have_acted(failure: Failure, *, sent: bool) -> bool:
-    """Whether the server may have carried the request out (an answer implies it was sent)."""
-    if failure is Failure.RATE_LIMITED or failure is Failure.CLIENT_ERROR:
-        return False  # refused before processing
-    return sent or failure in _ANSWERED
-
-
-def decide_retry(method: Method, failure: Failure, *, sent: bool) -> Decision:
-    """Retry, report as ambiguous, or raise: the whole retry policy but its counts and delays.
-
-    ``sent``: the request may have reached the server (its headers began to go out). A 429
-    is always retried (the budget pauses first); a request that surely did not act is
-    retried; one that may have acted is retried only when repeating it is harmless, and
-    otherwise reported as ambiguous. A readable refusal, and an unreadable answer to a
-    request that may be repeated, are raised.
-    """
-    if failure is Failure.RATE_LIMITED:
-        return Decision.RETRY
-    if failure is Failure.CLIENT_ERROR or failure is Failure.UNREADABLE_3XX:
-        return Decision.RAISE
-    if not may_have_acted(failure, sent=sent):
-        return Decision.RETRY
-    if method is Method.NON_IDEMPOTENT:
-        return Decision.AMBIGUOUS
-    return Decision.RAISE if failure is Failure.UNREADABLE_2XX else Decision.RETRY
-
-
-def ambiguous_message(failure: Failure, error: ShipStationError, status: int | None) -> str:
-    """What an AmbiguousRequestError says of a write that may have taken effect."""
-    if failure is Failure.SERVER_ERROR:
-        return (
-            f"ShipStation answered {status}; the request may have taken effect, so it "
-            "was not retried. Settle it (ss.settle(exc)) before sending it again."
-        )
-    if failure is Failure.UNREADABLE_2XX:
-        # A write answered as done whose answer cannot be read: it took effect, but what it
-        # made is unknown to the caller. Settling finds it.
-        return (
-            f"ShipStation answered {status}, but the answer could not be read ({error}); "
-            "it most likely took effect. Settle it (ss.settle(exc)) before sending it "
-            "again."
-        )
-    return (
-        "the request was sent but no answer came back (" + str(error) + "); it may "
-        "have taken effect, so it was not retried. Settle it (ss.settle(exc)) before "
-        "sending it again."
-    )
 
 
 @attrs.frozen
@@ -515,15 +425,18 @@ def error_for_status(
     path: str,
     retry_after: float | None = None,
     redactor: Redactor | None = None,
+    location: str | None = None,
 ) -> APIError:
-    """Map an error response (status >= 400) to the matching :class:`APIError` subclass.
+    """Map an error response (status >= 400, or a 3xx) to the matching :class:`APIError` subclass.
 
     Understands ShipStation's ASP.NET bodies (``Message``, ``ExceptionMessage``, ``ModelState``),
     the 429 body (``{"message": "Too Many Requests"}``) and plain-text bodies (a 401 may be text).
     ``redactor`` (:attr:`Credentials.redactor`) takes the credential out of the body, decoded and
     raw, in any encoding, so that an echo of the request's headers carries none into the error's
-    message, details or body.
+    message, details or body. A 3xx is :func:`redirect_error` (``location``: where it points).
     """
+    if 300 <= status < 400:
+        return redirect_error(status, location, method=method, path=path, redactor=redactor)
     raw = body.decode("utf-8", errors="replace")
     try:
         payload: Any = _DECODER.decode(raw) if raw.strip() else None
@@ -548,6 +461,28 @@ def error_for_status(
         )
     cls = _ERROR_CLASSES.get(status, ServerError if status >= 500 else APIError)
     return cls(message, status=status, method=method, path=path, details=details, body=text)
+
+
+def redirect_error(
+    status: int,
+    location: str | None,
+    *,
+    method: str,
+    path: str,
+    redactor: Redactor | None = None,
+) -> APIError:
+    """The error of a 3xx answer: the client follows no redirect (``location``: where to)."""
+    where = ""
+    if location:
+        shown = redactor.text(location) if redactor is not None else location
+        where = f" to {shown[:200]!r}"
+    return APIError(
+        f"a redirect{where}, which the client does not follow: the API does not redirect, "
+        "so base_url points elsewhere (or at a proxy in front of it)",
+        status=status,
+        method=method,
+        path=path,
+    )
 
 
 def decode_response(

@@ -13,6 +13,7 @@ import pytest
 
 from shipstation_async import (
     AmbiguousRequestError,
+    APIError,
     AuthenticationError,
     BadRequestError,
     ClientClosedError,
@@ -409,6 +410,28 @@ async def test_non_idempotent_5xx_is_ambiguous_and_sent_once(
     assert isinstance(info.value.cause, ServerError)
     assert "not retried" in str(info.value)
     assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(302, {"orderId": 1}), (303, {}), (307, b""), (304, b""), (301, b"<html>moved</html>")],
+)
+async def test_a_redirect_is_never_a_result(
+    client: ShipStation, recorder: RecordingServer, status: int, body: Any
+) -> None:
+    # The API does not redirect: a 3xx is an error for a read (not retried: the same
+    # answer would come again) and ambiguous for a write (a 303 says a POST was processed).
+    raw = body if isinstance(body, bytes) else None
+    location = {"Location": "https://elsewhere.example/orders"}
+    recorder.default = Reply(status, {} if raw is not None else body, location, raw=raw)
+    with pytest.raises(APIError) as read:
+        await client.request(Operation("GET", "/orders/1"))
+    assert read.value.status == status and "redirect to 'https://elsewhere" in str(read.value)
+    assert len(recorder.requests) == 1
+    with pytest.raises(AmbiguousRequestError) as write:
+        await client.request(LABEL)
+    assert isinstance(write.value.cause, APIError) and write.value.cause.status == status
+    assert "does not follow" in str(write.value) and len(recorder.requests) == 2
 
 
 async def test_non_idempotent_drop_after_send_is_ambiguous_and_sent_once(

@@ -45,9 +45,9 @@ TABLE: dict[Failure, dict[tuple[Method, bool], Decision]] = {
         (SAFE, False): X, (IDEM, False): X, (NON, False): A,
         (SAFE, True): X, (IDEM, True): X, (NON, True): A,
     },
-    Failure.UNREADABLE_3XX: {
-        (SAFE, False): X, (IDEM, False): X, (NON, False): X,
-        (SAFE, True): X, (IDEM, True): X, (NON, True): X,
+    Failure.REDIRECTED: {
+        (SAFE, False): X, (IDEM, False): X, (NON, False): A,
+        (SAFE, True): X, (IDEM, True): X, (NON, True): A,
     },
 }  # fmt: skip
 
