@@ -23,7 +23,9 @@ class Credentials:
     value: HTTP Basic, the key as user, the secret as password) are :class:`Secret` values:
     their repr and str are ``[redacted]`` and they are revealed only where the headers are
     written. ``partner_key`` goes out as the ``x-partner`` header (ShipStation integration
-    partners). ``redactor`` takes all three out of text a server or the network sent back.
+    partners). ``redactor`` takes all three out of text a server or the network sent back,
+    the header's token also without its padding and in URL-safe base64, and the secret also
+    in base64 and hex (spellings a server or proxy may echo).
     """
 
     api_key: str
@@ -42,7 +44,8 @@ class Credentials:
     @redactor.default
     def _redactor(self) -> Redactor:
         token = self.authorization.reveal().removeprefix("Basic ")
-        secrets = [token, self.api_secret.reveal()]
+        secret = self.api_secret.reveal()
+        secrets = [*_spellings(token), secret, *_spellings(_b64(secret)), secret.encode().hex()]
         if self.partner_key is not None:
             secrets.append(self.partner_key.reveal())
         return Redactor(secrets)
@@ -82,3 +85,15 @@ def is_header_text(value: object) -> bool:
     return (
         isinstance(value, str) and bool(value.strip()) and value.isprintable() and value.isascii()
     )
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+def _spellings(encoded: str) -> tuple[str, ...]:
+    """Base64 text as a server may write it back: padded or not, standard or URL-safe."""
+    bare = encoded.rstrip("=")
+    url_safe = encoded.translate(str.maketrans("+/", "-_"))
+    return encoded, bare, url_safe, url_safe.rstrip("=")
+

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,3 +67,29 @@ def test_a_secret_under_many_layers_of_percent_encoding_is_seen_and_taken_out() 
         body = f'{{"note": "call {hidden} back"}}'
         assert redactor.may_hold(body.encode()), layers
         assert "[redacted]" in redactor.text(body) and hidden not in redactor.text(body), layers
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda token, secret: token.rstrip("="),  # the header's token without its padding
+        lambda token, secret: token.translate(str.maketrans("+/", "-_")),  # URL-safe base64
+        lambda token, secret: token.translate(str.maketrans("+/", "-_")).rstrip("="),
+        lambda token, secret: base64.b64encode(secret.encode()).decode(),  # the secret alone
+        lambda token, secret: base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+        lambda token, secret: secret.encode().hex(),
+        lambda token, secret: secret.encode().hex().upper(),
+    ],
+)
+def test_the_credential_is_taken_out_in_the_spellings_a_server_may_echo(
+    spelling: Callable[[str, str], str],
+) -> None:
+    # A key and secret whose token has padding and both of base64's "+" and "/".
+    creds = Credentials("k??", "s>?>secret-value-1")
+    token = creds.authorization.reveal().removeprefix("Basic ")
+    assert token.endswith("=") and "+" in token and "/" in token
+    echoed = spelling(token, "s>?>secret-value-1")
+    message = f'{{"Message": "bad header {echoed} sent"}}'
+    assert creds.redactor.may_hold(message.encode())
+    cleaned = creds.redact(message)
+    assert echoed not in cleaned and "[redacted]" in cleaned
