@@ -96,4 +96,3 @@ def _spellings(encoded: str) -> tuple[str, ...]:
     bare = encoded.rstrip("=")
     url_safe = encoded.translate(str.maketrans("+/", "-_"))
     return encoded, bare, url_safe, url_safe.rstrip("=")
-
