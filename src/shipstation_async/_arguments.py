@@ -494,18 +494,27 @@ def check_mapping_as(cls: type[Any], value: Mapping[str, Any], field: str, depth
     if depth >= MAX_DEPTH:
         _fail(field, f"nests deeper than {MAX_DEPTH} levels")
     model_class: Any = cls
-    known = {key: (hint, check) for _, key, hint, check in _model_checks(model_class, True)}
+    checks = _model_checks(model_class, True)
+    known = {key: (hint, check) for _, key, hint, check in checks}
     for key, item in value.items():
         if not isinstance(key, str):
             _fail(field, f"has a key that is not text: {_shown(key)}")
         where = f"{field}.{key}"
         entry = known.get(key)
+        if entry is None:
+            # A model's own name for a field the API spells otherwise ("order_key"): the
+            # server would ignore it, and a write could then create instead of update.
+            api_key = next((k for name, k, _, _ in checks if name == key and k != key), None)
+            if api_key is not None:
+                _fail(where, f"is the model's name for the API's key {api_key!r}: use that")
         if entry is None or item is None:
             _check_anything(item, where, depth + 1)
             continue
         hint, check = entry
         model = _model_in(hint)
         if model is not None and isinstance(item, Mapping):
+            if _is_list_of(hint):
+                _fail(where, "must be a list of objects, not one object")
             check_mapping_as(model, item, where, depth + 1)
         elif model is not None and isinstance(item, list) and not item:
             continue  # PHP writes an empty object as [] (the documented examples do)

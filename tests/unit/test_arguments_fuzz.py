@@ -10,9 +10,11 @@ then sends valid values at their limits and finds them unchanged on the wire.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import inspect
 import json
+import re
 import types
 import typing
 import urllib.parse
@@ -388,3 +390,36 @@ async def test_a_request_through_the_pipeline_is_checked_too(client: ShipStation
     ):
         with pytest.raises(InvalidRequestError):
             await client.request(operation)
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "words"),
+    [
+        ({"orderNumber": "A-1", "order_key": "K-1"}, "order.order_key", "'orderKey'"),
+        ({"shipTo": {"name": "Ada", "postal_code": "1"}}, "shipTo.postal_code", "'postalCode'"),
+        ({"items": [{"sku": "S", "unit_price": 2}]}, "items[0].unit_price", "'unitPrice'"),
+        ({"items": {"sku": "S"}}, "order.items", "must be a list"),
+    ],
+)
+async def test_a_mapping_with_a_models_name_for_an_api_key_is_refused(
+    client: ShipStation, recorder: RecordingServer, body: dict[str, Any], where: str, words: str
+) -> None:
+    # The server would ignore "order_key": an upsert would then create a second order.
+    full = {
+        "orderDate": "2025-01-02T03:04:05",
+        "orderStatus": "awaiting_shipment",
+        "orderNumber": "A-1",
+        "billTo": {"name": "Ada"},
+        "shipTo": {"name": "Ada"},
+        **body,
+    }
+    with pytest.raises(InvalidRequestError, match=re.escape(where) + ".*" + re.escape(words)):
+        await client.orders.create_or_update(full)
+    assert recorder.requests == []
+    # Keys the models do not know at all still go out as given (fields the API added later).
+    recorder.default = Reply(body={})
+    ok = {k: v for k, v in full.items() if k not in ("order_key", "items")}
+    ok["shipTo"] = {"name": "Ada"}
+    with contextlib.suppress(ShipStationError):
+        await client.orders.create_or_update({**ok, "newField": 1})
+    assert [r.json["newField"] for r in recorder.requests] == [1]
