@@ -7,6 +7,7 @@ are type-checked, never run.
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -75,6 +76,8 @@ async def orders(ss: ShipStation) -> None:
         max_wait=10.0,
     )
     first: Order = page.items[0]
+    for each in page:  # a page iterates as its items, typed (not Any)
+        typing.assert_type(each, Order)
     tagged: Page[Order] = await ss.orders.list_by_tag("on_hold", 1, page=1, page_size=25)
     order: Order = await ss.orders.get(1)
     saved: Order = await ss.orders.create_or_update(attrs.evolve(order, internal_notes="rush"))

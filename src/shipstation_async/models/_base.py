@@ -16,7 +16,7 @@ So ``get -> attrs.evolve(model, field=...) -> update`` changes only that field.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -79,7 +79,7 @@ class Page(Generic[T]):
     page: int
     pages: int
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
     def __len__(self) -> int:
