@@ -277,6 +277,10 @@ def build_request(
 
 
 _HEADER_NUMBER_CAP = 86_400.0 * 366  # nothing in a rate-limit header means more than a year
+LONGEST_WAIT = 900.0
+"""A Reset or Retry-After is read as this many seconds at most. ShipStation's window is a
+minute: a longer wait (a broken or hostile server) would hold every request on the key for
+nothing, and the probe after 15 minutes finds out whether the server still refuses."""
 
 
 def _number(text: str | None) -> float | None:
@@ -345,8 +349,9 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitHeaders | None:
             # What every answer of the real API carries: three small whole numbers (below
             # the cap).
             limit = int(limit_text)
+            reset = min(float(reset_text), LONGEST_WAIT)
             return RateLimitHeaders(
-                limit if limit >= 1 else None, int(remaining_text), float(reset_text), True, None
+                limit if limit >= 1 else None, int(remaining_text), reset, True, None
             )
     return read_rate_limit(
         limit_text,
@@ -371,12 +376,13 @@ def read_rate_limit(
     remaining = _number(remaining_text)
     reset = _number(reset_text)
     floored = reset is not None and reset_text is not None and "." not in reset_text
+    retry_after = None if retry_text is None else parse_retry_after(retry_text, date_text)
     return RateLimitHeaders(
         limit=int(limit) if limit is not None and limit >= 1 else None,
         remaining=int(remaining) if remaining is not None else None,
-        reset=reset,
+        reset=None if reset is None else min(reset, LONGEST_WAIT),
         reset_floored=floored,
-        retry_after=None if retry_text is None else parse_retry_after(retry_text, date_text),
+        retry_after=None if retry_after is None else min(retry_after, LONGEST_WAIT),
     )
 
 

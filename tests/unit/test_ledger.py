@@ -16,11 +16,12 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from multidict import CIMultiDict
 
 import shipstation_async
 from shipstation_async import RateLimit
 from shipstation_async._budget import Grant, Ledger, budget_key
-from shipstation_async._sansio import RateLimitHeaders
+from shipstation_async._sansio import LONGEST_WAIT, RateLimitHeaders, parse_rate_limit
 
 from ._budget_sim import BACKENDS, BackendCase, Clock, Simulation
 
@@ -502,6 +503,15 @@ def test_retry_after_wins_over_reset(make: Make) -> None:
     assert rejected is not None
     ledger.complete(rejected, 429, headers(0, 4.0, retry_after=7.0))
     assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + 7)
+
+
+def test_a_pause_asked_for_a_year_ends_after_fifteen_minutes(make: Make) -> None:
+    ledger, clock = make()
+    warm(ledger, clock)
+    rejected = grant_and_send(ledger)
+    assert rejected is not None
+    ledger.complete(rejected, 429, parse_rate_limit(CIMultiDict({"Retry-After": "31536000"})))
+    assert ledger.next_opportunity("interactive") == pytest.approx(1000.0 + LONGEST_WAIT)
 
 
 def test_429_without_headers_pauses_a_whole_period(make: Make) -> None:

@@ -26,6 +26,7 @@ from shipstation_async import (
     ServerError,
 )
 from shipstation_async._sansio import (
+    LONGEST_WAIT,
     Credentials,
     RequestBuilder,
     build_request,
@@ -424,6 +425,20 @@ def test_retry_after_forms() -> None:
     headers = CIMultiDict({"Retry-After": "12"})
     info = parse_rate_limit(headers)
     assert info is not None and info.retry_after == 12.0
+
+
+def test_a_wait_longer_than_fifteen_minutes_is_read_as_fifteen_minutes() -> None:
+    # A broken or hostile server must not hold every request on the key for a year.
+    for reset in ("999999", "86400.5", "1e9"):
+        headers = CIMultiDict(
+            {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": reset}
+        )
+        info = parse_rate_limit(headers)
+        assert info is not None and info.reset == LONGEST_WAIT == 900.0
+    info = parse_rate_limit(CIMultiDict({"Retry-After": "999999999"}))
+    assert info is not None and info.retry_after == LONGEST_WAIT
+    info = parse_rate_limit(CIMultiDict({"Retry-After": "899", "X-Rate-Limit-Reset": "60"}))
+    assert info is not None and (info.retry_after, info.reset) == (899.0, 60.0)
 
 
 def test_json_written_back_keeps_the_numbers_as_received() -> None:
