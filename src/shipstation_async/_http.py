@@ -48,6 +48,16 @@ class _ResendRefused(Exception):
     """aiohttp's own re-send of a request that went out once was refused."""
 
 
+MAX_ANSWER_BYTES = 64 << 20
+"""The largest answer read (a 500-record page is a few MB): a broken or hostile server or
+proxy sending more would take the process's memory. A larger one fails as a transport error
+(sent: for a write, an AmbiguousRequestError)."""
+
+
+class AnswerTooLarge(Exception):
+    """The answer's body is over MAX_ANSWER_BYTES (its reading stopped there)."""
+
+
 class SendHooks:
     """One attempt as the I/O layer sees it: its send state and the budget's hooks on the send.
 
@@ -410,13 +420,12 @@ async def _exchange(
         # The body stream itself: read() would add a trace signal per request for nothing.
         # A read that fails leaves the payload unfinished, so the release below closes the
         # connection rather than reusing it.
-        content = response.content
         if deadlines is None:
-            body = await content.read()
+            body = await _read_body(response)
         else:
             deadlines.extend(tracker, headers_at)
             try:
-                body = await content.read()
+                body = await _read_body(response)
             finally:
                 # As soon as the body is in: no timeout can cut this request from here on.
                 deadlines.forget(tracker)
@@ -429,6 +438,22 @@ async def _exchange(
         )
     finally:
         response.release()
+
+
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, at most MAX_ANSWER_BYTES (in chunks when its length is not given)."""
+    content, size = response.content, response.content_length
+    if size is not None:
+        if size > MAX_ANSWER_BYTES:
+            raise AnswerTooLarge(f"the answer announces {size} bytes, over {MAX_ANSWER_BYTES}")
+        return await content.read()
+    chunks, total = [], 0
+    async for chunk in content.iter_any():
+        total += len(chunk)
+        if total > MAX_ANSWER_BYTES:
+            raise AnswerTooLarge(f"the answer ran past {MAX_ANSWER_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import time
@@ -10,6 +11,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from shipstation_async import (
     AmbiguousRequestError,
@@ -28,6 +31,7 @@ from shipstation_async import (
     ServerError,
     ShipStation,
     TransportError,
+    _http,
 )
 from shipstation_async.events import (
     CompletedAfterCancel,
@@ -986,3 +990,39 @@ async def test_aiohttp_still_gives_the_hook_the_no_resend_guarantee_rests_on(
             assert response.status == 200
     assert len(recorder.requests) == 2  # aiohttp re-sent the dropped GET on its own
     assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_an_answer_over_the_size_limit_is_not_read_whole(
+    monkeypatch: pytest.MonkeyPatch, chunked: bool
+) -> None:
+    # A broken or hostile server sending a huge body must not take the process's memory.
+    monkeypatch.setattr(_http, "MAX_ANSWER_BYTES", 4096)
+    sent = 0
+
+    async def huge(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        if chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = 1 << 30
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            for _ in range(64):
+                await response.write(b" " * 1024)
+                sent += 1024
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", huge)
+    async with TestServer(app, host="127.0.0.1") as server:
+        base = str(server.make_url("")).rstrip("/")
+        async with ShipStation(
+            unique_key(), SECRET, base_url=base, rate_limit=RateLimit(1000, 60.0), retry=NO_WAIT
+        ) as ss:
+            with pytest.raises(TransportError, match="AnswerTooLarge"):
+                await ss.request(Operation("GET", "/orders"))
+            with pytest.raises(AmbiguousRequestError) as write:
+                await ss.request(LABEL)
+    assert isinstance(write.value.cause, TransportError) and write.value.cause.sent
