@@ -70,6 +70,8 @@ def _checked_base_url(base_url: str) -> tuple[str, str | None]:
         or "?" in base_url
         or "#" in base_url
         or "@" in base_url
+        or not base_url.isprintable()
+        or " " in base_url  # it would be written into the request line as it stands
     ):
         if isinstance(base_url, str) and "@" in base_url:
             return "", (
@@ -239,6 +241,9 @@ def _credentials(
         raise ConfigurationError(
             "api_key and api_secret must be text without line breaks or control characters"
         )
+    if not api_key.strip() or not secret.reveal().strip():
+        # Blank: a copy-paste or template gone wrong; every request would answer 401.
+        raise ConfigurationError("api_key and api_secret must not be blank (only spaces)")
     if partner is not None and not is_header_text(partner.reveal()):
         # A header value with a line break would end the header early (or be refused
         # by aiohttp at send time, as an untyped error); say which setting it was.

@@ -80,6 +80,18 @@ async def test_missing_credentials_name_both_ways(monkeypatch: pytest.MonkeyPatc
     assert "api_key" in text and "SHIPSTATION_API_KEY" in text and "SHIPSTATION_API_SECRET" in text
 
 
+@pytest.mark.parametrize(("key", "secret"), [("   ", "s3cret"), ("key", "   "), (" ", " ")])
+def test_blank_credentials_are_refused(key: str, secret: str) -> None:
+    with pytest.raises(ConfigurationError, match="must not be blank"):
+        ShipStation(key, secret, base_url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/a b", "http://127.0.0.1:9/a\tb"])
+def test_a_base_url_that_would_break_the_request_line_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="base_url must be"):
+        ShipStation("key", "secret", base_url=url)
+
+
 async def test_credentials_from_environment(
     monkeypatch: pytest.MonkeyPatch, recorder: RecordingServer
 ) -> None:
