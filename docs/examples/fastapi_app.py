@@ -50,7 +50,9 @@ async def busy(request: Request, exc: RateLimitError) -> JSONResponse:
 
 
 @app.get("/orders/{order_id}")
-async def order_page(order_id: Annotated[int, Path(ge=1)], ss: Client) -> dict[str, str | None]:
+async def order_page(
+    order_id: Annotated[int, Path(ge=1, le=2**63 - 1)], ss: Client
+) -> dict[str, str | None]:
     """The order's number and status."""
     try:
         order = await ss.orders.get(order_id)
