@@ -123,7 +123,8 @@ def format_query_datetime(value: datetime | date, field: str) -> str:
     """
     if not isinstance(value, datetime):
         return f"{value.isoformat()} 00:00:00"
-    return require_aware(value, field).strftime("%Y-%m-%d %H:%M:%S")
+    # isoformat, not strftime: "%Y" leaves a year before 1000 unpadded on Linux.
+    return require_aware(value, field).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def format_body_datetime(value: datetime, field: str) -> str:

@@ -31,6 +31,9 @@ def test_wall_keys_sort_like_time_whatever_the_precision() -> None:
     assert wall_key("2015-07-02") == "2015-07-02T00:00:00.0000000"
     assert wall_key("2015-07-16 14:00:34.5") < wall_key("2015-07-16T14:00:34.823")
     assert key_of(datetime(2015, 7, 16, 14, 0, 34, 823000)) == "2015-07-16T14:00:34.8230000"
+    # Four-digit years always (strftime's "%Y" writes year 1 as "1" on Linux).
+    assert key_of(datetime(1, 1, 2, 3, 4, 5)) == "0001-01-02T03:04:05.0000000"
+    assert key_of(datetime(999, 12, 31)) == "0999-12-31T00:00:00.0000000"
 
 
 def spans(start: datetime, end: datetime, parts: int = 1) -> list[tuple[datetime, datetime]]:

@@ -65,6 +65,12 @@ def test_bad_timestamps(text: str) -> None:
         parse_timestamp(text)
 
 
+def test_an_early_year_is_written_with_four_digits() -> None:
+    # strftime's "%Y" writes year 1 as "1" on Linux: not a date the API reads.
+    early = datetime(1, 1, 2, 12, tzinfo=UTC)
+    assert format_query_datetime(early, "createDateStart") == "0001-01-02 04:07:02"
+
+
 def test_naive_datetime_is_refused_for_sending() -> None:
     with pytest.raises(InvalidRequestError):
         format_query_datetime(datetime(2024, 1, 1), "createDateStart")

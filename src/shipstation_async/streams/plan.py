@@ -52,7 +52,8 @@ def spelt_out(text: str) -> str:
 
 def key_of(moment: datetime) -> str:
     """The wall-clock key of a naive Pacific datetime."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{moment.microsecond:06d}0"
+    # isoformat, not strftime: "%Y" leaves a year before 1000 unpadded on Linux.
+    return moment.replace(tzinfo=None).isoformat("T", "seconds") + f".{moment.microsecond:06d}0"
 
 
 def second_of(key: str) -> datetime:
@@ -65,7 +66,7 @@ def second_of(key: str) -> datetime:
 
 def query_time(moment: datetime) -> str:
     """A naive Pacific datetime as a date filter takes it (second precision)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def count_of(value: Any) -> int:
