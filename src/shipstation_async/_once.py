@@ -23,9 +23,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from ._intents import INTENTS, Flight, Key, purchase_intent
+from ._send_watch import SEND_WATCH, SendWatch
 from .errors import AmbiguousRequestError, ShipStationError
 from .models import Label
 from .settlement import Settlement, check_by_hand, purchase_key, settle
@@ -34,19 +33,6 @@ if TYPE_CHECKING:
     from .client import ShipStation
 
 _log = logging.getLogger("shipstation_async")
-
-
-@attrs.define
-class SendWatch:
-    """Set when a request of the purchase's task went out (see :data:`SEND_WATCH`)."""
-
-    sent: bool = False
-
-
-SEND_WATCH: contextvars.ContextVar[SendWatch | None] = contextvars.ContextVar(
-    "shipstation_async_send_watch", default=None
-)
-"""The purchase task's watch; the pipeline marks it when a request of the task is sent."""
 
 
 class _Interrupted(Exception):

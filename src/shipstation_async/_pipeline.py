@@ -25,7 +25,6 @@ from ._backoff import RetryPolicy
 from ._budget import BudgetBackend, Grant, InFlightLimit, LoopScheduler, loop_scheduler_for
 from ._budget.backend import emit_modes
 from ._credentials import Credentials
-from ._once import SEND_WATCH
 from ._sansio import (
     Decision,
     Failure,
@@ -45,6 +44,7 @@ from ._sansio import (
     transport_failure,
 )
 from ._send_state import SendTracker
+from ._send_watch import SEND_WATCH
 from .errors import (
     AmbiguousRequestError,
     APIError,
@@ -515,8 +515,8 @@ class Attempt(_http.SendHooks):
     async def run_shielded(self) -> Answer:
         """Send a non-idempotent request that, once on the wire, outlives its caller.
 
-        If the caller is cancelled after the request went out, it runs to completion and its
-        outcome is logged and passed to the hooks; before that, it is simply dropped.
+        If the caller is cancelled after the request went out, it runs to completion, its
+        outcome logged and passed to the hooks (what was sent, to the watch); else it is dropped.
         """
         task = asyncio.ensure_future(self.send())
         try:
@@ -525,6 +525,8 @@ class Attempt(_http.SendHooks):
             if not task.done():
                 if self.tracker.latest_went_out:
                     task.add_done_callback(self._report_after_cancel)
+                    if (watch := SEND_WATCH.get()) is not None:
+                        watch.cancelled = self.pipeline.write_attempt(self.call)
                 else:
                     task.cancel()  # not on the wire yet: safe to drop
             raise

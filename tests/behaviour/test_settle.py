@@ -184,6 +184,24 @@ async def test_an_unsettled_plain_purchase_blocks_the_same_label_until_it_is_set
     assert label.shipment_id == bought.shipment_id and sandbox.labels() == [bought]
 
 
+async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_again(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
+    with pytest.raises(TimeoutError):  # the caller gives up; the purchase runs on
+        await asyncio.wait_for(buy_for_order(ss, order_id), 0.3)
+    # Its outcome is unknown here: the same label is not bought blindly...
+    with pytest.raises(AmbiguousRequestError, match="not settled; nothing was sent"):
+        await buy_for_order(ss, order_id)
+    # ... and create_label_once finds the label it bought instead of buying a second.
+    label = await ss.orders.create_label_once(
+        order_id, "ups", "ups_ground", "package", date.today()
+    )
+    [bought] = sandbox.labels()
+    assert label.shipment_id == bought.shipment_id
+
+
 async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:

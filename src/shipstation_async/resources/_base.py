@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 from collections.abc import Mapping, Sequence
@@ -14,9 +15,16 @@ import attrs
 from .._arguments import check_mapping_as, checked
 from .._intents import INTENTS, purchase_intent
 from .._sansio import Lane, Operation, Safety
+from .._send_watch import SEND_WATCH, SendWatch
 from .._settle import label_key
 from .._time import as_instant, require_aware, sent_wall
-from ..errors import AmbiguousRequestError, DecodeError, InvalidRequestError
+from ..errors import (
+    AmbiguousRequestError,
+    DecodeError,
+    InvalidRequestError,
+    TransportError,
+    WriteAttempt,
+)
 from ..limits import is_count
 from ..models import Label, Page, SuccessResult
 from ..models.converter import converter, wire_keys
@@ -435,14 +443,43 @@ async def buy_label(
         safety=Safety.NON_IDEMPOTENT,
         structure=functools.partial(structure, cls=Label),
     )
+    watch = SEND_WATCH.get()  # create_label_once's, or one of this call's own
+    token = None
+    if watch is None:
+        watch = SendWatch()
+        token = SEND_WATCH.set(watch)
     try:
         label: Label = await client.request(operation, **options)
     except AmbiguousRequestError as exc:
         if not body.get("testLabel"):  # a test label costs nothing to buy again
             INTENTS.leave_unresolved(key, purchase_intent(body), exc)
         raise
+    except asyncio.CancelledError:
+        # Cancelled with the request out: it runs on, and its outcome is unknown here.
+        if watch.cancelled is not None and not body.get("testLabel"):
+            INTENTS.leave_unresolved(key, purchase_intent(body), _cancelled(watch.cancelled))
+        raise
+    finally:
+        if token is not None:
+            SEND_WATCH.reset(token)
     INTENTS.claim(key, [label.shipment_id])
     return label
+
+
+def _cancelled(attempt: WriteAttempt) -> AmbiguousRequestError:
+    cause = TransportError(
+        "the caller was cancelled after the request went out; it ran on unseen",
+        method=attempt.method,
+        path=attempt.path,
+        sent=True,
+    )
+    return AmbiguousRequestError(
+        "cancelled after it was sent: it may have bought the label",
+        method=attempt.method,
+        path=attempt.path,
+        cause=cause,
+        attempt=attempt,
+    )
 
 
 def unsettled_purchase(earlier: AmbiguousRequestError) -> AmbiguousRequestError:
