@@ -87,10 +87,6 @@ def is_header_text(value: object) -> bool:
 
 
 def _spellings(encoded: str) -> tuple[str, ...]:
-    """Base64 text as a server may write it back, standard or URL-safe, padded or not.
-
-    Without the padding: the padded text holds it (what is left, "=", tells nothing), and
-    each spelling searched for costs every answer a scan.
-    """
-    bare = encoded.rstrip("=")
-    return bare, bare.translate(str.maketrans("+/", "-_"))
+    """Base64 text as a server may write it back: standard or URL-safe, padded or not."""
+    url_safe = encoded.translate(str.maketrans("+/", "-_"))
+    return encoded, encoded.rstrip("="), url_safe, url_safe.rstrip("=")
