@@ -113,6 +113,15 @@ async def buy_for_order(ss: ShipStation, order_id: int, **kwargs: Any) -> Any:
     )
 
 
+async def buy_once_sells_one(ss: ShipStation, sandbox: ThreadedSandbox, order_id: int) -> None:
+    """create_label_once for the order, and the sandbox sold that one label in all."""
+    label = await ss.orders.create_label_once(
+        order_id, "ups", "ups_ground", "package", date.today()
+    )
+    [sold] = sandbox.labels()
+    assert label.shipment_id == sold.shipment_id
+
+
 # -- settle --------------------------------------------------------------------------------------
 
 
@@ -178,10 +187,8 @@ async def test_an_unsettled_plain_purchase_blocks_the_same_label_until_it_is_set
     assert sandbox.stats().requests == before and sandbox.labels() == [bought]
     assert again.value.attempt is info.value.attempt  # settling it settles the earlier one
     # create_label_once settles the earlier purchase first, and returns its label.
-    label = await ss.orders.create_label_once(
-        order_id, "ups", "ups_ground", "package", date.today()
-    )
-    assert label.shipment_id == bought.shipment_id and sandbox.labels() == [bought]
+    await buy_once_sells_one(ss, sandbox, order_id)
+    assert sandbox.labels() == [bought]
 
 
 async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_again(
@@ -195,11 +202,7 @@ async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_a
     with pytest.raises(AmbiguousRequestError, match="not settled; nothing was sent"):
         await buy_for_order(ss, order_id)
     # ... and create_label_once finds the label it bought instead of buying a second.
-    label = await ss.orders.create_label_once(
-        order_id, "ups", "ups_ground", "package", date.today()
-    )
-    [bought] = sandbox.labels()
-    assert label.shipment_id == bought.shipment_id
+    await buy_once_sells_one(ss, sandbox, order_id)
 
 
 async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
@@ -493,11 +496,7 @@ async def test_a_purchase_left_unresolved_is_settled_before_the_next_one(
     assert "check" in str(info.value) and f"order {order_id}" in str(info.value)
     sandbox.faults.clear()
     # The next call for the same label finds the first one's instead of buying again.
-    label = await ss.orders.create_label_once(
-        order_id, "ups", "ups_ground", "package", date.today()
-    )
-    [purchase] = sandbox.labels()
-    assert label.shipment_id == purchase.shipment_id
+    await buy_once_sells_one(ss, sandbox, order_id)
 
 
 # -- at scale, under mixed faults ----------------------------------------------------------------
@@ -658,11 +657,7 @@ async def test_a_settlement_cut_short_by_the_end_of_a_job_is_taken_up_by_the_nex
 
     await asyncio.to_thread(job)
     assert sandbox.labels() == []  # still being processed: a retry now would buy again
-    label = await ss.orders.create_label_once(
-        order_id, "ups", "ups_ground", "package", date.today()
-    )
-    [purchase] = sandbox.labels()
-    assert label.shipment_id == purchase.shipment_id
+    await buy_once_sells_one(ss, sandbox, order_id)
 
 
 async def test_an_unresolved_purchase_is_not_handed_to_a_different_one(
