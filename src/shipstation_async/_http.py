@@ -441,9 +441,12 @@ async def _exchange(
 
 
 async def _read_body(response: aiohttp.ClientResponse) -> bytes:
-    """The whole body, at most MAX_ANSWER_BYTES (in chunks when its length is not given)."""
+    """The whole body, at most MAX_ANSWER_BYTES (in chunks when its length is not given).
+
+    A compressed body's length is not its size once aiohttp has decompressed it: counted too.
+    """
     content, size = response.content, response.content_length
-    if size is not None:
+    if size is not None and "Content-Encoding" not in response.headers:
         if size > MAX_ANSWER_BYTES:
             raise AnswerTooLarge(f"the answer announces {size} bytes, over {MAX_ANSWER_BYTES}")
         return await content.read()

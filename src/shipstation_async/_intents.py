@@ -17,11 +17,14 @@ the account (API and key digest) and :func:`._settle.label_key`:
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -56,7 +59,8 @@ class Intents:
         self._clock = clock
         self._lock = threading.Lock()
         self._flights: dict[Key, Flight] = {}
-        self._claims: dict[Key, dict[int, float]] = {}
+        # shipment id -> (forgotten at, the attempt whose settlement found it, if one did)
+        self._claims: dict[Key, dict[int, tuple[float, object | None]]] = {}
         self._unresolved: dict[Key, tuple[float, str, AmbiguousRequestError]] = {}
 
     def join(self, key: Key, intent: str) -> tuple[Flight, bool]:
@@ -85,22 +89,31 @@ class Intents:
             if self._flights.get(key) is flight:
                 del self._flights[key]
 
-    def claim(self, key: Key, shipment_ids: Iterable[int | None]) -> None:
-        """Remember shipment ids that belong to purchases of ``key`` already accounted for."""
+    def claim(
+        self, key: Key, shipment_ids: Iterable[int | None], owner: object | None = None
+    ) -> None:
+        """Remember shipment ids that belong to purchases of ``key`` already accounted for.
+
+        ``owner``: the attempt (a ``WriteAttempt``) a settlement found them for, which
+        settling again must still find; None for the answer of a purchase.
+        """
         now = self._clock()
         with self._lock:
             claims = self._claims.setdefault(key, {})
             for shipment_id in shipment_ids:
                 if shipment_id:  # a test label's 0 (or None) names no shipment
-                    claims[shipment_id] = now + CLAIM_SECONDS
+                    claims[shipment_id] = (now + CLAIM_SECONDS, owner)
             self._prune(now)
 
-    def claimed(self, key: Key) -> frozenset[int]:
-        """The shipment ids claimed for ``key`` and not yet forgotten."""
+    def claimed(self, key: Key, but_not: object | None = None) -> frozenset[int]:
+        """The shipment ids claimed for ``key`` and not yet forgotten, but ``but_not``'s own."""
         now = self._clock()
         with self._lock:
             self._prune(now)
-            return frozenset(self._claims.get(key, ()))
+            claims = self._claims.get(key, {})
+            return frozenset(
+                i for i, (_, owner) in claims.items() if owner is None or owner is not but_not
+            )
 
     def leave_unresolved(self, key: Key, intent: str, error: AmbiguousRequestError) -> None:
         """Remember a purchase of ``key`` (asking for ``intent``) whose outcome is unknown."""
@@ -131,8 +144,12 @@ class Intents:
                 del self._unresolved[key]
 
     def _prune(self, now: float) -> None:
-        for key in [k for k, ids in self._claims.items() if not ids or min(ids.values()) <= now]:
-            live = {i: t for i, t in self._claims[key].items() if t > now}
+        for key in [
+            k
+            for k, ids in self._claims.items()
+            if not ids or min(t for t, _ in ids.values()) <= now
+        ]:
+            live = {i: c for i, c in self._claims[key].items() if c[0] > now}
             if live:
                 self._claims[key] = live
             else:
@@ -146,3 +163,24 @@ def purchase_intent(body: Mapping[str, Any]) -> str:
 
 INTENTS = Intents()
 """The process's registry."""
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(key: Key) -> AsyncIterator[None]:
+    """Hold ``key`` for the duration: writes under one key in this process never overlap.
+
+    For writes whose outcome is settled by comparing states (add funds: a balance), which a
+    second write of the same kind in flight would confuse.
+    """
+    intent = uuid.uuid4().hex
+    while True:
+        flight, mine = INTENTS.join(key, intent)
+        if mine:
+            break
+        with contextlib.suppress(Exception):
+            await asyncio.shield(asyncio.wrap_future(flight.outcome))
+    try:
+        yield
+    finally:
+        INTENTS.land(key, flight)
+        flight.outcome.set_result(None)

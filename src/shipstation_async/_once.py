@@ -15,12 +15,10 @@ process-wide registry (:mod:`._intents`):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import functools
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._intents import INTENTS, Flight, Key, purchase_intent
@@ -118,14 +116,12 @@ async def _purchase(
     prior = INTENTS.unresolved(key)
     if prior is not None:
         prior_intent, prior_error = prior
-        settlement = await settle(client, prior_error)
+        settlement = await settle(client, prior_error)  # claims what it finds, resolves
         if settlement.outcome == "still_ambiguous":
             raise _still_ambiguous(prior_error, settlement, earlier=True)
         INTENTS.resolve(key)
-        if settlement.outcome == "bought":
-            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
-            if prior_intent == intent:
-                return _recovered(settlement)
+        if settlement.outcome == "bought" and prior_intent == intent:
+            return _recovered(settlement)
         # Not bought, or bought for a purchase that asked for something else: now this one.
     attempts = 0
     while True:
@@ -135,12 +131,11 @@ async def _purchase(
         except AmbiguousRequestError as exc:
             if not body.get("testLabel"):  # a test label costs nothing to forget
                 INTENTS.leave_unresolved(key, intent, exc)  # before settling, which may not end
-            settlement = await settle(client, exc)
+            settlement = await settle(client, exc)  # claims what it finds, resolves
             if settlement.outcome == "still_ambiguous":
                 raise _still_ambiguous(exc, settlement, earlier=False) from None
             INTENTS.resolve(key)
             if settlement.outcome == "bought":
-                INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
                 return _recovered(settlement)
             if attempts >= client._retry.max_attempts:
                 exc.cause.add_note(
@@ -176,24 +171,3 @@ def _still_ambiguous(
         attempt=error.attempt,
         settlement=settlement,
     )
-
-
-@contextlib.asynccontextmanager
-async def one_at_a_time(key: Key) -> AsyncIterator[None]:
-    """Hold ``key`` for the duration: writes under one key in this process never overlap.
-
-    For writes whose outcome is settled by comparing states (add funds: a balance), which a
-    second write of the same kind in flight would confuse.
-    """
-    intent = uuid.uuid4().hex
-    while True:
-        flight, mine = INTENTS.join(key, intent)
-        if mine:
-            break
-        with contextlib.suppress(Exception):
-            await asyncio.shield(asyncio.wrap_future(flight.outcome))
-    try:
-        yield
-    finally:
-        INTENTS.land(key, flight)
-        flight.outcome.set_result(None)

@@ -522,13 +522,12 @@ class Attempt(_http.SendHooks):
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            if not task.done():
-                if self.tracker.latest_went_out:
-                    task.add_done_callback(self._report_after_cancel)
-                    if (watch := SEND_WATCH.get()) is not None:
-                        watch.cancelled = self.pipeline.write_attempt(self.call)
-                else:
-                    task.cancel()  # not on the wire yet: safe to drop
+            if self.tracker.latest_went_out:  # it ran, or runs on, unseen by its caller
+                if (watch := SEND_WATCH.get()) is not None:
+                    watch.cancelled = self.pipeline.write_attempt(self.call)
+                task.add_done_callback(self._report_after_cancel)  # at once if done
+            elif not task.done():
+                task.cancel()  # not on the wire yet: safe to drop
             raise
 
     async def send(self) -> Answer:

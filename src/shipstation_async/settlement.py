@@ -160,8 +160,10 @@ async def settle(
     if look is None or doubt is not None:
         return _finish(attempt, "still_ambiguous", (), 0, doubt or "no check exists for it")
     if exclude is None:
+        # Labels other purchases of the same label were answered or settled with; not those
+        # an earlier settlement of this very attempt found (settling again finds them again).
         exclude = (
-            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
+            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body), but_not=attempt)
             if attempt.path in LABEL_PATHS
             else frozenset()
         )
@@ -175,11 +177,12 @@ async def settle(
     retries = LOOK_RETRIES if max_wait is None else 0
     settlement = await _Settling(client, attempt, look, schedule, deadline, exclude, retries).run()
     if attempt.path in LABEL_PATHS and settlement.outcome != "still_ambiguous":
-        # Certain now: a purchase of the same label may go ahead (see resources.buy_label).
+        # Certain now: a purchase of the same label may go ahead (see resources.buy_label),
+        # and a later one's settlement must not take this one's label for its own.
         key = purchase_key(client, attempt.path, attempt.body)
         INTENTS.resolve(key, attempt)
         if settlement.outcome == "bought":
-            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
+            INTENTS.claim(key, (s.shipment_id for s in settlement.labels), owner=attempt)
     return settlement
 
 

@@ -32,6 +32,7 @@ from shipstation_async import (
     WriteAttempt,
 )
 from shipstation_async._settle import horizon_seconds
+from shipstation_async.events import Event, ResponseReceived
 from shipstation_async.models import Address, Carrier, Fulfillment, Shipment, Warehouse, Weight
 from shipstation_async.sandbox import Faults, ThreadedSandbox
 from shipstation_async.settlement import Settlement
@@ -203,6 +204,81 @@ async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_a
         await buy_for_order(ss, order_id)
     # ... and create_label_once finds the label it bought instead of buying a second.
     await buy_once_sells_one(ss, sandbox, order_id)
+
+
+async def test_settling_again_finds_the_same_label(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    with pytest.raises(AmbiguousRequestError) as refused:
+        await buy_for_order(ss, order_id)
+    first = await ss.settle(refused.value)
+    again = await ss.settle(info.value)  # the same attempt: its label is still its own
+    assert first.outcome == again.outcome == "bought"
+    assert [x.shipment_id for x in again.labels] == [x.shipment_id for x in first.labels]
+    [sold] = sandbox.labels()
+    assert first.labels[0].shipment_id == sold.shipment_id
+
+
+async def test_a_purchase_cancelled_as_its_answer_arrives_is_remembered(
+    sandbox: ThreadedSandbox,
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    caller: asyncio.Task[Any] | None = None
+
+    def cancel_the_caller(event: Event) -> None:
+        # The answer is in, the caller not resumed yet: the label is bought, unseen.
+        if isinstance(event, ResponseReceived) and caller is not None:
+            asyncio.get_running_loop().call_soon(caller.cancel)
+
+    async with ShipStation(
+        sandbox.api_key,
+        sandbox.api_secret,
+        base_url=sandbox.url,
+        rate_limit=LIMIT,
+        timeout=TIMEOUT,
+        settle_min_horizon=0,
+        hooks=[cancel_the_caller],
+    ) as client:
+        caller = asyncio.create_task(buy_for_order(client, order_id))
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        caller = None
+        [bought] = sandbox.labels()
+        with pytest.raises(AmbiguousRequestError, match="not settled"):
+            await buy_for_order(client, order_id)
+        label = await client.orders.create_label_once(
+            order_id, "ups", "ups_ground", "package", date.today()
+        )
+    assert label.shipment_id == bought.shipment_id and sandbox.labels() == [bought]
+
+
+async def test_a_plain_purchase_and_create_label_once_of_one_label_take_turns(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
+    plain = asyncio.create_task(buy_for_order(ss, order_id))
+    await asyncio.sleep(0.05)  # the plain purchase is on the wire
+    once = await ss.orders.create_label_once(order_id, "ups", "ups_ground", "package", date.today())
+    with pytest.raises(AmbiguousRequestError):
+        await plain  # timed out while the server was still buying
+    [sold] = sandbox.labels()  # once waited, settled the plain one and took its label
+    assert once.shipment_id == sold.shipment_id
+
+
+async def test_a_test_label_is_not_held_back_by_an_unsettled_real_purchase(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError):
+        await buy_for_order(ss, order_id)
+    await buy_for_order(ss, order_id, test_label=True)  # costs nothing: not refused
+    assert [p.test_label for p in sandbox.labels()] == [False, True]
 
 
 async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(

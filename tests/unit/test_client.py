@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import logging
 import socket
 import time
@@ -1004,18 +1005,21 @@ async def test_aiohttp_still_gives_the_hook_the_no_resend_guarantee_rests_on(
     assert arrived_when_hooked == [0, 1]  # the hook ran before each send arrived
 
 
-@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("shape", ["announced", "chunked", "gzip"])
 async def test_an_answer_over_the_size_limit_is_not_read_whole(
-    monkeypatch: pytest.MonkeyPatch, chunked: bool
+    monkeypatch: pytest.MonkeyPatch, shape: str
 ) -> None:
-    # A broken or hostile server sending a huge body must not take the process's memory.
+    # A broken or hostile server sending a huge body must not take the process's memory,
+    # whether it announces its length, streams it, or sends it small and compressed.
     monkeypatch.setattr(_http, "MAX_ANSWER_BYTES", 4096)
-    sent = 0
 
     async def huge(request: web.Request) -> web.StreamResponse:
-        nonlocal sent
+        if shape == "gzip":  # 64 KiB once decompressed, well under 4 KiB on the wire
+            body = gzip.compress(b"[" + b"0," * 32_000 + b"0]")
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            return web.Response(body=body, headers=headers)
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
-        if chunked:
+        if shape == "chunked":
             response.enable_chunked_encoding()
         else:
             response.content_length = 1 << 30
@@ -1023,7 +1027,6 @@ async def test_an_answer_over_the_size_limit_is_not_read_whole(
         with contextlib.suppress(ConnectionError):
             for _ in range(64):
                 await response.write(b" " * 1024)
-                sent += 1024
         return response
 
     app = web.Application()

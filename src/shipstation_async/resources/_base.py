@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 import attrs
 
 from .._arguments import check_mapping_as, checked
-from .._intents import INTENTS, purchase_intent
+from .._intents import INTENTS, Key, one_at_a_time, purchase_intent
 from .._sansio import Lane, Operation, Safety
 from .._send_watch import SEND_WATCH, SendWatch
 from .._settle import label_key
@@ -426,16 +426,27 @@ async def buy_label(
 ) -> Label:
     """Send one label purchase (never retried once it may have taken effect).
 
-    The shipment it is answered with is claimed in the process's registry, so that settling a
-    later purchase of the same label never takes this one for it. An ambiguous outcome is
-    remembered there until settled, and until then another purchase of the same label (same
-    order or recipient, carrier, service and package) is refused before anything is sent:
-    it could buy the label twice.
+    Purchases of the same label (same order or recipient, carrier, service and package) take
+    turns in this process, ``create_label_once``'s too: overlapping ones could not be told
+    apart. The shipment it is answered with is claimed in the process's registry, so that
+    settling a later purchase never takes this one for it. An ambiguous outcome (or a caller
+    cancelled with the request out) is remembered there until settled, and until then another
+    real purchase of the same label is refused before anything is sent: it could buy twice.
     """
     key = (client._account, label_key(path, body))
-    prior = INTENTS.unresolved(key)
-    if prior is not None:
-        raise unsettled_purchase(prior[1])
+    if SEND_WATCH.get() is not None:  # create_label_once's purchase: it holds the key
+        return await _send_label(client, key, path, body, options)
+    # Purchases of one label never overlap in this process (they could not be told apart).
+    async with one_at_a_time(key):
+        prior = None if body.get("testLabel") else INTENTS.unresolved(key)
+        if prior is not None:
+            raise unsettled_purchase(prior[1])
+        return await _send_label(client, key, path, body, options)
+
+
+async def _send_label(
+    client: ShipStation, key: Key, path: str, body: dict[str, Any], options: CallOptions
+) -> Label:
     operation = Operation(
         "POST",
         path,

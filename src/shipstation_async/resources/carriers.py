@@ -7,8 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Unpack
 
 from .._arguments import MAX_FUNDS, MIN_FUNDS
-from .._intents import INTENTS
-from .._once import one_at_a_time
+from .._intents import INTENTS, one_at_a_time
 from .._sansio import Operation, Safety
 from ..errors import AmbiguousRequestError, InvalidRequestError
 from ..models import Carrier, Package, Service

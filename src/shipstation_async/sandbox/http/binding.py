@@ -280,8 +280,8 @@ def to_guid(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] + text[-1:] in ("{}", "()"):
-            text = text[1:-1]  # Guid.Parse's "B" and "P" formats
+        if text[:1] + text[-1:] in ("{}", "()") and "-" in text:
+            text = text[1:-1]  # Guid.Parse's "B" and "P" formats (hyphenated inside)
         if _GUID_TEXT.fullmatch(text):
             h = text.replace("-", "").lower()
             return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
