@@ -44,12 +44,16 @@ UNRESOLVED_SECONDS = 86_400.0
 class Flight:
     """A purchase in progress: what it asked for exactly, and its outcome when known.
 
-    ``sharers``: the callers waiting for this very purchase (its starter included).
+    ``sharers``: the callers waiting for this very purchase (its starter included);
+    ``drop``: drops the purchase if nothing went out yet (callable from any thread);
+    ``abandoned``: a caller gave up on it after it went out (its label is kept for them).
     """
 
     intent: str
     outcome: concurrent.futures.Future[Any] = attrs.field(factory=concurrent.futures.Future)
     sharers: int = 1
+    drop: Callable[[], None] | None = None
+    abandoned: bool = False
 
 
 class Intents:
@@ -62,6 +66,10 @@ class Intents:
         # shipment id -> (forgotten at, the attempt whose settlement found it, if one did)
         self._claims: dict[Key, dict[int, tuple[float, object | None]]] = {}
         self._unresolved: dict[Key, tuple[float, str, AmbiguousRequestError]] = {}
+        # id(attempt) -> (forgotten at, the attempt, its certain settlement)
+        self._settled: dict[int, tuple[float, object, Any]] = {}
+        # Labels bought for a caller that had given up: (forgotten at, intent, label)
+        self._unseen: dict[Key, tuple[float, str, Any]] = {}
 
     def join(self, key: Key, intent: str) -> tuple[Flight, bool]:
         """The flight for ``key``: a new one this caller runs (True), or one under way (False)."""
@@ -102,7 +110,9 @@ class Intents:
             claims = self._claims.setdefault(key, {})
             for shipment_id in shipment_ids:
                 if shipment_id:  # a test label's 0 (or None) names no shipment
-                    claims[shipment_id] = (now + CLAIM_SECONDS, owner)
+                    # The first owner stays: a stale settlement must not take it over.
+                    first = claims.get(shipment_id, (0.0, owner))[1]
+                    claims[shipment_id] = (now + CLAIM_SECONDS, first)
             self._prune(now)
 
     def claimed(self, key: Key, but_not: object | None = None) -> frozenset[int]:
@@ -131,6 +141,34 @@ class Intents:
                 del self._unresolved[key]
                 return None
             return entry[1], entry[2]
+
+    def leave_unseen(self, key: Key, intent: str, label: object) -> None:
+        """A purchase of ``key`` bought ``label`` after a caller had given up on it."""
+        with self._lock:
+            self._unseen[key] = (self._clock() + UNRESOLVED_SECONDS, intent, label)
+
+    def take_unseen(self, key: Key, intent: str) -> Any:
+        """The label an abandoned purchase of exactly ``intent`` bought (once), or None."""
+        with self._lock:
+            entry = self._unseen.get(key)
+            if entry is None or entry[0] <= self._clock() or entry[1] != intent:
+                return None
+            del self._unseen[key]
+            return entry[2]
+
+    def settle_finally(self, attempt: object, settlement: object) -> None:
+        """``attempt`` settled with certainty: settling it again answers ``settlement``."""
+        now = self._clock()
+        with self._lock:
+            self._settled[id(attempt)] = (now + UNRESOLVED_SECONDS, attempt, settlement)
+            for ident in [i for i, (until, _, _) in self._settled.items() if until <= now]:
+                del self._settled[ident]
+
+    def settled(self, attempt: object) -> Any:
+        """The certain settlement of ``attempt`` (the very object), or None."""
+        with self._lock:
+            entry = self._settled.get(id(attempt))
+            return entry[2] if entry is not None and entry[1] is attempt else None
 
     def resolve(self, key: Key, attempt: object | None = None) -> None:
         """The unresolved purchase of ``key`` is settled.

@@ -63,7 +63,7 @@ async def buy_label_once(
             continue  # a different purchase under the same key ended: now this one
         except asyncio.CancelledError:
             if same:
-                INTENTS.unshare(flight)
+                _give_up(flight)
             raise
         if same:
             return label
@@ -85,16 +85,37 @@ async def _run(
         _purchase(client, key, intent, path, body, buy), context=context
     )
     task.add_done_callback(functools.partial(_land, key, flight))
+    loop = asyncio.get_running_loop()
+
+    def drop_unsent() -> None:
+        # Nothing went out and nobody waits for it: drop it (on its own loop).
+        if not task.done() and not watch.sent:
+            task.cancel()
+
+    def drop() -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(drop_unsent)
+
+    flight.drop = drop
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        if not task.done() and not watch.sent and INTENTS.unshare(flight) == 0:
-            task.cancel()  # nothing went out and nobody waits for it: drop it
+        _give_up(flight, watch.sent)
         raise
+
+
+def _give_up(flight: Flight, sent: bool = True) -> None:
+    """A caller of ``flight`` was cancelled: the last one drops it if it is still unsent."""
+    if sent:
+        flight.abandoned = True  # if it buys, the caller's retry gets that label
+    if INTENTS.unshare(flight) == 0 and flight.drop is not None:
+        flight.drop()
 
 
 def _land(key: Key, flight: Flight, task: asyncio.Future[Label]) -> None:
     INTENTS.land(key, flight)
+    if flight.abandoned and not task.cancelled() and task.exception() is None:
+        INTENTS.leave_unseen(key, flight.intent, task.result())
     if task.cancelled():
         # Dropped unsent, or cut short by its loop's end (the registry remembers an
         # ambiguous purchase): whoever waits takes it up.
@@ -113,6 +134,9 @@ async def _purchase(
     body: Mapping[str, Any],
     buy: Callable[[], Awaitable[Label]],
 ) -> Label:
+    unseen = INTENTS.take_unseen(key, intent)
+    if isinstance(unseen, Label):
+        return unseen  # bought for a caller that gave up: this is its retry
     prior = INTENTS.unresolved(key)
     if prior is not None:
         prior_intent, prior_error = prior

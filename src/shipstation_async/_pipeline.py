@@ -459,8 +459,8 @@ class Attempt(_http.SendHooks):
     def on_sent(self, at: float) -> None:
         """Stamp the send in the ledger (and tell the hooks, and a purchase's watch)."""
         watch = SEND_WATCH.get()
-        if watch is not None:
-            watch.sent = True
+        if watch is not None and self.call.method is Method.NON_IDEMPOTENT:
+            watch.sent = True  # the purchase, not a settlement's look
         self.scheduler.ledger.mark_sent(self.grant, at)
         if self.pipeline.hooks:
             prepared = self.call.prepared

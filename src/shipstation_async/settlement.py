@@ -147,6 +147,9 @@ async def settle(
     label were answered with).
     """
     attempt = _checked_attempt(client, error)
+    final = INTENTS.settled(attempt)
+    if isinstance(final, Settlement):
+        return final  # certain once: nothing can change it (later labels are not its own)
     if horizon is None:
         horizon = horizon_seconds(attempt.timeout, attempt.slowest_answer, attempt.min_horizon)
     elif not is_seconds(horizon) or horizon < 0:
@@ -179,6 +182,7 @@ async def settle(
     if attempt.path in LABEL_PATHS and settlement.outcome != "still_ambiguous":
         # Certain now: a purchase of the same label may go ahead (see resources.buy_label),
         # and a later one's settlement must not take this one's label for its own.
+        INTENTS.settle_finally(attempt, settlement)
         key = purchase_key(client, attempt.path, attempt.body)
         INTENTS.resolve(key, attempt)
         if settlement.outcome == "bought":

@@ -293,6 +293,60 @@ async def test_a_test_label_is_not_held_back_by_an_unsettled_real_purchase(
     assert [p.test_label for p in sandbox.labels()] == [False, True]
 
 
+async def test_a_certain_settlement_is_final_even_after_a_later_label(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as first:
+        await buy_for_order(ss, order_id)
+    assert (await ss.settle(first.value)).outcome == "not_bought"
+    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as second:
+        await buy_for_order(ss, order_id)
+    # The second purchase's label is not the first's, however often the first is settled.
+    assert (await ss.settle(first.value)).outcome == "not_bought"
+    assert (await ss.settle(second.value)).outcome == "bought"
+
+
+async def test_a_once_purchase_given_up_after_sending_is_its_retrys_label(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=0.5, path="/orders/createlabelfororder")
+    label = ("ups", "ups_ground", "package", date.today())
+    caller = asyncio.create_task(ss.orders.create_label_once(order_id, *label))
+    await arrived(sandbox, "/orders/createlabelfororder")
+    caller.cancel()  # an asyncio.timeout of the caller's: the purchase runs on
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await asyncio.sleep(1.0)  # it lands, bought, with nobody waiting
+    retry = await ss.orders.create_label_once(order_id, *label)
+    [sold] = sandbox.labels()
+    assert retry.shipment_id == sold.shipment_id
+
+
+async def test_the_last_caller_giving_up_drops_an_unsent_once_purchase(
+    sandbox: ThreadedSandbox,
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    async with ShipStation(
+        sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=RateLimit(1, 1.0)
+    ) as client:
+        await client.orders.get(order_id)  # the window's one slot: the purchase must wait
+        label = ("ups", "ups_ground", "package", date.today())
+        first = asyncio.create_task(client.orders.create_label_once(order_id, *label))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(client.orders.create_label_once(order_id, *label))
+        await asyncio.sleep(0.05)
+        for caller in (first, second):  # the starter first, then the one sharing it
+            caller.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await caller
+        await asyncio.sleep(2.5)  # the slot has freed long since
+    assert sandbox.labels() == []  # nothing went out, and nobody waits: dropped
+
+
 async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
