@@ -25,11 +25,15 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._settle import label_key
 from .errors import AmbiguousRequestError
+
+if TYPE_CHECKING:
+    from .client import ShipStation
 
 Key = tuple[str, tuple[str, ...]]
 """(account, label key)."""
@@ -63,8 +67,7 @@ class Intents:
         self._clock = clock
         self._lock = threading.Lock()
         self._flights: dict[Key, Flight] = {}
-        # shipment id -> (forgotten at, the attempt whose settlement found it, if one did)
-        self._claims: dict[Key, dict[int, tuple[float, object | None]]] = {}
+        self._claims: dict[Key, dict[int, float]] = {}  # shipment id -> forgotten at
         self._unresolved: dict[Key, tuple[float, str, AmbiguousRequestError]] = {}
         # id(attempt) -> (forgotten at, the attempt, its certain settlement)
         self._settled: dict[int, tuple[float, object, Any]] = {}
@@ -97,33 +100,26 @@ class Intents:
             if self._flights.get(key) is flight:
                 del self._flights[key]
 
-    def claim(
-        self, key: Key, shipment_ids: Iterable[int | None], owner: object | None = None
-    ) -> None:
+    def claim(self, key: Key, shipment_ids: Iterable[int | None]) -> None:
         """Remember shipment ids that belong to purchases of ``key`` already accounted for.
 
-        ``owner``: the attempt (a ``WriteAttempt``) a settlement found them for, which
-        settling again must still find; None for the answer of a purchase.
+        A settlement's own finds are claimed too: it answers again from :meth:`settled`, so
+        only later purchases' settlements see them, which must not take them.
         """
         now = self._clock()
         with self._lock:
             claims = self._claims.setdefault(key, {})
             for shipment_id in shipment_ids:
                 if shipment_id:  # a test label's 0 (or None) names no shipment
-                    # The first owner stays: a stale settlement must not take it over.
-                    first = claims.get(shipment_id, (0.0, owner))[1]
-                    claims[shipment_id] = (now + CLAIM_SECONDS, first)
+                    claims[shipment_id] = now + CLAIM_SECONDS
             self._prune(now)
 
-    def claimed(self, key: Key, but_not: object | None = None) -> frozenset[int]:
-        """The shipment ids claimed for ``key`` and not yet forgotten, but ``but_not``'s own."""
+    def claimed(self, key: Key) -> frozenset[int]:
+        """The shipment ids claimed for ``key`` and not yet forgotten."""
         now = self._clock()
         with self._lock:
             self._prune(now)
-            claims = self._claims.get(key, {})
-            return frozenset(
-                i for i, (_, owner) in claims.items() if owner is None or owner is not but_not
-            )
+            return frozenset(self._claims.get(key, ()))
 
     def leave_unresolved(self, key: Key, intent: str, error: AmbiguousRequestError) -> None:
         """Remember a purchase of ``key`` (asking for ``intent``) whose outcome is unknown."""
@@ -182,16 +178,17 @@ class Intents:
                 del self._unresolved[key]
 
     def _prune(self, now: float) -> None:
-        for key in [
-            k
-            for k, ids in self._claims.items()
-            if not ids or min(t for t, _ in ids.values()) <= now
-        ]:
-            live = {i: c for i, c in self._claims[key].items() if c[0] > now}
+        for key in [k for k, ids in self._claims.items() if not ids or min(ids.values()) <= now]:
+            live = {i: t for i, t in self._claims[key].items() if t > now}
             if live:
                 self._claims[key] = live
             else:
                 del self._claims[key]
+
+
+def purchase_key(client: ShipStation, path: str, body: Mapping[str, Any]) -> Key:
+    """The registry key of a label purchase: the account and what tells purchases apart."""
+    return (client._account, label_key(path, body))
 
 
 def purchase_intent(body: Mapping[str, Any]) -> str:

@@ -21,11 +21,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._intents import INTENTS, Flight, Key, purchase_intent
+from ._intents import INTENTS, Flight, Key, purchase_intent, purchase_key
 from ._send_watch import SEND_WATCH, SendWatch
 from .errors import AmbiguousRequestError, ShipStationError
 from .models import Label
-from .settlement import Settlement, check_by_hand, purchase_key, settle
+from .settlement import Settlement, check_by_hand, settle
 
 if TYPE_CHECKING:
     from .client import ShipStation

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._intents import INTENTS, Key
+from ._intents import INTENTS, Key, purchase_key
 from ._sansio import Operation
 from ._settle import (
     ADD_FUNDS_PATH,
@@ -46,7 +46,6 @@ from ._settle import (
     funds_outcome,
     horizon_seconds,
     label_charges,
-    label_key,
     label_matches,
     server_date,
     warehouse_matches,
@@ -163,10 +162,8 @@ async def settle(
     if look is None or doubt is not None:
         return _finish(attempt, "still_ambiguous", (), 0, doubt or "no check exists for it")
     if exclude is None:
-        # Labels other purchases of the same label were answered or settled with; not those
-        # an earlier settlement of this very attempt found (settling again finds them again).
         exclude = (
-            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body), but_not=attempt)
+            INTENTS.claimed(purchase_key(client, attempt.path, attempt.body))
             if attempt.path in LABEL_PATHS
             else frozenset()
         )
@@ -186,7 +183,7 @@ async def settle(
         key = purchase_key(client, attempt.path, attempt.body)
         INTENTS.resolve(key, attempt)
         if settlement.outcome == "bought":
-            INTENTS.claim(key, (s.shipment_id for s in settlement.labels), owner=attempt)
+            INTENTS.claim(key, (s.shipment_id for s in settlement.labels))
     return settlement
 
 
@@ -568,11 +565,6 @@ async def read_funds_baseline(
     if carrier.balance is None or read_at is None:
         return None
     return FundsCheck(carrier_code=carrier_code, balance=carrier.balance, read_at=read_at)
-
-
-def purchase_key(client: ShipStation, path: str, body: Mapping[str, Any]) -> Key:
-    """The registry key of a label purchase: the account and what tells purchases apart."""
-    return (client._account, label_key(path, body))
 
 
 def funds_key(account: str, carrier_code: str) -> Key:

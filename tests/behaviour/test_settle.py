@@ -123,6 +123,18 @@ async def arrived(sandbox: ThreadedSandbox, path: str, count: int = 1) -> None:
     raise AssertionError(f"{path} did not arrive")
 
 
+async def lost_answer(
+    ss: ShipStation, sandbox: ThreadedSandbox, fault: str = "drop_after"
+) -> tuple[int, AmbiguousRequestError]:
+    """A plain purchase for a new order whose connection drops: after the label was bought
+    (``drop_after``) or before the request was processed (``drop_before``)."""
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script(fault, path="/orders/createlabelfororder")
+    with pytest.raises(AmbiguousRequestError) as info:
+        await buy_for_order(ss, order_id)
+    return order_id, info.value
+
+
 async def buy_once_sells_one(ss: ShipStation, sandbox: ThreadedSandbox, order_id: int) -> None:
     """create_label_once for the order, and the sandbox sold that one label in all."""
     label = await ss.orders.create_label_once(
@@ -157,13 +169,10 @@ async def test_a_purchase_processed_after_the_client_gave_up_settles_as_bought(
 async def test_nothing_made_settles_as_not_bought_only_after_the_horizon(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
-    attempt = info.value.attempt
+    _, lost = await lost_answer(ss, sandbox, "drop_before")
+    attempt = lost.attempt
     assert attempt is not None
-    settlement = await ss.settle(info.value)
+    settlement = await ss.settle(lost)
     assert settlement.outcome == "not_bought"
     waited = time.monotonic() - attempt.sent_at
     assert waited >= horizon_seconds(TIMEOUT, attempt.slowest_answer, minimum=0)
@@ -174,11 +183,8 @@ async def test_nothing_made_settles_as_not_bought_only_after_the_horizon(
 async def test_a_purchase_processed_before_the_drop_is_found_at_the_first_look(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
-    settlement = await ss.settle(info.value)
+    _order_id, lost = await lost_answer(ss, sandbox)
+    settlement = await ss.settle(lost)
     assert (settlement.outcome, settlement.looks) == ("bought", 1)
 
 
@@ -221,14 +227,11 @@ async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_a
 async def test_settling_again_finds_the_same_label(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
+    order_id, lost = await lost_answer(ss, sandbox)
     with pytest.raises(AmbiguousRequestError) as refused:
         await buy_for_order(ss, order_id)
     first = await ss.settle(refused.value)
-    again = await ss.settle(info.value)  # the same attempt: its label is still its own
+    again = await ss.settle(lost)  # the same attempt: its label is still its own
     assert first.outcome == again.outcome == "bought"
     assert [x.shipment_id for x in again.labels] == [x.shipment_id for x in first.labels]
     [sold] = sandbox.labels()
@@ -296,16 +299,13 @@ async def test_a_test_label_is_not_held_back_by_an_unsettled_real_purchase(
 async def test_a_certain_settlement_is_final_even_after_a_later_label(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as first:
-        await buy_for_order(ss, order_id)
-    assert (await ss.settle(first.value)).outcome == "not_bought"
+    order_id, first = await lost_answer(ss, sandbox, "drop_before")
+    assert (await ss.settle(first)).outcome == "not_bought"
     sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
     with pytest.raises(AmbiguousRequestError) as second:
         await buy_for_order(ss, order_id)
     # The second purchase's label is not the first's, however often the first is settled.
-    assert (await ss.settle(first.value)).outcome == "not_bought"
+    assert (await ss.settle(first)).outcome == "not_bought"
     assert (await ss.settle(second.value)).outcome == "bought"
 
 
@@ -350,10 +350,7 @@ async def test_the_last_caller_giving_up_drops_an_unsent_once_purchase(
 async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
+    order_id, lost = await lost_answer(ss, sandbox)
     with pytest.raises(AmbiguousRequestError) as refused:
         await buy_for_order(ss, order_id)
     settlement = await ss.settle(refused.value)  # the refusal's error settles the first
@@ -364,7 +361,7 @@ async def test_settling_a_plain_purchase_lets_the_same_label_be_bought_again(
         settlement.labels[0].shipment_id,
         second.shipment_id,
     }
-    assert info.value.attempt is not None
+    assert lost.attempt is not None
 
 
 async def test_a_label_without_an_order_is_found_by_its_recipient(
@@ -427,12 +424,9 @@ async def test_a_test_label_can_only_be_found_never_proved_absent(
 async def test_a_wait_cut_short_before_the_horizon_is_still_ambiguous(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
+    _, lost = await lost_answer(ss, sandbox, "drop_before")
     started = time.monotonic()
-    settlement = await ss.settle(info.value, max_wait=0.3)
+    settlement = await ss.settle(lost, max_wait=0.3)
     assert settlement.outcome == "still_ambiguous"
     assert time.monotonic() - started < 2.0
     assert "before the server had surely finished" in settlement.reason
@@ -449,16 +443,13 @@ async def past_the_horizon(attempt: WriteAttempt | None) -> WriteAttempt:
 async def test_looks_that_time_out_for_longer_than_the_wait_are_retried_until_one_answers(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
-    await past_the_horizon(info.value.attempt)
+    order_id, lost = await lost_answer(ss, sandbox, "drop_before")
+    await past_the_horizon(lost.attempt)
     # The next four looks get no answer within the client's timeout: more than the wait
     # (one horizon, 2.6 s) has room for. Then the server answers again.
     slow = {"delay": TIMEOUT + 0.5, "method": "GET", "path": "/shipments"}
     sandbox.faults.script("late", times=4, **slow)  # type: ignore[arg-type]
-    settlement = await ss.settle(info.value)
+    settlement = await ss.settle(lost)
     assert settlement.outcome == "not_bought", settlement.reason
     assert sandbox.faults.pending == 0  # it met all four, and looked again after them
     assert sandbox.labels() == []
@@ -477,14 +468,11 @@ async def test_looks_that_time_out_for_longer_than_the_wait_are_retried_until_on
 async def test_with_max_wait_looks_that_time_out_end_the_wait_when_it_says(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_before", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
-    await past_the_horizon(info.value.attempt)
+    _, lost = await lost_answer(ss, sandbox, "drop_before")
+    await past_the_horizon(lost.attempt)
     sandbox.faults.script("late", delay=TIMEOUT + 0.5, method="GET", path="/shipments", times=3)
     started = time.monotonic()
-    settlement = await ss.settle(info.value, max_wait=1.0)
+    settlement = await ss.settle(lost, max_wait=1.0)
     assert settlement.outcome == "still_ambiguous"
     assert "the last look failed" in settlement.reason and "timed out" in settlement.reason
     # No look after the wait: at most the one under way when it ended runs to its timeout.
@@ -566,15 +554,12 @@ async def test_settle_refuses_what_it_cannot_settle(
 ) -> None:
     with pytest.raises(InvalidRequestError, match="AmbiguousRequestError"):
         await ss.settle(ValueError("no"))  # type: ignore[arg-type]
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("drop_after", path="/orders/createlabelfororder")
-    with pytest.raises(AmbiguousRequestError) as info:
-        await buy_for_order(ss, order_id)
+    _order_id, lost = await lost_answer(ss, sandbox)
     async with ShipStation(
         "another-key", "another-secret", base_url=sandbox.url, rate_limit=LIMIT
     ) as other:
         with pytest.raises(InvalidRequestError, match="another account"):
-            await other.settle(info.value)
+            await other.settle(lost)
     # A write no look can check is honestly still ambiguous, and says so; so is one whose
     # body does not say what to look for.
     for path, body in (("/orders/createorder", {}), ("/orders/createlabelfororder", [1])):

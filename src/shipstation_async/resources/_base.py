@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 import attrs
 
 from .._arguments import check_mapping_as, checked
-from .._intents import INTENTS, Key, one_at_a_time, purchase_intent
+from .._intents import INTENTS, Key, one_at_a_time, purchase_intent, purchase_key
 from .._sansio import Lane, Operation, Safety
 from .._send_watch import SEND_WATCH, SendWatch
-from .._settle import label_key
 from .._time import as_instant, require_aware, sent_wall
 from ..errors import (
     AmbiguousRequestError,
@@ -433,19 +432,30 @@ async def buy_label(
     cancelled with the request out) is remembered there until settled, and until then another
     real purchase of the same label is refused before anything is sent: it could buy twice.
     """
-    key = (client._account, label_key(path, body))
-    if SEND_WATCH.get() is not None:  # create_label_once's purchase: it holds the key
-        return await _send_label(client, key, path, body, options)
+    key = purchase_key(client, path, body)
+    watch = SEND_WATCH.get()
+    if watch is not None:  # create_label_once's purchase: it holds the key, and its watch
+        return await _send_label(client, key, path, body, options, watch)
     # Purchases of one label never overlap in this process (they could not be told apart).
     async with one_at_a_time(key):
         prior = None if body.get("testLabel") else INTENTS.unresolved(key)
         if prior is not None:
             raise unsettled_purchase(prior[1])
-        return await _send_label(client, key, path, body, options)
+        watch = SendWatch()
+        token = SEND_WATCH.set(watch)
+        try:
+            return await _send_label(client, key, path, body, options, watch)
+        finally:
+            SEND_WATCH.reset(token)
 
 
 async def _send_label(
-    client: ShipStation, key: Key, path: str, body: dict[str, Any], options: CallOptions
+    client: ShipStation,
+    key: Key,
+    path: str,
+    body: dict[str, Any],
+    options: CallOptions,
+    watch: SendWatch,
 ) -> Label:
     operation = Operation(
         "POST",
@@ -454,11 +464,6 @@ async def _send_label(
         safety=Safety.NON_IDEMPOTENT,
         structure=functools.partial(structure, cls=Label),
     )
-    watch = SEND_WATCH.get()  # create_label_once's, or one of this call's own
-    token = None
-    if watch is None:
-        watch = SendWatch()
-        token = SEND_WATCH.set(watch)
     try:
         label: Label = await client.request(operation, **options)
     except AmbiguousRequestError as exc:
@@ -470,9 +475,6 @@ async def _send_label(
         if watch.cancelled is not None and not body.get("testLabel"):
             INTENTS.leave_unresolved(key, purchase_intent(body), _cancelled(watch.cancelled))
         raise
-    finally:
-        if token is not None:
-            SEND_WATCH.reset(token)
     INTENTS.claim(key, [label.shipment_id])
     return label
 
