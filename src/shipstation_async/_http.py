@@ -346,22 +346,20 @@ async def send(
             raise exc.with_traceback(None) from None
         failure = _cut_failure(request, hooks)
     except RuntimeError as exc:
-        if not session.closed:
+        if isinstance(exc.__context__, GeneratorExit):
+            # Its loop was closed under it and the collector closes it: aiohttp's cleanup
+            # found the loop closed. Let the close go on (no error to report to anyone).
+            raise exc.__context__ from None
+        if session.closed and not tracker.went_out:
+            # aiohttp refuses a closed session before it connects: nothing went out
+            failure = ClientClosedError("the HTTP session is closed")
+        else:  # (closed under a request already sent: it may have taken effect)
             failure = TransportError(
                 redactor.text(_describe(exc)),
                 method=request.method,
                 path=request.path,
                 sent=tracker.went_out,
             )
-        elif tracker.went_out:  # closed under a request already sent: it may have taken effect
-            failure = TransportError(
-                redactor.text(_describe(exc)),
-                method=request.method,
-                path=request.path,
-                sent=True,
-            )
-        else:  # aiohttp refuses a closed session before it connects: nothing went out
-            failure = ClientClosedError("the HTTP session is closed")
     except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, anything unforeseen
         if tracker.timed_out or tracker.was_cut_off:
             failure = _cut_failure(request, hooks)

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._send_watch import SEND_WATCH, SendWatch
 from ._settle import label_key
-from .errors import AmbiguousRequestError
+from .errors import AmbiguousRequestError, TransportError, WriteAttempt
 
 if TYPE_CHECKING:
     from .client import ShipStation
@@ -42,6 +43,14 @@ CLAIM_SECONDS = 3600.0
 """How long a claimed shipment id is remembered (long past any settlement's horizon)."""
 UNRESOLVED_SECONDS = 86_400.0
 """How long an unresolved purchase is remembered before it is forgotten."""
+LOOP_CHECK_SECONDS = 1.0
+"""How often a caller waiting for a purchase on another event loop checks that loop is open."""
+CANCELLED_ON_THE_WIRE = "the caller was cancelled after the request went out; it ran on unseen"
+LOOP_CLOSED_ON_THE_WIRE = "its event loop was closed after the request went out"
+
+
+class FlightLost(Exception):
+    """The purchase a caller waited for will never end: its event loop was closed under it."""
 
 
 @attrs.define(eq=False)
@@ -50,7 +59,9 @@ class Flight:
 
     ``sharers``: the callers waiting for this very purchase (its starter included);
     ``drop``: drops the purchase if nothing went out yet (callable from any thread);
-    ``abandoned``: a caller gave up on it after it went out (its label is kept for them).
+    ``abandoned``: a caller gave up on it after it went out (its label is kept for them);
+    ``loop``: the event loop it runs on; ``on_lost``: remembers what it may have done, should
+    that loop be closed before it ends (see :meth:`Intents.free_if_lost`).
     """
 
     intent: str
@@ -58,6 +69,8 @@ class Flight:
     sharers: int = 1
     drop: Callable[[], None] | None = None
     abandoned: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    on_lost: Callable[[], None] | None = None
 
 
 class Intents:
@@ -74,14 +87,35 @@ class Intents:
         # Labels bought for a caller that had given up: (forgotten at, intent, label)
         self._unseen: dict[Key, tuple[float, str, Any]] = {}
 
-    def join(self, key: Key, intent: str) -> tuple[Flight, bool]:
-        """The flight for ``key``: a new one this caller runs (True), or one under way (False)."""
+    def join(
+        self, key: Key, intent: str, loop: asyncio.AbstractEventLoop | None = None
+    ) -> tuple[Flight, bool]:
+        """The flight for ``key``: a new one this caller runs on ``loop`` (True), or not (False)."""
         with self._lock:
             flight = self._flights.get(key)
             if flight is not None:
                 return flight, False
-            flight = self._flights[key] = Flight(intent)
+            flight = self._flights[key] = Flight(intent, loop=loop)
             return flight, True
+
+    def free_if_lost(self, key: Key, flight: Flight) -> None:
+        """Free ``key`` if ``flight``'s event loop was closed before it ended.
+
+        Its task will never run again (``loop.close()`` left it pending): what it may have
+        bought is remembered as unresolved first, so the next purchase settles it rather than
+        buying blindly, and those waiting for it are told (:class:`FlightLost`).
+        """
+        loop = flight.loop
+        if loop is None or not loop.is_closed():
+            return
+        with self._lock:
+            if self._flights.get(key) is not flight:
+                return  # it ended, or another caller freed it
+        if flight.on_lost is not None:
+            flight.on_lost()  # before the key is free: a next purchase must see it
+        self.land(key, flight)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            flight.outcome.set_exception(FlightLost())
 
     def share(self, flight: Flight) -> None:
         """One more caller waits for ``flight``'s own outcome."""
@@ -137,6 +171,13 @@ class Intents:
                 del self._unresolved[key]
                 return None
             return entry[1], entry[2]
+
+    def remember_lost(self, key: Key, intent: str, attempt: WriteAttempt, why: str) -> None:
+        """Remember a purchase whose answer will not be seen (``why``), unless one already is."""
+        with self._lock:
+            if key not in self._unresolved:
+                error = lost_answer(attempt, why)
+                self._unresolved[key] = (self._clock() + UNRESOLVED_SECONDS, intent, error)
 
     def leave_unseen(self, key: Key, intent: str, label: object) -> None:
         """A purchase of ``key`` bought ``label`` after a caller had given up on it."""
@@ -200,22 +241,69 @@ INTENTS = Intents()
 """The process's registry."""
 
 
+async def outcome_of(key: Key, flight: Flight) -> Any:
+    """``flight``'s outcome (it runs on any event loop); :class:`FlightLost` if that loop closed."""
+    waiting = asyncio.wrap_future(flight.outcome)
+    while not waiting.done():
+        # Not cancelled when this caller is: wrap_future would pass that on to the flight.
+        await asyncio.wait((waiting,), timeout=LOOP_CHECK_SECONDS)
+        if not waiting.done():
+            INTENTS.free_if_lost(key, flight)
+    return waiting.result()
+
+
+def lost_answer(attempt: WriteAttempt, why: str) -> AmbiguousRequestError:
+    """The error remembered for a write that went out and whose answer will not be seen."""
+    cause = TransportError(why, method=attempt.method, path=attempt.path, sent=True)
+    return AmbiguousRequestError(
+        f"{why}: it may have taken effect",
+        method=attempt.method,
+        path=attempt.path,
+        cause=cause,
+        attempt=attempt,
+    )
+
+
 @contextlib.asynccontextmanager
-async def one_at_a_time(key: Key) -> AsyncIterator[None]:
+async def one_at_a_time(
+    key: Key, intent: str = "", *, remember: bool = True
+) -> AsyncIterator[SendWatch]:
     """Hold ``key`` for the duration: writes under one key in this process never overlap.
 
-    For writes whose outcome is settled by comparing states (add funds: a balance), which a
-    second write of the same kind in flight would confuse.
+    For writes whose outcome is settled by comparing states (a label's shipments, add funds'
+    balance), which a second write of the same kind in flight would confuse. With
+    ``remember``, a write of the block that went out and whose answer its caller will not see
+    (the caller was cancelled, or the event loop closed under it) is remembered as
+    unresolved, under ``intent``. Yields the block's watch (the task's, meanwhile).
     """
-    intent = uuid.uuid4().hex
+    loop = asyncio.get_running_loop()
+    watch = SendWatch()
     while True:
-        flight, mine = INTENTS.join(key, intent)
+        flight, mine = INTENTS.join(key, uuid.uuid4().hex, loop)
         if mine:
             break
         with contextlib.suppress(Exception):
-            await asyncio.shield(asyncio.wrap_future(flight.outcome))
+            await outcome_of(key, flight)
+
+    def lost() -> None:
+        if remember and watch.sent and watch.on_wire is not None:
+            INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
+
+    flight.on_lost = lost
+    token = SEND_WATCH.set(watch)
     try:
-        yield
+        yield watch
+    except asyncio.CancelledError:
+        if remember and watch.cancelled is not None:
+            INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
+        raise
+    except BaseException:
+        if loop.is_closed():  # torn down with its loop (the garbage collector closing it)
+            lost()
+        raise
     finally:
+        with contextlib.suppress(ValueError):  # closed by the collector, in another context
+            SEND_WATCH.reset(token)
         INTENTS.land(key, flight)
-        flight.outcome.set_result(None)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            flight.outcome.set_result(None)

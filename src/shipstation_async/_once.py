@@ -15,13 +15,23 @@ process-wide registry (:mod:`._intents`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._intents import INTENTS, Flight, Key, purchase_intent, purchase_key
+from ._intents import (
+    INTENTS,
+    LOOP_CLOSED_ON_THE_WIRE,
+    Flight,
+    FlightLost,
+    Key,
+    outcome_of,
+    purchase_intent,
+    purchase_key,
+)
 from ._send_watch import SEND_WATCH, SendWatch
 from .errors import AmbiguousRequestError, ShipStationError
 from .models import Label
@@ -47,15 +57,15 @@ async def buy_label_once(
     key = purchase_key(client, path, body)
     intent = purchase_intent(body)
     while True:
-        flight, mine = INTENTS.join(key, intent)
+        flight, mine = INTENTS.join(key, intent, asyncio.get_running_loop())
         if mine:
             return await _run(client, key, flight, intent, path, body, buy)
         same = flight.intent == intent
         if same:
             INTENTS.share(flight)
         try:
-            label: Label = await asyncio.shield(asyncio.wrap_future(flight.outcome))
-        except _Interrupted:
+            label: Label = await outcome_of(key, flight)
+        except (_Interrupted, FlightLost):
             continue  # it ended before it could tell: take it up (the registry remembers)
         except ShipStationError:
             if same:
@@ -93,10 +103,16 @@ async def _run(
             task.cancel()
 
     def drop() -> None:
-        if not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # its loop closed: nothing runs there any more
             loop.call_soon_threadsafe(drop_unsent)
 
+    def lost() -> None:
+        # Its loop was closed under it (see Intents.free_if_lost).
+        if watch.sent and watch.on_wire is not None and not body.get("testLabel"):
+            INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
+
     flight.drop = drop
+    flight.on_lost = lost
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:

@@ -3,9 +3,8 @@
 A call goes through :meth:`Pipeline.request`: its lane and wait are checked, the request is
 built (:mod:`._sansio`), and then each attempt gets a slot from the shared budget
 (:mod:`.scheduler`), is sent (:mod:`._http`, its send state tracked by
-:class:`~._send_state.SendTracker`) and accounted for in the ledger. What a failed attempt
-leads to (retry, ambiguous, raise) is :func:`~._retry_decision.decide_retry`'s answer; this
-module only carries it out: the backoff, the events, and the typed errors.
+:class:`~._send_state.SendTracker`) and accounted for in the ledger. What a failed attempt leads
+to is :func:`~._retry_decision.decide_retry`'s answer; this module carries it out.
 """
 
 from __future__ import annotations
@@ -461,6 +460,7 @@ class Attempt(_http.SendHooks):
         watch = SEND_WATCH.get()
         if watch is not None and self.call.method is Method.NON_IDEMPOTENT:
             watch.sent = True  # the purchase, not a settlement's look
+            watch.on_wire = lambda: self.pipeline.write_attempt(self.call)
         self.scheduler.ledger.mark_sent(self.grant, at)
         if self.pipeline.hooks:
             prepared = self.call.prepared

@@ -9,6 +9,7 @@ plain purchase to remember one that ran on unseen.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 
 import attrs
 
@@ -20,11 +21,13 @@ class SendWatch:
     """Set when a request of the purchase's task went out (see :data:`SEND_WATCH`).
 
     ``cancelled``: what was sent when the caller was cancelled with the request out (it runs
-    on, shielded; its outcome is unknown to the caller).
+    on, shielded; its outcome is unknown to the caller). ``on_wire``: what the request that
+    went out last sent, for when its event loop ends before its answer is read.
     """
 
     sent: bool = False
     cancelled: WriteAttempt | None = None
+    on_wire: Callable[[], WriteAttempt] | None = None
 
 
 SEND_WATCH: contextvars.ContextVar[SendWatch | None] = contextvars.ContextVar(

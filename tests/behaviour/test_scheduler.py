@@ -292,3 +292,53 @@ def test_two_processes_on_one_key_complete_and_recover_by_probe(
     stats = sandbox.stats()
     assert stats.requests == sum(r["sent"] for r in reports)
     assert stats.accepted == 2 * PER_PROCESS
+
+
+@pytest.mark.parametrize("waiting", [False, True], ids=["next-loop", "loop-waiting"])
+def test_a_loop_closed_with_its_probe_out_does_not_hold_the_key(
+    shipstation_sandbox_factory: Factory, waiting: bool
+) -> None:
+    # A worker that makes a loop per job and closes it with loop.close() while a request of
+    # its first job (the key's probe) is still out: that request never ends. The next job's
+    # loop (or one already waiting behind the probe) must not wait for it for ever.
+    sandbox = fresh(shipstation_sandbox_factory, faults=Faults())
+    sandbox.faults.script("late", delay=4.0, path="/orders")
+    probe_out, closed = threading.Event(), threading.Event()
+
+    def first_job() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def start() -> None:
+            # Left pending on purpose: its loop is closed under it.
+            asyncio.ensure_future(client_for(sandbox).orders.list(page_size=2))  # noqa: RUF006
+            for _ in range(4000):
+                if sandbox.stats().by_path.get("/orders"):
+                    return
+                await asyncio.sleep(0.005)
+            raise AssertionError("the request did not arrive")
+
+        loop.run_until_complete(start())
+        probe_out.set()
+        if waiting:
+            time.sleep(0.5)  # the other loop's request now waits behind the probe
+        loop.close()
+        closed.set()
+
+    async def next_job() -> float:
+        async with client_for(sandbox, max_wait=None) as ss:
+            started = time.monotonic()
+            await asyncio.wait_for(ss.orders.list(page_size=2), 10.0)
+            return time.monotonic() - started
+
+    if waiting:
+        thread = threading.Thread(target=first_job)
+        thread.start()
+        assert probe_out.wait(10)
+        took = asyncio.run(next_job())
+        thread.join(10)
+        assert closed.is_set()
+    else:
+        first_job()
+        took = asyncio.run(next_job())
+    assert took < 4.0  # not behind the lost probe's answer (4 s late)
+    assert_clean(sandbox)

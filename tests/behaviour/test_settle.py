@@ -9,6 +9,7 @@ processing has finished.
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
 import uuid
@@ -549,6 +550,21 @@ async def test_add_funds_settles_on_the_balance(ss: ShipStation, sandbox: Thread
     assert settlement.outcome == "still_ambiguous" and "no balance" in settlement.reason
 
 
+async def test_a_funding_cancelled_on_the_wire_is_settled_before_funding_again(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    sandbox.faults.script("late", delay=1.0, path="/carriers/addfunds")
+    caller = asyncio.create_task(ss.carriers.add_funds("stamps_com", Decimal("40.00")))
+    await arrived(sandbox, "/carriers/addfunds")
+    caller.cancel()  # the caller gives up; the funding runs on, its outcome unknown here
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    with pytest.raises(AmbiguousRequestError, match="earlier funding") as earlier:
+        await ss.carriers.add_funds("stamps_com", Decimal("40.00"))
+    assert sandbox.stats().by_path["/carriers/addfunds"] == 1  # refused, unsent
+    assert (await ss.settle(earlier.value)).outcome == "bought"
+
+
 async def test_settle_refuses_what_it_cannot_settle(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
@@ -823,3 +839,49 @@ async def test_a_purchase_its_caller_gave_up_on_before_it_was_sent_is_not_made(
         await asyncio.sleep(0.3)
         assert ss.rate_limit_status().total_sent == 1
     assert sandbox.labels() == []
+
+
+def purchase_on_a_loop_then_close_it(
+    sandbox: ThreadedSandbox, order_id: int, *, once: bool, collect: bool
+) -> None:
+    """Start a purchase on an event loop of its own, then close that loop with it on the wire.
+
+    ``loop.close()`` (not ``asyncio.run``) leaves the purchase's task pending for ever; with
+    ``collect`` the garbage collector then closes its coroutine, as it eventually would.
+    """
+    loop = asyncio.new_event_loop()
+
+    async def start() -> None:
+        client = ShipStation(
+            sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
+        )
+        buy = client.orders.create_label_once if once else client.orders.create_label
+        # Left pending on purpose: its loop is closed under it.
+        asyncio.ensure_future(buy(order_id, "ups", "ups_ground", "package", date.today()))  # noqa: RUF006
+        for _ in range(4000):
+            if sandbox.stats().by_path.get("/orders/createlabelfororder", 0):
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError("the purchase did not arrive")
+
+    loop.run_until_complete(start())
+    loop.close()
+    if collect:
+        gc.collect()
+
+
+@pytest.mark.parametrize("once", [False, True], ids=["plain", "once"])
+@pytest.mark.parametrize("collect", [False, True], ids=["left", "collected"])
+async def test_a_purchase_whose_loop_was_closed_under_it_is_settled_not_waited_for(
+    ss: ShipStation, sandbox: ThreadedSandbox, once: bool, collect: bool
+) -> None:
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
+    await asyncio.to_thread(
+        purchase_on_a_loop_then_close_it, sandbox, order_id, once=once, collect=collect
+    )
+    # The same label again: refused as unsettled (not a wait for a loop that is gone)...
+    with pytest.raises(AmbiguousRequestError, match="not settled; nothing was sent"):
+        await asyncio.wait_for(buy_for_order(ss, order_id), 20)
+    # ... and create_label_once settles it: the label bought on the closed loop, no other.
+    await asyncio.wait_for(buy_once_sells_one(ss, sandbox, order_id), 30)

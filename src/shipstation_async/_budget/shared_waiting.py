@@ -93,6 +93,7 @@ class SharedWaitingRoom(LoopScheduler):
         self._drop(waiter)
         if waiter.owner is not None:
             waiter.owner.count += 1
+        self.handed_out(grant)
         waiter.future.set_result(grant)
 
     def _drop(self, waiter: _Waiter) -> None:

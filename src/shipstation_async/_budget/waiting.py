@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import threading
 import time
 import weakref
 from collections import deque
@@ -25,6 +26,28 @@ from ..errors import RateLimitError
 from .backend import BudgetBackend, Grant, RateLimitStatus
 
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
+LOST_LOOP_CHECK = 1.0
+"""Seconds between looks for slots held on closed event loops, while waiting on answers."""
+
+_rooms: dict[int, list[LoopScheduler]] = {}  # id(budget) -> its waiting rooms, every loop
+_rooms_lock = threading.Lock()
+
+
+def reap_closed_rooms(budget: BudgetBackend) -> None:
+    """Account for the slots of ``budget`` still held on event loops closed or gone.
+
+    ``loop.close()`` (rather than ``asyncio.run``) leaves the requests out on that loop
+    pending for ever: their slots, and a probe among them every loop's requests, would be
+    held for good. A request that went out counts as failed (its slot is held a window
+    longer, as it may have been counted); one that did not is given back.
+    """
+    with _rooms_lock:
+        rooms = _rooms.get(id(budget), [])
+        dead = [room for room in rooms if room.loop_is_gone()]
+        if dead:
+            _rooms[id(budget)] = [room for room in rooms if not room.loop_is_gone()]
+    for room in dead:
+        room.give_up_grants()
 
 
 class InFlightLimit:
@@ -85,7 +108,36 @@ class LoopScheduler:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
         self._wake_pending = False
+        # Slots handed out on this loop, kept until its loop is known to be alive without
+        # them (pruned of finished ones as it grows): see reap_closed_rooms.
+        self._out: set[Grant] = set()
+        self._prune_at = 64
         ledger.add_listener(self)
+        reap_closed_rooms(ledger)  # a new loop: often the one after a loop that was closed
+        with _rooms_lock:
+            _rooms.setdefault(id(ledger), []).append(self)
+
+    def loop_is_gone(self) -> bool:
+        """Whether this room's event loop is closed (or collected): nothing runs there."""
+        loop = self._loop_ref()
+        return loop is None or loop.is_closed()
+
+    def handed_out(self, grant: Grant) -> None:
+        """Note a slot handed to a request on this loop (see :func:`reap_closed_rooms`)."""
+        out = self._out
+        out.add(grant)
+        if len(out) > self._prune_at:
+            self._out = out = {g for g in out if g.state != "done"}
+            self._prune_at = max(64, 2 * len(out))
+
+    def give_up_grants(self) -> None:
+        """Account for the slots this room's requests still hold: its loop is closed."""
+        out, self._out = self._out, set()
+        for grant in out:
+            if grant.state == "reserved":
+                self.ledger.release(grant)
+            elif grant.state == "sent":
+                self.ledger.fail(grant, sent=True)
 
     def serves(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether this is the waiting room of ``loop``."""
@@ -110,8 +162,10 @@ class LoopScheduler:
         if owner is not None and not owner.has_room(lane):
             return None
         grant = self.ledger.try_grant(lane)
-        if grant is not None and owner is not None:
-            owner.count += 1
+        if grant is not None:
+            self.handed_out(grant)
+            if owner is not None:
+                owner.count += 1
         return grant
 
     async def acquire(
@@ -285,6 +339,7 @@ class LoopScheduler:
                 self._forget_owner(waiter)
                 if owner is not None:
                     owner.count += 1
+                self.handed_out(grant)
                 waiter.future.set_result(grant)
             if budget_exhausted:
                 # Lower lanes need more room than this one, so they are held back too.
@@ -299,6 +354,8 @@ class LoopScheduler:
             at = self.ledger.next_opportunity(lane, now)
             if at is not None:
                 when = min(when, max(at, now + 0.001))
+            else:  # waiting on answers: look again now and then for any on a closed loop
+                when = min(when, now + LOST_LOOP_CHECK)
         if loop is None or when == math.inf:
             self._cancel_timer()
             return
@@ -316,6 +373,7 @@ class LoopScheduler:
 
     def _on_timer(self) -> None:
         self._timer, self._timer_at = None, math.inf
+        reap_closed_rooms(self.ledger)
         self._dispatch()
 
     def status(self) -> RateLimitStatus:

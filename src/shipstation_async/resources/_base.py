@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 import attrs
 
 from .._arguments import check_mapping_as, checked
-from .._intents import INTENTS, Key, one_at_a_time, purchase_intent, purchase_key
+from .._intents import (
+    CANCELLED_ON_THE_WIRE,
+    INTENTS,
+    Key,
+    one_at_a_time,
+    purchase_intent,
+    purchase_key,
+)
 from .._sansio import Lane, Operation, Safety
 from .._send_watch import SEND_WATCH, SendWatch
 from .._time import as_instant, require_aware, sent_wall
@@ -21,8 +28,6 @@ from ..errors import (
     AmbiguousRequestError,
     DecodeError,
     InvalidRequestError,
-    TransportError,
-    WriteAttempt,
 )
 from ..limits import is_count
 from ..models import Label, Page, SuccessResult
@@ -437,16 +442,12 @@ async def buy_label(
     if watch is not None:  # create_label_once's purchase: it holds the key, and its watch
         return await _send_label(client, key, path, body, options, watch)
     # Purchases of one label never overlap in this process (they could not be told apart).
-    async with one_at_a_time(key):
-        prior = None if body.get("testLabel") else INTENTS.unresolved(key)
+    real = not body.get("testLabel")
+    async with one_at_a_time(key, purchase_intent(body), remember=real) as watch:
+        prior = INTENTS.unresolved(key) if real else None
         if prior is not None:
             raise unsettled_purchase(prior[1])
-        watch = SendWatch()
-        token = SEND_WATCH.set(watch)
-        try:
-            return await _send_label(client, key, path, body, options, watch)
-        finally:
-            SEND_WATCH.reset(token)
+        return await _send_label(client, key, path, body, options, watch)
 
 
 async def _send_label(
@@ -473,26 +474,11 @@ async def _send_label(
     except asyncio.CancelledError:
         # Cancelled with the request out: it runs on, and its outcome is unknown here.
         if watch.cancelled is not None and not body.get("testLabel"):
-            INTENTS.leave_unresolved(key, purchase_intent(body), _cancelled(watch.cancelled))
+            intent = purchase_intent(body)
+            INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
         raise
     INTENTS.claim(key, [label.shipment_id])
     return label
-
-
-def _cancelled(attempt: WriteAttempt) -> AmbiguousRequestError:
-    cause = TransportError(
-        "the caller was cancelled after the request went out; it ran on unseen",
-        method=attempt.method,
-        path=attempt.path,
-        sent=True,
-    )
-    return AmbiguousRequestError(
-        "cancelled after it was sent: it may have bought the label",
-        method=attempt.method,
-        path=attempt.path,
-        cause=cause,
-        attempt=attempt,
-    )
 
 
 def unsettled_purchase(earlier: AmbiguousRequestError) -> AmbiguousRequestError:

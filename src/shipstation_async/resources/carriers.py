@@ -58,8 +58,9 @@ class Carriers(Resource):
         more request) so that an ambiguous outcome can be settled: never retried on one;
         ``await ss.settle(exc)`` compares the balance with what labels were charged meanwhile
         and says whether the funds were added. Fundings of one carrier run one at a time in
-        this process, and after an ambiguous one the next is refused until it is settled
-        (one from another process in between leaves the outcome still ambiguous).
+        this process, and after an ambiguous one (or one whose caller was cancelled with it on
+        the wire) the next is refused until it is settled (one from another process in
+        between leaves the outcome still ambiguous).
         """
         try:
             value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
