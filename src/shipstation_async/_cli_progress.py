@@ -82,18 +82,16 @@ def budget_wait(
     if needed <= 0 or not history:
         return 0.0
     now, sent = history[-1]
-    counts = [count for _, count in history]
-    due: list[float] = []  # when each request to come can go
-    for n in range(sent + 1, sent + needed + 1):
-        earlier = n - limit  # the request whose slot this one takes
-        if earlier <= 0:
-            at = now  # a slot no request of this run has held
-        elif earlier > sent:
-            at = due[earlier - sent - 1] + window
-        else:
-            at = history[bisect.bisect_left(counts, earlier)][0] + window
-        due.append(max(now, at))
-    return due[-1] - now
+    # The last request to come waits ``windows`` whole windows after the first of its chain
+    # (every ``limit``-th request), which takes the slot of a request already sent, if any.
+    windows = (needed - 1) // limit
+    earlier = sent + needed - windows * limit - limit
+    if earlier <= 0:
+        at = now  # a slot no request of this run has held
+    else:
+        counts = [count for _, count in history]
+        at = history[bisect.bisect_left(counts, earlier)][0] + window
+    return max(now, at) + windows * window - now
 
 
 def recent_pace(samples: Sequence[tuple[float, int]]) -> float | None:

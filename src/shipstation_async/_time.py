@@ -186,6 +186,50 @@ def pacific_wall(value: datetime | date, field: str) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
+def range_walls(
+    start: datetime | date | None, end: datetime | date | None
+) -> tuple[datetime | None, datetime | None]:
+    """A listing's bounds as naive Pacific wall-clock times, widened over a repeated hour.
+
+    A bound in the autumn's repeated hour cannot tell its two occurrences apart on the wire
+    (the API's dates carry no offset): the start moves back to the hour's first minute and the
+    end on to its last instant, so that no record of the range is left out (some of the other
+    occurrence may come too). The bounds are compared as instants: an end before the start is
+    an InvalidRequestError.
+    """
+    low = None if start is None else pacific_wall(start, "start")
+    high = None if end is None else pacific_wall(end, "end")
+    if start is not None and end is not None and _utc(end) < _utc(start):
+        raise InvalidRequestError("the range's end precedes its start", field="end")
+    if low is not None and _repeated(low):
+        low = _repeated_hour(low)[0]
+    if high is not None and _repeated(high):
+        high = _repeated_hour(high)[1]
+    return low, high
+
+
+def _utc(value: datetime | date) -> datetime:
+    # Naive UTC: aware datetimes of one zone compare by their wall times, fold ignored.
+    moment = as_instant(value)
+    offset = moment.utcoffset() or timedelta(0)
+    try:
+        return moment.replace(tzinfo=None) - offset
+    except OverflowError:  # at the ends of datetime's range: the wall time is near enough
+        return moment.replace(tzinfo=None)
+
+
+def _repeated_hour(wall: datetime) -> tuple[datetime, datetime]:
+    """The first and the last wall time (to the microsecond) of the repeated hour of ``wall``."""
+    step = timedelta(minutes=1)
+    first = wall.replace(second=0, microsecond=0)
+    while _repeated(first - step):
+        first -= step
+    last = first
+    while _repeated(last + step):
+        last += step
+    return first, last.replace(second=59, microsecond=999_999)
+
+
 def sent_wall(value: datetime | date) -> datetime:
     """The Pacific wall-clock time a filter value is sent as, at second precision."""
     return to_pacific_wall(as_instant(value)).replace(microsecond=0)

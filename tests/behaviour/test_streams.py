@@ -106,6 +106,41 @@ async def test_idle_walkers_split_the_busiest_part(
     assert stream.requests <= len(expected) / 50 + 2 * len(stream.parts)
 
 
+async def test_a_dense_second_does_not_inflate_the_estimate_or_the_cuts(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    """600 orders made in one second: a page inside it is no rate for the rest of the range.
+
+    Taken for one, the records left were estimated in billions (and the command line's ETA
+    built a list of that many floats), and sparse parts were cut for nothing.
+    """
+
+    async def walk(dense: list[tuple[int, int, int]]) -> tuple[list[int], int, int]:
+        sandbox = shipstation_sandbox_factory(
+            world=World(orders=3000, seed=3, dense_seconds=dense),
+            rate_limit=LIMIT,
+            api_key=f"key-{uuid.uuid4().hex[:10]}",
+        )
+        async with ShipStation(
+            sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
+        ) as ss:
+            newest = await newest_created(ss)
+            stream = ss.orders.iter(create_date_end=newest, concurrency=4, page_size=500)
+            estimates: list[int] = []
+            count = 0
+            async for _ in stream:
+                count += 1
+                if count % 50 == 0 and (left := stream.estimate_left()) is not None:
+                    estimates.append(left[0] + count)
+        return estimates, count, len(stream.parts)
+
+    estimates, count, parts = await walk([(500, 600, 1)])
+    _, _, parts_without = await walk([])
+    assert count == 3000
+    assert estimates and max(estimates) <= 3 * count  # within a small factor, not billions
+    assert parts <= parts_without + 1  # no cuts of parts with little left
+
+
 async def test_filters_and_ranges_pass_through(ss: ShipStation) -> None:
     shipped = await all_ids(ss, order_status="shipped")
     streamed = [o.order_id async for o in ss.orders.iter(order_status="shipped", page_size=200)]

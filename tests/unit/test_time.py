@@ -13,6 +13,7 @@ from shipstation_async._time import (
     format_query_datetime,
     parse_date,
     parse_timestamp,
+    range_walls,
 )
 
 
@@ -130,3 +131,37 @@ def test_a_start_inside_the_repeated_hour_goes_back_to_its_beginning() -> None:
         datetime(2026, 3, 8, 3, 30, tzinfo=PACIFIC),  # spring forward: no repeated hour
     ):
         assert before_repeated_hour(unchanged) == unchanged
+
+
+# -- a listing's bounds ------------------------------------------------------------------------
+
+FALL_BACK = date(2026, 11, 1)  # 01:00 to 02:00 Pacific happens twice
+
+
+def test_a_range_in_the_repeated_hour_is_widened_to_the_whole_hour() -> None:
+    # 01:50 PDT to 01:10 PST: twenty real minutes, whose walls run backwards. Records made in
+    # between carry walls from 01:00 to 01:10 (and 01:50 to 01:59): the whole hour is listed.
+    start = datetime(2026, 11, 1, 1, 50, tzinfo=PACIFIC)
+    end = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=PACIFIC)
+    assert range_walls(start, end) == (
+        datetime(2026, 11, 1, 1, 0),
+        datetime(2026, 11, 1, 1, 59, 59, 999_999),
+    )
+    # The same instants given in UTC.
+    utc = range_walls(start.astimezone(UTC), end.astimezone(UTC))
+    assert utc == range_walls(start, end)
+
+
+def test_bounds_outside_the_repeated_hour_are_their_walls() -> None:
+    start = datetime(2026, 3, 8, 1, 50, tzinfo=PACIFIC)  # spring: no hour repeated
+    end = datetime(2026, 11, 1, 2, 30, tzinfo=PACIFIC)
+    assert range_walls(start, end) == (datetime(2026, 3, 8, 1, 50), datetime(2026, 11, 1, 2, 30))
+    assert range_walls(FALL_BACK, None) == (datetime(2026, 11, 1), None)
+
+
+def test_an_end_before_the_start_is_refused_by_instants_not_walls() -> None:
+    later_wall_earlier_instant = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=PACIFIC)
+    with pytest.raises(InvalidRequestError, match="precedes"):
+        range_walls(later_wall_earlier_instant, datetime(2026, 11, 1, 1, 50, tzinfo=PACIFIC))
+    with pytest.raises(InvalidRequestError, match="naive"):
+        range_walls(datetime(2026, 1, 1), None)

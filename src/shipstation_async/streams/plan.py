@@ -134,9 +134,9 @@ class Plan:
     """The parts of one walk and what the walkers learned of them: records left, density.
 
     ``left``: records a part has still to fetch, per its last answer; ``density``: records per
-    second in a part's last full page; ``expected``: every record the walk should yield, when
-    the first request counted them all (no start given); ``emitted``/``delivered``: records
-    fetched, and handed to the consumer.
+    second over what a part had left at its last answer; ``expected``: every record the walk
+    should yield, when the first request counted them all (no start given);
+    ``emitted``/``delivered``: records fetched, and handed to the consumer.
     """
 
     page_size: int
@@ -187,9 +187,9 @@ class Plan:
     def split_largest(self, walking: set[int]) -> Split | None:
         """Cut the walked part with the most records left in two; the second half is new.
 
-        Records left are estimated from the part's last full page (records per second). A part
-        is cut only if each half should still fill two pages: a cut costs about one request (a
-        partial last page), so it must buy more than that in walkers kept busy.
+        Records left are the part's last answer's count (or its density over what is left). A
+        part is cut only if each half should still fill two pages: a cut costs about one
+        request (a partial last page), so it must buy more than that in walkers kept busy.
         """
         best: tuple[float, int] | None = None
         for index in walking:
@@ -198,7 +198,7 @@ class Plan:
             if part.done or density is None:
                 continue
             seconds = part.seconds_left()
-            left = seconds * density
+            left = self.left.get(index, seconds * density)
             if seconds >= 2 and left >= 4 * self.page_size and (best is None or left > best[0]):
                 best = (left, index)
         if best is None:

@@ -17,7 +17,7 @@ import attrs
 
 from .._budget import call_on_loop
 from .._sansio import Lane
-from .._time import pacific_wall
+from .._time import range_walls
 from ..errors import InvalidRequestError
 from ..limits import is_count
 from .plan import T0_LAG, Plan, Split, SubRange, second_of, split
@@ -144,10 +144,7 @@ class ItemStream(Generic[T]):
         if keep_bytes and typed:
             raise InvalidRequestError("keep_bytes needs typed=False", field="keep_bytes")
         self._t0_lag = t0_lag
-        self._start = None if start is None else pacific_wall(start, "start")
-        self._end = None if end is None else pacific_wall(end, "end")
-        if self._start is not None and self._end is not None and self._end < self._start:
-            raise InvalidRequestError("the range's end precedes its start", field="end")
+        self._start, self._end = range_walls(start, end)
         self._walk = walk
         self._concurrency = concurrency
         self._ordered = ordered

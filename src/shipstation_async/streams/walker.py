@@ -169,8 +169,11 @@ class Walker:
                 await self._emit(queue, index, accepted, part.cursor, done=True)
                 return
             last_second = keys[-1][:19]
-            spanned = (second_of(last_second) - second_of(keys[0])).total_seconds()
-            plan.density[index] = len(records) / max(1.0, spanned)
+            if part.end == asked_end:
+                # Over the whole span the answer counted, not the page's: a page inside one
+                # dense second (500 records in it) is no rate for the rest of the range.
+                spanned = (second_of(asked_end) - second).total_seconds() + 2
+                plan.density[index] = total / max(1.0, spanned)
             if last_second > part.cursor[:19]:
                 accepted = [
                     r
