@@ -118,6 +118,11 @@ class ItemStream(Generic[T]):
     until more is asked of it: for a consumer that writes the JSON out, as the backfill's
     sinks do (it needs the ``speedups`` extra; without it, dicts, and so for a page that may
     hold the credential, which is taken out of its strings).
+
+    ``start`` and ``end`` are instants (aware datetimes, or dates for Pacific midnight); one
+    in the autumn's repeated hour widens the range to that whole hour, whose two occurrences
+    the API's wall-clock dates cannot tell apart, so records of the other occurrence may come
+    too.
     """
 
     def __init__(
