@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import threading
 import time
@@ -26,6 +27,8 @@ from ..errors import RateLimitError
 from .backend import BudgetBackend, Grant, RateLimitStatus
 
 LANES: tuple[Lane, ...] = ("interactive", "bulk")
+# The logger keeps the name of the module the budget grew in: users filter on it.
+_log = logging.getLogger("shipstation_async.scheduler")
 LOST_LOOP_CHECK = 1.0
 """Seconds between looks for slots held on closed event loops, while waiting on answers."""
 
@@ -47,7 +50,10 @@ def reap_closed_rooms(budget: BudgetBackend) -> None:
         if dead:
             _rooms[id(budget)] = [room for room in rooms if not room.loop_is_gone()]
     for room in dead:
-        room.give_up_grants()
+        try:
+            room.give_up_grants()
+        except Exception as exc:  # never in the way of the room being made or woken
+            _log.warning("budget: could not account for a closed loop's slots (%r)", exc)
 
 
 class InFlightLimit:
