@@ -53,7 +53,9 @@ def reap_closed_rooms(budget: BudgetBackend) -> None:
         try:
             room.give_up_grants()
         except Exception as exc:  # never in the way of the room being made or woken
-            _log.warning("budget: could not account for a closed loop's slots (%r)", exc)
+            _log.warning(
+                "budget: could not account for a closed loop's slots (%s)", type(exc).__name__
+            )
 
 
 class InFlightLimit:
