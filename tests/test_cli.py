@@ -309,3 +309,41 @@ def test_the_backfill_command_is_a_bulk_only_client(
     args = ["backfill", "orders", "--sandbox", "--sandbox-orders", "100", "--out", str(out)]
     assert main([*args, "--rate-limit", "40/2"]) == 0
     assert [(r.requests, r.period, r.reserve) for r in seen] == [(40, 2.0, 0)]
+
+
+def test_a_backfill_copies_inactive_products_and_shipment_items(
+    shipstation_sandbox_factory: Any,
+    tmp_path: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The API leaves inactive products and shipments' items out unless asked: a copy asks,
+    # unless told not to.
+    import json
+    from pathlib import Path
+
+    sandbox = shipstation_sandbox_factory(orders=200, seed=2, rate_limit=RateLimit(40, 1.0))
+    for n in range(3):
+        sandbox.world.add_product(
+            sku=f"RETIRED-{n}", active=False, createDate="2024-01-01T08:00:00.0000000"
+        )
+    monkeypatch.setenv("SHIPSTATION_API_KEY", sandbox.api_key)
+    monkeypatch.setenv("SHIPSTATION_API_SECRET", sandbox.api_secret)
+    monkeypatch.delenv("SHIPSTATION_BASE_URL", raising=False)
+
+    def backfill(resource: str, *options: str) -> list[dict[str, Any]]:
+        out = Path(str(tmp_path)) / f"{resource}{''.join(options)}.jsonl"
+        argv = ["backfill", resource, "--base-url", sandbox.url, "--rate-limit", "40/1"]
+        assert main([*argv, "--out", str(out), *options]) == 0
+        return [json.loads(line) for line in out.read_text().splitlines()]
+
+    products = backfill("products")
+    inactive = sum(not p["active"] for p in products)
+    assert inactive >= 3  # the world's own, and the three retired here
+    assert len(backfill("products", "--no-inactive")) == len(products) - inactive
+    shipments = backfill("shipments")
+    assert shipments and all(s["shipmentItems"] for s in shipments)
+    assert all(s["shipmentItems"] is None for s in backfill("shipments", "--no-items"))
+    capsys.readouterr()
+    assert main(["backfill", "orders", "--sandbox", "--no-items"]) == 2
+    assert "--items and --no-items are for shipments" in capsys.readouterr().err

@@ -143,6 +143,46 @@ def test_resume_refuses_another_backfills_checkpoint(
     assert again.returncode == 0 and "already complete" in again.stdout
 
 
+def test_a_second_run_on_the_same_output_exits_2_and_a_killed_run_holds_nothing(
+    shipstation_sandbox_factory: Factory, tmp_path: Path
+) -> None:
+    # The same command started twice (or an hourly --since-last job overlapping the last):
+    # the second is refused at once, not run beside the first into the same files.
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    sandbox = shipstation_sandbox_factory(
+        orders=5000, seed=4, rate_limit=RateLimit(1000, 1.0), api_secret=SECRET, world_end=end
+    )
+    env = credentials(sandbox)
+    argv = ["backfill", "orders", "--base-url", sandbox.url, "--out", "orders.jsonl"]
+    slow = subprocess.Popen(  # one request a second: still running when the second starts
+        command(*argv, "--rate-limit", "1/1", "--concurrency", "1"),
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert slow.stdout is not None
+        first = slow.stdout.readline()  # its first batch is written
+        assert first.startswith("orders: "), first
+        second = run(*argv, "--rate-limit", "40/1", "--resume", env=env, cwd=tmp_path)
+        assert slow.poll() is None  # the first was running all along
+        assert second.returncode == 2
+        assert "another backfill is running" in one_error_line(second)
+        slow.kill()  # SIGKILL: the lock goes with the process
+        slow.communicate(timeout=30)
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+            slow.communicate()
+    resumed = run(*argv, "--rate-limit", "40/1", "--resume", env=env, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    written = ids(tmp_path / "orders.jsonl")
+    assert sorted(written) == sorted(set(written)) and len(written) == 5000
+    assert sorted(os.listdir(tmp_path)) == ["orders.jsonl", "orders.jsonl.checkpoint.sqlite"]
+
+
 def test_out_and_sqlite_together_are_a_usage_error(tmp_path: Path) -> None:
     argv = ["backfill", "orders", "--sandbox", "--out", "a.jsonl", "--sqlite", "a.db"]
     refused = run(*argv, cwd=tmp_path)

@@ -43,7 +43,10 @@ def add_backfill(commands: Any) -> None:
         help="copy every record of a resource into a JSONL or SQLite file, resumable",
         description="Copy every record of a resource into a JSONL file (or a SQLite table), "
         "resumable at any moment: stop it (Ctrl-C, or a kill) and run the same command with "
-        "--resume. A run that fails before writing anything leaves nothing behind. "
+        "--resume. A run that fails before writing anything leaves nothing behind. One run at "
+        "a time writes an output: another started on it meanwhile (a cron job overlapping the "
+        "last one) exits with status 2 at once. A copy is whole: products include the "
+        "inactive ones and shipments their items, unless --no-inactive or --no-items. "
         "Credentials come from SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET (not needed "
         "with --sandbox).",
         epilog=f"{EXIT_STATUS}\n\n{ENVIRONMENT}",
@@ -71,6 +74,20 @@ def add_backfill(commands: Any) -> None:
         "--since-last",
         action="store_true",
         help="orders modified since the last run (appends new versions; implies --resume)",
+    )
+    backfill.add_argument(
+        "--inactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="products only: the inactive ones too (showInactive=true), the default; "
+        "--no-inactive copies the active ones only",
+    )
+    backfill.add_argument(
+        "--items",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="shipments only: each with its items (includeShipmentItems=true), the default; "
+        "--no-items leaves shipmentItems null, as the API does unless asked",
     )
     backfill.add_argument(
         "--concurrency", type=types.positive, default=4, help="date ranges fetched at once"
@@ -105,10 +122,28 @@ def output(args: argparse.Namespace) -> tuple[Path, Path]:
     return out, checkpoint_beside(out)
 
 
+def list_filters(args: argparse.Namespace) -> dict[str, bool]:
+    """The list filters a backfill sends, as ``iter()`` names them.
+
+    A backfill is a copy: the API's defaults leave inactive products and shipments' items
+    out, so they are asked for unless turned off. Off sends nothing (the API's default), so
+    such a run's checkpoint is the one a run without the filter made.
+    """
+    if args.resource == "products" and args.inactive is not False:
+        return {"show_inactive": True}
+    if args.resource == "shipments" and args.items is not False:
+        return {"include_shipment_items": True}
+    return {}
+
+
 def usage_problem(args: argparse.Namespace) -> str | None:
     """Why the backfill cannot run as asked (a usage error: nothing is sent), or None."""
     if args.since_last and args.resource != "orders":
         return "--since-last walks modifyDate, which only the orders list has"
+    if args.inactive is not None and args.resource != "products":
+        return "--inactive and --no-inactive are for products (the list with inactive records)"
+    if args.items is not None and args.resource != "shipments":
+        return "--items and --no-items are for shipments (the list with shipment items)"
     if args.sandbox and args.base_url:
         return "--sandbox and --base-url exclude each other"
     if args.out and args.sqlite:
@@ -168,14 +203,15 @@ def _another_backfill(args: argparse.Namespace, checkpoint: Path) -> str | None:
         return f"{checkpoint} is not a backfill checkpoint (not a SQLite database it wrote)"
     if saved is None:
         return None  # a database of other tables: the run adds its own beside them
-    asked = query_key(args.start, args.end, since_last=args.since_last)
+    asked = query_key(args.start, args.end, list_filters(args), since_last=args.since_last)
     if saved.resource == args.resource and saved.query == asked:
         return None
     theirs = describe_backfill(saved.resource, saved.query)
     return (
         f"{checkpoint} belongs to another backfill: {theirs}; this command asks for "
-        f"{describe_backfill(args.resource, asked)}. Resume that one "
-        "with its own resource, --start and --end, or write this one to another output"
+        f"{describe_backfill(args.resource, asked)}. Resume that one with its own resource, "
+        "--start, --end (and --no-inactive or --no-items, if it was made without them), or "
+        "write this one to another output"
     )
 
 
@@ -217,6 +253,7 @@ async def run_backfill(args: argparse.Namespace) -> int:
             end=args.end,
             sink=sink,
             checkpoint=checkpoint,
+            filters=list_filters(args),
             concurrency=args.concurrency,
             resume=args.resume or args.since_last,
             on_progress=display.update,

@@ -131,7 +131,7 @@ class LoopScheduler:
         return loop is None or loop.is_closed()
 
     def handed_out(self, grant: Grant) -> None:
-        """Note a slot handed to a request on this loop (see :func:`reap_closed_rooms`)."""
+        """Note a slot handed to a request on this loop (its loop may be closed under it)."""
         out = self._out
         out.add(grant)
         if len(out) > self._prune_at:

@@ -1,4 +1,4 @@
-"""The backfill's checkpoint: one SQLite file.
+"""The backfill's checkpoint: one SQLite file, and the lock that lets one run at a time use it.
 
 It holds the walk's parts, their cursors and the sink's committed offset, all changed in one
 transaction per batch.
@@ -8,14 +8,39 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import attrs
 
+from ..errors import ConfigurationError
 from ..streams import SubRange
+
+if sys.platform == "win32":  # pragma: no cover - no flock there
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (
@@ -52,6 +77,72 @@ _TABLES = frozenset({"run", "sync", "band", "part"})
 def checkpoint_beside(output: str | Path) -> Path:
     """Where the checkpoint of a file output lives by default: ``<output>.checkpoint.sqlite``."""
     return Path(f"{output}.checkpoint.sqlite")
+
+
+class BackfillRunning(ConfigurationError):
+    """Another run (of this process or another) is using the same checkpoint and output.
+
+    Two runs at once would both append to the output and commit into one checkpoint: the
+    second is refused before it opens either. The lock goes when the first run ends or its
+    process dies.
+    """
+
+
+def lock_beside(checkpoint: str | Path) -> Path:
+    """The lock file a run holds beside its checkpoint: ``<checkpoint>.lock``."""
+    return Path(f"{checkpoint}.lock")
+
+
+@contextlib.contextmanager
+def run_lock(checkpoint: str | Path) -> Iterator[None]:
+    """Hold the checkpoint's lock for a run, or raise :class:`BackfillRunning` at once.
+
+    An exclusive ``flock`` on :func:`lock_beside`: the system releases it when the process
+    dies, even by SIGKILL, so a killed run never leaves its output locked. The file holds the
+    holder's process id (for the error) and is removed when the run ends.
+    """
+    path = lock_beside(checkpoint)
+    file = _locked(path, checkpoint)
+    try:
+        file.truncate(0)
+        file.write(str(os.getpid()).encode())
+        file.flush()
+        yield
+    finally:
+        # Removed while still locked: a run that locks this file after it is gone sees that
+        # and locks the next one (see _locked).
+        with contextlib.suppress(OSError):  # Windows: an open file cannot be removed
+            path.unlink()
+        file.close()
+
+
+def _locked(path: Path, checkpoint: str | Path) -> IO[bytes]:
+    """``path`` opened and locked: the file at that path when the lock was taken."""
+    while True:
+        file = open(path, "a+b")  # noqa: SIM115 - held open for the whole run
+        file.seek(0)
+        if not _try_lock(file.fileno()):
+            holder = _holder(file)
+            file.close()
+            raise BackfillRunning(
+                f"another backfill is running with the checkpoint {checkpoint}"
+                f"{holder}: wait for it to finish or stop it; two runs at once would "
+                "corrupt the output"
+            )
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and os.path.samestat(os.fstat(file.fileno()), current):
+            return file
+        file.close()  # the run before removed it between our open and our lock: again
+
+
+def _holder(file: IO[bytes]) -> str:
+    """`` (process N)`` of the run holding the lock, when its file says."""
+    with contextlib.suppress(OSError, ValueError):
+        return f" (process {int(file.read(20))})"
+    return ""
 
 
 def unaccounted_data(output: str | Path, checkpoint: str | Path) -> bool:
@@ -114,7 +205,12 @@ def read_run(path: str | Path) -> Saved | None:
 
 
 def _read_only(path: Path) -> contextlib.closing[sqlite3.Connection]:
-    uri = path.resolve().as_uri() + "?mode=ro"
+    # A checkpoint is a WAL database: opened with mode=ro, SQLite creates -wal and -shm files
+    # beside it, and leaves them. With no journal beside it (no run writing, none killed
+    # mid-way) the whole database is in the file: read it as immutable, which creates none.
+    journals = (Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+    mode = "ro" if any(journals) else "ro&immutable=1"
+    uri = path.resolve().as_uri() + f"?mode={mode}"
     return contextlib.closing(sqlite3.connect(uri, uri=True))
 
 
@@ -195,16 +291,20 @@ class CheckpointStore:
         sink_offset: int = 0,
         records: int = 0,
         expected: int | None = None,
+        discard: str | None = None,
     ) -> None:
         """Record a new run's plan, replacing the previous run's.
 
         An incremental run keeps appending after ``sink_offset``, its ``records`` counted on
-        from the earlier runs'. ``expected``: see :class:`Saved`.
+        from the earlier runs'. ``expected``: see :class:`Saved`. ``discard``: a table of rows
+        (a SQLite sink's) emptied in the same transaction, when the run starts over.
         """
         with self._transaction():
             self._db.execute("DELETE FROM run")
             self._db.execute("DELETE FROM part")
             self._db.execute("DELETE FROM band")
+            if discard is not None and discard in _tables(self._db):
+                self._db.execute(f'DELETE FROM "{discard}"')
             self._db.execute(
                 "INSERT INTO run (id, resource, query, t0, sink_offset, records, expected) "
                 "VALUES (1, ?, ?, ?, ?, ?, ?)",

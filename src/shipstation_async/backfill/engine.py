@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._time import before_repeated_hour, from_pacific_wall
+from .._time import before_repeated_hour, from_pacific_wall, pacific_wall
 from ..errors import ConfigurationError
 from ..limits import is_count
 from ..resources.streaming import StreamingResource, open_stream
@@ -23,6 +23,7 @@ from .checkpoint import (
     checkpoint_beside,
     read_run,
     remove_checkpoint,
+    run_lock,
     unaccounted_data,
 )
 from .sinks import JsonlSink, Sink, SqliteSink
@@ -83,8 +84,11 @@ class Backfill:
 
     A checkpoint belongs to one backfill (resource, filters, ``start`` and ``end`` exactly):
     resume with the same values (a fixed ``start``, not one computed from the clock).
-    ``resume=False`` starts over, discarding what the checkpoint's earlier run wrote; a JSONL
-    file that no checkpoint accounts for is never overwritten (:class:`ConfigurationError`).
+    ``resume=False`` starts over, discarding what the checkpoint's earlier run wrote (a SQLite
+    sink's table emptied with the new plan's commit); a JSONL file that no checkpoint accounts
+    for is never overwritten (:class:`ConfigurationError`). One run at a time uses a
+    checkpoint: another, in this process or another, is refused at once
+    (:class:`~shipstation_async.backfill.BackfillRunning`).
     A run that fails (or is cancelled) before it commits a first batch removes the checkpoint
     and the empty output it created: what it leaves does not hold the next run to its range.
     """
@@ -159,7 +163,10 @@ class Backfill:
             if saved is None:
                 # The count the checkpoint should reach, for a resumed run's progress.
                 count = None if stream.expected is None else carried[1] + stream.expected
-                store.start(self._resource, query_key, t0, parts, *carried, expected=count)
+                discard = self._earlier_rows(store)
+                store.start(
+                    self._resource, query_key, t0, parts, *carried, expected=count, discard=discard
+                )
 
         stream = open_stream(
             resource,
@@ -181,8 +188,32 @@ class Backfill:
         )
         return stream
 
+    def _earlier_rows(self, store: CheckpointStore) -> str | None:
+        """The SQLite sink's table when this run starts over an earlier one (None otherwise).
+
+        Its rows are the earlier run's: they go with it, as a JSONL file is cut to nothing.
+        """
+        if isinstance(self._sink, SqliteSink) and not self._resume and store.load() is not None:
+            return self._sink.table
+        return None
+
+    def _next_start(self, t0: datetime) -> datetime:
+        """Where the incremental run after the one that ended at ``t0`` starts listing.
+
+        T0 less the overlap (a record modified while that run listed is caught), moved back to
+        01:00 when that falls in the autumn's repeated hour (see ``before_repeated_hour``).
+        """
+        return before_repeated_hour(from_pacific_wall(t0 - self._overlap))
+
     def _cutoff(self, t0: datetime | None) -> str:
-        return "" if t0 is None else key_of(t0 - self._overlap)
+        """The oldest modifyDate key the next run lists again: the band keeps what is newer.
+
+        From the next run's own start, which the repeated hour moves back by up to an hour:
+        a band from T0 less the overlap alone would let that hour's versions in twice.
+        """
+        if t0 is None:
+            return ""
+        return key_of(pacific_wall(self._next_start(t0), "start"))  # as the stream reads it
 
     def _new_versions(
         self,
@@ -257,13 +288,21 @@ class Backfill:
             saved = None  # the last incremental run finished: start the next one
         start = self._start
         if high_water is not None:
-            # From the last run's T0, less the overlap: a record modified while that run
-            # listed is caught now; the band drops the exact repeats.
-            start = before_repeated_hour(from_pacific_wall(high_water - self._overlap))
+            start = self._next_start(high_water)  # the band drops the exact repeats
         return saved, start, band
 
     async def run(self) -> Summary:
-        """Run (or resume) the backfill to the end and return its summary."""
+        """Run (or resume) the backfill to the end and return its summary.
+
+        Raises :class:`~shipstation_async.backfill.BackfillRunning` at once when another run
+        uses the same checkpoint.
+        """
+        # Held until the run has cleaned up after itself: what it decides about the files
+        # (whose they are, whether to remove them) no other run changes under it.
+        with run_lock(self._checkpoint):
+            return await self._locked_run()
+
+    async def _locked_run(self) -> Summary:
         self._refuse_foreign_output()
         output = self._sink.path if isinstance(self._sink, JsonlSink) else None
         new_output = output is not None and not output.exists()
