@@ -53,9 +53,10 @@ def complete(
     remaining: int,
     granted_margin: float = 0.0,
     configured_margin: float = 0.0,
+    limit: int = 10,
 ) -> list[bytes]:
-    """COMPLETE for an answer that arrived now, after 0.1 s, with Limit 10 and Reset 0.5."""
-    args = [grant_id, status, W, configured_margin, TTL_MS, 0, 0.1, repr(sent), 10, remaining]
+    """COMPLETE for an answer that arrived now, after 0.1 s, with Reset 0.5 (configured 10)."""
+    args = [grant_id, status, W, configured_margin, TTL_MS, 0, 0.1, repr(sent), limit, remaining]
     args += [0.5, "", 0.5, 10, "b", granted_margin]
     reply: list[bytes] = client.eval(redis_scripts.COMPLETE, len(keys), *keys, *args)  # type: ignore[assignment]
     return reply
@@ -110,6 +111,19 @@ def test_a_learned_margin_never_exceeds_half_a_window(client: redis.Redis, keys:
     client.zadd(flight, {"X": now + 2})
     margin = float(complete(client, keys, "X", sent=now - 1, remaining=8)[2])
     assert margin == pytest.approx(W / 2)
+
+
+def test_a_limit_the_server_raises_again_is_followed_back_up(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    holds, flight, meta, *_ = keys
+    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})
+    for grant, said, stored in (("X", 6, b"6"), ("Y", 10, b"10")):
+        now = now_of(client)
+        client.zadd(holds, {grant: now + 2})
+        client.zadd(flight, {grant: now + 2})
+        complete(client, keys, grant, sent=now - 0.1, remaining=said - 1, limit=said)
+        assert client.hget(meta, "limit") == stored  # down to 6, then back up to 10
 
 
 def test_a_429_while_the_reuse_check_is_out_ends_the_check(

@@ -601,6 +601,20 @@ def test_a_lower_limit_is_adopted_and_a_higher_one_is_not(make: Make) -> None:
     assert count_grants(ledger) == 3  # 5 - 2 held
 
 
+def test_a_limit_raised_again_is_followed_back_up_to_the_configured_one(make: Make) -> None:
+    ledger, clock = make(limit=10)
+    probe = grant_and_send(ledger)
+    assert probe is not None
+    ledger.complete(probe, 200, headers(5, 9.0, limit=6))
+    assert ledger.limit == 6
+    clock.now += 11  # a window later: the plan is back to 10 (or more)
+    for said, kept in ((10, 10), (20, 10)):
+        grant = grant_and_send(ledger)
+        assert grant is not None
+        ledger.complete(grant, 200, headers(said - 1, 9.0, limit=said))
+        assert ledger.limit == kept  # never past the configured limit
+
+
 def test_settling_a_done_grant_twice_leaves_the_new_probe_alone(make: Make) -> None:
     ledger, _clock = make()
     probe = grant_and_send(ledger)

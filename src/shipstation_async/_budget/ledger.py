@@ -300,8 +300,8 @@ class Ledger:
     def _follow_headers(
         self, grant: Grant, status: int, headers: RateLimitHeaders, at: float, observed: bool
     ) -> None:
-        if headers.limit is not None and headers.limit < self.limit:
-            self._adopt_lower_limit(headers.limit)
+        if headers.limit is not None and headers.limit != self.limit:
+            self._adopt_limit(headers.limit)
         remaining = headers.remaining
         if remaining is None:
             return
@@ -350,17 +350,21 @@ class Ledger:
             return True
         return False
 
-    def _adopt_lower_limit(self, limit: int | None) -> None:
-        if limit is None or limit >= self.limit:
+    def _adopt_limit(self, limit: int) -> None:
+        # A plan change (or a stricter server): follow it down, and back up once the server
+        # says so, never past the configured limit (configure RateLimit for a bigger plan).
+        limit = min(limit, self.rate_limit.requests)
+        if limit == self.limit:
             return
-        # A plan change (or a stricter server): follow it down. A higher figure is not
-        # trusted to raise room; configure RateLimit for a bigger plan.
-        _log.warning(
-            "budget %s: server reports a limit of %d requests (configured %d); adopting it",
-            self.name,
-            limit,
-            self.limit,
-        )
+        if limit < self.limit:
+            _log.warning(
+                "budget %s: server reports a limit of %d requests (configured %d); adopting it",
+                self.name,
+                limit,
+                self.rate_limit.requests,
+            )
+        else:
+            _log.info("budget %s: server reports a limit of %d requests again", self.name, limit)
         self.limit = limit
         self.reserve = (
             min(self._reserve_override, self.limit - 1)

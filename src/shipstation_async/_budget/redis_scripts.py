@@ -16,10 +16,10 @@ one Redis Cluster slot, and no script touches a key it was not given):
    ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_until``/``probe_needed`` (rule
    2; the probe's role passes on when its lease is not renewed), ``refused``
    (the last 429), ``room``/``room_until``/``room_set`` (rule 3, another client's use),
-   ``limit`` (a lower limit a server reported), ``longest``, ``active``, ``sent``,
-   ``rate_limited``, ``margin`` (rule 6: learned from the answers; every script holds slots
-   by the larger of it and the configured one), ``foreign_at`` (when an answer last showed
-   another client's use).
+   ``limit`` (the server's limit, once one below a configured limit was reported),
+   ``longest``, ``active``, ``sent``, ``rate_limited``, ``margin`` (rule 6: learned from
+   the answers; every script holds slots by the larger of it and the configured one),
+   ``foreign_at`` (when an answer last showed another client's use).
 4. ``procs``: processes seen (member: process id; score: when last seen).
 5. ``iwait``: processes with interactive calls waiting (score: until when the claim holds).
 6. ``freed``: slots freed lately (member: grant id; score: when it freed), kept for one W:
@@ -281,6 +281,9 @@ local lowered = 0
 if h_limit and h_limit < num('limit', tonumber(ARGV[14])) then
   redis.call('HSET', meta, 'limit', h_limit)
   lowered = h_limit
+elseif h_limit and h_limit > num('limit', h_limit) then
+  -- Back up once the server says so (GRANT never goes past a process's configured limit).
+  redis.call('HSET', meta, 'limit', h_limit)
 end
 if h_limit and h_remaining then
   -- Rule 3: every slot still held may be in the server's window. A count beyond that is
