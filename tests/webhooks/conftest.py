@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
 from shipstation_async.sandbox import Sandbox, WebhookDelivery, World
 from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
+
+from ..recording import RecordingServer, Reply
 
 TOKEN = "tok-0123456789abcdefghij"
 OTHER_TOKEN = "tok-zyxwvutsrqponmlkji98"
@@ -118,3 +121,44 @@ async def poll(receiver: WebhookReceiver) -> int:
     """One polling round once the server's clock (whole seconds) passed what was just written."""
     await asyncio.sleep(1.05)
     return await receiver.poll_once()
+
+
+# -- a fake API whose lists answer what a test put in them ------------------------------
+
+STAMP = "2026-01-01T10:00:00.0000000"
+
+
+class Lists:
+    """The fake API's list answers: the records of each list, as the API's JSON."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, Any]]] = {}
+        self.date: str | None = None  # the server's clock (a Date header), else aiohttp's
+
+    def __call__(self, request: web.Request) -> Reply:
+        kind = request.path.strip("/").split("/")[0]
+        items = self.records.get(kind, [])
+        headers = {"Date": self.date} if self.date else {}
+        body = {kind: items, "total": len(items), "page": 1, "pages": 1}
+        return Reply(body=body, headers=headers)
+
+
+@pytest.fixture
+async def lists(recorder: RecordingServer) -> AsyncIterator[Lists]:
+    """What ``recorder`` (and so the ``client`` fixture's API) lists."""
+    made = Lists()
+    recorder.default = made
+    yield made
+
+
+def order(order_id: int, modified: str, **fields: Any) -> dict[str, Any]:
+    """An order in the API's JSON, modified at ``modified`` (a Pacific wall-clock time)."""
+    record = {
+        "orderId": order_id,
+        "orderNumber": f"N{order_id}",
+        "orderDate": STAMP,
+        "createDate": STAMP,
+        "modifyDate": modified,
+        "orderStatus": "awaiting_shipment",
+    }
+    return {**record, **fields}

@@ -35,8 +35,10 @@ from shipstation_async.webhooks import (
 from shipstation_async.webhooks.redis_store import KEEP_MARGIN
 from shipstation_async.webhooks.store import DeadLetterRecord
 
+from ..conftest import until
+from ..recording import RecordingServer
 from ..redis_server import RedisServer, require
-from .conftest import TOKEN, Seen, delivery, new_orders, poll, post
+from .conftest import STAMP, TOKEN, Lists, Seen, delivery, new_orders, order, poll, post
 from .test_receiver import attrs_evolve
 from .test_stores import RECORDS, job, redis_store
 
@@ -335,3 +337,41 @@ async def test_one_store_on_a_redis_leads_the_polling(redis_server: RedisServer)
     finally:
         await one.close()
         await two.close()
+
+
+async def test_two_processes_hand_one_version_over_once_however_long_the_call(
+    redis_server: RedisServer, client: ShipStation, recorder: RecordingServer, lists: Lists
+) -> None:
+    # Two receivers on one prefix (as two processes), each given a delivery naming the same
+    # order, the second while the first one's (slow) call runs.
+    lists.records["orders"] = [order(1, STAMP)]
+    prefix = f"dup-{uuid.uuid4().hex[:8]}"
+    calls: list[list[int | None]] = []
+
+    def receiver() -> WebhookReceiver:
+        made = WebhookReceiver(
+            client,
+            token=TOKEN,
+            store=RedisStore(redis_server.url, prefix=prefix, lease=3.0),
+            poll_interval=None,
+            first_retry=0.05,
+        )
+
+        @made.on("ORDER_NOTIFY", name="slow")
+        async def slow(notification: Notification) -> None:
+            calls.append([o.order_id for o in notification.orders])
+            await asyncio.sleep(0.5)
+
+        return made
+
+    first, second = receiver(), receiver()
+    async with first, second:
+        await post(first, delivery(f"{recorder.url}/orders?importBatch=b1"))
+        await until(lambda: calls != [])
+        await post(second, delivery(f"{recorder.url}/orders?importBatch=b2"))
+        await asyncio.wait_for(asyncio.gather(first.drain(), second.drain()), 10)
+        # A newer version is handed over by either: the claim was dropped after the call.
+        lists.records["orders"] = [order(1, "2026-01-02T10:00:00.0000000")]
+        await post(second, delivery(f"{recorder.url}/orders?importBatch=b3"))
+        await asyncio.wait_for(second.drain(), 10)
+    assert calls == [[1], [1]]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from shipstation_async.webhooks import MemoryStore, RedisStore, SQLiteStore, WebhookStore
+from shipstation_async.webhooks.events import record_version
 from shipstation_async.webhooks.store import DeadLetterRecord, Job, Progress
 
 from ..redis_server import RedisServer
@@ -146,6 +147,21 @@ async def test_handled_keeps_the_newer_version_compared_as_text(store: WebhookSt
         "orders:4": "é",
         "orders:5": "1a0",
     }
+
+
+async def test_a_fall_back_hour_version_is_kept_when_handed_over_last(store: WebhookStore) -> None:
+    # An edit at 01:10 PST after one at 01:50 PDT: the wall time reads earlier, it is later.
+    first = record_version("orders", {"orderId": 7, "modifyDate": "2026-11-01T01:50:00"})
+    later = record_version("orders", {"orderId": 7, "modifyDate": "2026-11-01T01:10:00"})
+    after = record_version("orders", {"orderId": 7, "modifyDate": "2026-11-01T02:30:00"})
+    assert first is not None and later is not None and after is not None
+    until = time.time() + 60
+    await store.mark_handled("h", dict([first]), until)
+    await store.mark_handled("h", dict([later]), until)
+    assert await store.handled("h", ["orders:7"]) == dict([later])
+    await store.mark_handled("h", dict([after]), until)
+    await store.mark_handled("h", dict([first]), until)  # the last handed over is kept
+    assert await store.handled("h", ["orders:7"]) == dict([first])
 
 
 async def test_handled_is_per_handler_and_reads_many_at_once(store: WebhookStore) -> None:

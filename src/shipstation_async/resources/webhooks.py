@@ -8,6 +8,7 @@ from typing import Any, Unpack
 
 import attrs
 
+from .._redact import Secret
 from .._sansio import Operation, Safety
 from ..errors import APIError, InvalidRequestError
 from ..models import SubscribeResult, SuccessResult, Webhook
@@ -35,7 +36,7 @@ class Webhooks(Resource):
 
     async def subscribe(
         self,
-        target_url: str,
+        target_url: str | Secret,
         event: WebhookEvent,
         *,
         store_id: int | None = None,
@@ -44,13 +45,17 @@ class Webhooks(Resource):
     ) -> SubscribeResult:
         """Subscribe ``target_url`` to ``event`` (POST /webhooks/subscribe); returns its id.
 
-        Not idempotent: whether ShipStation rejects duplicates is undocumented, so an
-        ambiguous failure is raised; check ``list()`` before subscribing again.
+        A URL that carries a secret (a webhook token) may come as a
+        :class:`~shipstation_async.Secret`: it is then shown in no repr, log or
+        traceback's frame, only sent. Not idempotent: whether ShipStation rejects duplicates
+        is undocumented, so an ambiguous failure is raised; check ``list()`` before
+        subscribing again.
         """
-        if not check_text(target_url, "target_url").startswith(("https://", "http://")):
+        url = HiddenText.of(target_url) if isinstance(target_url, Secret) else target_url
+        if not check_text(url, "target_url").startswith(("https://", "http://")):
             raise InvalidRequestError("target_url must be an http(s) URL", field="target_url")
         check_choice(event, _EVENTS, "event")
-        body: dict[str, object] = {"target_url": target_url, "event": event}
+        body: dict[str, object] = {"target_url": url, "event": event}
         if store_id is not None:
             body["store_id"] = check_id(store_id, "store_id")
         if friendly_name is not None:
@@ -69,6 +74,27 @@ class Webhooks(Resource):
         check_id(webhook_id, "webhook_id")
         operation = Operation("DELETE", f"/webhooks/{webhook_id}", recover=_gone)
         return success(await self._call(operation, options))
+
+
+class HiddenText(str):
+    """Text sent as it is (JSON writes a str's characters) that shows as ``[redacted]``.
+
+    A secret in a request body, held this way, stays out of the reprs of the body and of the
+    operation that carries it, and so out of tracebacks' frame locals.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, secret: Secret) -> HiddenText:
+        """The secret's text, hidden."""
+        return cls(secret.reveal())
+
+    def __repr__(self) -> str:
+        return "'[redacted]'"
+
+    def __str__(self) -> str:
+        return "[redacted]"
 
 
 def webhook_id(extra: Mapping[str, Any]) -> int | None:

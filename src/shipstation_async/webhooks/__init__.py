@@ -30,7 +30,9 @@ from .store import (
     JobTakenOver,
     MemoryStore,
     Progress,
+    SharedClaims,
     SQLiteStore,
+    Taken,
     WebhookStore,
 )
 
@@ -57,8 +59,10 @@ __all__ = [
     "RedisStore",
     "ResourceQuery",
     "SQLiteStore",
+    "SharedClaims",
     "Source",
     "SubscriptionReport",
+    "Taken",
     "UnsafeResourceURL",
     "WebhookReceiver",
     "WebhookStore",

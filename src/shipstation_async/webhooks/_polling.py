@@ -17,9 +17,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .._sansio import Operation
 from .._time import before_repeated_hour, from_pacific_wall
+from ..resources._base import paged_query
 from ..resources.streaming import open_stream
 from ..streams import MODIFIED_ORDERS
+from ._records import page_of
 from .store import Job
 
 if TYPE_CHECKING:
@@ -116,16 +119,16 @@ class Poller:
         """The records of one list from ``start``, and where the walk ended (None: nothing)."""
         ss = self._client
         stream: ItemStream[Any]
+        # Untyped: the records as the API sent them. One the models cannot read is set aside
+        # by the dispatcher, alone; read here, it would fail every round and hold the mark.
+        options: dict[str, Any] = {"start": start, "t0_lag": self._sync_lag, "typed": False}
         if name == "orders":
-            stream = open_stream(
-                ss.orders, {}, walk=MODIFIED_ORDERS, start=start, t0_lag=self._sync_lag
-            )
+            stream = open_stream(ss.orders, {}, walk=MODIFIED_ORDERS, **options)
         elif name == "fulfillments":
-            stream = open_stream(ss.fulfillments, {}, start=start, t0_lag=self._sync_lag)
+            stream = open_stream(ss.fulfillments, {}, **options)
         else:
-            filters = {"include_shipment_items": items}
-            stream = open_stream(ss.shipments, filters, start=start, t0_lag=self._sync_lag)
-        records = [dict(item.raw) async for item in stream if item.raw is not None]
+            stream = open_stream(ss.shipments, {"include_shipment_items": items}, **options)
+        records = [dict(record) async for record in stream]
         if stream.t0 is None:
             return records, None  # the list is empty: the mark stays
         end = from_pacific_wall(stream.t0)
@@ -145,15 +148,14 @@ class Poller:
         records: list[dict[str, Any]] = []
         page = 1
         while True:
-            answer = await self._client.shipments.list(
-                page,
-                500,
-                void_date_start=start,
-                void_date_end=end,
-                include_shipment_items=items,
-                lane="bulk",
+            query = paged_query(
+                page, 500, void_date_start=start, void_date_end=end, include_shipment_items=items
             )
-            records.extend(dict(s.raw) for s in answer.items if s.raw is not None)
-            if page >= answer.pages or not answer.items:
+            answer = await self._client.request(
+                Operation("GET", "/shipments", query=query), lane="bulk"
+            )
+            found, pages = page_of(answer, "shipments")  # untyped, as the stream above
+            records.extend(found)
+            if page >= pages or not found:
                 return records
             page += 1

@@ -14,6 +14,9 @@ The keys (names end so, after ``{prefix}:``):
 - ``handled``: a hash, handler and record identity -> the version handled.
 - ``handled-until``: a sorted set, the same fields -> until when they are remembered.
 - ``letters``: a hash, dead letter id -> its JSON. ``marks``: a hash, poll mark -> value.
+- ``claims``: a hash, handler and record identity (as in ``handled``) -> the store handing
+  that record to that handler now and until when (Redis's ``TIME``, in ms): ``owner ms``.
+  The key expires with the latest of them.
 
 Scores that are a host's seconds (``keys``, ``handled-until``) are compared with the hosts'
 ``now`` as the other stores do; a key that holds them expires its margin after the latest of
@@ -49,6 +52,12 @@ local function not_older(new, old)
     if a ~= b then return a > b end
   end
   return #new > #old
+end
+-- Whether a store keeps `new` in place of `old` (events.replaces): not older, or either is a
+-- version of the fall-back hour (ends with '~'), where the one handed over last is kept.
+local function replaces(new, old)
+  if string.sub(new, -1) == '~' or string.sub(old, -1) == '~' then return true end
+  return not_older(new, old)
 end
 """
 
@@ -131,15 +140,90 @@ return 1
 """
 )
 
-# KEYS: owners, beats. ARGV: owner. Gives this owner's jobs back (a clean stop).
+# KEYS: owners, beats, claims. ARGV: owner. Gives this owner's jobs and claims back (a clean
+# stop).
 RELEASE = """
 local held = redis.call('HGETALL', KEYS[1])
 for i = 1, #held, 2 do
   if held[i + 1] == ARGV[1] then redis.call('HDEL', KEYS[1], held[i]) end
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+local claims = redis.call('HGETALL', KEYS[3])
+for i = 1, #claims, 2 do
+  if string.match(claims[i + 1], '^(.*) ') == ARGV[1] then
+    redis.call('HDEL', KEYS[3], claims[i])
+  end
+end
 return 1
 """
+
+_CLAIMS = """
+local function now_ms()
+  local clock = redis.call('TIME')
+  return tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end
+-- A claim's holder, and whether it still holds (its time has not run out).
+local function holder(claims, field, now)
+  local held = redis.call('HGET', claims, field)
+  if not held then return nil, false end
+  local owner, deadline = string.match(held, '^(.*) (%d+)$')
+  return owner, tonumber(deadline) > now
+end
+local function keep_until(claims, ttl)
+  if redis.call('PTTL', claims) < ttl then redis.call('PEXPIRE', claims, ttl) end
+end
+"""
+
+# KEYS: claims, handled. ARGV: owner, ttl ms, then fields. Claims each field for the owner
+# unless another owner's claim on it holds. Returns {busy (1 or 0), handled version or '', ...}
+# for each field in turn: the version read in the same step, so none is handled unseen
+# between a process's read and its claim.
+CLAIM_RECORDS = (
+    _CLAIMS
+    + """
+local claims, handled, me, ttl = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])
+local now = now_ms()
+local answer = {}
+for i = 3, #ARGV do
+  local owner, holds = holder(claims, ARGV[i], now)
+  local busy = 0
+  if holds and owner ~= me then busy = 1 end
+  if busy == 0 then redis.call('HSET', claims, ARGV[i], string.format('%s %d', me, now + ttl)) end
+  answer[#answer + 1] = busy
+  answer[#answer + 1] = redis.call('HGET', handled, ARGV[i]) or ''
+end
+keep_until(claims, ttl)
+return answer
+"""
+)
+
+# KEYS: claims. ARGV: owner, ttl ms, then fields. Renews the owner's claims among them.
+RENEW_CLAIMS = (
+    _CLAIMS
+    + """
+local claims, me, ttl = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local now = now_ms()
+for i = 3, #ARGV do
+  if holder(claims, ARGV[i], now) == me then
+    redis.call('HSET', claims, ARGV[i], string.format('%s %d', me, now + ttl))
+  end
+end
+keep_until(claims, ttl)
+return 1
+"""
+)
+
+# KEYS: claims. ARGV: owner, then fields. Drops the owner's claims among them.
+RELEASE_CLAIMS = (
+    _CLAIMS
+    + """
+local claims, me = KEYS[1], ARGV[1]
+for i = 2, #ARGV do
+  if holder(claims, ARGV[i], 0) == me then redis.call('HDEL', claims, ARGV[i]) end
+end
+return 1
+"""
+)
 
 # KEYS: handled, handled-until. ARGV: until, host now, margin, then field, version pairs.
 MARK_HANDLED = (
@@ -149,7 +233,7 @@ local handled, untils = KEYS[1], KEYS[2]
 for i = 4, #ARGV, 2 do
   local field, version = ARGV[i], ARGV[i + 1]
   local old = redis.call('HGET', handled, field)
-  if (not old) or not_older(version, old) then
+  if (not old) or replaces(version, old) then
     redis.call('HSET', handled, field, version)
     redis.call('ZADD', untils, ARGV[1], field)
   end
@@ -191,4 +275,7 @@ NAMES = (
     "MARK_HANDLED",
     "PRUNE",
     "LEAD",
+    "CLAIM_RECORDS",
+    "RENEW_CLAIMS",
+    "RELEASE_CLAIMS",
 )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import attrs
 
+from .._redact import Secret
 from ..errors import ShipStationError
 from ..models.webhooks import WebhookEvent
 
@@ -48,18 +49,19 @@ def same_endpoint(a: str, b: str) -> bool:
 
 async def ensure_subscribed(
     client: ShipStation,
-    target_url: str,
+    target: Secret,
     events: Sequence[WebhookEvent],
     *,
     store_id: int | None,
     prune: bool,
     friendly_name: str,
 ) -> SubscriptionReport:
-    """Subscribe each of ``events`` to ``target_url`` unless it already is; prune if asked.
+    """Subscribe each of ``events`` to the URL ``target`` holds unless it already is; prune.
 
-    A hook counts as ours when its URL equals ``target_url`` (token included) and its store
-    is ``store_id``. ``prune`` removes hooks on the same scheme, host and path that are not
-    wanted (another token, an event not asked for, another store), and nothing else.
+    A hook counts as ours when its URL equals the target (token included) and its store is
+    ``store_id``. ``prune`` removes hooks on the same scheme, host and path that are not
+    wanted (another token, an event not asked for, another store), and nothing else. The
+    target stays a :class:`Secret` down to the request body (no frame holds it as text).
     """
     hooks = await client.webhooks.list(lane="bulk")
     present: dict[str, int] = {}
@@ -69,19 +71,19 @@ async def ensure_subscribed(
             continue
         if (
             hook.hook_type is not None
-            and hook.url == target_url
+            and hook.url == target.reveal()
             and hook.store_id == store_id
             and hook.hook_type in events
             and hook.hook_type not in present
         ):
             present[hook.hook_type] = hook.webhook_id
-        elif same_endpoint(hook.url, target_url):
+        elif same_endpoint(hook.url, target.reveal()):
             stale.append(hook.webhook_id)
     subscribed: list[int] = []
     for event in dict.fromkeys(events):
         if event not in present:
             result = await client.webhooks.subscribe(
-                target_url, event, store_id=store_id, friendly_name=friendly_name, lane="bulk"
+                target, event, store_id=store_id, friendly_name=friendly_name, lane="bulk"
             )
             subscribed.append(result.id or 0)  # the client reads either documented shape
     removed: list[int] = []
@@ -90,3 +92,18 @@ async def ensure_subscribed(
             await client.webhooks.unsubscribe(hook_id, lane="bulk")
             removed.append(hook_id)
     return SubscriptionReport(tuple(present.values()), tuple(subscribed), tuple(removed))
+
+
+def without_frames(error: BaseException, redact: Callable[[str], str]) -> BaseException:
+    """A fresh exception of ``error``'s type: its text redacted, no traceback, cause or context.
+
+    The frames an error came through (and the errors chained to it) may hold the token; what
+    is raised in its place holds none of them. The same type, so a cancellation stays one.
+    """
+    args = tuple(redact(a) if isinstance(a, str) else a for a in error.args)
+    try:
+        fresh = type(error)(*args)
+    except Exception:  # a type whose constructor takes other arguments: the same object, bare
+        fresh = error.with_traceback(None)
+        fresh.__cause__ = fresh.__context__ = None
+    return fresh

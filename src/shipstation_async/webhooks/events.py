@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ..errors import DecodeError
 from ..models import Fulfillment, Order, Shipment
 from ..models._scalars import structure_datetime
 from ..models.webhooks import WebhookEvent
@@ -50,7 +51,8 @@ class DeadLetter:
     """A handler's job given up after its last attempt: list, inspect and replay it.
 
     ``error`` is the last failure's type and message (credentials taken out); ``records``
-    the API's JSON of the records the handler did not handle, by list name.
+    the API's JSON of the records the handler did not handle, by list name. ``attempts`` 0:
+    a record the models could not read (``error`` says why), set aside before any call.
     """
 
     id: str
@@ -64,12 +66,23 @@ class DeadLetter:
     records: Mapping[str, tuple[Mapping[str, Any], ...]] = attrs.field(repr=False)
 
 
+AMBIGUOUS = "~"
+"""Ends an order's version read from a wall-clock time of the autumn fall-back hour.
+
+``modifyDate`` is Pacific wall-clock text without an offset: in the repeated hour it names
+two instants an hour apart. Its version holds the first, and this mark says the edit may have
+been made up to an hour later (see :func:`is_newer`).
+"""
+_HOUR = 3_600_000_000
+
+
 def record_version(kind: str, record: Mapping[str, Any]) -> tuple[str, str] | None:
     """A record's identity and version, as text that sorts by version within one identity.
 
     Orders change by ``modifyDate`` (read as the client reads timestamps, then compared as
-    instants: any precision, zone or offset form); shipments and fulfillments only by being
-    voided. None for a record without an id (nothing can be said about it; it is handed over).
+    instants: any precision, zone or offset form; one of the fall-back hour ends with
+    :data:`AMBIGUOUS`); shipments and fulfillments only by being voided. None for a record
+    without an id (nothing can be said about it; it is handed over).
     """
     if kind == "orders":
         ident, version = record.get("orderId"), _instant(record.get("modifyDate"))
@@ -82,6 +95,38 @@ def record_version(kind: str, record: Mapping[str, Any]) -> tuple[str, str] | No
     return f"{kind}:{ident}", version
 
 
+def is_newer(version: str, known: str) -> bool:
+    """Whether ``version`` may be newer than ``known`` (an older one is not handed over).
+
+    Text order is version order, but for a version of the fall-back hour: it may be up to an
+    hour later than its text says, so it counts as newer unless it is older even then (an edit
+    at 01:10 PST after one at 01:50 PDT is not dropped; an equal version is never newer).
+    """
+    if version == known:
+        return False
+    if not (version.endswith(AMBIGUOUS) or known.endswith(AMBIGUOUS)):
+        return version > known
+    latest = _micros(version) + (_HOUR if version.endswith(AMBIGUOUS) else 0)
+    return latest > _micros(known)
+
+
+def replaces(version: str, known: str | None) -> bool:
+    """Whether a store keeps ``version`` as the handled one in place of ``known``.
+
+    A newer (or the same) version replaces an older; with a fall-back hour's version on
+    either side, the one handed over last is kept (only versions :func:`is_newer` let through
+    are handed over, so it is the newest known). The stores' scripts and SQL say the same.
+    """
+    if known is None or version >= known:
+        return True
+    return version.endswith(AMBIGUOUS) or known.endswith(AMBIGUOUS)
+
+
+def _micros(version: str) -> int:
+    digits = version.removesuffix(AMBIGUOUS)
+    return int(digits) if digits.isdigit() else 0
+
+
 def _instant(stamp: object) -> str:
     # Microseconds since the epoch, zero-padded so that text order is time order. An order
     # without a readable modifyDate is version "0": handed over once, then never again.
@@ -89,7 +134,11 @@ def _instant(stamp: object) -> str:
         return "0"
     try:
         moment = structure_datetime(stamp, datetime)
-    except (ValueError, TypeError, OverflowError):
+        micros = int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    except (DecodeError, ValueError, TypeError, OverflowError):
         return "0"
-    micros = int(moment.timestamp()) * 1_000_000 + moment.microsecond
-    return f"{max(micros, 0):020d}"
+    version = f"{max(micros, 0):020d}"
+    # Read as the first of two instants (fold=0): an offset-less wall time of the repeated hour.
+    if moment.fold == 0 and moment.replace(fold=1).utcoffset() != moment.utcoffset():
+        version += AMBIGUOUS
+    return version

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import attrs
 
-from .._redact import Redactor
+from .._redact import Redactor, Secret
 from ..errors import ConfigurationError, InvalidRequestError, ShipStationError
 from ..models.webhooks import WebhookEvent
 from ._asgi import asgi_app
-from ._dispatch import FAMILIES, Dispatcher, RetryPlan, Route
+from ._dispatch import Dispatcher, RetryPlan, Route
 from ._http import (
     EVENTS,
     TOKEN_PARAM,
@@ -31,8 +31,14 @@ from ._http import (
     read_delivery,
 )
 from ._polling import Poller, mark_time
+from ._records import POLLED
 from ._resource_url import BATCH_KEYS, Origin, UnsafeResourceURL, parse_resource_url
-from ._subscribe import SubscriptionReport, WebhookSubscriptionError, ensure_subscribed
+from ._subscribe import (
+    SubscriptionReport,
+    WebhookSubscriptionError,
+    ensure_subscribed,
+    without_frames,
+)
 from ._tokens import guard_logs, tokens_from
 from .events import EVENT_ORDER, DeadLetter
 from .store import DeadLetterRecord, Job, Progress, SQLiteStore, WebhookStore
@@ -122,6 +128,7 @@ class WebhookReceiver:
         self._poller: Poller | None = None
         self._background: list[asyncio.Task[None]] = []
         self._starting: asyncio.Lock | None = None
+        self._storing: set[asyncio.Future[bool]] = set()  # deliveries being stored
         self._replaying = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -227,7 +234,10 @@ class WebhookReceiver:
                 return answer(503, "too many deliveries waiting")
             # Stored and started together even if this request is cancelled meanwhile (a
             # client that hung up): a stored job nothing runs would be lost until a restart.
+            # close() waits for it before it closes the store.
             storing = asyncio.ensure_future(self._store_and_run(dispatcher, job, now + keep))
+            self._storing.add(storing)
+            storing.add_done_callback(self._storing.discard)
             added = await asyncio.shield(storing)
         except Exception as exc:
             logger.error("webhook delivery not stored: %s", type(exc).__name__)
@@ -237,7 +247,7 @@ class WebhookReceiver:
     async def _store_and_run(self, dispatcher: Dispatcher, job: Job, remember_until: float) -> bool:
         added = await self._store.add_job(job, remember_until=remember_until)
         if added:
-            dispatcher.submit(job)
+            dispatcher.submit(job)  # closed meanwhile: it stays stored for the next start
         return added
 
     def aiohttp_app(self) -> aiohttp.web.Application:
@@ -287,9 +297,9 @@ class WebhookReceiver:
         self._loop = loop
         if self._dispatcher is not None:
             return self._dispatcher
-        if self._starting is None:
-            self._starting = asyncio.Lock()
-        async with self._starting:
+        async with self._start_lock():
+            if self._closed:  # closed while this waited for the lock
+                raise ConfigurationError("this webhook receiver is closed")
             if self._dispatcher is None:
                 dispatcher = Dispatcher(
                     self._client,
@@ -300,7 +310,10 @@ class WebhookReceiver:
                     concurrency=self._concurrency,
                     redact=self._redact,
                 )
-                for job in await self._store.jobs():
+                jobs = await self._store.jobs()
+                if self._closed:  # close() waits for this lock: start nothing it would miss
+                    raise ConfigurationError("this webhook receiver is closed")
+                for job in jobs:
                     dispatcher.submit(job)
                 self._poller = Poller(
                     self._client,
@@ -317,21 +330,30 @@ class WebhookReceiver:
                     self._background.append(asyncio.create_task(self.poll(self._poll_interval)))
         return self._dispatcher
 
+    def _start_lock(self) -> asyncio.Lock:
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        return self._starting
+
     async def close(self, grace: float = 5.0) -> None:
         """Stop polling and running jobs (unfinished ones stay stored) and close the store.
 
-        Handler calls under way get ``grace`` seconds to return. Deliveries after this get
-        503; a closed receiver does not start again.
+        Handler calls under way get ``grace`` seconds to return. A start under way ends
+        first (raising ConfigurationError); a delivery being stored is kept for the next
+        start. Deliveries after this get 503; a closed receiver does not start again.
         """
         self._closed = True
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        self._background.clear()
-        if self._dispatcher is not None:
-            await self._dispatcher.close(grace)
-            self._dispatcher = None
-        await self._store.close()
+        async with self._start_lock():  # a start under way ends first (and starts nothing)
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            self._background.clear()
+            if self._dispatcher is not None:
+                await self._dispatcher.close(grace)  # from here, new jobs are only stored
+                self._dispatcher = None
+            # Deliveries being stored: their jobs wait in the store for the next start.
+            await asyncio.gather(*self._storing, return_exceptions=True)
+            await self._store.close()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -378,7 +400,7 @@ class WebhookReceiver:
     def _polled_lists(self) -> dict[str, bool]:
         """The lists some handler is for (name -> shipments with their items)."""
         lists: dict[str, bool] = {}
-        for kind, family in FAMILIES.items():
+        for kind, family in POLLED.items():
             routes = [r for r in self._routes.values() if r.events & set(family)]
             if routes:
                 lists[kind] = any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
@@ -425,11 +447,11 @@ class WebhookReceiver:
         unknown = [e for e in events if e not in EVENTS]
         if not events or unknown:
             raise InvalidRequestError("events must be ShipStation events", field="events")
-        failure: WebhookSubscriptionError | None = None
+        failure: BaseException
         try:
             return await ensure_subscribed(
                 self._client,
-                self.target_url(url),  # not a local: the token stays out of tracebacks' frames
+                Secret(self.target_url(url)),  # shown only where it is sent
                 events,
                 store_id=store_id,
                 prune=prune,
@@ -439,6 +461,10 @@ class WebhookReceiver:
             # An API error may quote the URL it was given, token included.
             message = self._redact(f"{type(exc).__name__}: {exc}")
             failure = WebhookSubscriptionError(message, status=getattr(exc, "status", None))
+        except BaseException as exc:
+            # A timeout, a cancellation, anything: the frames it came through (the API's answer,
+            # the request) hold the token, and error trackers record their locals.
+            failure = without_frames(exc, self._redact)
         # Raised outside the except block: no __context__ holding the original error.
         raise failure
 

@@ -23,10 +23,15 @@ process (a supervisor's restart of it will do). A process whose lease ran out wh
 job (frozen longer than ``lease``) finds the job taken over at its next save:
 :class:`JobTakenOver` stops it there.
 
-Across processes a record version is handed over once per handler but in two cases: two
-processes handing the same version to one handler at the same moment (each checks that it
-was not handled before either says it was), and a frozen process's hand-over that was under
-way when its job was taken over.
+Across processes a record is handed to a handler by one process at a time: a process claims
+the records (handler and record) before the call, renews the claim every third of ``lease``
+while the call runs, and drops it once the versions are recorded as handled (or the call
+failed); another process that has the record to hand over meanwhile waits until then, and
+then hands over only a version not handled. So a version is handed to a handler once, but
+when a claim ran out under a call still running: a process frozen (or cut off from Redis)
+for longer than ``lease``, whose call then overlaps the next one, as its job may be taken
+over (:class:`JobTakenOver`). A version handled, then listed again after ``remember`` ran out,
+is handed over again, as in one process.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from .._redis_url import checked_url
 from ..errors import ConfigurationError, ShipStationError
 from ..limits import is_seconds
 from . import _redis_scripts
-from .store import DeadLetterRecord, Job, JobTakenOver, dump, load
+from .store import DeadLetterRecord, Job, JobTakenOver, Taken, dump, load
 
 try:
     import redis.asyncio
@@ -84,6 +89,7 @@ _PARTS = (
     "letters",
     "marks",
     "lead",
+    "claims",
 )
 # A retried call is safe: every write is idempotent (a job is known by its id).
 _RETRYABLE = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
@@ -107,6 +113,7 @@ class _Keys:
     letters: str
     marks: str
     lead: str
+    claims: str
 
 
 @attrs.frozen
@@ -307,7 +314,8 @@ class RedisStore:
             self._closed = True
             return
         try:
-            await self._script("RELEASE", [self._keys.owners, self._keys.beats], [self.owner])
+            keys = [self._keys.owners, self._keys.beats, self._keys.claims]
+            await self._script("RELEASE", keys, [self.owner])
         except WebhookStoreUnavailable as exc:
             # Not handed back: another process takes them a lease from now.
             logger.warning("webhook store could not hand its jobs back: %s", exc)
@@ -315,6 +323,42 @@ class RedisStore:
             self._closed = True
             self._connection = None
             await connection.client.aclose()
+
+    # -- claims on records being handed over (SharedClaims) -------------------------------
+
+    @property
+    def claim_seconds(self) -> float:
+        """How long a claim on a record holds unless renewed: the lease."""
+        return self.lease
+
+    async def claim(self, handler: str, versions: Mapping[str, str]) -> Taken:
+        """See :meth:`SharedClaims.claim` (each record's handled version read in the same step)."""
+        fields = {_field(handler, ident): ident for ident in versions}
+        if not fields:
+            return Taken()
+        args = [self.owner, int(self.lease * 1000), *fields]
+        answer = await self._script("CLAIM_RECORDS", [self._keys.claims, self._keys.handled], args)
+        elsewhere: set[str] = set()
+        handled: dict[str, str] = {}
+        for ident, busy, version in zip(fields.values(), answer[::2], answer[1::2], strict=True):
+            if busy:
+                elsewhere.add(ident)
+            elif version:
+                handled[ident] = version
+        return Taken(frozenset(elsewhere), handled)
+
+    async def renew(self, handler: str, idents: Iterable[str]) -> None:
+        """See :meth:`SharedClaims.renew`."""
+        fields = [_field(handler, ident) for ident in idents]
+        if fields:
+            args = [self.owner, int(self.lease * 1000), *fields]
+            await self._script("RENEW_CLAIMS", [self._keys.claims], args)
+
+    async def release(self, handler: str, idents: Iterable[str]) -> None:
+        """See :meth:`SharedClaims.release`."""
+        fields = [_field(handler, ident) for ident in idents]
+        if fields:
+            await self._script("RELEASE_CLAIMS", [self._keys.claims], [self.owner, *fields])
 
     # -- Redis ---------------------------------------------------------------------------
 

@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import cattrs
 
 from ..errors import ConfigurationError, ShipStationError
+from .events import replaces
 
 T = TypeVar("T")
 
@@ -79,6 +80,18 @@ class DeadLetterRecord:
     failed_at: float
 
 
+@attrs.frozen
+class Taken:
+    """What claiming records found: those another process holds, and the versions handled.
+
+    ``elsewhere``: identities another process is handing to the handler now (not claimed);
+    ``handled``: of the others (claimed), the version the store has as handled, if any.
+    """
+
+    elsewhere: frozenset[str] = frozenset()
+    handled: Mapping[str, str] = attrs.field(factory=dict)
+
+
 _converter = cattrs.Converter()
 
 
@@ -123,7 +136,10 @@ class WebhookStore(Protocol):
         """The versions ``handler`` handled of these records, by record identity."""
 
     async def mark_handled(self, handler: str, versions: Mapping[str, str], until: float) -> None:
-        """Remember that ``handler`` handled these versions (a newer one replaces an older)."""
+        """Remember that ``handler`` handled these versions (a newer one replaces an older).
+
+        Which replaces which: ``shipstation_async.webhooks.events.replaces`` says.
+        """
 
     async def add_dead_letter(self, letter: DeadLetterRecord) -> None:
         """Keep a dead letter."""
@@ -148,6 +164,30 @@ class WebhookStore(Protocol):
 
     async def close(self) -> None:
         """Release what the store holds."""
+
+
+@runtime_checkable
+class SharedClaims(Protocol):
+    """What a store several processes share adds: claims on records being handed over.
+
+    While a process hands a record to a handler, its claim keeps other processes from handing
+    the record to that handler too: they wait for it. A claim runs out ``claim_seconds`` after
+    it was taken or last renewed (a process that died frees its records then). A store one
+    process uses has no need of it (the dispatcher's own claims do).
+    """
+
+    @property
+    def claim_seconds(self) -> float:
+        """How long a claim holds unless renewed."""
+
+    async def claim(self, handler: str, versions: Mapping[str, str]) -> Taken:
+        """Claim the records (identity -> version) for ``handler``, but those another holds."""
+
+    async def renew(self, handler: str, idents: Iterable[str]) -> None:
+        """Renew this process's claims on these records."""
+
+    async def release(self, handler: str, idents: Iterable[str]) -> None:
+        """Drop this process's claims on these records."""
 
 
 class MemoryStore:
@@ -197,7 +237,7 @@ class MemoryStore:
         """See :meth:`WebhookStore.mark_handled`."""
         for ident, version in versions.items():
             old = self._versions.get((handler, ident))
-            if old is None or old[0] <= version:
+            if replaces(version, None if old is None else old[0]):
                 self._versions[(handler, ident)] = (version, until)
 
     async def add_dead_letter(self, letter: DeadLetterRecord) -> None:
@@ -352,7 +392,9 @@ class SQLiteStore:
             db.executemany(
                 "INSERT INTO handled VALUES (?, ?, ?, ?) ON CONFLICT (handler, ident) DO UPDATE"
                 " SET version = excluded.version, until = excluded.until"
-                " WHERE excluded.version >= handled.version",
+                " WHERE excluded.version >= handled.version"
+                # A fall-back hour's version ends with "~" (events.replaces): the last one wins.
+                " OR excluded.version LIKE '%~' OR handled.version LIKE '%~'",
                 rows,
             )
 
