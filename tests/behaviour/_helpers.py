@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
@@ -39,3 +40,12 @@ async def newest_created(ss: ShipStation) -> Any:
     newest = page.items[0].create_date
     assert newest is not None
     return newest
+
+
+async def arrived(sandbox: ThreadedSandbox, path: str, count: int = 1) -> None:
+    """Wait until the sandbox has received ``count`` requests for ``path`` (up to 20 s)."""
+    for _ in range(4000):
+        if sandbox.stats().by_path.get(path, 0) >= count:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{path} did not arrive")

@@ -26,7 +26,7 @@ from shipstation_async._sansio import Credentials
 from shipstation_async.events import Event, RequestSent, ResponseReceived, Throttled
 from shipstation_async.sandbox import Faults, ThreadedSandbox
 
-from ._helpers import LIMIT, MODES, client_for
+from ._helpers import LIMIT, MODES, arrived, client_for
 from ._worker import probe_discipline
 
 pytestmark = pytest.mark.timing
@@ -311,11 +311,7 @@ def test_a_loop_closed_with_its_probe_out_does_not_hold_the_key(
         async def start() -> None:
             # Left pending on purpose: its loop is closed under it.
             asyncio.ensure_future(client_for(sandbox).orders.list(page_size=2))  # noqa: RUF006
-            for _ in range(4000):
-                if sandbox.stats().by_path.get("/orders"):
-                    return
-                await asyncio.sleep(0.005)
-            raise AssertionError("the request did not arrive")
+            await arrived(sandbox, "/orders")
 
         loop.run_until_complete(start())
         probe_out.set()

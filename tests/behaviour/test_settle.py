@@ -38,6 +38,8 @@ from shipstation_async.models import Address, Carrier, Fulfillment, Shipment, Wa
 from shipstation_async.sandbox import Faults, ThreadedSandbox
 from shipstation_async.settlement import Settlement
 
+from ._helpers import arrived
+
 LIMIT = RateLimit(100_000, 60.0)
 TIMEOUT = 0.8
 LATE = (1.0, 1.6)  # processed this long after arrival: beyond the client's timeout
@@ -113,15 +115,6 @@ async def buy_for_order(ss: ShipStation, order_id: int, **kwargs: Any) -> Any:
     return await ss.orders.create_label(
         order_id, "ups", "ups_ground", "package", date.today(), **kwargs
     )
-
-
-async def arrived(sandbox: ThreadedSandbox, path: str, count: int = 1) -> None:
-    """Wait until the sandbox has received ``count`` requests for ``path`` (up to 20 s)."""
-    for _ in range(4000):
-        if sandbox.stats().by_path.get(path, 0) >= count:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{path} did not arrive")
 
 
 async def lost_answer(
@@ -858,11 +851,7 @@ def purchase_on_a_loop_then_close_it(
         buy = client.orders.create_label_once if once else client.orders.create_label
         # Left pending on purpose: its loop is closed under it.
         asyncio.ensure_future(buy(order_id, "ups", "ups_ground", "package", date.today()))  # noqa: RUF006
-        for _ in range(4000):
-            if sandbox.stats().by_path.get("/orders/createlabelfororder", 0):
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("the purchase did not arrive")
+        await arrived(sandbox, "/orders/createlabelfororder")
 
     loop.run_until_complete(start())
     loop.close()
