@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,7 +28,12 @@ from shipstation_async.backfill import (
     JsonlSink,
     SqliteSink,
 )
-from shipstation_async.backfill.checkpoint import checkpoint_beside, holds_output, read_run
+from shipstation_async.backfill.checkpoint import (
+    checkpoint_beside,
+    holds_output,
+    read_run,
+    run_lock,
+)
 from shipstation_async.sandbox import ThreadedSandbox
 
 from ..conftest import until
@@ -178,3 +185,35 @@ def test_a_checkpoint_whose_last_commits_are_in_its_wal_file_is_read_whole(
         assert holds_output(killed) and saved is not None and saved.records == 3
     finally:
         store.close()
+
+
+def test_a_checkpoint_reached_through_a_link_takes_the_same_lock(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "orders.jsonl.checkpoint.sqlite"
+    real.parent.mkdir()
+    link = tmp_path / "orders.jsonl.checkpoint.sqlite"
+    link.symlink_to(real)
+    with run_lock(real), pytest.raises(BackfillRunning), run_lock(link):
+        pass
+
+
+def test_a_killed_runs_commits_are_read_through_a_linked_checkpoint(tmp_path: Path) -> None:
+    # A run that committed its plan and was killed: the commit is in the -wal file beside the
+    # file the link points to, which a read of the link must not miss.
+    real = tmp_path / "real" / "orders.sqlite"
+    real.parent.mkdir()
+    link = tmp_path / "orders.sqlite"
+    link.symlink_to(real)
+    code = (
+        "import os, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from shipstation_async.backfill.checkpoint import CheckpointStore\n"
+        f"store = CheckpointStore({str(link)!r})\n"
+        "store._db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "store.start('orders', {'filters': {}}, datetime.now(UTC), [], 0, 0)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert Path(f"{real}-wal").exists()
+    saved = read_run(link)
+    assert saved is not None and saved.resource == "orders"
+    assert holds_output(link)

@@ -19,6 +19,7 @@ from shipstation_async import RateLimit, RetryPolicy, ShipStation
 from shipstation_async.errors import ConfigurationError
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
+from shipstation_async.webhooks.events import is_newer, record_version
 from shipstation_async.webhooks.store import Job, Progress
 
 from ..conftest import until
@@ -61,6 +62,45 @@ async def test_an_unreadable_record_goes_to_the_dead_letters_alone(
     assert [dict(r) for r in letter.records["orders"]] == [order(2, STAMP, **bad)]
     assert await store.jobs() == []
     await receiver.close()
+
+
+class _FailsToBuryOnce(MemoryStore):
+    """A store whose first dead letter fails (a brief outage)."""
+
+    failed = False
+
+    async def add_dead_letter(self, letter: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the store is away for a moment")
+        await super().add_dead_letter(letter)
+
+
+async def test_a_store_failure_while_burying_an_unreadable_record_is_taken_up_again(
+    client: ShipStation, recorder: RecordingServer, lists: Lists
+) -> None:
+    bad = order(2, STAMP, orderDate="not a date")
+    lists.records["orders"] = [order(1, STAMP), bad, order(3, STAMP)]
+    store = _FailsToBuryOnce()
+    receiver = receiver_on(client, store, attempts=3, first_retry=0.05)
+    seen = Seen()
+    receiver.on("ORDER_NOTIFY", name="seen")(seen)
+    assert (await post(receiver, batch(recorder, "b1")))[0] == 200
+    await asyncio.wait_for(receiver.drain(), 5)
+    assert store.failed
+    assert [i for i, _ in seen.order_versions()] == [1, 3]  # not buried with the bad one
+    [letter] = await receiver.dead_letters()
+    assert [dict(r) for r in letter.records["orders"]] == [bad]
+    await receiver.close()
+
+
+def test_a_stamp_stored_before_the_repeated_hour_was_marked_is_the_same_version() -> None:
+    # A store filled by the release before holds the fall-back hour's stamps unmarked.
+    marked = record_version("orders", order(7, "2026-11-01T01:50:00.0000000"))
+    assert marked is not None and marked[1].endswith("~")
+    unmarked = marked[1].removesuffix("~")
+    assert not is_newer(marked[1], unmarked)
+    assert not is_newer(unmarked, marked[1])
 
 
 async def test_records_a_model_refuses_later_use_up_the_attempts(

@@ -101,7 +101,8 @@ def run_lock(checkpoint: str | Path) -> Iterator[None]:
     dies, even by SIGKILL, so a killed run never leaves its output locked. The file holds the
     holder's process id (for the error) and is removed when the run ends.
     """
-    path = lock_beside(checkpoint)
+    # Beside the file itself: the same checkpoint reached through a link takes the same lock.
+    path = lock_beside(Path(checkpoint).resolve())
     file = _locked(path, checkpoint)
     try:
         file.truncate(0)
@@ -208,9 +209,10 @@ def _read_only(path: Path) -> contextlib.closing[sqlite3.Connection]:
     # A checkpoint is a WAL database: opened with mode=ro, SQLite creates -wal and -shm files
     # beside it, and leaves them. With no journal beside it (no run writing, none killed
     # mid-way) the whole database is in the file: read it as immutable, which creates none.
+    path = path.resolve()  # SQLite keeps the journal beside the file a link points to
     journals = (Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
     mode = "ro" if any(journals) else "ro&immutable=1"
-    uri = path.resolve().as_uri() + f"?mode={mode}"
+    uri = path.as_uri() + f"?mode={mode}"
     return contextlib.closing(sqlite3.connect(uri, uri=True))
 
 

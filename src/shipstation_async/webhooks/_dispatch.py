@@ -191,8 +191,9 @@ class Dispatcher:
             return not await self._fetch(job)
         if job.handlers is None:
             names = job.only if job.only is not None else self._route_names(job)
+            # Before the handlers are set: a store failure while burying comes back here.
+            await self._set_aside_unreadable(job, names)
             job.handlers = {name: Progress() for name in names}
-            await self._set_aside_unreadable(job)
             await self._stored(self._store.save_job(job))
         if not job.handlers:
             await self._stored(self._store.drop_job(job.id))
@@ -227,20 +228,21 @@ class Dispatcher:
             return [r.name for r in self._routes.values() if r.events & events]
         return [r.name for r in self._routes.values() if job.resource_type in r.events]
 
-    async def _set_aside_unreadable(self, job: Job) -> None:
-        """Dead-letter each record the models cannot read, for every handler of the job.
+    async def _set_aside_unreadable(self, job: Job, names: list[str]) -> None:
+        """Dead-letter each record the models cannot read, for each of the handlers ``names``.
 
         The version is not remembered as handled: the record listed again goes to the dead
-        letters again, and a replay once the models read it hands it over.
+        letters again, and a replay once the models read it hands it over. The job keeps its
+        records until every one is buried (a store failure meanwhile buries them again).
         """
-        assert job.records is not None and job.handlers is not None
+        assert job.records is not None
         readable, unreadable = split_readable(job.records)
         if not unreadable:
             return
         for bad in unreadable:
             error = f"unreadable record: {self._describe(bad.error)}"
             logger.error("webhook job %s: %s", job.id, error)
-            for name in job.handlers:
+            for name in names:
                 await self._bury(job, name, {bad.kind: [bad.record]}, Progress(error=error))
         job.records = readable
 

@@ -102,8 +102,8 @@ def is_newer(version: str, known: str) -> bool:
     hour later than its text says, so it counts as newer unless it is older even then (an edit
     at 01:10 PST after one at 01:50 PDT is not dropped; an equal version is never newer).
     """
-    if version == known:
-        return False
+    if version.removesuffix(AMBIGUOUS) == known.removesuffix(AMBIGUOUS):
+        return False  # one stamp (a store may hold it as read before that hour was marked)
     if not (version.endswith(AMBIGUOUS) or known.endswith(AMBIGUOUS)):
         return version > known
     latest = _micros(version) + (_HOUR if version.endswith(AMBIGUOUS) else 0)
