@@ -217,3 +217,14 @@ def test_a_killed_runs_commits_are_read_through_a_linked_checkpoint(tmp_path: Pa
     saved = read_run(link)
     assert saved is not None and saved.resource == "orders"
     assert holds_output(link)
+
+
+def test_a_checkpoint_whose_lock_cannot_be_made_is_a_configuration_error(tmp_path: Path) -> None:
+    # Where the lock cannot be made (a folder that is not one, here), the run says so.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with (
+        pytest.raises(ConfigurationError, match="cannot make the run lock"),
+        run_lock(blocker / "orders.jsonl.checkpoint.sqlite"),
+    ):
+        pass

@@ -120,7 +120,12 @@ def run_lock(checkpoint: str | Path) -> Iterator[None]:
 def _locked(path: Path, checkpoint: str | Path) -> IO[bytes]:
     """``path`` opened and locked: the file at that path when the lock was taken."""
     while True:
-        file = open(path, "a+b")  # noqa: SIM115 - held open for the whole run
+        try:
+            file = open(path, "a+b")  # noqa: SIM115 - held open for the whole run
+        except OSError as exc:  # a read-only folder, say: the checkpoint could not be written
+            raise ConfigurationError(
+                f"cannot make the run lock {path} beside the checkpoint: {exc.strerror}"
+            ) from None
         file.seek(0)
         if not _try_lock(file.fileno()):
             holder = _holder(file)
