@@ -71,6 +71,7 @@ class Flight:
     abandoned: bool = False
     loop: asyncio.AbstractEventLoop | None = None
     on_lost: Callable[[], None] | None = None
+    lost: bool = False
 
 
 class Intents:
@@ -111,7 +112,7 @@ class Intents:
         with self._lock:
             if self._flights.get(key) is not flight:
                 return  # it ended, or another caller freed it
-        if flight.on_lost is not None:
+        if flight.on_lost is not None and self.lose_once(flight):
             flight.on_lost()  # before the key is free: a next purchase must see it
         self.land(key, flight)
         with contextlib.suppress(concurrent.futures.InvalidStateError):
@@ -171,6 +172,18 @@ class Intents:
                 del self._unresolved[key]
                 return None
             return entry[1], entry[2]
+
+    def lose_once(self, flight: Flight) -> bool:
+        """True the first time only: what a lost flight may have done is remembered once.
+
+        (A waiter on another loop and, later, the collector closing its coroutine both find
+        it lost; the second must not remember it again once it was settled.)
+        """
+        with self._lock:
+            if flight.lost:
+                return False
+            flight.lost = True
+            return True
 
     def remember_lost(self, key: Key, intent: str, attempt: WriteAttempt, why: str) -> None:
         """Remember a purchase whose answer will not be seen (``why``), unless one already is."""
@@ -298,7 +311,8 @@ async def one_at_a_time(
             INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
         raise
     except BaseException:
-        if loop.is_closed():  # torn down with its loop (the garbage collector closing it)
+        # Torn down with its loop (the garbage collector closing it), unless already found lost.
+        if loop.is_closed() and INTENTS.lose_once(flight):
             lost()
         raise
     finally:

@@ -108,7 +108,9 @@ async def _run(
 
     def lost() -> None:
         # Its loop was closed under it (see Intents.free_if_lost).
-        if watch.sent and watch.on_wire is not None and not body.get("testLabel"):
+        if task.done():  # it ended, but its loop closed before it could say so: say it now
+            _land(key, flight, task)
+        elif watch.sent and watch.on_wire is not None and not body.get("testLabel"):
             INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
 
     flight.drop = drop

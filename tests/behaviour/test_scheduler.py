@@ -338,3 +338,52 @@ def test_a_loop_closed_with_its_probe_out_does_not_hold_the_key(
         took = asyncio.run(next_job())
     assert took < 4.0  # not behind the lost probe's answer (4 s late)
     assert_clean(sandbox)
+
+
+def test_a_short_max_wait_behind_a_closed_loops_probe_still_gets_through(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    # This loop's waiting room exists before the other loop closes with the key's probe out;
+    # each call may wait only 0.3 s, less than the look for closed loops that a long wait makes.
+    sandbox = fresh(shipstation_sandbox_factory, faults=Faults())
+    sandbox.faults.script("late", delay=30.0, path="/orders")
+
+    def first_job() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def start() -> None:
+            # Left pending on purpose: its loop is closed under it.
+            asyncio.ensure_future(client_for(sandbox).orders.list(page_size=2))  # noqa: RUF006
+            await arrived(sandbox, "/orders")
+
+        loop.run_until_complete(start())
+        loop.close()
+
+    async def main() -> None:
+        async with client_for(sandbox, max_wait=0.3) as ss:
+            ss.rate_limit_status()  # its waiting room is made now
+            await asyncio.to_thread(first_job)
+            sandbox.faults.clear()
+            await ss.orders.list(page_size=2)
+
+    asyncio.run(main())
+    assert_clean(sandbox)
+
+
+def test_the_waiting_rooms_of_closed_loops_are_not_kept(
+    shipstation_sandbox_factory: Factory,
+) -> None:
+    # A job per loop, each on a key of its own (an integration's merchants): a closed loop's
+    # room goes when the next loop's is made.
+    from shipstation_async._budget import waiting
+
+    sandboxes = [fresh(shipstation_sandbox_factory) for _ in range(3)]
+    for sandbox in sandboxes * 2:
+
+        async def job(sandbox: ThreadedSandbox = sandbox) -> None:
+            async with client_for(sandbox) as ss:
+                await ss.orders.list(page_size=1)
+
+        asyncio.run(job())
+    rooms = [room for rooms in waiting._rooms.values() for room in rooms]
+    assert sum(room.loop_is_gone() for room in rooms) <= 1  # the last job's, until the next

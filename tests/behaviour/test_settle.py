@@ -31,6 +31,7 @@ from shipstation_async import (
     ShipStation,
     ShipStationError,
     WriteAttempt,
+    _intents,
 )
 from shipstation_async._settle import horizon_seconds
 from shipstation_async.events import Event, ResponseReceived
@@ -874,3 +875,57 @@ async def test_a_purchase_whose_loop_was_closed_under_it_is_settled_not_waited_f
         await asyncio.wait_for(buy_for_order(ss, order_id), 20)
     # ... and create_label_once settles it: the label bought on the closed loop, no other.
     await asyncio.wait_for(buy_once_sells_one(ss, sandbox, order_id), 30)
+
+
+def test_a_once_purchase_that_ended_as_its_loop_stopped_gives_its_label(
+    sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The purchase bought its label, and its loop stopped in that same step and was closed:
+    # its outcome was never published. The next create_label_once must get that label, not
+    # take it for lost, settle it as someone else's and buy a second.
+    order_id = open_orders(sandbox, 1)[0]
+    loop = asyncio.new_event_loop()
+    claim = _intents.INTENTS.claim
+
+    def claim_then_stop(key: Any, ids: Any) -> None:
+        claim(key, ids)
+        monkeypatch.setattr(_intents.INTENTS, "claim", claim)
+        loop.stop()  # a stop due in the step the purchase ended in
+
+    monkeypatch.setattr(_intents.INTENTS, "claim", claim_then_stop)
+    first = ShipStation(sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT)
+    pending = loop.create_task(
+        first.orders.create_label_once(order_id, "ups", "ups_ground", "package", date.today())
+    )
+    loop.run_forever()
+    loop.close()
+
+    async def again() -> Any:
+        async with ShipStation(
+            sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
+        ) as ss:
+            return await asyncio.wait_for(
+                ss.orders.create_label_once(order_id, "ups", "ups_ground", "package", date.today()),
+                15,
+            )
+
+    label = asyncio.run(again())
+    [sold] = sandbox.labels()
+    assert label.shipment_id == sold.shipment_id
+    del pending
+
+
+async def test_a_lost_purchase_settled_is_not_remembered_again_when_collected(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> None:
+    # Found lost by a waiter and settled; later the collector closes its coroutine: it must
+    # not be remembered as unresolved again (a settlement would then skip its own label).
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
+    await asyncio.to_thread(
+        purchase_on_a_loop_then_close_it, sandbox, order_id, once=False, collect=False
+    )
+    await asyncio.wait_for(buy_once_sells_one(ss, sandbox, order_id), 30)
+    gc.collect()  # the abandoned purchase's coroutine is closed now
+    remembered = [e.attempt for _, _, e in _intents.INTENTS._unresolved.values()]
+    assert all(a is None or a.body.get("orderId") != order_id for a in remembered)

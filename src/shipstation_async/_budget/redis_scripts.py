@@ -282,8 +282,8 @@ if h_limit and h_limit < num('limit', tonumber(ARGV[14])) then
   redis.call('HSET', meta, 'limit', h_limit)
   lowered = h_limit
 elseif h_limit and h_limit > num('limit', h_limit) then
-  -- Back up once the server says so (GRANT never goes past a process's configured limit).
-  redis.call('HSET', meta, 'limit', h_limit)
+  -- Back up once the server says so, never past this process's configured limit.
+  redis.call('HSET', meta, 'limit', math.min(h_limit, tonumber(ARGV[14])))
 end
 if h_limit and h_remaining then
   -- Rule 3: every slot still held may be in the server's window. A count beyond that is

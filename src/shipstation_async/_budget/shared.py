@@ -473,7 +473,8 @@ class SharedLedger:
         """What this process may spend alone: the shares of the processes seen sum to L."""
         if self._settings.on_unavailable == "wait" or not self._heard:
             return 0  # waiting, or no count of the processes yet: none may be taken for 1
-        return share_of(self.view.limit or self.limit, self.view.processes, self.view.rank)
+        limit = min(self.limit, self.view.limit or self.limit)  # never past the configured one
+        return share_of(limit, self.view.processes, self.view.rank)
 
     def _local_ledger(self, share: int, now: float) -> Ledger | None:
         if share <= 0:

@@ -36,19 +36,28 @@ _rooms: dict[int, list[LoopScheduler]] = {}  # id(budget) -> its waiting rooms, 
 _rooms_lock = threading.Lock()
 
 
-def reap_closed_rooms(budget: BudgetBackend) -> None:
-    """Account for the slots of ``budget`` still held on event loops closed or gone.
+def reap_closed_rooms(budget: BudgetBackend | None = None) -> None:
+    """Account for the slots of ``budget`` (None: every budget) held on closed event loops.
 
     ``loop.close()`` (rather than ``asyncio.run``) leaves the requests out on that loop
     pending for ever: their slots, and a probe among them every loop's requests, would be
     held for good. A request that went out counts as failed (its slot is held a window
-    longer, as it may have been counted); one that did not is given back.
+    longer, as it may have been counted); one that did not is given back. The rooms of
+    closed loops are dropped.
     """
     with _rooms_lock:
-        rooms = _rooms.get(id(budget), [])
-        dead = [room for room in rooms if room.loop_is_gone()]
-        if dead:
-            _rooms[id(budget)] = [room for room in rooms if not room.loop_is_gone()]
+        keys = list(_rooms) if budget is None else [id(budget)]
+        dead: list[LoopScheduler] = []
+        for key in keys:
+            rooms = _rooms.get(key, [])
+            gone = [room for room in rooms if room.loop_is_gone()]
+            if gone:
+                dead += gone
+                left = [room for room in rooms if room not in gone]
+                if left:
+                    _rooms[key] = left
+                else:
+                    del _rooms[key]
     for room in dead:
         try:
             room.give_up_grants()
@@ -121,7 +130,8 @@ class LoopScheduler:
         self._out: set[Grant] = set()
         self._prune_at = 64
         ledger.add_listener(self)
-        reap_closed_rooms(ledger)  # a new loop: often the one after a loop that was closed
+        # A new loop: often the one after a loop that was closed (of any key: their rooms go).
+        reap_closed_rooms()
         with _rooms_lock:
             _rooms.setdefault(id(ledger), []).append(self)
 
@@ -201,16 +211,21 @@ class LoopScheduler:
         loop = asyncio.get_running_loop()
         ledger = self.ledger
         now = ledger.clock()
-        if deadline is not None:
+        when = ledger.next_opportunity(lane, now)
+        if when is None:  # waiting on answers: those on a closed loop never come
+            reap_closed_rooms(ledger)
+            grant = self.grant_now(lane, owner)
+            if grant is not None:
+                return grant
             when = ledger.next_opportunity(lane, now)
-            if when is not None and when > deadline:
-                raise RateLimitError(
-                    f"no request slot can be granted within max_wait (next in {when - now:.2f} s)",
-                    method=method,
-                    path=path,
-                    retry_after=when - now,
-                    sent=False,
-                )
+        if deadline is not None and when is not None and when > deadline:
+            raise RateLimitError(
+                f"no request slot can be granted within max_wait (next in {when - now:.2f} s)",
+                method=method,
+                path=path,
+                retry_after=when - now,
+                sent=False,
+            )
         waiter = _Waiter(
             loop.create_future(), lane, owner, deadline, owner if group is None else group
         )
