@@ -318,7 +318,7 @@ class LoopScheduler:
     def wake(self) -> None:
         """Run a dispatch soon on this loop (call from the loop's own thread)."""
         loop = self._loop_ref()
-        if loop is None or self._wake_pending:
+        if loop is None or self._wake_pending or loop.is_closed():  # (closed: nothing waits)
             return
         self._wake_pending = True
         loop.call_soon(self._dispatch)
