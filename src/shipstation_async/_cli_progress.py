@@ -98,14 +98,15 @@ def recent_pace(samples: Sequence[tuple[float, int]]) -> float | None:
     """Seconds per request lately, from ``samples`` of (seconds elapsed, requests sent).
 
     The median of the steps between samples: a step that waited for the budget (the window
-    full) is an outlier, not the pace of the answers. None until two steps with requests.
+    full) is an outlier, not the pace of the answers. None until three steps with requests
+    (the median of two is half a wait when one waited).
     """
     steps = [
         (after - before) / (sent - earlier)
         for (before, earlier), (after, sent) in itertools.pairwise(samples)
         if sent > earlier
     ]
-    return statistics.median(steps) if len(steps) >= 2 else None
+    return statistics.median(steps) if len(steps) >= 3 else None
 
 
 def duration(seconds: float) -> str:
