@@ -265,6 +265,18 @@ async def outcome_of(key: Key, flight: Flight) -> Any:
     return waiting.result()
 
 
+def remember_cancelled(key: Key, intent: str, watch: SendWatch) -> None:
+    """Remember the write of ``watch`` whose caller was cancelled with it on the wire."""
+    if watch.cancelled is not None:
+        INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
+
+
+def remember_on_wire(key: Key, intent: str, watch: SendWatch) -> None:
+    """Remember the write of ``watch`` that went out before its event loop was closed."""
+    if watch.sent and watch.on_wire is not None:
+        INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
+
+
 def lost_answer(attempt: WriteAttempt, why: str) -> AmbiguousRequestError:
     """The error remembered for a write that went out and whose answer will not be seen."""
     cause = TransportError(why, method=attempt.method, path=attempt.path, sent=True)
@@ -299,16 +311,16 @@ async def one_at_a_time(
             await outcome_of(key, flight)
 
     def lost() -> None:
-        if remember and watch.sent and watch.on_wire is not None:
-            INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
+        if remember:
+            remember_on_wire(key, intent, watch)
 
     flight.on_lost = lost
     token = SEND_WATCH.set(watch)
     try:
         yield watch
     except asyncio.CancelledError:
-        if remember and watch.cancelled is not None:
-            INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
+        if remember:
+            remember_cancelled(key, intent, watch)
         raise
     except BaseException:
         # Torn down with its loop (the garbage collector closing it), unless already found lost.

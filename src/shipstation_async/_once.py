@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from ._intents import (
     INTENTS,
-    LOOP_CLOSED_ON_THE_WIRE,
     Flight,
     FlightLost,
     Key,
     outcome_of,
     purchase_intent,
     purchase_key,
+    remember_on_wire,
 )
 from ._send_watch import SEND_WATCH, SendWatch
 from .errors import AmbiguousRequestError, ShipStationError
@@ -110,8 +110,8 @@ async def _run(
         # Its loop was closed under it (see Intents.free_if_lost).
         if task.done():  # it ended, but its loop closed before it could say so: say it now
             _land(key, flight, task)
-        elif watch.sent and watch.on_wire is not None and not body.get("testLabel"):
-            INTENTS.remember_lost(key, intent, watch.on_wire(), LOOP_CLOSED_ON_THE_WIRE)
+        elif not body.get("testLabel"):
+            remember_on_wire(key, intent, watch)
 
     flight.drop = drop
     flight.on_lost = lost

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shipstation_async import RateLimit, RetryPolicy, ShipStation
@@ -49,3 +51,30 @@ async def arrived(sandbox: ThreadedSandbox, path: str, count: int = 1) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError(f"{path} did not arrive")
+
+
+def close_a_loop_with_a_request_out(
+    sandbox: ThreadedSandbox,
+    send: Callable[[], Awaitable[Any]],
+    path: str,
+    *,
+    before_close: Callable[[], None] = lambda: None,
+    collect: bool = False,
+) -> None:
+    """Run ``send()`` on an event loop of its own and close that loop once ``path`` arrived.
+
+    ``loop.close()`` (not ``asyncio.run``) leaves the request's task pending for ever; with
+    ``collect`` the garbage collector then closes its coroutine, as it eventually would.
+    ``send`` is called on that loop (make the client there).
+    """
+    loop = asyncio.new_event_loop()
+
+    async def start() -> None:
+        asyncio.ensure_future(send())  # noqa: RUF006 - left pending on purpose
+        await arrived(sandbox, path)
+
+    loop.run_until_complete(start())
+    before_close()
+    loop.close()
+    if collect:
+        gc.collect()

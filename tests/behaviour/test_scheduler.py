@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from shipstation_async._sansio import Credentials
 from shipstation_async.events import Event, RequestSent, ResponseReceived, Throttled
 from shipstation_async.sandbox import Faults, ThreadedSandbox
 
-from ._helpers import LIMIT, MODES, arrived, client_for
+from ._helpers import LIMIT, MODES, client_for, close_a_loop_with_a_request_out
 from ._worker import probe_discipline
 
 pytestmark = pytest.mark.timing
@@ -294,6 +294,11 @@ def test_two_processes_on_one_key_complete_and_recover_by_probe(
     assert stats.accepted == 2 * PER_PROCESS
 
 
+def list_two(sandbox: ThreadedSandbox) -> Callable[[], Awaitable[Any]]:
+    """A call listing two orders with a client of its own (made where it is called)."""
+    return lambda: client_for(sandbox).orders.list(page_size=2)
+
+
 @pytest.mark.parametrize("waiting", [False, True], ids=["next-loop", "loop-waiting"])
 def test_a_loop_closed_with_its_probe_out_does_not_hold_the_key(
     shipstation_sandbox_factory: Factory, waiting: bool
@@ -305,19 +310,13 @@ def test_a_loop_closed_with_its_probe_out_does_not_hold_the_key(
     sandbox.faults.script("late", delay=4.0, path="/orders")
     probe_out, closed = threading.Event(), threading.Event()
 
-    def first_job() -> None:
-        loop = asyncio.new_event_loop()
-
-        async def start() -> None:
-            # Left pending on purpose: its loop is closed under it.
-            asyncio.ensure_future(client_for(sandbox).orders.list(page_size=2))  # noqa: RUF006
-            await arrived(sandbox, "/orders")
-
-        loop.run_until_complete(start())
+    def out() -> None:
         probe_out.set()
         if waiting:
             time.sleep(0.5)  # the other loop's request now waits behind the probe
-        loop.close()
+
+    def first_job() -> None:
+        close_a_loop_with_a_request_out(sandbox, list_two(sandbox), "/orders", before_close=out)
         closed.set()
 
     async def next_job() -> float:
@@ -348,21 +347,12 @@ def test_a_short_max_wait_behind_a_closed_loops_probe_still_gets_through(
     sandbox = fresh(shipstation_sandbox_factory, faults=Faults())
     sandbox.faults.script("late", delay=30.0, path="/orders")
 
-    def first_job() -> None:
-        loop = asyncio.new_event_loop()
-
-        async def start() -> None:
-            # Left pending on purpose: its loop is closed under it.
-            asyncio.ensure_future(client_for(sandbox).orders.list(page_size=2))  # noqa: RUF006
-            await arrived(sandbox, "/orders")
-
-        loop.run_until_complete(start())
-        loop.close()
-
     async def main() -> None:
         async with client_for(sandbox, max_wait=0.3) as ss:
             ss.rate_limit_status()  # its waiting room is made now
-            await asyncio.to_thread(first_job)
+            await asyncio.to_thread(
+                close_a_loop_with_a_request_out, sandbox, list_two(sandbox), "/orders"
+            )
             sandbox.faults.clear()
             await ss.orders.list(page_size=2)
 

@@ -39,7 +39,7 @@ from shipstation_async.models import Address, Carrier, Fulfillment, Shipment, Wa
 from shipstation_async.sandbox import Faults, ThreadedSandbox
 from shipstation_async.settlement import Settlement
 
-from ._helpers import arrived
+from ._helpers import arrived, close_a_loop_with_a_request_out
 
 LIMIT = RateLimit(100_000, 60.0)
 TIMEOUT = 0.8
@@ -838,26 +838,16 @@ async def test_a_purchase_its_caller_gave_up_on_before_it_was_sent_is_not_made(
 def purchase_on_a_loop_then_close_it(
     sandbox: ThreadedSandbox, order_id: int, *, once: bool, collect: bool
 ) -> None:
-    """Start a purchase on an event loop of its own, then close that loop with it on the wire.
+    """Start a purchase on an event loop of its own, then close that loop with it on the wire."""
 
-    ``loop.close()`` (not ``asyncio.run``) leaves the purchase's task pending for ever; with
-    ``collect`` the garbage collector then closes its coroutine, as it eventually would.
-    """
-    loop = asyncio.new_event_loop()
-
-    async def start() -> None:
+    def buy() -> Any:
         client = ShipStation(
             sandbox.api_key, sandbox.api_secret, base_url=sandbox.url, rate_limit=LIMIT
         )
-        buy = client.orders.create_label_once if once else client.orders.create_label
-        # Left pending on purpose: its loop is closed under it.
-        asyncio.ensure_future(buy(order_id, "ups", "ups_ground", "package", date.today()))  # noqa: RUF006
-        await arrived(sandbox, "/orders/createlabelfororder")
+        purchase = client.orders.create_label_once if once else client.orders.create_label
+        return purchase(order_id, "ups", "ups_ground", "package", date.today())
 
-    loop.run_until_complete(start())
-    loop.close()
-    if collect:
-        gc.collect()
+    close_a_loop_with_a_request_out(sandbox, buy, "/orders/createlabelfororder", collect=collect)
 
 
 @pytest.mark.parametrize("once", [False, True], ids=["plain", "once"])

@@ -14,12 +14,12 @@ import attrs
 
 from .._arguments import check_mapping_as, checked
 from .._intents import (
-    CANCELLED_ON_THE_WIRE,
     INTENTS,
     Key,
     one_at_a_time,
     purchase_intent,
     purchase_key,
+    remember_cancelled,
 )
 from .._sansio import Lane, Operation, Safety
 from .._send_watch import SEND_WATCH, SendWatch
@@ -472,10 +472,10 @@ async def _send_label(
             INTENTS.leave_unresolved(key, purchase_intent(body), exc)
         raise
     except asyncio.CancelledError:
-        # Cancelled with the request out: it runs on, and its outcome is unknown here.
-        if watch.cancelled is not None and not body.get("testLabel"):
-            intent = purchase_intent(body)
-            INTENTS.remember_lost(key, intent, watch.cancelled, CANCELLED_ON_THE_WIRE)
+        # Cancelled with the request out: it runs on, and its outcome is unknown here. (For
+        # create_label_once's purchase; a plain one's one_at_a_time says the same again.)
+        if not body.get("testLabel"):
+            remember_cancelled(key, purchase_intent(body), watch)
         raise
     INTENTS.claim(key, [label.shipment_id])
     return label
