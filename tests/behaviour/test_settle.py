@@ -130,6 +130,17 @@ async def lost_answer(
     return order_id, info.value
 
 
+async def plain_purchase_on_the_wire(
+    ss: ShipStation, sandbox: ThreadedSandbox
+) -> tuple[int, asyncio.Task[Any]]:
+    """A plain purchase for a new order that the sandbox processes 1 s late, once it arrived."""
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
+    purchase = asyncio.create_task(buy_for_order(ss, order_id))
+    await arrived(sandbox, "/orders/createlabelfororder")
+    return order_id, purchase
+
+
 async def buy_once_sells_one(ss: ShipStation, sandbox: ThreadedSandbox, order_id: int) -> None:
     """create_label_once for the order, and the sandbox sold that one label in all."""
     label = await ss.orders.create_label_once(
@@ -205,10 +216,7 @@ async def test_an_unsettled_plain_purchase_blocks_the_same_label_until_it_is_set
 async def test_a_plain_purchase_cancelled_on_the_wire_is_settled_before_buying_again(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
-    caller = asyncio.create_task(buy_for_order(ss, order_id))
-    await arrived(sandbox, "/orders/createlabelfororder")
+    order_id, caller = await plain_purchase_on_the_wire(ss, sandbox)
     caller.cancel()  # the caller gives up; the purchase runs on
     with pytest.raises(asyncio.CancelledError):
         await caller
@@ -269,10 +277,7 @@ async def test_a_purchase_cancelled_as_its_answer_arrives_is_remembered(
 async def test_a_plain_purchase_and_create_label_once_of_one_label_take_turns(
     ss: ShipStation, sandbox: ThreadedSandbox
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
-    plain = asyncio.create_task(buy_for_order(ss, order_id))
-    await arrived(sandbox, "/orders/createlabelfororder")  # the plain purchase is on the wire
+    order_id, plain = await plain_purchase_on_the_wire(ss, sandbox)
     once = await ss.orders.create_label_once(order_id, "ups", "ups_ground", "package", date.today())
     with pytest.raises(AmbiguousRequestError):
         await plain  # timed out while the server was still buying
@@ -835,10 +840,15 @@ async def test_a_purchase_its_caller_gave_up_on_before_it_was_sent_is_not_made(
     assert sandbox.labels() == []
 
 
-def purchase_on_a_loop_then_close_it(
-    sandbox: ThreadedSandbox, order_id: int, *, once: bool, collect: bool
-) -> None:
-    """Start a purchase on an event loop of its own, then close that loop with it on the wire."""
+async def purchase_left_on_a_closed_loop(
+    sandbox: ThreadedSandbox, *, once: bool, collect: bool
+) -> int:
+    """A purchase for a new order (processed 1 s late) whose event loop was closed under it.
+
+    Its order id. See :func:`close_a_loop_with_a_request_out` for ``collect``.
+    """
+    order_id = open_orders(sandbox, 1)[0]
+    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
 
     def buy() -> Any:
         client = ShipStation(
@@ -847,7 +857,14 @@ def purchase_on_a_loop_then_close_it(
         purchase = client.orders.create_label_once if once else client.orders.create_label
         return purchase(order_id, "ups", "ups_ground", "package", date.today())
 
-    close_a_loop_with_a_request_out(sandbox, buy, "/orders/createlabelfororder", collect=collect)
+    await asyncio.to_thread(
+        close_a_loop_with_a_request_out,
+        sandbox,
+        buy,
+        "/orders/createlabelfororder",
+        collect=collect,
+    )
+    return order_id
 
 
 @pytest.mark.parametrize("once", [False, True], ids=["plain", "once"])
@@ -855,11 +872,7 @@ def purchase_on_a_loop_then_close_it(
 async def test_a_purchase_whose_loop_was_closed_under_it_is_settled_not_waited_for(
     ss: ShipStation, sandbox: ThreadedSandbox, once: bool, collect: bool
 ) -> None:
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
-    await asyncio.to_thread(
-        purchase_on_a_loop_then_close_it, sandbox, order_id, once=once, collect=collect
-    )
+    order_id = await purchase_left_on_a_closed_loop(sandbox, once=once, collect=collect)
     # The same label again: refused as unsettled (not a wait for a loop that is gone)...
     with pytest.raises(AmbiguousRequestError, match="not settled; nothing was sent"):
         await asyncio.wait_for(buy_for_order(ss, order_id), 20)
@@ -910,11 +923,7 @@ async def test_a_lost_purchase_settled_is_not_remembered_again_when_collected(
 ) -> None:
     # Found lost by a waiter and settled; later the collector closes its coroutine: it must
     # not be remembered as unresolved again (a settlement would then skip its own label).
-    order_id = open_orders(sandbox, 1)[0]
-    sandbox.faults.script("late", delay=1.0, path="/orders/createlabelfororder")
-    await asyncio.to_thread(
-        purchase_on_a_loop_then_close_it, sandbox, order_id, once=False, collect=False
-    )
+    order_id = await purchase_left_on_a_closed_loop(sandbox, once=False, collect=False)
     await asyncio.wait_for(buy_once_sells_one(ss, sandbox, order_id), 30)
     gc.collect()  # the abandoned purchase's coroutine is closed now
     # (Other tests of this process leave their own accounts' purchases unresolved.)
