@@ -14,7 +14,7 @@ nox.options.default_venv_backend = "venv"
 @nox.session(python=["3.11", "3.12", "3.13"])
 def tests(session: nox.Session) -> None:
     """The test suite on each supported Python found on this machine (others are skipped)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,docs]")
     session.run("pytest", *session.posargs)
 
 
@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,docs]")
     session.run("mypy")
 
 
@@ -47,7 +47,7 @@ def stress(session: nox.Session) -> None:
     the most admitted in any window) must still hold exactly, and speed within its room. Each
     run uses the suite's three workers (pyproject's addopts), so the hog comes on top of them.
     """
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,docs]")
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     session.log(f"a CPU-bound process runs beside the suite (pid {hog.pid})")
     try:
