@@ -1,26 +1,16 @@
 """The aiohttp I/O around the sans-I/O core: send one prepared request, read one response.
 
 The only place that touches aiohttp. One hook ties the wire to the budget and to the
-attempt's :class:`~._send_state.SendTracker`, run just before a request goes out: there a
-request granted before a 429 pause is held back, the send is stamped, and its read deadline
-starts. aiohttp re-sends an idempotent request once when a reused connection drops (RFC 9112,
-9.3.1), and the hook runs again for the re-send: the attempt then decides whether that
-re-send may go (with a budget slot of its own) or is refused (a write that may have acted
-never goes out twice behind the retry policy's back).
+attempt's :class:`~._send_state.SendTracker`: the trace hook ``_headers_sent``, awaited
+once a connection is ready and just before the headers are written. There a request granted
+before a 429 pause is held back, the send is stamped, and its read deadline starts. aiohttp
+re-sends an idempotent request once when its connection drops (RFC 9112, 9.3.1), and the
+hook runs again for the re-send's headers: the attempt then decides whether that re-send may
+go (with a budget slot of its own) or is refused (a write that may have acted never goes out
+twice behind the retry policy's back).
 
-Two public aiohttp mechanisms run it; src subclasses no aiohttp class and reaches no private
-name:
-
-- On the client's own session, the request's client middleware
-  (:meth:`SendHooks.on_send`), awaited before aiohttp takes a connection. That session's pool
-  is larger than the client's in-flight limit, so no request waits there between the hook
-  and the wire; a connection that cannot be made takes the stamp back (nothing left). A
-  middleware costs a request about a third of what a trace config does (aiohttp then sends
-  every trace signal of every request).
-- On a user's session, whose pool may hold a request back for any time, aiohttp's trace
-  signal ``on_request_headers_sent`` (:func:`_headers_sent`), awaited once the connection is
-  ready, just before the headers are written.
-
+The hook is aiohttp's public trace signal ``on_request_headers_sent``, on the client's own
+session and on a user's alike: src subclasses no aiohttp class and reaches no private name.
 On the client's own session :class:`ReadDeadlines` times out the reads by cancelling the
 request's task, which aiohttp never re-sends; on a user's session aiohttp's own per-read
 timeout applies.
@@ -68,11 +58,6 @@ class AnswerTooLarge(Exception):
     """The answer's body is over MAX_ANSWER_BYTES (its reading stopped there)."""
 
 
-NEVER_CONNECTED = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
-"""aiohttp's errors for a connection that could not be made (raised only while connecting):
-a request that failed with one never reached the server."""
-
-
 class SendHooks:
     """One attempt as the I/O layer sees it: its send state and the budget's hooks on the send.
 
@@ -105,8 +90,7 @@ class SendHooks:
         """Called once per send, with a monotonic time at or before the headers went out.
 
         Never later: the server may count the request as soon as they are written, and the
-        budget bounds when it was counted from below by this time. (Taken before aiohttp
-        connects: on a new connection, earlier than the headers by the connection's setup.)
+        budget bounds when it was counted from below by this time.
         """
 
     async def before_resend(self) -> None:
@@ -128,28 +112,9 @@ class SendHooks:
             while self.must_hold():
                 await self.before_send()
 
-    async def on_send(
-        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        """The send hook as the request's middleware (on the client's own session).
-
-        aiohttp calls it for each send before it takes a connection, its own re-send of a
-        dropped idempotent request included (that call finds the attempt sent already). The
-        usual case costs a check and a stamp, no coroutine more.
-        """
-        if self.tracker.state is not Send.NOT_SENT or self.must_hold():  # must_wait()
-            await self.wait_before_send()
-        self.stamp()
-        try:
-            return await handler(request)
-        except NEVER_CONNECTED:
-            # The connection could not be made: the request never left this process.
-            self.tracker.mark_unconnected()
-            raise
-
     def stamp(self) -> None:
-        """The request goes to aiohttp now: stamp the send and start its read deadline."""
-        at = time.monotonic()  # before connecting: the server may count it from then on
+        """The headers go out now: stamp the send and start its read deadline."""
+        at = time.monotonic()  # before writing: the server may count it at once
         if self.tracker.mark_sent(at):
             self.on_sent(at)
             deadlines = self.deadlines
@@ -299,7 +264,7 @@ async def _headers_sent(_: aiohttp.ClientSession, hooks: object, __: Any) -> Non
 
 
 def make_trace_config() -> aiohttp.TraceConfig:
-    """The send hook as a user's session carries it (frozen, ready to add to a session)."""
+    """The trace hook every session of ours carries (frozen, ready to add to a session)."""
     # A factory is what the parameter takes (typed as SimpleNamespace, its default).
     config = aiohttp.TraceConfig(cast("type[SimpleNamespace]", _request_ctx))
     config.on_request_headers_sent.append(_headers_sent)
@@ -307,8 +272,8 @@ def make_trace_config() -> aiohttp.TraceConfig:
     return config
 
 
-# One for every user's session: a session carrying the hook twice would run it twice per
-# request, and the second run would take the first send for a re-send.
+# One for every session: a session carrying the hook twice would run it twice per request,
+# and the second run would take the first send for a re-send.
 SEND_HOOK = make_trace_config()
 _hooked_sessions: weakref.WeakKeyDictionary[aiohttp.ClientSession, int] = (
     weakref.WeakKeyDictionary()
@@ -444,10 +409,8 @@ async def _exchange(
         timeout=limits,
         allow_redirects=False,
         raise_for_status=False,
-        # On our own session the send hook is the request's middleware; a user's session
-        # (which passes the credentials' middleware) carries it as a trace hook instead.
-        middlewares=(hooks.on_send,) if middlewares is None else middlewares,
-        trace_request_ctx=None if middlewares is None else hooks,
+        trace_request_ctx=hooks,
+        middlewares=middlewares,
     )
     try:
         headers_at = time.monotonic()

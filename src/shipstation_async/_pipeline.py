@@ -148,8 +148,7 @@ class Pipeline:
         self._budget_transitions = 0  # the shared budget's switches this client reported
         # On a user's session, a middleware writes the credential headers on each request,
         # and the send hook (aiohttp's public tracing) is added, once however many clients
-        # share the session, until the last of them closes. (Our own session runs the hook
-        # as each request's middleware: see _http.)
+        # share the session, until the last of them closes.
         self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] | None = None
         # What our own session sends by default, so that a request passes only the rest.
         self.session_headers = builder.common_headers if session is None else None
@@ -167,6 +166,7 @@ class Pipeline:
                 # Sent by default, so that a request without a body passes no headers at all;
                 # the credentials are revealed here, into the session, and nowhere else.
                 headers={**self.builder.common_headers, **self.credentials.headers()},
+                trace_configs=[_http.SEND_HOOK],
             )
         return self.session
 

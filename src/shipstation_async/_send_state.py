@@ -1,13 +1,11 @@
 """Whether one attempt's request went out: a small state machine, the one place that knows.
 
-An attempt starts ``NOT_SENT``. Handing it to aiohttp to connect and send (the request's
-middleware, awaited just before) moves it to ``SENT``; from then on the server may have
-the request, whatever happens next, with one exception: aiohttp reports that the connection
-could not be made, which moves it back to ``NOT_SENT`` (nothing left the process). The
-response headers move it to ``ANSWERED``. The read deadline moves a request still waiting
-to ``TIMED_OUT``, the client's close to ``CUT_OFF``. aiohttp re-sends an idempotent
-request once when a reused connection drops: the retry pass moves ``SENT`` to ``DROPPED``,
-and the re-send ``DROPPED`` to ``RESENT``.
+An attempt starts ``NOT_SENT``. aiohttp's trace signal ``on_request_headers_sent`` (awaited
+just before the headers are written) moves it to ``SENT``; from then on the server may have
+the request, whatever happens next. The response headers move it to ``ANSWERED``. The read
+deadline moves a request still waiting to ``TIMED_OUT``, the client's close to ``CUT_OFF``.
+aiohttp re-sends an idempotent request once when a reused connection drops: the retry pass
+moves ``SENT`` to ``DROPPED``, and the re-send's headers ``DROPPED`` to ``RESENT``.
 
 From ``RESENT`` and ``ANSWERED`` the deadline and the close still apply; aiohttp re-sends
 only once, so ``RESENT`` never drops into another re-send.
@@ -28,7 +26,7 @@ class Send(enum.Enum):
     NOT_SENT = "not_sent"
     """Its headers have not been written: the server cannot have it."""
     SENT = "sent"
-    """Handed to aiohttp to connect and send: the server may have it."""
+    """Its headers went out (or began to): the server may have it."""
     ANSWERED = "answered"
     """The response headers came back; the body may still be on its way."""
     TIMED_OUT = "timed_out"
@@ -44,9 +42,7 @@ class Send(enum.Enum):
 TRANSITIONS = MappingProxyType(
     {
         Send.NOT_SENT: frozenset({Send.SENT}),
-        Send.SENT: frozenset(
-            {Send.NOT_SENT, Send.ANSWERED, Send.TIMED_OUT, Send.CUT_OFF, Send.DROPPED}
-        ),
+        Send.SENT: frozenset({Send.ANSWERED, Send.TIMED_OUT, Send.CUT_OFF, Send.DROPPED}),
         Send.DROPPED: frozenset({Send.RESENT}),
         Send.RESENT: frozenset({Send.ANSWERED, Send.TIMED_OUT, Send.CUT_OFF}),
         Send.ANSWERED: frozenset({Send.TIMED_OUT, Send.CUT_OFF}),
@@ -81,7 +77,7 @@ class SendTracker:
     # comparisons: an enum member's hash is a Python call, and this runs on every request.
 
     def mark_sent(self, at: float) -> bool:
-        """The request goes to aiohttp now (``at``). False: not a new send."""
+        """The headers are about to be written (``at``: now). False: not a new send."""
         state = self.state
         if state is Send.NOT_SENT:
             self.state = Send.SENT
@@ -91,13 +87,6 @@ class SendTracker:
             return False
         self.at = at
         return True
-
-    def mark_unconnected(self) -> None:
-        """The latest send's connection could not be made: that send never went out."""
-        # Only the first send: a re-send that could not connect stays RESENT (its slot is
-        # held a window, as for any failed send): the first went out, which is what counts.
-        if self.state is Send.SENT:
-            self.state, self.at = Send.NOT_SENT, None
 
     def mark_answered(self) -> None:
         """The response headers arrived."""

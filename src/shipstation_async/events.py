@@ -24,11 +24,8 @@ __all__ = [
 
 @attrs.frozen
 class RequestSent:
-    """An attempt's request goes out: it is handed to aiohttp to connect and send.
+    """An attempt's request headers went out (every attempt counts against the budget).
 
-    Every attempt counts against the budget from here on, except one whose connection could
-    not be made: that one reached no server, and the budget takes it back (the failure that
-    follows, a retry or a :class:`~shipstation_async.TransportError`, says it was not sent).
     ``probe`` is True for the request that goes alone at cold start or after a 429 pause.
     """
 

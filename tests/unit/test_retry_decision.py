@@ -95,7 +95,6 @@ EVENTS = {
     "mark_sent": (Send.SENT, Send.RESENT),
     "mark_answered": (Send.ANSWERED,),
     "mark_dropped": (Send.DROPPED,),
-    "mark_unconnected": (Send.NOT_SENT,),
     "time_out": (Send.TIMED_OUT,),
     "cut_off": (Send.CUT_OFF,),
 }
@@ -140,7 +139,3 @@ def test_what_the_states_say() -> None:
     sent = SendTracker()
     assert sent.mark_sent(5.0) and sent.at == 5.0
     assert not sent.mark_sent(6.0) and sent.at == 5.0  # one stamp per send
-    unconnected = _walk("mark_sent", "mark_unconnected")
-    assert not unconnected.went_out and unconnected.at is None  # it never left the process
-    resend_unconnected = _walk("mark_sent", "mark_dropped", "mark_sent", "mark_unconnected")
-    assert resend_unconnected.state is Send.RESENT  # the first send went out: that counts

@@ -273,21 +273,13 @@ class Ledger:
         """Account for an attempt with no response; ``sent``: it may have gone out.
 
         One that may have gone out holds its slot until ``at`` + the longest answer time seen
-        + W: it may still be counted (rule 1). One stamped sent that did not go out after all
-        (its connection could not be made) gives its slot back.
+        + W: it may still be counted (rule 1).
         """
         with self._lock:
             if grant.state == "done":
                 return  # settled already: do not touch another request's probe
             at = self._clock() if at is None else at
             slots = self._slots
-            if grant.state == "sent" and not sent:
-                # Stamped when handed to aiohttp, but its connection could not be made: it
-                # never left the process, so its slot comes back whole.
-                slots.landed(grant.sent_at or 0.0)
-                slots.total_sent -= 1
-                slots.reserved += 1
-                grant.state = "reserved"
             if grant.state == "reserved":
                 if sent:
                     self._record_send(grant, at)
