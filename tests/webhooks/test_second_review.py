@@ -174,6 +174,34 @@ async def test_an_unreadable_record_does_not_stop_the_poll(
     await receiver.close()
 
 
+async def test_an_unreadable_record_listed_again_keeps_one_dead_letter_per_handler(
+    client: ShipStation, recorder: RecordingServer, lists: Lists
+) -> None:
+    # Each poll's overlap lists it again, and so may a delivery: a letter for each listing
+    # would grow the store for as long as the record stays unreadable.
+    pacific = ZoneInfo("America/Los_Angeles")
+    wall = (datetime.now(pacific) - timedelta(minutes=1)).replace(tzinfo=None).isoformat()
+    lists.records["orders"] = [order(1, wall), order(2, wall, orderDate="nope")]
+    receiver = receiver_on(client)
+    first, second = Seen(), Seen()
+    receiver.on("ORDER_NOTIFY", name="first")(first)
+    receiver.on("ORDER_NOTIFY", name="second")(second)
+    for _ in range(3):
+        assert await receiver.poll_once() == 2
+        await asyncio.wait_for(receiver.drain(), 5)
+    await post(receiver, batch(recorder, "b1"))
+    await asyncio.wait_for(receiver.drain(), 5)
+    letters = await receiver.dead_letters()
+    assert sorted(letter.handler for letter in letters) == ["first", "second"]
+    assert all([r["orderId"] for r in x.records["orders"]] == [2] for x in letters)
+    # Once the record changes, it is another letter (what the first said stays).
+    lists.records["orders"] = [order(2, wall, orderDate="still not")]
+    await post(receiver, batch(recorder, "b2"))
+    await asyncio.wait_for(receiver.drain(), 5)
+    assert len(await receiver.dead_letters()) == 4
+    await receiver.close()
+
+
 # -- the autumn fall-back hour ---------------------------------------------------------------
 
 # 01:50 PDT (08:50 UTC), then 01:10 PST (09:10 UTC): the later edit's wall time is earlier.

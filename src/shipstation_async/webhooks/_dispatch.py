@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from .._sansio import Operation
-from ._records import POLLED, kind_of, notification, page_of, split_readable
+from ._records import POLLED, kind_of, letter_id_of, notification, page_of, split_readable
 from ._shared import held_elsewhere
 from .events import Notification, is_newer, record_version, replaces
 from .store import DeadLetterRecord, Job, JobTakenOver, Progress, Taken, WebhookStore
@@ -231,8 +231,9 @@ class Dispatcher:
     async def _set_aside_unreadable(self, job: Job, names: list[str]) -> None:
         """Dead-letter each record the models cannot read, for each of the handlers ``names``.
 
-        The version is not remembered as handled: the record listed again goes to the dead
-        letters again, and a replay once the models read it hands it over. The job keeps its
+        The version is not remembered as handled: the record listed again replaces its dead
+        letter (one per handler and record content), and a replay once the models read it
+        hands it over. The job keeps its
         records until every one is buried (a store failure meanwhile buries them again).
         """
         assert job.records is not None
@@ -243,7 +244,10 @@ class Dispatcher:
             error = f"unreadable record: {self._describe(bad.error)}"
             logger.error("webhook job %s: %s", job.id, error)
             for name in names:
-                await self._bury(job, name, {bad.kind: [bad.record]}, Progress(error=error))
+                letter_id = letter_id_of(name, bad)
+                await self._bury(
+                    job, name, {bad.kind: [bad.record]}, Progress(error=error), letter_id
+                )
         job.records = readable
 
     async def _fetch(self, job: Job) -> bool:
@@ -463,6 +467,7 @@ class Dispatcher:
         name: str,
         records: Mapping[str, list[dict[str, Any]]],
         progress: Progress,
+        letter_id: str | None = None,
     ) -> None:
         left = attrs.evolve(
             job,
@@ -473,7 +478,7 @@ class Dispatcher:
             fetch=Progress(attempts=progress.attempts, error=progress.error),
         )
         letter = DeadLetterRecord(
-            id=uuid.uuid4().hex, handler=name, job=left, failed_at=time.time()
+            id=letter_id or uuid.uuid4().hex, handler=name, job=left, failed_at=time.time()
         )
         await self._stored(self._store.add_dead_letter(letter))
         logger.error(

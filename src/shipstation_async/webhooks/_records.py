@@ -6,6 +6,8 @@ that it holds back none of the records that came with it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -58,6 +60,16 @@ def split_readable(
             else:
                 kept.append(record)
     return readable, unreadable
+
+
+def letter_id_of(handler: str, bad: Unreadable) -> str:
+    """The dead letter's id for ``bad`` set aside for ``handler``: the same for the same record.
+
+    Each poll's overlap, and every delivery naming it, lists an unreadable record again: one
+    letter per handler and record content, replaced each time, not one more per listing.
+    """
+    body = json.dumps([handler, bad.kind, bad.record], sort_keys=True, default=str)
+    return "unreadable-" + hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 def kind_of(job: Job) -> str:
