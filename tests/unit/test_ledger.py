@@ -11,6 +11,7 @@ The rules are one conformance suite: every test that makes a budget runs once pe
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 
 import pytest
@@ -846,6 +847,19 @@ def test_two_clients_on_one_key_both_finish(backend: BackendCase) -> None:
         other.call(25, at=sim.clock.now + 0.0005)
         sim.run(until=sim.clock.now + 60.0)
         assert (sim.client.done, other.done) == (25, 25)
+
+
+def test_a_learned_margin_never_exceeds_half_a_window(backend: BackendCase) -> None:
+    """A sliding window that counts refusals, and another client's few requests now and then:
+    each can pass for one of ours still counted, and the margin grew a step each time, to 49 s
+    of a 60 s window in ten minutes."""
+    start = 1014.6
+    sim = Simulation(backend=backend, mode="rolling", count_rejected=True, seed=2, start=start)
+    rng = random.Random(2)
+    sim.foreign(sorted(start + rng.uniform(0, 600) for _ in range(30)))
+    sim.client.call(400, at=start)
+    sim.run(until=start + 660)
+    assert 0 < sim.client.ledger.margin <= 30.0
 
 
 @pytest.mark.parametrize("mode", ["fixed", "rolling"])

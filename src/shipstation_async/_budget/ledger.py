@@ -392,6 +392,9 @@ class Ledger:
         # needed to last until it left.
         freed = recent[-surplus]
         needed = min(max(at, leaves_by) - freed, grant.margin + self._reach()) + TOLERANCE
+        # Never past half a window, as on Redis: another client's sends taken for ours one
+        # step at a time would otherwise stall the budget.
+        needed = min(needed, self.period / 2)
         if needed <= self.margin:
             return  # an earlier answer already taught as much
         self._slack = needed - self.rate_limit.effective_margin
