@@ -33,8 +33,9 @@ The rules, and why (L requests per W seconds):
    milliseconds against a prompt server), where a margin fixed in advance costs a share of W
    and still fails a server slower than it.
 2. **The whole budget at once.** Waiting requests go out together, up to what rule 1 allows;
-   at cold start, after two idle windows and after a 429 one request (the probe) goes alone
-   and the rest wait for its headers (another process may have spent the window).
+   at cold start, after two idle windows, after a 429 and after an answer that said the
+   window was full, one request (the probe) goes alone and the rest wait for its headers
+   (another process may have spent the window; a server's window may outlast W).
 3. **The headers, when someone else spends the budget.** An answer says the server's window
    held n = Limit - Remaining requests when it counted the request. When our own sends that
    may be in that window (it, those in flight, those still holding their slot when it was
@@ -62,8 +63,9 @@ The rules, and why (L requests per W seconds):
    longer than the server's Reset plus what rule 1 needs.
 6. **The margin is measured.** It is ``RateLimit.margin`` (0 by default) until an answer shows
    the server still counting sends of ours that rule 1 had freed (more in its window than we
-   could have put there, explained by sends freed just before): then every slot is held that
-   much longer, with a warning.
+   could have put there, explained by sends freed just before), or an answer alone in the
+   server's window shows by its Reset a window certainly longer than W: then every slot is
+   held that much longer (at most W/2 more), with a warning.
 7. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
 """
 

@@ -267,6 +267,8 @@ class Ledger:
                     self._view.went_through(sent_at)
                 if grant is self._probes.current:  # not a probe a 429 pause replaced
                     self._probes.answered()
+                if headers is not None and headers.remaining == 0:
+                    self._probes.window_full()
         self._listeners.notify()  # _notify(), one call less
 
     def fail(self, grant: Grant, *, sent: bool, at: float | None = None) -> None:
@@ -308,6 +310,14 @@ class Ledger:
         sent_at = grant.sent_at if grant.sent_at is not None else at
         view = self._view
         counted = view.count(headers, remaining, sent_at, at, observed, self.period, self.limit)
+        if counted == 1 and observed and headers.reset is not None:
+            # Alone in the server's window: its Reset is that window's whole length (rule 6).
+            # Certainly longer than W: hold slots as long as the Reset may mean, rounding
+            # included (a 429 would cost more than the time a shorter hold saves).
+            low, high = view.reset_offsets(headers)
+            if headers.reset + low > self.period + self.margin:
+                longer = headers.reset + high - self.period
+                self._raise_margin(longer + TOLERANCE, at, "its window is longer than W")
         # Besides this request, the server's window held ``others`` (a 429: at least L, its
         # window was full without it). Ours among them, at most (rule 3): those in flight and
         # those whose slot was still held when this request was sent (under the margin then).
@@ -392,8 +402,14 @@ class Ledger:
         # needed to last until it left.
         freed = recent[-surplus]
         needed = min(max(at, leaves_by) - freed, grant.margin + self._reach()) + TOLERANCE
+        self._raise_margin(
+            needed, at, "the server still counted requests after their slots were freed"
+        )
+
+    def _raise_margin(self, needed: float, at: float, why: str) -> None:
+        """Hold every slot ``needed`` beyond W from now on (rule 6), if that is longer."""
         # Never past half a window, as on Redis: another client's sends taken for ours one
-        # step at a time would otherwise stall the budget.
+        # step at a time, or a Reset in the wrong unit, would otherwise stall the budget.
         needed = min(needed, self.period / 2)
         if needed <= self.margin:
             return  # an earlier answer already taught as much
@@ -403,9 +419,9 @@ class Ledger:
         # Slots freed under the old margin may be held again.
         self._slots.hold_again_from(at - needed)
         _log.warning(
-            "budget %s: the server still counted requests after their slots were freed; "
-            "holding each slot %.3f s beyond W from now on",
+            "budget %s: %s; holding each slot %.3f s beyond W from now on",
             self.name,
+            why,
             needed,
         )
 

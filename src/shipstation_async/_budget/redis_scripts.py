@@ -191,7 +191,15 @@ local function learn_margin(counted, sent, granted_margin, at, reset, period, ma
   local answered_plus_w = tonumber(recent[2 * (n - surplus + 1)])
   local leaves_by = at + (reset or period)
   local step = math.min(math.max(at, leaves_by) - answered_plus_w, granted_margin + reach)
-  local needed = math.min(step + 0.002, period / 2)
+  return hold_longer(math.min(step + 0.002, period / 2), margin)
+end
+"""
+
+# Hold every slot ``needed`` beyond W from now on, if that is longer than ``margin``: the
+# slots held are held that much longer, those freed under the old margin are held again, and
+# the next slot used again goes alone. Returns the margin in force.
+_HOLD_LONGER = """
+local function hold_longer(needed, margin)
   if needed <= margin then return margin end
   local longer = needed - margin
   local held = redis.call('ZRANGE', holds, 0, -1, 'WITHSCORES')
@@ -213,12 +221,14 @@ end
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
 # granted at (Redis time), then the headers or '': limit, remaining, reset's upper bound (by
 # the rounding the process learned of a whole-second Reset: rule 4), retry-after, reset as
-# said; then the configured limit, the generation this process knows, and the margin in force
-# at the grant (GRANT's reply).
+# said; then the configured limit, the generation this process knows, the margin in force
+# at the grant (GRANT's reply), and the Reset's lower bound when the send time is known (the
+# window's whole length if this request was alone in it) or ''.
 # Returns {epoch, lowered limit or 0, the margin in force}, or {'lost'} (nothing written:
 # RESTORE first).
 COMPLETE = (
     _PRELUDE
+    + _HOLD_LONGER
     + _LEARN_MARGIN
     + """
 if stale(ARGV[15]) then return {'lost'} end
@@ -251,6 +261,13 @@ if h_reset then
   -- to W; a Reset longer than W is taken as said.
   local said = tonumber(ARGV[13])
   h_reset = math.max(said, math.min(h_reset, period))
+end
+local alone_low = tonumber(ARGV[17])
+if alone_low and status ~= 429 and h_limit and h_remaining and h_limit - h_remaining == 1
+    and alone_low > period + margin then
+  -- Alone in the server's window, whose Reset is then its whole length, certainly longer
+  -- than W: hold slots as long as the Reset may mean (its upper bound), at most W / 2.
+  margin = hold_longer(math.min(tonumber(ARGV[11]) - period + 0.002, period / 2), margin)
 end
 if h_limit and h_remaining then
   -- A 429's window was full without it: it counted one more than it shows of ours.
@@ -296,6 +313,11 @@ if h_limit and h_remaining then
     -- Counted after the room's answer and explained by our own slots: it replaces the room.
     redis.call('HDEL', meta, 'room', 'room_until', 'room_set')
   end
+end
+if h_remaining == 0 and redis.call('HGET', meta, 'checked') then
+  -- A full window: once rule 1 was checked, the next send goes alone (a server whose window
+  -- outlasts W by less than its answers show refuses one send, not a burst).
+  redis.call('HSET', meta, 'probe_needed', 1)
 end
 return {num('epoch', 0), lowered, tostring(margin)}
 """

@@ -114,7 +114,8 @@ def last_digit(value: float) -> float:
 class Probes:
     """When one request (the probe) goes alone and the rest wait for its answer (rule 2).
 
-    At cold start, after two idle windows and after a 429 the window's state is unknown;
+    At cold start, after two idle windows, after a 429 and after a full window (once rule 1
+    was checked) the window's state is unknown;
     the first slot used again (and the first after the margin grew) checks once that the
     server frees slots when rule 1 does (``checking`` until its answer, then ``checked``).
     """
@@ -144,6 +145,17 @@ class Probes:
             # A server that counts longer than rule 1 assumes costs one 429, not a window's
             # worth.
             self.needed = self.checking = True
+
+    def window_full(self) -> None:
+        """An answer said the server's window is full: the next send goes alone.
+
+        Rule 1 says when our slots free; a server whose window outlasts W (by less than its
+        answers can show: rule 6) refuses a whole burst sent then, where one send alone
+        draws one 429 and teaches the margin. Only once rule 1 was checked (else the check
+        itself goes alone), and at the cost of one answer's time per full window.
+        """
+        if self.checked:
+            self.needed = True
 
     def after_idle(self, now: float, period: float, busy: bool) -> None:
         """Probe again after two idle windows: another process may have spent the budget."""

@@ -329,10 +329,8 @@ class SharedLedger:
         local = self._local
         if local is not None:  # sent while shared, answered while Redis is away
             local.hold_until(at + self.period + self.margin)
-        if status == 429:
-            with self._lock:
-                self._pending_429 += 1
         with self._lock:  # loops on other threads answer too
+            self._pending_429 += 1 if status == 429 else 0  # its write has not landed yet
             plan = (self.limit, self.period)
             header_values = self._reset.complete_args(headers, grant.sent_at, at, plan)
         self._spawn(self._write_answer(grant, status, header_values, now - at, took))
@@ -354,10 +352,11 @@ class SharedLedger:
             ago,
             took,
             grant.granted_at,
-            *header_values,
+            *header_values[:5],
             self.limit,
             self._known_born(),
             grant.margin,
+            header_values[5],  # the Reset's lower bound
         ]
         try:
             reply = await self._write("COMPLETE", args)
