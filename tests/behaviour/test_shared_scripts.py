@@ -134,6 +134,7 @@ def test_a_reset_that_shows_a_longer_window_holds_every_slot_longer(
     assert client.zscore(holds, "Y") == pytest.approx(now + 0.5 + 0.302, abs=0.01)
     assert client.zscore(holds, "X") == pytest.approx(now + 1.0 + 0.302, abs=0.01)
     assert client.hget(meta, "checked") is None  # the next slot used again checks it
+    assert client.hget(meta, "distrust") == b"1"
 
 
 def test_a_reset_within_w_or_not_alone_teaches_nothing(
@@ -151,23 +152,39 @@ def test_a_reset_within_w_or_not_alone_teaches_nothing(
         assert float(reply[2]) == 0.0
 
 
-def test_a_full_window_makes_the_next_send_go_alone_once_rule_1_was_checked(
+def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_must(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """Once rule 1 was checked and the server refused a send or counted longer than rule 1
+    assumes, the slots a full window frees do not go out together: the next send goes alone.
+    A prompt server never pays that answer's time."""
+    holds, flight, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b"})
+    for grant, remaining, state in (
+        ("X", 0, {}),  # the first reuse's check goes alone anyway
+        ("Y", 0, {"checked": 1}),  # a prompt server so far: nothing to check
+        ("Z", 1, {"checked": 1, "distrust": 1}),  # not full
+        ("V", 0, {"checked": 1, "distrust": 1}),
+    ):
+        if state:
+            client.hset(meta, mapping=state)
+        client.zadd(holds, {grant: now + 2})
+        client.zadd(flight, {grant: now + 2})
+        complete(client, keys, grant, sent=now - 0.1, remaining=remaining)
+        assert (client.hget(meta, "probe_needed") == b"1") == (grant == "V"), grant
+
+
+def test_a_429_or_a_learned_margin_makes_the_server_distrusted(
     client: redis.Redis, keys: list[str]
 ) -> None:
     holds, flight, meta, *_ = keys
     now = now_of(client)
     client.hset(meta, mapping={"born": "b"})
-    client.zadd(holds, {"X": now + 2, "Y": now + 2})
-    client.zadd(flight, {"X": now + 2, "Y": now + 2})
-    complete(client, keys, "X", sent=now - 0.1, remaining=0)
-    assert client.hget(meta, "probe_needed") is None  # the first reuse's check goes alone
-    client.hset(meta, "checked", 1)
-    complete(client, keys, "Y", sent=now - 0.1, remaining=1)
-    assert client.hget(meta, "probe_needed") is None
-    client.zadd(holds, {"V": now + 2})
-    client.zadd(flight, {"V": now + 2})
-    complete(client, keys, "V", sent=now - 0.1, remaining=0)
-    assert client.hget(meta, "probe_needed") == b"1"
+    client.zadd(holds, {"X": now + 2})
+    client.zadd(flight, {"X": now + 2})
+    complete(client, keys, "X", status=429, sent=now - 0.1, remaining=0)
+    assert client.hget(meta, "distrust") == b"1"
 
 
 def test_a_limit_the_server_raises_again_is_followed_back_up(

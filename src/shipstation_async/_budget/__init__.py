@@ -33,9 +33,10 @@ The rules, and why (L requests per W seconds):
    milliseconds against a prompt server), where a margin fixed in advance costs a share of W
    and still fails a server slower than it.
 2. **The whole budget at once.** Waiting requests go out together, up to what rule 1 allows;
-   at cold start, after two idle windows, after a 429 and after an answer that said the
-   window was full, one request (the probe) goes alone and the rest wait for its headers
-   (another process may have spent the window; a server's window may outlast W).
+   at cold start, after two idle windows, after a 429 and (against a server that refused
+   a send or counted longer than rule 1 assumes) after an answer that said the window was
+   full, one request (the probe) goes alone and the rest wait for its headers (another
+   process may have spent the window; a server's window may outlast W).
 3. **The headers, when someone else spends the budget.** An answer says the server's window
    held n = Limit - Remaining requests when it counted the request. When our own sends that
    may be in that window (it, those in flight, those still holding their slot when it was

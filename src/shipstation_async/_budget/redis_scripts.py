@@ -212,7 +212,7 @@ local function hold_longer(needed, margin)
     redis.call('ZADD', holds, 'GT', tonumber(again[index + 1]) + needed, again[index])
     redis.call('ZREM', freed, again[index])
   end
-  redis.call('HSET', meta, 'margin', tostring(needed))
+  redis.call('HSET', meta, 'margin', tostring(needed), 'distrust', 1)
   redis.call('HDEL', meta, 'checked', 'checking')  -- the next slot used again checks it
   return needed
 end
@@ -289,7 +289,7 @@ if status == 429 then
     resume = math.max(resume, num('refused', at) + period + margin)
   end
   redis.call('HSET', meta, 'pause_until', tostring(math.max(num('pause_until', 0), resume)))
-  redis.call('HSET', meta, 'refused', tostring(at), 'probe_needed', 1)
+  redis.call('HSET', meta, 'refused', tostring(at), 'probe_needed', 1, 'distrust', 1)
   redis.call('HDEL', meta, 'probe', 'checking')  -- a probe after the pause proves nothing
   redis.call('HINCRBY', meta, 'rate_limited', 1)
   return {redis.call('HINCRBY', meta, 'epoch', 1), 0, tostring(margin)}
@@ -314,9 +314,11 @@ if h_limit and h_remaining then
     redis.call('HDEL', meta, 'room', 'room_until', 'room_set')
   end
 end
-if h_remaining == 0 and redis.call('HGET', meta, 'checked') then
-  -- A full window: once rule 1 was checked, the next send goes alone (a server whose window
-  -- outlasts W by less than its answers show refuses one send, not a burst).
+if h_remaining == 0 and redis.call('HGET', meta, 'checked')
+    and redis.call('HGET', meta, 'distrust') then
+  -- A full window, once rule 1 was checked and the server refused a send or counted longer
+  -- than it assumes: the next send goes alone (a server whose window outlasts W by less
+  -- than its answers show refuses one send, not a burst).
   redis.call('HSET', meta, 'probe_needed', 1)
 end
 return {num('epoch', 0), lowered, tostring(margin)}

@@ -115,15 +115,19 @@ class Probes:
     """When one request (the probe) goes alone and the rest wait for its answer (rule 2).
 
     At cold start, after two idle windows, after a 429 and after a full window (once rule 1
-    was checked) the window's state is unknown;
+    was checked, against a server that showed it counts longer) the window's state is
+    unknown;
     the first slot used again (and the first after the margin grew) checks once that the
     server frees slots when rule 1 does (``checking`` until its answer, then ``checked``).
     """
 
-    __slots__ = ("checked", "checking", "current", "last_seen", "needed")
+    __slots__ = ("checked", "checking", "current", "distrust", "last_seen", "needed")
 
     def __init__(self) -> None:
         self.needed = True
+        # The server refused a send or counted longer than rule 1 assumes: full windows are
+        # checked before the slots they free go out together (see window_full).
+        self.distrust = False
         self.current: object = None  # the grant that is the probe out (only it settles it)
         self.checked = False
         self.checking = False
@@ -147,14 +151,15 @@ class Probes:
             self.needed = self.checking = True
 
     def window_full(self) -> None:
-        """An answer said the server's window is full: the next send goes alone.
+        """An answer said the server's window is full: the next send may have to go alone.
 
         Rule 1 says when our slots free; a server whose window outlasts W (by less than its
         answers can show: rule 6) refuses a whole burst sent then, where one send alone
-        draws one 429 and teaches the margin. Only once rule 1 was checked (else the check
-        itself goes alone), and at the cost of one answer's time per full window.
+        draws one 429 and teaches the margin. Only once such a server showed itself (a 429,
+        or a margin learned), so that a prompt server pays nothing; and once rule 1 was
+        checked (else the check itself goes alone). It costs one answer's time per window.
         """
-        if self.checked:
+        if self.checked and self.distrust:
             self.needed = True
 
     def after_idle(self, now: float, period: float, busy: bool) -> None:
@@ -171,7 +176,7 @@ class Probes:
 
     def refused(self) -> None:
         """A 429: the next request after the pause probes, and rule 1 is checked again."""
-        self.needed = True
+        self.needed = self.distrust = True
         self.current = None
         self.checking = False  # a probe after the pause proves nothing of rule 1
 
@@ -183,6 +188,7 @@ class Probes:
     def margin_grew(self) -> None:
         """Check the new margin when a slot is next used again (not by the current probe)."""
         self.checked = self.checking = False
+        self.distrust = True
 
 
 class ServerView:
