@@ -8,6 +8,7 @@ figures are the benchmarks' (``python -m benchmarks --only shared_budget``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ import aiohttp
 import pytest
 import redis
 
-from shipstation_async import RateLimit, RateLimitError, RedisBudget
+from shipstation_async import RateLimit, RateLimitError, RedisBudget, ShipStation
 from shipstation_async._budget import Grant, budget_key
 from shipstation_async._sansio import Credentials
 from shipstation_async.events import (
@@ -56,6 +57,30 @@ def fresh(factory: Factory, limit: RateLimit, **kwargs: Any) -> ThreadedSandbox:
     }
     options.update(kwargs)
     return factory(**options)
+
+
+@contextlib.asynccontextmanager
+async def two_processes(
+    sandbox: ThreadedSandbox,
+    told: RateLimit,
+    budget: RedisBudget | None,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[ShipStation, ShipStation]]:
+    """Two clients of the key; on Redis the second has a store of its own, as another
+    process would."""
+    other = budget
+    if budget is not None:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        other = RedisBudget(server.url, prefix=budget.prefix)
+    try:
+        async with (
+            client_for(sandbox, rate_limit=told, budget=budget, max_wait=60.0) as one,
+            client_for(sandbox, rate_limit=told, budget=other, max_wait=60.0) as two,
+        ):
+            yield one, two
+    finally:
+        if other is not None and other is not budget:
+            await other.aclose()
 
 
 def prefix() -> str:
@@ -168,19 +193,10 @@ async def test_a_server_that_counts_longer_than_w_teaches_a_margin_to_every_proc
     it in two or three steps). Without the rule: a 429 in every window, 11 here."""
     told = RateLimit(10, 2.0, reserve=0)
     sandbox = fresh(shipstation_sandbox_factory, RateLimit(10, 2.03))
-    other = budget
-    if budget is not None:
-        server: RedisServer = request.getfixturevalue("redis_server")
-        other = RedisBudget(server.url, prefix=budget.prefix)
-    async with (
-        client_for(sandbox, rate_limit=told, budget=budget, max_wait=60.0) as one,
-        client_for(sandbox, rate_limit=told, budget=other, max_wait=60.0) as two,
-    ):
+    async with two_processes(sandbox, told, budget, request) as (one, two):
         calls = [ss.orders.list(page_size=1) for ss in (one, two) for _ in range(20)]
         pages = await asyncio.gather(*calls)
         margins = [ss.rate_limit_status().margin for ss in (one, two)]
-    if other is not None and other is not budget:
-        await other.aclose()
     assert len(pages) == 40
     stats = sandbox.stats()
     assert stats.rate_limited <= 3, stats
@@ -197,20 +213,11 @@ async def test_a_reset_that_shows_a_longer_window_teaches_every_process_without_
     window's freed slots went out together into the server's still-full window."""
     told = RateLimit(10, 2.0, reserve=0)
     sandbox = fresh(shipstation_sandbox_factory, RateLimit(10, 2.5), window="fixed")
-    other = budget
-    if budget is not None:
-        server: RedisServer = request.getfixturevalue("redis_server")
-        other = RedisBudget(server.url, prefix=budget.prefix)
-    async with (
-        client_for(sandbox, rate_limit=told, budget=budget, max_wait=60.0) as one,
-        client_for(sandbox, rate_limit=told, budget=other, max_wait=60.0) as two,
-    ):
+    async with two_processes(sandbox, told, budget, request) as (one, two):
         pages = await asyncio.gather(*(one.orders.list(page_size=1) for _ in range(5)))
         calls = [ss.orders.list(page_size=1) for ss in (one, two) for _ in range(15)]
         pages += await asyncio.gather(*calls)
         margins = [ss.rate_limit_status().margin for ss in (one, two)]
-    if other is not None and other is not budget:
-        await other.aclose()
     assert len(pages) == 35
     assert sandbox.stats().rate_limited == 0
     assert margins[0] >= 0.45

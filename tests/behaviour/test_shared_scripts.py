@@ -68,6 +68,12 @@ def complete(
     return reply
 
 
+def in_flight(client: redis.Redis, keys: list[str], grant: str, until: float) -> None:
+    """``grant`` holds a slot and is in flight until ``until``, as GRANT leaves it."""
+    client.zadd(keys[0], {grant: until})
+    client.zadd(keys[1], {grant: until})
+
+
 def test_answers_of_requests_granted_together_teach_the_margin_once(
     client: redis.Redis, keys: list[str]
 ) -> None:
@@ -140,12 +146,11 @@ def test_a_reset_that_shows_a_longer_window_holds_every_slot_longer(
 def test_a_reset_within_w_or_not_alone_teaches_nothing(
     client: redis.Redis, keys: list[str]
 ) -> None:
-    holds, flight, meta, *_ = keys
+    meta = keys[2]
     now = now_of(client)
     client.hset(meta, mapping={"born": "b"})
     for grant, remaining, lower in (("X", 9, 0.95), ("Z", 5, 1.2), ("V", 9, "")):
-        client.zadd(holds, {grant: now + 2})
-        client.zadd(flight, {grant: now + 2})
+        in_flight(client, keys, grant, now + 2)
         reply = complete(
             client, keys, grant, sent=now - 0.1, remaining=remaining, reset=1.3, lower_bound=lower
         )
@@ -158,7 +163,7 @@ def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_mu
     """Once rule 1 was checked and the server refused a send or counted longer than rule 1
     assumes, the slots a full window frees do not go out together: the next send goes alone.
     A prompt server never pays that answer's time."""
-    holds, flight, meta, *_ = keys
+    meta = keys[2]
     now = now_of(client)
     client.hset(meta, mapping={"born": "b"})
     for grant, remaining, state in (
@@ -169,8 +174,7 @@ def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_mu
     ):
         if state:
             client.hset(meta, mapping=state)
-        client.zadd(holds, {grant: now + 2})
-        client.zadd(flight, {grant: now + 2})
+        in_flight(client, keys, grant, now + 2)
         complete(client, keys, grant, sent=now - 0.1, remaining=remaining)
         assert (client.hget(meta, "probe_needed") == b"1") == (grant == "V"), grant
 
@@ -178,11 +182,10 @@ def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_mu
 def test_a_429_or_a_learned_margin_makes_the_server_distrusted(
     client: redis.Redis, keys: list[str]
 ) -> None:
-    holds, flight, meta, *_ = keys
+    meta = keys[2]
     now = now_of(client)
     client.hset(meta, mapping={"born": "b"})
-    client.zadd(holds, {"X": now + 2})
-    client.zadd(flight, {"X": now + 2})
+    in_flight(client, keys, "X", now + 2)
     complete(client, keys, "X", status=429, sent=now - 0.1, remaining=0)
     assert client.hget(meta, "distrust") == b"1"
 
