@@ -54,16 +54,10 @@ def complete(
     granted_margin: float = 0.0,
     configured_margin: float = 0.0,
     limit: int = 10,
-    reset: float = 0.5,
-    lower_bound: float | str = "",
 ) -> list[bytes]:
-    """COMPLETE for an answer that arrived now, after 0.1 s, with Reset 0.5 (configured 10).
-
-    ``reset``: the Reset said (and its upper bound); ``lower_bound``: its lower bound, passed
-    when the send time is known.
-    """
+    """COMPLETE for an answer that arrived now, after 0.1 s, with Reset 0.5 (configured 10)."""
     args = [grant_id, status, W, configured_margin, TTL_MS, 0, 0.1, repr(sent), limit, remaining]
-    args += [reset, "", reset, 10, "b", granted_margin, lower_bound]
+    args += [0.5, "", 0.5, 10, "b", granted_margin]
     reply: list[bytes] = client.eval(redis_scripts.COMPLETE, len(keys), *keys, *args)  # type: ignore[assignment]
     return reply
 
@@ -123,38 +117,6 @@ def test_a_learned_margin_never_exceeds_half_a_window(client: redis.Redis, keys:
     client.zadd(flight, {"X": now + 2})
     margin = float(complete(client, keys, "X", sent=now - 1, remaining=8)[2])
     assert margin == pytest.approx(W / 2)
-
-
-def test_a_reset_that_shows_a_longer_window_holds_every_slot_longer(
-    client: redis.Redis, keys: list[str]
-) -> None:
-    """Alone in the server's window (Remaining = Limit - 1), a request's Reset is the window's
-    length: over W for certain, every slot is held as long as the Reset may mean, at once."""
-    holds, flight, meta, *_ = keys
-    now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "checked": 1})
-    client.zadd(holds, {"Y": now + 0.5, "X": now + 2})
-    client.zadd(flight, {"X": now + 2})
-    reply = complete(client, keys, "X", sent=now - 0.1, remaining=9, reset=1.3, lower_bound=1.2)
-    assert float(reply[2]) == pytest.approx(0.302)
-    assert client.zscore(holds, "Y") == pytest.approx(now + 0.5 + 0.302, abs=0.01)
-    assert client.zscore(holds, "X") == pytest.approx(now + 1.0 + 0.302, abs=0.01)
-    assert client.hget(meta, "checked") is None  # the next slot used again checks it
-    assert client.hget(meta, "distrust") == b"1"
-
-
-def test_a_reset_within_w_or_not_alone_teaches_nothing(
-    client: redis.Redis, keys: list[str]
-) -> None:
-    meta = keys[2]
-    now = now_of(client)
-    client.hset(meta, mapping={"born": "b"})
-    for grant, remaining, lower in (("X", 9, 0.95), ("Z", 5, 1.2), ("V", 9, "")):
-        in_flight(client, keys, grant, now + 2)
-        reply = complete(
-            client, keys, grant, sent=now - 0.1, remaining=remaining, reset=1.3, lower_bound=lower
-        )
-        assert float(reply[2]) == 0.0
 
 
 def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_must(

@@ -64,9 +64,8 @@ The rules, and why (L requests per W seconds):
    longer than the server's Reset plus what rule 1 needs.
 6. **The margin is measured.** It is ``RateLimit.margin`` (0 by default) until an answer shows
    the server still counting sends of ours that rule 1 had freed (more in its window than we
-   could have put there, explained by sends freed just before), or an answer alone in the
-   server's window shows by its Reset a window certainly longer than W: then every slot is
-   held that much longer (at most W/2 more), with a warning.
+   could have put there, explained by sends freed just before): then every slot is held
+   that much longer (at most W/2 more), with a warning.
 7. ``bulk`` leaves a reserve of slots to ``interactive`` calls.
 """
 

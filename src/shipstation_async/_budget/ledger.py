@@ -310,14 +310,6 @@ class Ledger:
         sent_at = grant.sent_at if grant.sent_at is not None else at
         view = self._view
         counted = view.count(headers, remaining, sent_at, at, observed, self.period, self.limit)
-        if counted == 1 and observed and headers.reset is not None:
-            # Alone in the server's window: its Reset is that window's whole length (rule 6).
-            # Certainly longer than W: hold slots as long as the Reset may mean, rounding
-            # included (a 429 would cost more than the time a shorter hold saves).
-            low, high = view.reset_offsets(headers)
-            if headers.reset + low > self.period + self.margin:
-                longer = headers.reset + high - self.period
-                self._raise_margin(longer + TOLERANCE, at, "its window is longer than W")
         # Besides this request, the server's window held ``others`` (a 429: at least L, its
         # window was full without it). Ours among them, at most (rule 3): those in flight and
         # those whose slot was still held when this request was sent (under the margin then).

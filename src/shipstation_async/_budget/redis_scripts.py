@@ -221,9 +221,8 @@ end
 # ARGV: id, status, period, margin, ttl ms, answered seconds ago, answer took (seconds),
 # granted at (Redis time), then the headers or '': limit, remaining, reset's upper bound (by
 # the rounding the process learned of a whole-second Reset: rule 4), retry-after, reset as
-# said; then the configured limit, the generation this process knows, the margin in force
-# at the grant (GRANT's reply), and the Reset's lower bound when the send time is known (the
-# window's whole length if this request was alone in it) or ''.
+# said; then the configured limit, the generation this process knows, and the margin in force
+# at the grant (GRANT's reply).
 # Returns {epoch, lowered limit or 0, the margin in force}, or {'lost'} (nothing written:
 # RESTORE first).
 COMPLETE = (
@@ -261,13 +260,6 @@ if h_reset then
   -- to W; a Reset longer than W is taken as said.
   local said = tonumber(ARGV[13])
   h_reset = math.max(said, math.min(h_reset, period))
-end
-local alone_low = tonumber(ARGV[17])
-if alone_low and status ~= 429 and h_limit and h_remaining and h_limit - h_remaining == 1
-    and alone_low > period + margin then
-  -- Alone in the server's window, whose Reset is then its whole length, certainly longer
-  -- than W: hold slots as long as the Reset may mean (its upper bound), at most W / 2.
-  margin = hold_longer(math.min(tonumber(ARGV[11]) - period + 0.002, period / 2), margin)
 end
 if h_limit and h_remaining then
   -- A 429's window was full without it: it counted one more than it shows of ours.

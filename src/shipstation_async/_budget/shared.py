@@ -352,11 +352,10 @@ class SharedLedger:
             ago,
             took,
             grant.granted_at,
-            *header_values[:5],
+            *header_values,
             self.limit,
             self._known_born(),
             grant.margin,
-            header_values[5],  # the Reset's lower bound
         ]
         try:
             reply = await self._write("COMPLETE", args)

@@ -163,25 +163,19 @@ class ResetReading:
     ) -> list[ScriptArg]:
         """COMPLETE's header arguments ('' for each one missing).
 
-        Limit, Remaining, Reset's upper bound, Retry-After, and Reset as said; then (COMPLETE
-        takes it last) the Reset's lower bound, when the send time is known. ``plan``:
+        Limit, Remaining, Reset's upper bound, Retry-After, and Reset as said. ``plan``:
         (limit, period).
         """
         if headers is None:
-            return ["", "", "", "", "", ""]
+            return ["", "", "", "", ""]
         view = self._view
         if headers.remaining is not None:
             observed = sent_at is not None
             sent = sent_at if sent_at is not None else at
             view.count(headers, headers.remaining, sent, at, observed, plan[1], plan[0])
         upper = None if headers.reset is None else headers.reset + view.reset_offsets(headers)[1]
-        # Alone in the server's window, a request's Reset is that window's whole length: one
-        # certainly longer than W teaches a longer hold at once (rule 6).
-        lower = None
-        if headers.reset is not None and sent_at is not None:
-            lower = headers.reset + view.reset_offsets(headers)[0]
         values = (headers.limit, headers.remaining, upper, headers.retry_after, headers.reset)
-        return ["" if value is None else value for value in (*values, lower)]
+        return ["" if value is None else value for value in values]
 
 
 def margin_taught(name: str, margin: float) -> None:
