@@ -394,14 +394,8 @@ class Ledger:
         # needed to last until it left.
         freed = recent[-surplus]
         needed = min(max(at, leaves_by) - freed, grant.margin + self._reach()) + TOLERANCE
-        self._raise_margin(
-            needed, at, "the server still counted requests after their slots were freed"
-        )
-
-    def _raise_margin(self, needed: float, at: float, why: str) -> None:
-        """Hold every slot ``needed`` beyond W from now on (rule 6), if that is longer."""
         # Never past half a window, as on Redis: another client's sends taken for ours one
-        # step at a time, or a Reset in the wrong unit, would otherwise stall the budget.
+        # step at a time would otherwise stall the budget.
         needed = min(needed, self.period / 2)
         if needed <= self.margin:
             return  # an earlier answer already taught as much
@@ -411,9 +405,9 @@ class Ledger:
         # Slots freed under the old margin may be held again.
         self._slots.hold_again_from(at - needed)
         _log.warning(
-            "budget %s: %s; holding each slot %.3f s beyond W from now on",
+            "budget %s: the server still counted requests after their slots were freed; "
+            "holding each slot %.3f s beyond W from now on",
             self.name,
-            why,
             needed,
         )
 

@@ -114,11 +114,11 @@ def last_digit(value: float) -> float:
 class Probes:
     """When one request (the probe) goes alone and the rest wait for its answer (rule 2).
 
-    At cold start, after two idle windows, after a 429 and after a full window (once rule 1
-    was checked, against a server that showed it counts longer) the window's state is
-    unknown;
-    the first slot used again (and the first after the margin grew) checks once that the
-    server frees slots when rule 1 does (``checking`` until its answer, then ``checked``).
+    At cold start, after two idle windows, after a 429, and after a full window against a
+    server that showed it counts longer (:meth:`window_full`), the window's state is
+    unknown. The first slot used again (and the first after the margin grew) checks once that
+    the server frees slots when rule 1 does (``checking`` until its answer, then
+    ``checked``).
     """
 
     __slots__ = ("checked", "checking", "current", "distrust", "last_seen", "needed")

@@ -233,8 +233,8 @@ class Dispatcher:
 
         The version is not remembered as handled: the record listed again replaces its dead
         letter (one per handler and record content), and a replay once the models read it
-        hands it over. The job keeps its
-        records until every one is buried (a store failure meanwhile buries them again).
+        hands it over. The job keeps its records until every one is buried (a store failure
+        meanwhile buries them again).
         """
         assert job.records is not None
         readable, unreadable = split_readable(job.records)
