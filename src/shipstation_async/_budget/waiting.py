@@ -33,6 +33,7 @@ LOST_LOOP_CHECK = 1.0
 """Seconds between looks for slots held on closed event loops, while waiting on answers."""
 
 _rooms: dict[int, list[LoopScheduler]] = {}  # id(budget) -> its waiting rooms, every loop
+_loops_seen: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # rooms made there
 _rooms_lock = threading.Lock()
 
 
@@ -130,8 +131,12 @@ class LoopScheduler:
         self._out: set[Grant] = set()
         self._prune_at = 64
         ledger.add_listener(self)
-        # A new loop: often the one after a loop that was closed (of any key: their rooms go).
-        reap_closed_rooms()
+        with _rooms_lock:
+            new_loop = loop not in _loops_seen
+            _loops_seen.add(loop)
+        # A new loop is often the one after a loop that was closed: the rooms of every key
+        # there go (once per loop, not per key: a platform makes a room for each of its keys).
+        reap_closed_rooms(None if new_loop else ledger)
         with _rooms_lock:
             _rooms.setdefault(id(ledger), []).append(self)
 
