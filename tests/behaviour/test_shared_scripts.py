@@ -152,6 +152,25 @@ def test_a_429_or_a_learned_margin_makes_the_server_distrusted(
     assert client.hget(meta, "distrust") == b"1"
 
 
+def test_a_slot_freed_between_a_grant_and_its_answer_is_not_taken_for_another_client(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """A's hold ended after X was granted: the server may still have counted it in X's
+    window. X's answer purges A; rule 3 still counts it as ours, so no room is set (a room
+    there held three prompt processes to 0.82 to 0.89 of the window). A count that the
+    slots held then cannot explain still sets one."""
+    holds, _, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "checked": 1})
+    client.zadd(holds, {"A": now - 0.05})  # freed 0.05 s ago, after X's grant
+    in_flight(client, keys, "X", now + 2)
+    complete(client, keys, "X", sent=now - 0.1, remaining=8)  # counted: A and X
+    assert client.hget(meta, "room") is None
+    in_flight(client, keys, "Y", now + 2)
+    complete(client, keys, "Y", sent=now_of(client), remaining=5)  # 5 counted: X, Y, 3 others
+    assert client.hget(meta, "room") == b"5"
+
+
 def test_a_limit_the_server_raises_again_is_followed_back_up(
     client: redis.Redis, keys: list[str]
 ) -> None:

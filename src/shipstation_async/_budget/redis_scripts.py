@@ -295,9 +295,12 @@ elseif h_limit and h_limit > num('limit', h_limit) then
   redis.call('HSET', meta, 'limit', math.min(h_limit, tonumber(ARGV[14])))
 end
 if h_limit and h_remaining then
-  -- Rule 3: every slot still held may be in the server's window. A count beyond that is
-  -- another client's use of the key: follow the headers until the Reset.
-  if h_limit - h_remaining > redis.call('ZCARD', holds) then
+  -- Rule 3: every slot held when this request was granted may be in the server's window
+  -- (those freed since, by the purges of the answers between, wait in ``freed``). A count
+  -- beyond that is another client's use of the key: follow the headers until the Reset.
+  local ours = redis.call('ZCARD', holds)
+    + redis.call('ZCOUNT', freed, '(' .. (tonumber(ARGV[8]) - margin), '+inf')
+  if h_limit - h_remaining > ours then
     local uncounted = redis.call('ZCARD', flight)
     redis.call('HSET', meta, 'room', math.max(0, h_remaining - uncounted),
       'room_until', tostring(at + (h_reset or period)), 'room_set', tostring(at))
