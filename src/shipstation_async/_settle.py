@@ -277,10 +277,20 @@ def label_key(path: str, body: Mapping[str, Any]) -> tuple[str, ...]:
 def label_matches(path: str, sent: Mapping[str, Any], shipment: Any) -> bool:
     """Whether ``shipment`` (a :class:`~shipstation_async.models.Shipment`) fits what was sent.
 
-    Its carrier, service and package must equal what was sent, and its order (or, without
-    one, its recipient's name and postal code); its ship date, weight and confirmation must
-    agree wherever both sides carry one. Its createDate is checked apart
-    (:func:`created_since`).
+    It has the purchase's key (:func:`label_key_matches`), and its ship date, weight and
+    confirmation agree with what was sent wherever both sides carry one. Its createDate is
+    checked apart (:func:`created_since`).
+    """
+    return label_key_matches(path, sent, shipment) and refinements_agree(sent, shipment)
+
+
+def label_key_matches(path: str, sent: Mapping[str, Any], shipment: Any) -> bool:
+    """Whether ``shipment`` has the key of the purchase that sent ``sent`` (see label_key).
+
+    Its carrier, service and package equal what was sent, and its order (or, without one,
+    its recipient's name and postal code). A shipment with the key whose refinements
+    disagree may still be the purchase, as the server reported it (a weight converted, a
+    confirmation or ship date it set): it can never prove that nothing was bought.
     """
     for key, attr in (
         ("carrierCode", "carrier_code"),
@@ -299,10 +309,11 @@ def label_matches(path: str, sent: Mapping[str, Any], shipment: Any) -> bool:
             return False
         if not same_postal_code(_get(ship_to, "postalCode"), record_to.postal_code):
             return False
-    return _refinements_agree(sent, shipment)
+    return True
 
 
-def _refinements_agree(sent: Mapping[str, Any], shipment: Any) -> bool:
+def refinements_agree(sent: Mapping[str, Any], shipment: Any) -> bool:
+    """Whether ``shipment``'s ship date, weight and confirmation agree with what was sent."""
     ship_date = sent.get("shipDate")
     if ship_date and shipment.ship_date is not None and str(shipment.ship_date) != ship_date:
         return False

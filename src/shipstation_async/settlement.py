@@ -46,7 +46,8 @@ from ._settle import (
     funds_outcome,
     horizon_seconds,
     label_charges,
-    label_matches,
+    label_key_matches,
+    refinements_agree,
     server_date,
     warehouse_matches,
 )
@@ -124,6 +125,8 @@ class _Look:
     earliest: datetime
     verdict: Outcome | None = None
     server_clock: bool = True
+    doubt: str | None = None
+    """Why a ``still_ambiguous`` verdict could not conclude."""
 
 
 async def settle(
@@ -215,6 +218,7 @@ class _Settling:
         self.trusted_since: datetime | None = None
         self.failure: ShipStationError | None = None
         self.inconclusive = False
+        self.doubt: str | None = None
         self.failures = 0  # failed looks in a row
         # Whether one more look is worth making once the wait is over, and how many may be
         # (none when the caller set max_wait: its wait ends when it says).
@@ -240,7 +244,7 @@ class _Settling:
                 await asyncio.sleep(at - now)
             began = self.clock()
             self.looks += 1
-            seen = await self._look()
+            seen = await self._look(began)
             if seen is None:
                 continue
             if seen.verdict == "bought" or (seen.verdict is None and seen.found):
@@ -250,7 +254,7 @@ class _Settling:
                 reason = f"nothing was made: no trace {horizon:g} s after the send"
                 return self._finish("not_bought", (), reason)
 
-    async def _look(self) -> _Look | None:
+    async def _look(self, began: float) -> _Look | None:
         """One look; None when it taught nothing (it failed, or could not conclude)."""
         remaining = max(0.0, self.deadline - self.clock())
         if self.patient:  # no max_wait: a look made late still gets a timeout's worth
@@ -266,9 +270,14 @@ class _Settling:
             _log.info("settling %s: a look failed (%s)", self.attempt.path, exc)
         else:
             self.failure, self.inconclusive = None, seen.verdict == "still_ambiguous"
+            self.doubt = seen.doubt
             self.failures, self.retry_due = 0, False
             if not self.inconclusive:
                 return seen
+            # A later look may conclude: on the schedule, as a look that found nothing (each
+            # look is a request from the budget).
+            self.last_look = began
+            return None
         # Look again after a wait that doubles while looks fail, drawn from its upper half
         # so that settlements failing together do not ask again together.
         gap = self.schedule.retry_gap(max(1, self.failures))
@@ -294,6 +303,8 @@ class _Settling:
         if self.failure is not None:
             return f"the last look failed ({self.failure})"
         if self.inconclusive:
+            if self.doubt is not None:
+                return self.doubt
             return "the balance moved by neither the amount nor nothing, net of labels charged"
         if not self.proof_of_absence:
             return "no shipment appeared, but ShipStation may list none for a test label"
@@ -448,13 +459,24 @@ async def _look_labels(
         client, "/shipments", "shipments", Shipment, filters, max_wait
     )
     earliest = _bound(attempt, date, answered, wall)
-    found = tuple(
+    keyed = [
         s
         for s in shipments
         if s.shipment_id not in exclude
         and created_since(s.create_date, earliest)
-        and label_matches(attempt.path, sent, s)
-    )
+        and label_key_matches(attempt.path, sent, s)
+    ]
+    found = tuple(s for s in keyed if refinements_agree(sent, s))
+    if keyed and not found:
+        # The server may report a purchase otherwise than it was sent (a weight in other
+        # units, a confirmation or ship date of its own): such a shipment may be this one.
+        ids = ", ".join(str(s.shipment_id) for s in keyed)
+        doubt = (
+            f"shipment {ids} was made since with the purchase's order (or recipient), carrier, "
+            "service and package, but another ship date, weight or confirmation than was "
+            "sent: it may be this purchase; check it in ShipStation before buying again"
+        )
+        return _Look((), earliest, "still_ambiguous", date is not None, doubt)
     return _Look(found, earliest, server_clock=date is not None)
 
 

@@ -15,11 +15,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from shipstation_async import (
     AmbiguousRequestError,
@@ -41,6 +44,7 @@ from shipstation_async.settlement import Settlement
 
 from ._helpers import arrived, close_a_loop_with_a_request_out
 
+PACIFIC = ZoneInfo("America/Los_Angeles")
 LIMIT = RateLimit(100_000, 60.0)
 TIMEOUT = 0.8
 LATE = (1.0, 1.6)  # processed this long after arrival: beyond the client's timeout
@@ -405,6 +409,73 @@ async def test_an_earlier_label_of_the_same_order_is_not_taken_for_the_ambiguous
     settlement = await ss.settle(info.value)
     assert settlement.outcome == "not_bought"
     assert [p.shipment_id for p in sandbox.labels()] == [first.shipment_id]
+
+
+@pytest.mark.parametrize(
+    ("sent", "reported"),
+    [
+        ({"weight": Weight(value=Decimal(500), units="grams")}, {"value": 18, "units": "ounces"}),
+        ({"confirmation": "none"}, {"confirmation": "delivery"}),
+        ({}, {"shipDate": "2031-01-02"}),
+    ],
+    ids=["weight-rounded", "confirmation-set", "ship-date-moved"],
+)
+async def test_a_label_reported_otherwise_than_sent_is_never_bought_again(
+    sent: dict[str, Any], reported: dict[str, Any]
+) -> None:
+    """The server bought the label, reported it with another weight, confirmation or ship
+    date (as ShipStation may: ounces for grams, a confirmation of its own), and dropped the
+    answer. create_label_once must not take that shipment for someone else's and buy again:
+    it stays unresolved, naming the shipment to check."""
+    purchases: list[dict[str, Any]] = []
+    shipments: list[dict[str, Any]] = []
+
+    async def buy(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        purchases.append(body)
+        weight = reported.get("value") and {"value": reported["value"], "units": "ounces"}
+        shipments.append(
+            {
+                "shipmentId": 1000 + len(purchases),
+                "orderId": body["orderId"],
+                "carrierCode": body["carrierCode"],
+                "serviceCode": body["serviceCode"],
+                "packageCode": body["packageCode"],
+                "confirmation": reported.get("confirmation", body.get("confirmation")),
+                "shipDate": reported.get("shipDate", body["shipDate"]),
+                "weight": weight or body.get("weight"),
+                "createDate": datetime.now(PACIFIC).replace(tzinfo=None).isoformat(),
+            }
+        )
+        assert request.transport is not None
+        request.transport.close()  # bought, and the answer lost
+        raise ConnectionResetError
+
+    async def listing(request: web.Request) -> web.Response:
+        found = [s for s in shipments if str(s["orderId"]) == request.query.get("orderId")]
+        return web.json_response({"shipments": found, "total": len(found), "page": 1, "pages": 1})
+
+    app = web.Application()
+    app.router.add_post("/orders/createlabelfororder", buy)
+    app.router.add_get("/shipments", listing)
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        ShipStation(
+            "key",
+            "secret",
+            base_url=str(server.make_url("")),
+            timeout=TIMEOUT,
+            settle_min_horizon=0,
+        ) as client,
+    ):
+        with pytest.raises(AmbiguousRequestError) as info:
+            await client.orders.create_label_once(
+                7, "ups", "ups_ground", "package", date(2031, 1, 1), **sent
+            )
+    assert len(purchases) == 1
+    assert info.value.settlement is not None
+    assert info.value.settlement.outcome == "still_ambiguous"
+    assert "shipment 1001" in str(info.value)
 
 
 async def test_a_test_label_can_only_be_found_never_proved_absent(
