@@ -48,7 +48,7 @@ def parse_timestamp(text: str) -> datetime:
     if match is None:
         us = _US_DATE.fullmatch(text.strip())
         if us is None:
-            raise DecodeError(f"not a ShipStation timestamp: {text!r}")
+            raise DecodeError(f"not a ShipStation timestamp: {text[:60]!r}")
         month_s, day_s, year_s = us.groups()
         return _build(int(year_s), int(month_s), int(day_s), 0, 0, 0, 0, None, text)
     year, month, day, hour, minute, second, fraction, offset = match.groups()
@@ -85,7 +85,7 @@ def _build(
             PACIFIC
         )
     except ValueError as exc:
-        raise DecodeError(f"not a valid ShipStation timestamp: {text!r} ({exc})") from None
+        raise DecodeError(f"not a valid ShipStation timestamp: {text[:60]!r} ({exc})") from None
 
 
 def _offset(text: str) -> timezone:

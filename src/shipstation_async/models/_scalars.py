@@ -19,6 +19,21 @@ from ..errors import DecodeError
 
 _log = logging.getLogger("shipstation_async.models")
 
+QUOTED = 60
+"""The most characters of an unreadable value an error quotes: an error message ends up in
+logs, and a list or an object can hold a whole order's contents."""
+
+
+def quoted(value: Any) -> str:
+    """``value`` as an error message quotes it: its repr, cut short; a container, named only."""
+    if isinstance(value, list | tuple):
+        return "a JSON array"
+    if isinstance(value, dict):
+        return "a JSON object"
+    text = repr(value)
+    return text if len(text) <= QUOTED else text[: QUOTED - 3] + "..."
+
+
 # Datetimes are immutable and a page repeats many timestamps (an order's and its items').
 parse_timestamp_cached = functools.lru_cache(maxsize=4096)(parse_timestamp)
 
@@ -30,7 +45,7 @@ def structure_datetime(
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise DecodeError(f"expected a timestamp string, got {value!r}")
+        raise DecodeError(f"expected a timestamp string, got {quoted(value)}")
     return parse(value)
 
 
@@ -39,7 +54,7 @@ def structure_date(value: Any, _: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise DecodeError(f"expected a date string, got {value!r}")
+        raise DecodeError(f"expected a date string, got {quoted(value)}")
     return parse_date(value)
 
 
@@ -51,7 +66,7 @@ def structure_moment(value: Any, _: Any) -> datetime | date | None:
     if value is None or isinstance(value, date):
         return value
     if not isinstance(value, str):
-        raise DecodeError(f"expected a date or timestamp string, got {value!r}")
+        raise DecodeError(f"expected a date or timestamp string, got {quoted(value)}")
     text = value.strip()
     return parse_timestamp(text) if "T" in text or " " in text else parse_date(text)
 
@@ -61,11 +76,11 @@ def structure_decimal(value: Any, _: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
-        raise DecodeError(f"expected a number, got {value!r}")
+        raise DecodeError(f"expected a number, got {quoted(value)}")
     try:
         return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise DecodeError(f"expected a number, got {value!r}") from None
+        raise DecodeError(f"expected a number, got {quoted(value)}") from None
 
 
 def structure_bool(value: Any, _: Any) -> bool | None:
@@ -80,20 +95,20 @@ def structure_bool(value: Any, _: Any) -> bool | None:
         return None
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise DecodeError(f"expected a boolean, got {value!r}")
+    raise DecodeError(f"expected a boolean, got {quoted(value)}")
 
 
 def structure_int(value: Any, _: Any) -> int:
     """An int, also from an integral Decimal or a string of digits (ids sent as text)."""
     if isinstance(value, bool):
-        raise DecodeError(f"expected an integer, got {value!r}")
+        raise DecodeError(f"expected an integer, got {quoted(value)}")
     if isinstance(value, int):
         return value
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
-    raise DecodeError(f"expected an integer, got {value!r}")
+    raise DecodeError(f"expected an integer, got {quoted(value)}")
 
 
 def structure_str(value: Any, _: Any) -> str:
@@ -102,7 +117,7 @@ def structure_str(value: Any, _: Any) -> str:
         return value
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    raise DecodeError(f"expected a string, got {value!r}")
+    raise DecodeError(f"expected a string, got {quoted(value)}")
 
 
 def structure_any(value: Any, _: Any) -> Any:
@@ -118,9 +133,10 @@ def literal_hook(tp: Any, *, strict: bool) -> Callable[[Any, Any], Any]:
         if value in allowed:
             return value
         if strict:
-            raise DecodeError(f"unexpected value {value!r}; expected one of {sorted(allowed)}")
+            expected = sorted(allowed)
+            raise DecodeError(f"unexpected value {quoted(value)}; expected one of {expected}")
         if not isinstance(value, str | int):
-            raise DecodeError(f"unexpected value {value!r}")
+            raise DecodeError(f"unexpected value {quoted(value)}")
         _log.debug("accepting an unknown enumerated value %r", value)
         return value
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.errors import AttributeValidationNote, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .._arguments import check_model
@@ -34,6 +35,7 @@ from . import _scalars
 from ._base import api_name
 
 Hook = Callable[[Any, Any], Any]
+T = TypeVar("T")
 
 _BOOKKEEPING = ("extra", "raw")
 # The generated structure function reads ``extra`` and ``raw`` from these keys of a copy of the
@@ -86,10 +88,33 @@ _READ_ERRORS = (DecodeError, cattrs.BaseValidationError, ValueError, TypeError)
 
 
 def _named(where: str, value: Any, exc: Exception) -> DecodeError:
-    """A field's read error as a DecodeError that names the field (``Order.orderId: ...``)."""
+    """A field's read error as a DecodeError that names the field (``Order.orderId: ...``).
+
+    An error from inside (a list's item, a nested object's field) keeps the name it has
+    (``Order.items[1]: OrderItem.unitPrice: ...``).
+    """
     if isinstance(exc, DecodeError):
         return DecodeError(f"{where}: {exc}")
-    return DecodeError(f"{where}: cannot read {value!r} ({exc})")
+    if isinstance(exc, cattrs.BaseValidationError) and exc.exceptions:
+        # A list's (or a mapping's) item: its own error, with where it stands.
+        inner = exc.exceptions[0]
+        for note in getattr(inner, "__notes__", ()):
+            if isinstance(note, IterableValidationNote):
+                where = f"{where}[{note.index}]"
+            elif isinstance(note, AttributeValidationNote):
+                where = f"{where}.{note.name}"
+        return _named(where, None, inner)
+    return DecodeError(f"{where}: cannot read {_scalars.quoted(value)} ({exc})")
+
+
+def _blank(value: Any) -> bool:
+    """An empty (or blank) string where a number, a date, a list or an object belongs.
+
+    Real payloads carry ``""`` for absent values (a warehouse's ``residential``, a store's
+    ``statusMappings``): every field of the models is optional, so it reads as absent (and
+    goes back as ``""`` while unchanged).
+    """
+    return type(value) is str and not value.strip()
 
 
 def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
@@ -105,6 +130,8 @@ def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
         def read_scalar(value: Any, _: Any) -> Any:
             if value is None or type(value) is inner:
                 return value
+            if _blank(value):
+                return None
             try:
                 return hook(value, inner)
             except _READ_ERRORS as exc:
@@ -127,9 +154,18 @@ def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
         # The same hook's parser, with a cache: a page repeats many timestamps.
         hook = functools.partial(_scalars.structure_datetime, parse=_scalars.parse_timestamp_cached)
 
+    blank_is_absent = inner is not Any
+    is_list = get_origin(inner) is list
+
     def read(value: Any, _: Any) -> Any:
-        if value is None:
+        if value is None or (blank_is_absent and _blank(value)):
             return None
+        if is_list and not isinstance(value, list):
+            # cattrs would read any iterable: an object's keys, a string's characters.
+            if isinstance(value, Mapping) and not value:
+                return []  # PHP-built payloads send an empty array as {}
+            kind = "an object" if isinstance(value, Mapping) else type(value).__name__
+            raise DecodeError(f"{where}: expected a JSON array, got {kind}")
         try:
             return hook(value, inner)
         except _READ_ERRORS as exc:
@@ -229,6 +265,9 @@ def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[An
                 # in the fields' order.
                 out = {key: out.get(key) for key in keys if key in out or key in raw}
                 _keep_spelling(obj, raw, out, spelled)
+                for key, value in out.items():
+                    if value is None and _blank(raw.get(key)):
+                        out[key] = raw[key]  # read as absent, unchanged: as received
             for key, value in obj.extra.items():
                 out.setdefault(key, value)
             return out
@@ -253,6 +292,26 @@ def _keep_spelling(
             continue
         if unchanged:
             out[key] = original
+
+
+def structure_records(records: Iterable[Any], cls: type[T]) -> list[T]:
+    """Each of ``records`` (a page's, a listing's) as ``cls``.
+
+    A record that cannot be read is named in the error: its place and, where it has one, its
+    id (``Order #3 (orderId 101): Order.shipDate: ...``), so that it can be looked up.
+    """
+    read = converter.get_structure_hook(cls)
+    items: list[T] = []
+    for index, record in enumerate(records):
+        try:
+            items.append(read(record, cls))
+        except DecodeError as exc:
+            key = cls.__name__[:1].lower() + cls.__name__[1:] + "Id"  # orderId, shipmentId
+            ident = record.get(key) if isinstance(record, Mapping) else None
+            short = type(ident) is int or (type(ident) is str and len(ident) <= _scalars.QUOTED)
+            named = f" ({key} {ident})" if short else ""
+            raise DecodeError(f"{cls.__name__} #{index}{named}: {exc}") from None
+    return items
 
 
 def make_converter(*, strict: bool = False) -> cattrs.Converter:

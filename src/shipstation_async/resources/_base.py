@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..limits import is_count
 from ..models import Label, Page, SuccessResult
-from ..models.converter import converter, wire_keys
+from ..models.converter import converter, structure_records, wire_keys
 from ..models.types import Confirmation, DimensionUnits, WeightUnits
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def structure_list(data: Any, cls: type[T], *, key: str | None = None) -> list[T
         return [converter.structure(data, cls)]
     if not isinstance(data, list):
         raise DecodeError(f"expected a JSON array of {cls.__name__}, got {type(data).__name__}")
-    return [converter.structure(item, cls) for item in data]
+    return structure_records(data, cls)
 
 
 def success(data: Any) -> SuccessResult:
@@ -311,7 +311,7 @@ def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int)
     """Read a ``{<key>: [...], total, page, pages}`` envelope into a typed :class:`Page`."""
     if not isinstance(data, Mapping) or not isinstance(data.get(key), list):
         raise DecodeError(f"expected an object with a {key!r} list, got {_shape(data)}")
-    items = [converter.structure(item, cls) for item in data[key]]
+    items = structure_records(data[key], cls)
     total = _int(data.get("total"), len(items))
     pages = _int(data.get("pages"), -(-total // page_size) if total else 0)
     return Page(items=items, total=total, page=_int(data.get("page"), page), pages=pages)

@@ -22,7 +22,7 @@ from .._raw_records import page_reader
 from .._sansio import Lane, Operation
 from .._time import to_pacific_wall
 from ..errors import DecodeError, ShipStationError
-from ..models.converter import converter
+from ..models.converter import structure_records
 from .plan import (
     T0_LAG,
     Passes,
@@ -273,5 +273,5 @@ class Walker:
         self._plan.emitted += len(records)
         self._notify()
         model = self._walk.model
-        items = [converter.structure(r, model) for r in records] if self._typed else records
+        items = structure_records(records, model) if self._typed else records
         await queue.put(Batch(index, records, items, cursor, done))
