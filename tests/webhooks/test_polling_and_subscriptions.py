@@ -107,6 +107,11 @@ async def test_aiohttp_sub_app(ss: ShipStation, sandbox: Sandbox) -> None:
                 assert answer.status == 401
             async with http.post(url, data=b"{" + b" " * 70_000 + b"}") as answer:
                 assert answer.status == 413
+            # A body aiohttp cannot decode is the sender's mistake: 400, not 500.
+            corrupt = b"\x1f\x8b" + bytes(30)
+            headers = {"Content-Encoding": "gzip"}
+            async with http.post(url, data=corrupt, headers=headers) as answer:
+                assert answer.status == 400
         await asyncio.wait_for(receiver.drain(), 10)
         assert [i for i, _ in seen.order_versions()] == ids
     finally:

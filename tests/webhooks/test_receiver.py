@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import date
 
 import pytest
 
 from shipstation_async import ShipStation
 from shipstation_async.errors import ConfigurationError, InvalidRequestError
+from shipstation_async.models import Weight
 from shipstation_async.sandbox import Sandbox
 from shipstation_async.webhooks import MemoryStore, Notification, WebhookReceiver
 
@@ -202,3 +204,29 @@ async def test_token_from_the_environment(ss: ShipStation, monkeypatch: pytest.M
     monkeypatch.delenv("SHIPSTATION_WEBHOOK_TOKEN")
     with pytest.raises(ConfigurationError):
         WebhookReceiver(ss, store=MemoryStore(), poll_interval=None)
+
+
+async def test_a_handler_also_for_item_ship_notify_gets_the_items_from_either_delivery(
+    ss: ShipStation, sandbox: Sandbox, receiver: WebhookReceiver
+) -> None:
+    """ShipStation sends SHIP_NOTIFY and ITEM_SHIP_NOTIFY for one label; the first to bring the
+    shipment's version is the one handed over. A handler registered for ITEM_SHIP_NOTIFY asked
+    for items, and got none when SHIP_NOTIFY came first."""
+    [order_id], _ = await new_orders(ss, sandbox, 1, "ITEMS")
+    await ss.orders.create_label(
+        order_id,
+        "ups",
+        "ups_ground",
+        "package",
+        date.today(),
+        weight=Weight(value=2, units="pounds"),
+    )
+    [emitted] = [e for e in sandbox.webhook_log() if e.resource_type == "SHIP_NOTIFY"]
+    assert "includeShipmentItems=False" in emitted.resource_url
+    seen = Seen()
+    receiver.on("SHIP_NOTIFY", "ITEM_SHIP_NOTIFY", name="ships")(seen)
+    assert (await post(receiver, delivery(emitted.resource_url, "SHIP_NOTIFY")))[0] == 200
+    await asyncio.wait_for(receiver.drain(), 5)
+    [shipment] = [s for n in seen.calls for s in n.shipments]
+    assert shipment.order_id == order_id
+    assert shipment.shipment_items is not None and len(shipment.shipment_items) == 1

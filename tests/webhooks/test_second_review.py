@@ -428,3 +428,36 @@ async def test_a_timeout_in_ensure_subscribed_keeps_the_token_out_of_frame_local
     finally:
         answer.set()
         await runner.cleanup()
+
+
+# -- a first round whose range is empty ---------------------------------------------------------
+
+
+async def test_a_first_round_whose_range_is_empty_still_sets_every_mark(
+    client: ShipStation, lists: Lists
+) -> None:
+    """This host's clock is 9 minutes ahead of the server's: the first round (from 10 minutes
+    back by this host's clock) starts after its end (the server's clock less the 2-minute
+    lag). It lists nothing and sets each list's mark; it once asked for voids ending before
+    they started, failed every round, and never set the shipments' and fulfillments' marks:
+    those lists were never polled."""
+    server_now = datetime.now(ZoneInfo("UTC")) - timedelta(minutes=9)
+    lists.date = server_now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    store = MemoryStore()
+    receiver = WebhookReceiver(
+        client,
+        token=TOKEN,
+        store=store,
+        poll_interval=None,
+        lookback=timedelta(minutes=10),
+        sync_lag=timedelta(minutes=2),
+    )
+    for event in ("ORDER_NOTIFY", "SHIP_NOTIFY", "FULFILLMENT_SHIPPED"):
+        receiver.on(event, name=event)(Seen())
+    lists.records["orders"] = [order(1, STAMP)]
+    lists.records["shipments"] = [{"shipmentId": 2, "orderId": 1, "createDate": STAMP}]
+    lists.records["fulfillments"] = [{"fulfillmentId": 3, "orderId": 1, "createDate": STAMP}]
+    await receiver.poll_once()
+    for name in ("orders", "shipments", "fulfillments"):
+        assert await store.mark(f"poll:{name}") is not None, name
+    await receiver.close()

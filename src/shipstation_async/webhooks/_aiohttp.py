@@ -50,6 +50,9 @@ async def _read_and_accept(
                 chunks.append(chunk)
     except TimeoutError:
         return answer(408, "the body took too long")
+    except web.RequestPayloadError:
+        # A body aiohttp cannot read: cut short, or a Content-Encoding it does not decode.
+        return answer(400, "the body cannot be read")
     return await receiver._accept(b"".join(chunks))
 
 

@@ -293,8 +293,11 @@ class Dispatcher:
     def _wants_items(self, job: Job) -> bool:
         if job.resource_type == "ITEM_SHIP_NOTIFY":
             return True
+        # A handler also registered for ITEM_SHIP_NOTIFY wants them from any delivery: the
+        # first one to bring a shipment's version is the one it is handed (as the poll does).
         names = job.only or self._route_names(job)
-        return any(self._routes[n].items for n in names if n in self._routes)
+        routes = [self._routes[n] for n in names if n in self._routes]
+        return any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
 
     async def _hand_over(self, job: Job, name: str) -> list[asyncio.Event]:
         """One attempt of handler ``name`` on the job's records it has not handled.
