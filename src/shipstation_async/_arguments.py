@@ -41,7 +41,8 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import attrs
 
-from .errors import InvalidRequestError
+from ._time import carries_offset, parse_timestamp
+from .errors import DecodeError, InvalidRequestError
 from .limits import is_seconds
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -164,6 +165,25 @@ def _check_body_text(value: Any, field: str) -> None:
         _fail(field, f"must be text, got {_shown(value)}")
     if _SURROGATE.search(value):
         _fail(field, "holds a lone surrogate, which is not valid Unicode text")
+
+
+def _check_time_text(value: str, field: str) -> None:
+    """A date or time already written as text in a body: one the API reads, offset-free.
+
+    The API reads a body's times as Pacific wall-clock time: a text with a UTC offset could
+    be taken for that wall time, hours off (an aware datetime is converted instead).
+    """
+    _check_body_text(value, field)
+    try:
+        parse_timestamp(value)
+    except DecodeError:
+        _fail(field, f"is not a date or time the API reads: {_shown(value)}")
+    if carries_offset(value):
+        _fail(
+            field,
+            f"carries a UTC offset ({_shown(value)}); the API reads body times as Pacific "
+            "wall-clock time: pass an aware datetime (converted for you) or Pacific text",
+        )
 
 
 def _check_date(value: Any, field: str) -> None:
@@ -525,7 +545,7 @@ def check_mapping_as(cls: type[Any], value: Mapping[str, Any], field: str, depth
                 else:
                     check([element], where)
         elif isinstance(item, str) and hint_takes_datetime(hint):
-            _check_body_text(item, where)  # a timestamp already written as text
+            _check_time_text(item, where)
         else:
             check(item, where)
 

@@ -94,6 +94,12 @@ def _offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
+def carries_offset(text: str) -> bool:
+    """Whether a timestamp's text names its UTC offset (``Z``, ``+02:00``, ``-0700``)."""
+    match = _TIMESTAMP.fullmatch(text.strip())
+    return match is not None and match.group(8) is not None
+
+
 def parse_date(text: str) -> date:
     """Parse a ShipStation date ("2015-07-02", or a timestamp whose date part is taken)."""
     return parse_timestamp(text).date()

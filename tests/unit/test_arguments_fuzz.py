@@ -53,7 +53,9 @@ from ..conftest import unique_key
 from ..recording import RecordingServer, Reply
 
 T0 = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-ADDRESS = Address(name="Zoë", street1="1 Main", city="Austin", state="TX", postal_code="78703")
+ADDRESS = Address(
+    name="Zoë", street1="1 Main", city="Austin", state="TX", postal_code="78703", country="US"
+)
 ORDER = Order(
     order_number="A-1",
     order_key="k-1",

@@ -651,6 +651,77 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         lambda ss: ss.warehouses.create(Warehouse(origin_address=ADDRESS), warehouse_name="East"),
         "warehouse_name",
     ),
+    "warehouse mapping without originAddress": (
+        lambda ss: ss.warehouses.create(
+            {"warehouseName": "East", "origin_address": FROM, "isDefault": True}
+        ),
+        "origin_address",
+    ),
+    "label weight of zero": (
+        lambda ss: _order_label(ss, weight=Weight(value=Decimal(0), units="ounces")),
+        "weight.value",
+    ),
+    "label weight without a value": (
+        lambda ss: _order_label(ss, weight=Weight(units="ounces")),
+        "weight.value",
+    ),
+    "label weight without units": (
+        lambda ss: _order_label(ss, weight=Weight(value=Decimal(3))),
+        "weight.units",
+    ),
+    "rates weight without units": (
+        lambda ss: ss.shipments.get_rates("fedex", "1", "US", "2", Weight(value=Decimal(3))),
+        "weight.units",
+    ),
+    "label to an address without a country": (
+        lambda ss: ss.shipments.create_label(
+            "ups",
+            "ups_ground",
+            "package",
+            date(2024, 3, 4),
+            WEIGHT,
+            FROM,
+            attrs.evolve(ADDRESS, country=None),
+        ),
+        "ship_to.country",
+    ),
+    "order date as text the API cannot read": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "A",
+                "orderDate": "yesterday",
+                "orderStatus": "awaiting_shipment",
+                "billTo": {"name": "x"},
+                "shipTo": {"name": "x"},
+            }
+        ),
+        "order.orderDate",
+    ),
+    "order date as text with a UTC offset": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "A",
+                "orderDate": "2024-01-01T00:00:00+00:00",
+                "orderStatus": "awaiting_shipment",
+                "billTo": {"name": "x"},
+                "shipTo": {"name": "x"},
+            }
+        ),
+        "order.orderDate",
+    ),
+    "order item of a negative quantity": (
+        lambda ss: ss.orders.create_or_update(
+            {
+                "orderNumber": "A",
+                "orderDate": T0,
+                "orderStatus": "awaiting_shipment",
+                "billTo": {"name": "x"},
+                "shipTo": {"name": "x"},
+                "items": [{"sku": "S", "name": "N", "quantity": -3}],
+            }
+        ),
+        "order.items[0].quantity",
+    ),
     "product update without id": (
         lambda ss: ss.products.update(Product(sku="x")),
         "product.productId",

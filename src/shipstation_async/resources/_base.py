@@ -280,10 +280,12 @@ _UNITS = {
 
 
 def check_measures(body: Any, field: str) -> None:
-    """Refuse negative weights or dimensions, and units the API does not know, in a body."""
+    """Refuse negative weights, dimensions or quantities, and units the API does not know."""
     if isinstance(body, Mapping):
         for key, value in body.items():
             path = f"{field}.{key}"
+            if key == "quantity" and isinstance(value, int | Decimal) and value < 0:
+                raise InvalidRequestError(f"{path} must not be negative, got {value}", field=path)
             if key in _MEASURES and isinstance(value, Mapping):
                 for part in _MEASURES[key]:
                     number = value.get(part)
@@ -305,6 +307,22 @@ def check_measures(body: Any, field: str) -> None:
     elif isinstance(body, list):
         for index, item in enumerate(body):
             check_measures(item, f"{field}[{index}]")
+
+
+def check_parcel_weight(weight: Any, field: str) -> None:
+    """A label's or a rate's weight (``weight``, as sent): a value above 0, and its units.
+
+    The API prices the parcel by them: a weight without them is refused, or priced wrong.
+    """
+    if weight is None:
+        return
+    value = weight.get("value") if isinstance(weight, Mapping) else None
+    if not isinstance(value, int | Decimal | float) or isinstance(value, bool) or not value > 0:
+        raise InvalidRequestError(
+            f"{field}.value must be a number above 0, got {value!r}", field=f"{field}.value"
+        )
+    if weight.get("units") is None:
+        raise InvalidRequestError(f"{field}.units is required", field=f"{field}.units")
 
 
 def decode_page(data: Any, key: str, cls: type[T], *, page: int, page_size: int) -> Page[T]:
@@ -422,6 +440,7 @@ def label_body(
         "testLabel": check_bool(test_label, "test_label"),
     }
     check_measures(body, "label")
+    check_parcel_weight(body["weight"], "weight")
     return body
 
 

@@ -35,6 +35,7 @@ from ._base import (
     check_choice,
     check_id,
     check_measures,
+    check_parcel_weight,
     check_range,
     check_text,
     choices,
@@ -321,6 +322,7 @@ class Shipments(StreamingResource):
         }
         body = {k: v for k, v in body.items() if v is not None}
         check_measures(body, "rates")
+        check_parcel_weight(body["weight"], "weight")
         operation = Operation("POST", "/shipments/getrates", body=body)
         return structure_list(await self._call(operation, options), Rate)
 
@@ -366,6 +368,12 @@ def _label_body(
         shipTo=_required(ship_to, Address, "ship_to"),
         **parts,
     )
+    for key, field in (("shipFrom", "ship_from"), ("shipTo", "ship_to")):
+        if not body[key].get("country"):
+            # The carrier, the service and the customs all depend on it.
+            raise InvalidRequestError(
+                f"{field}.country is required for a label", field=f"{field}.country"
+            )
     if check_bool(is_return_label, "is_return_label"):
         body["isReturnLabel"] = True
     return body

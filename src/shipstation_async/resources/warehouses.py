@@ -9,7 +9,7 @@ from typing import Any, Unpack
 from .._sansio import Operation, Safety
 from ..errors import APIError, InvalidRequestError
 from ..models import Address, SuccessResult, Warehouse
-from ..models.converter import converter
+from ..models.converter import converter, wire_keys
 from ._base import CallOptions, Resource, check_id, success, to_body
 
 
@@ -89,7 +89,24 @@ def _whole_warehouse(value: Any) -> Warehouse | Mapping[str, Any] | None:
     # A mapping for a whole warehouse has its origin inside; an address mapping never does.
     if isinstance(value, Warehouse) or (isinstance(value, Mapping) and "originAddress" in value):
         return value
+    if isinstance(value, Mapping):
+        # A warehouse's keys in what would be sent as its address: a whole warehouse whose
+        # origin is missing or misspelt (``origin_address``), never an address.
+        found = sorted(k for k in value if isinstance(k, str) and _folded(k) in _WAREHOUSE_ONLY)
+        if found:
+            raise InvalidRequestError(
+                f"origin_address holds a warehouse's keys ({', '.join(found)}): give a whole "
+                "warehouse with its address under 'originAddress', or the address alone",
+                field="origin_address",
+            )
     return None
+
+
+def _folded(key: str) -> str:
+    return key.replace("_", "").lower()
+
+
+_WAREHOUSE_ONLY = frozenset(_folded(k) for k in wire_keys(Warehouse) - wire_keys(Address))
 
 
 def _warehouse_body(warehouse: Warehouse | Mapping[str, Any]) -> dict[str, Any]:
