@@ -75,6 +75,31 @@ async def test_numeric_and_boolean_strings_bind_to_numbers_and_booleans(
     assert status == 200 and fetched == order
 
 
+async def test_whole_numbers_are_written_bare_however_they_were_sent(
+    session: aiohttp.ClientSession,
+) -> None:
+    """The API's examples write whole numbers bare (``"taxAmount": 5``): a JSON 10.0 comes
+    back as 10, as "10.00" does, and a label's weight in ounces too."""
+    body = order_body(
+        "FID-WHOLE-1",
+        amountPaid=10.0,
+        items=[one_item(unitPrice=10.0, weight={"value": 8.0, "units": "ounces"})],
+    )
+    body.pop("weight")  # the order's weight: its items', computed
+    status, order = await call(session, "POST", "/orders/createorder", body)
+    assert status == 200, order
+    item = order["items"][0]
+    for value in (order["amountPaid"], item["unitPrice"], item["weight"]["value"]):
+        assert type(value) is int, order
+    assert order["weight"]["value"] == 8 and type(order["weight"]["value"]) is int
+    request = label_request(weight={"value": 2, "units": "pounds"})
+    status, label = await call(session, "POST", "/shipments/createlabel", request)
+    assert status == 200, label
+    status, listed = await call(session, "GET", "/shipments", pageSize=500, sortBy="CreateDate")
+    [shipment] = [s for s in listed["shipments"] if s["shipmentId"] == label["shipmentId"]]
+    assert shipment["weight"]["value"] == 32 and type(shipment["weight"]["value"]) is int
+
+
 async def test_json_net_conversions_of_numbers_to_strings_and_booleans(
     session: aiohttp.ClientSession,
 ) -> None:

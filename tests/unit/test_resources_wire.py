@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
-from shipstation_async import DecodeError, InvalidRequestError, ShipStation
+from shipstation_async import BadRequestError, DecodeError, InvalidRequestError, ShipStation
 from shipstation_async._time import PACIFIC
 from shipstation_async.models import (
     Address,
@@ -861,6 +861,24 @@ async def test_void_retried_after_ambiguous_attempt_counts_already_voided_as_app
         Reply(body={"approved": False, "message": "This label has already been voided."})
     )
     assert (await client.shipments.void_label(55)).approved is False
+
+
+async def test_a_restore_retried_after_an_ambiguous_attempt_counts_not_on_hold_as_done(
+    client: ShipStation, recorder: RecordingServer
+) -> None:
+    refused = Reply(
+        status=400,
+        body={
+            "Message": "The request is invalid.",
+            "ModelState": {"request.orderId": ["Order 5 is not on hold."]},
+        },
+    )
+    recorder.reply(Reply(drop=True), refused)
+    assert (await client.orders.restore_from_hold(5)).success is True
+    # Without an ambiguous attempt, the server's answer stands.
+    recorder.reply(refused)
+    with pytest.raises(BadRequestError, match="not on hold"):
+        await client.orders.restore_from_hold(5)
 
 
 async def test_label_purchase_is_never_retried_after_ambiguity(

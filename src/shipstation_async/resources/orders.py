@@ -216,7 +216,10 @@ class Orders(StreamingResource):
     ) -> SuccessResult:
         """Move an order from on_hold back to awaiting_shipment."""
         body = {"orderId": check_id(order_id, "order_id")}
-        return await self._post_setter("/orders/restorefromhold", body, options)
+        operation = Operation(
+            "POST", "/orders/restorefromhold", body=body, recover=_restored_already
+        )
+        return success(await self._call(operation, options))
 
     async def add_tag(
         self, order_id: int, tag_id: int, **options: Unpack[CallOptions]
@@ -380,6 +383,15 @@ class Orders(StreamingResource):
     ) -> SuccessResult:
         # State setters: repeating one leaves the same state, so they retry like GETs.
         return success(await self._call(Operation("POST", path, body=body), options))
+
+
+def _restored_already(error: APIError) -> SuccessResult | None:
+    # A retry refused because the order is no longer on hold: the attempt whose answer was
+    # lost restored it (the only kind of error this is consulted for).
+    said = f"{error.message} {error.body or ''}".lower()  # the reason may be in ModelState
+    if error.status == 400 and "not on hold" in said:
+        return SuccessResult(success=True, message=error.message)
+    return None
 
 
 def _order_body(order: OrderInput, field: str) -> dict[str, Any]:

@@ -247,3 +247,9 @@ def money(value_cents: int) -> int | float:
     if value_cents % 100 == 0:
         return value_cents // 100
     return round(value_cents / 100, 2)
+
+
+def measure(value: float) -> int | float:
+    """A weight or size as ShipStation writes it: an integer when whole, else 2 decimals."""
+    rounded = round(value, 2)
+    return int(rounded) if rounded == int(rounded) else rounded

@@ -15,8 +15,8 @@ Json.NET's conversions (``JsonReader.ReadAsInt32``, ``ReadAsDecimal``, ``ReadAsB
   a valid integer."), as are booleans, objects and arrays.
 - Decimal: numbers; strings ``decimal.TryParse`` reads (sign, thousands separators, a point,
   an exponent, surrounding white space). A numeric string binds to an integer when whole
-  (``"20"`` and ``"20.00"`` -> 20), else to a float: ShipStation writes money without
-  trailing zeros.
+  (``"20"``, ``"20.00"`` and ``20.0`` -> 20), else to a float: ShipStation writes money
+  without trailing zeros.
 - Boolean: true and false; the strings "true" and "false" in any case (``bool.TryParse``);
   numbers, non-zero being true (``Convert.ToBoolean``). ``"yes"`` is an error.
 - String: strings; numbers and booleans become their JSON text; objects and arrays are errors.
@@ -212,6 +212,8 @@ def to_decimal(value: Any) -> int | float | None:
         return int(number) if number == number.to_integral_value() else float(number)
     if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > DECIMAL_MAX:
         raise Unbound("Value was either too large or too small for a Decimal.")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 10.0 is written 10, as "10.00" is
     return value
 
 

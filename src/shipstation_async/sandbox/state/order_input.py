@@ -194,7 +194,7 @@ class OrderIntake:
         order["shipDate"] = normalize.plain_date(ci(data, "shipDate"))
         order["holdUntilDate"] = normalize.plain_date(ci(data, "holdUntilDate"))
         order["weight"] = normalize.weight(ci(data, "weight")) or {
-            "value": round(ounces, 2),
+            "value": normalize.measure(ounces),
             "units": "ounces",
         }
         order["dimensions"] = normalize.dimensions(ci(data, "dimensions"))

@@ -329,7 +329,11 @@ class Shipping:
             "marketplaceNotified": False,
             "notifyErrorMessage": None,
             "shipTo": normalize.address(parcel.ship_to, verified=normalize.verify(parcel.ship_to)),
-            "weight": {"value": round(parcel.ounces, 2), "units": "ounces", "WeightUnits": 1},
+            "weight": {
+                "value": normalize.measure(parcel.ounces),
+                "units": "ounces",
+                "WeightUnits": 1,
+            },
             "dimensions": normalize.dimensions(parcel.dimensions),
             "insuranceOptions": insurance,
             "advancedOptions": {

@@ -12,6 +12,8 @@ Behaviour where ShipStation's is unconfirmed (reference §5, §7), chosen to be 
   but ``GET /orders/{id}`` answers 404 and lists leave it out. Its shipments remain.
 - holduntil sets on_hold; the order returns to awaiting_shipment once the date comes (checked
   lazily on every read). Only orders awaiting payment or shipment, or on hold, can be held.
+  restorefromhold on an order that is not on hold (a repeat, or a hold whose date has
+  passed) answers 400 "Order N is not on hold." (a guess: the API's answer is unconfirmed).
 - markasshipped and createlabelfororder refuse cancelled orders; markasshipped also refuses
   shipped ones (a second mark would be a second fulfillment). createlabelfororder on a
   shipped order buys another label, as ShipStation allows.

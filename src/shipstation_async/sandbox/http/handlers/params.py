@@ -107,7 +107,11 @@ class QueryParams:
             return None
 
     def date_range(self, prefix: str, max_days: int | None) -> tuple[int | None, int | None]:
-        """``{prefix}Start`` and ``{prefix}End``, enforcing the ``max_days`` range limit."""
+        """``{prefix}Start`` and ``{prefix}End``, enforcing the ``max_days`` range limit.
+
+        A range open at either end is not limited: how the API counts one is not documented
+        (a guess; a client that sends both bounds, as the SDK's streams do, is unaffected).
+        """
         start = self.timestamp(f"{prefix}Start")
         end = self.timestamp(f"{prefix}End")
         if (

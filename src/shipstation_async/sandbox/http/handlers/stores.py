@@ -6,7 +6,9 @@ updated Store (ShipStation's is unconfirmed). refreshstore takes storeId and ref
 the query string or the body; without a storeId it refreshes every active store whose
 marketplace can refresh. A store that cannot refresh (a Manual Store, an inactive one) gets
 a 400. getrefreshstatus reports ``2 "Updating orders"`` for ``World.refresh_seconds`` after a
-refresh starts, then ``4 "Idle"`` (the full status list is unconfirmed).
+refresh starts, then ``4 "Idle"`` (the full status list is unconfirmed). deactivate answers
+"The requested store has been deactivated." where the documented example reads
+"reactivated", taken for a copy of reactivate's text (a guess: no other source shows it).
 """
 
 from __future__ import annotations
