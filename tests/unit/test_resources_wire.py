@@ -60,6 +60,18 @@ def _fedex_rates(ss: ShipStation, **options: Any) -> Awaitable[Any]:
     return ss.shipments.get_rates("fedex", "1", "US", "2", WEIGHT, **options)
 
 
+def _create_order(ss: ShipStation, **fields: Any) -> Awaitable[Any]:
+    """createorder with a minimal order mapping (numbered A, awaiting shipment) and ``fields``."""
+    order = {
+        "orderNumber": "A",
+        "orderDate": T0,
+        "orderStatus": "awaiting_shipment",
+        "billTo": {"name": "x"},
+        "shipTo": {"name": "x"},
+    }
+    return ss.orders.create_or_update({**order, **fields})
+
+
 def _order_label(ss: ShipStation, **options: Any) -> Awaitable[Any]:
     """Buy a label for order 1 (UPS ground, a package, 2024-01-01) with ``options``."""
     return ss.orders.create_label(1, "ups", "ups_ground", "package", date(2024, 1, 1), **options)
@@ -686,40 +698,15 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         "ship_to.country",
     ),
     "order date as text the API cannot read": (
-        lambda ss: ss.orders.create_or_update(
-            {
-                "orderNumber": "A",
-                "orderDate": "yesterday",
-                "orderStatus": "awaiting_shipment",
-                "billTo": {"name": "x"},
-                "shipTo": {"name": "x"},
-            }
-        ),
+        lambda ss: _create_order(ss, orderDate="yesterday"),
         "order.orderDate",
     ),
     "order date as text with a UTC offset": (
-        lambda ss: ss.orders.create_or_update(
-            {
-                "orderNumber": "A",
-                "orderDate": "2024-01-01T00:00:00+00:00",
-                "orderStatus": "awaiting_shipment",
-                "billTo": {"name": "x"},
-                "shipTo": {"name": "x"},
-            }
-        ),
+        lambda ss: _create_order(ss, orderDate="2024-01-01T00:00:00+00:00"),
         "order.orderDate",
     ),
     "order item of a negative quantity": (
-        lambda ss: ss.orders.create_or_update(
-            {
-                "orderNumber": "A",
-                "orderDate": T0,
-                "orderStatus": "awaiting_shipment",
-                "billTo": {"name": "x"},
-                "shipTo": {"name": "x"},
-                "items": [{"sku": "S", "name": "N", "quantity": -3}],
-            }
-        ),
+        lambda ss: _create_order(ss, items=[{"sku": "S", "name": "N", "quantity": -3}]),
         "order.items[0].quantity",
     ),
     "product update without id": (
@@ -759,15 +746,7 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         "test_label",
     ),
     "order number over 50 characters": (
-        lambda ss: ss.orders.create_or_update(
-            {
-                "orderNumber": "N" * 51,
-                "orderDate": T0,
-                "orderStatus": "awaiting_shipment",
-                "billTo": {"name": "x"},
-                "shipTo": {"name": "x"},
-            }
-        ),
+        lambda ss: _create_order(ss, orderNumber="N" * 51),
         "order.orderNumber",
     ),
     "funds NaN": (lambda ss: ss.carriers.add_funds("ups", "NaN"), "amount"),
