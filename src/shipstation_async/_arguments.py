@@ -531,6 +531,11 @@ def check_mapping_as(cls: type[Any], value: Mapping[str, Any], field: str, depth
             _check_anything(item, where, depth + 1)
             continue
         hint, check = entry
+        if isinstance(item, str) and not item.strip() and str not in (hint, *get_args(hint)):
+            # A blank for an absent value, as records carry them (``"shipDate": ""``,
+            # ``"statusMappings": ""``): sent back as received, as a model read does.
+            _check_body_text(item, where)
+            continue
         model = _model_in(hint)
         if model is not None and isinstance(item, Mapping):
             if _is_list_of(hint):

@@ -95,7 +95,15 @@ def _offset(text: str) -> timezone:
 
 
 def carries_offset(text: str) -> bool:
-    """Whether a timestamp's text names its UTC offset (``Z``, ``+02:00``, ``-0700``)."""
+    """Whether a timestamp's text names its UTC offset (``Z``, ``+02:00``, ``-0700``, ``+02``).
+
+    By both of :func:`parse_timestamp`'s readers: what either reads with an offset has one.
+    """
+    try:
+        if datetime.fromisoformat(text.strip()).tzinfo is not None:
+            return True
+    except ValueError:
+        pass
     match = _TIMESTAMP.fullmatch(text.strip())
     return match is not None and match.group(8) is not None
 

@@ -426,9 +426,10 @@ async def test_a_label_reported_otherwise_than_sent_is_never_bought_again(
     """The server bought the label, reported it with another weight, confirmation or ship
     date (as ShipStation may: ounces for grams, a confirmation of its own), and dropped the
     answer. create_label_once must not take that shipment for someone else's and buy again:
-    it stays unresolved, naming the shipment to check."""
+    it stays unresolved, naming the shipment to check, after a few looks."""
     purchases: list[dict[str, Any]] = []
     shipments: list[dict[str, Any]] = []
+    looks: list[float] = []
 
     async def buy(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -452,6 +453,7 @@ async def test_a_label_reported_otherwise_than_sent_is_never_bought_again(
         raise ConnectionResetError
 
     async def listing(request: web.Request) -> web.Response:
+        looks.append(time.monotonic())
         found = [s for s in shipments if str(s["orderId"]) == request.query.get("orderId")]
         return web.json_response({"shipments": found, "total": len(found), "page": 1, "pages": 1})
 
@@ -476,6 +478,10 @@ async def test_a_label_reported_otherwise_than_sent_is_never_bought_again(
     assert info.value.settlement is not None
     assert info.value.settlement.outcome == "still_ambiguous"
     assert "shipment 1001" in str(info.value)
+    # Each look costs a request from the budget: a look that cannot conclude is followed by
+    # the next on the schedule (gaps doubling to a quarter of the horizon), not at once (13
+    # looks, one every 0.4 s, before).
+    assert len(looks) <= 8, looks
 
 
 async def test_a_test_label_can_only_be_found_never_proved_absent(

@@ -171,6 +171,20 @@ def test_a_slot_freed_between_a_grant_and_its_answer_is_not_taken_for_another_cl
     assert client.hget(meta, "room") == b"5"
 
 
+def test_a_request_whose_lease_ran_out_before_its_answer_counts_once(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """X's process stalled past its lease: the answer's purge moves X to the freed slots, and
+    the answer holds it again. Counted in both, it hid another client's request."""
+    holds, flight, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "checked": 1})
+    client.zadd(holds, {"X": now - 0.01})
+    client.zadd(flight, {"X": now - 0.01})
+    complete(client, keys, "X", sent=now - 3, remaining=8)  # counted: X and another client's
+    assert client.hget(meta, "room") == b"8"
+
+
 def test_a_limit_the_server_raises_again_is_followed_back_up(
     client: redis.Redis, keys: list[str]
 ) -> None:

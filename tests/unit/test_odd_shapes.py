@@ -74,3 +74,12 @@ def test_an_unreadable_value_is_quoted_short_and_a_container_not_at_all() -> Non
     with pytest.raises(DecodeError) as info:
         converter.structure({"orderId": 1, "customerId": "n" * 500}, Order)
     assert len(str(info.value)) < 200
+
+
+def test_a_record_sent_back_as_a_mapping_keeps_its_blank_values() -> None:
+    """A record's own JSON (an untyped stream's, a poll's) carries blanks for absent dates
+    and lists: sent back as a mapping, they go as received, not refused as unreadable."""
+    order = {"orderNumber": "A", "orderDate": "2024-01-01T10:00:00", "shipDate": "", "tagIds": ""}
+    assert to_body(order, Order, "order") == order
+    store = {"storeId": 7, "statusMappings": "", "refreshDate": " "}
+    assert to_body(store, Store, "store") == store

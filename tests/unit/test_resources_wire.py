@@ -705,6 +705,10 @@ BAD: dict[str, tuple[Callable[[ShipStation], Awaitable[Any]], str]] = {
         lambda ss: _create_order(ss, orderDate="2024-01-01T00:00:00+00:00"),
         "order.orderDate",
     ),
+    "order date as text with an hours-only UTC offset": (
+        lambda ss: _create_order(ss, orderDate="2015-06-29T08:46:27.123+02"),
+        "order.orderDate",
+    ),
     "order item of a negative quantity": (
         lambda ss: _create_order(ss, items=[{"sku": "S", "name": "N", "quantity": -3}]),
         "order.items[0].quantity",

@@ -243,6 +243,8 @@ redis.call('HSET', meta, 'longest', tostring(math.max(num('longest', 0), tonumbe
 purge(period)
 redis.call('ZREM', flight, id)
 redis.call('ZADD', holds, math.max(at + period + margin, now), id)  -- rule 1: answer + W
+-- Held again: not among the slots freed (its lease may have run out before its answer).
+redis.call('ZREM', freed, id)
 redis.call('HSET', meta, 'active', tostring(now))
 keep(ARGV[5])
 local was_probe = redis.call('HGET', meta, 'probe') == id

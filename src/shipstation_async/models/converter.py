@@ -117,6 +117,19 @@ def _blank(value: Any) -> bool:
     return type(value) is str and not value.strip()
 
 
+def _not_a_list(value: Any, where: str) -> list[Any] | None:
+    """What stands where a list belongs, and is not one: read here, not by cattrs.
+
+    cattrs would read any iterable: an object's keys, a string's characters.
+    """
+    if _blank(value):
+        return None
+    if isinstance(value, Mapping) and not value:
+        return []  # PHP-built payloads send an empty array as {}
+    kind = "an object" if isinstance(value, Mapping) else type(value).__name__
+    raise DecodeError(f"{where}: expected a JSON array, got {kind}")
+
+
 def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
     """The structure hook of one field: null stays None, errors name ``where`` (Model.key).
 
@@ -130,11 +143,11 @@ def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
         def read_scalar(value: Any, _: Any) -> Any:
             if value is None or type(value) is inner:
                 return value
-            if _blank(value):
-                return None
             try:
                 return hook(value, inner)
             except _READ_ERRORS as exc:
+                if _blank(value):
+                    return None  # (tested only here: no cost to the values that read)
                 raise _named(where, value, exc) from None
 
         return read_scalar
@@ -158,17 +171,15 @@ def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
     is_list = get_origin(inner) is list
 
     def read(value: Any, _: Any) -> Any:
-        if value is None or (blank_is_absent and _blank(value)):
+        if value is None:
             return None
         if is_list and not isinstance(value, list):
-            # cattrs would read any iterable: an object's keys, a string's characters.
-            if isinstance(value, Mapping) and not value:
-                return []  # PHP-built payloads send an empty array as {}
-            kind = "an object" if isinstance(value, Mapping) else type(value).__name__
-            raise DecodeError(f"{where}: expected a JSON array, got {kind}")
+            return _not_a_list(value, where)
         try:
             return hook(value, inner)
         except _READ_ERRORS as exc:
+            if blank_is_absent and _blank(value):
+                return None  # (tested only here: no cost to the values that read)
             raise _named(where, value, exc) from None
 
     return read

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast, get_args
 
 import attrs
@@ -309,6 +310,14 @@ def check_measures(body: Any, field: str) -> None:
             check_measures(item, f"{field}[{index}]")
 
 
+def value_of(body: Mapping[str, Any], key: str) -> Any:
+    """``body[key]``, the key matched without case as the API matches it (None when absent)."""
+    if key in body:
+        return body[key]
+    folded = key.lower()
+    return next((v for k, v in body.items() if isinstance(k, str) and k.lower() == folded), None)
+
+
 def check_parcel_weight(weight: Any, field: str) -> None:
     """A label's or a rate's weight (``weight``, as sent): a value above 0, and its units.
 
@@ -316,12 +325,16 @@ def check_parcel_weight(weight: Any, field: str) -> None:
     """
     if weight is None:
         return
-    value = weight.get("value") if isinstance(weight, Mapping) else None
-    if not isinstance(value, int | Decimal | float) or isinstance(value, bool) or not value > 0:
+    value = value_of(weight, "value") if isinstance(weight, Mapping) else None
+    number = None
+    if isinstance(value, int | float | Decimal | str) and not isinstance(value, bool):
+        with contextlib.suppress(InvalidOperation, ValueError):
+            number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    if number is None or not number.is_finite() or number <= 0:
         raise InvalidRequestError(
             f"{field}.value must be a number above 0, got {value!r}", field=f"{field}.value"
         )
-    if weight.get("units") is None:
+    if value_of(weight, "units") is None:
         raise InvalidRequestError(f"{field}.units is required", field=f"{field}.units")
 
 

@@ -45,6 +45,7 @@ from ._base import (
     paged_query,
     plain,
     structure_list,
+    value_of,
 )
 from .streaming import StreamingResource
 
@@ -369,7 +370,7 @@ def _label_body(
         **parts,
     )
     for key, field in (("shipFrom", "ship_from"), ("shipTo", "ship_to")):
-        if not body[key].get("country"):
+        if not value_of(body[key], "country"):
             # The carrier, the service and the customs all depend on it.
             raise InvalidRequestError(
                 f"{field}.country is required for a label", field=f"{field}.country"
