@@ -300,8 +300,9 @@ if h_limit and h_remaining then
   -- Rule 3: every slot held when this request was granted may be in the server's window
   -- (those freed since, by the purges of the answers between, wait in ``freed``). A count
   -- beyond that is another client's use of the key: follow the headers until the Reset.
+  -- (Held at the grant: freed later than the grant less the margin then in force.)
   local ours = redis.call('ZCARD', holds)
-    + redis.call('ZCOUNT', freed, '(' .. (tonumber(ARGV[8]) - margin), '+inf')
+    + redis.call('ZCOUNT', freed, '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[16])), '+inf')
   if h_limit - h_remaining > ours then
     local uncounted = redis.call('ZCARD', flight)
     redis.call('HSET', meta, 'room', math.max(0, h_remaining - uncounted),
