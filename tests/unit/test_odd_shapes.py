@@ -83,3 +83,12 @@ def test_a_record_sent_back_as_a_mapping_keeps_its_blank_values() -> None:
     assert to_body(order, Order, "order") == order
     store = {"storeId": 7, "statusMappings": "", "refreshDate": " "}
     assert to_body(store, Store, "store") == store
+
+
+def test_an_object_where_an_enumeration_belongs_names_its_record() -> None:
+    page = {"orders": [{"orderId": 4, "orderStatus": {"name": "shipped"}}]}
+    with pytest.raises(DecodeError) as info:
+        decode_page(page, "orders", Order, page=1, page_size=500)
+    assert str(info.value) == (
+        "Order #0 (orderId 4): Order.orderStatus: unexpected value a JSON object"
+    )

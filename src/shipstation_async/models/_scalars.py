@@ -130,13 +130,13 @@ def literal_hook(tp: Any, *, strict: bool) -> Callable[[Any, Any], Any]:
     allowed = frozenset(get_args(tp))
 
     def structure_literal(value: Any, _: Any) -> Any:
+        if not isinstance(value, str | int):
+            raise DecodeError(f"unexpected value {quoted(value)}")
         if value in allowed:
             return value
         if strict:
             expected = sorted(allowed)
             raise DecodeError(f"unexpected value {quoted(value)}; expected one of {expected}")
-        if not isinstance(value, str | int):
-            raise DecodeError(f"unexpected value {quoted(value)}")
         _log.debug("accepting an unknown enumerated value %r", value)
         return value
 

@@ -155,7 +155,7 @@ def _field_reader(conv: cattrs.Converter, inner: Any, where: str) -> Hook:
         allowed = frozenset(get_args(inner))
 
         def read_enumerated(value: Any, _: Any) -> Any:
-            if value is None or value in allowed:
+            if value is None or (type(value) is str and value in allowed):
                 return value
             try:
                 return hook(value, inner)
