@@ -73,9 +73,10 @@ async def test_concurrent_callers_use_the_whole_budget_and_never_exceed_it(
     assert all(len(page.items) == 10 for page in pages)
     assert_clean(sandbox, 30)
     arrivals = sorted(a[0] for a in sandbox.arrivals())
-    # Rule 2: after the cold-start probe the rest of the first window goes out at once,
-    # not spaced period/limit apart.
-    assert arrivals[9] - arrivals[1] < 0.25
+    # Rule 2: after the cold-start probe the rest of the first window goes out at once, not
+    # spaced period/limit apart (0.8 s for these nine). The bound leaves room for a loaded
+    # host (0.28 s was seen beside a CPU hog), not for spacing.
+    assert arrivals[9] - arrivals[1] < 0.5
     # And the window is reused as soon as it allows: three windows for 30 requests.
     assert arrivals[-1] - arrivals[0] < 2 * (LIMIT.period + 0.05) + 0.4
 
