@@ -167,6 +167,12 @@ def _check_body_text(value: Any, field: str) -> None:
         _fail(field, "holds a lone surrogate, which is not valid Unicode text")
 
 
+_US_DATE_TEXT = re.compile(
+    r"\s*\d{1,2}/\d{1,2}/\d{4}(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?\s*"
+)
+"""``12/1/2026 10:00 PM``: read by the API (.NET's DateTime parsing, US culture), not by us."""
+
+
 def _check_time_text(value: str, field: str) -> None:
     """A date or time already written as text in a body: one the API reads, offset-free.
 
@@ -177,7 +183,8 @@ def _check_time_text(value: str, field: str) -> None:
     try:
         parse_timestamp(value)
     except DecodeError:
-        _fail(field, f"is not a date or time the API reads: {_shown(value)}")
+        if not _US_DATE_TEXT.fullmatch(value):
+            _fail(field, f"is not a date or time the API reads: {_shown(value)}")
     if carries_offset(value):
         _fail(
             field,

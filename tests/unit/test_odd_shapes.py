@@ -92,3 +92,11 @@ def test_an_object_where_an_enumeration_belongs_names_its_record() -> None:
     assert str(info.value) == (
         "Order #0 (orderId 4): Order.orderStatus: unexpected value a JSON object"
     )
+
+
+def test_a_us_date_the_api_reads_goes_out_as_written() -> None:
+    """ShipStation (.NET, US culture) reads ``12/1/2026 10:00 PM`` in a body; the SDK's own
+    reader does not, and must not refuse it for that."""
+    for text in ("12/01/2026", "12/1/2026 10:00 PM", "12/01/2026 22:00:00"):
+        body = to_body({"orderNumber": "A", "holdUntilDate": text}, Order, "order")
+        assert body["holdUntilDate"] == text
