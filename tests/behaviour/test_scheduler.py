@@ -77,8 +77,10 @@ async def test_concurrent_callers_use_the_whole_budget_and_never_exceed_it(
     # spaced period/limit apart (0.8 s for these nine). The bound leaves room for a loaded
     # host (0.28 s was seen beside a CPU hog), not for spacing.
     assert arrivals[9] - arrivals[1] < 0.5
-    # And the window is reused as soon as it allows: three windows for 30 requests.
-    assert arrivals[-1] - arrivals[0] < 2 * (LIMIT.period + 0.05) + 0.4
+    # And no window is wasted: three windows for 30 requests (a fourth would put the last
+    # arrival 3 periods after the first). Slow answers on a loaded host hold slots longer
+    # (rules 1 and 6), which is why the bound is not 2 periods and a little.
+    assert arrivals[-1] - arrivals[0] < 3 * LIMIT.period
 
 
 async def test_two_clients_on_one_key_share_the_budget(sandbox: ThreadedSandbox) -> None:
