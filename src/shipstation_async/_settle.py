@@ -274,23 +274,16 @@ def label_key(path: str, body: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def label_matches(path: str, sent: Mapping[str, Any], shipment: Any) -> bool:
-    """Whether ``shipment`` (a :class:`~shipstation_async.models.Shipment`) fits what was sent.
-
-    It has the purchase's key (:func:`label_key_matches`), and its ship date, weight and
-    confirmation agree with what was sent wherever both sides carry one. Its createDate is
-    checked apart (:func:`created_since`).
-    """
-    return label_key_matches(path, sent, shipment) and refinements_agree(sent, shipment)
-
-
 def label_key_matches(path: str, sent: Mapping[str, Any], shipment: Any) -> bool:
-    """Whether ``shipment`` has the key of the purchase that sent ``sent`` (see label_key).
+    """Whether ``shipment`` (a :class:`~shipstation_async.models.Shipment`) has a purchase's key.
 
-    Its carrier, service and package equal what was sent, and its order (or, without one,
-    its recipient's name and postal code). A shipment with the key whose refinements
-    disagree may still be the purchase, as the server reported it (a weight converted, a
-    confirmation or ship date it set): it can never prove that nothing was bought.
+    The key of the purchase that sent ``sent`` (see label_key): its carrier, service and
+    package equal what was sent, and its order (or, without one, its recipient's name and
+    postal code). It is the purchase when its ship date, weight and
+    confirmation also agree (:func:`refinements_agree`; its createDate is checked apart, by
+    :func:`created_since`). One with the key whose refinements disagree may still be the
+    purchase, as the server reported it (a weight converted, a confirmation or ship date it
+    set): it can never prove that nothing was bought.
     """
     for key, attr in (
         ("carrierCode", "carrier_code"),

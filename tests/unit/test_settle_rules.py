@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -24,8 +25,9 @@ from shipstation_async._settle import (
     horizon_seconds,
     label_charges,
     label_key,
-    label_matches,
+    label_key_matches,
     ounces,
+    refinements_agree,
     same_postal_code,
     warehouse_matches,
 )
@@ -180,6 +182,11 @@ SENT_WITHOUT_ORDER = {
     **{k: v for k, v in SENT_FOR_ORDER.items() if k != "orderId"},
     "shipTo": {"name": "ada lovelace", "postalCode": "20500"},
 }
+
+
+def label_matches(path: str, sent: dict[str, Any], found: Any) -> bool:
+    """Whether a shipment is the purchase, as settling reads it: its key, then the rest."""
+    return label_key_matches(path, sent, found) and refinements_agree(sent, found)
 
 
 def test_a_label_matches_its_order_carrier_service_package_and_agrees_on_the_rest() -> None:

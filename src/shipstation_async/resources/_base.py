@@ -295,7 +295,7 @@ def check_measures(body: Any, field: str) -> None:
                             f"{path}.{part} must not be negative, got {number}",
                             field=f"{path}.{part}",
                         )
-                units = value.get("units")
+                units = value_of(value, "units")
                 # Compared without case: a record read back may spell them either way.
                 if units is not None and (
                     not isinstance(units, str) or units.lower() not in _UNITS[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypedDict, Unpack
 
@@ -216,10 +216,9 @@ class Orders(StreamingResource):
     ) -> SuccessResult:
         """Move an order from on_hold back to awaiting_shipment."""
         body = {"orderId": check_id(order_id, "order_id")}
-        operation = Operation(
-            "POST", "/orders/restorefromhold", body=body, recover=_restored_already
+        return await self._post_setter(
+            "/orders/restorefromhold", body, options, recover=_restored_already
         )
-        return success(await self._call(operation, options))
 
     async def add_tag(
         self, order_id: int, tag_id: int, **options: Unpack[CallOptions]
@@ -379,10 +378,17 @@ class Orders(StreamingResource):
         )
 
     async def _post_setter(
-        self, path: str, body: dict[str, Any], options: CallOptions
+        self,
+        path: str,
+        body: dict[str, Any],
+        options: CallOptions,
+        *,
+        recover: Callable[[APIError], Any] | None = None,
     ) -> SuccessResult:
         # State setters: repeating one leaves the same state, so they retry like GETs.
-        return success(await self._call(Operation("POST", path, body=body), options))
+        # ``recover``: how a retry's refusal can show that an earlier attempt set it.
+        operation = Operation("POST", path, body=body, recover=recover)
+        return success(await self._call(operation, options))
 
 
 def _restored_already(error: APIError) -> SuccessResult | None:

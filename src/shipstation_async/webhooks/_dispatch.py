@@ -51,6 +51,14 @@ class Route:
     handler: Handler
     items: bool = False
 
+    @property
+    def wants_items(self) -> bool:
+        """Whether its shipments come with their items: asked for, or an ITEM_SHIP_NOTIFY handler.
+
+        Whichever delivery or poll first brings a shipment's version is the one it is handed.
+        """
+        return self.items or "ITEM_SHIP_NOTIFY" in self.events
+
 
 @attrs.frozen
 class RetryPlan:
@@ -293,11 +301,8 @@ class Dispatcher:
     def _wants_items(self, job: Job) -> bool:
         if job.resource_type == "ITEM_SHIP_NOTIFY":
             return True
-        # A handler also registered for ITEM_SHIP_NOTIFY wants them from any delivery: the
-        # first one to bring a shipment's version is the one it is handed (as the poll does).
         names = job.only or self._route_names(job)
-        routes = [self._routes[n] for n in names if n in self._routes]
-        return any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
+        return any(self._routes[n].wants_items for n in names if n in self._routes)
 
     async def _hand_over(self, job: Job, name: str) -> list[asyncio.Event]:
         """One attempt of handler ``name`` on the job's records it has not handled.

@@ -403,7 +403,7 @@ class WebhookReceiver:
         for kind, family in POLLED.items():
             routes = [r for r in self._routes.values() if r.events & set(family)]
             if routes:
-                lists[kind] = any(r.items or "ITEM_SHIP_NOTIFY" in r.events for r in routes)
+                lists[kind] = any(r.wants_items for r in routes)
         return lists
 
     async def _prune_every(self, seconds: float) -> None:
