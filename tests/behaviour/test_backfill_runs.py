@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from shipstation_async import ConfigurationError, RateLimit, ShipStation
+from shipstation_async import AuthenticationError, ConfigurationError, RateLimit, ShipStation
 from shipstation_async._time import PACIFIC
 from shipstation_async.backfill import (
     Backfill,
@@ -122,6 +122,55 @@ async def test_a_sqlite_backfill_started_over_keeps_none_of_the_earlier_rows(
     with sqlite3.connect(database) as db:
         rows = db.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     assert rows == after.records  # the earlier run's rows went with it
+
+
+async def test_a_jsonl_run_started_over_that_fails_before_planning_keeps_the_earlier_output(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    # resume=False replaces the earlier run only once its own plan is saved: a start-over that
+    # fails before that (here its first request is refused) leaves the earlier file and its
+    # checkpoint as they were, so that run still resumes. Before, the file was cut to nothing
+    # under the old checkpoint, and the next resume was refused for lost records.
+    out = tmp_path / "orders.jsonl"
+    checkpoint = checkpoint_beside(out)
+    async with client(sandbox) as ss:
+        first = await Backfill(ss, "orders", sink=out, page_size=100).run()
+        written, saved = out.read_bytes(), checkpoint.read_bytes()
+        sandbox.faults.script("error", status=401, method="GET", path="/orders")
+        with pytest.raises(AuthenticationError):  # never retried
+            await Backfill(ss, "orders", sink=out, page_size=100, resume=False).run()
+        assert out.read_bytes() == written
+        assert checkpoint.read_bytes() == saved
+        again = await Backfill(ss, "orders", sink=out, page_size=100).run()
+    assert again.resumed and again.records_this_run == 0
+    assert sorted(order_ids(out)) == sorted(set(order_ids(out)))
+    assert len(order_ids(out)) == first.records > 0
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "sqlite"])
+async def test_a_run_started_over_that_finds_nothing_replaces_the_earlier_run(
+    sandbox: ThreadedSandbox, tmp_path: Path, kind: str
+) -> None:
+    # Its result is no records: the earlier run's output and checkpoint go, so the same
+    # backfill runs again (before, the earlier checkpoint stayed and refused it as another's).
+    out = tmp_path / ("orders.jsonl" if kind == "jsonl" else "orders.db")
+
+    def sink() -> Any:
+        return out if kind == "jsonl" else SqliteSink(out, table="orders", id_key="orderId")
+
+    # No dates given: the walk's first look finds no matching order, so nothing is planned.
+    empty = {"filters": {"order_number": "no-such-order"}}
+    async with client(sandbox) as ss:
+        assert (await Backfill(ss, "orders", sink=sink(), page_size=100).run()).records > 0
+        over = await Backfill(ss, "orders", sink=sink(), resume=False, **empty).run()
+        again = await Backfill(ss, "orders", sink=sink(), **empty).run()
+    assert over.records == again.records == 0 and not over.resumed
+    if kind == "jsonl":
+        assert out.read_bytes() == b""
+        assert read_run(checkpoint_beside(out)) is None  # as a new run that finds nothing
+    else:
+        with sqlite3.connect(out) as db:
+            assert db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
 
 
 async def test_since_last_across_the_fall_back_hour_appends_no_repeats(

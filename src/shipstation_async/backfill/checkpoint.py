@@ -307,11 +307,7 @@ class CheckpointStore:
         (a SQLite sink's) emptied in the same transaction, when the run starts over.
         """
         with self._transaction():
-            self._db.execute("DELETE FROM run")
-            self._db.execute("DELETE FROM part")
-            self._db.execute("DELETE FROM band")
-            if discard is not None and discard in _tables(self._db):
-                self._db.execute(f'DELETE FROM "{discard}"')
+            self._forget_run(discard)
             self._db.execute(
                 "INSERT INTO run (id, resource, query, t0, sink_offset, records, expected) "
                 "VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -328,6 +324,22 @@ class CheckpointStore:
                 "INSERT INTO part (idx, cursor, end_key, inclusive, done) VALUES (?, ?, ?, ?, ?)",
                 [(i, p.cursor, p.end, int(p.inclusive), int(p.done)) for i, p in enumerate(parts)],
             )
+
+    def clear(self, discard: str | None = None) -> None:
+        """Forget the saved run (its plan, cursors and band), as if this checkpoint were new.
+
+        For a run that started over and found nothing to plan. ``discard``: as in
+        :meth:`start`. The incremental sync's mark stays, as :meth:`start` keeps it.
+        """
+        with self._transaction():
+            self._forget_run(discard)
+
+    def _forget_run(self, discard: str | None) -> None:
+        self._db.execute("DELETE FROM run")
+        self._db.execute("DELETE FROM part")
+        self._db.execute("DELETE FROM band")
+        if discard is not None and discard in _tables(self._db):
+            self._db.execute(f'DELETE FROM "{discard}"')
 
     def commit(
         self,

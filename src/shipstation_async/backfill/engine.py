@@ -154,6 +154,7 @@ class Backfill:
         start: datetime | date | None,
         carried: tuple[int, int],
         expected: int | None,
+        output: _Output,
     ) -> ItemStream[Any]:
         # An incremental sync walks orders by ModifyDate (the only list with that filter).
         walk = MODIFIED_ORDERS if self._since_last else WALKS[self._resource]
@@ -167,6 +168,7 @@ class Backfill:
                 store.start(
                     self._resource, query_key, t0, parts, *carried, expected=count, discard=discard
                 )
+                output.open()  # the earlier run's output goes only now that this plan is saved
 
         stream = open_stream(
             resource,
@@ -336,10 +338,14 @@ class Backfill:
             expected = None
             if saved is not None and saved.expected is not None:
                 expected = max(0, saved.expected - saved.records)
-            stream = self._stream(store, query_key, plan, start, (offset, copied.total), expected)
+            output = _Output(self._sink, offset)
+            if saved is not None:
+                output.open()  # a resumed run's file is checked before any request
+            stream = self._stream(
+                store, query_key, plan, start, (offset, copied.total), expected, output
+            )
             # The band this run has built, restored on a resume (it is committed with each batch).
             new_band = store.load_run_band() if self._since_last and saved is not None else {}
-            self._sink.open(offset)
             try:
                 while (batch := await stream.next_batch()) is not None:
                     if batch.split is not None:
@@ -348,6 +354,12 @@ class Backfill:
                         continue
                     copied.add(await self._write(store, stream, batch, band, new_band))
                     self._report(stream, copied)
+                if not output.opened:
+                    # Nothing to plan (no record matches): a run started over still replaces
+                    # the earlier one, with nothing.
+                    if not self._resume:
+                        store.clear(self._earlier_rows(store))
+                    output.open()
             finally:
                 await stream.aclose()
                 self._sink.close()
@@ -403,6 +415,24 @@ class Backfill:
                 requests_left=None if left is None else left[1],
             )
         )
+
+
+@attrs.define
+class _Output:
+    """Opens the sink once, at ``offset``: when a new run's plan is saved, or a resume starts.
+
+    A run that starts over cuts the earlier run's output (a JSONL file) only once its own plan
+    has replaced that run's in the checkpoint: one that fails before keeps both as they were.
+    """
+
+    sink: Sink
+    offset: int
+    opened: bool = False
+
+    def open(self) -> None:
+        if not self.opened:
+            self.sink.open(self.offset)
+            self.opened = True
 
 
 @attrs.define
