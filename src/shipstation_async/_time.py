@@ -152,6 +152,16 @@ def to_pacific_wall(moment: datetime) -> datetime:
     return moment.astimezone(PACIFIC).replace(tzinfo=None)
 
 
+def end_wall(moment: datetime) -> datetime:
+    """The naive Pacific wall time that ends a range at ``moment`` (aware), taking it all in.
+
+    In the autumn's repeated hour it is the hour's last instant: the records of its first
+    occurrence carry later walls than a moment of its second one.
+    """
+    wall = to_pacific_wall(moment)
+    return _repeated_hour(wall)[1] if _repeated(wall) else wall
+
+
 def from_pacific_wall(wall: datetime) -> datetime:
     """A naive Pacific wall-clock time as an aware datetime (its first occurrence, ``fold=0``)."""
     return wall.replace(tzinfo=PACIFIC)
@@ -188,6 +198,14 @@ def start_of_day(day: date) -> datetime:
 def as_instant(value: datetime | date) -> datetime:
     """An aware datetime as it is; a date as its Pacific midnight."""
     return value if isinstance(value, datetime) else start_of_day(value)
+
+
+def in_the_future(value: datetime | date, tolerance: timedelta) -> bool:
+    """Whether ``value`` is more than ``tolerance`` after this host's clock (naive: False)."""
+    moment = as_instant(value)
+    if moment.utcoffset() is None:
+        return False  # a naive datetime: refused where it is read, with its field named
+    return moment > datetime.now(UTC) + tolerance
 
 
 def pacific_wall(value: datetime | date, field: str) -> datetime:

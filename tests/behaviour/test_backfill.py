@@ -400,6 +400,9 @@ async def test_a_callback_sink_and_a_foreign_checkpoint(
         ("page_size", 501),
         ("concurrency", 0),
         ("concurrency", 2.5),
+        # Recorded as complete (an incremental sync's mark set there) before its records exist.
+        ("end", datetime.now(UTC) + timedelta(hours=1)),
+        ("end", (datetime.now(UTC) + timedelta(days=2)).date()),
     ],
 )
 def test_settings_that_cannot_work_are_refused_before_anything_is_opened(

@@ -173,6 +173,46 @@ async def test_a_run_started_over_that_finds_nothing_replaces_the_earlier_run(
             assert db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("kind", ["jsonl", "sqlite"])
+async def test_an_incremental_sync_started_over_copies_everything_again(
+    sandbox: ThreadedSandbox, tmp_path: Path, kind: str
+) -> None:
+    # Before, the earlier runs' output went while their mark stayed: the run listed only
+    # what changed since, and the output was left empty.
+    out = tmp_path / ("orders.jsonl" if kind == "jsonl" else "orders.db")
+
+    def sink() -> Any:
+        return out if kind == "jsonl" else SqliteSink(out, table="orders", id_key="orderId")
+
+    async with client(sandbox) as ss:
+        total = (await ss.orders.list(page_size=1)).total
+        first = await Backfill(ss, "orders", sink=sink(), since_last=True).run()
+        over = await Backfill(ss, "orders", sink=sink(), since_last=True, resume=False).run()
+        after = await Backfill(ss, "orders", sink=sink(), since_last=True).run()
+    assert first.records_this_run == over.records_this_run == total > 0
+    assert after.records_this_run == 0  # the new mark and band hold
+    if kind == "jsonl":
+        assert (
+            sorted(order_ids(out)) == sorted(set(order_ids(out))) and len(order_ids(out)) == total
+        )
+    else:
+        with sqlite3.connect(out) as db:
+            assert db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == total
+
+
+async def test_a_sqlite_id_key_the_records_lack_is_refused_not_one_row_for_all(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    # Before, every record was keyed "None": 400 orders copied, one row kept.
+    database = tmp_path / "orders.db"
+    async with client(sandbox) as ss:
+        sink = SqliteSink(database, table="orders", id_key="orderID")  # misspelt
+        with pytest.raises(ConfigurationError, match=r"no 'orderID'.*orderId"):
+            await Backfill(ss, "orders", sink=sink, page_size=100).run()
+    # Nothing committed: the run removed the file it created (nothing there to resume).
+    assert not database.exists()
+
+
 async def test_since_last_across_the_fall_back_hour_appends_no_repeats(
     shipstation_sandbox_factory: Factory, tmp_path: Path
 ) -> None:

@@ -515,6 +515,71 @@ async def test_a_server_that_sends_shorter_pages_than_asked_is_read_to_the_end(
     assert sorted(got) == list(range(1200))
 
 
+@pytest.mark.parametrize("empties", [1, 20])
+async def test_an_empty_page_that_counts_records_is_not_taken_for_the_end(
+    recorder: RecordingServer, empties: int
+) -> None:
+    # Before, the part ended there: every record after it was dropped with no error.
+    from shipstation_async._time import PACIFIC
+
+    records = [
+        {"orderId": n, "createDate": f"2024-06-01T10:{n // 60:02d}:{n % 60:02d}.0000000"}
+        for n in range(60)
+    ]
+    answers = 0
+
+    def listing(request: Any) -> Reply:
+        nonlocal answers
+        answers += 1
+        if 2 <= answers < 2 + empties:  # a page mid-walk comes back empty, its total kept
+            reply = _page(request, _created_within(request, records), "orders")
+            return Reply(body={**reply.body, "orders": []})
+        return _page(request, _created_within(request, records), "orders", cap=20)
+
+    recorder.default = listing
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    async with _client(recorder) as client:
+        stream = client.orders.iter(
+            create_date_start=day + timedelta(hours=9),
+            create_date_end=day + timedelta(hours=12),
+            concurrency=1,
+        )
+        got: list[int] = []
+        if empties < 20:
+            got = [order.order_id async for order in stream]
+            assert sorted(got) == list(range(60))
+            return
+        with pytest.raises(StreamError, match=r"20 empty pages in a row each counted \d+ records"):
+            async for order in stream:
+                got.append(order.order_id)
+    assert got == list(range(19))  # the first page's (its last second goes with the next)
+
+
+async def test_a_stream_with_no_end_run_in_the_repeated_hour_ends_after_the_hour(
+    recorder: RecordingServer,
+) -> None:
+    # Its end (T0) is the server's clock less two minutes: at 01:14 PST, 01:12 PST. Orders
+    # created at 01:30 and 01:50 PDT, an hour before it, carry later walls: before, T0 was the
+    # wall 01:12 and they were left out (a backfill then recorded its range as complete).
+    walls = ["00:40", "01:05", "01:30", "01:50"]
+    records = [
+        {"orderId": n, "createDate": f"2025-11-02T{wall}:00.0000000"}
+        for n, wall in enumerate(walls)
+    ]
+
+    def listing(request: Any) -> Reply:
+        low = request.query.get("createDateStart", "").replace(" ", "T")
+        high = request.query.get("createDateEnd", "9999").replace(" ", "T")
+        matching = [r for r in records if low <= r["createDate"][:19] <= high]
+        reply = _page(request, matching, "orders")
+        return Reply(body=reply.body, headers={"Date": "Sun, 02 Nov 2025 09:14:00 GMT"})
+
+    recorder.default = listing
+    async with _client(recorder) as client:
+        got = [order.order_id async for order in client.orders.iter()]
+    assert sorted(got) == [0, 1, 2, 3]
+
+
 async def test_a_stream_that_keeps_bytes_yields_records_that_read_as_the_json(
     ss: ShipStation,
 ) -> None:

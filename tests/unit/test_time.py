@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from shipstation_async import DecodeError, InvalidRequestError
 from shipstation_async._time import (
     PACIFIC,
+    end_wall,
     format_body_datetime,
     format_query_datetime,
     parse_date,
@@ -150,6 +151,18 @@ def test_a_range_in_the_repeated_hour_is_widened_to_the_whole_hour() -> None:
     # The same instants given in UTC.
     utc = range_walls(start.astimezone(UTC), end.astimezone(UTC))
     assert utc == range_walls(start, end)
+
+
+def test_a_range_ending_at_a_moment_of_the_repeated_hour_takes_the_whole_hour_in() -> None:
+    # The end of a stream with no end given (T0, the server's clock less two minutes). At
+    # 01:12 PST the records of 01:30 PDT, an hour earlier, carry later walls.
+    second = datetime(2025, 11, 2, 9, 14, tzinfo=UTC)  # 01:14 PST
+    assert end_wall(second - timedelta(minutes=2)) == datetime(2025, 11, 2, 1, 59, 59, 999_999)
+    # 01:01 PST less two minutes is 00:59 PST, not the wall 00:59 (PDT, an hour earlier).
+    assert end_wall(datetime(2025, 11, 2, 9, 1, tzinfo=UTC) - timedelta(minutes=2)) == (
+        datetime(2025, 11, 2, 1, 59, 59, 999_999)
+    )
+    assert end_wall(datetime(2025, 11, 2, 11, 0, tzinfo=UTC)) == datetime(2025, 11, 2, 3, 0)
 
 
 def test_bounds_outside_the_repeated_hour_are_their_walls() -> None:

@@ -299,15 +299,18 @@ class CheckpointStore:
         records: int = 0,
         expected: int | None = None,
         discard: str | None = None,
+        start_over: bool = False,
     ) -> None:
         """Record a new run's plan, replacing the previous run's.
 
         An incremental run keeps appending after ``sink_offset``, its ``records`` counted on
         from the earlier runs'. ``expected``: see :class:`Saved`. ``discard``: a table of rows
         (a SQLite sink's) emptied in the same transaction, when the run starts over.
+        ``start_over``: the incremental sync's mark and band go too (the run lists from its
+        start again).
         """
         with self._transaction():
-            self._forget_run(discard)
+            self._forget_run(discard, start_over)
             self._db.execute(
                 "INSERT INTO run (id, resource, query, t0, sink_offset, records, expected) "
                 "VALUES (1, ?, ?, ?, ?, ?, ?)",
@@ -326,18 +329,20 @@ class CheckpointStore:
             )
 
     def clear(self, discard: str | None = None) -> None:
-        """Forget the saved run (its plan, cursors and band), as if this checkpoint were new.
+        """Forget everything saved (the run, the incremental sync's mark), as if new.
 
         For a run that started over and found nothing to plan. ``discard``: as in
-        :meth:`start`. The incremental sync's mark stays, as :meth:`start` keeps it.
+        :meth:`start`.
         """
         with self._transaction():
-            self._forget_run(discard)
+            self._forget_run(discard, start_over=True)
 
-    def _forget_run(self, discard: str | None) -> None:
+    def _forget_run(self, discard: str | None, start_over: bool) -> None:
         self._db.execute("DELETE FROM run")
         self._db.execute("DELETE FROM part")
         self._db.execute("DELETE FROM band")
+        if start_over:
+            self._db.execute("DELETE FROM sync")
         if discard is not None and discard in _tables(self._db):
             self._db.execute(f'DELETE FROM "{discard}"')
 

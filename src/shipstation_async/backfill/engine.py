@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .._time import before_repeated_hour, from_pacific_wall, pacific_wall
+from .._time import before_repeated_hour, from_pacific_wall, in_the_future, pacific_wall
 from ..errors import ConfigurationError
 from ..limits import is_count
 from ..resources.streaming import StreamingResource, open_stream
@@ -67,6 +67,10 @@ class Summary:
     rate_limited: int
     elapsed: float
     resumed: bool
+
+
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""How far past this host's clock a backfill's ``end`` may be (the server's clock may be ahead)."""
 
 
 class Backfill:
@@ -126,6 +130,13 @@ class Backfill:
             )
         if resource not in WALKS:
             raise ConfigurationError(f"resource must be one of {sorted(WALKS)}, got {resource!r}")
+        if end is not None and in_the_future(end, CLOCK_TOLERANCE):
+            # The run would be recorded as complete (an incremental sync's mark set there) while
+            # records made until then are still to come: they would never be copied.
+            raise ConfigurationError(
+                f"end ({end}) is in the future by this host's clock: a backfill copies a range "
+                "that has passed; leave end out to copy up to the present"
+            )
         if isinstance(sink, SqliteSink):
             checkpoint = sink.path  # data and checkpoint in one file, one transaction
         elif checkpoint is None:
@@ -166,7 +177,14 @@ class Backfill:
                 count = None if stream.expected is None else carried[1] + stream.expected
                 discard = self._earlier_rows(store)
                 store.start(
-                    self._resource, query_key, t0, parts, *carried, expected=count, discard=discard
+                    self._resource,
+                    query_key,
+                    t0,
+                    parts,
+                    *carried,
+                    expected=count,
+                    discard=discard,
+                    start_over=not self._resume,
                 )
                 output.open()  # the earlier run's output goes only now that this plan is saved
 
@@ -278,8 +296,12 @@ class Backfill:
     def _next_incremental(
         self, store: CheckpointStore, saved: Saved | None
     ) -> tuple[Saved | None, datetime | date | None, dict[str, str]]:
-        """An incremental run's plan to resume (None: a new run), its start and the last band."""
-        high_water, band = store.load_sync()
+        """An incremental run's plan to resume (None: a new run), its start and the last band.
+
+        A run that starts over (``resume=False``) lists from ``start`` again: the earlier
+        runs' mark and band go with their output (when its plan is saved).
+        """
+        high_water, band = store.load_sync() if self._resume else (None, {})
         if saved is not None and all(p.done for p in saved.parts):
             if saved.t0 is not None and (high_water is None or high_water < saved.t0):
                 # That run wrote everything but stopped before saving its mark: save it

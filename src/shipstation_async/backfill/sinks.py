@@ -124,8 +124,21 @@ class SqliteSink:
         self._count = 0
 
     def rows(self, records: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[str, str]]]:
-        """The batch as (table, [(id, json), ...]) for the checkpoint's transaction."""
-        ids = [str(r.get(self.id_key)) for r in records]
+        """The batch as (table, [(id, json), ...]) for the checkpoint's transaction.
+
+        A record without ``id_key`` is a :class:`ConfigurationError` (a misspelt key would
+        otherwise key every row as "None", each record replacing the one before).
+        """
+        ids = []
+        for record in records:
+            value = record.get(self.id_key)
+            if value is None:
+                found = sorted(k for k in record if isinstance(k, str) and k.endswith("Id"))
+                raise ConfigurationError(
+                    f"SqliteSink: a record has no {self.id_key!r} to key its row by (its ids: "
+                    f"{', '.join(found) or 'none'}); give the key the records carry"
+                )
+            ids.append(str(value))
         return self.table, list(zip(ids, json_texts(records), strict=True))
 
     def open(self, offset: int) -> None:

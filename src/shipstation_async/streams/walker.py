@@ -20,7 +20,7 @@ import attrs
 
 from .._raw_records import page_reader
 from .._sansio import Lane, Operation
-from .._time import to_pacific_wall
+from .._time import end_wall
 from ..errors import DecodeError, ShipStationError
 from ..models.converter import structure_records
 from .plan import (
@@ -131,7 +131,8 @@ class Walker:
             server_now = parsedate_to_datetime(headers["Date"])
         except (KeyError, TypeError, ValueError):
             raise DecodeError("the server's answer carried no usable Date header") from None
-        return oldest, to_pacific_wall(server_now) - lag, count_of(data.get("total"))
+        # Less the lag as a moment, then as a wall: across a clock change the walls jump.
+        return oldest, end_wall(server_now - lag), count_of(data.get("total"))
 
     def _page_query(self, low: datetime, high: datetime, page: int) -> dict[str, Any]:
         walk = self._walk
@@ -149,6 +150,7 @@ class Walker:
         """Walk part ``index`` by its keyset cursor to its end (which a cut may move)."""
         walk = self._walk
         plan = self._plan
+        empty_counted = 0  # empty pages in a row whose answer still counted records
         while not part.done:
             # Read each time: an idle walker may have cut this part short meanwhile.
             asked_end = part.end
@@ -159,6 +161,17 @@ class Walker:
             data = await self._get(query)
             records = data[walk.envelope]
             total = count_of(data.get("total"))
+            if not records and total:
+                # A first page with nothing on it that counts records is no end (ending here
+                # would drop them all): read it again; an answer that never agrees is an error.
+                empty_counted += 1
+                if empty_counted >= MAX_PASSES:
+                    raise StreamError(
+                        f"{walk.path}: {MAX_PASSES} empty pages in a row each counted {total} "
+                        "records; try again later"
+                    )
+                continue
+            empty_counted = 0
             keys = [walk.record_key(r) for r in records]
             # The end: a page short of the size asked for, which holds all the answer counted
             # (a server that caps pages lower sends short pages with more still to come).
