@@ -285,6 +285,17 @@ async def test_bad_streams_fail_before_any_request(
     assert sandbox.stats().requests == before
 
 
+async def test_a_ship_date_range_over_90_days_is_refused_without_promising_a_split(
+    ss: ShipStation,
+) -> None:
+    # iter() splits only a creation-date range; the message said it splits "a longer range".
+    with pytest.raises(InvalidRequestError, match="splits only a creation-date range"):
+        ss.shipments.iter(
+            ship_date_start=datetime(2024, 1, 1, tzinfo=UTC),
+            ship_date_end=datetime(2024, 6, 1, tzinfo=UTC),
+        )
+
+
 @pytest.mark.cpu_bound
 async def test_a_second_holding_more_than_a_page_is_read_whole(
     ss: ShipStation, sandbox: ThreadedSandbox, monkeypatch: pytest.MonkeyPatch
@@ -578,6 +589,76 @@ async def test_a_stream_with_no_end_run_in_the_repeated_hour_ends_after_the_hour
     async with _client(recorder) as client:
         got = [order.order_id async for order in client.orders.iter()]
     assert sorted(got) == [0, 1, 2, 3]
+
+
+def _without_total(reply: Reply) -> Reply:
+    return Reply(body={k: v for k, v in reply.body.items() if k not in ("total", "pages")})
+
+
+@pytest.mark.parametrize("total", [True, False], ids=["with total", "no total"])
+async def test_pages_capped_below_the_size_asked_for_are_read_whole(
+    recorder: RecordingServer, total: bool
+) -> None:
+    # A server that sends 100 a page where 500 were asked, with or without a total. Before:
+    # the offset walk and a dense second's read took the asked size for the page count and
+    # never settled (a StreamError over data that never changed); with no total, the first
+    # short page was taken for the end (1,100 of 1,200 orders dropped without an error).
+    from shipstation_async._time import PACIFIC
+
+    def capped(request: Any, matching: list[Any], envelope: str) -> Reply:
+        reply = _page(request, matching, envelope, cap=100)
+        return reply if total else _without_total(reply)
+
+    customers = _customers(1200)
+    # 150 orders in one second, then one a second: a second denser than a capped page.
+    orders = [{"orderId": n, "createDate": "2024-06-01T10:00:00.0000000"} for n in range(150)]
+    orders += [
+        {"orderId": n, "createDate": f"2024-06-01T10:{n // 60 % 60:02d}:{n % 60:02d}.0000000"}
+        for n in range(150, 1200)
+    ]
+
+    def listing(request: Any) -> Reply:
+        if request.path == "/customers":
+            return capped(request, customers, "customers")
+        return capped(request, _created_within(request, orders), "orders")
+
+    recorder.default = listing
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    async with _client(recorder) as client:
+        got_customers = [c.customer_id async for c in client.customers.iter()]
+        stream = client.orders.iter(
+            create_date_start=day + timedelta(hours=9), create_date_end=day + timedelta(hours=12)
+        )
+        got_orders = [order.order_id async for order in stream]
+    assert sorted(got_customers) == list(range(1, 1201))
+    assert sorted(got_orders) == list(range(1200))
+
+
+async def test_a_page_not_sorted_as_asked_ends_the_stream_with_an_error(
+    recorder: RecordingServer,
+) -> None:
+    # A server that ignores sortDir=ASC: before, the cursor jumped to the page's last key and
+    # the stream ended with 500 of 1,200 orders and no error.
+    from shipstation_async._time import PACIFIC
+
+    orders = [
+        {"orderId": n, "createDate": f"2024-06-01T10:{n // 60:02d}:{n % 60:02d}.0000000"}
+        for n in range(1200)
+    ]
+
+    def newest_first(request: Any) -> Reply:
+        matching = sorted(_created_within(request, orders), key=lambda r: -r["orderId"])
+        return _page(request, matching, "orders")
+
+    recorder.default = newest_first
+    day = datetime(2024, 6, 1, tzinfo=PACIFIC)
+    async with _client(recorder) as client:
+        stream = client.orders.iter(
+            create_date_start=day + timedelta(hours=9), create_date_end=day + timedelta(hours=12)
+        )
+        with pytest.raises(StreamError, match="did not sort the page by CreateDate ascending"):
+            async for _ in stream:
+                pass
 
 
 async def test_a_stream_that_keeps_bytes_yields_records_that_read_as_the_json(

@@ -181,9 +181,14 @@ def check_range(
             field=end_name,
         )
     if max_days is not None and sent_wall(end) - sent_wall(start) > timedelta(days=max_days):
+        hint = (
+            "iter() splits a longer creation-date range into several"
+            if start_name.startswith("create")
+            else "give a shorter one (iter() splits only a creation-date range)"
+        )
         raise InvalidRequestError(
             f"{start_name} to {end_name} spans more than {max_days} days, the most the API "
-            "answers in one request; iter() splits a longer range into several",
+            f"answers in one request; {hint}",
             field=end_name,
         )
 

@@ -92,8 +92,8 @@ class Products(StreamingResource):
         ``.pages()`` for page-at-a-time work. Without an end the listing stops at the
         server's time minus two minutes (T0); records created later are left to the next run.
         Takes the filters of ``list()`` except paging and sorting; the range walked is
-        ``start_date`` to ``end_date``, and long ranges are split
-        (at most 90 days per request) and fetched concurrently. Runs in the ``bulk`` lane.
+        ``start_date`` to ``end_date``, split into parts fetched concurrently (this list
+        has no 90-day limit). Runs in the ``bulk`` lane.
         """
         return self._stream(
             filters, concurrency=concurrency, page_size=page_size, ordered=ordered, lane=lane

@@ -70,11 +70,19 @@ def query_time(moment: datetime) -> str:
 
 
 def count_of(value: Any) -> int:
-    """An answer's ``total`` as a count (anything unusable counts as none)."""
+    """An answer's ``total`` as a count for estimates (anything unusable counts as none)."""
+    return total_of(value) or 0
+
+
+def total_of(value: Any) -> int | None:
+    """An answer's ``total`` as a count, or None when it is missing or unusable.
+
+    Unknown, not zero: a walk that cannot count what is left reads on until a page is empty.
+    """
     try:
         return max(0, int(value))
-    except (TypeError, ValueError):
-        return 0
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 @attrs.define
@@ -237,11 +245,17 @@ class Passes:
         self._total: int | None = None
         self._since_change: set[Any] = set()
 
-    def settled(self, ids: set[Any], total: int) -> bool:
-        """Whether the reads so far, this one included (its ids and total), missed nothing."""
+    def settled(self, ids: set[Any], total: int | None) -> bool:
+        """Whether the reads so far, this one included (its ids and total), missed nothing.
+
+        With no total (None), two reads in a row that saw the same ids settle it.
+        """
         last, self._last = self._last, ids
-        if last is not None and ids == last and len(ids) == total:
+        if last is not None and ids == last and (total is None or len(ids) == total):
             return True
+        if total is None:
+            self._seen |= ids
+            return False
         changed = not ids <= self._seen or total != self._total
         self._seen |= ids
         if changed:

@@ -11,6 +11,7 @@ by offset pages, again and again, until nothing can have been missed.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -33,6 +34,7 @@ from .plan import (
     key_of,
     query_time,
     second_of,
+    total_of,
 )
 from .registry import Walk
 
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 # Whole reads of an offset-paged listing before it counts as changing too fast to read.
 MAX_PASSES = 20
+MAX_UNCOUNTED_PAGES = 10_000
+"""Pages read of one listing whose answers give no total (5 million records at 500)."""
 
 
 class StreamError(ShipStationError):
@@ -160,7 +164,7 @@ class Walker:
             )
             data = await self._get(query)
             records = data[walk.envelope]
-            total = count_of(data.get("total"))
+            total = total_of(data.get("total"))
             if not records and total:
                 # A first page with nothing on it that counts records is no end (ending here
                 # would drop them all): read it again; an answer that never agrees is an error.
@@ -173,20 +177,31 @@ class Walker:
                 continue
             empty_counted = 0
             keys = [walk.record_key(r) for r in records]
+            if any(later[:19] < earlier[:19] for earlier, later in itertools.pairwise(keys)):
+                # The cursor moves to the page's last second: out of order, it would pass
+                # records the server never sent. (Within a second the order does not matter.)
+                raise StreamError(
+                    f"{walk.path}: the server did not sort the page by {walk.sort_by} "
+                    "ascending as asked; the walk cannot go on without missing records"
+                )
             # The end: a page short of the size asked for, which holds all the answer counted
-            # (a server that caps pages lower sends short pages with more still to come).
-            complete = len(records) < self._page_size and len(records) >= total
+            # (a server that caps pages lower sends short pages with more still to come; with
+            # no total, only an empty page ends it).
+            complete = (
+                total is not None and len(records) < self._page_size and len(records) >= total
+            )
             if not records or complete or keys[-1] > part.end:
                 accepted = [r for r, k in zip(records, keys, strict=True) if part.contains(k)]
                 plan.left[index] = 0
                 await self._emit(queue, index, accepted, part.cursor, done=True)
                 return
             last_second = keys[-1][:19]
+            counted = total if total is not None else len(records)  # for the estimates
             if part.end == asked_end:
                 # Over the whole span the answer counted, not the page's: a page inside one
                 # dense second (500 records in it) is no rate for the rest of the range.
                 spanned = (second_of(asked_end) - second).total_seconds() + 2
-                plan.density[index] = total / max(1.0, spanned)
+                plan.density[index] = counted / max(1.0, spanned)
             if last_second > part.cursor[:19]:
                 accepted = [
                     r
@@ -202,21 +217,41 @@ class Walker:
             if done:
                 plan.left[index] = 0
             elif part.end == asked_end:
-                plan.left[index] = max(0, total - len(accepted))
+                plan.left[index] = max(0, counted - len(accepted))
             else:  # cut while this answer was on its way: its total spans both halves
                 plan.left[index] = max(0, plan.left.get(index, 0) - len(accepted))
             await self._emit(queue, index, accepted, cursor, done=done)
 
     async def _read_whole(
         self, query_of: Callable[[int], Mapping[str, Any]]
-    ) -> tuple[list[Any], int]:
-        """Every page of one offset-paged query (``query_of(page)``): its records and total."""
+    ) -> tuple[list[Any], int | None]:
+        """Every page of one offset-paged query (``query_of(page)``): its records and total.
+
+        Pages as long as the server makes them: one that caps them below the size asked for
+        (a first page short of the total) has as many pages more as that length gives. With
+        no total (None), pages are read until one is empty (or adds nothing new: a server
+        that ignores the page number).
+        """
+        envelope, id_key = self._walk.envelope, self._walk.id_key
         first = await self._get(query_of(1))
-        total = count_of(first.get("total"))
-        records = list(first[self._walk.envelope])
-        for page in range(2, -(-total // self._page_size) + 1):
-            records += (await self._get(query_of(page)))[self._walk.envelope]
-        return records, total
+        total = total_of(first.get("total"))
+        records = list(first[envelope])
+        if total is not None:
+            size = min(self._page_size, len(records)) if len(records) < total else 0
+            for page in range(2, -(-total // size) + 1 if size else 0):
+                records += (await self._get(query_of(page)))[envelope]
+            return records, total
+        seen = {record.get(id_key) for record in records}
+        page = 2
+        while records and page <= MAX_UNCOUNTED_PAGES:
+            more = (await self._get(query_of(page)))[envelope]
+            new = {record.get(id_key) for record in more} - seen
+            if not new:
+                break
+            seen |= new
+            records += more
+            page += 1
+        return records, None
 
     def _sort_key(self, record: Mapping[str, Any]) -> str:
         # Creation order; a record without a usable date goes first rather than failing here.
