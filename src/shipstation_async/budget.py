@@ -42,7 +42,8 @@ class RedisBudget:
     three of them (1.5 s by default) and the process runs on the local share.
     ``on_unavailable``: what a process does while Redis does not answer: ``"share"`` (the
     default) spends a conservative local share (the limit divided among the processes last
-    seen, so that the shares never sum to more than the limit), ``"wait"`` holds its requests
+    seen, so that the shares never sum to more than the limit; none for a process idle for
+    longer than 2 W + lease, which the others no longer count), ``"wait"`` holds its requests
     (``max_wait`` applies); either way it asks Redis again every ``retry_every`` seconds and
     shares again once it answers. ``poll``: seconds between asks while another process's
     answer decides whether a slot is free. ``cluster``: the URL names a node of a Redis (or

@@ -517,6 +517,119 @@ async def test_redis_losing_its_state_mid_run_gets_every_handles_slots_back(
     assert all(count <= 1 for count in refused), refused
 
 
+async def test_a_state_redis_reloads_from_a_snapshot_is_not_trusted(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,  # the binary is there
+) -> None:
+    """A process fills the window after Redis's last snapshot and exits; Redis restarts and
+    loads the snapshot, which lacks those sends. Before, four new processes were granted the
+    window again (ten 429s, and more than L counted in a window); the loaded state is now
+    taken for lost and made again: one probe finds the window full."""
+    limit = RateLimit(10, 2.0, reserve=0)
+    sandbox = fresh(shipstation_sandbox_factory, limit, latency=0.3)  # slow 429s
+    server = require()
+    server.start()
+    name = prefix()
+    stores: list[RedisBudget] = []
+
+    async def burst(store: RedisBudget, calls: int) -> None:
+        async with client_for(sandbox, rate_limit=limit, budget=store, max_wait=60) as ss:
+            await asyncio.gather(*(ss.orders.list(page_size=1) for _ in range(calls)))
+
+    try:
+        stores.append(RedisBudget(server.url, prefix=name))
+        for _ in range(2):  # a busy key: its reuse checked, nothing left to probe
+            await burst(stores[0], 10)
+        await asyncio.sleep(limit.period + 0.2)  # its slots freed; idle under two windows
+        assert server.command("SAVE").startswith(b"+OK")
+        await burst(stores[0], 10)  # the window full, after the snapshot
+        server.kill()
+        server.start()  # loads the snapshot: the ten sends since are not in it
+        refused_before = sandbox.stats().rate_limited
+        stores += [RedisBudget(server.url, prefix=name) for _ in range(4)]
+        await asyncio.gather(*(burst(store, 3) for store in stores[1:]))
+    finally:
+        for store in stores:
+            await store.aclose()
+        server.stop()
+    assert sandbox.stats().max_in_window <= limit.requests
+    assert sandbox.stats().rate_limited - refused_before <= 1
+
+
+async def test_a_grant_given_up_on_that_redis_runs_later_is_given_back(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,  # the binary is there
+) -> None:
+    """Redis stops answering while a process asks for the probe's grant; the GRANT runs once
+    Redis goes on. Before, that grant's slot and the probe's role were held by nobody: every
+    other process waited for the probe's answer until its lease ran out (10 s)."""
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    server = require()
+    server.start()
+    assert server.process is not None
+    pid, name = server.process.pid, prefix()
+    stores = [RedisBudget(server.url, prefix=name, timeout=0.3, retry_every=0.3) for _ in "ab"]
+    try:
+        async with (
+            client_for(sandbox, rate_limit=limit, budget=stores[0], max_wait=60) as one,
+            client_for(sandbox, rate_limit=limit, budget=stores[1], max_wait=60) as two,
+        ):
+            await asyncio.gather(one.orders.list(page_size=1), two.orders.list(page_size=1))
+            await asyncio.sleep(2 * limit.period + 0.3)  # idle two windows: the next one probes
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                await one.orders.list(page_size=1)  # its GRANT is given up on: the local share
+            finally:
+                os.kill(pid, signal.SIGCONT)  # the GRANT runs now: the probe's role is taken
+            started = time.monotonic()
+            await two.orders.list(page_size=1)
+            waited = time.monotonic() - started
+    finally:
+        for store in stores:
+            await store.aclose()
+        server.stop()
+    assert waited < 5.0  # the lease is 10 s; the give-back comes at one's next answer
+    assert sandbox.stats().rate_limited == 0
+
+
+async def test_a_process_redis_no_longer_counts_takes_no_local_share(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,  # the binary is there
+) -> None:
+    """A idles past the process TTL (2 W + lease) while B works alone: B counts one process.
+    Redis goes away: before, A took a share of its own as well (both the whole limit: 429s);
+    now A holds its calls until Redis is back, and B's share is the limit."""
+    limit = RateLimit(10, 1.0, reserve=0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    server = require()
+    server.start()
+    name = prefix()
+    stores = [RedisBudget(server.url, prefix=name, lease=1.0, timeout=0.2) for _ in "ab"]
+    try:
+        async with (
+            client_for(sandbox, rate_limit=limit, budget=stores[0], max_wait=1.5) as idle,
+            client_for(sandbox, rate_limit=limit, budget=stores[1], max_wait=60) as busy,
+        ):
+            await idle.orders.list(page_size=1)
+            until = time.monotonic() + 2 * limit.period + 1.0 + 0.5  # past A's process TTL
+            while time.monotonic() < until:
+                await busy.orders.list(page_size=1)
+            server.kill()
+
+            async def held() -> None:
+                with pytest.raises(RateLimitError):
+                    await idle.orders.list(page_size=1)
+
+            await asyncio.gather(held(), *(busy.orders.list(page_size=1) for _ in range(15)))
+    finally:
+        for store in stores:
+            await store.aclose()
+        server.stop()
+    assert sandbox.stats().rate_limited == 0
+    assert sandbox.stats().max_in_window <= limit.requests
+
+
 async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budget(
     shipstation_sandbox_factory: Factory, redis_server: RedisServer
 ) -> None:

@@ -38,6 +38,11 @@ def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
         yield connection
 
 
+def made_by(client: redis.Redis) -> dict[str, str]:
+    """The field that says a state was made by this run of the server (see RESTORE)."""
+    return {"run": str(client.info("server")["run_id"])}
+
+
 def now_of(client: redis.Redis) -> float:
     seconds, micros = client.time()
     return seconds + micros / 1e6
@@ -76,7 +81,8 @@ def test_answers_of_requests_granted_together_teach_the_margin_once(
     reach: 0.12 s, 0.24, 0.37, 0.49)."""
     holds, flight, meta, *_, freed = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})  # reach 0.12 s
+    state = {**made_by(client), "born": "b", "longest": "0.1", "checked": 1}  # reach 0.12 s
+    client.hset(meta, mapping=state)
     client.zadd(freed, {"A": now - 0.2})  # A's slot freed 0.2 s ago, still counted
     grants = ["X", "Y", "Z", "V"]
     for grant in grants:
@@ -98,7 +104,7 @@ def test_a_configured_margin_does_not_hide_what_the_server_still_counts(
     counted. The margin grows by what A needed beyond its hold, as it would from 0."""
     holds, flight, meta, *_ = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})
+    client.hset(meta, mapping={**made_by(client), "born": "b", "longest": "0.1", "checked": 1})
     sent = now - 0.06
     client.zadd(holds, {"A": sent - 0.04, "X": now + 2})  # A's hold (W + 0.2) just ended
     client.zadd(flight, {"X": now + 2})
@@ -111,12 +117,34 @@ def test_a_configured_margin_does_not_hide_what_the_server_still_counts(
 def test_a_learned_margin_never_exceeds_half_a_window(client: redis.Redis, keys: list[str]) -> None:
     holds, flight, meta, *_, freed = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "longest": "5", "checked": 1})  # a reach of 5 s
+    state = {**made_by(client), "born": "b", "longest": "5", "checked": 1}  # a reach of 5 s
+    client.hset(meta, mapping=state)
     client.zadd(freed, {"A": now - 3})
     client.zadd(holds, {"X": now + 2})
     client.zadd(flight, {"X": now + 2})
     margin = float(complete(client, keys, "X", sent=now - 1, remaining=8)[2])
     assert margin == pytest.approx(W / 2)
+
+
+def test_a_state_an_earlier_run_of_the_server_wrote_is_dropped_and_made_again_full(
+    client: redis.Redis, keys: list[str]
+) -> None:
+    """Loaded from a snapshot (or kept by a replica promoted since), a state may lack the
+    last slots granted: every script takes it for lost, and RESTORE makes it again, full."""
+    holds, _, meta, *_ = keys
+    now = now_of(client)
+    client.hset(meta, mapping={"born": "b", "run": "an earlier run", "active": repr(now)})
+    client.zadd(holds, {"A": now + 5})
+    grant = [b"bulk", b"X", b"p1", 10, W, 0, 10, 0, TTL_MS, 100, "b"]
+    assert client.eval(redis_scripts.GRANT, len(keys), *keys, *grant) == [b"lost"]
+    assert client.exists(meta, holds) == 0
+    restore = ["p1", TTL_MS, 100, 0, 0, W, 10]
+    lost, born, _ = client.eval(redis_scripts.RESTORE, len(keys), *keys, *restore)  # type: ignore[misc]
+    assert lost == 1 and born != b"b"
+    assert client.hget(meta, "run") == made_by(client)["run"].encode()
+    assert client.zcard(holds) == 10  # full for a window: what the lost state held is unknown
+    reply = client.eval(redis_scripts.GRANT, len(keys), *keys, *grant[:-1], born)
+    assert reply[0] == b"wait"  # type: ignore[index]
 
 
 def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_must(
@@ -127,7 +155,7 @@ def test_a_full_window_makes_the_next_send_go_alone_once_the_server_showed_it_mu
     A prompt server never pays that answer's time."""
     meta = keys[2]
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b"})
+    client.hset(meta, mapping={**made_by(client), "born": "b"})
     for grant, remaining, state in (
         ("X", 0, {}),  # the first reuse's check goes alone anyway
         ("Y", 0, {"checked": 1}),  # a prompt server so far: nothing to check
@@ -146,7 +174,7 @@ def test_a_429_or_a_learned_margin_makes_the_server_distrusted(
 ) -> None:
     meta = keys[2]
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b"})
+    client.hset(meta, mapping={**made_by(client), "born": "b"})
     in_flight(client, keys, "X", now + 2)
     complete(client, keys, "X", status=429, sent=now - 0.1, remaining=0)
     assert client.hget(meta, "distrust") == b"1"
@@ -161,7 +189,7 @@ def test_a_slot_freed_between_a_grant_and_its_answer_is_not_taken_for_another_cl
     slots held then cannot explain still sets one."""
     holds, _, meta, *_ = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "checked": 1})
+    client.hset(meta, mapping={**made_by(client), "born": "b", "checked": 1})
     client.zadd(holds, {"A": now - 0.05})  # freed 0.05 s ago, after X's grant
     in_flight(client, keys, "X", now + 2)
     complete(client, keys, "X", sent=now - 0.1, remaining=8)  # counted: A and X
@@ -178,7 +206,7 @@ def test_a_request_whose_lease_ran_out_before_its_answer_counts_once(
     the answer holds it again. Counted in both, it hid another client's request."""
     holds, flight, meta, *_ = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "checked": 1})
+    client.hset(meta, mapping={**made_by(client), "born": "b", "checked": 1})
     client.zadd(holds, {"X": now - 0.01})
     client.zadd(flight, {"X": now - 0.01})
     complete(client, keys, "X", sent=now - 3, remaining=8)  # counted: X and another client's
@@ -189,7 +217,7 @@ def test_a_limit_the_server_raises_again_is_followed_back_up(
     client: redis.Redis, keys: list[str]
 ) -> None:
     holds, flight, meta, *_ = keys
-    client.hset(meta, mapping={"born": "b", "longest": "0.1", "checked": 1})
+    client.hset(meta, mapping={**made_by(client), "born": "b", "longest": "0.1", "checked": 1})
     for grant, said, stored in (("X", 6, b"6"), ("Y", 10, b"10"), ("Z", 6, b"6"), ("V", 40, b"10")):
         now = now_of(client)
         client.zadd(holds, {grant: now + 2})
@@ -206,7 +234,7 @@ def test_a_429_while_the_reuse_check_is_out_ends_the_check(
     its answer after the pause does not mark the check as done."""
     holds, flight, meta, *_ = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "probe": "P", "checking": 1})
+    client.hset(meta, mapping={**made_by(client), "born": "b", "probe": "P", "checking": 1})
     for grant in ("P", "Q"):
         client.zadd(holds, {grant: now + 2})
         client.zadd(flight, {grant: now + 2})
@@ -222,7 +250,7 @@ def test_a_first_grant_leaves_no_key_without_a_ttl(
 ) -> None:
     """One grant on a fresh state (a second one would set the TTLs the first forgot)."""
     holds, flight, meta, *_ = keys
-    client.hset(meta, mapping={"born": "b"})
+    client.hset(meta, mapping={**made_by(client), "born": "b"})
     args = [lane, "g", "proc", 10, W, 0, 10, 1, TTL_MS, 60, "b"]
     client.eval(redis_scripts.GRANT, len(keys), *keys, *args)
     assert client.exists(holds) and client.exists(flight)  # the keys the grant created
@@ -238,7 +266,9 @@ def test_a_probe_whose_process_comes_back_keeps_its_role(
     (RESTORE): the probe still in flight is the probe again, no second one goes."""
     meta = keys[2]
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "probe": "P", "probe_until": repr(now - 1)})
+    client.hset(
+        meta, mapping={**made_by(client), "born": "b", "probe": "P", "probe_until": repr(now - 1)}
+    )
     args = ["proc", TTL_MS, 60, 0, 0, 1.0, 0, "P", 12, 1]
     client.eval(redis_scripts.RESTORE, len(keys), *keys, *args)
     assert float(client.hget(meta, "probe_until") or 0) > now + 10
@@ -273,7 +303,9 @@ def test_a_probe_whose_lease_is_not_renewed_passes_its_role_on(
     stops (the process died), the next grant probes instead, one lease on, not W + lease."""
     holds, flight, meta, *_ = keys
     now = now_of(client)
-    client.hset(meta, mapping={"born": "b", "probe": "P", "probe_until": repr(now + 5)})
+    client.hset(
+        meta, mapping={**made_by(client), "born": "b", "probe": "P", "probe_until": repr(now + 5)}
+    )
     client.zadd(holds, {"P": now + 60})
     client.zadd(flight, {"P": now + 60})  # its slot: held W + lease, as a grant leaves it
 

@@ -12,7 +12,8 @@ one Redis Cluster slot, and no script touches a key it was not given):
    a process that dies holding it gives it back within the lease. An answered one frees at
    answer + W + margin (rule 1); one given up on at give-up + longest answer + W + margin.
 2. ``flight``: the same ids while in flight (score: their lease's end).
-3. ``meta``: a hash: ``born`` (the state exists: a missing one means Redis lost it),
+3. ``meta``: a hash: ``born`` (the state exists: a missing one means Redis lost it), ``run``
+   (the server's run_id when it was made: a state from an earlier run is not trusted),
    ``epoch`` and ``pause_until`` (rule 5), ``probe``/``probe_until``/``probe_needed`` (rule
    2; the probe's role passes on when its lease is not renewed), ``refused``
    (the last 429), ``room``/``room_until``/``room_set`` (rule 3, another client's use),
@@ -45,10 +46,28 @@ end
 local function keep(ttl_ms)
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl_ms) end
 end
+-- This run of the Redis server (its run_id; nil where INFO is refused).
+local function server_run()
+  local info = redis.pcall('INFO', 'server')
+  if type(info) ~= 'string' then return nil end
+  return string.match(info, 'run_id:(%x+)')
+end
+-- Whether the state is gone. A state an earlier run of the server wrote (loaded from a
+-- snapshot, or kept by a replica promoted since) may lack the last slots granted before it:
+-- it is dropped, as if Redis had lost it, and is made again full (RESTORE).
+local function state_gone()
+  if redis.call('EXISTS', meta) == 0 then return true end
+  local run = server_run()
+  if run and redis.call('HGET', meta, 'run') ~= run then
+    redis.call('DEL', holds, flight, meta, iwait, freed)
+    return true
+  end
+  return false
+end
 -- Whether this process must RESTORE first: the state is gone, or is a generation its slots
 -- were never written into ('' : it knows none yet).
 local function stale(known)
-  if redis.call('EXISTS', meta) == 0 then return true end
+  if state_gone() then return true end
   return known ~= '' and known ~= redis.call('HGET', meta, 'born')
 end
 -- Slots whose hold ended move to ``freed``, scored by the end less the learned margin (when
@@ -399,9 +418,11 @@ RESTORE = (
     + """
 local lost = 0
 local phantoms = tonumber(ARGV[5])
-if redis.call('EXISTS', meta) == 0 then
+if state_gone() then
   lost = 1
   redis.call('HSET', meta, 'born', tostring(now), 'probe_needed', 1, 'active', tostring(now))
+  local run = server_run()
+  if run then redis.call('HSET', meta, 'run', run) end
   -- The other processes' slots are not here yet (they restore on their next call): the new
   -- state starts full for a window, less this process's own.
   phantoms = math.max(phantoms, tonumber(ARGV[7]) - (#ARGV - 7) / 3)

@@ -28,7 +28,6 @@ import math
 import threading
 import time
 import uuid
-import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
@@ -39,6 +38,7 @@ from .._sansio import Lane, RateLimitHeaders
 from ..events import BudgetDegraded, BudgetShared
 from ..limits import RateLimit
 from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
+from .heartbeat import Heartbeats
 from .ledger import Ledger
 from .redis_store import Connections, RedisUnavailable, ScriptArg, ScriptRunner
 from .shared_parts import (
@@ -96,12 +96,15 @@ class SharedLedger:
         self._retry_at = -math.inf
         self._born: bytes | None = None  # the generation of Redis's state last seen
         self._heard = False  # whether Redis ever answered (until then the processes are unknown)
+        # When Redis last counted this process among the key's (a GRANT, RENEW or RESTORE):
+        # past the process TTL the others' shares leave it out.
+        self._counted_at = -math.inf
+        self._unclaimed: set[str] = set()  # grants asked of Redis with no answer seen
         self._recovery: asyncio.Task[None] | None = None
         self._last_contact = -math.inf  # when Redis last answered a script of ours
         self._listeners = Listeners()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._heartbeats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
-        self._heartbeats = weakref.WeakKeyDictionary()
+        self._heartbeats = Heartbeats(self._flying, self._renew, settings.lease / 3)
         self.configure(rate_limit)
 
     # -- the seam's plain parts --------------------------------------------------------------
@@ -181,40 +184,44 @@ class SharedLedger:
         if self.degraded and now < self._retry_at:
             return self._local_grant(lane)
         runner = self._connections.runner()
+        grant_id = f"{self._process}:{next(self._ids)}"
         try:
             if self.degraded:
                 await self._restore(runner, returning=True)  # first what this process holds
-            grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
+            reply = await self._grant_script(runner, grant_id, lane, interactive_waiting)
             if reply[0] == b"lost":  # lost, or a generation this process has not restored into
                 await self._restore(runner)
-                grant_id, reply = await self._grant_script(runner, lane, interactive_waiting)
+                grant_id = f"{self._process}:{next(self._ids)}"
+                reply = await self._grant_script(runner, grant_id, lane, interactive_waiting)
         except RedisUnavailable as exc:
+            # The script may still run once Redis reads it: a slot (or the probe's role) held
+            # by nobody. Given back at the next answer.
+            with self._lock:
+                self._unclaimed.add(grant_id)
             self.degrade(str(exc))
             return self._local_grant(lane)
         self._last_contact = self._clock()
         self._shared_again()
+        self._give_back_unclaimed()
         return self._read_grant(grant_id, reply, lane)
 
+    def _give_back_unclaimed(self) -> None:
+        """Give back the grants whose GRANT was given up on (Redis answers again by now)."""
+        if not self._unclaimed:
+            return
+        with self._lock:
+            unclaimed, self._unclaimed = self._unclaimed, set()
+        for grant_id in unclaimed:
+            args: list[ScriptArg] = [grant_id, 0, self.period, self.margin, self._ttl_ms(), 0.0]
+            self._spawn(self._write("FAIL", [*args, self._known_born()]))
+
     async def _grant_script(
-        self, runner: ScriptRunner, lane: Lane, waiting: bool
-    ) -> tuple[str, Any]:
-        grant_id = f"{self._process}:{next(self._ids)}"
-        return grant_id, await runner.run(
-            "GRANT",
-            self._settings.keys,
-            [
-                lane,
-                grant_id,
-                self._process,
-                self.limit,
-                self.period,
-                self.reserve,
-                self._settings.lease,
-                int(waiting),
-                self._ttl_ms(),
-                self._process_ttl(),
-                self._known_born(),
-            ],
+        self, runner: ScriptRunner, grant_id: str, lane: Lane, waiting: bool
+    ) -> Any:
+        args: list[ScriptArg] = [lane, grant_id, self._process, self.limit, self.period]
+        args += [self.reserve, self._settings.lease, int(waiting), self._ttl_ms()]
+        return await runner.run(
+            "GRANT", self._settings.keys, [*args, self._process_ttl(), self._known_born()]
         )
 
     def _read_grant(self, grant_id: str, reply: Sequence[Any], lane: Lane) -> Grant | float | None:
@@ -222,6 +229,7 @@ class SharedLedger:
         if kind == b"lost":
             return self._clock() + self._settings.poll  # lost again at once: ask soon
         self._heard = True
+        self._counted_at = self._clock()
         if self._born is None:
             self._born = reply[-1]  # the generation its slots are written into
         shared_epoch = int(reply[2])
@@ -233,7 +241,7 @@ class SharedLedger:
                 self.view.read_grant(reply)
                 self._epoch += probe  # it goes alone: grants not sent yet queue again
             self._adopt_margin(float(reply[8]))
-            self._ensure_heartbeat()
+            self._heartbeats.ensure(asyncio.get_running_loop())
             return SharedGrant(
                 lane,
                 -1 if stale else self._epoch,
@@ -343,20 +351,9 @@ class SharedLedger:
         ago: float,
         took: float,
     ) -> None:
-        args: list[ScriptArg] = [
-            grant.id,
-            status,
-            self.period,
-            self.margin,
-            self._ttl_ms(),
-            ago,
-            took,
-            grant.granted_at,
-            *header_values,
-            self.limit,
-            self._known_born(),
-            grant.margin,
-        ]
+        args: list[ScriptArg] = [grant.id, status, self.period, self.margin, self._ttl_ms()]
+        args += [ago, took, grant.granted_at, *header_values]
+        args += [self.limit, self._known_born(), grant.margin]
         try:
             reply = await self._write("COMPLETE", args)
         finally:
@@ -382,6 +379,7 @@ class SharedLedger:
                 await self._restore(runner)
                 reply = await runner.run(script, self._settings.keys, args)
             self._last_contact = self._clock()
+            self._give_back_unclaimed()
             return reply
         except RedisUnavailable as exc:
             self.degrade(str(exc))
@@ -409,39 +407,23 @@ class SharedLedger:
 
     def stop_heartbeat(self) -> None:
         """Stop this loop's lease renewals (its connections are closing)."""
-        task = self._heartbeats.pop(asyncio.get_running_loop(), None)
-        if task is not None:
-            task.cancel()
+        self._heartbeats.stop(asyncio.get_running_loop())
 
     # -- leases --------------------------------------------------------------------------------
 
-    def _ensure_heartbeat(self) -> None:
-        loop = asyncio.get_running_loop()
-        task = self._heartbeats.get(loop)
-        if task is None or task.done():
-            task = self._heartbeats[loop] = loop.create_task(self._heartbeat())
-            # The entry goes with the task: a finished task would keep its loop alive.
-            task.add_done_callback(lambda _: self._heartbeats.pop(loop, None))
+    def _flying(self) -> list[str]:
+        with self._lock:
+            return [grant_id for grant_id, frees in self._mine.items() if frees == math.inf]
 
-    async def _heartbeat(self) -> None:
-        """Renew the leases of this process's slots in flight, while there are any."""
-        while True:
-            await asyncio.sleep(self._settings.lease / 3)
-            with self._lock:
-                flying = [grant_id for grant_id, frees in self._mine.items() if frees == math.inf]
-            if not flying:
-                return
-            reply = await self._write("RENEW", self._renew_args(flying))
-            if reply is not None and reply[0] == b"ok":
-                self._read_renewal(reply)
-
-    def _renew_args(self, flying: list[str]) -> list[ScriptArg]:
+    async def _renew(self, flying: list[str]) -> None:
+        """Renew the leases of ``flying`` (this process's slots in flight)."""
         args: list[ScriptArg] = [self._process, self.period, self._settings.lease]
-        return [*args, self._ttl_ms(), self._process_ttl(), self._known_born(), *flying]
-
-    def _read_renewal(self, reply: Sequence[Any]) -> None:
-        self._heard = True
-        self._see_epoch(self.view.read_renewal(reply))
+        args += [self._ttl_ms(), self._process_ttl(), self._known_born(), *flying]
+        reply = await self._write("RENEW", args)
+        if reply is not None and reply[0] == b"ok":
+            self._heard = True
+            self._counted_at = self._clock()
+            self._see_epoch(self.view.read_renewal(reply))
 
     # -- Redis away and back -------------------------------------------------------------------
 
@@ -468,9 +450,15 @@ class SharedLedger:
         )
 
     def _share(self) -> int:
-        """What this process may spend alone: the shares of the processes seen sum to L."""
+        """What this process may spend alone: the shares of the processes seen sum to L.
+
+        None for a process Redis no longer counts (idle past the process TTL): the shares the
+        others took when Redis went away left it out.
+        """
         if self._settings.on_unavailable == "wait" or not self._heard:
             return 0  # waiting, or no count of the processes yet: none may be taken for 1
+        if self._clock() - self._counted_at > self._process_ttl():
+            return 0
         limit = min(self.limit, self.view.limit or self.limit)  # never past the configured one
         return share_of(limit, self.view.processes, self.view.rank)
 
@@ -521,6 +509,7 @@ class SharedLedger:
         recent = self._born is not None and now - self._last_contact < self._ttl_ms() / 1000
         args += [self.limit if triples or recent else 0, *triples]
         lost, born, epoch = await runner.run("RESTORE", self._settings.keys, args)
+        self._counted_at = self._clock()
         if born != self._born:
             with self._lock:  # a new generation counts its epochs from its own start
                 self._born, self._shared_epoch = born, int(epoch)
@@ -553,6 +542,7 @@ class SharedLedger:
             except RedisUnavailable:
                 continue
             self._shared_again()
+            self._give_back_unclaimed()
             self._notify()
 
     def _shared_again(self) -> None:
