@@ -630,6 +630,43 @@ async def test_a_process_redis_no_longer_counts_takes_no_local_share(
     assert sandbox.stats().max_in_window <= limit.requests
 
 
+async def test_closing_a_store_while_a_grant_is_asked_is_no_redis_outage(
+    shipstation_sandbox_factory: Factory,
+    caplog: pytest.LogCaptureFixture,
+    redis_server: RedisServer,  # the binary is there
+) -> None:
+    """A call cancelled while Redis is slow, then the store closed: its pending GRANT fails as
+    the connections close. Before, that was taken for Redis away (a warning, BudgetDegraded,
+    and a local share for the whole process)."""
+    caplog.set_level(logging.WARNING, "shipstation_async.scheduler")
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    server = require()
+    server.start()
+    assert server.process is not None
+    pid = server.process.pid
+    store = RedisBudget(server.url, prefix=prefix())
+    events: list[Event] = []
+    try:
+        async with client_for(sandbox, rate_limit=limit, budget=store, hooks=[events.append]) as ss:
+            await ss.orders.list(page_size=1)
+            await asyncio.sleep(0.3)  # its answer written to Redis
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(ss.orders.list(page_size=1), 0.1)
+                await store.aclose()
+                await asyncio.sleep(0.1)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            assert not ss.rate_limit_status().degraded
+    finally:
+        await store.aclose()
+        server.stop()
+    assert not [e for e in events if isinstance(e, BudgetDegraded)]
+    assert "Redis did not answer" not in caplog.text
+
+
 async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budget(
     shipstation_sandbox_factory: Factory, redis_server: RedisServer
 ) -> None:

@@ -38,7 +38,8 @@ class ScriptRunner:
     """The budget scripts on one event loop's Redis client, each call within ``bound`` seconds.
 
     ``broken``: a call failed (a cluster client is then made again: redis-py's can lose the
-    nodes it knew while they did not answer, and never find them again).
+    nodes it knew while they did not answer, and never find them again). ``closing``: its
+    client is being closed by the store (a call failing then is no sign of Redis away).
     """
 
     def __init__(self, client: Redis | RedisCluster, *, bound: float) -> None:
@@ -47,6 +48,7 @@ class ScriptRunner:
         self.client = client
         self.bound = bound
         self.broken = False
+        self.closing = False
         self._no_script = NoScriptError
         self._moved = MovedError
         self._cluster_failure = RedisClusterException
@@ -153,4 +155,5 @@ class Connections:
         loop = asyncio.get_running_loop()
         runner = self._runners.pop(loop, None)
         if runner is not None:
+            runner.closing = True
             await runner.client.aclose()

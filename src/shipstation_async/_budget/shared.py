@@ -198,6 +198,8 @@ class SharedLedger:
             # by nobody. Given back at the next answer.
             with self._lock:
                 self._unclaimed.add(grant_id)
+            if runner.closing:  # the store closed this loop's connections: ask again later
+                return self._clock() + self._settings.poll
             self.degrade(str(exc))
             return self._local_grant(lane)
         self._last_contact = self._clock()
@@ -372,8 +374,8 @@ class SharedLedger:
         When Redis lost the state, this process's slots (this one's outcome noted among them)
         are restored first, and the write is made again.
         """
+        runner = self._connections.runner()
         try:
-            runner = self._connections.runner()
             reply = await runner.run(script, self._settings.keys, args)
             if reply and reply[0] == b"lost":
                 await self._restore(runner)
@@ -382,7 +384,8 @@ class SharedLedger:
             self._give_back_unclaimed()
             return reply
         except RedisUnavailable as exc:
-            self.degrade(str(exc))
+            if not runner.closing:  # (closed by the store: no sign of Redis away)
+                self.degrade(str(exc))
             return None
         finally:
             self._notify()
