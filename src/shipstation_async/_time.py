@@ -155,11 +155,13 @@ def to_pacific_wall(moment: datetime) -> datetime:
 def end_wall(moment: datetime) -> datetime:
     """The naive Pacific wall time that ends a range at ``moment`` (aware), taking it all in.
 
-    In the autumn's repeated hour it is the hour's last instant: the records of its first
-    occurrence carry later walls than a moment of its second one.
+    In the second pass of the autumn's repeated hour it is the hour's last instant: the
+    records of the first pass carry later walls than that moment's. (In the first pass the
+    moment's own wall ends it: no record yet carries a later one.)
     """
-    wall = to_pacific_wall(moment)
-    return _repeated_hour(wall)[1] if _repeated(wall) else wall
+    local = moment.astimezone(PACIFIC)
+    wall = local.replace(tzinfo=None)
+    return _repeated_hour(wall)[1] if local.fold and _repeated(wall) else wall
 
 
 def from_pacific_wall(wall: datetime) -> datetime:

@@ -213,6 +213,33 @@ async def test_a_sqlite_id_key_the_records_lack_is_refused_not_one_row_for_all(
     assert not database.exists()
 
 
+async def test_a_custom_sink_is_closed_only_once_opened(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    # A run that fails before its plan is saved never opens the sink: its close() is not
+    # called either, so that a sink written to open-then-close does not hide the failure.
+    calls: list[str] = []
+
+    class Recorded:
+        def open(self, offset: int) -> None:
+            calls.append("open")
+
+        async def write(self, records: Sequence[dict[str, Any]]) -> int:
+            return len(records)
+
+        def close(self) -> None:
+            calls.append("close")
+
+    async with client(sandbox) as ss:
+        sandbox.faults.script("error", status=401, method="GET", path="/orders")
+        job = Backfill(ss, "orders", sink=Recorded(), checkpoint=tmp_path / "c.sqlite")
+        with pytest.raises(AuthenticationError):
+            await job.run()
+        assert calls == []
+        await Backfill(ss, "orders", sink=Recorded(), checkpoint=tmp_path / "c.sqlite").run()
+    assert calls == ["open", "close"]
+
+
 async def test_since_last_across_the_fall_back_hour_appends_no_repeats(
     shipstation_sandbox_factory: Factory, tmp_path: Path
 ) -> None:

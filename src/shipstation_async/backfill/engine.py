@@ -361,8 +361,10 @@ class Backfill:
             if saved is not None and saved.expected is not None:
                 expected = max(0, saved.expected - saved.records)
             output = _Output(self._sink, offset)
-            if saved is not None:
-                output.open()  # a resumed run's file is checked before any request
+            if saved is not None or offset:
+                # Resuming, or appending after the runs before (an incremental sync): the file
+                # is checked against what they committed before any request.
+                output.open()
             stream = self._stream(
                 store, query_key, plan, start, (offset, copied.total), expected, output
             )
@@ -384,7 +386,8 @@ class Backfill:
                     output.open()
             finally:
                 await stream.aclose()
-                self._sink.close()
+                if output.opened:  # (a sink never opened is not closed either)
+                    self._sink.close()
             if self._since_last and stream.t0 is not None:
                 store.save_sync(stream.t0, self._band_after(band, new_band, stream.t0))
         finally:

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 # Whole reads of an offset-paged listing before it counts as changing too fast to read.
 MAX_PASSES = 20
+EMPTY_PAGE_READS = 5
+"""Reads of a first page that comes back empty while counting records, before an error."""
+EMPTY_PAGE_PAUSE = 0.5
+"""Seconds before the first read again of such a page (doubled before each next one)."""
 MAX_UNCOUNTED_PAGES = 10_000
 """Pages read of one listing whose answers give no total (5 million records at 500)."""
 
@@ -167,13 +171,15 @@ class Walker:
             total = total_of(data.get("total"))
             if not records and total:
                 # A first page with nothing on it that counts records is no end (ending here
-                # would drop them all): read it again; an answer that never agrees is an error.
+                # would drop them all): read it again after a pause (a lagging server may
+                # catch up); an answer that never agrees is an error.
                 empty_counted += 1
-                if empty_counted >= MAX_PASSES:
+                if empty_counted >= EMPTY_PAGE_READS:
                     raise StreamError(
-                        f"{walk.path}: {MAX_PASSES} empty pages in a row each counted {total} "
-                        "records; try again later"
+                        f"{walk.path}: {EMPTY_PAGE_READS} empty pages in a row each counted "
+                        f"{total} records; try again later"
                     )
+                await asyncio.sleep(EMPTY_PAGE_PAUSE * 2 ** (empty_counted - 1))
                 continue
             empty_counted = 0
             keys = [walk.record_key(r) for r in records]
@@ -245,9 +251,16 @@ class Walker:
         page = 2
         while records and page <= MAX_UNCOUNTED_PAGES:
             more = (await self._get(query_of(page)))[envelope]
+            if not more:
+                break
             new = {record.get(id_key) for record in more} - seen
             if not new:
-                break
+                # Only records of earlier pages, and no total to tell how many there are: a
+                # server that ignores the page asked for. What is read is not the whole list.
+                raise StreamError(
+                    f"{self._walk.path}: page {page} held only records of earlier pages, and "
+                    "the answers give no total: the list cannot be read whole"
+                )
             seen |= new
             records += more
             page += 1
