@@ -240,6 +240,23 @@ async def test_a_custom_sink_is_closed_only_once_opened(
     assert calls == ["open", "close"]
 
 
+async def test_an_incremental_run_checks_its_file_before_any_request(
+    sandbox: ThreadedSandbox, tmp_path: Path
+) -> None:
+    # It appends after what the runs before committed: a file cut short since is refused at
+    # once (before, after a first request, and after the finished run's record was replaced).
+    out = tmp_path / "orders.jsonl"
+    async with client(sandbox) as ss:
+        await Backfill(ss, "orders", sink=out, since_last=True).run()
+        saved = read_run(checkpoint_beside(out))
+        out.write_bytes(out.read_bytes()[:100])
+        sent = ss.rate_limit_status().total_sent
+        with pytest.raises(ConfigurationError, match="records written before were lost"):
+            await Backfill(ss, "orders", sink=out, since_last=True).run()
+        assert ss.rate_limit_status().total_sent == sent
+    assert read_run(checkpoint_beside(out)) == saved
+
+
 async def test_since_last_across_the_fall_back_hour_appends_no_repeats(
     shipstation_sandbox_factory: Factory, tmp_path: Path
 ) -> None:
