@@ -127,6 +127,9 @@ async def test_a_backfill_from_code_leaves_a_file_it_did_not_write_alone(
         (["demo", "--page-size", "501"], "a page holds 1 to 500 records"),
         (["demo", "--page-size", "0"], "expected 1 or more"),
         (["backfill", "orders", "--start", "2024-13-01"], "--start"),
+        # Before, tracebacks and exit status 1 (an OverflowError from the walk, or from bind).
+        (["backfill", "orders", "--sandbox", "--start", "0001-01-01"], "a year from 1900"),
+        (["webhooks", "listen", "--port", "99999"], "a port is 0 to 65535"),
     ],
 )
 def test_bad_arguments_are_usage_errors(
@@ -135,6 +138,33 @@ def test_bad_arguments_are_usage_errors(
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["backfill", "orders", "--sandbox", "--out", ""], "--out needs a file name"),
+        (["backfill", "orders", "--sandbox", "--sqlite", " "], "--sqlite needs a file name"),
+        (["backfill", "orders", "--sandbox", "--start", "2999-01-01"], "start (2999-01-01"),
+        (["webhooks", "listen", "--sandbox", "--path", "noslash"], "--path must start with /"),
+        (["webhooks", "listen", "--sandbox", "--events", "BOGUS"], "--events takes"),
+        (["webhooks", "listen", "--sandbox", "--host", ""], "--host must name an address"),
+    ],
+)
+def test_options_that_cannot_work_exit_2_before_anything_starts(
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    # Before: a file named after the resource instead of the empty name, 0 records for a
+    # start in the future, and exit status 1 with a traceback once a sandbox had started.
+    monkeypatch.chdir(str(tmp_path))
+    monkeypatch.setenv("SHIPSTATION_WEBHOOK_TOKEN", "t" * 32)
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

@@ -33,6 +33,8 @@ def _moment(text: str) -> datetime:
         if len(text) > 10:
             raise argparse.ArgumentTypeError("give a date, or a datetime with an offset")
         value = from_pacific_wall(value)
+    if not 1900 <= value.year <= 2999:  # (near years 1 and 9999 the walk's arithmetic overflows)
+        raise argparse.ArgumentTypeError(f"a year from 1900 to 2999, got {text!r}")
     return value
 
 
@@ -146,6 +148,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
         return "--items and --no-items are for shipments (the list with shipment items)"
     if args.sandbox and args.base_url:
         return "--sandbox and --base-url exclude each other"
+    for option, value in (("--out", args.out), ("--sqlite", args.sqlite)):
+        if value is not None and not value.strip():
+            return f"{option} needs a file name, got an empty one"
     if args.out and args.sqlite:
         return (
             "--out and --sqlite exclude each other: a backfill writes one output, a JSONL "

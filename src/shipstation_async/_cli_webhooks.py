@@ -33,7 +33,7 @@ def add_webhooks(commands: Any) -> None:
         formatter_class=types.HelpFormatter,
     )
     listen.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    listen.add_argument("--port", type=int, default=8000, help="port to listen on")
+    listen.add_argument("--port", type=types.port, default=8000, help="port to listen on")
     listen.add_argument("--path", default="/shipstation/events", help="path deliveries come to")
     listen.add_argument(
         "--subscribe-url",
@@ -73,10 +73,19 @@ def add_webhooks(commands: Any) -> None:
 
 def listen_problem(args: argparse.Namespace) -> str | None:
     """Why ``webhooks listen`` cannot run as asked (a usage error: nothing is sent), or None."""
+    from .webhooks._http import EVENTS
     from .webhooks._tokens import TOKEN_ENV
 
     if args.sandbox and args.base_url:
         return "--sandbox and --base-url exclude each other"
+    if not args.path.startswith("/"):
+        return f"--path must start with /, got {args.path!r}"
+    if not args.host.strip():
+        return "--host must name an address (127.0.0.1, say), got an empty one"
+    wanted = [event.strip() for event in args.events.split(",") if event.strip()]
+    unknown = [event for event in wanted if event not in EVENTS]
+    if unknown or not wanted:
+        return f"--events takes ShipStation's events ({', '.join(sorted(EVENTS))}), got {unknown}"
     if not os.environ.get(TOKEN_ENV, "").strip():
         return (
             f"{TOKEN_ENV} is not set: the token that authenticates ShipStation's deliveries "

@@ -30,7 +30,15 @@ def test_url_before_start_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"window": "sliding"}, {"reset_format": "str"}, {"latency": -1.0}, {"api_key": ""}],
+    [
+        {"window": "sliding"},
+        {"reset_format": "str"},
+        {"latency": -1.0},
+        {"api_key": ""},
+        # The command line's form: before, accepted, then a 500 for every request.
+        {"rate_limit": "40/2"},
+        {"rate_limit": (40, 2)},
+    ],
 )
 def test_bad_configuration_is_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError):

@@ -130,13 +130,14 @@ class Backfill:
             )
         if resource not in WALKS:
             raise ConfigurationError(f"resource must be one of {sorted(WALKS)}, got {resource!r}")
-        if end is not None and in_the_future(end, CLOCK_TOLERANCE):
-            # The run would be recorded as complete (an incremental sync's mark set there) while
-            # records made until then are still to come: they would never be copied.
-            raise ConfigurationError(
-                f"end ({end}) is in the future by this host's clock: a backfill copies a range "
-                "that has passed; leave end out to copy up to the present"
-            )
+        for name, bound in (("start", start), ("end", end)):
+            if bound is not None and in_the_future(bound, CLOCK_TOLERANCE):
+                # The run would be recorded as complete (an incremental sync's mark set
+                # there) while records made until then are still to come: never copied.
+                raise ConfigurationError(
+                    f"{name} ({bound}) is in the future by this host's clock: a backfill "
+                    "copies a range that has passed; leave end out to copy up to the present"
+                )
         if isinstance(sink, SqliteSink):
             checkpoint = sink.path  # data and checkpoint in one file, one transaction
         elif checkpoint is None:

@@ -70,6 +70,9 @@ class SandboxProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
+            # A session of its own: a terminal's Ctrl-C (sent to its foreground group) never
+            # reaches it, not even while it imports, before it can ignore the signal.
+            start_new_session=True,
         )
         assert proc.stdin is not None and proc.stdout is not None
         spec = {**self._options, "api_key": self.api_key, "api_secret": self.api_secret}
@@ -131,7 +134,10 @@ async def _serve(spec: dict[str, Any]) -> None:
         api_secret=str(spec["api_secret"]),
         prebuild=True,  # its own interpreter: idle time is free to build answers ahead
     ) as sandbox:
-        print(sandbox.url, flush=True)
+        try:
+            print(sandbox.url, flush=True)
+        except BrokenPipeError:
+            return  # the parent is gone already (stopped while this one started)
         # Until the parent closes our input (or dies): a thread waits for the end of it.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
 

@@ -193,6 +193,12 @@ class Sandbox:
             api_secret=api_secret,
             shaped=world is not None and (world_end is not None or bool(dense_seconds)),
         )
+        if not isinstance(rate_limit, RateLimit):
+            # (Read on every request: anything else would answer 500 to each of them.)
+            raise ConfigurationError(
+                f"rate_limit must be a RateLimit (RateLimit(40, 2) for 40 per 2 s), "
+                f"got {rate_limit!r}"
+            )
         self.rate_limit = rate_limit
         self.window: WindowMode = window
         self.reset_format: ResetFormat = reset_rounding(reset_format)
