@@ -26,7 +26,13 @@ import aiohttp
 import pytest
 import redis
 
-from shipstation_async import RateLimit, RateLimitError, RedisBudget, ShipStation
+from shipstation_async import (
+    ConfigurationError,
+    RateLimit,
+    RateLimitError,
+    RedisBudget,
+    ShipStation,
+)
 from shipstation_async._budget import Grant, budget_key
 from shipstation_async._sansio import Credentials
 from shipstation_async.events import (
@@ -665,6 +671,36 @@ async def test_closing_a_store_while_a_grant_is_asked_is_no_redis_outage(
         server.stop()
     assert not [e for e in events if isinstance(e, BudgetDegraded)]
     assert "Redis did not answer" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://:wrong-password@127.0.0.1:{port}/0", "redis://:right-password@127.0.0.1:{port}/99"],
+)
+async def test_a_redis_that_refuses_the_settings_fails_the_call_rather_than_hold_it(
+    shipstation_sandbox_factory: Factory,
+    redis_server: RedisServer,  # the binary is there
+    url: str,
+) -> None:
+    """A password refused or a database that does not exist, from a process that never got an
+    answer: no outage that ends by itself. Before, every call waited for ever (the command
+    line hung); now it fails with a ConfigurationError that shows no password."""
+    limit = RateLimit(10, 1.0)
+    sandbox = fresh(shipstation_sandbox_factory, limit)
+    server = require()
+    server.start()
+    assert server.command("CONFIG", "SET", "requirepass", "right-password").startswith(b"+OK")
+    store = RedisBudget(url.format(port=server.port), prefix=prefix())
+    try:
+        async with client_for(sandbox, rate_limit=limit, budget=store, max_wait=None) as ss:
+            with pytest.raises(ConfigurationError) as caught:
+                await asyncio.wait_for(ss.orders.list(page_size=1), 10)
+    finally:
+        await store.aclose()
+        server.stop()
+    assert "SHIPSTATION_BUDGET_URL" in str(caught.value)
+    assert "password" in str(caught.value) and "right-password" not in str(caught.value)
+    assert sandbox.stats().requests == 0
 
 
 async def test_script_flush_reloads_the_scripts_without_leaving_the_shared_budget(

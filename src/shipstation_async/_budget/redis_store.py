@@ -31,7 +31,16 @@ BOUND_TIMEOUTS = 3
 
 
 class RedisUnavailable(Exception):
-    """Redis did not answer a budget script (connection, timeout, loading, failover, auth)."""
+    """Redis did not answer a budget script (connection, timeout, loading, failover, auth).
+
+    ``setup``: a refusal that points at the store's settings rather than at an outage (the
+    password or user refused, a database that does not exist, an option redis-py cannot
+    read).
+    """
+
+    def __init__(self, reason: str, *, setup: bool = False) -> None:
+        super().__init__(reason)
+        self.setup = setup
 
 
 class ScriptRunner:
@@ -43,7 +52,14 @@ class ScriptRunner:
     """
 
     def __init__(self, client: Redis | RedisCluster, *, bound: float) -> None:
-        from redis.exceptions import MovedError, NoScriptError, RedisClusterException, RedisError
+        from redis.exceptions import (
+            AuthenticationError,
+            MovedError,
+            NoPermissionError,
+            NoScriptError,
+            RedisClusterException,
+            RedisError,
+        )
 
         self.client = client
         self.bound = bound
@@ -53,7 +69,12 @@ class ScriptRunner:
         self._moved = MovedError
         self._cluster_failure = RedisClusterException
         # RedisClusterException is not a RedisError: a cluster none of whose nodes answers.
-        self._failures = (RedisError, RedisClusterException, OSError, TimeoutError)
+        self._failures = (RedisError, RedisClusterException, OSError, TimeoutError, ValueError)
+        self._setup_failures: tuple[type[BaseException], ...] = (
+            AuthenticationError,
+            NoPermissionError,
+            ValueError,  # an option of the URL redis-py cannot read
+        )
         self._scripts: dict[str, tuple[str, str]] = {}
         for name in ("GRANT", "COMPLETE", "FAIL", "RENEW", "RESTORE"):
             text: str = getattr(redis_scripts, name)
@@ -79,7 +100,8 @@ class ScriptRunner:
         except self._failures as exc:
             self.broken = True
             # The type only (or a fixed text): a message may quote the URL, with a password.
-            raise RedisUnavailable(self._reason(exc)) from None
+            setup = isinstance(exc, self._setup_failures) or "DB index" in str(exc)
+            raise RedisUnavailable(self._reason(exc), setup=setup) from None
 
     def _reason(self, exc: BaseException) -> str:
         """Why a call failed, in words a log may show; a Redis of the wrong kind named so."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._sansio import Lane, RateLimitHeaders
+from ..errors import ConfigurationError
 from ..events import BudgetDegraded, BudgetShared
 from ..limits import RateLimit
 from .backend import BudgetBackend, Grant, Listener, Listeners, RateLimitStatus
@@ -200,6 +201,13 @@ class SharedLedger:
                 self._unclaimed.add(grant_id)
             if runner.closing:  # the store closed this loop's connections: ask again later
                 return self._clock() + self._settings.poll
+            if exc.setup and not self._heard:
+                # Never answered, and refused for its settings: no outage that ends by itself
+                # (one that worked before may be rotating its password: that waits).
+                raise ConfigurationError(
+                    f"Redis refused the shared budget's scripts ({exc}): check the budget's "
+                    "Redis URL (SHIPSTATION_BUDGET_URL): its password, user and database"
+                ) from None
             self.degrade(str(exc))
             return self._local_grant(lane)
         self._last_contact = self._clock()

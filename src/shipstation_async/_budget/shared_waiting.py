@@ -14,6 +14,7 @@ import logging
 import math
 
 from .._sansio import Lane
+from ..errors import ConfigurationError
 from .backend import Grant
 from .shared import SharedLedger
 from .waiting import LANES, LoopScheduler, _loop_time, _Waiter
@@ -53,6 +54,11 @@ class SharedWaitingRoom(LoopScheduler):
                 retry_at = await self._grant_waiters()
                 if not self._again:
                     break
+        except ConfigurationError as exc:
+            # The store's settings are wrong (Redis refused them before it ever answered):
+            # the requests waiting fail with it rather than wait for ever.
+            self._fail_all(exc)
+            retry_at = None
         except Exception as exc:
             # Not a Redis that is away (that is a refusal): something unforeseen. The local
             # share takes over and the room tries again; the type only (a message may
@@ -61,6 +67,12 @@ class SharedWaitingRoom(LoopScheduler):
             self.shared.degrade(type(exc).__name__)
             retry_at = None
         self._arm(retry_at)
+
+    def _fail_all(self, error: ConfigurationError) -> None:
+        for queue in self._queues.values():
+            for waiter in [w for w in queue if not w.future.done()]:
+                self._drop(waiter)
+                waiter.future.set_exception(error)
 
     async def _grant_waiters(self) -> float | None:
         """Grant waiters in lane order; the clock time to try again (inf: nobody waits)."""

@@ -184,6 +184,7 @@ class Sandbox:
     ) -> None:
         _check_limits(max_date_range_days, body_timeout, max_body_size)
         _check_options(
+            rate_limit=rate_limit,
             window=window,
             reset_format=reset_format,
             counting_delay=counting_delay,
@@ -193,12 +194,6 @@ class Sandbox:
             api_secret=api_secret,
             shaped=world is not None and (world_end is not None or bool(dense_seconds)),
         )
-        if not isinstance(rate_limit, RateLimit):
-            # (Read on every request: anything else would answer 500 to each of them.)
-            raise ConfigurationError(
-                f"rate_limit must be a RateLimit (RateLimit(40, 2) for 40 per 2 s), "
-                f"got {rate_limit!r}"
-            )
         self.rate_limit = rate_limit
         self.window: WindowMode = window
         self.reset_format: ResetFormat = reset_rounding(reset_format)
@@ -206,10 +201,8 @@ class Sandbox:
         self.counting_delay = counting_delay
         self.latency = latency
         self.faults = faults if faults is not None else Faults()
-        self.host = host
-        self.port = port
-        self.api_key = api_key
-        self.api_secret = api_secret
+        self.host, self.port = host, port
+        self.api_key, self.api_secret = api_key, api_secret
         self.max_body_size = max_body_size
         self.prebuild = bool(prebuild)
         if world is None:
@@ -457,6 +450,7 @@ def _check_limits(max_date_range_days: int | None, body_timeout: float, max_body
 
 def _check_options(
     *,
+    rate_limit: object,
     window: str,
     reset_format: str,
     counting_delay: float,
@@ -467,6 +461,11 @@ def _check_options(
     shaped: bool,
 ) -> None:
     """Raise ConfigurationError for options the sandbox cannot run with."""
+    if not isinstance(rate_limit, RateLimit):
+        # (Read on every request: anything else would answer 500 to each of them.)
+        raise ConfigurationError(
+            f"rate_limit must be a RateLimit (RateLimit(40, 2) for 40 per 2 s), got {rate_limit!r}"
+        )
     if window not in WINDOW_MODES:
         raise ConfigurationError(f"window must be one of {WINDOW_MODES}, got {window!r}")
     if reset_format not in RESET_FORMATS:
