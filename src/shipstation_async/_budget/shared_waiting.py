@@ -57,7 +57,8 @@ class SharedWaitingRoom(LoopScheduler):
         except ConfigurationError as exc:
             # The store's settings are wrong (Redis refused them before it ever answered):
             # the requests waiting fail with it rather than wait for ever.
-            self._fail_all(exc)
+            refused = exc  # (an except clause's name is gone after it)
+            self.fail_group(None, lambda: refused)
             retry_at = None
         except Exception as exc:
             # Not a Redis that is away (that is a refusal): something unforeseen. The local
@@ -67,12 +68,6 @@ class SharedWaitingRoom(LoopScheduler):
             self.shared.degrade(type(exc).__name__)
             retry_at = None
         self._arm(retry_at)
-
-    def _fail_all(self, error: ConfigurationError) -> None:
-        for queue in self._queues.values():
-            for waiter in [w for w in queue if not w.future.done()]:
-                self._drop(waiter)
-                waiter.future.set_exception(error)
 
     async def _grant_waiters(self) -> float | None:
         """Grant waiters in lane order; the clock time to try again (inf: nobody waits)."""

@@ -270,14 +270,15 @@ class LoopScheduler:
         if self._interactive or self._bulk:  # has_waiters
             self.wake()
 
-    def fail_group(self, group: object, error: Callable[[], BaseException]) -> int:
+    def fail_group(self, group: object | None, error: Callable[[], BaseException]) -> int:
         """Fail every request of ``group`` still waiting for a slot with ``error()``.
 
         None of them was sent (or, for a re-send, sent again). Returns how many there were.
+        ``group`` None: every request waiting, whoever's.
         """
         failed = 0
         for queue in self._queues.values():
-            for waiter in [w for w in queue if w.group is group and not w.future.done()]:
+            for waiter in [w for w in queue if group in (None, w.group) and not w.future.done()]:
                 self._discard(waiter)
                 waiter.future.set_exception(error())
                 failed += 1

@@ -136,7 +136,7 @@ class Backfill:
                 # there) while records made until then are still to come: never copied.
                 raise ConfigurationError(
                     f"{name} ({bound}) is in the future by this host's clock: a backfill "
-                    "copies a range that has passed; leave end out to copy up to the present"
+                    "copies a range that has passed (leave end out to copy up to the present)"
                 )
         if isinstance(sink, SqliteSink):
             checkpoint = sink.path  # data and checkpoint in one file, one transaction

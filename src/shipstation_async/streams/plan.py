@@ -254,7 +254,6 @@ class Passes:
         if last is not None and ids == last and (total is None or len(ids) == total):
             return True
         if total is None:
-            self._seen |= ids
             return False
         changed = not ids <= self._seen or total != self._total
         self._seen |= ids

@@ -235,17 +235,18 @@ class Walker:
 
         Pages as long as the server makes them: one that caps them below the size asked for
         (a first page short of the total) has as many pages more as that length gives. With
-        no total (None), pages are read until one is empty (or adds nothing new: a server
-        that ignores the page number).
+        no total (None), pages are read until one is empty; one of only records already read
+        (a server that ignores the page number) is a :class:`StreamError`.
         """
         envelope, id_key = self._walk.envelope, self._walk.id_key
         first = await self._get(query_of(1))
         total = total_of(first.get("total"))
         records = list(first[envelope])
         if total is not None:
-            size = min(self._page_size, len(records)) if len(records) < total else 0
-            for page in range(2, -(-total // size) + 1 if size else 0):
-                records += (await self._get(query_of(page)))[envelope]
+            size = len(records)  # the server's page size (it may cap below the size asked)
+            if 0 < size < total:
+                for page in range(2, -(-total // size) + 1):
+                    records += (await self._get(query_of(page)))[envelope]
             return records, total
         seen = {record.get(id_key) for record in records}
         page = 2
